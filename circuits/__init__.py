@@ -1,0 +1,8 @@
+"""circuits — quantum circuits for linear algebra, built with Qiskit.
+
+Every builder returns a ``qiskit.QuantumCircuit`` that transpiles for Aer and
+IBM backends and exports to OpenQASM 2 and 3; where a circuit has a
+closed-form matrix, the package offers it too.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,21 @@
+"""qla — quantum and randomized linear algebra, the front door.
+
+``import qla`` gives the whole library: the randomized NLA core as
+``qla.sketch``, the quantum circuits as ``qla.circuits``, and one-call
+solvers, execution, export and integrations here.
+
+Examples
+--------
+>>> import qla
+>>> qla.sketch.Gaussian(4, 10, seed=0).shape
+(4, 10)
+"""
+
+import circuits
+import sketch
+
+from .tour import tour
+
+__version__ = "0.1.0"
+
+__all__ = ["sketch", "circuits", "tour", "__version__"]

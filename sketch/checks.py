@@ -1,0 +1,145 @@
+"""Input validation shared by every public function in qla.
+
+Each check raises an exception from :mod:`sketch.errors` that names the
+argument, what was wrong and what is expected. Checks never copy or convert
+their input: nothing is silently changed.
+
+Examples
+--------
+>>> import numpy as np
+>>> A = check_matrix(np.eye(3), "A")
+>>> check_matrix(np.array([[1.0, np.nan]]), "A")
+Traceback (most recent call last):
+...
+sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, is_operator, is_sparse
+from .errors import NonFiniteError, NotHermitianError, NotPowerOfTwoError, ShapeError
+
+_KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
+
+
+def check_dtype(dtype: Any, name: str) -> None:
+    """Require a floating or complex dtype (integers would silently truncate)."""
+    kind = np.dtype(dtype).kind
+    if kind not in "fc":
+        raise TypeError(
+            f"{name} has dtype {np.dtype(dtype)}; qla needs float32, float64, complex64 "
+            f"or complex128 — convert it with {name}.astype(float)"
+        )
+
+
+def check_finite(x: Any, name: str) -> None:
+    """Raise :class:`NonFiniteError` if a dense or sparse array holds NaN/inf."""
+    if is_operator(x):
+        return
+    data = x.data if is_sparse(x) else x
+    xp = array_module(data)
+    if not bool(xp.isfinite(data).all()):
+        raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
+
+
+def check_matrix(
+    A: Any,
+    name: str = "A",
+    *,
+    sparse: bool = True,
+    operator: bool = False,
+    finite: bool = True,
+) -> Any:
+    """Validate a 2-D matrix argument and return it unchanged.
+
+    Parameters
+    ----------
+    A : array, sparse matrix or LinearOperator
+    name : str
+        Argument name, for messages.
+    sparse, operator : bool
+        Whether scipy/cupyx sparse matrices and LinearOperators are accepted.
+    finite : bool
+        Whether to scan for NaN/inf (skipped for LinearOperators).
+    """
+    if is_operator(A):
+        if not operator:
+            raise TypeError(f"{name} is a LinearOperator, but this function needs its entries")
+    elif is_sparse(A):
+        if not sparse:
+            raise TypeError(
+                f"{name} is sparse; this function needs a dense array ({name}.toarray())"
+            )
+    else:
+        array_module(A)  # raises TypeError for lists and foreign arrays
+        if getattr(A, "ndim", None) != 2:
+            raise ShapeError(f"{name} must be a 2-D matrix, got shape {getattr(A, 'shape', None)}")
+    if min(A.shape) == 0:
+        raise ShapeError(f"{name} is empty (shape {A.shape}); it needs at least one row and column")
+    check_dtype(A.dtype, name)
+    if finite:
+        check_finite(A, name)
+    return A
+
+
+def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
+    """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
+    array_module(b)
+    if getattr(b, "ndim", None) not in (1, 2):
+        raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
+                         f"got shape {getattr(b, 'shape', None)}")
+    if b.shape[0] == 0:
+        raise ShapeError(f"{name} is empty")
+    if length is not None and b.shape[0] != length:
+        raise ShapeError(
+            f"{name} has {b.shape[0]} rows but the matrix has {length}; they must match"
+        )
+    check_dtype(b.dtype, name)
+    if finite:
+        check_finite(b, name)
+    return b
+
+
+def check_square(A: Any, name: str = "A") -> None:
+    """Require a square matrix."""
+    if A.shape[0] != A.shape[1]:
+        raise ShapeError(f"{name} must be square, got shape {A.shape}")
+
+
+def check_hermitian(A: Any, name: str = "A", *, rtol: float = 1e-10) -> None:
+    """Require ``A == A^H`` up to ``rtol`` relative to ``max|A|`` (dense or sparse)."""
+    check_square(A, name)
+    xp = array_module(A)
+    diff = A - A.conj().T
+    if is_sparse(A):
+        dev = abs(diff).max() if diff.nnz else 0.0
+        scale = abs(A).max()
+    else:
+        dev = xp.abs(diff).max()
+        scale = xp.abs(A).max()
+    if float(dev) > rtol * max(float(scale), np.finfo(float).tiny):
+        raise NotHermitianError(
+            f"{name} is not Hermitian: max |{name} - {name}^H| = {float(dev):.3g}; "
+            f"symmetrise it ((A + A^H)/2) or use the Hermitian dilation [[0, A], [A^H, 0]]"
+        )
+
+
+def check_power_of_two(n: int, name: str) -> int:
+    """Require ``n`` to be a positive power of two; return ``log2(n)``."""
+    if n < 1 or n & (n - 1):
+        raise NotPowerOfTwoError(f"{name} must be a power of two, got {n}; pad it to "
+                                 f"{1 << max(0, int(n - 1).bit_length())}")
+    return n.bit_length() - 1
+
+
+def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
+    """Require an integer ``>= minimum`` (bools refused) and return it as ``int``."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(k).__name__}")
+    if k < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {k}")
+    return int(k)
