@@ -6,6 +6,7 @@ reproducible across backends (see :mod:`sketch.rng`).
 """
 
 from . import backend, errors
+from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .operators import (
     SRHT,
     CountSketch,
@@ -29,4 +30,5 @@ __all__ = [
     "CountSketch",
     "SparseSign",
     "make_operator",
+    "haar_unitary", "haar_orthogonal", "haar_state", "haar_isometry",
 ]
