@@ -38,6 +38,9 @@ METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
 
 #: Leakage (fraction of b's weight off its best clock value) above which HHL warns.
 LEAKAGE_WARN = 0.05
+#: Emulated fidelity / relative norm error beyond which the leakage warning fires.
+FIDELITY_WARN = 0.99
+NORM_WARN = 0.05
 #: Success probability below which HHL warns (shots are mostly wasted).
 SUCCESS_WARN = 1e-3
 #: Largest system for which the exact classical reference is computed.
@@ -328,10 +331,13 @@ def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, s
         emu = emulate_hhl(A, b, sizing=hc.sizing)
     res.sizing = emu.sizing
     res.success_probability = emu.success_probability
-    if emu.leakage > LEAKAGE_WARN:
+    fid = emu.fidelity
+    nerr = abs(emu.norm / float(np.linalg.norm(to_numpy(emu.exact))) - 1)
+    if emu.leakage > LEAKAGE_WARN and (fid < FIDELITY_WARN or nerr > NORM_WARN):
         res.warnings.append(
-            f"QPE leakage {emu.leakage:.3f}: eigenvalues of A fall between clock values, so "
-            "the state is blurred; add clock qubits or choose t so the eigenvalues sit on the grid"
+            f"QPE leakage {emu.leakage:.3f}: eigenvalues of A fall between clock values, so the "
+            f"ideal circuit's state has fidelity {fid:.4f} and its norm is {nerr:.1%} off; add "
+            "clock qubits or choose t so the eigenvalues sit on the clock grid"
         )
     if emu.success_probability < SUCCESS_WARN:
         res.warnings.append(
