@@ -86,11 +86,16 @@ class HHLCircuit:
         """``‖b‖/C``: ``x ≈ scale · x_out``, ``‖x‖ ≈ scale · √P_success``."""
         return float(np.linalg.norm(to_numpy(self.problem.rhs))) / self.sizing.constant
 
-    def postselect(self, state: Any) -> np.ndarray:
-        """System amplitudes of a full statevector on flag = 1, clock = 0 (unknowns' block)."""
+    def postselect(self, state: Any, unknowns: bool = True) -> np.ndarray:
+        """System amplitudes of a full statevector on flag = 1, clock = 0.
+
+        ``unknowns=True`` keeps the unknowns' block only (for the dilation and
+        padding); ``False`` returns the whole system register, whose squared
+        norm is the success probability.
+        """
         n, m = self.system_qubits, self.clock_qubits
-        psi = np.asarray(state).reshape(2, 1 << m, 1 << n)[1, 0]
-        return to_numpy(self.problem.extract(psi))
+        psi = np.asarray(to_numpy(state)).reshape(2, 1 << m, 1 << n)[1, 0]
+        return self.problem.extract(psi) if unknowns else psi
 
     def system_operator(self, M: Any) -> np.ndarray:
         """``M`` (on the unknowns) embedded as a matrix on the system register."""

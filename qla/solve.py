@@ -363,7 +363,8 @@ def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, s
     if backend is None:
         sv = hc.statevector()
         xo = hc.postselect(sv)
-        p_s = float(np.vdot(xo, xo).real)
+        full = hc.postselect(sv, unknowns=False)
+        p_s = float(np.vdot(full, full).real)
         res.success_probability = p_s
         x = xo * hc.scale
         dtype = np.result_type(A.dtype, b.dtype)

@@ -37,7 +37,8 @@ def test_cg_sparse_and_operator_inputs():
     op = scipy.sparse.linalg.aslinearoperator(A)
     ref = np.linalg.solve(A, b)
     for M in (S, op):
-        np.testing.assert_allclose(conjugate_gradient(M, b).x, ref, rtol=0, atol=1e-7 * np.abs(ref).max())
+        x = conjugate_gradient(M, b).x
+        np.testing.assert_allclose(x, ref, rtol=0, atol=1e-7 * np.abs(ref).max())
 
 
 def test_cg_refuses_indefinite_and_warns_when_short():
