@@ -62,6 +62,16 @@ def test_emulator_matches_aer_statevector(A, b, kw):
         emu.success_probability, abs=1e-10)
 
 
+def test_sparse_input_gives_the_same_circuit_state():
+    import scipy.sparse
+
+    A, b = random_spd_system(4, 5.0, seed=7)
+    dense = hhl(A, b, clock_qubits=3)
+    sp = hhl(scipy.sparse.csr_matrix(A), b, clock_qubits=3)
+    assert sp.sizing.time == pytest.approx(dense.sizing.time)
+    np.testing.assert_allclose(sp.statevector(), dense.statevector(), atol=1e-12)
+
+
 def test_leakage_case_really_leaks():
     h = hhl(A2, B2, clock_qubits=3, time=1.0)
     emu = emulate_hhl(A2, B2, sizing=h.sizing)

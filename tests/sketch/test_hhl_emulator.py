@@ -125,6 +125,19 @@ def test_lanczos_path_matches_dense(monkeypatch):
     assert lanczos.success_probability == pytest.approx(dense.success_probability, rel=1e-12)
 
 
+def test_randomized_lanczos_bounds_match_exact():
+    rng = np.random.default_rng(12)
+    d = np.concatenate([-rng.uniform(0.5, 3.0, 100), rng.uniform(0.2, 4.0, 200)])
+    Q = scipy.sparse.random(300, 300, density=0.01, random_state=1)
+    A = (scipy.sparse.diags(d) + 1e-3 * (Q + Q.T)).tocsr()
+    exact = shhl.eigenvalue_bounds(A)
+    approx = shhl.eigenvalue_bounds(A, exact_limit=10, seed=3)
+    assert exact[3] == "exact" and approx[3] == "lanczos"
+    assert approx[2] and exact[2]
+    np.testing.assert_allclose(approx[:2], exact[:2], rtol=1e-6)
+    assert shhl.eigenvalue_bounds(A, exact_limit=10, seed=3) == approx  # reproducible
+
+
 def test_lanczos_too_short_warns(monkeypatch):
     monkeypatch.setattr(shhl, "DENSE_LIMIT", 8)
     A, b = random_spd_system(32, 5.0, seed=8)
