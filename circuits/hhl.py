@@ -229,7 +229,8 @@ def hhl(
     H = problem.matrix
     Hd = to_numpy(H.toarray() if hasattr(H, "toarray") else H)
     sizing = size_hhl(
-        Hd, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed, bounds=bounds
+        Hd, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
+        bounds=problem.bounds if bounds is None else bounds,
     )
     n, m = problem.num_qubits, sizing.clock_qubits
     total = n + m + 1

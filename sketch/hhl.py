@@ -114,6 +114,9 @@ class HHLProblem:
     offset : int
         Where the unknowns start in the padded vector (``rows of A`` for the dilation).
     dilated, padded : bool
+    bounds : tuple or None
+        :func:`eigenvalue_bounds` of the matrix when they were computed for the
+        padding (reused by the sizing).
     """
 
     matrix: Any
@@ -123,6 +126,7 @@ class HHLProblem:
     offset: int
     dilated: bool
     padded: bool
+    bounds: tuple | None = None
 
     def extract(self, v: Any) -> Any:
         """The unknowns' block of a padded vector."""
@@ -191,14 +195,13 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     dim = H.shape[0]
     nq = max(1, (dim - 1).bit_length())
     padded = (1 << nq) != dim
+    bounds = None
     if padded:
         extra = (1 << nq) - dim
-        # A value inside the spectrum keeps κ; the diagonal's largest |entry| is one
-        # (Rayleigh quotients of unit vectors lie in [λ_min, λ_max]).
-        diag = H.diagonal()
-        c = float(to_numpy(abs(diag)).max()) if dim else 1.0
-        if c == 0.0:
-            c = float(_norm_estimate(H))
+        # Pad with max|λ|: the padded spectrum then has the same min|λ|, max|λ| and sign
+        # pattern, so κ and the automatic sizing are unchanged (and the bounds are reused).
+        bounds = eigenvalue_bounds(H)
+        c = bounds[1]
         if is_sparse(H):
             sp = sparse(xp)
             H = sp.block_diag([H, sp.identity(extra, dtype=dtype) * c], format="csr")
@@ -209,14 +212,7 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
             big[idx, idx] = c
             H = big
         rhs = xp.concatenate([rhs, xp.zeros(extra, dtype=rhs.dtype)])
-    return HHLProblem(H, rhs, nq, size, offset, not herm, padded)
-
-
-def _norm_estimate(H: Any) -> float:
-    if is_sparse(H):
-        return float(abs(H).sum(axis=1).max())
-    xp = array_module(H)
-    return float(xp.abs(H).sum(axis=1).max())
+    return HHLProblem(H, rhs, nq, size, offset, not herm, padded, bounds)
 
 
 # --------------------------------------------------------------------------------------
@@ -415,6 +411,19 @@ def size_hhl(
     nothing; and ``C = λ_min`` so that direction is rotated fully. Every
     argument given overrides the rule and is reported as "user".
 
+    Parameters
+    ----------
+    H : (N, N) Hermitian array or sparse matrix
+    clock_qubits, time, constant, signed : optional
+        Overrides of the rule.
+    bounds : tuple, optional
+        ``(min|λ|, max|λ|)`` known to the user, or the 4-tuple of
+        :func:`eigenvalue_bounds`; default: computed.
+    extra_bits : int
+        Clock bits beyond ``⌈log₂(κ+1)⌉``.
+    warn : bool
+        Emit the notes (aliasing, unresolved λ_min) as AccuracyWarning.
+
     Raises
     ------
     SingularMatrixError
@@ -430,6 +439,8 @@ def size_hhl(
     n = H.shape[0]
     if bounds is None:
         lmin, lmax, negative, source = eigenvalue_bounds(H)
+    elif len(bounds) == 4:  # from eigenvalue_bounds, e.g. cached by hhl_problem
+        lmin, lmax, negative, source = bounds
     else:
         lmin, lmax = (float(v) for v in bounds)
         negative, source = bool(signed), "user"
@@ -686,7 +697,8 @@ def emulate_hhl(
     H = problem.matrix
     if sizing is None:
         sizing = size_hhl(
-            H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed
+            H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
+            bounds=problem.bounds,
         )
     m = sizing.clock_qubits
     if m > max_clock_qubits:
