@@ -389,8 +389,11 @@ def _hhl_primitives(res, hc, backend, shots, ops, seed, exact) -> None:
         isa = hc.transpiled(("cx", "u"), optimization_level=1)
         layout = None
     else:
-        sim = AerSimulator.from_backend(backend, method="density_matrix",
-                                        seed_simulator=aer_seed)
+        if isinstance(backend, AerSimulator):
+            sim = backend  # the user's simulator, with its own method and noise
+        else:
+            sim = AerSimulator.from_backend(backend, method="density_matrix",
+                                            seed_simulator=aer_seed)
         pm = generate_preset_pass_manager(optimization_level=1, backend=backend,
                                           seed_transpiler=aer_seed)
         isa = pm.run(hc.circuit)

@@ -94,6 +94,10 @@ def test_dilation_and_padding_do_not_change_the_solution():
     out = emulate_hhl(A, b, clock_qubits=12)
     assert out.sizing.signed  # the dilation has ±σ
     assert out.fidelity > 0.999
+    # padding with max|λ| keeps κ: the dilation's κ is A's 2-norm condition number
+    assert out.sizing.kappa == pytest.approx(np.linalg.cond(A), rel=1e-10)
+    S, bs = random_spd_system(5, 7.0, seed=2)
+    assert emulate_hhl(S, bs).sizing.kappa == pytest.approx(7.0, rel=1e-10)
 
 
 def test_complex_hermitian_with_negative_eigenvalues():
