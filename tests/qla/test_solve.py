@@ -140,3 +140,14 @@ def test_tour_stop_runs():
 
     s = stop.run(0, np)
     assert s.area == "hhl" and "fidelity" in s.accuracy and s.baseline_seconds is not None
+
+
+@pytest.mark.gpu
+def test_solve_on_cupy_keeps_the_device(cupy):
+    A, b = random_spd_system(8, 10.0, seed=3)
+    Ag, bg = cupy.asarray(A), cupy.asarray(b)
+    for method in ("direct", "cg", "hhl-emulate"):
+        r = qla.solve(Ag, bg, method, clock_qubits=8)
+        assert isinstance(r.x, cupy.ndarray)
+        ref = qla.solve(A, b, method, clock_qubits=8)
+        np.testing.assert_allclose(cupy.asnumpy(r.x), ref.x, atol=1e-8)
