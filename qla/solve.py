@@ -228,7 +228,11 @@ def solve(
         out); "aer" — Aer's V2 primitives (EstimatorV2 for observables,
         SamplerV2 for the success probability when ``shots`` is given); a
         BackendV2 — transpiled to its ISA and simulated with its noise model
-        (``AerSimulator.from_backend``, density matrix).
+        (``AerSimulator.from_backend``, density matrix; an ``AerSimulator`` is
+        used as given). Submitting to IBM hardware is the general execution
+        layer's job; this keeps HHL's own execution local and offline. With
+        shots, the Estimator's noise is Aer's model: a Gaussian of std
+        ``1/√shots`` on each expectation; ‖x‖ then comes from SamplerV2 counts.
     shots : int, optional
         Shots for sampling; the Estimator's precision is ``1/√shots``.
     observables : str, matrix, list or dict, optional
