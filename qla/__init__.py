@@ -14,8 +14,10 @@ Examples
 import circuits
 import sketch
 
+from .solve import SolveResult, solve
 from .tour import tour
 
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
+__all__ += ["solve", "SolveResult"]

@@ -6,6 +6,8 @@ reproducible across backends (see :mod:`sketch.rng`).
 """
 
 from . import backend, errors
+from .hhl import HHLEmulation, HHLSizing, emulate_hhl, hhl_problem, size_hhl
+from .iterative import IterativeResult, conjugate_gradient, randomized_kaczmarz
 from .operators import (
     SRHT,
     CountSketch,
@@ -29,4 +31,6 @@ __all__ = [
     "CountSketch",
     "SparseSign",
     "make_operator",
+    "HHLEmulation", "HHLSizing", "emulate_hhl", "hhl_problem", "size_hhl",
+    "IterativeResult", "conjugate_gradient", "randomized_kaczmarz",
 ]
