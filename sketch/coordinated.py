@@ -77,7 +77,7 @@ from .backend import array_module, is_sparse, sparse, to_numpy
 from .checks import check_matrix, check_positive_int
 from .errors import SeedMismatchError, ShapeError
 from .operators import CountSketch, Gaussian
-from .rng import Key, as_key
+from .rng import Key, _mix, as_key
 
 __all__ = [
     "SampledSketch",
@@ -99,6 +99,7 @@ __all__ = [
 SAMPLED_METHODS = ("priority", "threshold")
 LINEAR_METHODS = ("jl", "countsketch")
 _HASH_LABEL = "coordinated-sampling"
+_PREMIX = 0x2545F4914F6CDD1D
 
 
 # --------------------------------------------------------------------------
@@ -155,8 +156,15 @@ def _row_weights(A: Any, xp: ModuleType) -> Any:
 
 
 def _hashes(key: Key, keys: Any, xp: ModuleType) -> Any:
-    """The shared uniform hᵢ of each key (same value for every party with the seed)."""
-    return key.child(_HASH_LABEL).uniform(keys.astype(xp.uint64), xp)
+    """The shared uniform hᵢ of each key (same value for every party with the seed).
+
+    Keys go through a fixed bijective mixer first: ``Key.bits`` maps counter 1 to 0
+    for every key (its two SplitMix stages cancel there), so key 1 would get
+    hᵢ ≈ 0 under every seed and be sampled always. After the mixer only one
+    fixed, random-looking 64-bit key value is affected.
+    """
+    counter = _mix(keys.astype(xp.uint64) ^ xp.uint64(_PREMIX), xp)
+    return key.child(_HASH_LABEL).uniform(counter, xp)
 
 
 def _take_rows(A: Any, idx: Any) -> Any:

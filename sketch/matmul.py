@@ -127,10 +127,15 @@ def _row_norms2(M: Any, xp: ModuleType) -> Any:
     return (xp.abs(M) ** 2).sum(axis=1).astype(xp.float64)
 
 
+def _uniforms(key: Key, c: int, xp: ModuleType) -> Any:
+    """c keyed uniforms; counters start at 2 because ``Key.bits`` maps counter 1 to 0."""
+    return key.uniform(xp.arange(2, c + 2, dtype=xp.uint64), xp)
+
+
 def _draw(weights: Any, c: int, key: Key, xp: ModuleType) -> Any:
     """c i.i.d. indices with probability ∝ weights (inverse-CDF on keyed uniforms)."""
     cdf = xp.cumsum(weights.astype(xp.float64))
-    u = key.uniform(xp.arange(c, dtype=xp.uint64), xp) * cdf[-1]
+    u = _uniforms(key, c, xp) * cdf[-1]
     idx = xp.searchsorted(cdf, u, side="right")
     return xp.minimum(idx, weights.shape[0] - 1)
 
@@ -407,7 +412,7 @@ def _step(M: Any, rows: Any, key: Key, xp: ModuleType, bias: Any = None) -> Any:
     """For each walker at row r of M, the next index j ∝ |M[r, j]|·bias[j]."""
     c = rows.shape[0]
     out = xp.empty(c, dtype=xp.int64)
-    u = key.uniform(xp.arange(c, dtype=xp.uint64), xp)
+    u = _uniforms(key, c, xp)
     step = max(1, _CHUNK // M.shape[1])
     for t0 in range(0, c, step):
         t1 = min(c, t0 + step)
