@@ -18,7 +18,9 @@ from pathlib import Path
 from types import ModuleType
 
 #: Tour stop modules, in the order they run.
-STOPS: list[str] = []
+STOPS: list[str] = [
+    "qla.tour.coordinated",
+]
 
 
 @dataclass
