@@ -400,27 +400,30 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     key = as_key(seed).child("cohen-lewis")
     k = _draw(w, c, key.child("middle"), xp)
     At = A.T.tocsr() if is_sparse(A) else A.T
-    i = _step(At, k, key.child("left"), xp)
-    j = _step(B, k, key.child("right"), xp)
+    i = _step(At, k, key.child("left"), xp)[0]
+    j = _step(B, k, key.child("right"), xp)[0]
     counts = xp.bincount(i * p + j, minlength=m * p).reshape(m, p)
     value = (counts * (S / c)).astype(dtype)
     err2 = (S**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "random-walk", scale)
 
 
-def _step(M: Any, rows: Any, key: Key, xp: ModuleType, bias: Any = None) -> Any:
-    """For each walker at row r of M, the next index j ∝ |M[r, j]|·bias[j]."""
+def _step(M: Any, rows: Any, key: Key, xp: ModuleType, bias: Any = None) -> tuple[Any, Any]:
+    """For each walker at row r of M, the next index j ∝ |M[r, j]|·bias[j], and M[r, j]."""
     c = rows.shape[0]
     out = xp.empty(c, dtype=xp.int64)
+    vals = xp.empty(c, dtype=M.dtype)
     u = _uniforms(key, c, xp)
     step = max(1, _CHUNK // M.shape[1])
     for t0 in range(0, c, step):
         t1 = min(c, t0 + step)
-        block = xp.abs(_rows_dense(M, rows[t0:t1])).astype(xp.float64)
+        dense_rows = _rows_dense(M, rows[t0:t1])
+        block = xp.abs(dense_rows).astype(xp.float64)
         if bias is not None:
             block = block * bias[None, :]
         out[t0:t1] = _draw_rows(block, u[t0:t1], xp)
-    return out
+        vals[t0:t1] = dense_rows[xp.arange(t1 - t0), out[t0:t1]]
+    return out, vals
 
 
 # --------------------------------------------------------------------------
@@ -490,17 +493,13 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
     j1 = j
     gamma = xp.ones(c, dtype=dtype)
     for level, M in enumerate(mats[1:-1], start=1):
-        nxt = _step(M, j, key.child(level), xp, bias=beta[level])
-        vals = _rows_dense(M, j)[xp.arange(c), nxt] if not is_sparse(M) else xp.asarray(
-            M.tocsr()[j, nxt]).ravel()
+        nxt, vals = _step(M, j, key.child(level), xp, bias=beta[level])
         gamma = gamma * vals
         j = nxt
     # X_t = γ_t / P(path) · a b ᵀ and P(path) = u_{j1} ∏|A_l| v_{j_{k−1}} / Z.
     mag = xp.abs(gamma)
     safe = xp.where(mag > 0, mag, 1)
     coef = gamma / safe * (Z / (u[j1] * beta[-1][j]))
-    if dtype.kind == "f":
-        coef = coef.real
     left = _dense(_cols(first, j1), xp) * (coef / c).astype(dtype)[None, :]
     value = (left @ _dense(_rows(last, j), xp)).astype(dtype, copy=False)
     err2 = (Z**2 - _fro2(value, xp)) / max(c - 1, 1)
