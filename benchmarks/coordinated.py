@@ -119,6 +119,11 @@ def main(argv: list[str]) -> int:
     rows = []
     A, B = sparse_rows(n, d, s, 1), sparse_rows(n, d, s, 2)
     rows += product_curve(f"sparse n={n} d=m={d} s={s}", A, B, budgets, seeds)
+    # Same sparsity pattern in both (e.g. XᵀX-type products in regression): pᴬ ≈ pᴮ.
+    Bc = A.copy()
+    Bc.data = Bc.data + 0.5 * np.random.default_rng(5).standard_normal(Bc.nnz)
+    rows += product_curve(f"sparse, B same pattern as A, s={s}", A, Bc,
+                          budgets[-1:] if args.quick else [500, 2000, 8000], seeds)
     nd, dd = (3000, 40) if args.quick else (20_000, 100)
     rng = np.random.default_rng(3)
     Ad = rng.standard_normal((nd, dd))
