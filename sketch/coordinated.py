@@ -73,7 +73,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, sparse, to_numpy
+from .backend import array_module, is_sparse, module_for_device, sparse, to_numpy
 from .checks import check_matrix, check_positive_int
 from .errors import SeedMismatchError, ShapeError
 from .operators import CountSketch, Gaussian
@@ -780,8 +780,10 @@ def estimate_inner(sa: SampledSketch | LinearSketch, sb: SampledSketch | LinearS
     return est
 
 
-def load_sketch(path: str | Path) -> SampledSketch | LinearSketch:
-    """Read a sketch written by ``save`` (``.npz``, read without pickle) onto the host.
+def load_sketch(path: str | Path, device: str | None = None) -> SampledSketch | LinearSketch:
+    """Read a sketch written by ``save`` (``.npz``, read without pickle).
+
+    ``device`` ``None``/``"cpu"`` keeps it on the host, ``"gpu"`` moves it to CuPy.
 
     Examples
     --------
@@ -793,6 +795,19 @@ def load_sketch(path: str | Path) -> SampledSketch | LinearSketch:
     >>> bool(np.array_equal(T.keys, S.keys)), T.fingerprint == S.fingerprint
     (True, True)
     """
+    xp = module_for_device(device)
+    sk = _read(path)
+    if xp is np:
+        return sk
+    if isinstance(sk, LinearSketch):
+        sk.data = xp.asarray(sk.data)
+        return sk
+    sk.keys = xp.asarray(sk.keys)
+    sk.rows = sparse(xp).csr_matrix(sk.rows) if is_sparse(sk.rows) else xp.asarray(sk.rows)
+    return sk
+
+
+def _read(path: str | Path) -> SampledSketch | LinearSketch:
     with np.load(path, allow_pickle=False) as f:
         kind = str(f["kind"])
         common = dict(method=str(f["method"]), n_rows=int(f["n_rows"]), n_cols=int(f["n_cols"]),

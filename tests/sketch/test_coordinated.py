@@ -366,3 +366,13 @@ def test_cupy_stays_on_gpu_and_matches_numpy(cupy, method, AB):
         np.testing.assert_array_equal(cupy.asnumpy(SA.keys),
                                       coordinated_sketch(A, method, 30, seed=1).keys)
     np.testing.assert_allclose(cupy.asnumpy(est.value), ref.value, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.gpu
+def test_load_onto_gpu(cupy, tmp_path, AB):
+    A, B = AB
+    priority_sample(A, 30, seed=2).save(tmp_path / "a.npz")
+    SA = load_sketch(tmp_path / "a.npz", device="gpu")
+    assert isinstance(SA.rows, cupy.ndarray)
+    est = estimate_product(SA, priority_sample(cupy.asarray(B), 30, seed=2))
+    assert isinstance(est.value, cupy.ndarray)
