@@ -6,5 +6,7 @@ and a markdown table next to it, and reports ratios, not only seconds.
 """
 
 #: Benchmark modules by name; each defines ``main(argv: list[str]) -> int``.
-BENCHMARKS: dict[str, str] = {}
-BENCHMARKS["hhl"] = "benchmarks.hhl"
+BENCHMARKS: dict[str, str] = {
+    "coordinated": "benchmarks.coordinated",
+    "hhl": "benchmarks.hhl",
+}

@@ -18,8 +18,10 @@ from pathlib import Path
 from types import ModuleType
 
 #: Tour stop modules, in the order they run.
-STOPS: list[str] = []
-STOPS += ["qla.tour.hhl"]
+STOPS: list[str] = [
+    "qla.tour.coordinated",
+    "qla.tour.hhl",
+]
 
 
 @dataclass
