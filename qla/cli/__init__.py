@@ -21,6 +21,8 @@ import sys
 #: Subcommand modules, in the order ``qla --help`` lists them.
 SUBCOMMANDS = [
     "qla.cli.tour",
+    "qla.cli.circuit",
+    "qla.cli.export",
 ]
 
 
