@@ -255,6 +255,7 @@ def check_memory(circuit, method: str, gpu: bool = False, precision: str = "doub
     have = available_memory(gpu)
     if need > have:
         shape = "16·4^n" if method == "density_matrix" else "16·2^n"
+        dense = "a non-Clifford circuit is simulated as a statevector, which "
         hint = (
             "use method='statevector' with shots for noise"
             if method == "density_matrix"
@@ -262,9 +263,10 @@ def check_memory(circuit, method: str, gpu: bool = False, precision: str = "doub
             "larger machine"
         )
         raise MemoryError(
-            f"circuit {circuit.name!r} has {n} active qubits: method={method!r} needs "
-            f"{shape} = {_fmt_bytes(need)} ({need} bytes) but only {_fmt_bytes(have)} is "
-            f"available on the {'GPU' if gpu else 'host'}; {hint}"
+            f"circuit {circuit.name!r} has {n} active qubits: with method={method!r} "
+            f"{dense if method == 'automatic' else ''}needs {shape} = {_fmt_bytes(need)} "
+            f"({need} bytes) but only {_fmt_bytes(have)} is available on the "
+            f"{'GPU' if gpu else 'host'}; {hint}"
         )
 
 
@@ -310,13 +312,16 @@ def _fake_backend(name: str):
     from sketch.errors import require
 
     fp = require("qiskit_ibm_runtime.fake_provider", "ibm", f"use the fake IBM device {name!r}")
-    try:
-        return fp.FakeProviderForBackendV2().backend(name)
-    except Exception as exc:  # QiskitBackendNotFoundError has no common builtin base
-        raise ValueError(
-            f"unknown fake IBM backend {name!r}; names look like 'fake_manila', 'fake_torino' "
-            "(see qiskit_ibm_runtime.fake_provider.FakeProviderForBackendV2().backends())"
-        ) from exc
+    # "fake_manila" -> FakeManilaV2 / FakeManila, without building every fake device
+    stem = "Fake" + "".join(part.title() for part in name.split("_")[1:])
+    for cls_name in (stem + "V2", stem):
+        cls = getattr(fp, cls_name, None)
+        if cls is not None:
+            return cls()
+    raise ValueError(
+        f"unknown fake IBM backend {name!r}; names look like 'fake_manila', 'fake_torino' "
+        "(see qiskit_ibm_runtime.fake_provider.FakeProviderForBackendV2().backends())"
+    )
 
 
 def _resolve(backend, method: str, noise_model, seed, precision: str):
@@ -374,6 +379,7 @@ def _resolve(backend, method: str, noise_model, seed, precision: str):
         sim = AerSimulator.from_backend(backend, **opts)
         if noise_model is not None:
             sim.set_options(noise_model=noise_model)
+        sim.name = backend.name  # report the device, not "aer_simulator_from(...)"
         return sim, "aer", method
     if noise_model is not None:
         raise ValueError(
@@ -547,9 +553,9 @@ def run(
         if kind == "aer":
             check_memory(c, used_method, gpu=gpu, precision=precision)
         if limit is not None and c.num_qubits > limit:
+            how = f" with method {used_method!r}" if name.startswith("aer") else ""
             raise ValueError(
-                f"circuit {c.name!r} has {c.num_qubits} qubits but backend {name!r} "
-                f"{'(method ' + repr(used_method) + ') ' if kind == 'aer' else ''}"
+                f"circuit {c.name!r} has {c.num_qubits} qubits but backend {name!r}{how} "
                 f"supports at most {limit}"
             )
 
