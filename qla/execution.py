@@ -547,7 +547,9 @@ def run(
     estimator = observables is not None
     obs = _observables_per_circuit(observables, circs) if estimator else None
 
-    limit = getattr(getattr(target_backend, "target", None), "num_qubits", None)
+    # Aer builds a fresh Target on every `.target` access: take it once.
+    target = getattr(target_backend, "target", None)
+    limit = getattr(target, "num_qubits", None)
     gpu = kind == "aer" and target_backend.options.device == "GPU"
     for c in circs:
         if kind == "aer":
@@ -560,9 +562,14 @@ def run(
             )
 
     prepared = [_prepare(c, estimator) for c in circs]
-    pm = generate_preset_pass_manager(
-        optimization_level=optimization_level, backend=target_backend, seed_transpiler=seed
-    )
+    if kind == "aer":
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level, target=target, seed_transpiler=seed
+        )
+    else:  # devices may carry their own translation/scheduling plugins
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level, backend=target_backend, seed_transpiler=seed
+        )
     isa = pm.run(prepared)
     if isinstance(isa, QuantumCircuit):
         isa = [isa]
