@@ -76,6 +76,8 @@ def main(argv: list[str]) -> int:
                    help="largest CPU width (default 24, quick 18)")
     p.add_argument("--max-gpu-qubits", type=int, default=30, help="largest GPU width")
     p.add_argument("--layers", type=int, default=10, help="brickwork layers (default 10)")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="timed runs per point (default 5; 3 from 20 qubits and with --quick)")
     args = p.parse_args(argv)
 
     from qla.execution import run as qrun
@@ -90,7 +92,7 @@ def main(argv: list[str]) -> int:
     rows: list[dict[str, Any]] = []
     for n in widths:
         qc = layered_random_circuit(n, args.layers, seed=n)
-        repeat = 3 if n >= 20 or args.quick else 5
+        repeat = args.repeat or (3 if n >= 20 or args.quick else 5)
         row: dict[str, Any] = {
             "qubits": n,
             "gates": qc.size(),

@@ -17,19 +17,22 @@ from typing import Any
 from benchmarks.harness import RESULTS, machine
 
 
-def results_file(name: str, since: float, host: str, stamp: str) -> Path | None:
+def results_file(
+    name: str, since: float, host: str, stamp: str, results: Path | None = None
+) -> Path | None:
     """The JSON file benchmark ``name`` wrote at or after time ``since`` (a ``time.time()``)."""
-    exact = RESULTS / f"{name}-{host}-{stamp}.json"
+    results = RESULTS if results is None else results
+    exact = results / f"{name}-{host}-{stamp}.json"
     if exact.is_file() and exact.stat().st_mtime >= since:
         return exact
     fresh = [
-        p for p in RESULTS.glob(f"{name}*-{host}-{stamp}.json") if p.stat().st_mtime >= since
+        p for p in results.glob(f"{name}*-{host}-{stamp}.json") if p.stat().st_mtime >= since
     ]
     return max(fresh, key=lambda p: p.stat().st_mtime) if fresh else None
 
 
 def write_summary(
-    outcomes: dict[str, dict[str, Any]], since: float, results: Path = RESULTS
+    outcomes: dict[str, dict[str, Any]], since: float, results: Path | None = None
 ) -> tuple[Path, Path]:
     """Write ``<host>-<date>.json`` and ``.md`` from the benchmarks run since ``since``.
 
@@ -44,6 +47,7 @@ def write_summary(
     -------
     (json path, markdown path)
     """
+    results = RESULTS if results is None else results
     meta = machine()
     stamp = _dt.date.today().isoformat()
     results.mkdir(parents=True, exist_ok=True)
@@ -55,7 +59,7 @@ def write_summary(
              "| benchmark | status | wall time | results |", "|---|---|---|---|"]
     tables = []
     for name, outcome in outcomes.items():
-        path = results_file(name, since, meta["host"], stamp)
+        path = results_file(name, since, meta["host"], stamp, results)
         entry: dict[str, Any] = dict(outcome)
         entry["file"] = path.name if path else None
         if path:
