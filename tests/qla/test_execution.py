@@ -269,3 +269,68 @@ def test_aer_gpu_matches_statevector():
 def test_front_door_names():
     assert qla.run is run
     assert callable(qla.export) and callable(qla.load_qasm)
+
+
+# ------------------------------------------------------------------ every registered kind
+
+
+def _device_for(n: int):
+    from qiskit_ibm_runtime.fake_provider import FakeGuadalupeV2, FakeManilaV2
+
+    if n <= 5:
+        return FakeManilaV2()
+    if n <= 16:
+        return FakeGuadalupeV2()
+    pytest.skip(f"{n} qubits: keep the registry example at 16 qubits or fewer")
+
+
+def _kind_circuit(kind: str):
+    from qla.cli import build_parser
+    from qla.cli.circuit import KINDS
+
+    args = build_parser().parse_args(["circuit", kind, *KINDS[kind].example])
+    return KINDS[kind].build(args)
+
+
+def _registered_kinds() -> list[str]:
+    from qla.cli.circuit import KINDS
+
+    return sorted(KINDS)
+
+
+@pytest.mark.parametrize("kind", _registered_kinds())
+def test_every_registered_kind_runs_end_to_end_on_a_fake_device(kind):
+    """Noiseless Aer within shot noise of the exact distribution; the noisy device within
+    ``1 − ESP`` of it (stochastic noise: the error-free branch has weight ≥ ESP)."""
+    qc = _kind_circuit(kind)
+    shots = 2000
+    exact = ideal_probabilities(qc)
+    bound = tv_bound(min(2**qc.num_qubits, shots), shots)
+    clean = run(qc, shots=shots, seed=1)
+    assert total_variation(clean.get_probabilities(), exact) <= bound
+    device = _device_for(qc.num_qubits)
+    noisy = run(qc, backend=device, shots=shots, seed=1)
+    r = noisy[0]
+    assert set(r.operations) <= set(device.target.operation_names) | {"barrier"}
+    assert r.success_estimate is not None and 0 < r.success_estimate < 1
+    assert total_variation(r.probabilities, exact) <= 1 - r.success_estimate + bound
+
+
+def test_success_estimate_is_product_of_calibrated_errors(manila):
+    res = run(ghz(2), backend=manila, shots=100, seed=0)
+    r = res[0]
+    isa_errors = []
+    # rebuild the product by hand from the device's calibration for the same ISA circuit
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    isa = generate_preset_pass_manager(1, backend=manila, seed_transpiler=0).run(
+        ghz(2).measure_all(inplace=False)
+    )
+    idx = {q: i for i, q in enumerate(isa.qubits)}
+    for inst in isa.data:
+        if inst.operation.name == "barrier":
+            continue
+        props = manila.target[inst.operation.name][tuple(idx[q] for q in inst.qubits)]
+        isa_errors.append(props.error or 0.0)
+    assert r.success_estimate == pytest.approx(float(np.prod(1 - np.array(isa_errors))))
+    assert run(ghz(2), shots=10, seed=0)[0].success_estimate is None
