@@ -16,7 +16,8 @@ backend                                primitive
 ``"aer"``, ``"aer-gpu"``, AerSimulator  ``qiskit_aer.primitives.SamplerV2/EstimatorV2``
 fake IBM backend (``fake_provider``)   Aer primitives on ``AerSimulator.from_backend``
                                        (the device's coupling map, gates and noise)
-``qiskit_ibm_runtime`` ``IBMBackend``  ``qiskit_ibm_runtime.SamplerV2/EstimatorV2``
+``qiskit_ibm_runtime`` ``IBMBackend``  ``qiskit_ibm_runtime`` Sampler/Estimator (V2 interface;
+                                       the client-side ``executor_*`` ones from 0.50 on)
 any other ``BackendV2``                ``qiskit.primitives.BackendSamplerV2/...V2``
 =====================================  ============================================
 
@@ -650,7 +651,10 @@ def _sampler(backend, kind: str, shots: int, seed):
 
         return SamplerV2.from_backend(backend, default_shots=shots, seed=seed), "aer SamplerV2"
     if kind == "ibm":
-        from qiskit_ibm_runtime import SamplerV2
+        try:  # qiskit-ibm-runtime >= 0.50: the client-side Sampler replaces SamplerV2
+            from qiskit_ibm_runtime.executor_sampler import Sampler as SamplerV2
+        except ImportError:
+            from qiskit_ibm_runtime import SamplerV2
 
         return SamplerV2(mode=backend, options={"default_shots": shots}), "ibm-runtime SamplerV2"
     from qiskit.primitives import BackendSamplerV2
@@ -674,7 +678,10 @@ def _estimator(backend, kind: str, shots: int, seed):
         return prim, "aer EstimatorV2"
     precision = 1.0 / math.sqrt(shots)
     if kind == "ibm":
-        from qiskit_ibm_runtime import EstimatorV2
+        try:  # qiskit-ibm-runtime >= 0.50: the client-side Estimator replaces EstimatorV2
+            from qiskit_ibm_runtime.executor_estimator import Estimator as EstimatorV2
+        except ImportError:
+            from qiskit_ibm_runtime import EstimatorV2
 
         return EstimatorV2(mode=backend, options={"default_precision": precision}), (
             "ibm-runtime EstimatorV2"

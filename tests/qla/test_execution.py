@@ -334,3 +334,19 @@ def test_success_estimate_is_product_of_calibrated_errors(manila):
         isa_errors.append(props.error or 0.0)
     assert r.success_estimate == pytest.approx(float(np.prod(1 - np.array(isa_errors))))
     assert run(ghz(2), shots=10, seed=0)[0].success_estimate is None
+
+
+def test_ibm_runtime_primitives_path_in_local_mode(manila, monkeypatch):
+    """The IBMBackend branch builds qiskit_ibm_runtime's SamplerV2/EstimatorV2 with our options;
+    runtime's local testing mode runs them on a fake device offline."""
+    import qla.execution as ex
+
+    monkeypatch.setattr(ex, "_is_fake_ibm", lambda backend: False)
+    monkeypatch.setattr(ex, "_is_ibm_runtime", lambda backend: True)
+    res = run(ghz(2), backend=manila, shots=300, seed=1)
+    assert res.primitive == "ibm-runtime SamplerV2" and res.method is None
+    assert sum(res.get_counts().values()) == 300
+    assert total_variation(res.get_probabilities(), ideal_probabilities(ghz(2))) < 0.3
+    est = run(ghz(2), backend=manila, observables="ZZ", shots=400, seed=1)
+    assert est.primitive == "ibm-runtime EstimatorV2"
+    assert 0.6 < est[0].expectation_values[0] <= 1.0
