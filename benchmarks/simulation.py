@@ -46,11 +46,17 @@ def layered_random_circuit(n: int, layers: int, seed: int = 0):
     return qc
 
 
-def _aer_time(circuit, device: str, repeat: int) -> float:
-    from qiskit import transpile
+def _simulator(device: str = "CPU", threads: int | None = None):
     from qiskit_aer import AerSimulator
 
-    sim = AerSimulator(method="statevector", device=device, seed_simulator=0)
+    opts = {"max_parallel_threads": threads} if threads else {}
+    return AerSimulator(method="statevector", device=device, seed_simulator=0, **opts)
+
+
+def _aer_time(circuit, device: str, repeat: int, threads: int | None = None) -> float:
+    from qiskit import transpile
+
+    sim = _simulator(device, threads)
     measured = transpile(circuit.measure_all(inplace=False), sim, optimization_level=0)
     return timeit(lambda: sim.run(measured, shots=1).result(), repeat=repeat)["median"]
 
@@ -76,6 +82,8 @@ def main(argv: list[str]) -> int:
                    help="largest CPU width (default 24, quick 18)")
     p.add_argument("--max-gpu-qubits", type=int, default=30, help="largest GPU width")
     p.add_argument("--layers", type=int, default=10, help="brickwork layers (default 10)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="Aer's max_parallel_threads (default: Aer's choice, all cores)")
     p.add_argument("--repeat", type=int, default=None,
                    help="timed runs per point (default 5; 3 from 20 qubits and with --quick)")
     args = p.parse_args(argv)
@@ -99,10 +107,11 @@ def main(argv: list[str]) -> int:
             "memory_MiB": 16 * 2**n / 2**20,
         }
         if n <= max_cpu:
-            row["aer_cpu_s"] = _aer_time(qc, "CPU", repeat)
+            row["aer_cpu_s"] = _aer_time(qc, "CPU", repeat, args.threads)
+            sim = _simulator("CPU", args.threads)
             row["qla_run_s"] = timeit(
-                lambda qc=qc: qrun(qc, method="statevector", shots=1, seed=0,
-                                   optimization_level=0),
+                # the simulator already holds method and seed: qla.run uses it as it is
+                lambda qc=qc, sim=sim: qrun(qc, backend=sim, shots=1, optimization_level=0),
                 repeat=repeat,
             )["median"]
             row["qla/aer"] = row["qla_run_s"] / row["aer_cpu_s"]
@@ -120,7 +129,7 @@ def main(argv: list[str]) -> int:
               flush=True)
     columns = ["qubits", "gates", "memory_MiB", "aer_cpu_s", "qla_run_s", "qla/aer",
                "statevector_s", "statevector/aer", "aer_gpu_s", "cpu/gpu"]
-    threads = os.environ.get("OMP_NUM_THREADS", f"default ({os.cpu_count()} cores)")
+    threads = args.threads or os.environ.get("OMP_NUM_THREADS", f"default ({os.cpu_count()} cores)")
     notes = (
         f"Layered random circuit, {args.layers} brickwork layers, statevector method, 1 shot; "
         f"median of 3-5 runs; OpenMP threads: {threads}. {gpu_note} "
