@@ -157,9 +157,12 @@ def load_qasm(source: str | Path, version: int | None = None):
 
 def _unitary_part(circuit):
     """The circuit without final measurements and barriers, or None if it is not unitary."""
+    from qiskit.circuit import ControlFlowOp
+
     qc = circuit.remove_final_measurements(inplace=False)
-    if any(i.operation.name in ("measure", "reset") for i in qc.data):
-        return None
+    for inst in qc.data:
+        if inst.operation.name in ("measure", "reset") or isinstance(inst.operation, ControlFlowOp):
+            return None
     return qc
 
 

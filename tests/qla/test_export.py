@@ -192,3 +192,15 @@ def test_cli_circuit_options_and_errors(tmp_path, capsys):
     assert capsys.readouterr().out == a
     main(["circuit", "random", "--seed", "2", "--version", "3"])
     assert capsys.readouterr().out != a
+
+
+def test_dynamic_circuit_needs_qasm3():
+    qc = QuantumCircuit(2, 1)
+    qc.h(0)
+    qc.measure(0, 0)
+    with qc.if_test((qc.clbits[0], 1)):
+        qc.x(1)
+    back = load_qasm(export(qc, version=3))
+    assert "if_else" in back.count_ops()
+    with pytest.raises(ValueError, match="cannot export circuit .* to OpenQASM 2"):
+        export(qc, version=2)
