@@ -656,7 +656,10 @@ def _sampler(backend, kind: str, shots: int, seed):
         except ImportError:
             from qiskit_ibm_runtime import SamplerV2
 
-        return SamplerV2(mode=backend, options={"default_shots": shots}), "ibm-runtime SamplerV2"
+        opts = {"default_shots": shots}
+        if seed is not None:  # used by local mode and cloud simulators, ignored by devices
+            opts["simulator"] = {"seed_simulator": seed}
+        return SamplerV2(mode=backend, options=opts), "ibm-runtime SamplerV2"
     from qiskit.primitives import BackendSamplerV2
 
     opts: dict[str, Any] = {"default_shots": shots}
@@ -683,9 +686,10 @@ def _estimator(backend, kind: str, shots: int, seed):
         except ImportError:
             from qiskit_ibm_runtime import EstimatorV2
 
-        return EstimatorV2(mode=backend, options={"default_precision": precision}), (
-            "ibm-runtime EstimatorV2"
-        )
+        opts = {"default_precision": precision}
+        if seed is not None:
+            opts["simulator"] = {"seed_simulator": seed}
+        return EstimatorV2(mode=backend, options=opts), "ibm-runtime EstimatorV2"
     from qiskit.primitives import BackendEstimatorV2
 
     opts: dict[str, Any] = {"default_precision": precision}

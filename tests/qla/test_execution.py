@@ -348,6 +348,8 @@ def test_ibm_runtime_primitives_path_in_local_mode(manila, monkeypatch):
     assert res.primitive == "ibm-runtime SamplerV2" and res.method is None
     assert sum(res.get_counts().values()) == 300
     assert total_variation(res.get_probabilities(), ideal_probabilities(ghz(2))) < 0.3
+    assert run(ghz(2), backend=manila, shots=300, seed=1).get_counts() == res.get_counts()
     est = run(ghz(2), backend=manila, observables="ZZ", shots=400, seed=1)
     assert est.primitive == "ibm-runtime EstimatorV2"
-    assert 0.6 < est[0].expectation_values[0] <= 1.0
+    # noisy ⟨ZZ⟩ < 1, estimated to precision 1/√shots (the estimate itself may exceed 1)
+    assert 0.6 < est[0].expectation_values[0] <= 1.0 + 5 / math.sqrt(400)
