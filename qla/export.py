@@ -33,7 +33,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sketch.errors import require
+from sketch.errors import MissingDependencyError
 
 _DIRECTIVES = ["measure", "reset"]  # barriers pass through transpile as they are
 
@@ -147,7 +147,13 @@ def load_qasm(source: str | Path, version: int | None = None):
     try:
         if version == 2:
             return qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-        require("qiskit_qasm3_import", "test", "load OpenQASM 3")
+        try:
+            import qiskit_qasm3_import  # noqa: F401 - qasm3.loads needs it installed
+        except ImportError as exc:
+            raise MissingDependencyError(
+                "loading OpenQASM 3 needs the qiskit-qasm3-import package (a qla dependency): "
+                "pip install qiskit-qasm3-import"
+            ) from exc
         return qasm3.loads(text)
     except ImportError:
         raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 
 import pytest
 
@@ -60,3 +61,15 @@ def test_cli_lists_subcommands(capsys):
     text = capsys.readouterr().out
     for name in ("tour", "circuit", "export"):
         assert name in text
+
+
+def test_execution_stop_without_ibm_runtime_uses_generic_device(monkeypatch):
+    import numpy as np
+
+    from qla.tour import execution
+
+    monkeypatch.setitem(sys.modules, "qiskit_ibm_runtime.fake_provider", None)  # import fails
+    stop = execution.run(0, np)
+    assert "generic_backend_5q" in stop.case and stop.baseline == "BackendSamplerV2 by hand"
+    tv_noisy, tv_clean = map(float, re.findall(r"TV ([0-9.]+).*Aer ([0-9.]+)", stop.accuracy)[0])
+    assert tv_clean < 0.5 * ((16 / 4000) ** 0.5 + (2 * 13.8 / 4000) ** 0.5) and tv_noisy < 0.5
