@@ -9,4 +9,5 @@ and a markdown table next to it, and reports ratios, not only seconds.
 BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
     "hhl": "benchmarks.hhl",
+    "simulation": "benchmarks.simulation",
 }

@@ -22,6 +22,8 @@ import sys
 SUBCOMMANDS = [
     "qla.cli.tour",
     "qla.cli.solve",
+    "qla.cli.circuit",
+    "qla.cli.export",
 ]
 
 
