@@ -119,6 +119,29 @@ def _random(args: argparse.Namespace):
     return qc
 
 
+def _hhl_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--size", type=int, default=2,
+                   help="system size N (default 2: the textbook A = [[1, -1/3], [-1/3, 1]], "
+                        "b = e0; larger N: random SPD A with condition number --kappa)")
+    p.add_argument("--kappa", type=float, default=10.0, help="condition number for N > 2")
+    p.add_argument("--clock-qubits", type=int, default=None, help="override the automatic sizing")
+
+
+def _hhl(args: argparse.Namespace):
+    """HHL linear-system circuit (Harrow–Hassidim–Lloyd 2009), see :func:`circuits.hhl`."""
+    import numpy as np
+
+    from circuits.hhl import hhl
+    from sketch.hhl import random_spd_system
+
+    n = _positive(args.size, "size")
+    if n == 2:
+        A, b = np.array([[1.0, -1 / 3], [-1 / 3, 1.0]]), np.array([1.0, 0.0])
+    else:
+        A, b = random_spd_system(n, args.kappa, seed=args.seed)
+    return hhl(A, b, clock_qubits=args.clock_qubits).circuit
+
+
 #: ``qla circuit`` kinds: name → :class:`Kind`. Registering a kind here is all it takes
 #: for the CLI and the export round-trip tests to cover it.
 KINDS: dict[str, Kind] = {
@@ -126,6 +149,7 @@ KINDS: dict[str, Kind] = {
     "ghz": Kind(_qubits, _ghz, "GHZ state preparation", ["--qubits", "4"]),
     "random": Kind(_random_args, _random, "random circuit of standard gates",
                    ["--qubits", "3", "--depth", "3"]),
+    "hhl": Kind(_hhl_args, _hhl, "HHL linear-system solver", ["--size", "2"]),
 }
 
 
