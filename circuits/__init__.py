@@ -7,5 +7,8 @@ closed-form matrix, the package offers it too.
 
 from .pfc import PFC, pfc, pfc_matrix
 
+from .hhl import HHLCircuit, hhl
+
 __all__: list[str] = []
 __all__ += ["PFC", "pfc", "pfc_matrix"]
+__all__ += ["HHLCircuit", "hhl"]
