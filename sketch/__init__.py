@@ -6,7 +6,6 @@ reproducible across backends (see :mod:`sketch.rng`).
 """
 
 from . import backend, errors
-from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .coordinated import (
     LinearSketch,
     ProductEstimate,
@@ -22,6 +21,7 @@ from .coordinated import (
     threshold_sample,
 )
 from .distributed import coordinated_sketch_dask, sketch_dask, sketched_lstsq_dask
+from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .hhl import HHLEmulation, HHLSizing, emulate_hhl, hhl_problem, size_hhl
 from .iterative import IterativeResult, conjugate_gradient, randomized_kaczmarz
 from .joins import (
