@@ -18,3 +18,6 @@ from .random_circuits import (
 __all__: list[str] = []
 __all__ += ["PFC", "pfc", "pfc_matrix", "statistics", "haar_circuit", "random_brickwork",
             "brickwork_unitaries", "random_clifford_circuit", "clifford_unitaries"]
+from .codes import haar_code, knill_laflamme_violation, pauli_errors  # noqa: E402
+
+__all__ += ["haar_code", "knill_laflamme_violation", "pauli_errors"]
