@@ -12,8 +12,10 @@
   consecutive spacings (Oganesyan–Huse 2007; Atas, Bogomolny, Giraud, Roux
   2013): ``<r> ≈ 0.5996`` for CUE/GUE and ``2 ln 2 - 1 ≈ 0.386`` for Poisson
   (uncorrelated) spectra. Degenerate spectra (Cliffords, permutations) have
-  zero spacings; ratios with ``max = 0`` are undefined and dropped, and how
-  many were dropped is reported.
+  zero spacings: a ratio with one zero spacing is 0, ratios with ``max = 0``
+  are undefined and dropped, matrices with fewer than 3 distinct eigenphases
+  (e.g. the identity) are dropped whole, and how many ratios were dropped is
+  reported.
 * Output distributions: for Haar states the probabilities ``p_x`` of a basis
   measurement follow Porter–Thomas (``d·p ~ Exp(1)``), so the collision
   probability ``Σ p_x²`` averages ``2/(d+1)``; it is estimated without bias from
@@ -114,7 +116,6 @@ def _dim_irrep(lam: tuple[int, ...]) -> int:
     return math.factorial(k) // hooks
 
 
-@cache
 def haar_trace_moment(k: int, d: int) -> int:
     """``E|Tr U|^{2k}`` for Haar U(d): ``Σ_{λ ⊢ k, ℓ(λ) <= d} (f^λ)^2`` (= ``k!`` if ``k <= d``).
 
@@ -123,6 +124,13 @@ def haar_trace_moment(k: int, d: int) -> int:
     >>> haar_trace_moment(3, 8), haar_trace_moment(4, 2)   # 3!, Catalan(4)
     (6, 14)
     """
+    k = check_positive_int(k, "k", minimum=0)
+    d = check_positive_int(d, "d")
+    return _haar_trace_moment(k, d)
+
+
+@cache
+def _haar_trace_moment(k: int, d: int) -> int:
     return sum(_dim_irrep(lam) ** 2 for lam in _partitions(k) if len(lam) <= d)
 
 
@@ -191,7 +199,9 @@ def spacing_ratio(U: Any, tol: float = 1e-8) -> Estimate:
     Eigenphases are sorted on the circle (the wrap-around spacing included);
     spacings below ``tol`` count as exact degeneracies. Ratios whose two
     spacings are both zero are dropped (``Estimate.dropped``); a ratio with one
-    zero spacing is 0. Standard error: spread of the per-matrix means.
+    zero spacing is 0; matrices with fewer than 3 distinct eigenphases are
+    dropped whole (with an AccuracyWarning, and a NaN mean, if fewer than 2
+    matrices remain). Standard error: spread of the per-matrix means.
 
     Examples
     --------
@@ -206,16 +216,23 @@ def spacing_ratio(U: Any, tol: float = 1e-8) -> Estimate:
     theta = np.sort(np.angle(np.linalg.eigvals(U)), axis=1)
     s = np.diff(np.concatenate([theta, theta[:, :1] + 2 * np.pi], axis=1), axis=1)
     s = np.where(s < tol, 0.0, s)
+    # A matrix with fewer than 3 distinct eigenphases (identity, a reflection)
+    # has no meaningful ratio: its wrap-around "spacing" is not between levels.
+    usable = (s > 0).sum(axis=1) >= 3
     s_next = np.roll(s, -1, axis=1)
     hi = np.maximum(s, s_next)
     lo = np.minimum(s, s_next)
-    ok = hi > 0
+    ok = (hi > 0) & usable[:, None]
     r = np.where(ok, lo / np.where(ok, hi, 1.0), np.nan)
-    valid = ok.any(axis=1)
     dropped = int((~ok).sum())
-    if valid.sum() < 2:
+    if usable.sum() < 2:
+        import warnings
+
+        warnings.warn(
+            f"only {int(usable.sum())} of {U.shape[0]} matrices have 3 or more distinct "
+            "eigenphases: the spacing ratio is undefined (NaN)", AccuracyWarning, stacklevel=2)
         return Estimate(float("nan"), float("nan"), CUE_SPACING_RATIO, int(U.shape[0]), dropped)
-    mean, se = _mean_se(np.nanmean(r[valid], axis=1))
+    mean, se = _mean_se(np.nanmean(r[usable], axis=1))
     return Estimate(mean, se, CUE_SPACING_RATIO, int(U.shape[0]), dropped)
 
 
@@ -236,6 +253,8 @@ def collision_probability(probs: Any) -> Estimate:
     p = np.asarray(to_numpy(probs), dtype=float)
     if p.ndim != 2:
         raise ShapeError(f"probs must be (batch, d), got shape {p.shape}")
+    if p.size == 0:
+        raise ValueError("probs is empty: give at least one distribution of at least one outcome")
     c = (p**2).sum(axis=1)
     mean, se = _mean_se(c) if len(c) > 1 else (float(c[0]), float("nan"))
     return Estimate(mean, se, 2.0 / (p.shape[1] + 1), len(c))
@@ -257,12 +276,18 @@ def sampled_collision_probability(counts: Any, d: int) -> Estimate:
     """
     d = check_positive_int(d, "d")
     rows = []
+    if isinstance(counts, dict):
+        counts = [counts]
     for c in counts:
         vals = np.asarray(list(c.values()) if isinstance(c, dict) else c, dtype=float)
         N = vals.sum()
         if N < 2:
             raise ValueError("each circuit needs at least 2 shots for a collision estimate")
+        if vals.size > d or np.any(vals < 0):
+            raise ValueError(f"counts must be non-negative with at most d={d} outcomes")
         rows.append(float((vals * (vals - 1)).sum() / (N * (N - 1))))
+    if not rows:
+        raise ValueError("counts is empty: give the counts of at least one circuit")
     rows = np.asarray(rows)
     mean, se = _mean_se(rows) if len(rows) > 1 else (float(rows[0]), float("nan"))
     return Estimate(mean, se, 2.0 / (d + 1), len(rows))
@@ -341,6 +366,8 @@ def haar_output_moment(k: int, d: int) -> float:
     >>> haar_output_moment(2, 8) == 2 / 9
     True
     """
+    k = check_positive_int(k, "k", minimum=0)
+    d = check_positive_int(d, "d")
     return math.factorial(k) * math.factorial(d) / math.factorial(d + k - 1)
 
 
@@ -367,11 +394,14 @@ def output_moments(states: Any, kmax: int) -> Estimate:
     if psi.shape[0] < 2:
         raise ValueError("output_moments needs at least 2 samples for a standard error")
     p = np.abs(psi) ** 2
+    if p.shape[1] == 0 or not np.all(np.isfinite(p)):
+        raise ValueError("states must be finite and non-empty")
     ests = [_mean_se((p**k).sum(axis=1)) for k in range(1, kmax + 1)]
     d = psi.shape[1]
     return Estimate(
         mean=np.array([e[0] for e in ests]),
-        stderr=np.array([max(e[1], 1e-300) for e in ests]),
+        # k = 1 is Σp = 1 up to rounding: floor its error so z is not rounding / 0.
+        stderr=np.array([max(e[1], 1e-12) for e in ests]),
         reference=np.array([haar_output_moment(k, d) for k in range(1, kmax + 1)]),
         samples=psi.shape[0],
     )

@@ -55,6 +55,7 @@ __all__ = [
     "haar_state",
     "haar_isometry",
     "complex_ginibre",
+    "check_memory",
 ]
 
 #: Largest ``d`` served by the vectorised Gram–Schmidt path on the GPU.
@@ -94,8 +95,16 @@ def _available_bytes(xp: ModuleType) -> int | None:
         return None
 
 
-def _check_memory(entries: int, dtype: Any, xp: ModuleType, what: str) -> None:
-    """Refuse, before allocating, a draw that cannot fit in memory."""
+def check_memory(entries: int, dtype: Any, xp: ModuleType, what: str) -> None:
+    """Refuse, before allocating, a draw of ``entries`` numbers that cannot fit in memory.
+
+    Raises ``MemoryError`` naming ``what`` and the GiB needed vs free (the
+    estimate includes the sampler's working arrays).
+
+    Examples
+    --------
+    >>> check_memory(1000, np.complex128, np, "a small draw")   # fits: no error
+    """
     need = entries * max(np.dtype(dtype).itemsize, 16) * _WORK_FACTOR
     free = _available_bytes(xp)
     if free is not None and need > free:
@@ -189,7 +198,7 @@ def _sample(
     key, xp, dt = _resolve(seed, device, dtype, real)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_memory(count * d * k, dt, xp, what)
+    check_memory(count * d * k, dt, xp, what)
     label = "haar-orthogonal" if real else "haar-unitary"
     Z = _gaussian(key.child(label), (count, d, k), real, xp)
     Q = _orthonormal_columns(Z, xp).astype(dt, copy=False)
@@ -311,7 +320,7 @@ def haar_state(
     key, xp, dt = _resolve(seed, device, dtype, False)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_memory(count * d, dt, xp, f"haar_state(d={d})")
+    check_memory(count * d, dt, xp, f"haar_state(d={d})")
     z = _gaussian(key.child("haar-state"), (count, d), False, xp)
     z = z / xp.sqrt(xp.sum((z * z.conj()).real, axis=-1))[:, None]
     return z.astype(dt, copy=False).reshape(shape + (d,))
