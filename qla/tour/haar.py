@@ -2,9 +2,9 @@
 
 Examples
 --------
->>> stop = run(0, np)                 # doctest: +SKIP
->>> stop.area
-'haar'
+>>> stats = pfc_statistics(0, n=3, keys=20)
+>>> stats["F2"].samples, stats["F2"].reference
+(20, 2.0)
 """
 
 from __future__ import annotations
