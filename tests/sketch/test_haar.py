@@ -148,3 +148,15 @@ def test_gpu_matches_cpu():
         assert np.allclose(cp.asnumpy(G), haar_unitary(d, batch=6, seed=8), atol=1e-10)
     O = haar_orthogonal(5, batch=3, seed=1, device="gpu")
     assert np.allclose(cp.asnumpy(O), haar_orthogonal(5, batch=3, seed=1), atol=1e-10)
+
+
+@pytest.mark.parametrize("d, k", [(2, 2), (4, 4), (4, 2), (6, 6), (9, 3)])
+def test_gram_schmidt_path_equals_phase_fixed_lapack_qr(d, k):
+    # Both return the unique QR factor with a positive real diagonal R, so the host
+    # sampler gives the same matrices whichever path a size takes.
+    from sketch.haar import _gram_schmidt
+
+    Zs = complex_ginibre(as_key(3), 0, 50 * d * k).reshape(50, d, k)
+    Q, R = np.linalg.qr(Zs)
+    diag = np.diagonal(R, axis1=-2, axis2=-1)
+    assert np.allclose(_gram_schmidt(Zs, np), Q * (diag / abs(diag))[:, None, :], atol=1e-12)
