@@ -87,16 +87,20 @@ def main(argv: list[str]) -> int:
     p.add_argument("--gpu", action="store_true", help="add GPU rows (default: if CuPy sees one)")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads for every contender (default 1: the machine is shared)")
+    p.add_argument("--dims", type=int, nargs="+", default=list(DIMS), help="matrix sizes d")
+    p.add_argument("--entries", type=int, default=None,
+                   help="complex entries per row (batch = entries / d^2)")
     args = p.parse_args(argv)
     gpu = args.gpu or _gpu_available()
     entries, repeat = (2**18, 3) if args.quick else (2**20, 5)
+    entries = args.entries or entries
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - part of the bench extra
         threadpool_limits = None
 
     def rows() -> list[dict]:
-        return [_row(d, _batch(d, entries), repeat, gpu) for d in DIMS]
+        return [_row(d, _batch(d, entries), repeat, gpu) for d in args.dims]
 
     if threadpool_limits is not None:
         with threadpool_limits(args.threads):
