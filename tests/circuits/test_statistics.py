@@ -220,3 +220,18 @@ def test_bad_input():
         aer_collision_probability([QuantumCircuit(1)], shots=1)
     with pytest.raises(TypeError):
         aer_collision_probability([QuantumCircuit(1)], shots=2.0)
+
+
+def test_frame_potential_blocks_agree_with_one_block(monkeypatch):
+    import circuits.statistics as st
+
+    U = haar_unitary(4, batch=50, seed=2)
+    whole = frame_potential(U, 2)
+    monkeypatch.setattr(st, "_FRAME_BLOCK_ENTRIES", 7 * 50)  # blocks of 7 rows
+    blocked = frame_potential(U, 2)
+    assert blocked.mean == pytest.approx(whole.mean, rel=1e-12)
+    assert blocked.stderr == pytest.approx(whole.stderr, rel=1e-12)
+    # Direct double sum over ordered pairs i != j.
+    G = np.abs(np.einsum("aij,bij->ab", U.conj(), U)) ** 4
+    np.fill_diagonal(G, 0)
+    assert whole.mean == pytest.approx(G.sum() / (50 * 49), rel=1e-12)
