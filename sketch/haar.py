@@ -150,10 +150,13 @@ def complex_ginibre(
     u2 = key.uniform(c + xp.uint64(1), xp)
     radius = xp.sqrt(-xp.log(u1))
     angle = (2.0 * math.pi) * u2
-    # Fill real and imaginary parts in place: no complex temporaries.
-    z = xp.empty(count, dtype=xp.complex128)
-    xp.multiply(radius, xp.cos(angle), out=z.real)
-    xp.multiply(radius, xp.sin(angle), out=z.imag)
+    if xp is not np:
+        return radius * xp.cos(angle) + 1j * (radius * xp.sin(angle))
+    # On the host fill the real and imaginary views in place (no complex temporaries);
+    # NumPy guarantees ``.real``/``.imag`` of a complex array are writable views.
+    z = np.empty(count, dtype=np.complex128)
+    np.multiply(radius, np.cos(angle), out=z.real)
+    np.multiply(radius, np.sin(angle), out=z.imag)
     return z
 
 
