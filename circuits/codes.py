@@ -30,7 +30,7 @@ import numpy as np
 
 from sketch.checks import check_positive_int
 from sketch.errors import ShapeError
-from sketch.haar import haar_isometry
+from sketch.haar import check_memory, haar_isometry
 from sketch.rng import as_key
 
 __all__ = ["HaarCode", "haar_code", "pauli_errors", "knill_laflamme_violation", "apply_pauli"]
@@ -139,9 +139,12 @@ def knill_laflamme_violation(V: Any, errors: list[str], norm: str = "operator") 
     if not errors:
         raise ValueError("errors must name at least one Pauli")
     K = V.shape[1]
+    m = len(errors)
+    # E_a V for all a (N x mK) and the mK x mK Gram matrix: refuse before allocating.
+    check_memory(V.shape[0] * m * K + (m * K) ** 2, np.complex128, np,
+                 f"knill_laflamme_violation(m={m} errors, K={K})")
     EV = np.concatenate([apply_pauli(e, V) for e in errors], axis=1)  # N x mK
     M = EV.conj().T @ EV
-    m = len(errors)
     blocks = M.reshape(m, K, m, K)
     c = np.einsum("aibi->ab", blocks) / K
     R = blocks - c[:, None, :, None] * np.eye(K)[None, :, None, :]

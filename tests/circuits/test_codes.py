@@ -140,3 +140,11 @@ def test_bad_input():
         knill_laflamme_violation(V.T, ["III"])
     with pytest.raises(ShapeError, match="isometry"):
         knill_laflamme_violation(V[:, 0], ["III"])
+
+
+def test_kl_violation_refuses_before_allocating_too_much():
+    # 2^14 x 2^10 isometry view (no copy) and 1 + 3*14 errors: a 43000^2 Gram matrix.
+    V = np.lib.stride_tricks.as_strided(np.zeros(1, complex), shape=(2**14, 2**10),
+                                        strides=(0, 0))
+    with pytest.raises(MemoryError, match="GiB"):
+        knill_laflamme_violation(V, pauli_errors(14, 1))
