@@ -5,14 +5,7 @@ IBM backends and exports to OpenQASM 2 and 3; where a circuit has a
 closed-form matrix, the package offers it too.
 """
 
-from .peft import (
-    num_qubits_for,
-    pauli_circuit,
-    pauli_num_params,
-    pauli_stiefel,
-    pauli_unitary,
-    stiefel_num_params,
-)
+from .peft import num_qubits_for, pauli_circuit, pauli_num_params, pauli_stiefel, pauli_unitary, stiefel_num_params  # noqa: E501, I001
 
 __all__: list[str] = []
 __all__ += ["pauli_circuit", "pauli_unitary", "pauli_stiefel", "pauli_num_params", "stiefel_num_params", "num_qubits_for"]  # noqa: E501
