@@ -240,70 +240,65 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 # ---------------------------------------------------------------- structured application
 
 
-def _take(x: Any, axis: int, index: int) -> Any:
-    return x[(slice(None),) * axis + (index,)]
+def _rotations(xp: Any, theta: Any) -> Any:
+    """RY(θ) matrices for every angle at once: (B, P) -> (B, P, 2, 2)."""
+    c = xp.cos(theta / 2)
+    s = xp.sin(theta / 2)
+    return xp.stack([xp.stack([c, -s], axis=-1), xp.stack([s, c], axis=-1)], axis=-2)
 
 
-def _ry(xp: Any, x: Any, angle: Any, axis: int) -> Any:
-    """Rotate along one qubit axis of ``x`` (batch axis 0) by RY(angle) per batch entry."""
-    x0 = _take(x, axis, 0)
-    x1 = _take(x, axis, 1)
-    shape = (angle.shape[0],) + (1,) * (x0.ndim - 1)
-    c = xp.reshape(xp.cos(angle / 2), shape)
-    s = xp.reshape(xp.sin(angle / 2), shape)
-    return xp.stack([c * x0 - s * x1, s * x0 + c * x1], axis=axis)
+def _on_bits(xp: Any, x: Any, gate: Any, low: int, width: int) -> Any:
+    """Apply a (B, d, d) gate, d = 2^width, to bits low … low+width-1 of the rows of x.
+
+    ``x`` is (B, 2^q, K); the reshape (B, 2^q / (d 2^low), d, 2^low K) puts exactly
+    those bits on axis 2, so one batched matmul applies the gate to all K columns.
+    """
+    b, n, k = x.shape
+    d = 1 << width
+    y = xp.reshape(x, (b, n // (d << low), d, (1 << low) * k))
+    y = xp.reshape(gate, (b, 1, d, d)) @ y
+    return xp.reshape(y, (b, n, k))
 
 
-def _cx(xp: Any, x: Any, control_axis: int, target_axis: int) -> Any:
-    """Flip the target bit where the control bit is 1 (a row permutation)."""
-    x0 = _take(x, control_axis, 0)
-    x1 = _take(x, control_axis, 1)
-    t = target_axis - 1 if target_axis > control_axis else target_axis
-    return xp.stack([x0, xp.flip(x1, axis=t)], axis=control_axis)
+def _pair_gates(xp: Any, rot: Any, entangler: str) -> Any:
+    """(RY_hi ⊗ RY_lo) · E for consecutive angle pairs: (B, 2m, 2, 2) -> (B, m, 4, 4).
 
-
-def _cz_signs(q: int, sub: list[tuple[int, int]]) -> np.ndarray:
-    """±1 diagonal of a layer of CZs, shaped (1, 2, …, 2, 1) like the state tensor."""
-    rows = np.arange(1 << q)
-    sign = np.ones(1 << q)
-    for i, j in sub:
-        sign[((rows >> i) & 1) & ((rows >> j) & 1) == 1] *= -1.0
-    return sign.reshape((1,) + (2,) * q + (1,))
+    Basis order of the 4-dim factor is (bit i+1, bit i), so the upper qubit's
+    rotation is the left Kronecker factor. ``E`` (CZ or CX) is applied first, which
+    right-multiplies: CZ flips the sign of column |11⟩, CX(i → i+1) swaps columns
+    |01⟩ and |11⟩.
+    """
+    lo = rot[:, 0::2]
+    hi = rot[:, 1::2]
+    g = hi[:, :, :, None, :, None] * lo[:, :, None, :, None, :]
+    b, m = g.shape[0], g.shape[1]
+    g = xp.reshape(g, (b, m, 4, 4))
+    if entangler == "cz":
+        sign = xp.asarray([1.0, 1.0, 1.0, -1.0], dtype=g.dtype, device=array_api_compat.device(g))
+        return g * sign
+    return xp.take(g, xp.asarray([0, 3, 2, 1], device=array_api_compat.device(g)), axis=-1)
 
 
 def _apply_pauli(xp: Any, x: Any, theta: Any, q: int, layers: int, entangler: str) -> Any:
-    """``U(θ_b) @ x_b`` for every batch entry ``b``; ``x`` is (B, 2^q, K), ``theta`` (B, P)."""
+    """``U(θ_b) @ x_b`` for every batch entry ``b``; ``x`` is (B, 2^q, K), ``theta`` (B, P).
+
+    Gates are applied in circuit order as small dense blocks on the bits they touch
+    (a 2×2 rotation, or a 4×4 entangler-then-rotations block per neighbouring pair),
+    never as 2^q × 2^q matrices.
+    """
     if q == 0:
         return x
-    b, _, k = x.shape
-    x = xp.reshape(x, (b,) + (2,) * q + (k,))
-
-    def axis(i: int) -> int:  # qubit i is bit i of the row index: C-order axis 1 + (q-1-i)
-        return q - i
-
-    dev = array_api_compat.device(x)
-    j = 0
+    rot = _rotations(xp, theta)
     for i in range(q):
-        x = _ry(xp, x, theta[:, j], axis(i))
-        j += 1
-    subs = _pairs(q)
-    signs = (
-        [xp.asarray(_cz_signs(q, sub), dtype=x.dtype, device=dev) for sub in subs]
-        if entangler == "cz"
-        else None
-    )
+        x = _on_bits(xp, x, rot[:, i], i, 1)
+    pairs = _pair_gates(xp, rot[:, q:], entangler)
+    j = 0
     for _ in range(layers):
-        for s, sub in enumerate(subs):
-            if signs is not None:
-                x = x * signs[s]
-            else:
-                for c, t in sub:
-                    x = _cx(xp, x, axis(c), axis(t))
-            for c, t in sub:
-                x = _ry(xp, x, theta[:, j], axis(c))
-                x = _ry(xp, x, theta[:, j + 1], axis(t))
-                j += 2
-    return xp.reshape(x, (b, 1 << q, k))
+        for sub in _pairs(q):
+            for i, _ in sub:
+                x = _on_bits(xp, x, pairs[:, j], i, 2)
+                j += 1
+    return x
 
 
 def _prepare_theta(theta: Any, p: int, what: str) -> tuple[Any, Any, tuple[int, ...]]:
