@@ -14,8 +14,10 @@ Examples
 import circuits
 import sketch
 
+from . import peft  # Quantum-PEFT adapters (torch optional, imported lazily)
 from .tour import tour
 
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
+__all__ += ["peft"]
