@@ -289,15 +289,29 @@ def _apply_pauli(xp: Any, x: Any, theta: Any, q: int, layers: int, entangler: st
     if q == 0:
         return x
     rot = _rotations(xp, theta)
-    for i in range(q):
-        x = _on_bits(xp, x, rot[:, i], i, 1)
+    subs = [sub for _ in range(layers) for sub in _pairs(q)]
+    if not subs:  # q = 1: a single rotation
+        return _on_bits(xp, x, rot[:, 0], 0, 1)
     pairs = _pair_gates(xp, rot[:, q:], entangler)
-    j = 0
-    for _ in range(layers):
-        for sub in _pairs(q):
-            for i, _ in sub:
-                x = _on_bits(xp, x, pairs[:, j], i, 2)
-                j += 1
+    # The RY layer is folded into the first (even) sub-layer: its pair gates become
+    # G · (RY_{i+1} ⊗ RY_i), a product of tiny 4×4 matrices, so the big tensor is
+    # touched once per pair (plus once for the last qubit when q is odd).
+    first = subs[0]
+    m = len(first)
+    lo = rot[:, 0 : 2 * m : 2]
+    hi = rot[:, 1 : 2 * m : 2]
+    b = rot.shape[0]
+    kron = xp.reshape(hi[:, :, :, None, :, None] * lo[:, :, None, :, None, :], (b, m, 4, 4))
+    fused = pairs[:, :m] @ kron
+    if q % 2 == 1:
+        x = _on_bits(xp, x, rot[:, q - 1], q - 1, 1)
+    for p, (i, _) in enumerate(first):
+        x = _on_bits(xp, x, fused[:, p], i, 2)
+    j = m
+    for sub in subs[1:]:
+        for i, _ in sub:
+            x = _on_bits(xp, x, pairs[:, j], i, 2)
+            j += 1
     return x
 
 
