@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from circuits.peft import stiefel_num_params
@@ -190,3 +191,15 @@ def test_qla_imports_without_torch():
         "assert qla.peft.lora_num_params(4, 4, 1) == 8\n"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_tour_stop(monkeypatch):
+    from qla.tour import STOPS
+    from qla.tour.peft import run
+
+    assert "qla.tour.peft" in STOPS
+    stop = run(0, np)
+    err = float(stop.accuracy.split("max err ")[1].split(",")[0])
+    assert err < 1e-10
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert "skipped (torch not installed" in run(1, np).case
