@@ -6,6 +6,16 @@ closed-form matrix, the package offers it too.
 """
 
 from .hhl import HHLCircuit, hhl
+from .peft import (
+    num_qubits_for,
+    pauli_circuit,
+    pauli_num_params,
+    pauli_stiefel,
+    pauli_unitary,
+    stiefel_num_params,
+)
 
 __all__: list[str] = []
 __all__ += ["HHLCircuit", "hhl"]
+__all__ += ["pauli_circuit", "pauli_unitary", "pauli_stiefel", "pauli_num_params",
+            "stiefel_num_params", "num_qubits_for"]
