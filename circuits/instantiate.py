@@ -249,6 +249,9 @@ def instantiate(
     seed: Any = None,
     x0: Any = None,
     time_limit: float | None = None,
+    stall_gain: float = 1e-3,
+    stall_steps: int = 6,
+    polish: int = 4,
 ) -> InstantiationResult:
     """Fit the single-qubit angles of a CNOT template to a target unitary.
 
@@ -276,6 +279,12 @@ def instantiate(
         from a smaller template; they replace the first random starts.
     time_limit : float, optional
         Seconds; return the best so far when exceeded.
+    stall_gain, stall_steps : float, int
+        A start is dropped after ``stall_steps`` iterations in a row that cut
+        its cost by less than the fraction ``stall_gain`` (a local minimum).
+    polish : int
+        Extra iterations on the winning start once it reaches ``tol``, to push
+        its distance further below (stops at ``tol · 1e-3``).
 
     Returns
     -------
@@ -320,11 +329,19 @@ def instantiate(
             best_x, best_a, best_d = x[i], float(to_numpy(alpha[i])), float(dist_h[i])
         history.append(best_d)
         if best_d <= tol:
-            break
+            # a few more (quadratically convergent) steps on the winner buy orders of
+            # magnitude of margin below tol for almost nothing
+            if polish <= 0 or best_d <= tol * 1e-3:
+                break
+            if len(alive) > 1:
+                k = xp.asarray([i])
+                x, alpha, cost, mu, dist = x[k], alpha[k], cost[k], mu[k], dist[k]
+                stall, alive = stall[[i]], alive[[i]]
+            polish -= 1
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             break
         # drop starts that stalled in a local minimum: keeps the batch small and cheap
-        keep = stall < 8
+        keep = stall < stall_steps
         if not keep.all():
             if not keep.any():
                 break
@@ -355,8 +372,9 @@ def instantiate(
         cost = xp.where(ok, cost_new, cost)
         dist = xp.sqrt(cost)
         mu = xp.where(ok, xp.maximum(mu / 3, 1e-12), xp.minimum(mu * 4, 1e8))
-        # a start stalls when it stops improving (relative gain < 1e-4) far above tol
-        stall = np.where(okh & (rel > 1e-4), 0, stall + 1)
+        # a start stalls when it stops improving (relative gain < stall_gain) far above tol;
+        # in a zero-residual basin LM gains much more than that per step
+        stall = np.where(okh & (rel > stall_gain), 0, stall + 1)
         stall[to_numpy(cost) < (10 * tol) ** 2] = 0
     # final, precise distance with the optimal phase for the best start
     Vb = tmpl.unitary(best_x[None])
