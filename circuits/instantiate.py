@@ -42,7 +42,7 @@ Examples
 >>> res = instantiate(U, [(0, 1), (0, 1)], seed=1)
 >>> bool(res.distance < 1e-10)
 True
->>> bool(template_distance(U, res.circuit()) < 1e-10)
+>>> bool(operator_distance(U, res.circuit()) < 1e-10)
 True
 """
 
@@ -62,7 +62,7 @@ __all__ = [
     "InstantiationResult",
     "instantiate",
     "template_circuit",
-    "template_distance",
+    "operator_distance",
     "template_unitary",
 ]
 
@@ -423,15 +423,16 @@ def template_circuit(n: int, structure: Structure, params: Any, phase: float = 0
     return qc
 
 
-def template_distance(U: Any, circuit: Any) -> float:
+def operator_distance(U: Any, circuit: Any) -> float:
     """``min_α ‖e^{iα}V − U‖_F / √d`` with ``V = Operator(circuit)`` (an independent check).
 
     Examples
     --------
     >>> import numpy as np
     >>> from qiskit import QuantumCircuit
-    >>> template_distance(np.eye(2), QuantumCircuit(1))
-    0.0
+    >>> qc = QuantumCircuit(1, global_phase=0.7)
+    >>> bool(operator_distance(np.eye(2), qc) < 1e-15)
+    True
     """
     from qiskit.quantum_info import Operator
 

@@ -68,7 +68,7 @@ from sketch.errors import (
 )
 from sketch.rng import as_key
 
-from .instantiate import InstantiationResult, instantiate, template_circuit
+from .instantiate import InstantiationResult, instantiate, operator_distance, template_circuit
 
 __all__ = [
     "SynthesisResult",
@@ -156,26 +156,6 @@ def distance_floor(d: int, dtype: Any = np.complex128) -> float:
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
     return 5.0 * eps * d
-
-
-def operator_distance(U: Any, circuit: Any) -> float:
-    """``min_α ‖e^{iα}V − U‖_F / √d`` with ``V = Operator(circuit).data``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from qiskit import QuantumCircuit
-    >>> qc = QuantumCircuit(1, global_phase=0.7)
-    >>> operator_distance(np.eye(2), qc)
-    0.0
-    """
-    from qiskit.quantum_info import Operator
-
-    V = Operator(circuit).data
-    U = to_numpy(U)
-    tr = np.vdot(V, U)
-    R = np.exp(1j * np.angle(tr)) * V - U
-    return float(np.linalg.norm(R) / np.sqrt(U.shape[0]))
 
 
 def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
