@@ -16,10 +16,12 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
   layered structure at the lower bound — every CNOT pair in turn, the
   "sequential" ansatz that reaches the bound for generic targets (Madden and
   Simonetto 2022) — then, if one CNOT fewer also works (so ``U`` is special),
-  bisects the count down and runs a bottom-up A* search over CNOT placements
-  (QSearch, Davis et al. 2020, with LEAP-style warm starts, Smith et al. 2023)
-  below it. Deterministic under ``seed``; a ``time_limit`` returns the best
-  circuit so far with its distance.
+  bisects the count down, deletes single CNOTs while the rest still fits
+  (scanning gate removal, as in BQSKit), and runs a bottom-up A* search over
+  CNOT placements below that (QSearch, Davis et al. 2020, with LEAP-style warm
+  starts, Smith et al. 2023) under an instantiation budget. Deterministic
+  under ``seed``; a ``time_limit`` returns the best circuit so far with its
+  distance.
 * ``method="approximate"``: the same search under a CNOT budget
   (``max_cnots``) or a distance target (``tol``), returning the best circuit
   found and its distance, not an error, when the target is out of reach.
@@ -317,7 +319,7 @@ class _Search:
     def top_down(self, lo: int, hi: int) -> int | None:
         """Layered structures: find a working count ≤ hi (≥ lo), escalating past lb on failure."""
         L = hi
-        while not self.out_of_time():
+        while True:  # at least one fit, even past the deadline, so there is a circuit to return
             r = self.fit(self.layered(L))
             if not r.converged and not self.out_of_time():
                 r = self.fit(self.layered(L), starts=2 * self.starts)  # fresh starts, same count
@@ -325,8 +327,9 @@ class _Search:
                 return L
             if L >= self.max_cnots:
                 return None
+            if self.out_of_time():
+                return None
             L = min(self.max_cnots, L + max(1, L // 8))
-        return None
 
     def bisect(self, ok: int) -> int:
         """Smallest layered count that converges, assuming the family is monotone."""
@@ -343,7 +346,30 @@ class _Search:
                     break
         return hi
 
-    def astar(self, limit: int, weight: float) -> None:
+    def prune(self) -> None:
+        """Delete CNOTs one at a time while the rest still reaches ``tol``.
+
+        Top-down scanning gate removal (as BQSKit's ``ScanningGateRemovalPass``):
+        drop one CNOT (and the two gates after it) from the best circuit, warm
+        start from its angles, accept at the first removal that converges and
+        rescan, until no single CNOT can go.
+        """
+        improved = True
+        while improved and self.best is not None and not self.out_of_time():
+            improved = False
+            st, x = self.best.structure, self.best.params.reshape(-1, 3)
+            n = self.n
+            for i in reversed(range(len(st))):
+                child = st[:i] + st[i + 1:]
+                keep = [k for k in range(len(x)) if k not in (n + 2 * i, n + 2 * i + 1)]
+                r = self.fit(child, starts=max(2, self.starts // 2), x0=x[keep].ravel())
+                if r.converged:
+                    improved = True
+                    break
+                if self.out_of_time():
+                    return
+
+    def astar(self, limit: int, weight: float, budget: int) -> None:
         """Bottom-up A* over CNOT placements (QSearch, Davis et al. 2020) below ``limit`` CNOTs.
 
         A node is a CNOT list; its priority is ``#CNOTs + weight · distance``
@@ -356,7 +382,8 @@ class _Search:
             return
         heap: list[tuple[float, int, list[tuple[int, int]], Any]] = [(0.0, 0, [], None)]
         tie = 0
-        while heap and not self.out_of_time():
+        start = self.count
+        while heap and not self.out_of_time() and self.count - start < budget:
             _, _, s, params = heapq.heappop(heap)
             for pair in self.pairs:
                 child = s + [pair]
@@ -418,6 +445,7 @@ def synthesize(
     basis: Sequence[str] = ("cx", "u"),
     starts: int = 8,
     heuristic_weight: float = 10.0,
+    astar_budget: int = 60,
 ) -> SynthesisResult:
     """Synthesize a circuit for the unitary ``U`` (qubit 0 = least significant bit, as Qiskit).
 
@@ -448,6 +476,8 @@ def synthesize(
         Random starts per template, batched together.
     heuristic_weight : float
         Weight of the distance in the A* priority ``#CNOTs + w · distance``.
+    astar_budget : int
+        Templates the A* search may instantiate.
 
     Returns
     -------
@@ -508,7 +538,9 @@ def synthesize(
             if ok is not None and ok > 0:
                 ok = s.bisect(ok)
                 if ok < lb and not s.out_of_time():  # U is special: look for fewer CNOTs
-                    s.astar(ok, heuristic_weight)
+                    s.prune()
+                    s.astar(len(s.best.structure), heuristic_weight, budget=astar_budget)
+                    s.prune()
     finally:
         if bar is not None:
             bar.close()
