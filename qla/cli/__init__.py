@@ -21,6 +21,7 @@ import sys
 #: Subcommand modules, in the order ``qla --help`` lists them.
 SUBCOMMANDS = [
     "qla.cli.tour",
+    "qla.cli.synth",
 ]
 
 
