@@ -7,3 +7,4 @@ and a markdown table next to it, and reports ratios, not only seconds.
 
 #: Benchmark modules by name; each defines ``main(argv: list[str]) -> int``.
 BENCHMARKS: dict[str, str] = {}
+BENCHMARKS["synthesis"] = "benchmarks.synthesis"

@@ -337,12 +337,16 @@ class _Search:
         hi = ok
         while hi - lo > 1 and not self.out_of_time():
             # test ok-1 first: the cheap exit for generic targets
-            mid = hi - 1 if hi == ok else (lo + hi) // 2
-            if self.fit(self.layered(mid)).converged:
+            first = hi == ok
+            mid = hi - 1 if first else (lo + hi) // 2
+            # few starts for the first test: a special U is easy one CNOT below the bound,
+            # a generic one fails whatever the starts, and failures are the costly fits
+            r = self.fit(self.layered(mid), starts=max(2, self.starts // 4) if first else None)
+            if r.converged:
                 hi = mid
             else:
                 lo = mid
-                if hi == ok and mid == ok - 1:
+                if first:
                     break
         return hi
 
