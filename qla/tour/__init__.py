@@ -19,6 +19,7 @@ from types import ModuleType
 
 #: Tour stop modules, in the order they run.
 STOPS: list[str] = []
+STOPS.append("qla.tour.synthesis")
 
 
 @dataclass
