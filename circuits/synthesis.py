@@ -316,9 +316,8 @@ class _Search:
             self.bar.set_postfix_str(f"tried {L} CX, best {b} CX, dist {self.closest.distance:.1e}")
         return r
 
-    def top_down(self, lo: int, hi: int) -> int | None:
-        """Layered structures: find a working count ≤ hi (≥ lo), escalating past lb on failure."""
-        L = hi
+    def top_down(self, L: int) -> int | None:
+        """Layered structures: a count that converges, from ``L`` up (escalating on failure)."""
         while True:  # at least one fit, even past the deadline, so there is a circuit to return
             r = self.fit(self.layered(L))
             if not r.converged and not self.out_of_time():
@@ -538,7 +537,7 @@ def synthesize(
         if n == 1:
             s.fit([])
         else:
-            ok = s.top_down(0, min(lb, max_cnots))
+            ok = s.top_down(min(lb, max_cnots))
             if ok is not None and ok > 0:
                 ok = s.bisect(ok)
                 if ok < lb and not s.out_of_time():  # U is special: look for fewer CNOTs
