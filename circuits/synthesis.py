@@ -338,9 +338,10 @@ class _Search:
             # test ok-1 first: the cheap exit for generic targets
             first = hi == ok
             mid = hi - 1 if first else (lo + hi) // 2
-            # few starts for the first test: a special U is easy one CNOT below the bound,
-            # a generic one fails whatever the starts, and failures are the costly fits
-            r = self.fit(self.layered(mid), starts=max(2, self.starts // 4) if first else None)
+            # all starts even for the first test: a special U is not always easy one CNOT
+            # below the bound (about half of single starts fail), so skimping here
+            # misclassifies it as generic
+            r = self.fit(self.layered(mid))
             if r.converged:
                 hi = mid
             else:
