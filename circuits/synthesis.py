@@ -455,8 +455,9 @@ def synthesize(
 
     Parameters
     ----------
-    U : (2ⁿ, 2ⁿ) array
-        Target unitary (NumPy or CuPy; numerical work runs on its device).
+    U : (2ⁿ, 2ⁿ) array, qiskit Operator or QuantumCircuit
+        Target unitary (NumPy or CuPy; numerical work runs on its device). An
+        ``Operator`` or a ``QuantumCircuit`` is turned into its matrix first.
     method : {"exact", "numerical", "approximate"}
         See the module docstring.
     tol : float
@@ -508,6 +509,11 @@ def synthesize(
     6
     """
     t0 = time.perf_counter()
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Operator
+
+    if isinstance(U, (QuantumCircuit, Operator)):
+        U = Operator(U).data  # re-synthesize a circuit or an Operator from its matrix
     if method not in ("exact", "numerical", "approximate"):
         raise ValueError(f"method must be 'exact', 'numerical' or 'approximate', got {method!r}")
     Ux, n = _check_unitary(U, tol)

@@ -264,3 +264,17 @@ def test_numerical_on_cupy(cupy):
     res = synthesize(cupy.asarray(U), method="numerical", seed=0, progress=False)
     check(res, U, 1e-8)
     assert res.cnot_count == 14
+
+
+def test_accepts_circuit_and_operator_and_shows_progress(capsys):
+    from qiskit import QuantumCircuit
+
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(0, 1)  # two CNOTs that cancel: the search must find 0
+    res = synthesize(qc, method="numerical", seed=0, progress=True)
+    assert res.cnot_count == 0
+    assert operator_distance(Operator(qc).data, res.circuit) <= 1e-8
+    assert "synthesize 2q" in capsys.readouterr().err
+    assert synthesize(Operator(qc), method="exact").cnot_count == 0
