@@ -350,15 +350,16 @@ class _Search:
                     break
         return hi
 
-    def prune(self) -> None:
+    def prune(self, budget: int) -> None:
         """Delete CNOTs one at a time while the rest still reaches ``tol``.
 
         Top-down scanning gate removal (as BQSKit's ``ScanningGateRemovalPass``):
         drop one CNOT (and the two gates after it) from the best circuit, warm
         start from its angles, accept at the first removal that converges and
-        rescan, until no single CNOT can go.
+        rescan, until no single CNOT can go or ``budget`` templates were tried.
         """
         improved = True
+        start = self.count
         while improved and self.best is not None and not self.out_of_time():
             improved = False
             st, x = self.best.structure, self.best.params.reshape(-1, 3)
@@ -370,7 +371,7 @@ class _Search:
                 if r.converged:
                     improved = True
                     break
-                if self.out_of_time():
+                if self.out_of_time() or self.count - start >= budget:
                     return
 
     def astar(self, limit: int, weight: float, budget: int) -> None:
@@ -450,6 +451,7 @@ def synthesize(
     starts: int = 8,
     heuristic_weight: float = 10.0,
     astar_budget: int = 60,
+    prune_budget: int = 120,
 ) -> SynthesisResult:
     """Synthesize a circuit for the unitary ``U`` (qubit 0 = least significant bit, as Qiskit).
 
@@ -481,8 +483,8 @@ def synthesize(
         Random starts per template, batched together.
     heuristic_weight : float
         Weight of the distance in the A* priority ``#CNOTs + w · distance``.
-    astar_budget : int
-        Templates the A* search may instantiate.
+    astar_budget, prune_budget : int
+        Templates the A* search and the CNOT-removal scans may instantiate.
 
     Returns
     -------
@@ -544,13 +546,15 @@ def synthesize(
         if n == 1:
             s.fit([])
         else:
-            ok = s.top_down(min(lb, max_cnots))
-            if ok is not None and ok > 0:
-                ok = s.bisect(ok)
-                if ok < lb and not s.out_of_time():  # U is special: look for fewer CNOTs
-                    s.prune()
+            first = s.top_down(min(lb, max_cnots))
+            if first is not None and first > 0:
+                ok = s.bisect(first)
+                # fewer CNOTs than the bound, or than the first success: U is special,
+                # so look for fewer CNOTs by removal and by bottom-up search
+                if (ok < lb or ok < first) and not s.out_of_time():
+                    s.prune(budget=prune_budget)
                     s.astar(len(s.best.structure), heuristic_weight, budget=astar_budget)
-                    s.prune()
+                    s.prune(budget=prune_budget)
     finally:
         if bar is not None:
             bar.close()
