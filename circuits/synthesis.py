@@ -26,6 +26,12 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
   (``max_cnots``) or a distance target (``tol``), returning the best circuit
   found and its distance, not an error, when the target is out of reach.
 
+Measured on a shared 2-core CPU (``python -m benchmarks synthesis``): Haar
+3-qubit targets at 14 CNOTs in about 0.5 s, 4-qubit at 61 CNOTs in about
+12 s, both to ~1e-12; Toffoli 6, Fredkin 7, 3-qubit QFT 6 CNOTs. The numerical
+search is practical up to 4 qubits; special (non-generic) 4-qubit targets can
+stop above their optimum, so give them a ``time_limit``.
+
 A ``coupling_map`` (list of qubit pairs) restricts CNOTs to its edges (either
 direction: the single-qubit gates around a CNOT reverse it for free).
 
