@@ -3,7 +3,7 @@
 ``python -m benchmarks synthesis [--quick]``
 
 Targets: Haar-random 3- and 4-qubit unitaries (several seeds) and structured
-ones (Toffoli, Fredkin, QFT, a transverse-field Ising time step). For each
+ones (Toffoli, Fredkin, 3- and 4-qubit QFT, transverse-field Ising time steps). For each
 method: CNOT count, distance ``min_α ‖e^{iα}V − U‖_F/√d`` (computed by us, the
 same way for every method), seconds, the lower bound ⌈(4ⁿ − 3n − 1)/4⌉, and
 the peer's time over ours. ``--quick`` runs qla and QSD only, on fewer targets
@@ -68,6 +68,8 @@ def targets(quick: bool) -> list[tuple[str, int, np.ndarray]]:
         out.append(("fredkin", 3, op(lambda q: q.cswap(0, 1, 2), 3)))
         out.append(("qft3", 3, op(lambda q: q.append(QFTGate(3), [0, 1, 2]), 3)))
         out.append(("tfim3-step", 3, _tfim(3)))
+        out.append(("qft4", 4, op(lambda q: q.append(QFTGate(4), [0, 1, 2, 3]), 4)))
+        out.append(("tfim4-step", 4, _tfim(4)))
     return out
 
 
