@@ -11,4 +11,5 @@ BENCHMARKS: dict[str, str] = {
     "hhl": "benchmarks.hhl",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
+    "synthesis": "benchmarks.synthesis",
 }

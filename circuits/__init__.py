@@ -6,6 +6,7 @@ closed-form matrix, the package offers it too.
 """
 
 from .hhl import HHLCircuit, hhl
+from .instantiate import InstantiationResult, instantiate
 from .peft import (
     num_qubits_for,
     pauli_circuit,
@@ -14,8 +15,18 @@ from .peft import (
     pauli_unitary,
     stiefel_num_params,
 )
+from .synthesis import (
+    SynthesisResult,
+    cnot_lower_bound,
+    operator_distance,
+    synthesize,
+    synthesize_diagonal,
+    synthesize_state,
+)
 
 __all__: list[str] = []
 __all__ += ["HHLCircuit", "hhl"]
 __all__ += ["pauli_circuit", "pauli_unitary", "pauli_stiefel", "pauli_num_params",
             "stiefel_num_params", "num_qubits_for"]
+__all__ += ["synthesize", "SynthesisResult", "synthesize_diagonal", "synthesize_state",
+            "cnot_lower_bound", "operator_distance", "instantiate", "InstantiationResult"]

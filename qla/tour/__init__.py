@@ -23,6 +23,7 @@ STOPS: list[str] = [
     "qla.tour.hhl",
     "qla.tour.execution",
     "qla.tour.peft",
+    "qla.tour.synthesis",
 ]
 
 
