@@ -48,33 +48,29 @@ def _coupling(text: str | None) -> list[tuple[int, int]] | None:
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
-    from qiskit import qasm2, qasm3
 
     from circuits.synthesis import synthesize
+    from qla.export import export
 
     path = Path(args.unitary)
     if not path.exists():
         raise OSError(f"no such file: {path}")
     U = np.load(path, allow_pickle=False)
+    basis = [b.strip() for b in args.basis.split(",") if b.strip()]
     res = synthesize(
         U, method=args.method, tol=args.tol, max_cnots=args.max_cnots,
         coupling_map=_coupling(args.coupling), time_limit=args.time_limit, seed=args.seed,
         progress=False if args.no_progress else None,
-        basis=tuple(b.strip() for b in args.basis.split(",")),
+        basis=tuple(basis),
     )
-    if args.qasm_version == 2:
-        text = qasm2.dumps(res.circuit)
-        # the file must load back (u and cx are in qelib1; other bases need the legacy set)
-        qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-    else:
-        text = qasm3.dumps(res.circuit)
+    # export writes the file and checks that it loads back to the same operator
+    text = export(res.circuit, args.out, version=args.qasm_version, basis=basis)
     n = res.circuit.num_qubits
     where = args.out or "stdout"
     status = "" if res.converged else f" (did NOT reach tol {args.tol:g})"
     summary = (f"synth: {n} qubits, {res.cnot_count} CNOTs (lower bound {res.lower_bound}), "
                f"distance {res.distance:.2g}{status}, {res.seconds:.2f} s -> {where}")
     if args.out:
-        Path(args.out).write_text(text)
         print(summary)
     else:
         print(text)
