@@ -63,7 +63,7 @@ class Stop:
 
 
 def _row(s: Stop) -> list[str]:
-    ratio = f"{s.speedup:.2f}x" if s.speedup is not None else "-"
+    ratio = f"{s.speedup:.3g}x" if s.speedup is not None else "-"
     base = f"{s.baseline} {s.baseline_seconds:.3f}s" if s.baseline_seconds is not None else "-"
     return [s.area, s.case, s.accuracy, f"{s.seconds:.3f}s", base, ratio]
 
