@@ -10,5 +10,7 @@ BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
     "hhl": "benchmarks.hhl",
     "haar": "benchmarks.haar",
+    "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
+    "synthesis": "benchmarks.synthesis",
 }

@@ -14,6 +14,7 @@ Examples
 import circuits
 import sketch
 
+from . import peft  # Quantum-PEFT adapters (torch optional, imported lazily)
 from .execution import RunResult, run
 from .export import export, load_qasm
 from .solve import SolveResult, solve
@@ -24,3 +25,4 @@ __version__ = "0.1.0"
 __all__ = ["sketch", "circuits", "tour", "__version__"]
 __all__ += ["solve", "SolveResult"]
 __all__ += ["run", "RunResult", "export", "load_qasm"]
+__all__ += ["peft"]

@@ -24,6 +24,7 @@ SUBCOMMANDS = [
     "qla.cli.solve",
     "qla.cli.circuit",
     "qla.cli.export",
+    "qla.cli.synth",
 ]
 
 

@@ -142,6 +142,55 @@ def _hhl(args: argparse.Namespace):
     return hhl(A, b, clock_qubits=args.clock_qubits).circuit
 
 
+def _peft_args(p: argparse.ArgumentParser) -> None:
+    _qubits(p, default=3)
+    p.add_argument("--layers", type=int, default=2, help="entangling layers L (default 2)")
+    p.add_argument("--entangler", choices=("cz", "cx"), default="cz",
+                   help="two-qubit gate of the entangling layers (default cz)")
+
+
+def _peft(args: argparse.Namespace):
+    """Quantum-PEFT Pauli ansatz (Koike-Akino et al. 2025) with seeded angles in [-π, π)."""
+    import math
+
+    import numpy as np
+
+    from circuits.peft import pauli_circuit, pauli_num_params
+    from sketch.rng import as_key
+
+    q = _positive(args.qubits, "qubits")
+    layers = _positive(args.layers, "layers")
+    counters = np.arange(pauli_num_params(q, layers), dtype=np.uint64)
+    u = as_key(args.seed).child("qla circuit peft").uniform(counters)
+    qc = pauli_circuit(q, layers, theta=(2 * u - 1) * math.pi, entangler=args.entangler)
+    qc.name = f"peft{q}x{layers}"
+    return qc
+
+
+def _synth_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--unitary", metavar="U.npy", help="target unitary (default: a Haar-random "
+                   "one on --qubits qubits, seeded by --seed)")
+    _qubits(p, default=2)
+    p.add_argument("--method", choices=("exact", "numerical", "approximate"),
+                   default="numerical", help="synthesis method (default numerical)")
+    p.add_argument("--tol", type=float, default=1e-8, help="distance target (default 1e-8)")
+
+
+def _synth(args: argparse.Namespace):
+    """Synthesized circuit of a unitary (see :func:`circuits.synthesize`)."""
+    import numpy as np
+
+    from circuits.synthesis import synthesize
+
+    if args.unitary is not None:
+        U = np.load(args.unitary, allow_pickle=False)
+    else:
+        from qiskit.quantum_info import random_unitary
+
+        U = random_unitary(2 ** _positive(args.qubits, "qubits"), seed=args.seed).data
+    return synthesize(U, method=args.method, tol=args.tol, seed=args.seed).circuit
+
+
 #: ``qla circuit`` kinds: name → :class:`Kind`. Registering a kind here is all it takes
 #: for the CLI and the export round-trip tests to cover it.
 KINDS: dict[str, Kind] = {
@@ -150,6 +199,10 @@ KINDS: dict[str, Kind] = {
     "random": Kind(_random_args, _random, "random circuit of standard gates",
                    ["--qubits", "3", "--depth", "3"]),
     "hhl": Kind(_hhl_args, _hhl, "HHL linear-system solver", ["--size", "2"]),
+    "peft": Kind(_peft_args, _peft, "Quantum-PEFT Pauli ansatz with seeded angles",
+                 ["--qubits", "3", "--layers", "2"]),
+    "synth": Kind(_synth_args, _synth, "synthesized circuit of a unitary (.npy or Haar)",
+                  ["--qubits", "2"]),
 }
 
 

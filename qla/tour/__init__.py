@@ -22,6 +22,8 @@ STOPS: list[str] = [
     "qla.tour.coordinated",
     "qla.tour.hhl",
     "qla.tour.execution",
+    "qla.tour.peft",
+    "qla.tour.synthesis",
     "qla.tour.haar",
 ]
 
@@ -62,7 +64,7 @@ class Stop:
 
 
 def _row(s: Stop) -> list[str]:
-    ratio = f"{s.speedup:.2f}x" if s.speedup is not None else "-"
+    ratio = f"{s.speedup:.3g}x" if s.speedup is not None else "-"
     base = f"{s.baseline} {s.baseline_seconds:.3f}s" if s.baseline_seconds is not None else "-"
     return [s.area, s.case, s.accuracy, f"{s.seconds:.3f}s", base, ratio]
 

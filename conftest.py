@@ -1,0 +1,46 @@
+"""Shared test configuration.
+
+The ``gpu`` mark skips cleanly without CUDA, and a notebook that imports PyTorch skips
+cleanly without it (PyTorch is the optional ``torch`` extra, as for the Quantum-PEFT tests).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+
+def _gpu_available() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - no CuPy, no driver, no device: all mean "no GPU"
+        return False
+
+
+HAS_GPU = _gpu_available()
+
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device and CuPy (pip install 'qla[gpu]')")
+    skip_torch = pytest.mark.skip(reason="notebook needs PyTorch (pip install 'qla[torch]')")
+    for item in items:
+        if "gpu" in item.keywords and not HAS_GPU:
+            item.add_marker(skip_gpu)
+        path = Path(str(item.fspath))
+        if not HAS_TORCH and path.suffix == ".ipynb" and "import torch" in path.read_text():
+            item.add_marker(skip_torch)
+
+
+@pytest.fixture
+def cupy():
+    """The CuPy module (tests using it must also carry the ``gpu`` mark)."""
+    import cupy
+
+    return cupy
