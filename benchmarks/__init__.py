@@ -9,6 +9,7 @@ and a markdown table next to it, and reports ratios, not only seconds.
 BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
     "hhl": "benchmarks.hhl",
+    "haar": "benchmarks.haar",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
     "synthesis": "benchmarks.synthesis",

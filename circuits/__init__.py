@@ -30,3 +30,17 @@ __all__ += ["pauli_circuit", "pauli_unitary", "pauli_stiefel", "pauli_num_params
             "stiefel_num_params", "num_qubits_for"]
 __all__ += ["synthesize", "SynthesisResult", "synthesize_diagonal", "synthesize_state",
             "cnot_lower_bound", "operator_distance", "instantiate", "InstantiationResult"]
+from . import statistics  # noqa: E402
+from .codes import haar_code, knill_laflamme_violation, pauli_errors  # noqa: E402
+from .pfc import PFC, pfc, pfc_matrix  # noqa: E402
+from .random_circuits import (  # noqa: E402
+    brickwork_unitaries,
+    clifford_unitaries,
+    haar_circuit,
+    random_brickwork,
+    random_clifford_circuit,
+)
+
+__all__ += ["PFC", "pfc", "pfc_matrix", "statistics", "haar_circuit", "random_brickwork",
+            "brickwork_unitaries", "random_clifford_circuit", "clifford_unitaries",
+            "haar_code", "knill_laflamme_violation", "pauli_errors"]

@@ -21,6 +21,7 @@ from .coordinated import (
     threshold_sample,
 )
 from .distributed import coordinated_sketch_dask, sketch_dask, sketched_lstsq_dask
+from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .hhl import HHLEmulation, HHLSizing, emulate_hhl, hhl_problem, size_hhl
 from .iterative import IterativeResult, conjugate_gradient, randomized_kaczmarz
 from .joins import (
@@ -61,6 +62,7 @@ __all__ = [
     "CountSketch",
     "SparseSign",
     "make_operator",
+    "haar_unitary", "haar_orthogonal", "haar_state", "haar_isometry",
     "HHLEmulation", "HHLSizing", "emulate_hhl", "hhl_problem", "size_hhl",
     "IterativeResult", "conjugate_gradient", "randomized_kaczmarz",
     # coordinated sampling (issue 4)

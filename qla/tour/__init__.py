@@ -24,6 +24,7 @@ STOPS: list[str] = [
     "qla.tour.execution",
     "qla.tour.peft",
     "qla.tour.synthesis",
+    "qla.tour.haar",
 ]
 
 

@@ -1,0 +1,415 @@
+"""Statistical tests of Haar-likeness, with standard errors.
+
+* Trace moments ``E|Tr U|^{2k}``: for Haar U(d) this is the number of
+  permutations of ``k`` letters with no increasing subsequence longer than
+  ``d`` (Rains 1998), which is ``k!`` when ``k <= d`` (Diaconis–Shahshahani
+  1994). An exact unitary t-design matches these for ``k <= t``.
+* Frame potential ``F_t = E_{U,V} |Tr(U†V)|^{2t}`` over independent pairs: it is
+  at least the Haar value, with equality iff the ensemble is a t-design
+  (Gross–Audenaert–Eisert 2007). Estimated by a U-statistic over all pairs of
+  a sample. For a group ensemble ``F_t`` equals the ``t``-th trace moment.
+* Eigenphase spacing ratio ``r_i = min(s_i, s_{i+1}) / max(s_i, s_{i+1})`` of
+  consecutive spacings (Oganesyan–Huse 2007; Atas, Bogomolny, Giraud, Roux
+  2013): ``<r> ≈ 0.5996`` for CUE/GUE and ``2 ln 2 - 1 ≈ 0.386`` for Poisson
+  (uncorrelated) spectra. Degenerate spectra (Cliffords, permutations) have
+  zero spacings: a ratio with one zero spacing is 0, ratios with ``max = 0``
+  are undefined and dropped, matrices with fewer than 3 distinct eigenphases
+  (e.g. the identity) are dropped whole, and how many ratios were dropped is
+  reported.
+* Output distributions: for Haar states the probabilities ``p_x`` of a basis
+  measurement follow Porter–Thomas (``d·p ~ Exp(1)``), so the collision
+  probability ``Σ p_x²`` averages ``2/(d+1)``; it is estimated without bias from
+  shots as ``Σ c_x(c_x - 1) / (N(N-1))``.
+
+Fourth moments are heavy tailed: use thousands of samples and read the
+standard errors.
+
+Examples
+--------
+>>> from sketch.haar import haar_unitary
+>>> U = haar_unitary(4, batch=4000, seed=0)
+>>> m = trace_moments(U, 2)
+>>> bool(abs(m.mean[1] - 2) < 4 * m.stderr[1])
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from sketch.backend import array_module, to_numpy
+from sketch.checks import check_positive_int
+from sketch.errors import AccuracyWarning, ShapeError
+
+__all__ = [
+    "CUE_SPACING_RATIO",
+    "POISSON_SPACING_RATIO",
+    "Estimate",
+    "haar_trace_moment",
+    "trace_moments",
+    "frame_potential",
+    "spacing_ratio",
+    "collision_probability",
+    "porter_thomas_distance",
+    "sampled_collision_probability",
+    "aer_collision_probability",
+    "haar_output_moment",
+    "output_moments",
+]
+
+#: Mean spacing ratio of CUE/GUE spectra, large-d limit (Atas et al. 2013, numerics).
+CUE_SPACING_RATIO = 0.5996
+#: Mean spacing ratio of Poisson spectra, ``2 ln 2 - 1``.
+POISSON_SPACING_RATIO = 2 * math.log(2) - 1
+
+
+@dataclass
+class Estimate:
+    """A Monte-Carlo estimate with its standard error and reference value(s).
+
+    ``mean``, ``stderr`` and ``reference`` are arrays (one entry per order ``k``)
+    or floats. ``z`` is ``(mean - reference) / stderr``.
+    """
+
+    mean: Any
+    stderr: Any
+    reference: Any
+    samples: int
+    dropped: int = 0
+
+    @property
+    def z(self) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.asarray(self.mean) - np.asarray(self.reference)) / np.asarray(self.stderr)
+
+    def interval(self, level: float = 0.95) -> tuple[Any, Any]:
+        """Normal-approximation confidence interval."""
+        from scipy.stats import norm
+
+        h = norm.ppf(0.5 + level / 2) * np.asarray(self.stderr)
+        return np.asarray(self.mean) - h, np.asarray(self.mean) + h
+
+
+def _partitions(k: int, max_part: int | None = None):
+    max_part = k if max_part is None else max_part
+    if k == 0:
+        yield ()
+        return
+    for first in range(min(k, max_part), 0, -1):
+        for rest in _partitions(k - first, first):
+            yield (first,) + rest
+
+
+def _dim_irrep(lam: tuple[int, ...]) -> int:
+    """Number of standard Young tableaux of shape ``lam`` (hook length formula)."""
+    k = sum(lam)
+    conj = [sum(1 for r in lam if r > c) for c in range(lam[0])] if lam else []
+    hooks = 1
+    for i, row in enumerate(lam):
+        for j in range(row):
+            hooks *= row - j + conj[j] - i - 1
+    return math.factorial(k) // hooks
+
+
+def haar_trace_moment(k: int, d: int) -> int:
+    """``E|Tr U|^{2k}`` for Haar U(d): ``Σ_{λ ⊢ k, ℓ(λ) <= d} (f^λ)^2`` (= ``k!`` if ``k <= d``).
+
+    Examples
+    --------
+    >>> haar_trace_moment(3, 8), haar_trace_moment(4, 2)   # 3!, Catalan(4)
+    (6, 14)
+    """
+    k = check_positive_int(k, "k", minimum=0)
+    d = check_positive_int(d, "d")
+    return _haar_trace_moment(k, d)
+
+
+@cache
+def _haar_trace_moment(k: int, d: int) -> int:
+    return sum(_dim_irrep(lam) ** 2 for lam in _partitions(k) if len(lam) <= d)
+
+
+def _as_stack(U: Any, name: str = "U") -> np.ndarray:
+    U = to_numpy(U) if array_module(U) is not np else np.asarray(U)
+    if U.ndim != 3 or U.shape[1] != U.shape[2]:
+        raise ShapeError(f"{name} must be a stack of square matrices (batch, d, d), got {U.shape}")
+    return U
+
+
+def _mean_se(x: np.ndarray) -> tuple[float, float]:
+    return float(np.mean(x)), float(np.std(x, ddof=1) / math.sqrt(len(x)))
+
+
+def trace_moments(U: Any, kmax: int) -> Estimate:
+    """Estimate ``E|Tr U|^{2k}`` for ``k = 1 ... kmax`` from a stack of unitaries.
+
+    Returns an :class:`Estimate` with arrays indexed by ``k - 1``; the reference
+    is the Haar value :func:`haar_trace_moment`.
+    """
+    U = _as_stack(U)
+    kmax = check_positive_int(kmax, "kmax")
+    if U.shape[0] < 2:
+        raise ValueError("trace_moments needs at least 2 samples for a standard error")
+    a = np.abs(np.trace(U, axis1=1, axis2=2)) ** 2
+    ests = [_mean_se(a**k) for k in range(1, kmax + 1)]
+    d = U.shape[1]
+    return Estimate(
+        mean=np.array([e[0] for e in ests]),
+        stderr=np.array([e[1] for e in ests]),
+        reference=np.array([haar_trace_moment(k, d) for k in range(1, kmax + 1)], dtype=float),
+        samples=U.shape[0],
+    )
+
+
+#: Entries of the pair-kernel block :func:`frame_potential` holds at once (2^22: 64 MiB complex).
+_FRAME_BLOCK_ENTRIES = 1 << 22
+
+
+def frame_potential(U: Any, t: int) -> Estimate:
+    """U-statistic estimate of ``F_t = E|Tr(U†V)|^{2t}`` over all pairs of a sample.
+
+    The standard error is Hoeffding's first-order one, ``2 σ₁ / √N`` with
+    ``σ₁²`` the variance of the row means of the pair kernel.
+
+    Examples
+    --------
+    >>> from sketch.haar import haar_unitary
+    >>> est = frame_potential(haar_unitary(4, batch=600, seed=2), 2)
+    >>> bool(abs(est.mean - 2) < 4 * est.stderr)
+    True
+    """
+    U = _as_stack(U)
+    t = check_positive_int(t, "t")
+    N, d = U.shape[0], U.shape[1]
+    if N < 3:
+        raise ValueError("frame_potential needs at least 3 samples")
+    A = U.reshape(N, d * d)
+    # Pair kernel in blocks of rows: O(block * N) memory however many samples.
+    block = max(1, _FRAME_BLOCK_ENTRIES // N)
+    row = np.empty(N)
+    for i in range(0, N, block):
+        G = np.abs(A[i:i + block].conj() @ A.T) ** (2 * t)
+        G[np.arange(G.shape[0]), np.arange(i, i + G.shape[0])] = 0.0  # drop U_i with itself
+        row[i:i + block] = G.sum(axis=1) / (N - 1)
+    mean = float(row.mean())
+    se = 2.0 * float(np.std(row, ddof=1)) / math.sqrt(N)
+    return Estimate(mean, se, float(haar_trace_moment(t, d)), N)
+
+
+def spacing_ratio(U: Any, tol: float = 1e-8) -> Estimate:
+    """Mean eigenphase spacing ratio ``<r>`` over a stack of unitaries.
+
+    Eigenphases are sorted on the circle (the wrap-around spacing included);
+    spacings below ``tol`` count as exact degeneracies. Ratios whose two
+    spacings are both zero are dropped (``Estimate.dropped``); a ratio with one
+    zero spacing is 0; matrices with fewer than 3 distinct eigenphases are
+    dropped whole (with an AccuracyWarning, and a NaN mean, if fewer than 2
+    matrices remain). Standard error: spread of the per-matrix means.
+
+    Examples
+    --------
+    >>> from sketch.haar import haar_unitary
+    >>> r = spacing_ratio(haar_unitary(32, batch=100, seed=1))
+    >>> bool(abs(r.mean - CUE_SPACING_RATIO) < 0.02)
+    True
+    """
+    U = _as_stack(U)
+    if U.shape[1] < 3:
+        raise ShapeError("spacing ratios need matrices of size at least 3")
+    theta = np.sort(np.angle(np.linalg.eigvals(U)), axis=1)
+    s = np.diff(np.concatenate([theta, theta[:, :1] + 2 * np.pi], axis=1), axis=1)
+    s = np.where(s < tol, 0.0, s)
+    # A matrix with fewer than 3 distinct eigenphases (identity, a reflection)
+    # has no meaningful ratio: its wrap-around "spacing" is not between levels.
+    usable = (s > 0).sum(axis=1) >= 3
+    s_next = np.roll(s, -1, axis=1)
+    hi = np.maximum(s, s_next)
+    lo = np.minimum(s, s_next)
+    ok = (hi > 0) & usable[:, None]
+    r = np.where(ok, lo / np.where(ok, hi, 1.0), np.nan)
+    dropped = int((~ok).sum())
+    if usable.sum() < 2:
+        import warnings
+
+        warnings.warn(
+            f"only {int(usable.sum())} of {U.shape[0]} matrices have 3 or more distinct "
+            "eigenphases: the spacing ratio is undefined (NaN)", AccuracyWarning, stacklevel=2)
+        return Estimate(float("nan"), float("nan"), CUE_SPACING_RATIO, int(U.shape[0]), dropped)
+    mean, se = _mean_se(np.nanmean(r[usable], axis=1))
+    return Estimate(mean, se, CUE_SPACING_RATIO, int(U.shape[0]), dropped)
+
+
+def collision_probability(probs: Any) -> Estimate:
+    """Exact collision probabilities ``Σ_x p_x²`` of output distributions, averaged.
+
+    ``probs`` is ``(batch, d)`` (rows sum to 1), e.g. ``|U[:, 0]|²`` of a stack
+    of unitaries. The Haar reference is ``2 / (d + 1)``.
+
+    Examples
+    --------
+    >>> from sketch.haar import haar_state
+    >>> p = np.abs(haar_state(16, batch=3000, seed=1)) ** 2
+    >>> est = collision_probability(p)
+    >>> bool(abs(est.mean - 2 / 17) < 4 * est.stderr)
+    True
+    """
+    p = np.asarray(to_numpy(probs), dtype=float)
+    if p.ndim != 2:
+        raise ShapeError(f"probs must be (batch, d), got shape {p.shape}")
+    if p.size == 0:
+        raise ValueError("probs is empty: give at least one distribution of at least one outcome")
+    c = (p**2).sum(axis=1)
+    mean, se = _mean_se(c) if len(c) > 1 else (float(c[0]), float("nan"))
+    return Estimate(mean, se, 2.0 / (p.shape[1] + 1), len(c))
+
+
+def sampled_collision_probability(counts: Any, d: int) -> Estimate:
+    """Unbiased collision probability from measurement counts of several circuits.
+
+    ``counts``: a list of dicts ``{bitstring or int: count}`` (one per circuit,
+    e.g. from Aer's ``SamplerV2``) or an array ``(batch, d)`` of counts. Each
+    circuit gives ``Σ c(c-1) / (N(N-1))``, unbiased for ``Σ p²``; the mean over
+    circuits is compared with the Haar value ``2/(d+1)`` (uniform: ``1/d``).
+
+    Examples
+    --------
+    >>> est = sampled_collision_probability([{"00": 50, "11": 50}], d=4)
+    >>> round(est.mean, 3)
+    0.495
+    """
+    d = check_positive_int(d, "d")
+    rows = []
+    if isinstance(counts, dict):
+        counts = [counts]
+    for c in counts:
+        vals = np.asarray(list(c.values()) if isinstance(c, dict) else c, dtype=float)
+        N = vals.sum()
+        if N < 2:
+            raise ValueError("each circuit needs at least 2 shots for a collision estimate")
+        if vals.size > d or np.any(vals < 0):
+            raise ValueError(f"counts must be non-negative with at most d={d} outcomes")
+        rows.append(float((vals * (vals - 1)).sum() / (N * (N - 1))))
+    if not rows:
+        raise ValueError("counts is empty: give the counts of at least one circuit")
+    rows = np.asarray(rows)
+    mean, se = _mean_se(rows) if len(rows) > 1 else (float(rows[0]), float("nan"))
+    return Estimate(mean, se, 2.0 / (d + 1), len(rows))
+
+
+def porter_thomas_distance(probs: Any) -> Estimate:
+    """Kolmogorov–Smirnov distance between ``d·p_x`` (pooled) and ``Exp(1)``.
+
+    Returns the KS statistic as ``mean`` and its p-value as ``stderr``-free
+    information in ``reference`` (the p-value). Small distance: Porter–Thomas.
+
+    Examples
+    --------
+    >>> from sketch.haar import haar_state
+    >>> p = np.abs(haar_state(64, batch=50, seed=0)) ** 2
+    >>> porter_thomas_distance(p).mean < 0.05
+    True
+    """
+    from scipy.stats import kstest
+
+    p = np.asarray(to_numpy(probs), dtype=float)
+    if p.ndim != 2:
+        raise ShapeError(f"probs must be (batch, d), got shape {p.shape}")
+    x = (p * p.shape[1]).ravel()
+    if x.size < 20:
+        import warnings
+
+        warnings.warn("fewer than 20 probabilities: the KS test has little power",
+                      AccuracyWarning, stacklevel=2)
+    res = kstest(x, "expon")
+    return Estimate(float(res.statistic), float("nan"), float(res.pvalue), p.shape[0])
+
+
+def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None) -> Estimate:
+    """Sample each circuit from ``|0...0>`` on Aer and estimate the mean collision probability.
+
+    Uses ``qiskit_aer.primitives.SamplerV2`` (measurements are appended to
+    copies of the circuits); returns :func:`sampled_collision_probability`'s
+    :class:`Estimate` with the Haar reference ``2/(d+1)``.
+
+    Examples
+    --------
+    >>> from circuits.random_circuits import random_brickwork
+    >>> qcs = [random_brickwork(3, 6, seed=s) for s in range(3)]
+    >>> aer_collision_probability(qcs, shots=500, seed=1).samples
+    3
+    """
+    from qiskit_aer.primitives import SamplerV2
+
+    from sketch.rng import as_key
+
+    shots = check_positive_int(shots, "shots", minimum=2)
+    circuits = list(circuits)
+    if not circuits:
+        raise ValueError("aer_collision_probability needs at least one circuit")
+    n = circuits[0].num_qubits
+    if any(qc.num_qubits != n for qc in circuits):
+        raise ShapeError("all circuits must have the same number of qubits")
+    measured = []
+    for qc in circuits:
+        m = qc.copy()
+        m.measure_all()
+        measured.append(m)
+    seed_int = int(as_key(seed).child("aer").value % (2**31))
+    sampler = SamplerV2(seed=seed_int)
+    result = sampler.run(measured, shots=shots).result()
+    counts = [r.data.meas.get_counts() for r in result]
+    return sampled_collision_probability(counts, 1 << n)
+
+
+def haar_output_moment(k: int, d: int) -> float:
+    """``E Σ_x |<x|ψ>|^{2k}`` for a Haar state in C^d: ``k! d! / (d + k - 1)!``.
+
+    Examples
+    --------
+    >>> haar_output_moment(2, 8) == 2 / 9
+    True
+    """
+    k = check_positive_int(k, "k", minimum=0)
+    d = check_positive_int(d, "d")
+    return math.factorial(k) * math.factorial(d) / math.factorial(d + k - 1)
+
+
+def output_moments(states: Any, kmax: int) -> Estimate:
+    """Estimate ``E Σ_x p_x^k`` (``p_x = |ψ_x|²``), ``k = 1 ... kmax``, over a stack of states.
+
+    ``states`` is ``(batch, d)`` (e.g. ``U[:, :, 0]``, the images of ``|0>``).
+    A state t-design matches the Haar values :func:`haar_output_moment` for
+    ``k <= t``; stabiliser states (random Cliffords on ``|0>``) match up to
+    ``k = 3`` and exceed it at ``k = 4`` (Kueng–Gross 2015; Zhu 2017). These
+    are bounded statistics, far less heavy-tailed than ``|Tr U|^{2k}``.
+
+    Examples
+    --------
+    >>> from sketch.haar import haar_state
+    >>> est = output_moments(haar_state(8, batch=2000, seed=0), 3)
+    >>> bool(np.all(np.abs(est.z[1:]) < 4))
+    True
+    """
+    psi = np.asarray(to_numpy(states))
+    if psi.ndim != 2:
+        raise ShapeError(f"states must be (batch, d), got shape {psi.shape}")
+    kmax = check_positive_int(kmax, "kmax")
+    if psi.shape[0] < 2:
+        raise ValueError("output_moments needs at least 2 samples for a standard error")
+    p = np.abs(psi) ** 2
+    if p.shape[1] == 0 or not np.all(np.isfinite(p)):
+        raise ValueError("states must be finite and non-empty")
+    ests = [_mean_se((p**k).sum(axis=1)) for k in range(1, kmax + 1)]
+    d = psi.shape[1]
+    return Estimate(
+        mean=np.array([e[0] for e in ests]),
+        # k = 1 is Σp = 1 up to rounding: floor its error so z is not rounding / 0.
+        stderr=np.array([max(e[1], 1e-12) for e in ests]),
+        reference=np.array([haar_output_moment(k, d) for k in range(1, kmax + 1)]),
+        samples=psi.shape[0],
+    )
