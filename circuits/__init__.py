@@ -5,6 +5,8 @@ IBM backends and exports to OpenQASM 2 and 3; where a circuit has a
 closed-form matrix, the package offers it too.
 """
 
+from . import statistics
+from .codes import haar_code, knill_laflamme_violation, pauli_errors
 from .hhl import HHLCircuit, hhl
 from .instantiate import InstantiationResult, instantiate
 from .peft import (
@@ -14,6 +16,14 @@ from .peft import (
     pauli_stiefel,
     pauli_unitary,
     stiefel_num_params,
+)
+from .pfc import PFC, pfc, pfc_matrix
+from .random_circuits import (
+    brickwork_unitaries,
+    clifford_unitaries,
+    haar_circuit,
+    random_brickwork,
+    random_clifford_circuit,
 )
 from .synthesis import (
     SynthesisResult,
@@ -30,17 +40,6 @@ __all__ += ["pauli_circuit", "pauli_unitary", "pauli_stiefel", "pauli_num_params
             "stiefel_num_params", "num_qubits_for"]
 __all__ += ["synthesize", "SynthesisResult", "synthesize_diagonal", "synthesize_state",
             "cnot_lower_bound", "operator_distance", "instantiate", "InstantiationResult"]
-from . import statistics  # noqa: E402
-from .codes import haar_code, knill_laflamme_violation, pauli_errors  # noqa: E402
-from .pfc import PFC, pfc, pfc_matrix  # noqa: E402
-from .random_circuits import (  # noqa: E402
-    brickwork_unitaries,
-    clifford_unitaries,
-    haar_circuit,
-    random_brickwork,
-    random_clifford_circuit,
-)
-
 __all__ += ["PFC", "pfc", "pfc_matrix", "statistics", "haar_circuit", "random_brickwork",
             "brickwork_unitaries", "random_clifford_circuit", "clifford_unitaries",
             "haar_code", "knill_laflamme_violation", "pauli_errors"]

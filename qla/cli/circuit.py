@@ -142,6 +142,49 @@ def _hhl(args: argparse.Namespace):
     return hhl(A, b, clock_qubits=args.clock_qubits).circuit
 
 
+def _haar(args: argparse.Namespace):
+    """Haar-random unitary as an exact CX + one-qubit-gate circuit (Mezzadri 2007 sampling)."""
+    from circuits.random_circuits import haar_circuit
+
+    return haar_circuit(_positive(args.qubits, "qubits"), seed=args.seed)
+
+
+def _brickwork_args(p: argparse.ArgumentParser) -> None:
+    _qubits(p, default=4)
+    p.add_argument("--depth", type=int, default=4, help="layers of Haar 2-qubit gates (default 4)")
+    p.add_argument("--coupling", metavar="0-1,1-2", help="bonds to use (default: a line)")
+
+
+def _brickwork(args: argparse.Namespace):
+    """Brickwork of Haar-random two-qubit gates on a line or the given bonds."""
+    from circuits.random_circuits import random_brickwork
+
+    bonds = None
+    if args.coupling:
+        try:
+            bonds = [tuple(int(v) for v in e.split("-")) for e in args.coupling.split(",")]
+        except ValueError as exc:
+            raise ValueError(f"--coupling must look like 0-1,1-2, got {args.coupling!r}") from exc
+    return random_brickwork(_positive(args.qubits, "qubits"), args.depth, seed=args.seed,
+                            coupling_map=bonds)
+
+
+def _pfc_args(p: argparse.ArgumentParser) -> None:
+    _qubits(p, default=3)
+    p.add_argument("--mode", choices=("prp", "t-design", "ideal"), default="prp",
+                   help="keyed pseudorandom (default), 2t-wise independent, or truly random f, π")
+    p.add_argument("--t", type=int, default=2, help="design order of --mode t-design (default 2)")
+    p.add_argument("--strong", action="store_true", help="append an outer Clifford (D·P·F·C)")
+
+
+def _pfc(args: argparse.Namespace):
+    """PFC pseudorandom unitary P_π F_f C (Metger–Poremba–Sinha–Yuen 2024), keyed by --seed."""
+    from circuits.pfc import pfc
+
+    return pfc(_positive(args.qubits, "qubits"), key=args.seed, mode=args.mode, t=args.t,
+               strong=args.strong)
+
+
 def _peft_args(p: argparse.ArgumentParser) -> None:
     _qubits(p, default=3)
     p.add_argument("--layers", type=int, default=2, help="entangling layers L (default 2)")
@@ -185,9 +228,9 @@ def _synth(args: argparse.Namespace):
     if args.unitary is not None:
         U = np.load(args.unitary, allow_pickle=False)
     else:
-        from qiskit.quantum_info import random_unitary
+        from sketch.haar import haar_unitary
 
-        U = random_unitary(2 ** _positive(args.qubits, "qubits"), seed=args.seed).data
+        U = haar_unitary(2 ** _positive(args.qubits, "qubits"), seed=args.seed)
     return synthesize(U, method=args.method, tol=args.tol, seed=args.seed).circuit
 
 
@@ -199,6 +242,11 @@ KINDS: dict[str, Kind] = {
     "random": Kind(_random_args, _random, "random circuit of standard gates",
                    ["--qubits", "3", "--depth", "3"]),
     "hhl": Kind(_hhl_args, _hhl, "HHL linear-system solver", ["--size", "2"]),
+    "haar": Kind(_qubits, _haar, "Haar-random unitary as an exact circuit", ["--qubits", "2"]),
+    "brickwork": Kind(_brickwork_args, _brickwork, "brickwork of Haar-random 2-qubit gates",
+                      ["--qubits", "3", "--depth", "2"]),
+    "pfc": Kind(_pfc_args, _pfc, "PFC pseudorandom unitary (keyed by --seed)",
+                ["--qubits", "3"]),
     "peft": Kind(_peft_args, _peft, "Quantum-PEFT Pauli ansatz with seeded angles",
                  ["--qubits", "3", "--layers", "2"]),
     "synth": Kind(_synth_args, _synth, "synthesized circuit of a unitary (.npy or Haar)",
