@@ -266,8 +266,9 @@ class PFC:
         return max(need_f, need_pi)
 
     def circuit(self) -> QuantumCircuit:
-        """The circuit: data register ``x`` (qubit j = bit j of the basis index), then ``anc``."""
-        data = QuantumRegister(self.n, "x")
+        """The circuit: register ``data`` (qubit j = bit j of the basis index), then ``anc``."""
+        # not "x": OpenQASM 2 cannot load a register named like one of its gates
+        data = QuantumRegister(self.n, "data")
         regs = [data] + ([QuantumRegister(self.ancillas, "anc")] if self.ancillas else [])
         qc = QuantumCircuit(*regs, name=f"PFC[{self.mode}]")
         anc = list(regs[1]) if self.ancillas else []
@@ -352,7 +353,7 @@ def pfc(n: int, key: Any, mode: str = "prp", *, t: int = 2, rounds: int | None =
     Returns
     -------
     QuantumCircuit
-        Data register ``x`` first, then an ancilla register ``anc`` (t-design mode
+        Data register ``data`` first, then an ancilla register ``anc`` (t-design mode
         only) that starts and ends in ``|0...0>``.
 
     Examples
