@@ -14,8 +14,13 @@ Examples
 import circuits
 import sketch
 
+from .execution import RunResult, run
+from .export import export, load_qasm
+from .solve import SolveResult, solve
 from .tour import tour
 
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
+__all__ += ["solve", "SolveResult"]
+__all__ += ["run", "RunResult", "export", "load_qasm"]
