@@ -13,7 +13,7 @@ Examples
 >>> round(float(lev.sum()), 10)
 4.0
 >>> approx = leverage_scores(A, method="approx", seed=0)
->>> bool(np.median(np.abs(approx / lev - 1)) < 0.3)
+>>> bool(np.all((approx > lev / 4) & (approx < 4 * lev)))  # within a constant factor
 True
 """
 
@@ -69,7 +69,7 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
     xp = array_module(A)
     dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
     rdt = np.finfo(dtype).dtype
-    r1 = min(m, max(4 * d, d + 20)) if sketch_size is None else check_positive_int(
+    r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
         sketch_size, "sketch_size")
     if r1 < d:
         raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
@@ -112,7 +112,7 @@ def leverage_scores(
         every score is within ``(1 ± ε₁)²(1 ± ε₂)`` of the truth (w.h.p.). Cost
         O(nnz(A)·(k + jl_size) + sketch_size·d²).
     sketch_size : int, optional
-        Rows of S₁ (default ``max(4d, d + 20)``, capped at m).
+        Rows of S₁ (default ``max(8d, d + 40)``, capped at m).
     jl_size : int, optional
         Columns of Π₂ (default ``max(20, ⌈8 ln m⌉)``: each score's relative
         standard deviation is about √(2/jl_size), ≈ 20 % for m = 500).
