@@ -185,6 +185,10 @@ def _laplacian_edges(L: Any) -> GraphEdges:
                       (-val[upper]).astype(xp.float64), None, xp)
 
 
+# Grounded Laplacians up to this order are factorised densely (Cholesky).
+_DENSE_LIMIT = 4000
+
+
 class _GroundedSolver:
     """Solves L z = y for y summing to zero on every component (grounded Laplacian)."""
 
@@ -204,12 +208,17 @@ class _GroundedSolver:
         self.idx = xp.asarray(np.nonzero(keep)[0])
         L = E.laplacian()
         self.Lg = L[self.idx][:, self.idx].tocsc()
-        if xp is np:
+        self._lu = None
+        self._chol = None
+        ng = self.Lg.shape[0]
+        if 0 < ng <= _DENSE_LIMIT:
+            # Expander-like graphs fill in completely under sparse LU; a dense Cholesky
+            # of the (SPD) grounded Laplacian is much faster up to a few thousand vertices.
+            self._chol = xp.linalg.cholesky(self.Lg.toarray())
+        elif ng and xp is np:
             import scipy.sparse.linalg
 
-            self._lu = scipy.sparse.linalg.splu(self.Lg) if self.Lg.shape[0] else None
-        else:
-            self._lu = None
+            self._lu = scipy.sparse.linalg.splu(self.Lg)
 
     def solve(self, Y: Any) -> Any:
         """Z (n × k) with L Z = Y, Z = 0 on the grounded vertices."""
@@ -218,7 +227,12 @@ class _GroundedSolver:
         if self.Lg.shape[0] == 0:
             return Z
         rhs = Y[self.idx]
-        if self._lu is not None:
+        if self._chol is not None:
+            from .backend import solve_triangular
+
+            t = solve_triangular(self._chol, rhs, lower=True)
+            Z[self.idx] = solve_triangular(self._chol, t, lower=True, trans="T")
+        elif self._lu is not None:
             Z[self.idx] = self._lu.solve(np.ascontiguousarray(rhs))
         else:  # CuPy: conjugate gradients column by column on the SPD grounded Laplacian
             from .backend import sparse_linalg
@@ -289,12 +303,13 @@ def effective_resistances(
     if E.m == 0:
         return EffectiveResistances(E, xp.zeros(0), solver.ncomp, method)
     if method == "exact":
-        rows = xp.arange(E.m)
-        Bt = xp.zeros((E.n, E.m))
-        Bt[E.u, rows] = 1.0
-        Bt[E.v, rows] = -1.0
-        Z = solver.solve(Bt)
-        R = Z[E.u, rows] - Z[E.v, rows]
+        # The grounded inverse (zero on grounded vertices) is a generalised inverse of L that
+        # gives the same Rₑ as L⁺ for u, v in one component. Dense: O(n³), for small graphs.
+        if E.n > 2 * _DENSE_LIMIT:
+            raise ValueError(f"method='exact' forms an n × n inverse; n={E.n} is too large, "
+                             "use method='sketch'")
+        Linv = solver.solve(xp.eye(E.n))
+        R = Linv[E.u, E.u] + Linv[E.v, E.v] - 2 * Linv[E.u, E.v]
         return EffectiveResistances(E, xp.maximum(R, 0), solver.ncomp, method)
     if method != "sketch":
         raise ValueError(f"method must be 'sketch' or 'exact', got {method!r}")
@@ -302,6 +317,8 @@ def effective_resistances(
     if not 0 < eps < 1:
         raise ValueError(f"eps must lie in (0, 1), got {eps}")
     k = min(math.ceil(24 * math.log(max(E.n, 2)) / eps**2), E.m)
+    if k >= E.n:  # the JL sketch would be wider than the identity: compute exactly
+        return effective_resistances(G, method="exact")
     sw = xp.sqrt(E.w)
     rows = xp.arange(E.m)
     WB = sparse(xp).coo_matrix(
