@@ -282,7 +282,9 @@ def leverage_sample(
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
     xp = array_module(lev)
-    rank = max(1, round(float(lev.sum())))
+    # Exact scores sum to the rank; approximate ones only to within (1 ± ε) of it, and the
+    # rank never exceeds the number of columns.
+    rank = min(A.shape[1], max(1, round(float(lev.sum()))))
     beta = 1.0 if method == "exact" else 0.5
     need = leverage_sample_size(rank, eps, delta, beta)
     s = need if size is None else check_positive_int(size, "size")
