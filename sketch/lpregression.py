@@ -4,8 +4,8 @@ The solver used on sampled problems (:mod:`sketch.sampled_regression`) and for
 exact ℓp sensitivities (:mod:`sketch.sensitivity`):
 
 * p = 2: weighted least squares (``lstsq`` of ``diag(√w)A``);
-* p = 1: the linear program ``min Σ wᵢtᵢ  s.t.  −t ≤ Ax − b ≤ t`` solved by
-  ``scipy.optimize.linprog`` (HiGHS) — exact, on the host;
+* p = 1: the linear program ``min Σ wᵢtᵢ  s.t.  −t ≤ Ax − b ≤ t``, solved in its
+  dual form by ``scipy.optimize.linprog`` (HiGHS) — exact, on the host;
 * other 1 < p < ∞: iteratively reweighted least squares (IRLS). For p < 2 the
   reweighted step minimises a majoriser of the (smoothed) objective, so the
   cost decreases monotonically (Osborne 1985); for p > 2 the IRLS step is
@@ -114,23 +114,29 @@ def _wlstsq(A: Any, b: Any, c: Any, xp: Any) -> Any:
 
 
 def _l1_lp(A: Any, b: Any, w: Any) -> tuple[Any, bool]:
+    """Weighted ℓ1 regression through the dual linear program.
+
+    The primal ``min Σ wᵢ|aᵢᵀx − bᵢ|`` has the dual ``max bᵀy  s.t.  Aᵀy = 0,
+    |yᵢ| ≤ wᵢ`` (Barrodale and Roberts 1973 use the same pair): m box-bounded
+    variables and only d equality rows, against 2m inequality rows for the
+    primal, so HiGHS solves it an order of magnitude faster. By strong duality
+    x is the multiplier of ``Aᵀy = 0`` (``x = −marginals`` in SciPy's sign convention).
+    """
     import scipy.optimize
     import scipy.sparse as sps
 
-    An = A.tocsr() if is_sparse(A) and not hasattr(A, "get") else A
-    An = sps.csr_matrix(to_numpy(An.toarray()) if hasattr(An, "get") else An)
-    bn, wn = to_numpy(b), to_numpy(w)
-    m, d = An.shape
-    eye = sps.identity(m, format="csr")
-    # variables [x (free), t (>= 0)]:  A x − t ≤ b,  −A x − t ≤ −b
-    A_ub = sps.vstack([sps.hstack([An, -eye]), sps.hstack([-An, -eye])]).tocsc()
-    b_ub = np.concatenate([bn, -bn])
-    c = np.concatenate([np.zeros(d), wn])
-    bounds = [(None, None)] * d + [(0, None)] * m
-    res = scipy.optimize.linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
-    if res.status != 0:
+    bn, wn = to_numpy(b).astype(np.float64), to_numpy(w).astype(np.float64)
+    if is_sparse(A):
+        An = sps.csr_matrix(A.get() if hasattr(A, "get") else A)
+        AT = An.T.tocsr()
+    else:
+        AT = to_numpy(A).T.astype(np.float64)
+    d = AT.shape[0]
+    bounds = np.column_stack([-wn, wn])
+    res = scipy.optimize.linprog(-bn, A_eq=AT, b_eq=np.zeros(d), bounds=bounds, method="highs")
+    if res.status != 0 or res.eqlin is None:
         return np.zeros(d), False
-    return res.x[:d], True
+    return -np.asarray(res.eqlin.marginals), True
 
 
 def lp_regression(
