@@ -373,7 +373,9 @@ def sparsify(
     rank = E.n - R.components
     if E.m == 0 or rank == 0:
         return _rebuild(G, E, E.u[:0], E.v[:0], E.w[:0])
-    beta = 1.0 if method == "exact" else (1 - jl_eps) / (1 + jl_eps)
+    # Small graphs get exact resistances even for method="sketch" (the JL sketch would be
+    # wider than the identity): then no JL slack is needed in the sample size.
+    beta = 1.0 if R.method == "exact" else (1 - jl_eps) / (1 + jl_eps)
     q = (leverage_sample_size(rank, eps, delta, beta) if size is None
          else check_positive_int(size, "size"))
     lev = xp.maximum(R.leverage, 0)
