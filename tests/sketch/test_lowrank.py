@@ -216,7 +216,8 @@ def test_extreme_eigenvalues():
 # --------------------------------------------------------------------------- adaptive
 def test_adaptive_qb_stops_at_tolerance_with_exact_indicator():
     normA = np.linalg.norm(A)
-    tail = np.sqrt(np.cumsum(SIG[::-1] ** 2)[::-1]) / normA  # tail[r] = optimal rel. error at rank r
+    # tail[r] = optimal relative Frobenius error at rank r (Eckart–Young).
+    tail = np.sqrt(np.cumsum(SIG[::-1] ** 2)[::-1]) / normA
     for tol in (0.1, 0.03):
         res = adaptive_qb(A, tol, block=8, seed=0)
         true = np.linalg.norm(A - res.Q @ res.B)

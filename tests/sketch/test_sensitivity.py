@@ -9,8 +9,8 @@ import pytest
 import scipy.sparse
 
 from sketch import (
-    lewis_weights,
     leverage_scores,
+    lewis_weights,
     lp_sample,
     lp_sample_size,
     lp_sensitivities,
