@@ -22,6 +22,7 @@ STOPS: list[str] = [
     "qla.tour.coordinated",
     "qla.tour.hhl",
     "qla.tour.execution",
+    "qla.tour.lowrank",
 ]
 
 
