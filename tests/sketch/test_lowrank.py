@@ -307,3 +307,15 @@ def test_cupy_matches_numpy(cupy):
     assert isinstance(V, cupy.ndarray)
     np.testing.assert_allclose(cupy.asnumpy(lam), SIG[:5] ** 2, rtol=1e-3)
     assert residual_norm(Ad, rg.U, rg.s, rg.Vh, seed=0) > 0
+
+
+def test_lu_and_qr_normalizers_agree():
+    r_lu = randomized_svd(A, 10, power_iters=3, normalizer="lu", seed=9)
+    r_qr = randomized_svd(A, 10, power_iters=3, normalizer="qr", seed=9)
+    # Same Krylov-like subspace in exact arithmetic: same approximation up to round-off.
+    np.testing.assert_allclose(r_lu.s, r_qr.s, rtol=1e-10)
+    np.testing.assert_allclose(r_lu.U * r_lu.s @ r_lu.Vh, r_qr.U * r_qr.s @ r_qr.Vh, atol=1e-10)
+    Q = range_finder(A, 12, power_iters=2, normalizer="qr", seed=0)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
+    with pytest.raises(ValueError, match="normalizer"):
+        randomized_svd(A, 5, normalizer="cholesky")
