@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (under a minute)")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per method (median)")
     parser.add_argument("--no-svds", action="store_true", help="skip ARPACK (slow at full size)")
+    parser.add_argument("--dense", type=int, nargs=2, metavar=("M", "N"),
+                        help="override the dense size")
+    parser.add_argument("--sparse", type=int, nargs=3, metavar=("M", "N", "NNZ"),
+                        help="override the sparse size")
     args = parser.parse_args(argv)
     if args.quick:
         dense = (4000, 1000)
@@ -128,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         dense = (20000, 4000)
         sparse = (200_000, 20_000, 2_000_000)
+    dense = tuple(args.dense) if args.dense else dense
+    sparse = tuple(args.sparse) if args.sparse else sparse
     A = dense_matrix(*dense)
     rows = _run_case(f"dense {dense[0]}x{dense[1]} rank 50+noise, k=50", A, 50, args.repeat,
                      (np.float64, np.float32), not args.no_svds)
