@@ -745,19 +745,22 @@ def block_krylov_svd(
     key = as_key(seed)
     Y, P = _first_pass(op, b, r, key, sketch)
     limit = min(op.shape)
-    blocks = [_orth(Y, xp)]
-    width = blocks[0].shape[1]
-    for _ in range(q):
-        if width + b > limit:
-            break
-        Z = op.mm(op.rmm(blocks[-1]))
-        for _ in range(2):  # block Gram–Schmidt, twice is enough (Giraud et al. 2005)
-            for Qj in blocks:
-                Z = Z - Qj @ (Qj.conj().T @ Z)
-        blocks.append(_orth(Z, xp))
-        width += b
-    Q = xp.concatenate(blocks, axis=1)
-    return _svd_from_basis(op, Q, k, P, len(blocks) - 1)
+    Q0 = _orth(Y, xp)
+    depth = min(q, (limit - Q0.shape[1]) // b)  # the basis may not outgrow min(m, n)
+    # One preallocated basis: Gram–Schmidt against all earlier blocks is then one GEMM
+    # pair per sweep instead of one per block.
+    Q = xp.empty((op.shape[0], Q0.shape[1] + depth * b), dtype=Q0.dtype)
+    Q[:, :Q0.shape[1]] = Q0
+    lo, hi = 0, Q0.shape[1]
+    for _ in range(depth):
+        Z = op.mm(op.rmm(Q[:, lo:hi]))
+        for _ in range(2):  # block classical Gram–Schmidt, twice is enough (Giraud et al. 2005)
+            Z = Z - Q[:, :hi] @ (Q[:, :hi].conj().T @ Z)
+        Qi = _orth(Z, xp)
+        lo, hi = hi, hi + Qi.shape[1]
+        Q[:, lo:hi] = Qi
+    Q = Q[:, :hi]
+    return _svd_from_basis(op, Q, k, P, depth)
 
 
 # --------------------------------------------------------------------------- adaptive
