@@ -8,8 +8,9 @@ and a markdown table next to it, and reports ratios, not only seconds.
 #: Benchmark modules by name; each defines ``main(argv: list[str]) -> int``.
 BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
-    "hhl": "benchmarks.hhl",
     "haar": "benchmarks.haar",
+    "hhl": "benchmarks.hhl",
+    "lowrank": "benchmarks.lowrank",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
     "synthesis": "benchmarks.synthesis",

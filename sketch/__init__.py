@@ -77,3 +77,69 @@ __all__ = [
     # dask (issue 4)
     "sketch_dask", "coordinated_sketch_dask", "sketched_lstsq_dask",
 ]
+
+# low-rank and sampling (issue 3)
+from .coreset import KMeansResult, cluster_sensitivity_sample, coreset_size, kmeans  # noqa: E402
+from .leverage import (  # noqa: E402
+    coherence,
+    leverage_sample,
+    leverage_sample_size,
+    leverage_scores,
+    ridge_leverage_scores,
+)
+from .lowrank import (  # noqa: E402
+    EighResult,
+    ExtremeEigenvalues,
+    NotPositiveSemidefiniteError,
+    QBResult,
+    SVDResult,
+    adaptive_qb,
+    adaptive_svd,
+    block_krylov_svd,
+    hermitian_extreme_eigenvalues,
+    nystrom,
+    randomized_eigh,
+    randomized_svd,
+    range_finder,
+    residual_norm,
+    spectral_norm,
+)
+from .lpregression import RegressionResult, check_p, lp_cost, lp_regression  # noqa: E402
+from .rowsample import Sample, sample_rows, uniform_sample  # noqa: E402
+from .sampled_regression import (  # noqa: E402
+    SampledRegressionResult,
+    sampled_lp_regression,
+    sampled_lstsq,
+)
+from .sensitivity import (  # noqa: E402
+    LewisWeights,
+    lewis_weights,
+    lp_sample,
+    lp_sample_size,
+    lp_sensitivities,
+    root_leverage_scores,
+)
+from .sparsify import (  # noqa: E402
+    EffectiveResistances,
+    GraphEdges,
+    effective_resistances,
+    graph_edges,
+    quadratic_form_check,
+    sparsify,
+)
+
+__all__ += [
+    "SVDResult", "EighResult", "QBResult", "ExtremeEigenvalues", "NotPositiveSemidefiniteError",
+    "range_finder", "randomized_svd", "randomized_eigh", "nystrom", "block_krylov_svd",
+    "adaptive_qb", "adaptive_svd", "residual_norm", "spectral_norm",
+    "hermitian_extreme_eigenvalues",
+    "leverage_scores", "ridge_leverage_scores", "coherence", "leverage_sample_size",
+    "leverage_sample", "Sample", "sample_rows", "uniform_sample",
+    "LewisWeights", "lewis_weights", "lp_sensitivities", "root_leverage_scores",
+    "lp_sample_size", "lp_sample",
+    "RegressionResult", "check_p", "lp_regression", "lp_cost",
+    "SampledRegressionResult", "sampled_lstsq", "sampled_lp_regression",
+    "KMeansResult", "kmeans", "cluster_sensitivity_sample", "coreset_size",
+    "EffectiveResistances", "GraphEdges", "graph_edges", "effective_resistances", "sparsify",
+    "quadratic_form_check",
+]

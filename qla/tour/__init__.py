@@ -19,12 +19,13 @@ from types import ModuleType
 
 #: Tour stop modules, in the order they run.
 STOPS: list[str] = [
+    "qla.tour.lowrank",
     "qla.tour.coordinated",
     "qla.tour.hhl",
-    "qla.tour.execution",
-    "qla.tour.peft",
-    "qla.tour.synthesis",
     "qla.tour.haar",
+    "qla.tour.synthesis",
+    "qla.tour.peft",
+    "qla.tour.execution",
 ]
 
 

@@ -1,0 +1,296 @@
+"""Leverage scores (exact, fast approximate, ridge), coherence, and ℓ2 row sampling.
+
+For A (m × d) of rank r with an orthonormal basis U of its column space, the
+leverage score of row i is ``ℓᵢ = ‖Uᵢ‖² = aᵢᵀ(AᵀA)⁺aᵢ ∈ [0, 1]``, with
+``Σᵢ ℓᵢ = r``. Sampling rows with probability ``qᵢ ≥ β ℓᵢ / r`` gives a subspace
+embedding (:func:`leverage_sample`).
+
+Examples
+--------
+>>> import numpy as np
+>>> A = np.random.default_rng(0).standard_normal((500, 4))
+>>> lev = leverage_scores(A)
+>>> round(float(lev.sum()), 10)
+4.0
+>>> approx = leverage_scores(A, method="approx", seed=0)
+>>> bool(np.all((approx > lev / 4) & (approx < 4 * lev)))  # within a constant factor
+True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, is_operator, is_sparse
+from .checks import check_matrix, check_positive_int
+from .errors import AccuracyWarning
+from .operators import make_operator
+from .rng import as_key
+from .rowsample import Sample, sample_rows
+
+__all__ = [
+    "leverage_scores",
+    "ridge_leverage_scores",
+    "coherence",
+    "leverage_sample_size",
+    "leverage_sample",
+]
+
+
+def _dense(A: Any) -> Any:
+    if is_operator(A):
+        raise TypeError("exact leverage scores need the entries of A; pass an array, or use "
+                        "method='approx' for a LinearOperator")
+    return A.toarray() if is_sparse(A) else A
+
+
+def _rank_cut(s: Any, shape: tuple[int, int], dtype: Any) -> int:
+    """Numerical rank: singular values above max(m, d)·eps·σ₁ (as numpy.linalg.matrix_rank)."""
+    if s.shape[0] == 0:
+        return 0
+    tol = float(s[0]) * max(shape) * float(np.finfo(dtype).eps)
+    return int((s > tol).sum())
+
+
+def _exact(A: Any) -> Any:
+    xp = array_module(A)
+    D = _dense(A)
+    U, s, _ = xp.linalg.svd(D, full_matrices=False)
+    r = _rank_cut(s, D.shape, np.finfo(D.dtype).dtype)
+    return xp.sum(xp.abs(U[:, :r]) ** 2, axis=1)
+
+
+def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, key: Any) -> Any:
+    m, d = A.shape
+    xp = array_module(A)
+    dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+    rdt = np.finfo(dtype).dtype
+    r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
+        sketch_size, "sketch_size")
+    if r1 < d:
+        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
+    S1 = make_operator(sketch, r1, m, seed=key.child("S1"))
+    SA = S1 @ A
+    SA = SA.toarray() if is_sparse(SA) else SA
+    _, s, Vh = xp.linalg.svd(SA, full_matrices=False)
+    r = _rank_cut(s, SA.shape, rdt)
+    Rinv = Vh[:r].conj().T / s[:r]  # A·Rinv has nearly orthonormal columns (S1 an embedding)
+    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
+        jl_size, "jl_size")
+    Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
+    Om = (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
+    X = np.asarray(A.matmat(Om)) if is_operator(A) else A @ Om
+    return xp.sum(xp.abs(X) ** 2, axis=1).astype(rdt, copy=False)
+
+
+def leverage_scores(
+    A: Any,
+    *,
+    method: str = "exact",
+    sketch_size: int | None = None,
+    jl_size: int | None = None,
+    sketch: str = "sparse-sign",
+    seed: Any = None,
+) -> Any:
+    """Row leverage scores of A (m × d, tall).
+
+    Parameters
+    ----------
+    A : array, sparse matrix (or LinearOperator for ``method="approx"``)
+    method : {"exact", "approx"}
+        ``"exact"``: thin SVD, O(md²), rank-revealing (rank-deficient A is fine).
+        ``"approx"``: Drineas, Magdon-Ismail, Mahoney and Woodruff (2012),
+        "Fast approximation of matrix coherence and statistical leverage": QR
+        (here an SVD, to handle rank deficiency) of a sketch ``S₁A`` with
+        ``sketch_size`` rows gives R with ``A R⁻¹`` nearly orthonormal; the row
+        norms of ``A R⁻¹ Π₂`` with a Gaussian JL matrix Π₂ of ``jl_size``
+        columns estimate ℓᵢ. With S₁ an ε₁-embedding and ``jl_size = O(log m/ε₂²)``
+        every score is within ``(1 ± ε₁)²(1 ± ε₂)`` of the truth (w.h.p.). Cost
+        O(nnz(A)·(k + jl_size) + sketch_size·d²).
+    sketch_size : int, optional
+        Rows of S₁ (default ``max(8d, d + 40)``, capped at m).
+    jl_size : int, optional
+        Columns of Π₂ (default ``max(20, ⌈8 ln m⌉)``: each score's relative
+        standard deviation is about √(2/jl_size), ≈ 20 % for m = 500).
+    sketch : str
+        Kind of S₁ (default sparse sign, O(nnz) to apply).
+    seed : None, int or Generator
+
+    Returns
+    -------
+    array (m,)
+        Real scores in [0, 1] (exact) on A's device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.vstack([np.eye(2), np.zeros((3, 2))])
+    >>> leverage_scores(A).tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0]
+    """
+    check_matrix(A, "A", operator=True)
+    if method == "exact":
+        return _exact(A)
+    if method == "approx":
+        return _approx(A, sketch_size, jl_size, sketch, as_key(seed))
+    raise ValueError(f"method must be 'exact' or 'approx', got {method!r}")
+
+
+def ridge_leverage_scores(
+    A: Any, lam: float, *, method: str = "exact", seed: Any = None, **options: Any
+) -> Any:
+    """λ-ridge leverage scores ``τᵢ(λ) = aᵢᵀ(AᵀA + λI)⁻¹aᵢ``.
+
+    Their sum is the effective dimension ``d_λ = Σⱼ σⱼ²/(σⱼ² + λ)``; sampling by
+    them gives a spectral approximation ``(1±ε)(AᵀA + λI)`` with
+    O(d_λ log d_λ / ε²) rows (Alaoui and Mahoney 2015; Cohen, Musco and Musco
+    2017). Computed as ordinary leverage scores of the first m rows of the
+    augmented matrix ``[A; √λ I]``, exactly (SVD: ``τᵢ = Σⱼ Uᵢⱼ² σⱼ²/(σⱼ²+λ)``)
+    or with the fast approximation of :func:`leverage_scores`.
+
+    Parameters
+    ----------
+    A : array or sparse matrix (m × d)
+    lam : float
+        Ridge parameter λ > 0.
+    method : {"exact", "approx"}
+    seed, **options
+        For ``method="approx"`` (see :func:`leverage_scores`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.vstack([np.eye(3), np.zeros((2, 3))])
+    >>> ridge_leverage_scores(A, 1.0).tolist()
+    [0.5, 0.5, 0.5, 0.0, 0.0]
+    """
+    check_matrix(A, "A")
+    lam = float(lam)
+    if not lam > 0 or not math.isfinite(lam):
+        raise ValueError(f"the ridge parameter lam must be positive and finite, got {lam}")
+    xp = array_module(A)
+    m, d = A.shape
+    if method == "exact":
+        D = _dense(A)
+        U, s, _ = xp.linalg.svd(D, full_matrices=False)
+        f = s**2 / (s**2 + lam)
+        return xp.sum(xp.abs(U) ** 2 * f[None, :], axis=1)
+    if method == "approx":
+        from .backend import sparse
+
+        if is_sparse(A):
+            aug = sparse(xp).vstack([A, math.sqrt(lam) * sparse(xp).identity(d, dtype=A.dtype)])
+        else:
+            aug = xp.concatenate([A, math.sqrt(lam) * xp.eye(d, dtype=A.dtype)], axis=0)
+        return _approx(aug.tocsr() if is_sparse(aug) else aug, options.get("sketch_size"),
+                       options.get("jl_size"), options.get("sketch", "sparse-sign"),
+                       as_key(seed))[:m]
+    raise ValueError(f"method must be 'exact' or 'approx', got {method!r}")
+
+
+def coherence(A: Any, **options: Any) -> float:
+    """Coherence ``μ(A) = maxᵢ ℓᵢ`` (between rank/m and 1).
+
+    Uniform sampling needs about ``m·μ(A)·log d/ε²`` rows, leverage sampling
+    ``d·log d/ε²`` (Drineas et al. 2012; Ma, Mahoney and Yu 2015): coherence is
+    what separates them. Options go to :func:`leverage_scores`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> coherence(np.vstack([np.eye(2), np.zeros((8, 2))]))
+    1.0
+    """
+    lev = leverage_scores(A, **options)
+    return float(lev.max())
+
+
+def leverage_sample_size(d: int, eps: float, delta: float = 0.1, beta: float = 1.0) -> int:
+    """Rows needed for an ε-subspace embedding by leverage sampling.
+
+    Matrix Bernstein (Tropp 2015, Thm 6.1.1) for i.i.d. draws with
+    ``qᵢ ≥ β ℓᵢ/d``: each term ``uᵢuᵢᵀ/qᵢ`` has norm ≤ d/β, so
+    ``s ≥ 2(1 + ε/3)·(d/β)·ln(2d/δ)/ε²`` gives ``‖UᵀSᵀSU − I‖₂ ≤ ε`` with
+    probability ≥ 1 − δ, hence ``(1−ε)‖Ax‖² ≤ ‖SAx‖² ≤ (1+ε)‖Ax‖²`` for all x
+    (Drineas, Mahoney and Muthukrishnan 2006; Woodruff 2014, Thm 17).
+
+    Examples
+    --------
+    >>> leverage_sample_size(10, 0.5, 0.1)
+    495
+    """
+    d = check_positive_int(d, "d")
+    eps, delta, beta = float(eps), float(delta), float(beta)
+    if not 0 < eps < 1:
+        raise ValueError(f"eps must lie in (0, 1), got {eps}")
+    if not 0 < delta < 1:
+        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    if not 0 < beta <= 1:
+        raise ValueError(f"beta must lie in (0, 1], got {beta}")
+    return math.ceil(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps**2)
+
+
+def leverage_sample(
+    A: Any,
+    eps: float = 0.5,
+    delta: float = 0.1,
+    *,
+    size: int | None = None,
+    method: str = "exact",
+    seed: Any = None,
+    **options: Any,
+) -> Sample:
+    """Sample rows of A by leverage scores for an ε-subspace embedding.
+
+    Draws :func:`leverage_sample_size` rows (with β = 1 for exact scores and
+    β = 1/2 for ``method="approx"``, whose scores are within a factor ≈ 2) with
+    ``qᵢ = ℓᵢ/Σℓ``. ``Sample.apply(A)`` is then, with probability ≥ 1 − δ, an
+    ε-subspace embedding of A.
+
+    Parameters
+    ----------
+    A : array or sparse matrix (m × d)
+    eps, delta : float
+        Distortion and failure probability.
+    size : int, optional
+        Override the sample size; smaller than required warns
+        (:class:`~sketch.errors.AccuracyWarning`).
+    method : {"exact", "approx"}
+        How the scores are computed (see :func:`leverage_scores`).
+    seed : None, int or Generator
+
+    Returns
+    -------
+    Sample
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.random.default_rng(0).standard_normal((4000, 3))
+    >>> smp = leverage_sample(A, eps=0.5, seed=0)
+    >>> SA = smp.apply(A)
+    >>> sv = np.linalg.svd(np.linalg.qr(A)[0][smp.indices] * np.sqrt(smp.weights)[:, None],
+    ...                    compute_uv=False)
+    >>> bool(sv.max() ** 2 <= 1.5 and sv.min() ** 2 >= 0.5)
+    True
+    """
+    check_matrix(A, "A")
+    key = as_key(seed)
+    lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
+    xp = array_module(lev)
+    # Exact scores sum to the rank; approximate ones only to within (1 ± ε) of it, and the
+    # rank never exceeds the number of columns.
+    rank = min(A.shape[1], max(1, round(float(lev.sum()))))
+    beta = 1.0 if method == "exact" else 0.5
+    need = leverage_sample_size(rank, eps, delta, beta)
+    s = need if size is None else check_positive_int(size, "size")
+    if s < need:
+        warnings.warn(f"{s} rows are fewer than the {need} that an eps={eps} subspace embedding "
+                      f"of rank {rank} needs (delta={delta}); the guarantee does not hold",
+                      AccuracyWarning, stacklevel=2)
+    q = xp.maximum(lev, 0)
+    return sample_rows(q, s, key.child("draw"), scheme="leverage", required_size=need)

@@ -1,0 +1,321 @@
+"""Randomized low-rank approximation against the Halko–Martinsson–Tropp and Musco–Musco bounds."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.sparse.linalg as sla
+
+from sketch import (
+    NotPositiveSemidefiniteError,
+    adaptive_qb,
+    adaptive_svd,
+    block_krylov_svd,
+    hermitian_extreme_eigenvalues,
+    nystrom,
+    randomized_eigh,
+    randomized_svd,
+    range_finder,
+    residual_norm,
+    spectral_norm,
+)
+from sketch.errors import ConvergenceWarning, NotHermitianError, ToleranceError
+
+
+def with_spectrum(m: int, n: int, sig: np.ndarray, seed: int = 0, dtype=np.float64) -> np.ndarray:
+    """U diag(sig) Vᵀ with Haar-ish U, V: the singular values are known exactly."""
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.standard_normal((m, len(sig))))
+    V, _ = np.linalg.qr(rng.standard_normal((n, len(sig))))
+    return ((U * sig) @ V.T).astype(dtype)
+
+
+M, N = 400, 300
+SIG = 1.0 / np.arange(1, N + 1)  # slow (harmonic) decay: the hard case for q = 0
+A = with_spectrum(M, N, SIG)
+
+
+def hmt_bound(k: int, p: int, sig: np.ndarray) -> float:
+    """HMT (2011) Cor. 10.9 with t = e, u = √(2p): failure probability ≤ 6e^{-p}."""
+    tail = math.sqrt(float(np.sum(sig[k:] ** 2)))
+    return (1 + 17 * math.sqrt(1 + k / p)) * sig[k] + 8 * math.sqrt(k + p) / (p + 1) * tail
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_randomized_svd_meets_hmt_bound_without_power_iterations(seed):
+    k, p = 10, 10
+    U, s, Vh = randomized_svd(A, k, oversample=p, power_iters=0, seed=seed)
+    err = np.linalg.norm(A - U * s @ Vh, 2)
+    # Truncating QB to rank k adds at most σ_{k+1} (HMT Thm 9.3 / Gu 2015).
+    assert err <= SIG[k] + hmt_bound(k, p, SIG)
+    assert err >= SIG[k] * (1 - 1e-12)  # never better than optimal (Eckart–Young)
+
+
+def test_power_iterations_drive_error_to_optimal():
+    k, p = 10, 10
+    errs = []
+    for q in range(4):
+        U, s, Vh = randomized_svd(A, k, oversample=p, power_iters=q, seed=7)
+        errs.append(np.linalg.norm(A - U * s @ Vh, 2) / SIG[k])
+    # HMT Cor. 10.10: the range error is ≤ C^{1/(2q+1)} σ_{k+1} (C the q = 0 constant).
+    C = hmt_bound(k, p, SIG) / SIG[k]
+    for q, e in enumerate(errs):
+        assert e <= 1 + C ** (1 / (2 * q + 1))
+    assert errs[2] < 1.01 and errs[3] < 1.001
+    assert errs[3] <= errs[1] <= errs[0]
+
+
+def test_singular_values_accuracy_and_orthonormality():
+    res = randomized_svd(A, 8, power_iters=3, seed=0)
+    assert res.rank == 8 and res.passes == 2 * 3 + 2
+    # σ_j ≥ σ̂_j ≥ σ_j − ‖A − QQᵀA‖ (interlacing); with q = 3 the gap closes.
+    assert np.all(res.s <= SIG[:8] * (1 + 1e-12))
+    np.testing.assert_allclose(res.s, SIG[:8], rtol=1e-3)
+    np.testing.assert_allclose(res.U.T @ res.U, np.eye(8), atol=1e-12)
+    np.testing.assert_allclose(res.Vh @ res.Vh.T, np.eye(8), atol=1e-12)
+
+
+def test_estimated_error_bounds_and_tracks_true_error():
+    for q in (0, 2):
+        res = randomized_svd(A, 10, power_iters=q, probes=5, seed=3)
+        U, s, Vh = res
+        R = A - U * s @ Vh
+        spec, fro = np.linalg.norm(R, 2), np.linalg.norm(R)
+        # HMT §4.3: an upper bound w.p. ≥ 1 − 10⁻⁵; never more than 10√(2/π)·max‖Rω‖.
+        assert spec <= res.error_estimate <= 10 * math.sqrt(2 / math.pi) * 3 * fro
+        # E‖Rω‖² = ‖R‖_F²: with 5 probes and a spread-out residual the estimate is within 50 %.
+        assert 0.5 < res.frobenius_estimate / fro < 1.5
+        # The sharp estimate: block power iteration on the residual operator.
+        sharp = residual_norm(A, U, s, Vh, iters=30, seed=0)
+        assert spec * (1 - 1e-3) <= sharp <= spec * (1 + 1e-12)
+
+
+def test_spectral_norm_estimate():
+    assert spectral_norm(A, seed=0) == pytest.approx(SIG[0], rel=1e-8)
+    S = scipy.sparse.random(300, 200, density=0.05, random_state=0, format="csr")
+    est = spectral_norm(S, iters=40, seed=1)
+    assert est == pytest.approx(np.linalg.norm(S.toarray(), 2), rel=1e-6)
+
+
+def test_block_krylov_meets_musco_musco_guarantee():
+    k, eps = 10, 0.05
+    for q in (2, 3):
+        res = block_krylov_svd(A, k, krylov_iters=q, seed=2)
+        U, s, Vh = res
+        # (1+ε) spectral norm error and per-vector |σ̂ᵢ² − σᵢ²| ≤ ε σ_{k+1}² (Musco–Musco 2015).
+        assert np.linalg.norm(A - U * s @ Vh, 2) <= (1 + eps) * SIG[k]
+        assert np.all(np.abs(s**2 - SIG[:k] ** 2) <= eps * SIG[k] ** 2)
+        assert res.passes == 2 * q + 2
+
+
+def test_range_finder_exact_on_low_rank_and_bounded_otherwise():
+    B = with_spectrum(200, 150, np.linspace(2, 1, 12), seed=5)
+    Q = range_finder(B, 12, power_iters=0, seed=0)
+    np.testing.assert_allclose(Q @ (Q.T @ B), B, atol=1e-12)
+    Q = range_finder(A, 20, power_iters=1, seed=0)
+    err = np.linalg.norm(A - Q @ (Q.T @ A), 2)
+    assert err <= (hmt_bound(10, 10, SIG) / SIG[10]) ** (1 / 3) * SIG[10]
+
+
+@pytest.mark.parametrize("kind", ["sparse", "operator"])
+def test_sparse_and_linear_operator_inputs_match_dense(kind):
+    B = scipy.sparse.csr_matrix(A) if kind == "sparse" else sla.aslinearoperator(A)
+    for fn in (randomized_svd, block_krylov_svd):
+        r1, r2 = fn(A, 6, seed=11), fn(B, 6, seed=11)
+        np.testing.assert_allclose(r2.s, r1.s, rtol=1e-10)
+        np.testing.assert_allclose(r2.U * r2.s @ r2.Vh, r1.U * r1.s @ r1.Vh, atol=1e-10)
+        assert r2.error_estimate == pytest.approx(r1.error_estimate, rel=1e-8)
+    sharp = residual_norm(B, r1.U, r1.s, r1.Vh, seed=0)
+    assert sharp == pytest.approx(np.linalg.norm(A - r1.U * r1.s @ r1.Vh, 2), rel=1e-3)
+
+
+def test_dtypes_kept_and_complex_input():
+    r = randomized_svd(A.astype(np.float32), 5, seed=0)
+    assert r.U.dtype == np.float32 and r.s.dtype == np.float32 and r.Vh.dtype == np.float32
+    np.testing.assert_allclose(r.s, SIG[:5], rtol=1e-3)
+    rng = np.random.default_rng(0)
+    Z = (rng.standard_normal((120, 6)) + 1j * rng.standard_normal((120, 6))) @ (
+        rng.standard_normal((6, 90)) + 1j * rng.standard_normal((6, 90)))
+    U, s, Vh = randomized_svd(Z, 6, seed=0)
+    assert U.dtype == np.complex128 and s.dtype == np.float64
+    np.testing.assert_allclose(U * s @ Vh, Z, atol=1e-10)
+    np.testing.assert_allclose(U.conj().T @ U, np.eye(6), atol=1e-12)
+
+
+def test_reproducible_with_seed():
+    r1, r2 = randomized_svd(A, 5, seed=42), randomized_svd(A, 5, seed=42)
+    np.testing.assert_array_equal(r1.U, r2.U)
+    r3 = randomized_svd(A, 5, seed=43)
+    assert not np.array_equal(r1.U, r3.U)
+
+
+# --------------------------------------------------------------------------- Hermitian
+def test_randomized_eigh_indefinite():
+    rng = np.random.default_rng(1)
+    Qm, _ = np.linalg.qr(rng.standard_normal((200, 200)))
+    w = np.concatenate([[5.0, -4.0, 3.0, -2.5], 0.01 * rng.standard_normal(196)])
+    H = (Qm * w) @ Qm.T
+    res = randomized_eigh(H, 4, seed=0)
+    np.testing.assert_allclose(res.w, [5.0, -4.0, 3.0, -2.5], atol=1e-3)
+    err = np.linalg.norm(H - res.V * res.w @ res.V.T, 2)
+    assert err <= 1.05 * np.sort(np.abs(w))[-5] and err <= res.error_estimate
+    with pytest.raises(NotHermitianError):
+        randomized_eigh(H + np.triu(np.ones((200, 200)), 1), 4, seed=0)
+
+
+def test_nystrom_on_psd_matches_range_finder_bound():
+    sig = 0.7 ** np.arange(150)
+    rng = np.random.default_rng(2)
+    Qm, _ = np.linalg.qr(rng.standard_normal((150, 150)))
+    P = (Qm * sig) @ Qm.T
+    k = 10
+    res = nystrom(P, k, oversample=10, seed=0)
+    assert np.all(res.w >= 0) and np.all(np.diff(res.w) <= 0)
+    err = np.linalg.norm(P - res.V * res.w @ res.V.T, 2)
+    # Nyström error ≤ range-finder error with the same test matrix (Gittens–Mahoney 2016),
+    # bounded by HMT; the fast decay makes it near optimal.
+    assert err <= sig[k] + hmt_bound(k, 10, sig)
+    assert err <= 2 * sig[k]
+    assert err <= res.error_estimate
+    # Exact on a low-rank PSD matrix, also through a LinearOperator.
+    X = rng.standard_normal((150, 6))
+    G = X @ X.T
+    for B in (G, sla.aslinearoperator(G)):
+        lam, V = nystrom(B, 6, seed=1)
+        np.testing.assert_allclose(V * lam @ V.T, G, atol=1e-8)
+
+
+def test_nystrom_rejects_non_psd_and_non_hermitian():
+    H = np.diag(np.concatenate([np.linspace(1, 2, 20), [-1.0] * 20]))
+    with pytest.raises(NotPositiveSemidefiniteError, match="not positive semidefinite"):
+        nystrom(H, 5, seed=0)
+    assert issubclass(NotPositiveSemidefiniteError, ValueError)
+    with pytest.raises(NotHermitianError):
+        nystrom(np.triu(np.ones((30, 30))), 5, seed=0)
+
+
+def test_extreme_eigenvalues():
+    w = np.linspace(0.5, 50.0, 120)
+    rng = np.random.default_rng(3)
+    Qm, _ = np.linalg.qr(rng.standard_normal((120, 120)))
+    H = (Qm * w) @ Qm.T
+    ev = hermitian_extreme_eigenvalues(H, seed=0)
+    assert ev.converged
+    assert ev.lambda_min >= 0.5 - 1e-12 and ev.lambda_max <= 50 + 1e-9
+    assert ev.lambda_min == pytest.approx(0.5, rel=1e-5)
+    assert ev.lambda_max == pytest.approx(50, rel=1e-6)
+    assert ev.condition_estimate == pytest.approx(100, rel=1e-4)
+    ind = hermitian_extreme_eigenvalues(np.diag([-3.0, -1.0, 0.2, 1.0, 4.0]), seed=0)
+    assert ind.abs_min == pytest.approx(0.2, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- adaptive
+def test_adaptive_qb_stops_at_tolerance_with_exact_indicator():
+    normA = np.linalg.norm(A)
+    # tail[r] = optimal relative Frobenius error at rank r (Eckart–Young).
+    tail = np.sqrt(np.cumsum(SIG[::-1] ** 2)[::-1]) / normA
+    for tol in (0.1, 0.03):
+        res = adaptive_qb(A, tol, block=8, seed=0)
+        true = np.linalg.norm(A - res.Q @ res.B)
+        assert res.converged and res.error_estimate <= tol * normA
+        assert true == pytest.approx(res.error_estimate, rel=1e-6)  # ‖A‖²−‖B‖² is exact
+        # Stops within one block of the first block boundary that meets tol, and never
+        # below the optimal (Eckart–Young) rank for tol.
+        r_opt = int(np.argmax(tail <= tol))
+        assert r_opt <= res.rank
+        assert res.history[-2] > tol * normA  # it did not overshoot by a block
+        assert np.all(np.diff(res.history) <= 1e-12 * normA)
+        np.testing.assert_allclose(res.Q.T @ res.Q, np.eye(res.rank), atol=1e-10)
+
+
+def test_adaptive_qb_on_linear_operator_estimates_error():
+    op = sla.aslinearoperator(A)
+    res = adaptive_qb(op, 0.1, block=10, seed=1)
+    assert res.converged and res.norm_estimate == pytest.approx(np.linalg.norm(A), rel=0.3)
+    true = np.linalg.norm(A - res.Q @ res.B) / np.linalg.norm(A)
+    # The sampled estimator (10 Gaussian vectors) is within ~√(2/10) relative of the truth.
+    assert true <= 0.1 * 1.5
+
+
+def test_adaptive_qb_max_rank_warns_and_tolerance_floor():
+    with pytest.warns(ConvergenceWarning, match="max_rank"):
+        res = adaptive_qb(A, 1e-3, block=8, max_rank=24, seed=0)
+    assert not res.converged and res.rank == 24
+    with pytest.raises(ToleranceError):
+        adaptive_qb(A.astype(np.float32), 1e-5, seed=0)
+    with pytest.raises(ValueError, match="positive"):
+        adaptive_qb(A, -0.1)
+
+
+def test_adaptive_svd():
+    B = np.diag(2.0 ** -np.arange(80))
+    res = adaptive_svd(B, 1e-4, block=5, seed=0)
+    assert res.converged
+    true = np.linalg.norm(B - res.U * res.s @ res.Vh)
+    assert true <= 1e-4 * np.linalg.norm(B) and true == pytest.approx(res.error_estimate, rel=1e-4)
+    np.testing.assert_allclose(res.s[:10], 2.0 ** -np.arange(10), rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("fn", [randomized_svd, block_krylov_svd, range_finder])
+def test_rank_must_be_below_min_dimension(fn):
+    with pytest.raises(ValueError, match="smaller than min"):
+        fn(A, N, seed=0)
+    with pytest.raises(ValueError, match="smaller than min"):
+        fn(A, N + 5, seed=0)
+    with pytest.raises(ValueError):
+        fn(A, 0, seed=0)
+
+
+def test_rank_check_hermitian():
+    P = np.eye(20)
+    for fn in (randomized_eigh, nystrom):
+        with pytest.raises(ValueError, match="smaller than min"):
+            fn(P, 20, seed=0)
+
+
+def test_nonfinite_input_rejected():
+    B = A.copy()
+    B[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        randomized_svd(B, 5, seed=0)
+
+
+def test_no_probes_gives_nan_estimate():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = randomized_svd(A, 5, probes=0, seed=0)
+    assert math.isnan(res.error_estimate)
+
+
+# --------------------------------------------------------------------------- GPU
+@pytest.mark.gpu
+def test_cupy_matches_numpy(cupy):
+    Ad = cupy.asarray(A)
+    for fn in (randomized_svd, block_krylov_svd):
+        rg, rc = fn(Ad, 6, seed=5), fn(A, 6, seed=5)
+        assert isinstance(rg.U, cupy.ndarray)
+        np.testing.assert_allclose(cupy.asnumpy(rg.s), rc.s, rtol=1e-8)
+    qb = adaptive_qb(Ad, 0.1, block=8, seed=0)
+    assert isinstance(qb.Q, cupy.ndarray) and qb.converged
+    P = cupy.asarray(A.T @ A)
+    lam, V = nystrom(P, 5, seed=0)
+    assert isinstance(V, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(lam), SIG[:5] ** 2, rtol=1e-3)
+    assert residual_norm(Ad, rg.U, rg.s, rg.Vh, seed=0) > 0
+
+
+def test_lu_and_qr_normalizers_agree():
+    r_lu = randomized_svd(A, 10, power_iters=3, normalizer="lu", seed=9)
+    r_qr = randomized_svd(A, 10, power_iters=3, normalizer="qr", seed=9)
+    # Same Krylov-like subspace in exact arithmetic: same approximation up to round-off.
+    np.testing.assert_allclose(r_lu.s, r_qr.s, rtol=1e-10)
+    np.testing.assert_allclose(r_lu.U * r_lu.s @ r_lu.Vh, r_qr.U * r_qr.s @ r_qr.Vh, atol=1e-10)
+    Q = range_finder(A, 12, power_iters=2, normalizer="qr", seed=0)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
+    with pytest.raises(ValueError, match="normalizer"):
+        randomized_svd(A, 5, normalizer="cholesky")
