@@ -13,9 +13,11 @@ Examples
 
 import circuits
 import sketch
+from sketch.lstsq import lstsq
 
 from .tour import tour
 
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
+__all__ += ["lstsq"]

@@ -6,6 +6,7 @@ reproducible across backends (see :mod:`sketch.rng`).
 """
 
 from . import backend, errors
+from .lstsq import LstsqResult, lstsq
 from .operators import (
     SRHT,
     CountSketch,
@@ -16,6 +17,7 @@ from .operators import (
     make_operator,
 )
 from .rng import Key, as_key
+from .sizing import embedding_size, linf_sketch_size, preconditioner_size
 
 __all__ = [
     "backend",
@@ -29,4 +31,9 @@ __all__ = [
     "CountSketch",
     "SparseSign",
     "make_operator",
+    "lstsq",
+    "LstsqResult",
+    "embedding_size",
+    "linf_sketch_size",
+    "preconditioner_size",
 ]
