@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, linalg, qr
+from .backend import array_module, is_operator, is_sparse, linalg
 from .checks import check_matrix, check_vector
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .lsqr import lsqr
@@ -167,33 +167,31 @@ def _condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
 class _Preconditioner:
     """x = N y from a factorisation of the (ridge-augmented) sketch S·A.
 
-    QR (N = R⁻¹) when R is safely invertible; otherwise the truncated SVD
-    N = V_r Σ_r⁻¹ (LSRN), which keeps x in the row space of A so LSQR returns
-    the minimum-norm solution.
+    One Householder QR of [S·A, S·b] in ``mode="r"`` (no Q is formed: the
+    last columns of its R are Qᴴ S b), so the factorisation costs about half
+    of a reduced QR. N = R⁻¹ when R is safely invertible; otherwise the
+    truncated SVD R = U Σ Vᴴ gives N = V_r Σ_r⁻¹ (LSRN), which keeps x in the
+    row space of A so that LSQR returns the minimum-norm solution.
     """
 
-    def __init__(self, SA: Any, xp: Any, rcond: float, key: Any):
+    def __init__(self, SA: Any, Sb: Any, xp: Any, rcond: float, key: Any):
         self.xp = xp
         n = SA.shape[1]
-        Q, R = qr(SA)
+        Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
+        R_full = xp.linalg.qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
+        R, c = R_full[:n, :n], R_full[:n, n:]
         self.cond = _condition_estimate(R, xp, key)
         if self.cond * rcond < 1:
-            self.kind, self.Q, self.R, self.rank = "qr", Q, R, n
-            return
-        U, sv, Vh = xp.linalg.svd(SA, full_matrices=False)
-        keep = sv > rcond * sv[0]
-        r = int(keep.sum())
-        self.kind, self.rank = "svd", r
-        self.U, self.sv, self.V = U[:, :r], sv[:r], Vh[:r].conj().T
-        self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
-
-    def solve_sketched(self, Sb: Any) -> Any:
-        """argmin ‖SA x − Sb‖ (minimum norm in the SVD case)."""
-        xp = self.xp
-        if self.kind == "qr":
-            return linalg(xp).solve_triangular(self.R, self.Q.conj().T @ Sb)
-        coef = (self.U.conj().T @ Sb) / (self.sv[:, None] if Sb.ndim == 2 else self.sv)
-        return self.V @ coef
+            self.kind, self.R, self.rank = "qr", R, n
+            x0 = linalg(xp).solve_triangular(R, c)
+        else:
+            U, sv, Vh = xp.linalg.svd(R)
+            r = int((sv > rcond * sv[0]).sum())
+            self.kind, self.rank = "svd", r
+            self.sv, self.V = sv[:r], Vh[:r].conj().T
+            self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
+            x0 = self.V @ ((U[:, :r].conj().T @ c) / self.sv[:, None])
+        self.x0 = x0[:, 0] if Sb.ndim == 1 else x0
 
     def apply(self, y: Any) -> Any:
         if self.kind == "qr":
@@ -403,8 +401,8 @@ def lstsq(
     if alpha > 0:
         SA = xp.concatenate([SA, math.sqrt(alpha) * xp.eye(n, dtype=dtype)], axis=0)
         Sb = xp.concatenate([Sb, xp.zeros((n,) + Sb.shape[1:], dtype=dtype)], axis=0)
-    P = _Preconditioner(SA, xp, rcond_eff, key.child("condition"))
-    x0 = P.solve_sketched(Sb)
+    P = _Preconditioner(SA, Sb, xp, rcond_eff, key.child("condition"))
+    x0 = P.x0
 
     if method == "sketch-and-solve":
         return LstsqResult(x0, True, 0, _residual_norm(A, x0, b, xp), method, S, s,
