@@ -21,3 +21,12 @@ __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
 __all__ += ["lstsq"]
+
+
+def __getattr__(name: str):
+    # scikit-learn is optional: the estimators are imported only when asked for.
+    if name in ("SketchedLinearRegression", "SketchedRidge"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'qla' has no attribute {name!r}")
