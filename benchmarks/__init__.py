@@ -6,4 +6,8 @@ and a markdown table next to it, and reports ratios, not only seconds.
 """
 
 #: Benchmark modules by name; each defines ``main(argv: list[str]) -> int``.
-BENCHMARKS: dict[str, str] = {}
+BENCHMARKS: dict[str, str] = {
+    "coordinated": "benchmarks.coordinated",
+    "hhl": "benchmarks.hhl",
+    "simulation": "benchmarks.simulation",
+}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
+import traceback
 
 from benchmarks import BENCHMARKS
 
@@ -18,9 +20,25 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark {unknown[0]!r}; choose one of: {', '.join(BENCHMARKS)}, all")
         return 2
-    status = 0
+    if name != "all":
+        return importlib.import_module(BENCHMARKS[name]).main(rest)
+    # `all`: keep going past a failing benchmark, then write the summary of the run
+    from benchmarks.summary import write_summary
+
+    status, since, outcomes = 0, time.time(), {}
     for n in names:
-        status |= importlib.import_module(BENCHMARKS[n]).main(rest)
+        t0 = time.perf_counter()
+        try:
+            rc = importlib.import_module(BENCHMARKS[n]).main(rest)
+            outcomes[n] = {"status": rc}
+        except Exception as exc:  # noqa: BLE001 - one broken benchmark must not stop the rest
+            traceback.print_exc()
+            rc = 1
+            outcomes[n] = {"status": rc, "error": f"{type(exc).__name__}: {exc}"}
+        outcomes[n]["seconds"] = time.perf_counter() - t0
+        status |= rc
+    json_path, md_path = write_summary(outcomes, since)
+    print(f"\nsummary: {json_path} and {md_path}")
     return status
 
 

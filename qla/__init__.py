@@ -15,12 +15,17 @@ import circuits
 import sketch
 from sketch.lstsq import lstsq
 
+from .execution import RunResult, run
+from .export import export, load_qasm
+from .solve import SolveResult, solve
 from .tour import tour
 
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
 __all__ += ["lstsq"]
+__all__ += ["solve", "SolveResult"]
+__all__ += ["run", "RunResult", "export", "load_qasm"]
 
 
 def __getattr__(name: str):

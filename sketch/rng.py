@@ -41,6 +41,7 @@ _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
+_ROUND2 = 0x6A09E667F3BCC909  # fractional bits of sqrt(2)
 
 
 def _mix_int(z: int) -> int:
@@ -94,7 +95,9 @@ class Key:
         c = xp.asarray(counter).astype(xp.uint64, copy=False)
         z = c * xp.uint64(_GOLDEN) + xp.uint64(self.value)
         z = _mix(z, xp)
-        z = z ^ xp.uint64(_mix_int(self.value + _GOLDEN))
+        # The second-round key must not be the first round's output for any small
+        # counter (mix(key + GOLDEN) would zero counter 1), so derive it independently.
+        z = z ^ xp.uint64(_mix_int(self.value ^ _ROUND2))
         return _mix(z, xp)
 
     def uniform(self, counter: Any, xp: ModuleType | None = None, dtype: Any = None) -> Any:

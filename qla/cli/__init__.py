@@ -21,6 +21,9 @@ import sys
 #: Subcommand modules, in the order ``qla --help`` lists them.
 SUBCOMMANDS = [
     "qla.cli.tour",
+    "qla.cli.solve",
+    "qla.cli.circuit",
+    "qla.cli.export",
 ]
 
 

@@ -18,7 +18,11 @@ from pathlib import Path
 from types import ModuleType
 
 #: Tour stop modules, in the order they run.
-STOPS: list[str] = []
+STOPS: list[str] = [
+    "qla.tour.coordinated",
+    "qla.tour.hhl",
+    "qla.tour.execution",
+]
 
 
 @dataclass
@@ -105,6 +109,8 @@ def tour(
     xp = _module(gpu)
     if out is not None:
         out = Path(out)
+        if out.is_dir():
+            raise OSError(f"cannot write the report: {out} is a directory")
         if not out.parent.exists():
             raise OSError(f"cannot write the report: folder {out.parent} does not exist")
     modules = [importlib.import_module(name) for name in STOPS]

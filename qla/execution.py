@@ -1,0 +1,733 @@
+"""Run circuits on Aer (CPU or GPU), fake IBM devices or real IBM backends.
+
+:func:`run` is the one call: it checks the circuits (bound parameters, size
+for the simulation method, *before* anything is allocated), transpiles them to
+the backend's instruction set architecture (ISA) with a preset pass manager,
+submits all of them as one job through a V2 primitive (``SamplerV2`` for
+counts, ``EstimatorV2`` when observables are given) and returns a
+:class:`RunResult` with counts, probabilities, expectation values and the
+transpiled depth and two-qubit-gate count of every circuit.
+
+Which primitive runs a job:
+
+=====================================  ============================================
+backend                                primitive
+=====================================  ============================================
+``"aer"``, ``"aer-gpu"``, AerSimulator  ``qiskit_aer.primitives.SamplerV2/EstimatorV2``
+fake IBM backend (``fake_provider``)   Aer primitives on ``AerSimulator.from_backend``
+                                       (the device's coupling map, gates and noise)
+``qiskit_ibm_runtime`` ``IBMBackend``  ``qiskit_ibm_runtime`` Sampler/Estimator (V2 interface;
+                                       the client-side ``executor_*`` ones from 0.50 on)
+any other ``BackendV2``                ``qiskit.primitives.BackendSamplerV2/...V2``
+=====================================  ============================================
+
+A real IBM device is passed unchanged. With an account saved once by
+``QiskitRuntimeService.save_account(channel="ibm_quantum_platform", token=...)``::
+
+    from qiskit_ibm_runtime import QiskitRuntimeService
+    backend = QiskitRuntimeService().backend("ibm_torino")   # or .least_busy()
+    result = qla.run(circuit, backend=backend, shots=4000)
+
+Examples
+--------
+>>> from qiskit import QuantumCircuit
+>>> qc = QuantumCircuit(2)
+>>> _ = qc.h(0); _ = qc.cx(0, 1)
+>>> res = run(qc, shots=1000, seed=7)
+>>> sorted(res.get_counts())
+['00', '11']
+>>> res[0].two_qubit_gates
+1
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sketch.errors import MissingDependencyError
+
+#: Simulation methods :func:`run` accepts for Aer backends.
+METHODS = ("automatic", "statevector", "density_matrix", "matrix_product_state")
+
+#: Backend names :func:`run` accepts, besides ``fake_*`` device names and backend objects.
+BACKEND_NAMES = ("aer", "aer-gpu")
+
+# Gates the stabilizer method simulates; a circuit of these needs no dense state.
+_CLIFFORD = frozenset(
+    "id x y z h s sdg sx sxdg cx cy cz swap ecr iswap dcx measure reset barrier delay".split()
+)
+
+
+@dataclass
+class CircuitResult:
+    """The outcome of one circuit of a :func:`run`.
+
+    Attributes
+    ----------
+    name : str
+        The circuit's name.
+    num_qubits : int
+        Qubits of the circuit as given.
+    counts : dict or None
+        Bitstring (qubit 0 rightmost, as in Qiskit) → number of shots; ``None`` for
+        an estimator run.
+    probabilities : dict or None
+        ``counts`` divided by the shots (the measured quasi-distribution).
+    expectation_values : numpy.ndarray or None
+        One value per observable (estimator runs).
+    standard_errors : numpy.ndarray or None
+        The primitive's standard error of each expectation value.
+    depth : int
+        Depth of the transpiled (ISA) circuit.
+    two_qubit_gates : int
+        Number of two-qubit gates (CX, CZ, ECR, ...) in the transpiled circuit.
+    operations : dict
+        Gate name → count in the transpiled circuit.
+    success_estimate : float or None
+        Estimated success probability ``Π (1 − εᵢ)`` over the transpiled instructions,
+        from the backend's calibrated gate and readout errors (Nishio et al. 2020);
+        ``None`` when the backend reports no errors (noiseless Aer). Under stochastic
+        noise the measured distribution lies within total variation ``1 − success_estimate``
+        of the ideal one, up to shot noise.
+    metadata : dict
+        The primitive's metadata for this circuit.
+    """
+
+    name: str
+    num_qubits: int
+    depth: int
+    two_qubit_gates: int
+    operations: dict[str, int]
+    counts: dict[str, int] | None = None
+    probabilities: dict[str, float] | None = None
+    expectation_values: np.ndarray | None = None
+    standard_errors: np.ndarray | None = None
+    success_estimate: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult(Sequence):
+    """What :func:`run` returns: one :class:`CircuitResult` per circuit plus the job's facts.
+
+    Indexing and iteration go over the circuits (``result[0].counts``).
+
+    Attributes
+    ----------
+    circuits : list of CircuitResult
+    backend : str
+        The backend's name (e.g. ``"aer_simulator_statevector"``, ``"fake_manila"``).
+    shots : int
+        Shots per circuit (estimator runs: the shots that set the target precision).
+    method : str or None
+        The Aer simulation method; ``None`` for hardware and generic backends.
+    primitive : str
+        Which V2 primitive ran the job.
+    seed : int or None
+        Seed of the simulator and the transpiler.
+    seconds : float
+        Wall time of transpilation plus the job.
+    job_id : str or None
+        The primitive job's id (useful for IBM Runtime jobs).
+    """
+
+    circuits: list[CircuitResult]
+    backend: str
+    shots: int
+    method: str | None
+    primitive: str
+    seed: int | None
+    seconds: float
+    job_id: str | None = None
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return self.circuits[i]
+
+    def __len__(self) -> int:
+        return len(self.circuits)
+
+    def __iter__(self) -> Iterator[CircuitResult]:
+        return iter(self.circuits)
+
+    def _pick(self, attr: str, i: int | None) -> Any:
+        if i is not None:
+            return getattr(self.circuits[i], attr)
+        if len(self.circuits) == 1:
+            return getattr(self.circuits[0], attr)
+        return [getattr(c, attr) for c in self.circuits]
+
+    def get_counts(self, i: int | None = None) -> dict[str, int] | list[dict[str, int]]:
+        """Counts of circuit ``i``; with ``i=None``, one dict for one circuit or a list."""
+        return self._pick("counts", i)
+
+    def get_probabilities(self, i: int | None = None) -> dict[str, float] | list[dict[str, float]]:
+        """Measured probabilities of circuit ``i`` (same convention as :meth:`get_counts`)."""
+        return self._pick("probabilities", i)
+
+    @property
+    def expectation_values(self) -> list[np.ndarray | None]:
+        """Expectation values of every circuit (a list, one array per circuit)."""
+        return [c.expectation_values for c in self.circuits]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def memory_estimate(num_qubits: int, method: str, precision: str = "double") -> int | None:
+    """Bytes a dense simulation of ``num_qubits`` qubits needs, or ``None`` if not dense.
+
+    Statevector: ``16·2ⁿ`` bytes (complex128; 8·2ⁿ in single precision); density
+    matrix: ``16·4ⁿ``. Matrix-product-state memory depends on entanglement, so
+    there is no fixed estimate.
+
+    Examples
+    --------
+    >>> memory_estimate(30, "statevector") / 2**30
+    16.0
+    >>> memory_estimate(10, "matrix_product_state") is None
+    True
+    """
+    item = 8 if precision == "single" else 16
+    if method in ("statevector", "automatic"):
+        return item * (1 << num_qubits)
+    if method == "density_matrix":
+        return item * (1 << (2 * num_qubits))
+    return None
+
+
+def available_memory(gpu: bool = False) -> int:
+    """Bytes of memory a simulation can use now: free GPU memory, else available host memory."""
+    if gpu:
+        try:
+            import cupy
+
+            return int(cupy.cuda.runtime.memGetInfo()[0])
+        except Exception:  # noqa: BLE001 - without CuPy, fall back to the host figure
+            pass
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _fmt_bytes(b: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if b < 1024 or unit == "EiB":
+            return f"{b:.3g} {unit}"
+        b /= 1024
+    return f"{b:.3g} EiB"  # pragma: no cover
+
+
+def _active_qubits(circuit) -> int:
+    """Qubits touched by an operation (Aer drops idle ones before allocating)."""
+    used = set()
+    for inst in circuit.data:
+        if inst.operation.name in ("barrier", "delay"):
+            continue
+        used.update(inst.qubits)
+    return len(used)
+
+
+def _is_clifford(circuit) -> bool:
+    return all(inst.operation.name in _CLIFFORD for inst in circuit.data)
+
+
+def check_memory(circuit, method: str, gpu: bool = False, precision: str = "double") -> None:
+    """Refuse, before allocating, a dense simulation larger than the memory available.
+
+    Raises
+    ------
+    MemoryError
+        Naming the qubit count, the method, the bytes needed and the bytes available,
+        and what to do instead.
+    """
+    if method == "automatic" and _is_clifford(circuit):
+        return  # Aer picks the stabilizer method: polynomial memory
+    n = _active_qubits(circuit)
+    need = memory_estimate(n, method, precision)
+    if need is None:
+        return
+    have = available_memory(gpu)
+    if need > have:
+        shape = "16·4^n" if method == "density_matrix" else "16·2^n"
+        dense = "a non-Clifford circuit is simulated as a statevector, which "
+        hint = (
+            "use method='statevector' with shots for noise"
+            if method == "density_matrix"
+            else "use method='matrix_product_state' for weakly entangled circuits, or a GPU/"
+            "larger machine"
+        )
+        raise MemoryError(
+            f"circuit {circuit.name!r} has {n} active qubits: with method={method!r} "
+            f"{dense if method == 'automatic' else ''}needs {shape} = {_fmt_bytes(need)} "
+            f"({need} bytes) but only {_fmt_bytes(have)} is available on the "
+            f"{'GPU' if gpu else 'host'}; {hint}"
+        )
+
+
+def _check_circuit(circuit, index: int) -> None:
+    from qiskit import QuantumCircuit
+
+    if not isinstance(circuit, QuantumCircuit):
+        raise TypeError(
+            f"circuit {index} is a {type(circuit).__name__}, expected a qiskit QuantumCircuit"
+        )
+    if circuit.parameters:
+        names = ", ".join(p.name for p in list(circuit.parameters)[:5])
+        more = "" if circuit.num_parameters <= 5 else f" and {circuit.num_parameters - 5} more"
+        raise ValueError(
+            f"circuit {circuit.name!r} has {circuit.num_parameters} unbound parameter(s) "
+            f"({names}{more}); bind them first with circuit.assign_parameters({{...}})"
+        )
+
+
+# --------------------------------------------------------------------------- backends
+
+
+def _aer_gpu_available() -> bool:
+    from qiskit_aer import AerSimulator
+
+    return "GPU" in AerSimulator().available_devices()
+
+
+def _is_fake_ibm(backend) -> bool:
+    mod = type(backend).__module__
+    return mod.startswith("qiskit_ibm_runtime.fake_provider")
+
+
+def _is_ibm_runtime(backend) -> bool:
+    if "qiskit_ibm_runtime" not in sys.modules:
+        return False
+    from qiskit_ibm_runtime import IBMBackend
+
+    return isinstance(backend, IBMBackend)
+
+
+def _fake_backend(name: str):
+    from sketch.errors import require
+
+    fp = require("qiskit_ibm_runtime.fake_provider", "ibm", f"use the fake IBM device {name!r}")
+    # "fake_manila" -> FakeManilaV2 / FakeManila, without building every fake device
+    stem = "Fake" + "".join(part.title() for part in name.split("_")[1:])
+    for cls_name in (stem + "V2", stem):
+        cls = getattr(fp, cls_name, None)
+        if cls is not None:
+            return cls()
+    raise ValueError(
+        f"unknown fake IBM backend {name!r}; names look like 'fake_manila', 'fake_torino' "
+        "(see qiskit_ibm_runtime.fake_provider.FakeProviderForBackendV2().backends())"
+    )
+
+
+def _resolve(backend, method: str, noise_model, seed, precision: str):
+    """(backend object, kind, method) where kind is 'aer', 'ibm' or 'generic'."""
+    from qiskit.providers import BackendV2
+    from qiskit_aer import AerSimulator
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    opts: dict[str, Any] = {"method": method, "precision": precision}
+    if seed is not None:
+        opts["seed_simulator"] = seed
+    if isinstance(backend, str):
+        name = backend.lower()
+        if name == "aer":
+            return AerSimulator(noise_model=noise_model, **opts), "aer", method
+        if name == "aer-gpu":
+            if not _aer_gpu_available():
+                devices = AerSimulator().available_devices()
+                raise MissingDependencyError(
+                    "backend='aer-gpu' needs Aer's GPU device, but AerSimulator()."
+                    f"available_devices() reports {devices}: install the qiskit-aer-gpu wheel "
+                    "(pip install qiskit-aer-gpu; it replaces qiskit-aer) on a machine with an "
+                    "NVIDIA GPU and CUDA 12, or use backend='aer'"
+                )
+            return AerSimulator(device="GPU", noise_model=noise_model, **opts), "aer", method
+        if name.startswith("fake_"):
+            backend = _fake_backend(name)
+        else:
+            raise ValueError(
+                f"unknown backend {backend!r}; use one of {', '.join(map(repr, BACKEND_NAMES))}, "
+                "a fake IBM device name such as 'fake_manila', or a qiskit BackendV2 object "
+                "(e.g. QiskitRuntimeService().backend('ibm_torino'))"
+            )
+    if isinstance(backend, AerSimulator):
+        # Change only what the caller asked for, on a copy: never the caller's simulator.
+        changes = {k: v for k, v in opts.items() if k != "precision"}
+        if method == "automatic":
+            changes.pop("method")
+        if noise_model is not None:
+            changes["noise_model"] = noise_model
+        sim = backend
+        if changes:
+            sim = copy.deepcopy(backend)
+            sim.set_options(**changes)
+        return sim, "aer", sim.options.method
+    if not isinstance(backend, BackendV2):
+        raise TypeError(
+            f"backend must be 'aer', 'aer-gpu', a fake device name or a qiskit BackendV2, "
+            f"got {type(backend).__name__}"
+        )
+    if _is_fake_ibm(backend):
+        # Aer with the device's target and noise: same physics as the runtime's local mode,
+        # but we keep control of the method and the seed.
+        sim = AerSimulator.from_backend(backend, **opts)
+        if noise_model is not None:
+            sim.set_options(noise_model=noise_model)
+        sim.name = backend.name  # report the device, not "aer_simulator_from(...)"
+        return sim, "aer", method
+    if noise_model is not None:
+        raise ValueError(
+            f"noise_model applies to Aer simulators only; backend {backend.name!r} has its own"
+        )
+    if _is_ibm_runtime(backend):
+        return backend, "ibm", None
+    return backend, "generic", None
+
+
+def _backend_name(backend, kind: str) -> str:
+    name = getattr(backend, "name", None) or type(backend).__name__
+    return name() if callable(name) else str(name)
+
+
+# --------------------------------------------------------------------------- observables
+
+
+def _as_observable(obs, num_qubits: int):
+    from qiskit.quantum_info import SparsePauliOp
+
+    op = obs if isinstance(obs, SparsePauliOp) else SparsePauliOp(obs)
+    if op.num_qubits != num_qubits:
+        raise ValueError(
+            f"observable {obs!r} acts on {op.num_qubits} qubits but the circuit has {num_qubits}"
+        )
+    return op
+
+
+def _observables_per_circuit(observables, circuits) -> list[list]:
+    from qiskit.quantum_info import Pauli, SparsePauliOp
+
+    single = (str, Pauli, SparsePauliOp)
+    if isinstance(observables, single):
+        per = [[observables]] * len(circuits)
+    else:
+        observables = list(observables)
+        if observables and all(isinstance(o, single) for o in observables):
+            per = [observables] * len(circuits)  # the same list for every circuit
+        else:
+            if len(observables) != len(circuits):
+                raise ValueError(
+                    f"got {len(observables)} observable lists for {len(circuits)} circuits; "
+                    "give one observable (list) for all circuits or one list per circuit"
+                )
+            per = [[o] if isinstance(o, single) else list(o) for o in observables]
+    return [[_as_observable(o, c.num_qubits) for o in obs] for obs, c in zip(per, circuits)]
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _prepare(circuit, estimator: bool):
+    if estimator:
+        return circuit.remove_final_measurements(inplace=False)
+    if circuit.num_clbits == 0 or not any(i.operation.name == "measure" for i in circuit.data):
+        qc = circuit.copy()
+        qc.measure_all()
+        return qc
+    return circuit
+
+
+def _summary(isa) -> tuple[int, int, dict[str, int]]:
+    ops = dict(isa.count_ops())
+    two = sum(
+        1 for inst in isa.data
+        if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier", "delay")
+    )
+    return isa.depth(), two, ops
+
+
+def success_estimate(isa, target) -> float | None:
+    """Estimated success probability ``Π (1 − εᵢ)`` of an ISA circuit on ``target``.
+
+    The product over the circuit's instructions of one minus the calibrated error of that
+    instruction on its qubits (readout error for measurements) — the ESP figure of merit of
+    Nishio, Pan, Satzinger, Amano, Sugawara and Zhang (2020). ``None`` if the target
+    carries no error rates.
+    """
+    if target is None:
+        return None
+    index = {q: i for i, q in enumerate(isa.qubits)}
+    esp, seen = 1.0, False
+    for inst in isa.data:
+        name = inst.operation.name
+        if name in ("barrier", "delay") or name not in target.operation_names:
+            continue
+        qargs = tuple(index[q] for q in inst.qubits)
+        props = target[name].get(qargs) if target[name] else None
+        err = getattr(props, "error", None)
+        if err is not None:
+            esp *= 1.0 - float(err)
+            seen = True
+    return esp if seen else None
+
+
+def run(
+    circuits,
+    backend: Any = "aer",
+    shots: int = 1024,
+    method: str = "automatic",
+    noise_model: Any = None,
+    seed: int | None = None,
+    observables: Any = None,
+    optimization_level: int = 1,
+    precision: str = "double",
+) -> RunResult:
+    """Run one or many circuits on a simulator or device through the V2 primitives.
+
+    Parameters
+    ----------
+    circuits : QuantumCircuit or sequence of QuantumCircuit
+        Circuits with all parameters bound. A circuit without measurements is
+        measured on all qubits (sampler runs); final measurements are dropped for
+        estimator runs.
+    backend : {"aer", "aer-gpu"}, str or BackendV2
+        ``"aer"``: Aer on the CPU; ``"aer-gpu"``: Aer on a CUDA GPU (needs the
+        ``qiskit-aer-gpu`` wheel); ``"fake_manila"``-style names: a fake IBM device
+        with its coupling map and noise; or any ``BackendV2`` object — an
+        ``AerSimulator``, a ``qiskit_ibm_runtime.fake_provider`` backend, a real
+        device from ``QiskitRuntimeService().backend(name)``, or another provider's.
+    shots : int
+        Shots per circuit. Estimator runs target precision ``1/sqrt(shots)`` on
+        hardware and generic backends; Aer's estimator is exact (``default_precision=0``,
+        readout error not included).
+    method : {"automatic", "statevector", "density_matrix", "matrix_product_state"}
+        Aer simulation method (ignored by hardware and generic backends).
+    noise_model : qiskit_aer.noise.NoiseModel, optional
+        Noise for Aer simulators (a fake device brings its own; this one replaces it).
+    seed : int, optional
+        Seeds the simulator's sampling and the transpiler, so a run is reproducible.
+    observables : str, Pauli, SparsePauliOp or sequence, optional
+        With observables, runs ``EstimatorV2`` and returns expectation values: one
+        observable or list for every circuit, or one list per circuit.
+    optimization_level : int
+        Preset pass manager level (0–3).
+    precision : {"double", "single"}
+        Aer's floating-point precision (single halves the statevector memory).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ValueError
+        Unknown backend or method, unbound parameters, more qubits than the device has.
+    MemoryError
+        A dense simulation that needs more memory than is available, said before
+        allocating (statevector ``16·2ⁿ`` bytes, density matrix ``16·4ⁿ``).
+    MissingDependencyError
+        ``"aer-gpu"`` without Aer's GPU device.
+
+    Notes
+    -----
+    Transpilation uses :func:`qiskit.transpiler.generate_preset_pass_manager` with the
+    backend's target, so the submitted circuits are ISA circuits, as IBM Runtime requires.
+
+    Examples
+    --------
+    >>> from qiskit.circuit.library import QFTGate
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(3)
+    >>> _ = qc.append(QFTGate(3), range(3))
+    >>> res = run(qc, shots=200, seed=1)
+    >>> sum(res.get_counts().values()), res.shots
+    (200, 200)
+    >>> run(qc, observables="ZII", seed=1)[0].expectation_values.round(6)
+    array([0.])
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    from sketch.checks import check_positive_int
+
+    shots = check_positive_int(shots, "shots")
+    if precision not in ("double", "single"):
+        raise ValueError(f"precision must be 'double' or 'single', got {precision!r}")
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    circs = [circuits] if isinstance(circuits, QuantumCircuit) else list(circuits)
+    if not circs:
+        raise ValueError("no circuits to run")
+    for i, c in enumerate(circs):
+        _check_circuit(c, i)
+
+    start = time.perf_counter()
+    target_backend, kind, used_method = _resolve(backend, method, noise_model, seed, precision)
+    name = _backend_name(target_backend, kind)
+    estimator = observables is not None
+    obs = _observables_per_circuit(observables, circs) if estimator else None
+
+    # Aer builds a fresh Target on every `.target` access: take it once.
+    target = getattr(target_backend, "target", None)
+    limit = getattr(target, "num_qubits", None)
+    gpu = kind == "aer" and target_backend.options.device == "GPU"
+    for c in circs:
+        if kind == "aer":
+            check_memory(c, used_method, gpu=gpu, precision=precision)
+        if limit is not None and c.num_qubits > limit:
+            how = f" with method {used_method!r}" if name.startswith("aer") else ""
+            raise ValueError(
+                f"circuit {c.name!r} has {c.num_qubits} qubits but backend {name!r}{how} "
+                f"supports at most {limit}"
+            )
+
+    prepared = [_prepare(c, estimator) for c in circs]
+    if kind == "aer":
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level, target=target, seed_transpiler=seed
+        )
+    else:  # devices may carry their own translation/scheduling plugins
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level, backend=target_backend, seed_transpiler=seed
+        )
+    isa = pm.run(prepared)
+    if isinstance(isa, QuantumCircuit):
+        isa = [isa]
+
+    if estimator:
+        pubs = [
+            (t, [o.apply_layout(t.layout) if t.layout is not None else o for o in ob])
+            for t, ob in zip(isa, obs)
+        ]
+        prim, label = _estimator(target_backend, kind, shots, seed)
+        job = prim.run(pubs)
+    else:
+        prim, label = _sampler(target_backend, kind, shots, seed)
+        job = prim.run(isa, shots=shots)
+    result = job.result()
+
+    # a plain AerSimulator target has no error rates; a user noise_model is not in it either
+    noisy = kind != "aer" or noise_model is None
+    out = []
+    for c, t, pub in zip(circs, isa, result):
+        depth, two, ops = _summary(t)
+        cr = CircuitResult(
+            name=c.name, num_qubits=c.num_qubits, depth=depth, two_qubit_gates=two,
+            operations=ops, metadata=dict(pub.metadata),
+            success_estimate=success_estimate(t, target) if noisy else None,
+        )
+        if estimator:
+            cr.expectation_values = np.asarray(pub.data.evs, dtype=float).ravel()
+            cr.standard_errors = np.asarray(pub.data.stds, dtype=float).ravel()
+        else:
+            counts = pub.join_data().get_counts()
+            total = sum(counts.values())
+            cr.counts = dict(sorted(counts.items()))
+            cr.probabilities = {k: v / total for k, v in cr.counts.items()}
+        out.append(cr)
+    job_id = job.job_id() if callable(getattr(job, "job_id", None)) else None
+    return RunResult(
+        circuits=out, backend=name, shots=shots, method=used_method if kind == "aer" else None,
+        primitive=label, seed=seed, seconds=time.perf_counter() - start, job_id=job_id,
+    )
+
+
+def _sampler(backend, kind: str, shots: int, seed):
+    if kind == "aer":
+        from qiskit_aer.primitives import SamplerV2
+
+        return SamplerV2.from_backend(backend, default_shots=shots, seed=seed), "aer SamplerV2"
+    if kind == "ibm":
+        try:  # qiskit-ibm-runtime >= 0.50: the client-side Sampler replaces SamplerV2
+            from qiskit_ibm_runtime.executor_sampler import Sampler as SamplerV2
+        except ImportError:
+            from qiskit_ibm_runtime import SamplerV2
+
+        opts = {"default_shots": shots}
+        if seed is not None:  # used by local mode and cloud simulators, ignored by devices
+            opts["simulator"] = {"seed_simulator": seed}
+        return SamplerV2(mode=backend, options=opts), "ibm-runtime SamplerV2"
+    from qiskit.primitives import BackendSamplerV2
+
+    opts: dict[str, Any] = {"default_shots": shots}
+    if seed is not None:
+        opts["seed_simulator"] = seed
+    return BackendSamplerV2(backend=backend, options=opts), "BackendSamplerV2"
+
+
+def _estimator(backend, kind: str, shots: int, seed):
+    if kind == "aer":
+        from qiskit_aer.primitives import EstimatorV2
+
+        run_opts: dict[str, Any] = {"shots": shots}
+        if seed is not None:
+            run_opts["seed_simulator"] = seed
+        prim = EstimatorV2.from_backend(
+            backend, options={"default_precision": 0.0, "run_options": run_opts}
+        )
+        return prim, "aer EstimatorV2"
+    precision = 1.0 / math.sqrt(shots)
+    if kind == "ibm":
+        try:  # qiskit-ibm-runtime >= 0.50: the client-side Estimator replaces EstimatorV2
+            from qiskit_ibm_runtime.executor_estimator import Estimator as EstimatorV2
+        except ImportError:
+            from qiskit_ibm_runtime import EstimatorV2
+
+        opts = {"default_precision": precision}
+        if seed is not None:
+            opts["simulator"] = {"seed_simulator": seed}
+        return EstimatorV2(mode=backend, options=opts), "ibm-runtime EstimatorV2"
+    from qiskit.primitives import BackendEstimatorV2
+
+    opts: dict[str, Any] = {"default_precision": precision}
+    if seed is not None:
+        opts["seed_simulator"] = seed
+    return BackendEstimatorV2(backend=backend, options=opts), "BackendEstimatorV2"
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def ideal_probabilities(circuit) -> dict[str, float]:
+    """Exact output distribution of ``circuit`` (final measurements removed), by statevector.
+
+    Keys are bitstrings over all qubits, qubit 0 rightmost (as in :func:`run`'s counts for a
+    circuit without measurements). Zero-probability outcomes are left out.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1)
+    >>> {k: round(v, 6) for k, v in ideal_probabilities(qc).items()}
+    {'00': 0.5, '11': 0.5}
+    """
+    from qiskit.quantum_info import Statevector
+
+    qc = circuit.remove_final_measurements(inplace=False)
+    probs = Statevector(qc).probabilities_dict()
+    return {str(k): float(v) for k, v in sorted(probs.items()) if v > 1e-15}
+
+
+def total_variation(p: dict[str, float], q: dict[str, float]) -> float:
+    """Total variation distance ``½ Σ |p(x) − q(x)|`` between two distributions (dicts).
+
+    Examples
+    --------
+    >>> total_variation({"0": 1.0}, {"0": 0.5, "1": 0.5})
+    0.5
+    """
+    keys = set(p) | set(q)
+    return 0.5 * float(sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in keys))

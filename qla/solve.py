@@ -1,0 +1,452 @@
+"""``qla.solve``: one call for ``A x = b`` — classical, iterative, emulated or circuit HHL.
+
+Every method returns a :class:`SolveResult` with the solution (or, for HHL
+run with shots or on a device, the estimated observables), its error against
+the classical answer when that is affordable, the resources of the circuit, and
+the warnings that make an answer unreliable.
+
+HHL normalisation (derived in :mod:`sketch.hhl`): post-selecting flag = 1 and
+clock = 0 leaves ``x_out ≈ (C/‖b‖) x``; hence ``x ≈ (‖b‖/C) x_out``,
+``‖x‖ ≈ (‖b‖/C) √P_success`` and ``x†Mx ≈ (‖b‖/C)² ⟨Π₁ ⊗ Π₀ ⊗ M⟩``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import qla
+>>> A = np.array([[1.0, -1/3], [-1/3, 1.0]]); b = np.array([1.0, 0.0])
+>>> r = qla.solve(A, b, method="hhl-emulate", clock_qubits=2, time=3 * np.pi / 4)
+>>> round(r.norm, 6), round(r.fidelity, 9)
+(1.185854, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sketch.backend import array_module, is_sparse, linalg, sparse_linalg, to_numpy
+from sketch.checks import check_matrix, check_square, check_vector
+from sketch.errors import AccuracyWarning, SingularMatrixError
+from sketch.rng import as_key
+
+METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
+
+#: Leakage (fraction of b's weight off its best clock value) above which HHL warns.
+LEAKAGE_WARN = 0.05
+#: Emulated fidelity / relative norm error beyond which the leakage warning fires.
+FIDELITY_WARN = 0.99
+NORM_WARN = 0.05
+#: Success probability below which HHL warns (shots are mostly wasted).
+SUCCESS_WARN = 1e-3
+#: Largest system for which the exact classical reference is computed.
+REFERENCE_LIMIT = 4096
+
+
+@dataclass
+class SolveResult:
+    """The answer of :func:`solve`, whatever the method.
+
+    Attributes
+    ----------
+    method : str
+    x : array or None
+        The solution estimate; None when only observables were estimated (HHL
+        with shots or on a device).
+    norm : float or None
+        ``‖x‖`` (for HHL estimated from the success probability).
+    observables : dict
+        Estimated observables by name (``x†Mx``; ``absolute_average`` is
+        ``|mean(x)|``).
+    exact_observables : dict
+        The same observables from the classical solution, when computed.
+    fidelity : float or None
+        ``|⟨x̂|x̂_est⟩|²`` against the classical solution.
+    residual : float or None
+        ``‖b − A x‖/‖b‖``.
+    error : float or None
+        ``‖x − x_exact‖/‖x_exact‖``.
+    converged : bool
+    iterations : int or None
+    success_probability : float or None
+        ``P(flag = 1, clock = 0)`` for HHL.
+    resources : dict
+        Qubits, depth, CX count after transpiling to {cx, u} (HHL circuits).
+    sizing : HHLSizing or None
+    warnings : list of str
+    seconds : float
+    """
+
+    method: str
+    x: Any = None
+    norm: float | None = None
+    observables: dict = field(default_factory=dict)
+    exact_observables: dict = field(default_factory=dict)
+    fidelity: float | None = None
+    residual: float | None = None
+    error: float | None = None
+    converged: bool = True
+    iterations: int | None = None
+    success_probability: float | None = None
+    resources: dict = field(default_factory=dict)
+    sizing: Any = None
+    warnings: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        lines = [f"method: {self.method} ({self.seconds:.3f}s)"]
+
+        def fmt(v):
+            return "-" if v is None else f"{v:.6g}"
+
+        lines.append(
+            f"norm {fmt(self.norm)}  fidelity {fmt(self.fidelity)}  residual {fmt(self.residual)}"
+            f"  error {fmt(self.error)}  converged {self.converged}"
+        )
+        if self.success_probability is not None:
+            lines.append(f"success probability {self.success_probability:.4g}")
+        for k, v in self.observables.items():
+            ex = self.exact_observables.get(k)
+            lines.append(f"{k}: {v:.6g}" + (f" (exact {ex:.6g})" if ex is not None else ""))
+        if self.sizing is not None:
+            lines.append(self.sizing.summary())
+        if self.resources:
+            lines.append("resources: " + ", ".join(f"{k} {v}" for k, v in self.resources.items()))
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _named_operators(observables: Any, size: int) -> dict:
+    """Map the user's observables to Hermitian matrices on the unknowns."""
+    from circuits.hhl import absolute_average_operator, tridiagonal_operator
+
+    if observables is None:
+        return {}
+    if isinstance(observables, (str, np.ndarray)) or hasattr(observables, "toarray"):
+        observables = [observables]
+    if not isinstance(observables, dict):
+        observables = {
+            (o if isinstance(o, str) else f"M{i}"): o for i, o in enumerate(observables)
+        }
+    out = {}
+    for name, M in observables.items():
+        if isinstance(M, str):
+            if M == "absolute_average":
+                M = absolute_average_operator(size)
+            elif M == "tridiagonal":
+                M = tridiagonal_operator(size)
+            elif M == "norm":
+                continue
+            else:
+                raise ValueError(
+                    f"unknown observable {M!r}; use 'norm', 'absolute_average', 'tridiagonal' "
+                    "or a Hermitian matrix"
+                )
+        out[name] = M
+    return out
+
+
+def _check_observable(M: Any, size: int) -> np.ndarray:
+    from sketch.errors import NonFiniteError, NotHermitianError, ShapeError
+
+    M = to_numpy(M.toarray() if hasattr(M, "toarray") else M)
+    if M.ndim != 2 or M.shape != (size, size):
+        raise ShapeError(f"an observable must be {size}×{size}, got shape {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise NonFiniteError("an observable holds NaN or infinity")
+    if not np.allclose(M, M.conj().T, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300)):
+        raise NotHermitianError(
+            "observable M is not Hermitian, so x†Mx is not measurable; use (M + M^H)/2"
+        )
+    return M
+
+
+def _quad(x: np.ndarray, M: np.ndarray) -> float:
+    return float(np.real(np.vdot(x, M @ x)))
+
+
+def _finish_value(name: str, q: float) -> float:
+    # absolute_average measures |mean x|² = x†(J/N²)x; report |mean x|.
+    return math.sqrt(max(q, 0.0)) if name == "absolute_average" else q
+
+
+def _direct(A: Any, b: Any) -> Any:
+    xp = array_module(A, b)
+    if is_sparse(A):
+        return sparse_linalg(xp).spsolve(A.tocsc(), b)
+    lin = linalg(xp)
+    if xp is np:
+        import scipy.linalg
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+                return lin.solve(A, b)
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning) as exc:
+            raise SingularMatrixError(
+                f"A is (numerically) singular: {exc}; regularise it or use a least-squares method"
+            ) from exc
+    return lin.solve(A, b)
+
+
+def solve(
+    A: Any,
+    b: Any,
+    method: str = "direct",
+    *,
+    backend: Any = None,
+    shots: int | None = None,
+    observables: Any = None,
+    clock_qubits: int | None = None,
+    time: float | None = None,
+    constant: float | None = None,
+    tol: float | None = None,
+    maxiter: int | None = None,
+    seed: Any = None,
+    resources: bool = True,
+    reference: bool = True,
+) -> SolveResult:
+    """Solve ``A x = b`` with the chosen method.
+
+    Parameters
+    ----------
+    A : (n, n) array or sparse matrix
+        Square; Hermitian for CG (positive definite) — HHL takes any invertible
+        A (non-Hermitian through the dilation, any size through padding).
+    b : (n,) array
+    method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}
+        ``direct``: LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``:
+        randomized Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the
+        exact classical emulation of the HHL circuit. ``hhl``: the circuit itself.
+    backend : None, "aer" or a BackendV2
+        For ``hhl``: None — exact statevector simulation (x itself is read
+        out); "aer" — Aer's V2 primitives (EstimatorV2 for observables,
+        SamplerV2 for the success probability when ``shots`` is given); a
+        BackendV2 — transpiled to its ISA and simulated with its noise model
+        (``AerSimulator.from_backend``, density matrix; an ``AerSimulator`` is
+        used as given). Submitting to IBM hardware is the general execution
+        layer's job; this keeps HHL's own execution local and offline. With
+        shots, the Estimator's noise is Aer's model: a Gaussian of std
+        ``1/√shots`` on each expectation; ‖x‖ then comes from SamplerV2 counts.
+    shots : int, optional
+        Shots for sampling; the Estimator's precision is ``1/√shots``.
+    observables : str, matrix, list or dict, optional
+        ``"norm"``, ``"absolute_average"`` (``|mean x|``), ``"tridiagonal"``
+        (``x†Bx``, B = tridiag(−½, 1, −½)) or Hermitian n×n matrices M (``x†Mx``).
+    clock_qubits, time, constant : optional
+        HHL sizing overrides (see :func:`sketch.hhl.size_hhl`).
+    tol, maxiter : optional
+        For the iterative methods.
+    seed : None, int or Generator
+        Kaczmarz row choices and shot noise.
+    resources : bool
+        Transpile the HHL circuit to {cx, u} and count (costs time for big clocks).
+    reference : bool
+        Compute the classical solution for fidelity/error (up to 4096 unknowns).
+
+    Returns
+    -------
+    SolveResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = solve(np.diag([2.0, 4.0]), np.array([2.0, 4.0]), method="cg")
+    >>> np.round(r.x, 12), r.converged
+    (array([1., 1.]), True)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    check_matrix(A, "A")
+    check_vector(b, "b", length=A.shape[0])
+    if b.ndim != 1:
+        from sketch.errors import ShapeError
+
+        raise ShapeError("b must be 1-D; solve several right-hand sides one by one")
+    if shots is not None and (isinstance(shots, bool) or int(shots) != shots or shots < 1):
+        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    start = _time.perf_counter()
+    xp = array_module(A, b)
+    n = A.shape[1]
+    ops = {k: _check_observable(M, n) for k, M in _named_operators(observables, n).items()}
+    exact = None
+    if reference and n <= REFERENCE_LIMIT and A.shape[0] == A.shape[1]:
+        exact = _direct(A, b) if method != "direct" else None
+    res = SolveResult(method)
+    if method == "direct":
+        check_square(A, "A")
+        res.x = _direct(A, b)
+        exact = res.x
+    elif method == "cg":
+        from sketch.iterative import conjugate_gradient
+
+        it = conjugate_gradient(A, b, tol=tol or 1e-10, maxiter=maxiter)
+        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+    elif method == "kaczmarz":
+        from sketch.iterative import randomized_kaczmarz
+
+        it = randomized_kaczmarz(A, b, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
+        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+    else:
+        _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
+             resources, exact)
+    if res.x is not None:
+        bn = float(xp.linalg.norm(b))
+        res.residual = float(xp.linalg.norm(b - A @ res.x)) / bn
+        if res.norm is None:
+            res.norm = float(xp.linalg.norm(res.x))
+        for k, M in ops.items():
+            if k not in res.observables:
+                res.observables[k] = _finish_value(k, _quad(to_numpy(res.x), M))
+    if exact is not None:
+        xe = to_numpy(exact)
+        for k, M in ops.items():
+            res.exact_observables[k] = _finish_value(k, _quad(xe, M))
+        res.exact_observables["norm"] = float(np.linalg.norm(xe))
+        if res.x is not None:
+            xr = to_numpy(res.x)
+            res.error = float(np.linalg.norm(xr - xe) / np.linalg.norm(xe))
+            if res.fidelity is None:
+                res.fidelity = float(
+                    abs(np.vdot(xe, xr)) ** 2 / (np.vdot(xe, xe).real * np.vdot(xr, xr).real)
+                )
+    res.seconds = _time.perf_counter() - start
+    for w in res.warnings:
+        warnings.warn(w, AccuracyWarning, stacklevel=2)
+    return res
+
+
+def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
+         want_resources, exact) -> None:
+    from sketch.hhl import emulate_hhl
+
+    if method == "hhl-emulate":
+        emu = emulate_hhl(A, b, clock_qubits=clock_qubits, time=time, constant=constant)
+    else:
+        from circuits.hhl import hhl
+
+        hc = hhl(to_numpy(A.toarray() if is_sparse(A) else A), to_numpy(b),
+                 clock_qubits=clock_qubits, time=time, constant=constant)
+        emu = emulate_hhl(A, b, sizing=hc.sizing)
+    res.sizing = emu.sizing
+    res.success_probability = emu.success_probability
+    fid = emu.fidelity
+    nerr = abs(emu.norm / float(np.linalg.norm(to_numpy(emu.exact))) - 1)
+    if emu.leakage > LEAKAGE_WARN and (fid < FIDELITY_WARN or nerr > NORM_WARN):
+        res.warnings.append(
+            f"QPE leakage {emu.leakage:.3f}: eigenvalues of A fall between clock values, so the "
+            f"ideal circuit's state has fidelity {fid:.4f} and its norm is {nerr:.1%} off; add "
+            "clock qubits or choose t so the eigenvalues sit on the clock grid"
+        )
+    if emu.success_probability < SUCCESS_WARN:
+        res.warnings.append(
+            f"success probability {emu.success_probability:.2e} (~1/κ²): about "
+            f"{1 / max(emu.success_probability, 1e-300):.3g} shots per post-selected sample"
+        )
+    res.warnings += [f"sizing: {n}" for n in emu.sizing.notes]
+    if method == "hhl-emulate":
+        res.x = emu.solution
+        res.norm = emu.norm
+        xo = to_numpy(emu.problem.extract(emu.output))
+        for k, M in ops.items():
+            res.observables[k] = _finish_value(k, emu.scale**2 * _quad(xo, M))
+        if shots is not None:
+            smp = emu.sample(shots, seed)
+            res.norm = smp["norm"]
+            res.observables["norm_shots"] = smp["norm"]
+        res.fidelity = emu.fidelity
+        return
+    # The circuit.
+    if want_resources:
+        res.resources = hc.resources()
+    if backend is None:
+        sv = hc.statevector()
+        xo = hc.postselect(sv)
+        full = hc.postselect(sv, unknowns=False)
+        p_s = float(np.vdot(full, full).real)
+        res.success_probability = p_s
+        x = xo * hc.scale
+        dtype = np.result_type(A.dtype, b.dtype)
+        # A real system has a real solution; the imaginary part is rounding only.
+        res.x = x.real.astype(dtype) if dtype.kind == "f" else x.astype(dtype)
+        res.norm = math.sqrt(p_s) * hc.scale
+        return
+    _hhl_primitives(res, hc, backend, shots, ops, seed, exact)
+
+
+def _hhl_primitives(res, hc, backend, shots, ops, seed, exact) -> None:
+    """Estimate the observables with Aer's V2 primitives (optionally a device's noise)."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import EstimatorV2, SamplerV2
+
+    aer_seed = int(as_key(seed).child("aer").generator().integers(2**31 - 1))
+    if isinstance(backend, str):
+        if backend != "aer":
+            raise ValueError(f"backend must be None, 'aer' or a BackendV2, got {backend!r}")
+        sim = AerSimulator(method="statevector", seed_simulator=aer_seed)
+        isa = hc.transpiled(("cx", "u"), optimization_level=1)
+        layout = None
+    else:
+        if isinstance(backend, AerSimulator):
+            sim = backend  # the user's simulator, with its own method and noise
+        else:
+            sim = AerSimulator.from_backend(backend, method="density_matrix",
+                                            seed_simulator=aer_seed)
+        pm = generate_preset_pass_manager(optimization_level=1, backend=backend,
+                                          seed_transpiler=aer_seed)
+        isa = pm.run(hc.circuit)
+        layout = isa.layout
+        ops_isa = isa.count_ops()
+        res.resources["isa_depth"] = isa.depth()
+        res.resources["isa_two_qubit"] = int(sum(v for k, v in ops_isa.items()
+                                                  if k in ("cx", "cz", "ecr")))
+    est = EstimatorV2.from_backend(sim)
+    est.options.run_options = {"seed_simulator": aer_seed}
+    named = {"__success": None, **ops}
+    if exact is not None:
+        from circuits.hhl import state_projector
+
+        named["__fidelity"] = state_projector(exact)
+    obs = []
+    for M in named.values():
+        o = hc.observable(M)
+        obs.append(o.apply_layout(layout) if layout is not None else o)
+    precision = 0.0 if shots is None else 1.0 / math.sqrt(shots)
+    evs = est.run([(isa, obs)], precision=precision).result()[0].data.evs
+    vals = dict(zip(named, (float(v) for v in np.atleast_1d(evs))))
+    p_s = vals.pop("__success")
+    fid = vals.pop("__fidelity", None)
+    res.success_probability = p_s
+    res.norm = math.sqrt(max(p_s, 0.0)) * hc.scale
+    if shots is not None:
+        # The success probability from real counts, not the Estimator's Gaussian noise.
+        qc = isa.copy()
+        qc.measure_all()
+        smp = SamplerV2.from_backend(sim, default_shots=shots, seed=aer_seed)
+        counts = smp.run([qc]).result()[0].data.meas.get_counts()
+        n, m = hc.system_qubits, hc.clock_qubits
+        if layout is None:
+            flag_q, clock_q = n + m, list(range(n, n + m))
+        else:
+            phys = layout.final_index_layout()
+            flag_q, clock_q = phys[n + m], [phys[i] for i in range(n, n + m)]
+        ok = 0
+        for bits, c in counts.items():
+            bits = bits[::-1]
+            if bits[flag_q] == "1" and all(bits[q] == "0" for q in clock_q):
+                ok += c
+        res.success_probability = ok / shots
+        res.norm = math.sqrt(ok / shots) * hc.scale
+    for k, v in vals.items():
+        res.observables[k] = _finish_value(k, hc.scale**2 * v)
+    if fid is not None and p_s > 0:
+        res.fidelity = min(max(fid / p_s, 0.0), 1.0)
+
+
+__all__ = ["METHODS", "SolveResult", "solve"]

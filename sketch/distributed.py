@@ -1,0 +1,257 @@
+"""Sketches of row-chunked ``dask.array`` matrices, computed where the blocks live.
+
+A sketching operator S (s × m) applied to A = [A₁; A₂; …] (row blocks starting
+at global rows o₁, o₂, …) satisfies S A = Σ_b S[:, o_b : o_b + n_b] A_b, and the
+block S[:, o_b : o_b + n_b] is generated on the worker from the keyed
+counter-based stream (:mod:`sketch.rng`) knowing only the block's offset, so no
+part of S or A travels: each worker sends back an s × d partial sketch and dask
+sums them. Chunks may be NumPy or CuPy arrays (the block's own device is used).
+
+Coordinated sketches (:mod:`sketch.coordinated`) are built partition by
+partition and merged in a tree: priority and threshold samples of disjoint
+key sets merge exactly (the result equals the in-memory sketch), linear
+baselines by addition.
+
+dask is optional: ``pip install "qla[dask]"``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import dask.array as da
+>>> from sketch.operators import Gaussian
+>>> A = np.random.default_rng(0).standard_normal((1000, 4))
+>>> X = da.from_array(A, chunks=(300, 4))
+>>> S = Gaussian(20, 1000, seed=1)
+>>> bool(np.allclose(sketch_dask(S, X).compute(), S @ A))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module
+from .coordinated import (
+    LINEAR_METHODS,
+    SAMPLED_METHODS,
+    LinearSketch,
+    SampledSketch,
+    _linear,
+    _sample,
+)
+from .errors import ShapeError, require
+from .operators import SketchingOperator, _product, make_operator
+from .rng import as_key
+
+__all__ = ["sketch_dask", "coordinated_sketch_dask", "sketched_lstsq_dask"]
+
+
+def _dask_array(X: Any, name: str) -> Any:
+    da = require("dask.array", "dask", "sketch dask arrays")
+    if not isinstance(X, da.Array):
+        raise TypeError(f"{name} must be a dask.array.Array, got {type(X).__name__}")
+    if X.ndim not in (1, 2):
+        raise ShapeError(f"{name} must be 1-D or 2-D, got shape {X.shape}")
+    if X.ndim == 2 and X.numblocks[1] != 1:
+        # Rows are the unit of work: one chunk spans all columns.
+        X = X.rechunk({1: -1})
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ShapeError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes()")
+    return X
+
+
+def _offsets(chunks: tuple[int, ...]) -> list[int]:
+    return [int(v) for v in np.concatenate([[0], np.cumsum(chunks)[:-1]])]
+
+
+def _block_sketch(x: Any, op: SketchingOperator, block_info: Any = None) -> Any:
+    j0, j1 = block_info[0]["array-location"][0]
+    xp = array_module(x)
+    vector = x.ndim == 1
+    x2 = x.reshape(-1, 1) if vector else x
+    rdt = np.finfo(np.dtype(x2.dtype)).dtype
+    # Private on purpose: S[:, j0:j1] from the keyed stream, without the rest of S.
+    Sb = op._columns(j0, j1, xp, rdt)
+    out = xp.asarray(_product(Sb, x2)).astype(x2.dtype, copy=False)
+    return out[:, 0] if vector else out
+
+
+def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
+                seed: Any = None) -> Any:
+    """S @ X for a dask array X chunked by rows, as a lazy dask array.
+
+    Parameters
+    ----------
+    S : SketchingOperator or str
+        An operator with m = X.shape[0], or an operator name for
+        :func:`sketch.operators.make_operator` (then give ``size`` and ``seed``).
+    X : dask.array.Array
+        m × d (or length m), rows chunked any way; NumPy or CuPy chunks.
+    size : int, optional
+        Sketch size when ``S`` is a name.
+    seed
+        Randomness when ``S`` is a name.
+
+    Returns
+    -------
+    dask.array.Array
+        s × d (or length s); ``.compute()`` it. Equal to ``S @ X.compute()``.
+
+    Notes
+    -----
+    Gaussian, sign, CountSketch and sparse-sign blocks cost what the block's
+    share of S costs. An SRHT mixes all rows, so generating one column block of
+    it costs a transform of length m per column: prefer the others on dask.
+    """
+    da = require("dask.array", "dask", "sketch dask arrays")
+    X = _dask_array(X, "X")
+    if isinstance(S, str):
+        if size is None:
+            raise ValueError("give size= when the sketch is named")
+        S = make_operator(S, size, X.shape[0], seed)
+    if S.m != X.shape[0]:
+        raise ShapeError(f"the sketch has m={S.m} but X has {X.shape[0]} rows")
+    nb = X.numblocks[0]
+    meta_xp = array_module(X._meta) if hasattr(X, "_meta") else np
+    if X.ndim == 1:
+        parts = X.map_blocks(_block_sketch, S, chunks=((S.s,) * nb,), dtype=X.dtype,
+                             meta=meta_xp.empty((0,), dtype=X.dtype))
+        return parts.reshape(nb, S.s).sum(axis=0)
+    d = X.shape[1]
+    parts = X.map_blocks(_block_sketch, S, chunks=((S.s,) * nb, (d,)), dtype=X.dtype,
+                         meta=meta_xp.empty((0, 0), dtype=X.dtype))
+    return da.reshape(parts, (nb, S.s, d)).sum(axis=0)
+
+
+def _partial(block: Any, keys: Any, method: str, size: int, key: Any, offset: int) -> Any:
+    if method in SAMPLED_METHODS:
+        return _sample(block, size, key, keys, method, offset)
+    return _linear(block, size, key, keys, method, offset)
+
+
+def _merge(a: Any, b: Any) -> Any:
+    return a.merge(b)
+
+
+def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
+                            keys: Any = None, compute: bool = True) -> Any:
+    """A coordinated sketch of a row-chunked dask array, partition by partition.
+
+    Each partition is sketched where it lives (default keys: global row
+    positions, from the partition's offset) and the partial sketches are merged
+    in a tree. The result equals :func:`sketch.coordinated.coordinated_sketch`
+    of the whole matrix with the same seed.
+
+    Parameters
+    ----------
+    X : dask.array.Array
+        n × d (or length n), rows chunked.
+    method : str
+        ``priority``, ``threshold``, ``jl`` or ``countsketch``.
+    size : int
+        k or r.
+    seed
+        Shared seed (an int, for parties that sketch separately).
+    keys : dask or NumPy/CuPy array of n distinct integers, optional
+        Row keys; rechunked like X's rows.
+    compute : bool
+        Return the sketch (True) or a ``dask.delayed`` object (False).
+
+    Returns
+    -------
+    SampledSketch or LinearSketch
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from sketch.coordinated import priority_sample
+    >>> A = np.random.default_rng(0).standard_normal((400, 3))
+    >>> S = coordinated_sketch_dask(da.from_array(A, chunks=100), "priority", 30, seed=5)
+    >>> bool(np.array_equal(S.keys, priority_sample(A, 30, seed=5).keys))
+    True
+    """
+    dask = require("dask", "dask", "sketch dask arrays")
+    da = require("dask.array", "dask", "sketch dask arrays")
+    if method not in SAMPLED_METHODS + LINEAR_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of "
+                         f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
+    X = _dask_array(X, "X")
+    key = as_key(seed)
+    blocks = X.to_delayed().ravel()
+    offsets = _offsets(X.chunks[0])
+    if keys is None:
+        key_blocks = [None] * len(blocks)
+    else:
+        if isinstance(keys, da.Array):
+            if keys.shape != (X.shape[0],):
+                raise ShapeError(f"there are {keys.shape} keys for {X.shape[0]} rows")
+            key_blocks = keys.rechunk((X.chunks[0],)).to_delayed().ravel()
+        else:
+            if getattr(keys, "shape", (len(keys),))[0] != X.shape[0]:
+                raise ShapeError(f"there are {len(keys)} keys for {X.shape[0]} rows")
+            key_blocks = [keys[o: o + n] for o, n in zip(offsets, X.chunks[0])]
+    parts = [dask.delayed(_partial)(b, kb, method, size, key, o)
+             for b, kb, o in zip(blocks, key_blocks, offsets)]
+    while len(parts) > 1:  # a balanced tree keeps the merge depth at log2(blocks)
+        nxt = [dask.delayed(_merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            nxt.append(parts[-1])
+        parts = nxt
+    result = parts[0]
+    if not compute:
+        return result
+    out: SampledSketch | LinearSketch = result.compute()
+    return out
+
+
+def sketched_lstsq_dask(A: Any, b: Any, size: int, *, sketch: str = "countsketch",
+                        seed: Any = None) -> Any:
+    """Sketch-and-solve least squares min‖Ax − b‖ for a row-chunked dask A.
+
+    Computes S[A b] block by block (only an s × (d+1) array is ever gathered)
+    and solves the small problem: with a subspace embedding of distortion ε,
+    ‖Ax̂ − b‖ ≤ (1+ε)/(1−ε) min‖Ax − b‖ (Sarlós 2006; Clarkson–Woodruff 2013 for
+    CountSketch, s = O(d²/ε²)).
+
+    Parameters
+    ----------
+    A : dask.array.Array
+        n × d, rows chunked.
+    b : dask.array.Array
+        Length n, chunked like A's rows.
+    size : int
+        Sketch rows s (a few times d for Gaussian, more for CountSketch).
+    sketch : str
+        Operator name.
+    seed
+        Randomness.
+
+    Returns
+    -------
+    array
+        x̂ (length d) on the chunks' device.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((2000, 3)); x = np.array([1.0, -2.0, 0.5])
+    >>> bsum = A @ x + 0.01 * rng.standard_normal(2000)
+    >>> xh = sketched_lstsq_dask(da.from_array(A, chunks=500), da.from_array(bsum, chunks=500),
+    ...                          200, seed=0)
+    >>> bool(np.allclose(xh, x, atol=0.05))
+    True
+    """
+    da = require("dask.array", "dask", "sketch dask arrays")
+    A = _dask_array(A, "A")
+    b = _dask_array(b, "b")
+    if b.shape[0] != A.shape[0]:
+        raise ShapeError(f"A has {A.shape[0]} rows and b has {b.shape[0]}; they must match")
+    Ab = da.concatenate([A, b.rechunk((A.chunks[0],)).reshape(-1, 1)], axis=1)
+    SAb = sketch_dask(sketch, Ab, size=size, seed=seed).compute()
+    xp = array_module(SAb)
+    x = xp.linalg.lstsq(SAb[:, :-1], SAb[:, -1], rcond=None)[0]
+    return x

@@ -1,0 +1,782 @@
+"""Exact classical emulation of the HHL linear-system algorithm.
+
+Harrow, Hassidim and Lloyd ("Quantum algorithm for linear systems of
+equations", PRL 2009) prepare |b⟩, run quantum phase estimation (QPE) of
+``U = exp(iAt)`` on an ``m``-qubit clock, rotate a flag qubit by
+``sin(θ_k/2) = C/λ̃_k`` for every clock value ``k``, and undo the QPE. This
+module computes, with dense linear algebra, *exactly* what that ideal circuit
+outputs — not the idealised ``A⁻¹b``:
+
+* the QPE kernel: an eigenvalue ``λ`` puts amplitude
+  ``f_k(λ) = N⁻¹ Σ_{j<N} exp(ij(λt − 2πk/N))`` on clock value ``k``
+  (``N = 2^m``), a Fejér-type kernel that leaks across clock values when
+  ``λt/2π`` is not a multiple of ``1/N``;
+* the inversion: clock value ``k`` means ``λ̃_k = 2πk/(Nt)`` (two's complement
+  when the clock is *signed*, for matrices with negative eigenvalues), and
+  rotates the flag to amplitude ``c_k = clip(C/λ̃_k, −1, 1)`` (``c_0 = 0``);
+* the uncomputation: post-selecting flag = 1 and clock = 0 leaves the system in
+  ``x_out = Σ_k c_k F_k†F_k b̂ = g(A) b̂`` with ``g(λ) = Σ_k c_k |f_k(λ)|²``.
+
+Normalisation: if every eigenvalue sits on the clock grid, ``g(λ) = C/λ`` and
+``x_out = (C/‖b‖) A⁻¹b``; so the solution is estimated as
+``x ≈ (‖b‖/C) x_out`` and ``‖x‖ ≈ ‖b‖ √P_success / C`` where
+``P_success = ‖x_out‖²`` is the probability of flag = 1 and clock = 0.
+
+Cost: one Hermitian eigendecomposition, ``O(N_A³)``, plus ``O(N_A · N log N)``
+for the kernels; dense A on NumPy or CuPy. Large sparse A (or a
+LinearOperator) go through the Lanczos process on the Krylov space of b
+(Lanczos 1950; the Ritz pairs are the eigenpairs that b "sees"), exact once
+the Krylov space is invariant.
+
+Examples
+--------
+>>> import numpy as np
+>>> A = np.array([[1.0, -1/3], [-1/3, 1.0]])
+>>> out = emulate_hhl(A, np.array([1.0, 0.0]), clock_qubits=2, time=3 * np.pi / 4)
+>>> np.round(out.solution, 6)
+array([1.125, 0.375])
+>>> round(out.norm, 6), round(out.fidelity, 12)
+(1.185854, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, fft, is_operator, is_sparse, sparse, to_numpy
+from .checks import check_matrix, check_square, check_vector
+from .errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from .rng import as_key
+
+#: Largest state (in qubits) the dense simulators here agree to allocate by default.
+MAX_SIMULATED_QUBITS = 26
+
+#: Largest matrix size whose eigendecomposition is computed densely.
+DENSE_LIMIT = 4096
+
+
+def simulation_bytes(num_qubits: int, itemsize: int = 16) -> int:
+    """Bytes of a ``num_qubits`` statevector of complex ``itemsize``-byte entries."""
+    return (1 << num_qubits) * itemsize
+
+
+def check_simulable(num_qubits: int, max_qubits: int | None = None, what: str = "state") -> None:
+    """Refuse, before allocating, a statevector larger than ``max_qubits``.
+
+    Raises
+    ------
+    ValueError
+        Naming the qubit count and the memory the state would take.
+    """
+    limit = MAX_SIMULATED_QUBITS if max_qubits is None else max_qubits
+    if num_qubits > limit:
+        gib = simulation_bytes(num_qubits) / 2**30
+        raise ValueError(
+            f"the {what} has {num_qubits} qubits: its statevector needs {gib:.3g} GiB "
+            f"(2^{num_qubits} complex128 amplitudes), above the limit of {limit} qubits; "
+            "use fewer clock qubits, or raise max_qubits if the memory is there"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# The problem: Hermitian, a power of two, with b normalised
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class HHLProblem:
+    """A linear system ``A x = b`` brought to the form HHL needs.
+
+    Non-Hermitian (or non-square) A is replaced by the Hermitian dilation
+    ``H = [[0, A], [A†, 0]]`` with right-hand side ``[b; 0]``: then
+    ``H [y; x] = [b; 0]`` has ``x = A⁻¹b`` (or the minimum-norm least-squares
+    solution's range part) in its lower block. A size that is not a power of two
+    is padded to ``H ⊕ c I`` with ``b`` padded by zeros: the matrix is block
+    diagonal and b has no component in the added block, so ``e^{iHt}`` never
+    moves amplitude into it and the solution's first block is unchanged —
+    for any ``c``; ``c`` is taken inside the spectrum so κ does not grow.
+
+    Attributes
+    ----------
+    matrix : array or sparse matrix
+        The Hermitian, padded matrix of size ``2**num_qubits``.
+    rhs : array
+        ``b`` padded (and stacked for the dilation), not normalised.
+    num_qubits : int
+    size : int
+        The original number of unknowns.
+    offset : int
+        Where the unknowns start in the padded vector (``rows of A`` for the dilation).
+    dilated, padded : bool
+    bounds : tuple or None
+        :func:`eigenvalue_bounds` of the matrix when they were computed for the
+        padding (reused by the sizing).
+    """
+
+    matrix: Any
+    rhs: Any
+    num_qubits: int
+    size: int
+    offset: int
+    dilated: bool
+    padded: bool
+    bounds: tuple | None = None
+
+    def extract(self, v: Any) -> Any:
+        """The unknowns' block of a padded vector."""
+        return v[self.offset : self.offset + self.size]
+
+    def embed(self, v: Any) -> Any:
+        """Put a vector of unknowns into the padded space (zeros elsewhere)."""
+        xp = array_module(v)
+        out = xp.zeros(self.rhs.shape[0], dtype=xp.result_type(v.dtype, self.rhs.dtype))
+        out[self.offset : self.offset + self.size] = v
+        return out
+
+
+def _is_hermitian(A: Any, rtol: float = 1e-10) -> bool:
+    if A.shape[0] != A.shape[1]:
+        return False
+    diff = A - A.conj().T
+    if is_sparse(A):
+        dev = abs(diff).max() if diff.nnz else 0.0
+        scale = abs(A).max()
+    else:
+        xp = array_module(A)
+        dev, scale = xp.abs(diff).max(), xp.abs(A).max()
+    return float(dev) <= rtol * max(float(scale), np.finfo(float).tiny)
+
+
+def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
+    """Validate ``A x = b`` and return its Hermitian, power-of-two form.
+
+    Parameters
+    ----------
+    A : (n, n) array or sparse matrix
+        Hermitian matrices are used as they are; others through the dilation.
+    b : (n,) array
+        Must be finite and non-zero.
+    hermitian : bool, optional
+        Force (False) the dilation or skip the test (True). Default: test.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = hhl_problem(np.diag([1.0, 2.0, 3.0]), np.ones(3))
+    >>> p.num_qubits, p.padded, p.dilated
+    (2, True, False)
+    """
+    check_matrix(A, "A", sparse=True, operator=False)
+    check_vector(b, "b", length=A.shape[0])
+    if b.ndim != 1:
+        raise ShapeError("b must be one right-hand side (1-D); solve several systems one by one")
+    xp = array_module(A, b)
+    if float(xp.linalg.norm(b)) == 0.0:
+        raise ValueError("b is zero, so x = 0: HHL needs a non-zero right-hand side to prepare |b>")
+    herm = _is_hermitian(A) if hermitian is None else hermitian
+    dtype = np.result_type(A.dtype, b.dtype)
+    n_rows, n_cols = A.shape
+    if herm:
+        check_square(A, "A")
+        H, rhs, offset, size = A, b, 0, n_cols
+    else:
+        sp = sparse(xp)
+        As = sp.csr_matrix(A) if not is_sparse(A) else A.tocsr()
+        Hs = sp.bmat([[None, As], [As.conj().T, None]], format="csr")
+        H = Hs if is_sparse(A) else Hs.toarray()
+        rhs = xp.concatenate([b, xp.zeros(n_cols, dtype=b.dtype)])
+        offset, size = n_rows, n_cols
+    dim = H.shape[0]
+    nq = max(1, (dim - 1).bit_length())
+    padded = (1 << nq) != dim
+    bounds = None
+    if padded:
+        extra = (1 << nq) - dim
+        # Pad with max|λ|: the padded spectrum then has the same min|λ|, max|λ| and sign
+        # pattern, so κ and the automatic sizing are unchanged (and the bounds are reused).
+        bounds = eigenvalue_bounds(H)
+        c = bounds[1]
+        if is_sparse(H):
+            sp = sparse(xp)
+            H = sp.block_diag([H, sp.identity(extra, dtype=dtype) * c], format="csr")
+        else:
+            big = xp.zeros((dim + extra, dim + extra), dtype=dtype)
+            big[:dim, :dim] = H
+            idx = xp.arange(dim, dim + extra)
+            big[idx, idx] = c
+            H = big
+        rhs = xp.concatenate([rhs, xp.zeros(extra, dtype=rhs.dtype)])
+    return HHLProblem(H, rhs, nq, size, offset, not herm, padded, bounds)
+
+
+# --------------------------------------------------------------------------------------
+# Spectrum and sizing
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Spectrum:
+    """Eigenpairs of the Hermitian matrix that the right-hand side sees.
+
+    ``values`` (ascending), ``vectors`` (columns), ``weights`` = ``V† b̂``, and
+    ``method`` ("dense" or "lanczos"); ``exact`` is False when a Lanczos
+    process stopped before the Krylov space of b became invariant.
+    """
+
+    values: Any
+    vectors: Any
+    weights: Any
+    method: str
+    exact: bool
+    residual: float = 0.0
+
+
+def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
+    """Eigen-decomposition of Hermitian ``H`` restricted to what ``b`` touches.
+
+    Dense (or small sparse) ``H``: ``eigh``. Large sparse ``H`` or a
+    LinearOperator: ``krylov_dim`` steps of Lanczos with full
+    re-orthogonalisation started from b (Paige 1972 for why the
+    re-orthogonalisation is needed); the Ritz pairs reproduce any function
+    ``g(H) b`` exactly once the Krylov space is invariant.
+    """
+    xp = array_module(b)
+    bn = b / xp.linalg.norm(b)
+    n = b.shape[0]
+    if not is_operator(H) and (not is_sparse(H) or n <= DENSE_LIMIT):
+        Hd = H.toarray() if is_sparse(H) else H
+        vals, vecs = xp.linalg.eigh(Hd)
+        return Spectrum(vals, vecs, vecs.conj().T @ bn, "dense", True)
+    k = min(n, krylov_dim or 200)
+    dtype = np.result_type(H.dtype, b.dtype)
+    V = xp.zeros((n, k), dtype=dtype)
+    alpha, beta = [], []
+    V[:, 0] = bn
+    exact = False
+    last = 0.0
+    for j in range(k):
+        w = H @ V[:, j]
+        a = float(xp.real(xp.vdot(V[:, j], w)))
+        w = w - a * V[:, j] - (beta[-1] * V[:, j - 1] if j else 0)
+        w = w - V[:, : j + 1] @ (V[:, : j + 1].conj().T @ w)  # full re-orthogonalisation
+        alpha.append(a)
+        nb = float(xp.linalg.norm(w))
+        last = nb
+        if nb <= 1e-12 * max(abs(a), 1.0) or j == k - 1:
+            exact = nb <= 1e-12 * max(abs(a), 1.0)
+            k = j + 1
+            break
+        beta.append(nb)
+        V[:, j + 1] = w / nb
+    T = np.diag(alpha) + np.diag(beta[: k - 1], 1) + np.diag(beta[: k - 1], -1)
+    theta, Q = np.linalg.eigh(T)
+    vecs = V[:, :k] @ xp.asarray(Q.astype(dtype))
+    weights = xp.asarray(Q[0, :].conj().astype(dtype))
+    return Spectrum(xp.asarray(theta), vecs, weights, "lanczos", exact, last)
+
+
+@dataclass
+class HHLSizing:
+    """Every choice HHL makes, and why.
+
+    Attributes
+    ----------
+    clock_qubits : int
+        Qubits of the QPE clock (including the sign bit when ``signed``).
+    time : float
+        Evolution time ``t`` of ``U = exp(iAt)``.
+    constant : float
+        ``C`` of the inversion ``sin(θ/2) = C/λ̃``.
+    signed : bool
+        Clock values read as two's complement (the top clock qubit is the sign).
+    lambda_min, lambda_max : float
+        Smallest and largest ``|λ|`` used for the sizing.
+    kappa : float
+        ``lambda_max / lambda_min``.
+    bounds : str
+        Where the eigenvalue bounds came from ("exact", "lanczos", "user").
+    chosen : dict
+        For each of clock_qubits/time/constant/signed: "auto" or "user".
+    notes : list of str
+        Warnings raised while sizing.
+    """
+
+    clock_qubits: int
+    time: float
+    constant: float
+    signed: bool
+    lambda_min: float
+    lambda_max: float
+    kappa: float
+    bounds: str
+    chosen: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    @property
+    def grid(self) -> float:
+        """Eigenvalue spacing of the clock, ``2π/(2^m t)``."""
+        return 2 * math.pi / ((1 << self.clock_qubits) * self.time)
+
+    def clock_eigenvalues(self, xp: ModuleType = np) -> Any:
+        """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``)."""
+        N = 1 << self.clock_qubits
+        k = xp.arange(N, dtype=xp.float64)
+        if self.signed:
+            k = xp.where(k >= N // 2, k - N, k)
+        return 2 * math.pi * k / (N * self.time)
+
+    def amplitudes(self, xp: ModuleType = np) -> Any:
+        """Flag amplitudes ``c_k = clip(C/λ̃_k, −1, 1)``, ``c_0 = 0``."""
+        lam = self.clock_eigenvalues(xp)
+        safe = xp.where(lam == 0, 1.0, lam)
+        return xp.where(lam == 0, 0.0, xp.clip(self.constant / safe, -1.0, 1.0))
+
+    def angles(self) -> np.ndarray:
+        """RY angles ``θ_k = 2 arcsin c_k`` of the eigenvalue inversion."""
+        return 2 * np.arcsin(self.amplitudes(np))
+
+    def summary(self) -> str:
+        """One line per choice, for reports."""
+        s = (
+            f"clock qubits {self.clock_qubits} ({self.chosen.get('clock_qubits', '?')}), "
+            f"t = {self.time:.6g} ({self.chosen.get('time', '?')}), "
+            f"C = {self.constant:.6g} ({self.chosen.get('constant', '?')}), "
+            f"signed clock {self.signed}; |λ| in [{self.lambda_min:.4g}, {self.lambda_max:.4g}] "
+            f"({self.bounds}), κ = {self.kappa:.4g}"
+        )
+        return s + "".join("\n  note: " + n for n in self.notes)
+
+
+def eigenvalue_bounds(
+    H: Any, *, exact_limit: int = DENSE_LIMIT, seed: Any = 0, tol: float = 1e-8
+) -> tuple[float, float, bool, str]:
+    """``(min |λ|, max |λ|, has negative eigenvalues, source)`` of Hermitian ``H``.
+
+    Exact (``eigvalsh``) up to ``exact_limit``. Beyond, randomized Lanczos:
+    ARPACK's implicitly restarted Lanczos (Lehoucq–Sorensen 1996) from a random
+    start vector drawn with :mod:`sketch.rng` (so a seed reproduces it); a
+    random start is what makes the extreme Ritz values reliable — Kuczyński and
+    Woźniakowski (1992) bound the probability that Lanczos with a random start
+    underestimates ``λ_max`` by a relative ε after k steps by ``1.648 √n e^{−√ε (2k−1)}``.
+    The extreme algebraic eigenvalues come from Lanczos on ``H``, the smallest
+    magnitude from shift-invert about 0 (a sparse LU).
+    """
+    n = H.shape[0]
+    if not is_operator(H) and n <= exact_limit:
+        Hd = H.toarray() if is_sparse(H) else H
+        xp = array_module(Hd)
+        vals = to_numpy(xp.linalg.eigvalsh(Hd))
+        a = np.abs(vals)
+        return float(a.min()), float(a.max()), bool(vals.min() < 0), "exact"
+    import scipy.sparse.linalg as sla
+
+    # ARPACK runs on the host: an explicit device→host copy for CuPy sparse input.
+    Hh = H if is_operator(H) else (H.get() if hasattr(H, "get") else H)
+    key = as_key(seed).child("eigenvalue-bounds")
+    v0 = key.normal(np.arange(n, dtype=np.uint64), xp=np)
+    opts = dict(k=1, return_eigenvectors=False, v0=v0, tol=tol)
+    hi = sla.eigsh(Hh, which="LA", **opts)[0]
+    lo = sla.eigsh(Hh, which="SA", **opts)[0]
+    if is_operator(Hh):
+        small = sla.eigsh(Hh, which="SM", **opts)[0]
+    else:
+        small = sla.eigsh(Hh.tocsc(), sigma=0, which="LM", **opts)[0]
+    return float(abs(small)), float(max(abs(hi), abs(lo))), bool(lo < 0), "lanczos"
+
+
+def size_hhl(
+    H: Any,
+    *,
+    clock_qubits: int | None = None,
+    time: float | None = None,
+    constant: float | None = None,
+    signed: bool | None = None,
+    bounds: tuple[float, float] | None = None,
+    extra_bits: int = 1,
+    warn: bool = True,
+) -> HHLSizing:
+    """Choose clock qubits, evolution time and inversion constant for Hermitian ``H``.
+
+    The rule: with ``R = N − 1`` clock values on the positive side (``N/2 − 1``
+    for a signed clock), take ``m = ⌈log₂(κ+1)⌉ + extra_bits`` (+1 sign bit) and
+    put ``λ_min`` *exactly* on clock value ``k₀ = ⌊R/κ⌋ ≥ 1``:
+    ``t = 2πk₀/(N λ_min)``. Then ``|λ|t/2π ≤ R/N < 1`` (``< 1/2`` signed), so no
+    eigenvalue aliases; λ_min — the direction ``A⁻¹`` amplifies most — leaks
+    nothing; and ``C = λ_min`` so that direction is rotated fully. Every
+    argument given overrides the rule and is reported as "user".
+
+    Parameters
+    ----------
+    H : (N, N) Hermitian array or sparse matrix
+    clock_qubits, time, constant, signed : optional
+        Overrides of the rule.
+    bounds : tuple, optional
+        ``(min|λ|, max|λ|)`` known to the user, or the 4-tuple of
+        :func:`eigenvalue_bounds`; default: computed.
+    extra_bits : int
+        Clock bits beyond ``⌈log₂(κ+1)⌉``.
+    warn : bool
+        Emit the notes (aliasing, unresolved λ_min) as AccuracyWarning.
+
+    Raises
+    ------
+    SingularMatrixError
+        If ``min |λ| ≤ n·eps·max |λ|`` (numerically singular).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = size_hhl(np.array([[1.0, -1/3], [-1/3, 1.0]]))
+    >>> s.clock_qubits, round(s.time / np.pi, 6), round(s.constant, 6)
+    (3, 1.125, 0.666667)
+    """
+    n = H.shape[0]
+    if bounds is None:
+        lmin, lmax, negative, source = eigenvalue_bounds(H)
+    elif len(bounds) == 4:  # from eigenvalue_bounds, e.g. cached by hhl_problem
+        lmin, lmax, negative, source = bounds
+    else:
+        lmin, lmax = (float(v) for v in bounds)
+        negative, source = bool(signed), "user"
+        if not (0 < lmin <= lmax) or not math.isfinite(lmax):
+            raise ValueError(f"bounds must satisfy 0 < min|λ| <= max|λ| < inf, got {bounds}")
+    eps = np.finfo(np.result_type(H.dtype, np.float32)).eps
+    if lmin <= n * eps * lmax:
+        raise SingularMatrixError(
+            f"A is numerically singular: smallest |eigenvalue| {lmin:.3g} vs largest {lmax:.3g} "
+            f"(κ ≥ {lmax / max(lmin, 1e-300):.3g} > 1/(n·eps)); HHL would divide by ~0 — "
+            "regularise A (A + δI) or use a least-squares method"
+        )
+    kappa = lmax / lmin
+    chosen = {}
+    sgn = negative if signed is None else bool(signed)
+    chosen["signed"] = "auto" if signed is None else "user"
+    if clock_qubits is None:
+        m = max(2, math.ceil(math.log2(kappa + 1)) + extra_bits + int(sgn))
+        chosen["clock_qubits"] = "auto"
+    else:
+        if isinstance(clock_qubits, bool) or not isinstance(clock_qubits, (int, np.integer)):
+            raise TypeError(f"clock_qubits must be an integer, got {type(clock_qubits).__name__}")
+        if clock_qubits < 1 + int(sgn):
+            raise ValueError(f"clock_qubits must be at least {1 + int(sgn)}, got {clock_qubits}")
+        m = int(clock_qubits)
+        chosen["clock_qubits"] = "user"
+    N = 1 << m
+    R = N // 2 - 1 if sgn else N - 1
+    notes = []
+    if time is None:
+        k0 = int(R // kappa) if R >= 1 else 0
+        if k0 >= 1:
+            t = 2 * math.pi * k0 / (N * lmin)
+        else:
+            t = 2 * math.pi * max(R, 1) / (N * lmax)
+            notes.append(
+                f"{m} clock qubits cannot resolve κ = {kappa:.3g}: λ_min falls below the first "
+                f"clock value; use at least {math.ceil(math.log2(kappa + 1)) + 1 + int(sgn)}"
+            )
+        chosen["time"] = "auto"
+    else:
+        t = float(time)
+        if not (t > 0 and math.isfinite(t)):
+            raise ValueError(f"time must be positive and finite, got {time}")
+        chosen["time"] = "user"
+    top = 0.5 if sgn else 1.0
+    if lmax * t / (2 * math.pi) >= top:
+        notes.append(
+            f"|λ|_max·t/2π = {lmax * t / (2 * math.pi):.3g} ≥ {top}: large eigenvalues alias "
+            f"onto wrong clock values; use t < {2 * math.pi * top / lmax:.4g}"
+        )
+    if negative and not sgn:
+        notes.append("A has negative eigenvalues but the clock is unsigned: they alias")
+    if constant is None:
+        C = lmin
+        chosen["constant"] = "auto"
+    else:
+        C = float(constant)
+        if not (C > 0 and math.isfinite(C)):
+            raise ValueError(f"constant must be positive and finite, got {constant}")
+        chosen["constant"] = "user"
+    if warn:
+        for note in notes:
+            warnings.warn(note, AccuracyWarning, stacklevel=2)
+    return HHLSizing(m, t, C, sgn, lmin, lmax, kappa, source, chosen, notes)
+
+
+# --------------------------------------------------------------------------------------
+# The emulator
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class HHLEmulation:
+    """What the ideal HHL circuit outputs, computed classically.
+
+    Attributes
+    ----------
+    problem : HHLProblem
+    sizing : HHLSizing
+    spectrum : Spectrum
+    output : array
+        ``x_out``: system amplitudes on flag = 1, clock = 0 (padded space).
+    success_probability : float
+        ``P(flag = 1, clock = 0) = ‖x_out‖²``.
+    flag_probability : float
+        ``P(flag = 1)`` (what measuring the flag alone gives).
+    leakage : float
+        Weight of b̂'s eigencomponents that QPE puts off their best clock value:
+        ``1 − Σ_i |β_i|² max_k |f_k(λ_i)|²`` (0 when every eigenvalue is on the grid).
+    clock_distribution : array
+        ``P(clock = k)`` after QPE (before the inversion).
+    """
+
+    problem: HHLProblem
+    sizing: HHLSizing
+    spectrum: Spectrum
+    output: Any
+    success_probability: float
+    flag_probability: float
+    leakage: float
+    clock_distribution: Any
+    _kernel: Any = None
+
+    @property
+    def scale(self) -> float:
+        """``‖b‖/C``: multiplies ``x_out`` into the estimate of ``x``."""
+        xp = array_module(self.problem.rhs)
+        return float(xp.linalg.norm(self.problem.rhs)) / self.sizing.constant
+
+    @property
+    def solution(self) -> Any:
+        """The estimate ``(‖b‖/C) x_out`` of ``x`` (the unknowns' block)."""
+        return self.problem.extract(self.output) * self.scale
+
+    @property
+    def norm(self) -> float:
+        """``‖x‖ ≈ ‖b‖ √P_success / C``."""
+        return math.sqrt(self.success_probability) * self.scale
+
+    @property
+    def exact(self) -> Any:
+        """``A⁻¹ b`` from the same eigendecomposition (unknowns' block)."""
+        sp = self.spectrum
+        xp = array_module(sp.vectors)
+        bnorm = xp.linalg.norm(self.problem.rhs)
+        return self.problem.extract(sp.vectors @ (sp.weights / sp.values)) * bnorm
+
+    @property
+    def fidelity(self) -> float:
+        """``|⟨x̂|x̂_out⟩|²`` of the post-selected state with the exact solution."""
+        xp = array_module(self.output)
+        x = self.problem.embed(self.exact)
+        ov = xp.abs(xp.vdot(x, self.output)) ** 2
+        return float(ov / (xp.vdot(x, x).real * xp.vdot(self.output, self.output).real))
+
+    def sample(self, shots: int, seed: Any = None) -> dict:
+        """Shot-noise estimates from ``shots`` runs measuring flag, clock and system.
+
+        Returns a dict with ``successes`` (flag = 1 and clock = 0), the estimated
+        ``norm`` ``‖b‖ √(successes/shots) / C``, and ``counts`` of system outcomes
+        among the successes (padded basis index → count).
+        """
+        rng = as_key(seed).child("hhl-shots").generator()
+        p = min(max(self.success_probability, 0.0), 1.0)
+        succ = int(rng.binomial(shots, p))
+        probs = np.abs(to_numpy(self.output)) ** 2
+        probs = probs / probs.sum() if probs.sum() > 0 else probs
+        counts = rng.multinomial(succ, probs) if succ else np.zeros_like(probs, dtype=int)
+        return {
+            "successes": succ,
+            "shots": shots,
+            "norm": math.sqrt(succ / shots) * self.scale,
+            "counts": {int(i): int(c) for i, c in enumerate(counts) if c},
+        }
+
+    def statevector(self, max_qubits: int | None = None) -> Any:
+        """The full final state of the circuit (before any measurement).
+
+        Qubit order as built by :func:`circuits.hhl`: system qubits first, then
+        the clock, then the flag; Qiskit's little-endian index
+        ``sys + 2^n·clock + 2^(n+m)·flag``.
+        """
+        n, m = self.problem.num_qubits, self.sizing.clock_qubits
+        check_simulable(n + m + 1, max_qubits, "HHL circuit")
+        sp, N = self.spectrum, 1 << m
+        xp = array_module(sp.vectors)
+        f = self._kernel  # (eigs, N): f_k(λ_i)
+        c = self.sizing.amplitudes(xp)
+        s = xp.sqrt(1 - c**2)
+        beta = sp.weights
+        out = []
+        lam_t = sp.values * self.sizing.time
+        j = xp.arange(N)
+        for amp in (s, c):
+            phi = (f * amp[None, :]) * beta[:, None]  # (eigs, k)
+            w = fft(xp).ifft(phi, axis=1) * math.sqrt(N)  # inverse QFT† = QFT over k
+            w = w * xp.exp(-1j * lam_t[:, None] * j[None, :])
+            w = _walsh_hadamard(w, m, xp)
+            out.append(sp.vectors @ w)  # (sys, clock)
+        state = xp.stack([o.T for o in out])  # (flag, clock, sys)
+        return state.reshape(-1)
+
+
+def _walsh_hadamard(w: Any, m: int, xp: ModuleType) -> Any:
+    """Apply ``H^{⊗m}`` along axis 1 of ``w`` (length ``2^m``)."""
+    rows = w.shape[0]
+    v = w.reshape((rows,) + (2,) * m)
+    for ax in range(1, m + 1):
+        a = xp.take(v, 0, axis=ax)
+        b = xp.take(v, 1, axis=ax)
+        v = xp.stack([a + b, a - b], axis=ax) / math.sqrt(2)
+    return v.reshape(rows, 1 << m)
+
+
+def qpe_kernel(values: Any, clock_qubits: int, time: float) -> Any:
+    """``f_k(λ_i) = N⁻¹ Σ_j exp(ij(λ_i t − 2πk/N))`` as an (eigs, N) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = qpe_kernel(np.array([2 * np.pi / 4]), 2, 1.0)   # on the grid: k = 1
+    >>> np.round(np.abs(f) ** 2, 12)
+    array([[0., 1., 0., 0.]])
+    """
+    xp = array_module(values)
+    N = 1 << clock_qubits
+    j = xp.arange(N)
+    E = xp.exp(1j * (values[:, None] * time) * j[None, :])
+    return fft(xp).fft(E, axis=1) / N
+
+
+def emulate_hhl(
+    A: Any,
+    b: Any,
+    *,
+    clock_qubits: int | None = None,
+    time: float | None = None,
+    constant: float | None = None,
+    signed: bool | None = None,
+    sizing: HHLSizing | None = None,
+    krylov_dim: int | None = None,
+    max_clock_qubits: int = 24,
+) -> HHLEmulation:
+    """Exactly what the ideal HHL circuit for ``A x = b`` outputs.
+
+    Parameters
+    ----------
+    A : (n, n) array, sparse matrix
+        Non-Hermitian A goes through the Hermitian dilation, other sizes are
+        padded (see :class:`HHLProblem`).
+    b : (n,) array
+    clock_qubits, time, constant, signed : optional
+        Override the automatic sizing (:func:`size_hhl`).
+    sizing : HHLSizing, optional
+        A complete sizing (e.g. from :func:`circuits.hhl`), used as is.
+    krylov_dim : int, optional
+        Lanczos steps for large sparse A (default 200).
+    max_clock_qubits : int
+        Refuse larger clocks before allocating the ``(eigs, 2^m)`` kernel.
+
+    Returns
+    -------
+    HHLEmulation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = emulate_hhl(np.diag([1.0, 3.0]), np.ones(2), clock_qubits=5)
+    >>> bool(out.fidelity > 0.99), round(out.norm / float(np.hypot(1, 1/3)), 2)
+    (True, 1.0)
+    """
+    problem = hhl_problem(A, b)
+    H = problem.matrix
+    if sizing is None:
+        sizing = size_hhl(
+            H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
+            bounds=problem.bounds,
+        )
+    m = sizing.clock_qubits
+    if m > max_clock_qubits:
+        raise ValueError(
+            f"{m} clock qubits: the QPE kernel has 2^{m} columns per eigenvalue "
+            f"({(1 << m) * 16 * min(H.shape[0], 4096) / 2**30:.3g} GiB); "
+            f"the limit is max_clock_qubits={max_clock_qubits}"
+        )
+    sp = spectrum(H, problem.rhs, krylov_dim=krylov_dim)
+    xp = array_module(sp.vectors)
+    if not sp.exact:
+        warnings.warn(
+            f"Lanczos stopped after {sp.values.shape[0]} steps before the Krylov space of b "
+            f"was invariant (residual {sp.residual:.2g}); the emulation is approximate — "
+            "raise krylov_dim",
+            AccuracyWarning,
+            stacklevel=2,
+        )
+    f = qpe_kernel(sp.values, m, sizing.time)
+    fabs2 = xp.abs(f) ** 2
+    c = sizing.amplitudes(xp)
+    g = fabs2 @ c
+    w2 = xp.abs(sp.weights) ** 2
+    gamma = sp.weights * g
+    real = np.result_type(H.dtype, problem.rhs.dtype)
+    out = sp.vectors @ gamma.astype(np.result_type(real, sp.vectors.dtype))
+    if np.dtype(real).kind != "c":
+        out = xp.real(out).astype(real)
+    p_s = float(xp.sum(xp.abs(gamma) ** 2))
+    p_f = float(xp.sum(w2 * (fabs2 @ (c**2))))
+    leak = float(1.0 - xp.sum(w2 * fabs2.max(axis=1)))
+    dist = w2 @ fabs2
+    if not bool(xp.isfinite(out).all()):
+        raise NonFiniteError("the emulated state holds NaN/inf; check A's scaling")
+    return HHLEmulation(problem, sizing, sp, out, p_s, p_f, max(leak, 0.0), dist, f)
+
+
+def random_spd_system(
+    n: int, kappa: float, seed: Any = None, xp: ModuleType = np, dtype: Any = np.float64
+) -> tuple[Any, Any]:
+    """A random symmetric positive definite ``A`` with condition number ``kappa`` and a ``b``.
+
+    Eigenvalues geometrically spaced in ``[1/kappa, 1]`` (so ``κ`` is exact),
+    eigenvectors from the QR of a Gaussian matrix; ``b`` Gaussian. Both from
+    ``as_key(seed)``, created on ``xp``'s device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A, b = random_spd_system(4, 10.0, seed=0)
+    >>> round(float(np.linalg.cond(A)), 6)
+    10.0
+    """
+    if n < 1 or kappa < 1:
+        raise ValueError(f"need n >= 1 and kappa >= 1, got n={n}, kappa={kappa}")
+    key = as_key(seed).child("random-spd")
+    G = key.child("Q").normal(xp.arange(n * n, dtype=xp.uint64), xp=xp).reshape(n, n)
+    Q, _ = xp.linalg.qr(G)
+    lam = kappa ** (-xp.linspace(0.0, 1.0, n)) if n > 1 else xp.ones(1)
+    A = (Q * lam[None, :]) @ Q.T
+    A = (A + A.T) / 2
+    b = key.child("b").normal(xp.arange(n, dtype=xp.uint64), xp=xp)
+    return A.astype(dtype), b.astype(dtype)
+
+
+__all__ = [
+    "MAX_SIMULATED_QUBITS",
+    "random_spd_system",
+    "HHLProblem",
+    "HHLSizing",
+    "HHLEmulation",
+    "Spectrum",
+    "check_simulable",
+    "eigenvalue_bounds",
+    "emulate_hhl",
+    "hhl_problem",
+    "qpe_kernel",
+    "size_hhl",
+    "spectrum",
+]
+
