@@ -9,5 +9,6 @@ and a markdown table next to it, and reports ratios, not only seconds.
 BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
     "hhl": "benchmarks.hhl",
+    "lstsq": "benchmarks.lstsq",
     "simulation": "benchmarks.simulation",
 }
