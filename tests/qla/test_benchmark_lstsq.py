@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import benchmarks.harness as harness
 from benchmarks.__main__ import main
 
@@ -30,3 +32,14 @@ def test_lstsq_benchmark_tiny_run(tmp_path, monkeypatch, capsys):
     sketched = [r for r in rows if r["solver"].startswith("qla")]
     assert all(r["iterations"] >= 1 and 1 <= r["cond_AN"] < 10 for r in sketched)
     assert "speedup_vs_best_lapack" in capsys.readouterr().out
+
+
+@pytest.mark.gpu
+def test_lstsq_benchmark_tiny_run_on_gpu(tmp_path, monkeypatch):
+    monkeypatch.setattr(harness, "RESULTS", tmp_path)
+    assert main(["lstsq", "--gpu", "--n", "30", "--ratio", "40", "--repeat", "1"]) == 0
+    (path,) = tmp_path.glob("lstsq-gpu-*.json")
+    rows = json.loads(path.read_text())["rows"]
+    assert {r["solver"] for r in rows} >= {"cupy.linalg.lstsq (SVD)",
+                                          "cuSOLVER QR reduced + solve_triangular"}
+    assert all(r["meets_1e-10"] for r in rows)

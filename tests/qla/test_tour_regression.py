@@ -45,3 +45,18 @@ def test_conditioned_problem_float32_and_bad_arguments():
         conditioned_problem(5, 5, 10.0)
     with pytest.raises(ValueError, match="kappa"):
         conditioned_problem(10, 5, 0.5)
+
+
+@pytest.mark.gpu
+def test_tour_stop_on_gpu(cupy):
+    stop = run(0, cupy)
+    assert stop.baseline == "cupy lstsq"
+    ours, lapack, _ = map(float, re.findall(r"-?\d\.\de[+-]\d+", stop.accuracy)[:3])
+    assert abs(ours) < 1e-12 and abs(lapack) < 1e-12
+
+
+@pytest.mark.gpu
+def test_conditioned_problem_on_gpu(cupy):
+    p = conditioned_problem(400, 30, 1e4, seed=3, xp=cupy)
+    assert isinstance(p.A, cupy.ndarray) and isinstance(p.b, cupy.ndarray)
+    assert abs(excess_residual(p, p.x)) < 1e-13
