@@ -202,7 +202,9 @@ def main(argv: list[str]) -> int:
         "warm start from sketch-and-solve; cond_AN is LSQR's estimate of κ(A R⁻¹). "
         "The machine was shared with other jobs: absolute times are noisy, compare ratios "
         "within a thread count. The sketched solver's sparse sketch product runs on one thread "
-        "whatever the BLAS thread count; LAPACK's QR scales with threads."
+        "whatever the BLAS thread count; LAPACK's QR scales with threads. On a loaded 2-core "
+        "machine two OpenBLAS threads spin against other jobs and LAPACK runs up to 50x slower "
+        "than on one thread, so compare at --threads 1 there."
     )
     write_results("lstsq" + ("-quick" if args.quick else "") + ("-gpu" if xp is not np else ""),
                   rows, cols, notes)
