@@ -11,6 +11,7 @@ BENCHMARKS: dict[str, str] = {
     "haar": "benchmarks.haar",
     "hhl": "benchmarks.hhl",
     "lowrank": "benchmarks.lowrank",
+    "lstsq": "benchmarks.lstsq",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
     "synthesis": "benchmarks.synthesis",

@@ -13,6 +13,7 @@ Examples
 
 import circuits
 import sketch
+from sketch.lstsq import lstsq
 
 from . import peft  # Quantum-PEFT adapters (torch optional, imported lazily)
 from .execution import RunResult, run
@@ -23,6 +24,18 @@ from .tour import tour
 __version__ = "0.1.0"
 
 __all__ = ["sketch", "circuits", "tour", "__version__"]
+__all__ += ["lstsq"]
 __all__ += ["solve", "SolveResult"]
 __all__ += ["run", "RunResult", "export", "load_qasm"]
 __all__ += ["peft"]
+# Also public, imported on first use because scikit-learn is optional:
+# SketchedLinearRegression, SketchedRidge (see qla.estimators).
+
+
+def __getattr__(name: str):
+    # scikit-learn is optional: the estimators are imported only when asked for.
+    if name in ("SketchedLinearRegression", "SketchedRidge"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'qla' has no attribute {name!r}")

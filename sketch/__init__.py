@@ -20,6 +20,7 @@ from .coordinated import (
     priority_sample,
     threshold_sample,
 )
+from .coreset import KMeansResult, cluster_sensitivity_sample, coreset_size, kmeans
 from .distributed import coordinated_sketch_dask, sketch_dask, sketched_lstsq_dask
 from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .hhl import HHLEmulation, HHLSizing, emulate_hhl, hhl_problem, size_hhl
@@ -31,6 +32,31 @@ from .joins import (
     regression_feature_sketch,
     regression_target_sketch,
 )
+from .leverage import (
+    coherence,
+    leverage_sample,
+    leverage_sample_size,
+    leverage_scores,
+    ridge_leverage_scores,
+)
+from .lowrank import (
+    EighResult,
+    ExtremeEigenvalues,
+    QBResult,
+    SVDResult,
+    adaptive_qb,
+    adaptive_svd,
+    block_krylov_svd,
+    hermitian_extreme_eigenvalues,
+    nystrom,
+    randomized_eigh,
+    randomized_svd,
+    range_finder,
+    residual_norm,
+    spectral_norm,
+)
+from .lpregression import RegressionResult, check_p, lp_cost, lp_regression
+from .lstsq import LstsqResult, lstsq
 from .matmul import (
     MatmulResult,
     chain_matmul,
@@ -49,6 +75,29 @@ from .operators import (
     make_operator,
 )
 from .rng import Key, as_key
+from .rowsample import Sample, sample_rows, uniform_sample
+from .sampled_regression import (
+    SampledRegressionResult,
+    sampled_lp_regression,
+    sampled_lstsq,
+)
+from .sensitivity import (
+    LewisWeights,
+    lewis_weights,
+    lp_sample,
+    lp_sample_size,
+    lp_sensitivities,
+    root_leverage_scores,
+)
+from .sizing import embedding_size, linf_sketch_size, preconditioner_size
+from .sparsify import (
+    EffectiveResistances,
+    GraphEdges,
+    effective_resistances,
+    graph_edges,
+    quadratic_form_check,
+    sparsify,
+)
 
 __all__ = [
     "backend",
@@ -63,6 +112,11 @@ __all__ = [
     "SparseSign",
     "make_operator",
     "haar_unitary", "haar_orthogonal", "haar_state", "haar_isometry",
+    "lstsq",
+    "LstsqResult",
+    "embedding_size",
+    "linf_sketch_size",
+    "preconditioner_size",
     "HHLEmulation", "HHLSizing", "emulate_hhl", "hhl_problem", "size_hhl",
     "IterativeResult", "conjugate_gradient", "randomized_kaczmarz",
     # coordinated sampling (issue 4)
@@ -78,58 +132,8 @@ __all__ = [
     "sketch_dask", "coordinated_sketch_dask", "sketched_lstsq_dask",
 ]
 
-# low-rank and sampling (issue 3)
-from .coreset import KMeansResult, cluster_sensitivity_sample, coreset_size, kmeans  # noqa: E402
-from .leverage import (  # noqa: E402
-    coherence,
-    leverage_sample,
-    leverage_sample_size,
-    leverage_scores,
-    ridge_leverage_scores,
-)
-from .lowrank import (  # noqa: E402
-    EighResult,
-    ExtremeEigenvalues,
-    NotPositiveSemidefiniteError,
-    QBResult,
-    SVDResult,
-    adaptive_qb,
-    adaptive_svd,
-    block_krylov_svd,
-    hermitian_extreme_eigenvalues,
-    nystrom,
-    randomized_eigh,
-    randomized_svd,
-    range_finder,
-    residual_norm,
-    spectral_norm,
-)
-from .lpregression import RegressionResult, check_p, lp_cost, lp_regression  # noqa: E402
-from .rowsample import Sample, sample_rows, uniform_sample  # noqa: E402
-from .sampled_regression import (  # noqa: E402
-    SampledRegressionResult,
-    sampled_lp_regression,
-    sampled_lstsq,
-)
-from .sensitivity import (  # noqa: E402
-    LewisWeights,
-    lewis_weights,
-    lp_sample,
-    lp_sample_size,
-    lp_sensitivities,
-    root_leverage_scores,
-)
-from .sparsify import (  # noqa: E402
-    EffectiveResistances,
-    GraphEdges,
-    effective_resistances,
-    graph_edges,
-    quadratic_form_check,
-    sparsify,
-)
-
 __all__ += [
-    "SVDResult", "EighResult", "QBResult", "ExtremeEigenvalues", "NotPositiveSemidefiniteError",
+    "SVDResult", "EighResult", "QBResult", "ExtremeEigenvalues",
     "range_finder", "randomized_svd", "randomized_eigh", "nystrom", "block_krylov_svd",
     "adaptive_qb", "adaptive_svd", "residual_norm", "spectral_norm",
     "hermitian_extreme_eigenvalues",

@@ -30,6 +30,10 @@ class NotHermitianError(ValueError):
     """A matrix that must be Hermitian (or symmetric) is not."""
 
 
+class NotPositiveSemidefiniteError(ValueError):
+    """A matrix that must be positive semidefinite (e.g. for Nyström) is not."""
+
+
 class NotUnitaryError(ValueError):
     """A matrix that must be unitary is not."""
 

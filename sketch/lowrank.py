@@ -45,7 +45,12 @@ import numpy as np
 
 from .backend import array_module, is_operator, is_sparse, linalg
 from .checks import check_hermitian, check_matrix, check_positive_int, check_square
-from .errors import ConvergenceWarning, ShapeError, ToleranceError
+from .errors import (
+    ConvergenceWarning,
+    NotPositiveSemidefiniteError,
+    ShapeError,
+    ToleranceError,
+)
 from .operators import make_operator
 from .rng import as_key
 
@@ -69,10 +74,6 @@ __all__ = [
 
 # HMT (2011) eq. (4.3): ‖(I−QQ*)A‖ ≤ 10·√(2/π)·max‖(I−QQ*)Aω‖ with probability 1 − 10^{-r}.
 _HMT_FACTOR = 10.0 * math.sqrt(2.0 / math.pi)
-
-
-class NotPositiveSemidefiniteError(ValueError):
-    """A matrix that must be positive semidefinite (e.g. for Nyström) is not."""
 
 
 # --------------------------------------------------------------------------- results

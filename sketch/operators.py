@@ -440,6 +440,8 @@ class SRHT(SketchingOperator):
 
     def _apply(self, A: Any) -> Any:
         xp = array_module(A)
+        if is_sparse(A) and A.format != "csc":
+            A = A.tocsc()  # column blocks are sliced below; COO/DIA are not sliceable
         signs = self.key.child("signs").signs(xp.arange(self.m, dtype=xp.uint64), xp)
         rows = self._selected(xp)
         scale = math.sqrt(self.padded / self.s)

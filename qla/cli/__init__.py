@@ -22,6 +22,7 @@ import sys
 SUBCOMMANDS = [
     "qla.cli.tour",
     "qla.cli.solve",
+    "qla.cli.regress",
     "qla.cli.circuit",
     "qla.cli.export",
     "qla.cli.synth",

@@ -19,6 +19,7 @@ from types import ModuleType
 
 #: Tour stop modules, in the order they run.
 STOPS: list[str] = [
+    "qla.tour.regression",
     "qla.tour.lowrank",
     "qla.tour.coordinated",
     "qla.tour.hhl",

@@ -11,7 +11,6 @@ import scipy.sparse
 import scipy.sparse.linalg as sla
 
 from sketch import (
-    NotPositiveSemidefiniteError,
     adaptive_qb,
     adaptive_svd,
     block_krylov_svd,
@@ -23,7 +22,12 @@ from sketch import (
     residual_norm,
     spectral_norm,
 )
-from sketch.errors import ConvergenceWarning, NotHermitianError, ToleranceError
+from sketch.errors import (
+    ConvergenceWarning,
+    NotHermitianError,
+    NotPositiveSemidefiniteError,
+    ToleranceError,
+)
 
 
 def with_spectrum(m: int, n: int, sig: np.ndarray, seed: int = 0, dtype=np.float64) -> np.ndarray:

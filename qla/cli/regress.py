@@ -1,0 +1,248 @@
+"""``qla regress``: least-squares / ridge regression of a data file with ``sketch.lstsq``.
+
+Data files:
+
+* ``.csv`` — a header row names the columns, every other row is numbers;
+  ``--target`` is a column name or a 0-based index (default: the last column).
+* ``.npy`` — a 2-D numeric array; ``--target`` is a column index (default: last).
+* ``.npz`` — arrays ``X`` (2-D) and ``y`` (1-D), or the target array named by
+  ``--target``.
+
+Every other column is a feature. With ``--intercept`` (the default) the
+features and target are centred first, so that ridge does not shrink the
+intercept. Bad files, missing columns and non-numeric data end the command with
+a one-line error and exit code 2.
+
+Examples
+--------
+>>> from qla.cli import main
+>>> main(["regress", "data.csv", "--target", "y", "--method", "sketch-and-solve"])
+... # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+FORMATS = (".csv", ".npy", ".npz")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from sketch.lstsq import METHODS
+    from sketch.operators import OPERATORS
+
+    p = sub.add_parser(
+        "regress",
+        help="least-squares / ridge regression of a .csv, .npy or .npz file",
+        description="Fit target ≈ intercept + features · coef with sketch.lstsq and print the "
+        "coefficients and fit statistics. CSV: header row of names, --target a name or "
+        "index (default last column). NPY: 2-D array, --target a column index (default "
+        "last). NPZ: arrays X and y (or --target names the target array).",
+    )
+    p.add_argument("data", metavar="DATA", help="data file (.csv, .npy or .npz)")
+    p.add_argument("--target", default=None, help="target column (name or index) or npz key")
+    p.add_argument("--method", default="sketch-and-precondition", choices=list(METHODS))
+    p.add_argument("--sketch", default=None, choices=[*OPERATORS, "srht-dct"],
+                   help="sketch kind (default: sparse-sign)")
+    p.add_argument("--sketch-size", type=int, default=None, metavar="S",
+                   help="sketch rows (default 4 x features, at most the rows)")
+    p.add_argument("--alpha", type=float, default=0.0, help="ridge parameter (default 0)")
+    p.add_argument("--tol", type=float, default=None, help="LSQR tolerance (default 1e-10)")
+    p.add_argument("--maxiter", type=int, default=None, help="most LSQR iterations (default 200)")
+    p.add_argument("--no-intercept", dest="intercept", action="store_false",
+                   help="fit without an intercept")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run)
+
+
+# -- loading ------------------------------------------------------------------------------
+
+
+def _column_index(target: str | None, names: list[str], what: str) -> int:
+    """Index of the target among ``names`` (a name, or an index, possibly negative)."""
+    if target is None:
+        return len(names) - 1
+    if target in names:
+        return names.index(target)
+    try:
+        j = int(target)
+    except ValueError:
+        raise ValueError(f"no column {target!r} in {what}; columns are: "
+                         f"{', '.join(names[:20])}" + (" ..." if len(names) > 20 else "")
+                         ) from None
+    if not -len(names) <= j < len(names):
+        raise ValueError(f"column index {j} is out of range for {what} with {len(names)} "
+                         "columns")
+    return j % len(names)
+
+
+def _load_csv(path: Path, target: str | None):
+    with path.open(newline="") as fh:
+        try:
+            rows = list(csv.reader(fh))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} is not a readable CSV file ({exc})") from None
+    rows = [r for r in rows if any(field.strip() for field in r)]
+    if len(rows) < 2:
+        raise ValueError(f"{path} has no data rows (a header row and at least one row of "
+                         "numbers are needed)")
+    names = [h.strip() for h in rows[0]]
+    data = np.empty((len(rows) - 1, len(names)))
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) != len(names):
+            raise ValueError(f"{path} line {i} has {len(row)} fields, the header has "
+                             f"{len(names)}")
+        for j, field in enumerate(row):
+            try:
+                data[i - 2, j] = float(field)
+            except ValueError:
+                raise ValueError(f"non-numeric value {field.strip()!r} in column "
+                                 f"{names[j]!r}, line {i} of {path}") from None
+    j = _column_index(target, names, str(path))
+    features = [n for k, n in enumerate(names) if k != j]
+    return np.delete(data, j, axis=1), data[:, j], features, names[j]
+
+
+def _numeric(a: np.ndarray, what: str) -> np.ndarray:
+    if a.dtype.kind not in "iufb":
+        raise ValueError(f"{what} is not numeric (dtype {a.dtype})")
+    return a.astype(np.float64) if a.dtype.kind in "iub" else a
+
+
+def _load_npy(path: Path, target: str | None):
+    try:
+        a = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path} is not a readable .npy file ({exc})") from None
+    if not isinstance(a, np.ndarray) or a.ndim != 2:
+        raise ValueError(f"{path} holds a {getattr(a, 'ndim', '?')}-D array; regress needs a "
+                         "2-D array (rows = samples, one column is the target)")
+    a = _numeric(a, str(path))
+    names = [f"x{k}" for k in range(a.shape[1])]
+    try:
+        j = _column_index(target, list(map(str, range(a.shape[1]))), str(path))
+    except ValueError:
+        raise ValueError(f"--target must be a column index of {path} (0..{a.shape[1] - 1}), "
+                         f"got {target!r}") from None
+    features = [n for k, n in enumerate(names) if k != j]
+    return np.delete(a, j, axis=1), a[:, j], features, f"column {j}"
+
+
+def _load_npz(path: Path, target: str | None):
+    ykey = "y" if target is None else target
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = list(f.files)
+            missing = [k for k in ("X", ykey) if k not in keys]
+            if missing:
+                raise ValueError(f"{path} has no array {missing[0]!r} (it has: "
+                                 f"{', '.join(keys) or 'nothing'}); it needs X and "
+                                 f"{ykey!r}" + ("" if target else " (or --target KEY)"))
+            X, y = f["X"], f[ykey]
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path} is not a readable .npz file ({exc})") from None
+    if X.ndim != 2:
+        raise ValueError(f"array 'X' in {path} is {X.ndim}-D; it must be 2-D")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"array {ykey!r} in {path} has shape {y.shape}; it must be 1-D with "
+                         f"one value per row of X ({X.shape[0]})")
+    X, y = _numeric(X, f"array 'X' in {path}"), _numeric(y, f"array {ykey!r} in {path}")
+    return X, y, [f"x{k}" for k in range(X.shape[1])], ykey
+
+
+def load(path: str | Path, target: str | None = None):
+    """Features X, target y, feature names and target name from a data file.
+
+    Raises
+    ------
+    ValueError
+        Unknown format, unreadable file, missing column or array, non-numeric
+        or non-finite data, too few columns.
+    OSError
+        The file does not exist.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"{path}: unknown data format {path.suffix or '(none)'!r}; use "
+                         ".csv, .npy or .npz")
+    if not path.is_file():
+        raise OSError(f"{path}: no such file")
+    loader = {".csv": _load_csv, ".npy": _load_npy, ".npz": _load_npz}[path.suffix.lower()]
+    X, y, features, name = loader(path, target)
+    if X.shape[1] == 0:
+        raise ValueError(f"{path} has no feature columns besides the target")
+    if X.shape[0] == 0:
+        raise ValueError(f"{path} has no rows")
+    for what, a in (("features", X), ("target", y)):
+        if not np.all(np.isfinite(a)):
+            bad = np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[0]
+            col = features[bad[1]] if what == "features" else name
+            raise ValueError(f"non-finite value in column {col!r}, data row {bad[0] + 1} of "
+                             f"{path}; remove or impute it")
+    return X, y, features, name
+
+
+# -- the command -------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from sketch.lstsq import lstsq
+
+    X, y, features, name = load(args.data, args.target)
+    m, n = X.shape
+    if args.intercept:
+        xbar, ybar = X.mean(axis=0), y.mean()
+        Xc, yc = X - xbar, y - ybar
+    else:
+        Xc, yc = X, y
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        res = lstsq(Xc, yc, args.method, sketch=args.sketch, sketch_size=args.sketch_size,
+                    alpha=args.alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed)
+        seconds = time.perf_counter() - start
+    for w in caught:  # one line each, not the file:line form of the warnings module
+        print(f"qla regress: warning: {w.message}", file=sys.stderr)
+    coef = np.asarray(res.x)
+    intercept = float(ybar - xbar @ coef) if args.intercept else 0.0
+    rss = float(res.residual_norm) ** 2
+    tss = float(np.sum((y - y.mean()) ** 2))
+    r2 = 1 - rss / tss if tss > 0 else math.nan
+
+    print(f"{args.data}: {m} rows, {n} features, target {name!r}")
+    width = max(len("intercept"), *(len(f) for f in features))
+    print("coefficients:")
+    if args.intercept:
+        print(f"  {'intercept':<{width}}  {intercept: .10g}")
+    for f, c in zip(features, coef):
+        print(f"  {f:<{width}}  {c: .10g}")
+    sk = "none" if res.sketch is None else (
+        f"{type(res.sketch).__name__}, {res.sketch_size} rows")
+    cond = "n/a" if res.condition_number is None else f"{res.condition_number:.3g}"
+    stats = [
+        ("method", res.method + (f" (ridge alpha={args.alpha:g})" if args.alpha else "")),
+        ("residual norm", f"{float(res.residual_norm):.6g}"),
+        ("R^2", f"{r2:.6f}"),
+        ("iterations", str(res.iterations)),
+        ("converged", str(res.converged)),
+        ("sketch", sk),
+        ("condition estimate", f"{res.sketched_condition:.3g} (A); {cond} (preconditioned)"
+         if res.sketched_condition is not None else cond),
+        ("rank", str(res.rank)),
+        ("time", f"{seconds:.4f} s"),
+    ]
+    print("fit:")
+    for k, v in stats:
+        print(f"  {k:<18}  {v}")
+    return 0

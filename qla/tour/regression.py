@@ -1,0 +1,157 @@
+"""Tour stop: sketched least squares (sketch-and-precondition) vs LAPACK's exact solver.
+
+A dense tall problem with a prescribed condition number and a known optimum
+(:func:`conditioned_problem`) is solved by ``sketch.lstsq`` (Blendenpik/LSRN:
+sparse-sign sketch, QR preconditioner, LSQR) and by ``scipy.linalg.lstsq``;
+the report gives the excess of each residual over the optimal one.
+
+Examples
+--------
+>>> import numpy as np
+>>> p = conditioned_problem(500, 20, 1e6, seed=0)
+>>> round(float(np.linalg.cond(p.A)) / 1e6, 6)
+1.0
+>>> bool(excess_residual(p, p.x) < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from sketch.backend import array_module, synchronize, to_numpy
+from sketch.rng import as_key
+
+from . import Stop
+
+
+@dataclass
+class Problem:
+    """A least-squares problem ``min ‖A x − b‖`` with a known solution.
+
+    Attributes
+    ----------
+    A : array (m × n)
+        Singular values log-spaced from 1 to 1/κ, random singular vectors.
+    b : array (m,)
+        ``A x + r`` with ``r`` orthogonal to the range of A.
+    x : array (n,)
+        The least-squares solution (standard normal entries).
+    residual_norm : float
+        ‖b − A x‖₂, the optimal residual (‖r‖ = ‖A x‖ by construction).
+    kappa : float
+        The prescribed condition number of A.
+    """
+
+    A: Any
+    b: Any
+    x: Any
+    residual_norm: float
+    kappa: float
+
+
+def conditioned_problem(
+    m: int, n: int, kappa: float, seed: Any = 0, xp: ModuleType = np, dtype: Any = np.float64
+) -> Problem:
+    """A dense Gaussian-like m × n least-squares problem with condition number κ.
+
+    A = U diag(σ) Vᵀ with U = G R⁻¹ for a Gaussian G = QR (the Cholesky QR
+    of GᵀG, accurate because κ(G) ≈ (1 + √(n/m))/(1 − √(n/m)) is small), so A
+    is formed as G (R⁻¹ diag(σ) Vᵀ) at the cost of two m × n × n products —
+    no m × n Householder QR. The residual r is a Gaussian vector projected
+    twice onto range(A)⊥ and scaled to ‖A x‖, so the optimum is known.
+
+    Parameters
+    ----------
+    m, n : int
+        Shape, m > n.
+    kappa : float
+        Condition number (≥ 1).
+    seed : None, int, Generator or Key
+        Randomness (via :mod:`sketch.rng`).
+    xp : module
+        NumPy or CuPy: where the arrays live.
+    dtype : dtype
+        float64 or float32 (the construction runs in float64).
+
+    Returns
+    -------
+    Problem
+    """
+    if not m > n >= 1:
+        raise ValueError(f"need m > n >= 1, got m={m}, n={n}")
+    if not kappa >= 1:
+        raise ValueError(f"kappa must be >= 1, got {kappa}")
+    # Built on the host with a Generator from the seed's key (fast for 10⁸ normals),
+    # then moved to xp: the construction is set-up, not what the tour or benchmark time.
+    rng = as_key(seed).generator()
+    G = rng.standard_normal((m, n))
+    R = np.linalg.cholesky(G.T @ G).T
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    sigma = np.logspace(0, -math.log10(kappa), n)
+    A = G @ scipy.linalg.solve_triangular(R, sigma[:, None] * V.T)
+    del G
+    # U = A V diag(1/σ) is an orthonormal basis of range(A); project with it twice
+    # (the second pass removes what rounding left of the first).
+    x = rng.standard_normal(n)
+    r = rng.standard_normal(m)
+    Vs = V / sigma
+    for _ in range(2):
+        r -= A @ (Vs @ (Vs.T @ (r @ A)))
+    Ax = A @ x
+    r *= np.linalg.norm(Ax) / np.linalg.norm(r)
+    b = Ax + r
+    A = xp.asarray(A.astype(dtype, copy=False))
+    b, x = xp.asarray(b.astype(dtype)), xp.asarray(x.astype(dtype))
+    return Problem(A, b, x, float(xp.linalg.norm(b - A @ x)), float(kappa))
+
+
+def excess_residual(p: Problem, x: Any) -> float:
+    """(‖b − A x‖ − ‖b − A x*‖) / ‖b − A x*‖: how far x's residual is above the optimum."""
+    xp = array_module(p.A)
+    return (float(xp.linalg.norm(p.b - p.A @ x)) - p.residual_norm) / p.residual_norm
+
+
+def run(seed: int, xp: ModuleType) -> Stop:
+    """30000 × 300, κ = 1e6: sketch-and-precondition vs ``scipy.linalg.lstsq`` (gelsd).
+
+    gelsd is the fastest LAPACK driver in ``python -m benchmarks lstsq``; on the GPU the
+    baseline is ``cupy.linalg.lstsq``.
+    """
+    from sketch.lstsq import lstsq
+
+    m, n, kappa = 30_000, 300, 1e6
+    p = conditioned_problem(m, n, kappa, seed, xp)
+    lstsq(p.A[:2000, :50], p.b[:2000], seed=seed)  # warm up imports and kernels
+    start = time.perf_counter()
+    res = lstsq(p.A, p.b, method="sketch-and-precondition", seed=seed)
+    synchronize(xp)
+    seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    if xp is np:
+        x_ref = scipy.linalg.lstsq(p.A, p.b, lapack_driver="gelsd", check_finite=False)[0]
+        baseline = "scipy lstsq (gelsd)"
+    else:
+        x_ref = xp.linalg.lstsq(p.A, p.b, rcond=None)[0]
+        baseline = "cupy lstsq"
+    synchronize(xp)
+    base_seconds = time.perf_counter() - start
+    ours, theirs = excess_residual(p, res.x), excess_residual(p, x_ref)
+    err = float(np.linalg.norm(to_numpy(res.x - p.x)) / np.linalg.norm(to_numpy(p.x)))
+    return Stop(
+        area="regression",
+        case=f"lstsq {m}×{n} κ={kappa:.0e}, sketch-and-precondition "
+             f"({res.sketch_size}-row sparse sign, {res.iterations} LSQR its)",
+        accuracy=f"residual excess {ours:.1e} (LAPACK {theirs:.1e}), ‖x−x*‖/‖x*‖ {err:.1e}",
+        seconds=seconds,
+        baseline=baseline,
+        baseline_seconds=base_seconds,
+    )

@@ -1,0 +1,70 @@
+"""scikit-learn estimators: the estimator checks, and agreement with sklearn's exact models
+on dense and sparse X with the sketched path actually taken."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+pytest.importorskip("sklearn")
+
+from sklearn.linear_model import LinearRegression, Ridge  # noqa: E402
+from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
+
+import qla  # noqa: E402
+from qla.estimators import SketchedLinearRegression, SketchedRidge  # noqa: E402
+
+
+@pytest.mark.parametrize("est", [SketchedLinearRegression(random_state=0),
+                                 SketchedRidge(alpha=0.5, random_state=0),
+                                 SketchedRidge(method="sketch-and-solve", random_state=0)])
+def test_check_estimator(est):
+    results = check_estimator(est, on_fail=None)
+    failed = [(r["check_name"], r["exception"]) for r in results if r["status"] == "failed"]
+    assert not failed
+
+
+def _data(seed=0, n=3000, d=30, sparse=False):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, d, density=0.1, random_state=seed, format="csr") if sparse else \
+        rng.standard_normal((n, d)) * rng.uniform(0.1, 10, d)
+    y = X @ rng.standard_normal(d) + 4.0 + 0.1 * rng.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_linear_regression_matches_sklearn(sparse):
+    X, y = _data(1, sparse=sparse)
+    ours = SketchedLinearRegression(random_state=0).fit(X, y)
+    dense = X.toarray() if sparse else X  # sklearn's sparse path is LSQR at tol 1e-6
+    ref = LinearRegression().fit(dense, y)
+    assert ours.method_ == "sketch-and-precondition" and ours.result_.converged
+    assert ours.n_iter_ > 0
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_ridge_matches_sklearn(sparse):
+    X, y = _data(2, sparse=sparse)
+    ours = SketchedRidge(alpha=3.0, random_state=0).fit(X, y)
+    ref = Ridge(alpha=3.0, solver="cholesky").fit(X.toarray() if sparse else X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-7)
+
+
+def test_multi_output_and_no_intercept():
+    X, y = _data(3)
+    Y = np.stack([y, -2 * y], axis=1)
+    ours = SketchedRidge(alpha=1.0, fit_intercept=False, random_state=0).fit(X, Y)
+    ref = Ridge(alpha=1.0, fit_intercept=False).fit(X, Y)
+    assert ours.coef_.shape == (2, 30)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+
+
+def test_front_door_names():
+    assert qla.SketchedRidge is SketchedRidge
+    with pytest.raises(AttributeError):
+        qla.NoSuchThing  # noqa: B018

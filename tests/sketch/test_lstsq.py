@@ -1,0 +1,295 @@
+"""Sketched least squares and ridge: accuracy against LAPACK and the theory,
+ill-conditioned and rank-deficient A, input kinds, the ℓ∞ guarantee, bad input."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
+
+import qla
+from sketch import embedding_size, linf_sketch_size, lstsq
+from sketch.errors import (
+    AccuracyWarning,
+    ConvergenceWarning,
+    NonFiniteError,
+    ShapeError,
+    ToleranceError,
+)
+
+METHODS = ["sketch-and-precondition", "sketch-and-solve", "direct"]
+
+
+def problem(m, n, kappa, seed, noise=1e-2, dtype=np.float64):
+    """A = U diag(σ) Vᵀ with σ log-spaced from 1 to 1/κ; b = A x + noise."""
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    A = (U * np.logspace(0, -math.log10(kappa), n)) @ V.T
+    b = A @ rng.standard_normal(n) + noise * rng.standard_normal(m)
+    return A.astype(dtype), b.astype(dtype)
+
+
+def optimal(A, b):
+    x = np.linalg.lstsq(A, b, rcond=None)[0]
+    return x, np.linalg.norm(A @ x - b)
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e8])
+def test_precondition_reaches_optimal_residual(kappa):
+    A, b = problem(3000, 40, kappa, 0)
+    x_opt, r_opt = optimal(A, b)
+    res = lstsq(A, b, seed=1)
+    assert res.converged and res.method == "sketch-and-precondition"
+    assert (res.residual_norm - r_opt) / r_opt < 1e-10
+    # forward error ≲ κ · tol (LSQR's test bounds the normal-equation residual)
+    assert np.linalg.norm(res.x - x_opt) / np.linalg.norm(x_opt) < kappa * 1e-9
+    # s = 4n gives κ(AR⁻¹) ≈ (1 + 1/2)/(1 − 1/2) = 3; the Ritz estimate is a lower bound
+    assert 1 <= res.condition_number < 4
+    assert res.sketched_condition > kappa / 10
+    assert res.iterations < 60 and res.sketch_size == 160 and res.rank == 40
+
+
+def test_precondition_kappa_1e12_does_not_fail_silently():
+    A, b = problem(3000, 30, 1e12, 1)
+    _, r_opt = optimal(A, b)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = lstsq(A, b, seed=2)
+    # either it converged (and the residual is optimal) or it said it did not
+    assert res.converged or any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # At κ = 1e12 two backward-stable solvers (this one and LAPACK's reference) agree only
+    # to ‖AΔx‖ ≲ c·u·κ·‖b‖ (Wedin 1973; Higham 2002 §20.1), c ~ √n; since r* is optimal,
+    # ‖r‖² − r*² = ‖AΔx‖², so the relative residual excess is ≤ ½ (c·u·κ·‖b‖ / r*)².
+    u = np.finfo(A.dtype).eps
+    bound = 0.5 * (math.sqrt(A.shape[1]) * u * 1e12 * np.linalg.norm(b) / r_opt) ** 2
+    assert (res.residual_norm - r_opt) / r_opt < bound
+    assert res.sketched_condition > 1e11  # the ill-conditioning is reported
+
+
+def test_condition_of_preconditioned_system_many_seeds():
+    # Gaussian sketch with s = 4n: κ(A R⁻¹) ≤ (1 + √(n/s) + t)/(1 − √(n/s) − t) w.h.p.
+    A, b = problem(2000, 20, 1e6, 3)
+    conds = [lstsq(A, b, sketch="gaussian", seed=k).condition_number for k in range(8)]
+    assert max(conds) < (1 + 0.5 + 0.15) / (1 - 0.5 - 0.15)
+
+
+def test_sketch_and_solve_residual_guarantee():
+    # With an ε-subspace embedding of [A, b], ‖Ax′ − b‖ ≤ (1 + ε)/(1 − ε)‖Ax* − b‖ (Sarlós 2006).
+    A, b = problem(2000, 10, 1e3, 4, noise=1.0)
+    _, r_opt = optimal(A, b)
+    eps = 0.5
+    s = embedding_size("gaussian", 11, eps=eps, delta=0.01)
+    for seed in range(5):
+        res = lstsq(A, b, "sketch-and-solve", sketch="gaussian", sketch_size=s, seed=seed)
+        assert res.residual_norm <= (1 + eps) / (1 - eps) * r_opt
+        assert res.iterations == 0 and res.converged and res.condition_number is None
+
+
+def test_rank_deficient_gives_minimum_norm_solution():
+    A, b = problem(2000, 30, 1e3, 5)
+    A[:, 7] = A[:, 3]
+    A[:, 11] = 0.0
+    A[:, 20] = A[:, 1] - 2 * A[:, 2]
+    x_pinv = np.linalg.pinv(A) @ b
+    for method in METHODS:
+        res = lstsq(A, b, method, seed=6)
+        assert res.rank == 27, method
+        if method != "sketch-and-solve":
+            np.testing.assert_allclose(res.x, x_pinv, atol=1e-8)
+    # sketch-and-solve still returns a minimum-norm vector: no weight on the null space
+    res = lstsq(A, b, "sketch-and-solve", seed=6)
+    null = np.linalg.svd(A)[2][-3:]
+    assert np.abs(null @ res.x).max() < 1e-8
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_ridge_matches_closed_form(method):
+    A, b = problem(1500, 25, 1e4, 7)
+    alpha = 0.05
+    x_ridge = np.linalg.solve(A.T @ A + alpha * np.eye(25), A.T @ b)
+    res = lstsq(A, b, method, alpha=alpha, seed=8)
+    if method == "sketch-and-solve":  # ε-accurate objective, not exact
+        obj = lambda x: np.sum((A @ x - b) ** 2) + alpha * np.sum(x**2)  # noqa: E731
+        assert obj(res.x) <= (1.5 / 0.5) ** 2 * obj(x_ridge)
+    else:
+        np.testing.assert_allclose(res.x, x_ridge, rtol=1e-8, atol=1e-10)
+    assert res.alpha == alpha
+
+
+def test_ridge_rank_deficient_is_well_posed():
+    A = np.zeros((500, 5))
+    A[:, 0] = 1.0
+    b = np.arange(500.0)
+    res = lstsq(A, b, alpha=1.0, seed=0)
+    np.testing.assert_allclose(res.x, [b.sum() / 501, 0, 0, 0, 0], rtol=1e-9, atol=1e-12)
+
+
+def test_input_kinds_agree():
+    rng = np.random.default_rng(9)
+    A = sp.random(4000, 25, density=0.05, random_state=9, format="csr")
+    b = rng.standard_normal(4000)
+    x_opt, _ = optimal(A.toarray(), b)
+    for AA in (A, A.tocsc(), A.toarray(), aslinearoperator(A)):
+        res = lstsq(AA, b, seed=3)
+        np.testing.assert_allclose(res.x, x_opt, atol=1e-8)
+    for method in ("sketch-and-solve", "direct"):
+        assert lstsq(A, b, method, seed=3).x.shape == (25,)
+    with pytest.raises(TypeError, match="LinearOperator"):
+        lstsq(aslinearoperator(A), b, "direct")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.complex128])
+def test_dtypes(dtype):
+    rng = np.random.default_rng(10)
+    A = rng.standard_normal((2000, 15))
+    b = rng.standard_normal(2000)
+    if np.dtype(dtype).kind == "c":
+        A = A + 1j * rng.standard_normal(A.shape)
+        b = b + 1j * rng.standard_normal(2000)
+    A, b = A.astype(dtype), b.astype(dtype)
+    x_opt, _ = optimal(A.astype(np.complex128), b.astype(np.complex128))
+    for method in ("sketch-and-precondition", "direct"):
+        res = lstsq(A, b, method, seed=1)
+        assert res.x.dtype == dtype
+        tol = 1e-3 if np.finfo(dtype).bits <= 32 else 1e-9
+        np.testing.assert_allclose(res.x, x_opt, atol=tol)
+    assert lstsq(A, b, "sketch-and-solve", seed=1).x.dtype == dtype
+
+
+def test_several_right_hand_sides():
+    A, b = problem(2000, 12, 1e3, 11)
+    B = np.stack([b, 2 * b + 1, -b], axis=1)
+    for method in METHODS:
+        res = lstsq(A, B, method, seed=0)
+        assert res.x.shape == (12, 3) and res.residual_norm.shape == (3,)
+    x_opt = np.linalg.lstsq(A, B, rcond=None)[0]
+    np.testing.assert_allclose(lstsq(A, B, seed=0).x, x_opt, rtol=1e-7, atol=1e-9)
+
+
+def test_not_converging_is_reported():
+    A, b = problem(2000, 20, 1e6, 12)
+    with pytest.warns(ConvergenceWarning, match="before reaching tol"):
+        res = lstsq(A, b, maxiter=2, seed=0)
+    assert not res.converged and res.iterations == 2
+
+
+def test_front_door_alias_and_reproducibility():
+    A, b = problem(1000, 10, 1e2, 13)
+    r1 = qla.lstsq(A, b, "sketch-and-solve", seed=5)
+    r2 = lstsq(A, b, "sketch-and-solve", seed=5)
+    np.testing.assert_array_equal(r1.x, r2.x)
+    assert r1.sketch.fingerprint == r2.sketch.fingerprint
+    assert not np.array_equal(r1.x, lstsq(A, b, "sketch-and-solve", seed=6).x)
+
+
+# -- the ℓ∞ guarantee ------------------------------------------------------------------
+
+
+def linf_problem(n=16384, d=200, eps=0.9, delta=0.1, ratio=1.3, seed=0):
+    """A = [I_d; 0]: its top rows have leverage 1, ‖A†‖ = 1 and x* = b[:d].
+
+    The optimal residual r* = [0; b_rest] is put on K spikes of size 1/√K (‖r*‖ = 1),
+    with K = d/(ratio² ε²): a spike hashed by CountSketch into the bucket of a top row
+    moves that coordinate by 1/√K = ratio·ε/√d, i.e. ratio × the ℓ∞ bound, and
+    there are K·d/m ≈ 3.6 such hits on average, plus ≈ d²/(2m) ≈ 2.4 collisions of two
+    top rows (each makes S·A rank deficient and moves two coordinates by |x*_i − x*_j|/2).
+    A dense sketch spreads r* over all rows instead: error ≈ N(0, 1/m) per coordinate.
+    """
+    rng = np.random.default_rng(seed)
+    A = sp.vstack([sp.identity(d), sp.csr_matrix((n - d, d))]).tocsr()
+    b = np.zeros(n)
+    b[:d] = rng.standard_normal(d)
+    K = int(d / (ratio**2 * eps**2))
+    spikes = rng.choice(np.arange(d, n), K, replace=False)
+    b[spikes] = rng.choice([-1.0, 1.0], K) / math.sqrt(K)
+    return A, b, b[:d].copy(), eps / math.sqrt(d)  # bound (ε/√d)·‖r*‖·‖A†‖, both norms 1
+
+
+def test_linf_guarantee_met_where_countsketch_fails():
+    A, b, x_opt, bound = linf_problem()
+    n, d = A.shape
+    m = linf_sketch_size(n, d, eps=0.9, delta=0.1)
+    assert m < n
+    for seed in range(4):
+        dense = lstsq(A, b, guarantee="linf", eps=0.9, delta=0.1, seed=seed)
+        assert dense.sketch_size == m and type(dense.sketch).__name__ == "SRHT"
+        assert np.abs(dense.x - x_opt).max() <= bound, seed
+        sparse = lstsq(A, b, "sketch-and-solve", sketch="countsketch", sketch_size=m, seed=seed)
+        # a single spike in a top row's bucket already moves x by ratio × bound; with ≈ 3.6
+        # expected hits and ≈ 2.4 expected top-row collisions, CountSketch misses the bound
+        # with probability ≥ 1 − e^(−6) per seed (Poisson), so 4 seeds all miss w.p. > 0.99
+        assert np.abs(sparse.x - x_opt).max() > bound, seed
+
+
+def test_linf_refuses_sparse_sketches_and_falls_back():
+    A, b = problem(1000, 50, 1e2, 14)
+    for kind in ("countsketch", "sparse-sign"):
+        with pytest.raises(ValueError, match="dense sketch"):
+            lstsq(A, b, guarantee="linf", sketch=kind)
+    with pytest.raises(ValueError, match="sketch-and-solve"):
+        lstsq(A, b, "sketch-and-precondition", guarantee="linf")
+    with pytest.warns(AccuracyWarning, match="solving directly"):
+        res = lstsq(A, b, guarantee="linf", eps=0.5)  # the rule needs m >= n here
+    assert res.method == "direct"
+    np.testing.assert_allclose(res.x, optimal(A, b)[0], atol=1e-10)
+    with pytest.raises(ToleranceError):
+        linf_sketch_size(1000, 50, eps=0.5)
+
+
+# -- bad input --------------------------------------------------------------------------
+
+
+def test_bad_input():
+    A, b = problem(300, 5, 10, 15)
+    bad = A.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(NonFiniteError, match="A holds NaN"):
+        lstsq(bad, b)
+    bb = b.copy()
+    bb[5] = np.inf
+    with pytest.raises(ValueError, match="b holds NaN or infinity"):
+        lstsq(A, bb)
+    with pytest.raises(ShapeError, match="299 rows but the matrix has 300"):
+        lstsq(A, b[:-1])
+    with pytest.raises(ShapeError, match="empty"):
+        lstsq(np.ones((0, 3)), np.ones(0))
+    with pytest.raises(ShapeError, match="2-D"):
+        lstsq(np.ones(5), np.ones(5))
+    with pytest.raises(TypeError, match="int64"):
+        lstsq(np.ones((300, 5), dtype=np.int64), b)
+    with pytest.raises(TypeError, match="int64"):
+        lstsq(A, np.ones(300, dtype=np.int64))
+    with pytest.raises(TypeError, match="list"):
+        lstsq(A.tolist(), b)
+    with pytest.raises(ValueError, match="at least n rows"):
+        lstsq(A, b, sketch_size=3)
+    with pytest.raises(ValueError, match="unknown method"):
+        lstsq(A, b, "qr")
+    with pytest.raises(ValueError, match="alpha"):
+        lstsq(A, b, alpha=-1)
+    with pytest.raises(ToleranceError, match="machine epsilon"):
+        lstsq(A, b, tol=1e-20)
+    with pytest.raises(ValueError, match="unknown sketch"):
+        lstsq(A, b, sketch="fourier")
+    with pytest.warns(AccuracyWarning, match="does not compress"):
+        lstsq(A, b, sketch_size=400)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", METHODS)
+def test_cupy_matches_numpy(method, cupy):
+    A, b = problem(2000, 20, 1e6, 16)
+    res = lstsq(cupy.asarray(A), cupy.asarray(b), method, alpha=0.0, seed=4)
+    assert isinstance(res.x, cupy.ndarray)
+    host = lstsq(A, b, method, seed=4)
+    np.testing.assert_allclose(cupy.asnumpy(res.x), host.x, rtol=1e-6, atol=1e-8)
+    import cupyx.scipy.sparse as cusp
+
+    As = cusp.csr_matrix(cupy.asarray(A))
+    res_sp = lstsq(As, cupy.asarray(b), seed=4)
+    np.testing.assert_allclose(cupy.asnumpy(res_sp.x), optimal(A, b)[0], atol=1e-6)

@@ -1,0 +1,252 @@
+"""Sketching operators: embedding property at the documented sizes, one interface
+for dense/sparse/LinearOperator/transposed inputs, dtypes, blockwise generation,
+keyed reproducibility, bad input, and NumPy/CuPy agreement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import aslinearoperator
+
+import sketch.operators as ops
+from sketch import as_key, embedding_size, make_operator
+from sketch.errors import AccuracyWarning, BackendMismatchError, NonFiniteError, ShapeError
+
+KINDS = ["gaussian", "rademacher", "srht", "srht-dct", "countsketch", "sparse-sign"]
+
+
+def _orthonormal(m: int, n: int, seed: int, coherent: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n))
+    if coherent:  # a few rows carry most of the energy: hard for sampling-like sketches
+        A[:n] += 50 * np.eye(n)
+    return np.linalg.qr(A)[0]
+
+
+# -- the subspace-embedding property -----------------------------------------------
+
+# (kind, ambient m): CountSketch's documented size (n²+n)/(δε²) needs a larger m.
+EMBED = [("gaussian", 2048), ("rademacher", 2048), ("srht", 4096), ("srht-dct", 4000),
+         ("countsketch", 16384), ("sparse-sign", 4096)]
+
+
+@pytest.mark.parametrize("kind,m", EMBED)
+def test_subspace_embedding_at_documented_size(kind, m):
+    n, eps, delta = 10, 0.5, 0.05
+    s = embedding_size(kind, n, eps=eps, delta=delta, m=m)
+    assert n <= s < m
+    for seed in range(4):
+        U = _orthonormal(m, n, 100 + seed, coherent=seed % 2 == 1)
+        sv = np.linalg.svd(make_operator(kind, s, m, seed=seed) @ U, compute_uv=False)
+        assert 1 - eps <= sv.min() and sv.max() <= 1 + eps, (kind, seed, sv.min(), sv.max())
+
+
+def test_embedding_many_seeds_gaussian_tail():
+    # Davidson–Szarek: σ(SU) ⊂ 1 ± (√(n/s) + t) with failure ≤ 2exp(−st²/2). At the documented
+    # size (s = 165 for n = 10, ε = 0.5, δ = 0.01) that is ≤ 1% per seed; the worst deviation
+    # over 30 independent seeds must stay within ε.
+    n, m = 10, 1024
+    s = embedding_size("gaussian", n, eps=0.5, delta=0.01)
+    U = _orthonormal(m, n, 7)
+    worst = 0.0
+    for seed in range(30):
+        sv = np.linalg.svd(ops.Gaussian(s, m, seed=seed) @ U, compute_uv=False)
+        worst = max(worst, abs(sv.max() - 1), abs(1 - sv.min()))
+    assert worst <= 0.5
+
+
+def test_too_small_sketch_is_not_an_embedding():
+    # The property test must be able to fail: s = n rows give σ_min ≈ 0 (Edelman 1988).
+    n, m = 10, 1024
+    U = _orthonormal(m, n, 3)
+    mins = [np.linalg.svd(ops.Gaussian(n, m, seed=k) @ U, compute_uv=False).min()
+            for k in range(5)]
+    assert min(mins) < 0.5
+
+
+def test_embedding_size_warns_when_not_compressing():
+    with pytest.warns(AccuracyWarning):
+        embedding_size("countsketch", 50, eps=0.5, delta=0.01, m=1000)
+    with pytest.raises(ValueError, match="pass m="):
+        embedding_size("srht", 5)
+    with pytest.raises(ValueError, match="eps"):
+        embedding_size("gaussian", 5, eps=1.5)
+    with pytest.raises(ValueError, match="unknown sketch"):
+        embedding_size("fourier", 5)
+
+
+# -- one interface for every kind of input -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((300, 7))
+    A[rng.random(A.shape) < 0.6] = 0.0
+    return A
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_dense_sparse_operator_transposed_agree(kind, data):
+    A = data
+    S = make_operator(kind, 40, A.shape[0], seed=5)
+    ref = S.to_dense() @ A
+    np.testing.assert_allclose(S @ A, ref, atol=1e-12)
+    for fmt in ("csr", "csc", "coo"):
+        np.testing.assert_allclose(S @ sp.csr_matrix(A).asformat(fmt), ref, atol=1e-12)
+    np.testing.assert_allclose(S @ aslinearoperator(A), ref, atol=1e-12)
+    np.testing.assert_allclose(A.T @ S.T, ref.T, atol=1e-12)
+    np.testing.assert_allclose(sp.csr_matrix(A.T) @ S.T, ref.T, atol=1e-12)
+    np.testing.assert_allclose(S @ A[:, 0], ref[:, 0], atol=1e-12)
+    np.testing.assert_allclose(A[:, 0] @ S.T, ref[:, 0], atol=1e-12)
+    Y = np.random.default_rng(1).standard_normal((40, 3))
+    np.testing.assert_allclose(S.T @ Y, S.to_dense().T @ Y, atol=1e-12)
+    assert S.T.shape == (300, 40) and S.T.T is S
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.complex64, np.complex128])
+def test_dtype_kept(kind, dtype, data):
+    A = (data + (1j * data[::-1] if np.dtype(dtype).kind == "c" else 0)).astype(dtype)
+    S = make_operator(kind, 40, A.shape[0], seed=2)
+    out = S @ A
+    assert out.dtype == dtype
+    tol = 1e-4 if np.finfo(dtype).bits <= 32 else 1e-12
+    np.testing.assert_allclose(out, S.to_dense() @ A.astype(np.complex128), atol=tol, rtol=tol)
+    assert (S @ sp.csr_matrix(A)).dtype == dtype
+    assert (A.T @ S.T).dtype == dtype
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_blockwise_generation_equals_full_operator(kind, data, monkeypatch):
+    A = data
+    S = make_operator(kind, 40, A.shape[0], seed=9)
+    full = S.to_dense()
+    np.testing.assert_array_equal(S._columns(100, 180, np, np.dtype(np.float64)).toarray()
+                                  if kind in ("countsketch", "sparse-sign")
+                                  else S._columns(100, 180, np, np.dtype(np.float64)),
+                                  full[:, 100:180])
+    whole = S @ A
+    monkeypatch.setattr(ops, "_BLOCK_ENTRIES", 97)  # many tiny blocks of S (and of A's columns)
+    monkeypatch.setattr(type(S), "_block_rows", lambda self: 13)
+    np.testing.assert_allclose(S @ A, whole, atol=1e-12)
+    np.testing.assert_allclose(S.T @ np.eye(40), full.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_keyed_reproducibility(kind):
+    m = 64
+    a = make_operator(kind, 16, m, seed=123).to_dense()
+    np.testing.assert_array_equal(a, make_operator(kind, 16, m, seed=123).to_dense())
+    np.testing.assert_array_equal(a, make_operator(kind, 16, m, seed=as_key(123)).to_dense())
+    assert not np.array_equal(a, make_operator(kind, 16, m, seed=124).to_dense())
+    g1 = make_operator(kind, 16, m, seed=np.random.default_rng(5)).to_dense()
+    g2 = make_operator(kind, 16, m, seed=np.random.default_rng(5)).to_dense()
+    np.testing.assert_array_equal(g1, g2)
+    assert make_operator(kind, 16, m, seed=1).fingerprint != make_operator(kind, 16, m,
+                                                                            seed=2).fingerprint
+
+
+def test_operator_entries_have_their_laws():
+    m, s = 4000, 50
+    G = ops.Gaussian(s, m, seed=0).to_dense() * np.sqrt(s)
+    assert abs(G.mean()) < 0.01 and abs(G.var() - 1) < 0.02  # 2e5 entries: sd ≈ 0.002, 0.003
+    R = ops.Rademacher(s, m, seed=0).to_dense() * np.sqrt(s)
+    assert set(np.unique(R)) == {-1.0, 1.0} and abs(R.mean()) < 0.01
+    C = ops.CountSketch(s, m, seed=0).to_dense()
+    counts = np.count_nonzero(C, axis=1)  # rows hashed uniformly: ~80 ± 9 per bucket
+    assert counts.sum() == m and counts.min() > 40 and counts.max() < 130
+    K = ops.SparseSign(s, m, seed=0, k=4).to_dense()
+    assert np.allclose(np.abs(K[K != 0]), 0.5) and (np.count_nonzero(K, axis=0) == 4).all()
+    H = ops.SRHT(s, 1024, seed=0).to_dense()  # orthogonal rows scaled by √(m'/s)
+    np.testing.assert_allclose(H @ H.T, (1024 / s) * np.eye(s), atol=1e-10)
+    D = ops.SRHT(s, 1000, seed=0, transform="dct").to_dense()
+    np.testing.assert_allclose(D @ D.T, (1000 / s) * np.eye(s), atol=1e-10)
+
+
+# -- bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bad_input(kind):
+    S = make_operator(kind, 8, 50, seed=0)
+    A = np.ones((50, 3))
+    bad = A.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(NonFiniteError, match="NaN or infinity"):
+        S @ bad
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        S @ sp.csr_matrix(bad)
+    with pytest.raises(ShapeError, match="m=50 but the matrix has 49 rows"):
+        S @ np.ones((49, 3))
+    with pytest.raises(ShapeError, match="columns"):
+        np.ones((3, 49)) @ S.T
+    with pytest.raises(ShapeError, match="empty"):
+        S @ np.ones((50, 0))
+    with pytest.raises(ShapeError, match="1-D or 2-D"):
+        S @ np.ones((50, 2, 2))
+    with pytest.raises(TypeError, match="dtype int64"):
+        S @ np.ones((50, 3), dtype=np.int64)
+    with pytest.raises(ShapeError, match="s=8 rows"):
+        S.T @ np.ones((7, 2))
+    with pytest.raises(TypeError):
+        make_operator(kind, 2.5, 50)
+    with pytest.raises(ValueError, match="at least 1"):
+        make_operator(kind, 0, 50)
+
+
+def test_bad_operator_options():
+    with pytest.raises(ValueError, match="cannot exceed"):
+        ops.SRHT(300, 200)
+    with pytest.raises(ValueError, match="exceeds the sketch size"):
+        ops.SparseSign(4, 100, k=8)
+    with pytest.raises(ValueError, match="transform"):
+        ops.SRHT(4, 100, transform="fft")
+    with pytest.raises(ValueError, match="unknown sketch"):
+        make_operator("fourier", 4, 100)
+    with pytest.raises(ShapeError, match="m=100"):
+        make_operator(ops.Gaussian(4, 100), 4, 90)
+    with pytest.raises(TypeError, match="seed"):
+        ops.Gaussian(4, 100, seed="zero")
+
+
+# -- CuPy: same seed, same operator; no mixing ------------------------------------------
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_operator_on_cupy(kind, cupy):
+    m = 700
+    S = make_operator(kind, 64, m, seed=31)
+    host = S.to_dense()
+    dev = cupy.asnumpy(S.to_dense(cupy))
+    if kind == "gaussian":
+        np.testing.assert_allclose(dev, host, rtol=1e-12, atol=1e-14)  # log/cos rounding
+    elif kind == "srht-dct":
+        np.testing.assert_allclose(dev, host, atol=1e-12)  # cuFFT vs pocketfft rounding
+    elif kind == "srht":
+        np.testing.assert_allclose(dev, host, atol=1e-12)  # ±1/√m' sums: exact up to scaling
+        np.testing.assert_array_equal(np.sign(dev), np.sign(host))
+    else:
+        np.testing.assert_array_equal(dev, host)  # signs and hashes are bitwise identical
+    A = np.random.default_rng(0).standard_normal((m, 5))
+    out = S @ cupy.asarray(A)
+    assert isinstance(out, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(out), S @ A, atol=1e-10)
+    import cupyx.scipy.sparse as cusp
+
+    out_sp = S @ cusp.csr_matrix(cupy.asarray(A))
+    np.testing.assert_allclose(cupy.asnumpy(out_sp), S @ A, atol=1e-10)
+
+
+@pytest.mark.gpu
+def test_mixing_numpy_and_cupy_is_refused(cupy):
+    from sketch import lstsq
+
+    A = cupy.asarray(np.random.default_rng(0).standard_normal((100, 3)))
+    with pytest.raises(BackendMismatchError, match="mixed"):
+        lstsq(A, np.ones(100))
+    with pytest.raises(TypeError, match="mixed"):
+        lstsq(cupy.asnumpy(A), cupy.ones(100))
