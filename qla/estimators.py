@@ -20,7 +20,7 @@ Examples
 >>> X = rng.standard_normal((2000, 5))
 >>> y = X @ np.arange(5.0) + 3.0
 >>> model = SketchedRidge(alpha=1e-8, random_state=0).fit(X, y)
->>> np.round(model.coef_, 6).tolist(), round(float(model.intercept_), 6)
+>>> (np.round(model.coef_, 6) + 0.0).tolist(), round(float(model.intercept_), 6)
 ([0.0, 1.0, 2.0, 3.0, 4.0], 3.0)
 """
 
