@@ -148,8 +148,8 @@ def main(argv: list[str]) -> int:
     )
     cols1 = ["case", "k", "storage_words", "linear_r", "err_priority", "err_threshold", "err_jl",
              "err_countsketch", "jl/priority", "countsketch/priority"]
-    write_results("coordinated", part1, cols1, notes)
+    write_results("coordinated" + ("-quick" if args.quick else ""), part1, cols1, notes)
     cols2 = ["case", "method", "samples", "seconds", "exact_seconds", "speedup", "rel_err",
              "rel_err_estimate"]
-    write_results("coordinated-matmul", part2, cols2, notes)
+    write_results("coordinated-matmul" + ("-quick" if args.quick else ""), part2, cols2, notes)
     return 0

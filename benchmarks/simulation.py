@@ -138,5 +138,5 @@ def main(argv: list[str]) -> int:
         "Machine shared with other jobs: compare ratios, not seconds."
         + (" (--quick)" if args.quick else "")
     )
-    write_results("simulation", rows, columns, notes)
+    write_results("simulation" + ("-quick" if args.quick else ""), rows, columns, notes)
     return 0

@@ -221,5 +221,6 @@ def main(argv: list[str] | None = None) -> int:
             if pairs:
                 ratio = statistics.median(p / q for p, q in pairs)
                 notes.append(f"  {peer} on the same targets: median {ratio:.0f}x qla's time.")
-    write_results("synthesis", rows, COLUMNS, notes="\n".join(notes))
+    name = "synthesis-quick" if args.quick else "synthesis"
+    write_results(name, rows, COLUMNS, notes="\n".join(notes))
     return 0
