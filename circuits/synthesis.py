@@ -319,7 +319,9 @@ class _Search:
         if self.bar is not None:
             self.bar.update(1)
             b = len(self.best.structure) if self.best else "-"
-            self.bar.set_postfix_str(f"tried {L} CX, best {b} CX, dist {self.closest.distance:.1e}")
+            # refresh=False: a refresh would print the bar before tqdm's 2 s delay
+            self.bar.set_postfix_str(f"tried {L} CX, best {b} CX, dist {self.closest.distance:.1e}",
+                                     refresh=False)
         return r
 
     def top_down(self, L: int) -> int | None:
