@@ -1,7 +1,7 @@
 """Shared test configuration.
 
-The ``gpu`` mark skips cleanly without CUDA, and a notebook that imports PyTorch skips
-cleanly without it (PyTorch is the optional ``torch`` extra, as for the Quantum-PEFT tests).
+The ``gpu`` mark skips cleanly without CUDA, and a notebook or docstring example that imports
+PyTorch skips cleanly without it (PyTorch is the optional ``torch`` extra).
 """
 
 from __future__ import annotations
@@ -29,13 +29,21 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 def pytest_collection_modifyitems(config, items):
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device and CuPy (pip install 'qla[gpu]')")
-    skip_torch = pytest.mark.skip(reason="notebook needs PyTorch (pip install 'qla[torch]')")
+    skip_torch = pytest.mark.skip(reason="needs PyTorch (pip install 'qla[torch]')")
     for item in items:
         if "gpu" in item.keywords and not HAS_GPU:
             item.add_marker(skip_gpu)
-        path = Path(str(item.fspath))
-        if not HAS_TORCH and path.suffix == ".ipynb" and "import torch" in path.read_text():
+        if not HAS_TORCH and _imports_torch(item):
             item.add_marker(skip_torch)
+
+
+def _imports_torch(item: pytest.Item) -> bool:
+    """Whether a notebook or a docstring example imports PyTorch."""
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        return "import torch" in path.read_text()
+    dtest = getattr(item, "dtest", None)  # doctest items
+    return dtest is not None and any("import torch" in ex.source for ex in dtest.examples)
 
 
 @pytest.fixture
