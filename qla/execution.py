@@ -206,21 +206,19 @@ def memory_estimate(num_qubits: int, method: str, precision: str = "double") -> 
 
 def available_memory(gpu: bool = False) -> int:
     """Bytes of memory a simulation can use now: free GPU memory, else available host memory."""
+    from sketch.backend import available_bytes
+
+    free = None
     if gpu:
         try:
             import cupy
 
-            return int(cupy.cuda.runtime.memGetInfo()[0])
-        except Exception:  # noqa: BLE001 - without CuPy, fall back to the host figure
+            free = available_bytes(cupy)
+        except ImportError:  # without CuPy, fall back to the host figure
             pass
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if free is None:
+        free = available_bytes(np)
+    return free if free is not None else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def _fmt_bytes(b: float) -> str:

@@ -171,6 +171,42 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def to_dense(A: Any) -> Any:
+    """A dense array on ``A``'s device: sparse matrices densified, arrays as they are."""
+    return A.toarray() if is_sparse(A) else A
+
+
+def available_bytes(xp: ModuleType) -> int | None:
+    """Free memory on the device of ``xp`` now (``None`` when it cannot be told).
+
+    NumPy: the host's available memory; CuPy: the free memory of the current GPU.
+    Used to refuse, before allocating, work that cannot fit.
+
+    Examples
+    --------
+    >>> available_bytes(np) is None or available_bytes(np) > 0
+    True
+    """
+    if xp is not np:
+        try:
+            return int(xp.cuda.runtime.memGetInfo()[0])
+        except Exception:  # noqa: BLE001 - no way to ask: the caller skips its check
+            return None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def cupy_module(purpose: str = "use the GPU") -> ModuleType:
     """Import CuPy or raise an error naming the ``gpu`` extra."""
     return require("cupy", "gpu", purpose)

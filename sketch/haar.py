@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import module_for_device
+from .backend import available_bytes, module_for_device
 from .checks import check_positive_int
 from .rng import Key, as_key
 
@@ -76,28 +76,6 @@ def _batch_shape(batch: Any) -> tuple[int, ...]:
     return (check_positive_int(batch, "batch"),)
 
 
-def _available_bytes(xp: ModuleType) -> int | None:
-    """Free memory on the device of ``xp`` (None when it cannot be told)."""
-    if xp is not np:
-        try:
-            return int(xp.cuda.runtime.memGetInfo()[0])
-        except Exception:  # noqa: BLE001 - no way to ask: skip the check
-            return None
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import os
-
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_memory(entries: int, dtype: Any, xp: ModuleType, what: str) -> None:
     """Refuse, before allocating, a draw of ``entries`` numbers that cannot fit in memory.
 
@@ -109,7 +87,7 @@ def check_memory(entries: int, dtype: Any, xp: ModuleType, what: str) -> None:
     >>> check_memory(1000, np.complex128, np, "a small draw")   # fits: no error
     """
     need = entries * max(np.dtype(dtype).itemsize, 16) * _WORK_FACTOR
-    free = _available_bytes(xp)
+    free = available_bytes(xp)
     if free is not None and need > free:
         raise MemoryError(
             f"{what} needs about {need / 2**30:.3g} GiB of working memory but only "

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse
+from .backend import array_module, is_operator, is_sparse, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning
 from .operators import make_operator
@@ -45,7 +45,7 @@ def _dense(A: Any) -> Any:
     if is_operator(A):
         raise TypeError("exact leverage scores need the entries of A; pass an array, or use "
                         "method='approx' for a LinearOperator")
-    return A.toarray() if is_sparse(A) else A
+    return to_dense(A)
 
 
 def _rank_cut(s: Any, shape: tuple[int, int], dtype: Any) -> int:

@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse
+from .backend import array_module, is_sparse, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning, ShapeError, ToleranceError
 from .operators import SketchingOperator, make_operator
@@ -163,10 +163,6 @@ def _rows(M: Any, idx: Any) -> Any:
     if is_sparse(M):
         return M.tocsr()[idx]
     return M[idx]
-
-
-def _dense(M: Any, xp: ModuleType) -> Any:
-    return xp.asarray(M.toarray()) if is_sparse(M) else M
 
 
 def _samples_for(samples: int | None, eps: float | None, delta: float, method: str,
@@ -281,8 +277,8 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     idx = _draw(weights, c, as_key(seed).child("dkm"), xp)
     p = weights[idx] / Z
     rdt = np.finfo(dtype).dtype
-    left = _dense(_cols(A, idx), xp) * (1.0 / (c * p)).astype(rdt)[None, :]
-    value = (left @ _dense(_rows(B, idx), xp)).astype(dtype, copy=False)
+    left = to_dense(_cols(A, idx)) * (1.0 / (c * p)).astype(rdt)[None, :]
+    value = (left @ to_dense(_rows(B, idx))).astype(dtype, copy=False)
     err2 = (Z**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "dkm", scale)
 
@@ -500,7 +496,7 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
     mag = xp.abs(gamma)
     safe = xp.where(mag > 0, mag, 1)
     coef = gamma / safe * (Z / (u[j1] * beta[-1][j]))
-    left = _dense(_cols(first, j1), xp) * (coef / c).astype(dtype)[None, :]
-    value = (left @ _dense(_rows(last, j), xp)).astype(dtype, copy=False)
+    left = to_dense(_cols(first, j1)) * (coef / c).astype(dtype)[None, :]
+    value = (left @ to_dense(_rows(last, j))).astype(dtype, copy=False)
     err2 = (Z**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "chain", scale)

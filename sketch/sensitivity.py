@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse
+from .backend import array_module, is_sparse, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning, ConvergenceWarning
 from .leverage import leverage_scores
@@ -73,10 +73,6 @@ class LewisWeights:
     converged: bool
     iterations: int
     residual: float
-
-
-def _dense(A: Any) -> Any:
-    return A.toarray() if is_sparse(A) else A
 
 
 def lewis_weights(
@@ -244,7 +240,7 @@ def lp_sensitivities(A: Any, p: float, *, method: str = "lewis", **options: Any)
                              "use method='lewis' for p > 2")
         return xp.minimum(root_leverage_scores(A, p, **options), 1.0)
     if method == "exact":
-        D = _dense(A)
+        D = to_dense(A)
         return xp.asarray([_exact_sensitivity_row(D, i, p, xp) for i in range(m)])
     raise ValueError(f"method must be 'lewis', 'root-leverage' or 'exact', got {method!r}")
 

@@ -43,6 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_pairs(text: str | None, option: str = "--coupling") -> list[tuple[int, int]] | None:
+    """Qubit pairs from ``"0-1,1-2"`` (``None`` for an empty option), for coupling-map options.
+
+    Examples
+    --------
+    >>> parse_pairs("0-1,1-2")
+    [(0, 1), (1, 2)]
+    """
+    if not text:
+        return None
+    try:
+        pairs = [tuple(int(v) for v in edge.split("-")) for edge in text.split(",")]
+    except ValueError as exc:
+        raise ValueError(f"{option} must look like 0-1,1-2, got {text!r}") from exc
+    if any(len(p) != 2 for p in pairs):
+        raise ValueError(f"{option} must look like 0-1,1-2, got {text!r}")
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()

@@ -158,15 +158,10 @@ def _brickwork_args(p: argparse.ArgumentParser) -> None:
 def _brickwork(args: argparse.Namespace):
     """Brickwork of Haar-random two-qubit gates on a line or the given bonds."""
     from circuits.random_circuits import random_brickwork
+    from qla.cli import parse_pairs
 
-    bonds = None
-    if args.coupling:
-        try:
-            bonds = [tuple(int(v) for v in e.split("-")) for e in args.coupling.split(",")]
-        except ValueError as exc:
-            raise ValueError(f"--coupling must look like 0-1,1-2, got {args.coupling!r}") from exc
     return random_brickwork(_positive(args.qubits, "qubits"), args.depth, seed=args.seed,
-                            coupling_map=bonds)
+                            coupling_map=parse_pairs(args.coupling))
 
 
 def _pfc_args(p: argparse.ArgumentParser) -> None:

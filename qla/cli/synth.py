@@ -37,19 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _coupling(text: str | None) -> list[tuple[int, int]] | None:
-    if not text:
-        return None
-    try:
-        return [tuple(int(v) for v in e.split("-")) for e in text.split(",")]
-    except ValueError as exc:
-        raise ValueError(f"--coupling must look like 0-1,1-2, got {text!r}") from exc
-
-
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from circuits.synthesis import synthesize
+    from qla.cli import parse_pairs
     from qla.export import export
 
     path = Path(args.unitary)
@@ -59,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     basis = [b.strip() for b in args.basis.split(",") if b.strip()]
     res = synthesize(
         U, method=args.method, tol=args.tol, max_cnots=args.max_cnots,
-        coupling_map=_coupling(args.coupling), time_limit=args.time_limit, seed=args.seed,
+        coupling_map=parse_pairs(args.coupling), time_limit=args.time_limit, seed=args.seed,
         progress=False if args.no_progress else None,
         basis=tuple(basis),
     )
