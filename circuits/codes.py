@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from sketch.checks import check_positive_int
+from sketch.checks import check_allocation, check_positive_int
 from sketch.errors import ShapeError
-from sketch.haar import check_memory, haar_isometry
+from sketch.haar import haar_isometry
 from sketch.rng import as_key
 
 __all__ = ["HaarCode", "haar_code", "pauli_errors", "knill_laflamme_violation", "apply_pauli"]
@@ -141,8 +141,8 @@ def knill_laflamme_violation(V: Any, errors: list[str], norm: str = "operator") 
     K = V.shape[1]
     m = len(errors)
     # E_a V for all a (N x mK) and the mK x mK Gram matrix: refuse before allocating.
-    check_memory(V.shape[0] * m * K + (m * K) ** 2, np.complex128, np,
-                 f"knill_laflamme_violation(m={m} errors, K={K})")
+    check_allocation(16 * (V.shape[0] * m * K + (m * K) ** 2),
+                     f"knill_laflamme_violation(m={m} errors, K={K})", fix="pass fewer errors")
     EV = np.concatenate([apply_pauli(e, V) for e in errors], axis=1)  # N x mK
     M = EV.conj().T @ EV
     blocks = M.reshape(m, K, m, K)

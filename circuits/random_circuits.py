@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from sketch.checks import check_positive_int
-from sketch.haar import check_memory, haar_unitary
+from sketch.checks import check_allocation, check_positive_int
+from sketch.haar import haar_unitary
 from sketch.rng import as_key
 
 __all__ = [
@@ -221,7 +221,8 @@ def brickwork_unitaries(
     batch = check_positive_int(batch, "batch")
     if n > 10:
         raise ValueError(f"dense brickwork unitaries of n={n} qubits are too large; n <= 10")
-    check_memory(batch * 4**n, np.complex128, np, f"brickwork_unitaries(n={n}, batch={batch})")
+    check_allocation(16 * batch * 4**n, f"brickwork_unitaries(n={n}, batch={batch})",
+                     fix="ask for a smaller batch")
     positions = _gate_positions(n, depth, coupling_map)
     N = 1 << n
     M = np.broadcast_to(np.eye(N, dtype=complex), (batch, N, N)).copy()
@@ -260,7 +261,8 @@ def clifford_unitaries(n: int, batch: int, seed: Any = None) -> np.ndarray:
     if n > 10:
         raise ValueError(f"dense Clifford matrices of n={n} qubits are too large; n <= 10 "
                          "(use random_clifford_circuit for larger n)")
-    check_memory(batch * 4**n, np.complex128, np, f"clifford_unitaries(n={n}, batch={batch})")
+    check_allocation(16 * batch * 4**n, f"clifford_unitaries(n={n}, batch={batch})",
+                     fix="ask for a smaller batch")
     from qiskit.quantum_info import random_clifford
 
     rng = as_key(seed).child("clifford-batch").generator()

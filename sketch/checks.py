@@ -16,12 +16,19 @@ sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse
-from .errors import NonFiniteError, NotHermitianError, NotPowerOfTwoError, ShapeError
+from .backend import array_module, available_bytes, is_operator, is_sparse
+from .errors import (
+    InsufficientMemoryError,
+    NonFiniteError,
+    NotHermitianError,
+    NotPowerOfTwoError,
+    ShapeError,
+)
 
 _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
 
@@ -143,3 +150,46 @@ def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
     return int(k)
+
+
+def check_allocation(
+    nbytes: float, what: str, *, xp: ModuleType = np, fix: str = "ask for a smaller size"
+) -> None:
+    """Refuse, before allocating, work that needs ``nbytes`` more than is free now.
+
+    The one home of the memory-budget rule: every entry point that allocates from a
+    user-given size (sketch rows, samples, shots, qubits) calls it first, with the
+    peak working memory it is about to need.
+
+    Parameters
+    ----------
+    nbytes : float
+        Peak bytes the work needs (may exceed what an ``int`` of the array library holds).
+    what : str
+        What would be allocated, naming the argument, e.g. ``"a sketch with sketch_size=10**12
+        rows"``.
+    xp : module
+        The array module whose device would hold it (NumPy: the host).
+    fix : str
+        What the caller can do instead.
+
+    Raises
+    ------
+    InsufficientMemoryError
+        (a ``MemoryError``) naming ``what``, the GiB needed and the GiB free.
+
+    Examples
+    --------
+    >>> check_allocation(1e3, "a small draw")            # fits: no error
+    >>> check_allocation(1e30, "a sketch with sketch_size=10**26 rows")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sketch.errors.InsufficientMemoryError: a sketch with sketch_size=10**26 rows needs ...
+    """
+    free = available_bytes(xp)
+    if free is not None and nbytes > free:
+        where = "host" if xp is np else "device"
+        raise InsufficientMemoryError(
+            f"{what} needs about {nbytes / 2**30:.3g} GiB but only {free / 2**30:.3g} GiB "
+            f"is free on the {where}; {fix}"
+        )

@@ -62,6 +62,10 @@ class MissingDependencyError(ImportError):
     """An optional dependency is not installed; the message names the extra."""
 
 
+class InsufficientMemoryError(MemoryError):
+    """A requested size cannot fit in the memory free now; refused before allocating."""
+
+
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its tolerance."""
 

@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import available_bytes, module_for_device
-from .checks import check_positive_int
+from .backend import module_for_device
+from .checks import check_allocation, check_positive_int
 from .rng import Key, as_key
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
     "haar_state",
     "haar_isometry",
     "complex_ginibre",
-    "check_memory",
 ]
 
 #: Largest ``d`` served by the vectorised Gram–Schmidt path on the GPU.
@@ -68,32 +67,17 @@ GRAM_SCHMIDT_MAX_D_HOST = 4
 _WORK_FACTOR = 5
 
 
+def _check_draw(entries: int, dt: Any, xp: ModuleType, what: str) -> None:
+    check_allocation(entries * max(dt.itemsize, 16) * _WORK_FACTOR, what, xp=xp,
+                     fix="draw a smaller batch (or loop over batches with different seeds)")
+
+
 def _batch_shape(batch: Any) -> tuple[int, ...]:
     if batch is None:
         return ()
     if isinstance(batch, (tuple, list)):
         return tuple(check_positive_int(b, "batch") for b in batch)
     return (check_positive_int(batch, "batch"),)
-
-
-def check_memory(entries: int, dtype: Any, xp: ModuleType, what: str) -> None:
-    """Refuse, before allocating, a draw of ``entries`` numbers that cannot fit in memory.
-
-    Raises ``MemoryError`` naming ``what`` and the GiB needed vs free (the
-    estimate includes the sampler's working arrays).
-
-    Examples
-    --------
-    >>> check_memory(1000, np.complex128, np, "a small draw")   # fits: no error
-    """
-    need = entries * max(np.dtype(dtype).itemsize, 16) * _WORK_FACTOR
-    free = available_bytes(xp)
-    if free is not None and need > free:
-        raise MemoryError(
-            f"{what} needs about {need / 2**30:.3g} GiB of working memory but only "
-            f"{free / 2**30:.3g} GiB is free on the {'host' if xp is np else 'GPU'}; "
-            "draw a smaller batch (or loop over batches with different seeds)"
-        )
 
 
 def _resolve(seed: Any, device: str | None, dtype: Any, real: bool) -> tuple[Key, ModuleType, Any]:
@@ -188,7 +172,7 @@ def _sample(
     key, xp, dt = _resolve(seed, device, dtype, real)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    check_memory(count * d * k, dt, xp, what)
+    _check_draw(count * d * k, dt, xp, what)
     label = "haar-orthogonal" if real else "haar-unitary"
     Z = _gaussian(key.child(label), (count, d, k), real, xp)
     Q = _orthonormal_columns(Z, xp).astype(dt, copy=False)
@@ -310,7 +294,7 @@ def haar_state(
     key, xp, dt = _resolve(seed, device, dtype, False)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    check_memory(count * d, dt, xp, f"haar_state(d={d})")
+    _check_draw(count * d, dt, xp, f"haar_state(d={d})")
     z = _gaussian(key.child("haar-state"), (count, d), False, xp)
     z = z / xp.sqrt(xp.sum((z * z.conj()).real, axis=-1))[:, None]
     return z.astype(dt, copy=False).reshape(shape + (d,))
