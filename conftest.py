@@ -7,9 +7,19 @@ PyTorch skips cleanly without it (PyTorch is the optional ``torch`` extra).
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# "ci" keeps the property-based bad-input suite inside the CI budget; "long" is the
+# campaign profile (QLA_HYPOTHESIS=long python -m pytest -m hostile).
+_COMMON = dict(deadline=None, derandomize=True, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=25, **_COMMON)
+settings.register_profile("long", max_examples=1000, **_COMMON)
+settings.load_profile(os.environ.get("QLA_HYPOTHESIS", "ci"))
 
 
 def _gpu_available() -> bool:
