@@ -37,6 +37,10 @@ from typing import Any
 
 import numpy as np
 
+#: Version of the stream (key, counter) -> bits. Saved sketches record it, and sketches from
+#: different versions refuse to be combined: a new generator changes every stream.
+STREAM_VERSION = 1
+
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
