@@ -211,7 +211,7 @@ def _dpp_from_q(Q: Any, gen: np.random.Generator) -> Any:
         v = v / xp.linalg.norm(v)
         basis[t] = v
         residual = residual - (Q @ v) ** 2
-        residual[out[: t + 1]] = 0
+        residual[xp.asarray(out[: t + 1])] = 0
     return xp.asarray(out)
 
 
