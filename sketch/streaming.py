@@ -182,20 +182,12 @@ def _norms2(B: Any, xp: Any) -> Any:
     return (xp.abs(B) ** 2).sum(axis=1).astype(xp.float64)
 
 
-def _gram_vec(B: Any, v: Any, xp: Any, mask: Any = None) -> tuple[Any, Any]:
-    """(Bᵀ z, z) with z = B v, rows where ``mask`` is False zeroed in z."""
-    z = xp.asarray(B @ v).ravel()
-    if mask is not None:
-        z = xp.where(mask, z, 0)
-    return xp.asarray(B.T @ z).ravel().astype(v.dtype, copy=False), z
-
-
 def _gram_block(B: Any, W: Any, xp: Any, mask: Any = None) -> Any:
-    """Bᵀ (B W) with the rows where ``mask`` is False left out."""
+    """Bᴴ (B W) with the rows where ``mask`` is False left out."""
     Z = xp.asarray(B @ W)
     if mask is not None:
         Z = Z * mask[:, None]
-    return xp.asarray(B.T @ Z).astype(W.dtype, copy=False)
+    return xp.asarray(B.T.conj() @ Z).astype(W.dtype, copy=False)
 
 
 def _dense_rows(B: Any, idx: Any) -> Any:
@@ -223,8 +215,8 @@ def _oja(blocks: Iterator[Any], seed: Any, learning_rate: float | None) -> Strea
         if v is None:
             d = B.shape[1]
             v, xp = _start(B, d, seed)
-        g, z = _gram_vec(B, v, xp)
-        lam += float(xp.vdot(z, z).real)
+        g = _gram_block(B, v[:, None], xp)[:, 0]
+        lam += float(xp.vdot(v, g).real)  # ‖B v‖²
         rate = learning_rate if learning_rate is not None else (
             math.log2(2 * d) / lam if lam > 0 else 0.0)
         u = v + rate * g
@@ -305,13 +297,13 @@ def _kacham_woodruff(blocks: Iterator[Any], n: int, seed: Any, segments: int | N
         # so the store holds all of them.
         dropped, where = heavy.prune(tau)
         mine = dropped[where == seg]
-        light = acc + mine.T @ (mine @ W)
+        light = acc + mine.T.conj() @ (mine @ W)
         # The segment's light rows are a |segment|/n sample of all light rows: M̂ W estimates
         # AᵀA W. Rayleigh–Ritz on span(W) (the iterate and the heaviest rows), then one
         # power step from the Ritz vector.
-        MW = light * (n / max(seg_rows, 1)) + (heavy.rows.T @ (heavy.rows @ W)) * (n / rows)
-        G = W.T @ MW
-        evals, evecs = xp.linalg.eigh((G + G.T) / 2)
+        MW = light * (n / max(seg_rows, 1)) + (heavy.rows.T.conj() @ (heavy.rows @ W)) * (n / rows)
+        G = W.T.conj() @ MW
+        evals, evecs = xp.linalg.eigh((G + G.T.conj()) / 2)
         y = evecs[:, -1]
         u = MW @ y
         lam = float(evals[-1])

@@ -143,3 +143,16 @@ def test_stream_coordinated_sketch_equals_in_memory(method):
         rows = got.rows.toarray() if sp.issparse(got.rows) else got.rows
         np.testing.assert_allclose(rows, ref.rows)
         assert got.tau == pytest.approx(ref.tau)
+
+
+@pytest.mark.parametrize("method", ["kacham-woodruff", "oja"])
+def test_complex_and_float32_rows(method):
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((6000, 16)) + 1j * rng.standard_normal((6000, 16))
+    A = Z * np.r_[3, np.ones(15)]
+    lam, V = np.linalg.eigh(A.conj().T @ A)
+    res = streaming_top_eigenvector(A, method=method, block_rows=200, seed=0)
+    assert res.vector.dtype == np.complex128
+    assert 1 - abs(np.vdot(V[:, -1], res.vector)) ** 2 < lam[-2] / lam[-1]
+    res32 = streaming_top_eigenvector(A.real.astype(np.float32), method=method, seed=0)
+    assert res32.vector.dtype == np.float32
