@@ -242,7 +242,10 @@ class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
         signal and noise estimated from the data. An int is m; a float in (0, 1]
         is m/n.
     sketch : str
-        ``"orthogonal"``, ``"subsample"``, ``"gaussian"``, or any sketch name of
+        ``"subsample"`` (default: m rows drawn uniformly without replacement — the
+        cheapest orthogonal sketch, O(m·p) memory, with the same risk as a Haar
+        sketch for i.i.d. rows), ``"orthogonal"`` (Haar rows mixing all samples,
+        O(n·m) memory), ``"gaussian"``, or any sketch name of
         :func:`sketch.operators.make_operator`.
     fit_intercept : bool
         Centre X and y before fitting.
@@ -272,7 +275,7 @@ class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, *, sketch_size: Any = "auto", sketch: str = "orthogonal",
+    def __init__(self, *, sketch_size: Any = "auto", sketch: str = "subsample",
                  fit_intercept: bool = True, holdout: float = 0.2, random_state: Any = None):
         self.sketch_size = sketch_size
         self.sketch = sketch
