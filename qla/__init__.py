@@ -29,12 +29,12 @@ __all__ += ["solve", "SolveResult"]
 __all__ += ["run", "RunResult", "export", "load_qasm"]
 __all__ += ["peft"]
 # Also public, imported on first use because scikit-learn is optional:
-# SketchedLinearRegression, SketchedRidge (see qla.estimators).
+# SketchedLinearRegression, SketchedRidge, SketchedRidgelessRegression (see qla.estimators).
 
 
 def __getattr__(name: str):
     # scikit-learn is optional: the estimators are imported only when asked for.
-    if name in ("SketchedLinearRegression", "SketchedRidge"):
+    if name in ("SketchedLinearRegression", "SketchedRidge", "SketchedRidgelessRegression"):
         from . import estimators
 
         return getattr(estimators, name)

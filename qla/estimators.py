@@ -34,13 +34,14 @@ from scipy.sparse.linalg import LinearOperator
 
 from sketch.errors import require
 from sketch.lstsq import lstsq
+from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
 
 require("sklearn", "bench", "use the scikit-learn estimators")
 
 from sklearn.base import BaseEstimator, RegressorMixin  # noqa: E402
 from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
-__all__ = ["SketchedLinearRegression", "SketchedRidge"]
+__all__ = ["SketchedLinearRegression", "SketchedRidge", "SketchedRidgelessRegression"]
 
 
 def _centred(X: Any, mean: np.ndarray) -> LinearOperator:
@@ -222,3 +223,124 @@ class SketchedRidge(_SketchedLeastSquares):
 
     def _alpha(self) -> float:
         return self.alpha
+
+
+class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
+    """Minimum-norm least squares on a sketch of the data, with the sketch size chosen for you.
+
+    Fits β̂ = (S X)⁺ S y with S an m × n sketch (:func:`sketch.sketched_ridgeless`).
+    Downsampling can lower the out-of-sample risk of the ridgeless estimator and
+    removes its double-descent peak at n ≈ p (Chen, Zeng, Yang and Sun, ICML 2023).
+
+    Parameters
+    ----------
+    sketch_size : "auto", "theory", int or float
+        ``"auto"`` (default): the paper's empirical procedure — hold out
+        ``holdout`` of the samples, keep the m with the smallest validation error
+        on a grid, refit on everything at the same ratio m/n.
+        ``"theory"``: the closed-form optimum for isotropic features with the
+        signal and noise estimated from the data. An int is m; a float in (0, 1]
+        is m/n.
+    sketch : str
+        ``"subsample"`` (default: m rows drawn uniformly without replacement — the
+        cheapest orthogonal sketch, O(m·p) memory, with the same risk as a Haar
+        sketch for i.i.d. rows), ``"orthogonal"`` (Haar rows mixing all samples,
+        O(n·m) memory), ``"gaussian"``, or any sketch name of
+        :func:`sketch.operators.make_operator`.
+    fit_intercept : bool
+        Centre X and y before fitting.
+    holdout : float
+        Validation fraction for ``sketch_size="auto"``.
+    random_state : None, int or Generator
+        Seed of the sketch and of the hold-out split.
+
+    Attributes
+    ----------
+    coef_ : array (n_features,)
+    intercept_ : float
+    sketch_size_ : int
+        The m used for the final fit.
+    selection_ : sketch.ridgeless.SketchSize or None
+        How m was chosen (None for a given size).
+    result_ : sketch.ridgeless.RidgelessResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 180)); beta = rng.standard_normal(180) / np.sqrt(180)
+    >>> y = X @ beta + 0.5 * rng.standard_normal(200)
+    >>> model = SketchedRidgelessRegression(random_state=0).fit(X, y)
+    >>> bool(model.sketch_size_ < 200)         # near n = p: downsampling pays
+    True
+    """
+
+    def __init__(self, *, sketch_size: Any = "auto", sketch: str = "subsample",
+                 fit_intercept: bool = True, holdout: float = 0.2, random_state: Any = None):
+        self.sketch_size = sketch_size
+        self.sketch = sketch
+        self.fit_intercept = fit_intercept
+        self.holdout = holdout
+        self.random_state = random_state
+
+    def _size(self, X: np.ndarray, y: np.ndarray, seed: Any):
+        n = X.shape[0]
+        size = self.sketch_size
+        if isinstance(size, str):
+            if size not in ("auto", "theory"):
+                raise ValueError(f"sketch_size must be 'auto', 'theory', an int or a float in "
+                                 f"(0, 1], got {size!r}")
+            if n < 10:  # too few samples to hold some out or to estimate the SNR
+                return n, None
+            method = "validation" if size == "auto" else "theory"
+            sel = optimal_sketch_size(X, y, sketch=self.sketch, method=method,
+                                      holdout=self.holdout, seed=seed)
+            return sel.size, sel
+        if isinstance(size, (bool, np.bool_)):
+            raise TypeError("sketch_size must be 'auto', 'theory', an int or a float")
+        if isinstance(size, (int, np.integer)):
+            if not 1 <= size <= n:
+                raise ValueError(f"sketch_size={size} must be between 1 and n_samples={n}")
+            return int(size), None
+        if isinstance(size, (float, np.floating)):
+            if not 0 < size <= 1:
+                raise ValueError(f"a float sketch_size is the ratio m/n in (0, 1], got {size}")
+            return max(1, int(round(size * n))), None
+        raise TypeError(f"sketch_size must be 'auto', 'theory', an int or a float, "
+                        f"got {type(size).__name__}")
+
+    def fit(self, X: Any, y: Any) -> SketchedRidgelessRegression:
+        """Choose the sketch size (if asked to) and fit.
+
+        Parameters
+        ----------
+        X : array, shape (n_samples, n_features)
+        y : array, shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        y = y.astype(X.dtype, copy=False)
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):  # scikit-learn's legacy generator
+            seed = int(seed.randint(2**31 - 1))
+        if self.fit_intercept:
+            mean, y_mean = X.mean(axis=0), y.mean()
+            Xc, yc = X - mean, y - y_mean
+        else:
+            Xc, yc = X, y
+        m, self.selection_ = self._size(Xc, yc, seed)
+        res = sketched_ridgeless(Xc, yc, m, sketch=self.sketch, seed=seed)
+        self.coef_ = np.asarray(res.coef)
+        self.intercept_ = float(y_mean - mean @ self.coef_) if self.fit_intercept else 0.0
+        self.sketch_size_ = m
+        self.result_ = res
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict with the fitted linear model."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return X @ self.coef_ + self.intercept_

@@ -22,6 +22,17 @@ from .coordinated import (
 )
 from .coreset import KMeansResult, cluster_sensitivity_sample, coreset_size, kmeans
 from .distributed import coordinated_sketch_dask, sketch_dask, sketched_lstsq_dask
+from .dpp import (
+    WeightedLstsqResult,
+    WeightedSample,
+    optimal_density,
+    orthonormal_features,
+    projection_dpp,
+    volume_rescaled_sample,
+    volume_sample,
+    weighted_lstsq,
+    weighted_lstsq_sample,
+)
 from .haar import haar_isometry, haar_orthogonal, haar_state, haar_unitary
 from .hhl import HHLEmulation, HHLSizing, emulate_hhl, hhl_problem, size_hhl
 from .iterative import IterativeResult, conjugate_gradient, randomized_kaczmarz
@@ -74,6 +85,14 @@ from .operators import (
     SparseSign,
     make_operator,
 )
+from .ridgeless import (
+    RidgelessResult,
+    SketchSize,
+    estimate_signal_noise,
+    optimal_sketch_size,
+    ridgeless_risk,
+    sketched_ridgeless,
+)
 from .rng import Key, as_key
 from .rowsample import Sample, sample_rows, uniform_sample
 from .sampled_regression import (
@@ -97,6 +116,13 @@ from .sparsify import (
     graph_edges,
     quadratic_form_check,
     sparsify,
+)
+from .streaming import (
+    StreamingEigenResult,
+    row_blocks,
+    stream_coordinated_sketch,
+    stream_sketch,
+    streaming_top_eigenvector,
 )
 
 __all__ = [
@@ -146,4 +172,15 @@ __all__ += [
     "KMeansResult", "kmeans", "cluster_sensitivity_sample", "coreset_size",
     "EffectiveResistances", "GraphEdges", "graph_edges", "effective_resistances", "sparsify",
     "quadratic_form_check",
+]
+
+__all__ += [
+    # sketched ridgeless regression, DPP / volume sampling, row streams (issue 17)
+    "RidgelessResult", "SketchSize", "sketched_ridgeless", "ridgeless_risk",
+    "estimate_signal_noise", "optimal_sketch_size",
+    "WeightedSample", "WeightedLstsqResult", "orthonormal_features", "optimal_density",
+    "projection_dpp", "volume_sample", "volume_rescaled_sample", "weighted_lstsq_sample",
+    "weighted_lstsq",
+    "StreamingEigenResult", "row_blocks", "streaming_top_eigenvector", "stream_sketch",
+    "stream_coordinated_sketch",
 ]
