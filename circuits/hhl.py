@@ -48,11 +48,12 @@ from qiskit.circuit.library import (
 )
 from qiskit.quantum_info import SparsePauliOp
 
-from sketch.backend import to_numpy
-from sketch.errors import NotHermitianError, ShapeError
+from sketch.backend import is_sparse, to_numpy
+from sketch.checks import check_allocation, check_observable, check_positive_int
 from sketch.hhl import (
     HHLProblem,
     HHLSizing,
+    check_clock,
     check_simulable,
     hhl_problem,
     size_hhl,
@@ -106,19 +107,9 @@ class HHLCircuit:
 
     def system_operator(self, M: Any) -> np.ndarray:
         """``M`` (on the unknowns) embedded as a matrix on the system register."""
-        M = to_numpy(M.toarray() if hasattr(M, "toarray") else M)
         k = self.problem.size
-        if M.ndim != 2 or M.shape != (k, k):
-            raise ShapeError(f"M must be {k}×{k} like the unknowns, got shape {M.shape}")
-        if not np.all(np.isfinite(M)):
-            from sketch.errors import NonFiniteError
-
-            raise NonFiniteError("M holds NaN or infinity")
-        if not np.allclose(M, M.conj().T, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300)):
-            raise NotHermitianError(
-                "M is not Hermitian, so x†Mx is not an observable; use (M + M^H)/2 "
-                "(same real part of x†Mx) or split it into Hermitian parts"
-            )
+        check_observable(M, k, "M")
+        M = to_numpy(M.toarray() if is_sparse(M) else M)
         N = 1 << self.system_qubits
         big = np.zeros((N, N), dtype=complex)
         o = self.problem.offset
@@ -188,6 +179,7 @@ def hhl(
     signed: bool | None = None,
     bounds: tuple[float, float] | None = None,
     max_qubits: int = 30,
+    max_clock_qubits: int = 20,
 ) -> HHLCircuit:
     """Build the HHL circuit for ``A x = b``.
 
@@ -211,6 +203,17 @@ def hhl(
     max_qubits : int
         Refuse to build wider circuits (the controlled powers of ``exp(iAt)``
         are dense ``2^n`` matrices).
+    max_clock_qubits : int
+        Refuse wider clocks (the inversion is a uniformly controlled RY with
+        ``2^m`` angles and ``2^m`` CX), before anything of size ``2^m`` is made.
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, SingularMatrixError, ValueError
+        A not square, non-finite input, A singular, b zero, a circuit or clock
+        wider than the limits.
+    InsufficientMemoryError
+        The controlled powers of ``exp(iAt)`` would not fit in memory.
 
     Returns
     -------
@@ -225,14 +228,29 @@ def hhl(
     >>> h.sizing.clock_qubits, h.sizing.chosen["time"]
     (4, 'auto')
     """
+    max_qubits = check_positive_int(max_qubits, "max_qubits")
+    max_clock_qubits = check_positive_int(max_clock_qubits, "max_clock_qubits")
     problem = hhl_problem(A, b)
+    n = problem.num_qubits
+    if n + 2 > max_qubits:
+        raise ValueError(
+            f"A has {problem.size} unknowns: the HHL circuit needs {n} system qubits plus "
+            f"a clock and a flag, above max_qubits={max_qubits}"
+        )
+    # the dense padded A and the work space of its exponential
+    check_allocation(4 * 16 * float(1 << (2 * n)), f"the dense {1 << n}×{1 << n} padded A",
+                     fix="solve a smaller system")
     H = problem.matrix
-    Hd = to_numpy(H.toarray() if hasattr(H, "toarray") else H)
+    Hd = to_numpy(H.toarray() if is_sparse(H) else H)
     sizing = size_hhl(
         Hd, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
         bounds=problem.bounds if bounds is None else bounds,
     )
-    n, m = problem.num_qubits, sizing.clock_qubits
+    check_clock(sizing, max_clock_qubits)
+    m = sizing.clock_qubits
+    # m dense controlled-exp(iA 2^j t) matrices of size 2^(n+1), kept by the circuit
+    check_allocation((m + 2) * 16 * float(1 << (2 * n + 2)), f"the {m} controlled powers of "
+                     f"exp(iAt) on {n} system qubits", fix="solve a smaller system")
     total = n + m + 1
     if total > max_qubits:
         raise ValueError(

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -204,23 +203,6 @@ def memory_estimate(num_qubits: int, method: str, precision: str = "double") -> 
     return None
 
 
-def available_memory(gpu: bool = False) -> int:
-    """Bytes of memory a simulation can use now: free GPU memory, else available host memory."""
-    from sketch.backend import available_bytes
-
-    free = None
-    if gpu:
-        try:
-            import cupy
-
-            free = available_bytes(cupy)
-        except ImportError:  # without CuPy, fall back to the host figure
-            pass
-    if free is None:
-        free = available_bytes(np)
-    return free if free is not None else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def _fmt_bytes(b: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if b < 1024 or unit == "EiB":
@@ -243,37 +225,75 @@ def _is_clifford(circuit) -> bool:
     return all(inst.operation.name in _CLIFFORD for inst in circuit.data)
 
 
-def check_memory(circuit, method: str, gpu: bool = False, precision: str = "double") -> None:
-    """Refuse, before allocating, a dense simulation larger than the memory available.
+def _device_module(gpu: bool):
+    if gpu:
+        try:
+            import cupy
+
+            return cupy
+        except ImportError:  # Aer's GPU build without CuPy: the host figure is all we have
+            pass
+    return np
+
+
+def check_simulation_memory(
+    circuit, method: str, gpu: bool = False, precision: str = "double"
+) -> None:
+    """Refuse, before allocating, a dense simulation larger than the memory free now.
+
+    The simulation's size (:func:`memory_estimate` of the active qubits) goes through
+    :func:`sketch.checks.check_allocation`, qla's one memory-budget rule.
 
     Raises
     ------
-    MemoryError
-        Naming the qubit count, the method, the bytes needed and the bytes available,
-        and what to do instead.
+    InsufficientMemoryError
+        (a ``MemoryError``) naming the circuit, its active qubits, the method, the bytes
+        needed and free, and what to do instead.
     """
+    from sketch.checks import check_allocation
+
     if method == "automatic" and _is_clifford(circuit):
         return  # Aer picks the stabilizer method: polynomial memory
     n = _active_qubits(circuit)
     need = memory_estimate(n, method, precision)
     if need is None:
         return
-    have = available_memory(gpu)
-    if need > have:
-        shape = "16·4^n" if method == "density_matrix" else "16·2^n"
-        dense = "a non-Clifford circuit is simulated as a statevector, which "
-        hint = (
-            "use method='statevector' with shots for noise"
-            if method == "density_matrix"
-            else "use method='matrix_product_state' for weakly entangled circuits, or a GPU/"
-            "larger machine"
+    shape = "16·4^n" if method == "density_matrix" else "16·2^n"
+    dense = "as a statevector (not Clifford), " if method == "automatic" else ""
+    hint = (
+        "use method='statevector' with shots for noise"
+        if method == "density_matrix"
+        else "use method='matrix_product_state' for weakly entangled circuits, or a GPU/"
+        "larger machine"
+    )
+    check_allocation(
+        need,
+        f"circuit {circuit.name!r} with {n} active qubits, simulated with method={method!r} "
+        f"{dense}({shape} = {_fmt_bytes(need)}, {need} bytes)",
+        xp=_device_module(gpu), fix=hint,
+    )
+
+
+def _as_circuits(circuits) -> list:
+    """The circuits of ``run``'s first argument (a builder's result counts as its circuit)."""
+    from qiskit import QuantumCircuit
+
+    def unwrap(c):
+        inner = getattr(c, "circuit", None)  # HHLCircuit, SynthesisResult, ...
+        return inner if isinstance(inner, QuantumCircuit) else c
+
+    circuits = unwrap(circuits)
+    if isinstance(circuits, QuantumCircuit):
+        return [circuits]
+    if isinstance(circuits, (str, bytes)) or not hasattr(circuits, "__iter__"):
+        raise TypeError(
+            "circuits must be a qiskit QuantumCircuit or a sequence of them, got "
+            f"{type(circuits).__name__}"
         )
-        raise MemoryError(
-            f"circuit {circuit.name!r} has {n} active qubits: with method={method!r} "
-            f"{dense if method == 'automatic' else ''}needs {shape} = {_fmt_bytes(need)} "
-            f"({need} bytes) but only {_fmt_bytes(have)} is available on the "
-            f"{'GPU' if gpu else 'host'}; {hint}"
-        )
+    out = [unwrap(c) for c in circuits]
+    if not out:
+        raise ValueError("no circuits to run: circuits is empty")
+    return out
 
 
 def _check_circuit(circuit, index: int) -> None:
@@ -281,8 +301,10 @@ def _check_circuit(circuit, index: int) -> None:
 
     if not isinstance(circuit, QuantumCircuit):
         raise TypeError(
-            f"circuit {index} is a {type(circuit).__name__}, expected a qiskit QuantumCircuit"
+            f"circuits[{index}] is a {type(circuit).__name__}, expected a qiskit QuantumCircuit"
         )
+    if circuit.num_qubits == 0:
+        raise ValueError(f"circuits[{index}] ({circuit.name!r}) has no qubits; add some first")
     if circuit.parameters:
         names = ", ".join(p.name for p in list(circuit.parameters)[:5])
         more = "" if circuit.num_parameters <= 5 else f" and {circuit.num_parameters - 5} more"
@@ -407,7 +429,13 @@ def _backend_name(backend, kind: str) -> str:
 def _as_observable(obs, num_qubits: int):
     from qiskit.quantum_info import SparsePauliOp
 
-    op = obs if isinstance(obs, SparsePauliOp) else SparsePauliOp(obs)
+    try:
+        op = obs if isinstance(obs, SparsePauliOp) else SparsePauliOp(obs)
+    except Exception as exc:  # QiskitError on a bad label, TypeError on a bad kind
+        raise ValueError(
+            f"observables: {obs!r} is not a Pauli observable ({exc}); use a label of I, X, Y, "
+            "Z such as 'ZZI', a Pauli or a SparsePauliOp"
+        ) from None
     if op.num_qubits != num_qubits:
         raise ValueError(
             f"observable {obs!r} acts on {op.num_qubits} qubits but the circuit has {num_qubits}"
@@ -419,6 +447,11 @@ def _observables_per_circuit(observables, circuits) -> list[list]:
     from qiskit.quantum_info import Pauli, SparsePauliOp
 
     single = (str, Pauli, SparsePauliOp)
+    if not isinstance(observables, single) and not hasattr(observables, "__iter__"):
+        raise TypeError(
+            "observables must be a Pauli label, Pauli, SparsePauliOp or a sequence of them, "
+            f"got {type(observables).__name__}"
+        )
     if isinstance(observables, single):
         per = [[observables]] * len(circuits)
     else:
@@ -498,7 +531,9 @@ def run(
     Parameters
     ----------
     circuits : QuantumCircuit or sequence of QuantumCircuit
-        Circuits with all parameters bound. A circuit without measurements is
+        Circuits with all parameters bound (a builder's result with a ``.circuit``,
+        such as :func:`circuits.hhl`'s, counts as its circuit). A circuit without
+        measurements is
         measured on all qubits (sampler runs); final measurements are dropped for
         estimator runs.
     backend : {"aer", "aer-gpu"}, str or BackendV2
@@ -516,7 +551,8 @@ def run(
     noise_model : qiskit_aer.noise.NoiseModel, optional
         Noise for Aer simulators (a fake device brings its own; this one replaces it).
     seed : int, optional
-        Seeds the simulator's sampling and the transpiler, so a run is reproducible.
+        Seeds the simulator's sampling and the transpiler, so a run is reproducible
+        (``0 <= seed < 2**63``).
     observables : str, Pauli, SparsePauliOp or sequence, optional
         With observables, runs ``EstimatorV2`` and returns expectation values: one
         observable or list for every circuit, or one list per circuit.
@@ -532,10 +568,14 @@ def run(
     Raises
     ------
     ValueError
-        Unknown backend or method, unbound parameters, more qubits than the device has.
-    MemoryError
-        A dense simulation that needs more memory than is available, said before
-        allocating (statevector ``16·2ⁿ`` bytes, density matrix ``16·4ⁿ``).
+        Unknown backend or method, unbound parameters, more qubits than the device has,
+        an empty circuit or list, a bad observable, an out-of-range seed or level.
+    TypeError
+        Objects of the wrong kind (circuits, seed, noise_model, observables).
+    InsufficientMemoryError
+        (a ``MemoryError``) a dense simulation, or the shots' results, needing more
+        memory than is free, said before allocating (statevector ``16·2ⁿ`` bytes,
+        density matrix ``16·4ⁿ``).
     MissingDependencyError
         ``"aer-gpu"`` without Aer's GPU device.
 
@@ -559,18 +599,42 @@ def run(
     from qiskit import QuantumCircuit
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from sketch.checks import check_positive_int
+    from sketch.checks import check_allocation, check_positive_int
 
     shots = check_positive_int(shots, "shots")
     if precision not in ("double", "single"):
         raise ValueError(f"precision must be 'double' or 'single', got {precision!r}")
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
-    circs = [circuits] if isinstance(circuits, QuantumCircuit) else list(circuits)
-    if not circs:
-        raise ValueError("no circuits to run")
+    if seed is not None:
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+        if not 0 <= seed < 2**63:
+            raise ValueError(f"seed must satisfy 0 <= seed < 2**63, got {seed}")
+        seed = int(seed)
+    if isinstance(optimization_level, (bool, np.bool_)) or not isinstance(
+        optimization_level, (int, np.integer)
+    ):
+        raise TypeError(
+            f"optimization_level must be an int, got {type(optimization_level).__name__}"
+        )
+    if optimization_level not in (0, 1, 2, 3):
+        raise ValueError(f"optimization_level must be 0, 1, 2 or 3, got {optimization_level}")
+    if noise_model is not None:
+        from qiskit_aer.noise import NoiseModel
+
+        if not isinstance(noise_model, NoiseModel):
+            raise TypeError(
+                "noise_model must be a qiskit_aer.noise.NoiseModel (e.g. "
+                f"NoiseModel.from_backend(device)), got {type(noise_model).__name__}"
+            )
+    circs = _as_circuits(circuits)
     for i, c in enumerate(circs):
         _check_circuit(c, i)
+    if observables is None:
+        # the sampler's results: a packed bit array per shot, plus Aer's own per-shot records
+        bits = max(max(c.num_clbits, c.num_qubits) for c in circs)
+        check_allocation(float(shots) * len(circs) * (2 * math.ceil(bits / 8) + 64),
+                         f"the results of shots={shots} on {len(circs)} circuit(s)",
+                         fix="ask for fewer shots (and repeat the run if needed)")
 
     start = time.perf_counter()
     target_backend, kind, used_method = _resolve(backend, method, noise_model, seed, precision)
@@ -584,7 +648,7 @@ def run(
     gpu = kind == "aer" and target_backend.options.device == "GPU"
     for c in circs:
         if kind == "aer":
-            check_memory(c, used_method, gpu=gpu, precision=precision)
+            check_simulation_memory(c, used_method, gpu=gpu, precision=precision)
         if limit is not None and c.num_qubits > limit:
             how = f" with method {used_method!r}" if name.startswith("aer") else ""
             raise ValueError(

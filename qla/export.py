@@ -78,6 +78,10 @@ def to_qasm_basis(circuit, version: int = 2, basis: list[str] | None = None):
             f"OpenQASM 2 cannot hold unbound parameters ({names}); bind them with "
             "circuit.assign_parameters({...}) or export with version=3 (input parameters)"
         )
+    if basis is not None:
+        from circuits.synthesis import check_basis
+
+        basis = check_basis(basis)
     gates = list(basis or (QASM2_BASIS if version == 2 else QASM3_BASIS))
     try:
         return transpile(circuit, basis_gates=gates + _DIRECTIVES, optimization_level=0)
@@ -103,7 +107,14 @@ def _read_source(source: str | Path) -> str:
         path = Path(source)
         if not path.is_file():
             raise OSError(f"cannot read OpenQASM: {str(path)!r} is not a file")
-        return path.read_text()
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"cannot read OpenQASM: {str(path)!r} is not a UTF-8 text file (byte "
+                f"{exc.start} is {exc.object[exc.start:exc.start + 1]!r}); is it a binary file "
+                "such as QPY? (qla export reads .qpy files by their suffix)"
+            ) from None
     if not isinstance(source, str):
         raise TypeError(f"expected OpenQASM text or a path, got {type(source).__name__}")
     return source
@@ -143,6 +154,8 @@ def load_qasm(source: str | Path, version: int | None = None):
     from qiskit import qasm2, qasm3
 
     text = _read_source(source)
+    if not re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL).strip():
+        raise ValueError("cannot parse OpenQASM: the program is empty (no statements)")
     version = _check_version(version) if version is not None else qasm_version(text)
     try:
         if version == 2:
@@ -158,7 +171,22 @@ def load_qasm(source: str | Path, version: int | None = None):
     except ImportError:
         raise
     except Exception as exc:  # QASM2ParseError / QASM3ImporterError
-        raise ValueError(f"cannot parse OpenQASM {version}: {exc}") from exc
+        why = str(exc).strip() or _qasm3_syntax_error(text)
+        raise ValueError(f"cannot parse OpenQASM {version}: {why}") from exc
+
+
+def _qasm3_syntax_error(text: str) -> str:
+    """Where the OpenQASM 3 reference parser fails (its exception carries no message)."""
+    try:
+        import openqasm3.parser
+
+        openqasm3.parser.parse(text)
+    except Exception as exc:  # QASM3ParsingError from ANTLR's ParseCancellationException
+        inner = exc.__cause__.args[0] if exc.__cause__ is not None and exc.__cause__.args else exc
+        tok = getattr(inner, "offendingToken", None)
+        if tok is not None:
+            return f"syntax error at line {tok.line}, column {tok.column + 1}, near {tok.text!r}"
+    return "syntax error (the parser reports no position)"
 
 
 def _unitary_part(circuit):

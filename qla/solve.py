@@ -29,9 +29,23 @@ from typing import Any
 
 import numpy as np
 
-from sketch.backend import array_module, is_sparse, linalg, sparse_linalg, to_numpy
-from sketch.checks import check_matrix, check_square, check_vector
-from sketch.errors import AccuracyWarning, SingularMatrixError
+from sketch.backend import (
+    array_module,
+    is_operator,
+    is_sparse,
+    linalg,
+    sparse_linalg,
+    to_numpy,
+)
+from sketch.checks import (
+    check_hermitian,
+    check_matrix,
+    check_observable,
+    check_positive_int,
+    check_square,
+    check_vector,
+)
+from sketch.errors import AccuracyWarning, ShapeError, SingularMatrixError
 from sketch.rng import as_key
 
 METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
@@ -151,19 +165,9 @@ def _named_operators(observables: Any, size: int) -> dict:
     return out
 
 
-def _check_observable(M: Any, size: int) -> np.ndarray:
-    from sketch.errors import NonFiniteError, NotHermitianError, ShapeError
-
-    M = to_numpy(M.toarray() if hasattr(M, "toarray") else M)
-    if M.ndim != 2 or M.shape != (size, size):
-        raise ShapeError(f"an observable must be {size}×{size}, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise NonFiniteError("an observable holds NaN or infinity")
-    if not np.allclose(M, M.conj().T, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300)):
-        raise NotHermitianError(
-            "observable M is not Hermitian, so x†Mx is not measurable; use (M + M^H)/2"
-        )
-    return M
+def _check_observable(M: Any, size: int, name: str) -> np.ndarray:
+    check_observable(M, size, f"observable {name!r}")
+    return to_numpy(M.toarray() if is_sparse(M) else M)
 
 
 def _quad(x: np.ndarray, M: np.ndarray) -> float:
@@ -265,21 +269,44 @@ def solve(
     check_matrix(A, "A")
     check_vector(b, "b", length=A.shape[0])
     if b.ndim != 1:
-        from sketch.errors import ShapeError
-
         raise ShapeError("b must be 1-D; solve several right-hand sides one by one")
-    if shots is not None and (isinstance(shots, bool) or int(shots) != shots or shots < 1):
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    check_square(A, "A")
+    hhl_method = method in ("hhl-emulate", "hhl")
+    if shots is not None:
+        shots = check_positive_int(shots, "shots")
+        if not hhl_method:
+            raise ValueError(f"shots applies to the HHL methods only; method={method!r} "
+                             "computes x classically — drop shots")
+        if method == "hhl" and backend is None:
+            raise ValueError("shots needs a backend for method='hhl' (backend='aer' or a "
+                             "BackendV2); backend=None is the exact statevector, with no shots")
+    if backend is not None and method != "hhl":
+        raise ValueError(f"backend applies to method='hhl' only, got method={method!r}")
+    if maxiter is not None:
+        maxiter = check_positive_int(maxiter, "maxiter")
+    if tol is not None and not (0 < tol < 1):
+        raise ValueError(f"tol must be in (0, 1), got {tol!r}")
     start = _time.perf_counter()
     xp = array_module(A, b)
     n = A.shape[1]
-    ops = {k: _check_observable(M, n) for k, M in _named_operators(observables, n).items()}
+    if method == "cg" and not is_operator(A):
+        check_hermitian(A, "A", fix="CG needs a Hermitian positive definite A: use "
+                        "method='direct' or 'kaczmarz'")
+    ops = {k: _check_observable(M, n, k) for k, M in _named_operators(observables, n).items()}
     exact = None
-    if reference and n <= REFERENCE_LIMIT and A.shape[0] == A.shape[1]:
-        exact = _direct(A, b) if method != "direct" else None
     res = SolveResult(method)
+    if not hhl_method and float(xp.linalg.norm(b)) == 0.0:
+        # b = 0: x = 0 whatever the (square) A; no method needs to run
+        res.x = xp.zeros(n, dtype=np.result_type(A.dtype, b.dtype))
+        res.norm = res.residual = res.error = 0.0
+        res.iterations = 0
+        res.exact_observables = {k: 0.0 for k in ops} | {"norm": 0.0}
+        res.observables = {k: 0.0 for k in ops}
+        res.seconds = _time.perf_counter() - start
+        return res
+    if reference and n <= REFERENCE_LIMIT:
+        exact = _direct(A, b) if method != "direct" else None
     if method == "direct":
-        check_square(A, "A")
         res.x = _direct(A, b)
         exact = res.x
     elif method == "cg":
@@ -426,20 +453,23 @@ def _hhl_primitives(res, hc, backend, shots, ops, seed, exact) -> None:
     res.norm = math.sqrt(max(p_s, 0.0)) * hc.scale
     if shots is not None:
         # The success probability from real counts, not the Estimator's Gaussian noise.
+        # Measure only the circuit's own qubits (where the layout put them): measuring all
+        # of a device's qubits would make Aer simulate every one (133 on an IBM device).
+        from qiskit import ClassicalRegister
+
+        width = hc.circuit.num_qubits
+        phys = list(range(width)) if layout is None else layout.final_index_layout()
         qc = isa.copy()
-        qc.measure_all()
+        creg = ClassicalRegister(width, "meas")
+        qc.add_register(creg)
+        qc.measure([phys[i] for i in range(width)], list(creg))
         smp = SamplerV2.from_backend(sim, default_shots=shots, seed=aer_seed)
         counts = smp.run([qc]).result()[0].data.meas.get_counts()
         n, m = hc.system_qubits, hc.clock_qubits
-        if layout is None:
-            flag_q, clock_q = n + m, list(range(n, n + m))
-        else:
-            phys = layout.final_index_layout()
-            flag_q, clock_q = phys[n + m], [phys[i] for i in range(n, n + m)]
         ok = 0
         for bits, c in counts.items():
-            bits = bits[::-1]
-            if bits[flag_q] == "1" and all(bits[q] == "0" for q in clock_q):
+            bits = bits[::-1]  # bit i = logical qubit i of the HHL circuit
+            if bits[n + m] == "1" and all(bits[q] == "0" for q in range(n, n + m)):
                 ok += c
         res.success_probability = ok / shots
         res.norm = math.sqrt(ok / shots) * hc.scale

@@ -50,8 +50,16 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, fft, is_operator, is_sparse, sparse, to_numpy
-from .checks import check_matrix, check_square, check_vector
+from .checks import (
+    check_allocation,
+    check_matrix,
+    check_positive_int,
+    check_square,
+    check_vector,
+    is_hermitian,
+)
 from .errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from .lowrank import hermitian_extreme_eigenvalues
 from .rng import as_key
 
 #: Largest state (in qubits) the dense simulators here agree to allocate by default.
@@ -93,10 +101,9 @@ def check_simulable(num_qubits: int, max_qubits: int | None = None, what: str = 
 class HHLProblem:
     """A linear system ``A x = b`` brought to the form HHL needs.
 
-    Non-Hermitian (or non-square) A is replaced by the Hermitian dilation
+    Non-Hermitian A is replaced by the Hermitian dilation
     ``H = [[0, A], [A†, 0]]`` with right-hand side ``[b; 0]``: then
-    ``H [y; x] = [b; 0]`` has ``x = A⁻¹b`` (or the minimum-norm least-squares
-    solution's range part) in its lower block. A size that is not a power of two
+    ``H [y; x] = [b; 0]`` has ``x = A⁻¹b`` in its lower block. A size that is not a power of two
     is padded to ``H ⊕ c I`` with ``b`` padded by zeros: the matrix is block
     diagonal and b has no component in the added block, so ``e^{iHt}`` never
     moves amplitude into it and the solution's first block is unchanged —
@@ -140,28 +147,24 @@ class HHLProblem:
         return out
 
 
-def _is_hermitian(A: Any, rtol: float = 1e-10) -> bool:
-    if A.shape[0] != A.shape[1]:
-        return False
-    diff = A - A.conj().T
-    if is_sparse(A):
-        dev = abs(diff).max() if diff.nnz else 0.0
-        scale = abs(A).max()
-    else:
-        xp = array_module(A)
-        dev, scale = xp.abs(diff).max(), xp.abs(A).max()
-    return float(dev) <= rtol * max(float(scale), np.finfo(float).tiny)
-
-
 def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     """Validate ``A x = b`` and return its Hermitian, power-of-two form.
 
     Parameters
     ----------
     A : (n, n) array or sparse matrix
-        Hermitian matrices are used as they are; others through the dilation.
+        Square and invertible. Hermitian matrices are used as they are; others
+        through the dilation.
     b : (n,) array
         Must be finite and non-zero.
+
+    Raises
+    ------
+    ShapeError
+        A is not square (HHL solves square invertible systems; a rectangular
+        system is a least-squares problem: ``qla.lstsq``).
+    ValueError
+        b is zero (x = 0; there is no state |b⟩ to prepare).
     hermitian : bool, optional
         Force (False) the dilation or skip the test (True). Default: test.
 
@@ -173,13 +176,18 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     (2, True, False)
     """
     check_matrix(A, "A", sparse=True, operator=False)
+    if A.shape[0] != A.shape[1]:
+        raise ShapeError(
+            f"A must be square for HHL, got shape {A.shape}: a rectangular system has no "
+            "inverse to apply; solve it in the least-squares sense with qla.lstsq"
+        )
     check_vector(b, "b", length=A.shape[0])
     if b.ndim != 1:
         raise ShapeError("b must be one right-hand side (1-D); solve several systems one by one")
     xp = array_module(A, b)
     if float(xp.linalg.norm(b)) == 0.0:
         raise ValueError("b is zero, so x = 0: HHL needs a non-zero right-hand side to prepare |b>")
-    herm = _is_hermitian(A) if hermitian is None else hermitian
+    herm = is_hermitian(A) if hermitian is None else hermitian
     dtype = np.result_type(A.dtype, b.dtype)
     n_rows, n_cols = A.shape
     if herm:
@@ -358,14 +366,11 @@ def eigenvalue_bounds(
 ) -> tuple[float, float, bool, str]:
     """``(min |λ|, max |λ|, has negative eigenvalues, source)`` of Hermitian ``H``.
 
-    Exact (``eigvalsh``) up to ``exact_limit``. Beyond, randomized Lanczos:
-    ARPACK's implicitly restarted Lanczos (Lehoucq–Sorensen 1996) from a random
-    start vector drawn with :mod:`sketch.rng` (so a seed reproduces it); a
-    random start is what makes the extreme Ritz values reliable — Kuczyński and
-    Woźniakowski (1992) bound the probability that Lanczos with a random start
-    underestimates ``λ_max`` by a relative ε after k steps by ``1.648 √n e^{−√ε (2k−1)}``.
-    The extreme algebraic eigenvalues come from Lanczos on ``H``, the smallest
-    magnitude from shift-invert about 0 (a sparse LU).
+    Exact (``eigvalsh``) up to ``exact_limit``. Beyond, randomized Lanczos from a
+    keyed random start (:func:`sketch.lowrank.hermitian_extreme_eigenvalues`: the
+    Kuczyński–Woźniakowski 1992 bound makes the extreme Ritz values reliable
+    whatever the gap; min |λ| of an indefinite H from Lanczos on H²), on H's
+    own device.
     """
     n = H.shape[0]
     if not is_operator(H) and n <= exact_limit:
@@ -374,20 +379,9 @@ def eigenvalue_bounds(
         vals = to_numpy(xp.linalg.eigvalsh(Hd))
         a = np.abs(vals)
         return float(a.min()), float(a.max()), bool(vals.min() < 0), "exact"
-    import scipy.sparse.linalg as sla
-
-    # ARPACK runs on the host: an explicit device→host copy for CuPy sparse input.
-    Hh = H if is_operator(H) else (H.get() if hasattr(H, "get") else H)
-    key = as_key(seed).child("eigenvalue-bounds")
-    v0 = key.normal(np.arange(n, dtype=np.uint64), xp=np)
-    opts = dict(k=1, return_eigenvectors=False, v0=v0, tol=tol)
-    hi = sla.eigsh(Hh, which="LA", **opts)[0]
-    lo = sla.eigsh(Hh, which="SA", **opts)[0]
-    if is_operator(Hh):
-        small = sla.eigsh(Hh, which="SM", **opts)[0]
-    else:
-        small = sla.eigsh(Hh.tocsc(), sigma=0, which="LM", **opts)[0]
-    return float(abs(small)), float(max(abs(hi), abs(lo))), bool(lo < 0), "lanczos"
+    ev = hermitian_extreme_eigenvalues(H, tol=tol, maxiter=max(300, min(n, 2000)), seed=seed)
+    big = max(abs(ev.lambda_min), abs(ev.lambda_max))
+    return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), "lanczos"
 
 
 def size_hhl(
@@ -502,6 +496,12 @@ def size_hhl(
         if not (C > 0 and math.isfinite(C)):
             raise ValueError(f"constant must be positive and finite, got {constant}")
         chosen["constant"] = "user"
+        if C > lmin * (1 + 1e-9):
+            notes.append(
+                f"constant C = {C:.4g} exceeds min|λ| = {lmin:.4g}: the rotation C/λ̃ is "
+                f"clipped at 1 for every |λ̃| < C, so those components are not inverted and "
+                f"the solution is distorted; use C <= {lmin:.4g} (the default)"
+            )
     if warn:
         for note in notes:
             warnings.warn(note, AccuracyWarning, stacklevel=2)
@@ -700,13 +700,14 @@ def emulate_hhl(
             H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
             bounds=problem.bounds,
         )
+    check_clock(sizing, max_clock_qubits, H.shape[0])
     m = sizing.clock_qubits
-    if m > max_clock_qubits:
-        raise ValueError(
-            f"{m} clock qubits: the QPE kernel has 2^{m} columns per eigenvalue "
-            f"({(1 << m) * 16 * min(H.shape[0], 4096) / 2**30:.3g} GiB); "
-            f"the limit is max_clock_qubits={max_clock_qubits}"
-        )
+    # the (eigs, 2^m) complex kernel and its squared modulus, a few copies at the peak
+    check_allocation(4 * 16 * float(1 << m) * min(H.shape[0], krylov_dim or 200)
+                     if is_sparse(H) and H.shape[0] > DENSE_LIMIT
+                     else 4 * 16 * float(1 << m) * H.shape[0],
+                     f"the QPE kernel of {m} clock qubits", xp=array_module(problem.rhs),
+                     fix="use fewer clock_qubits")
     sp = spectrum(H, problem.rhs, krylov_dim=krylov_dim)
     xp = array_module(sp.vectors)
     if not sp.exact:
@@ -736,6 +737,28 @@ def emulate_hhl(
     return HHLEmulation(problem, sizing, sp, out, p_s, p_f, max(leak, 0.0), dist, f)
 
 
+def check_clock(sizing: HHLSizing, max_clock_qubits: int, rows: int = 1) -> None:
+    """Refuse a clock register wider than ``max_clock_qubits`` (before allocating 2^m of anything).
+
+    Raises
+    ------
+    ValueError
+        Naming the clock size, κ (which a wide automatic clock comes from), the memory
+        of a ``(rows, 2^m)`` complex array over the clock values, and the limit.
+    """
+    m = sizing.clock_qubits
+    if m > max_clock_qubits:
+        why = (f"the automatic sizing needs them for κ = {sizing.kappa:.3g}"
+               if sizing.chosen.get("clock_qubits") == "auto" else "as requested")
+        raise ValueError(
+            f"{m} clock qubits ({why}): HHL would work with 2^{m} clock values "
+            f"({16 * float(1 << m) * rows / 2**30:.3g} GiB for {rows} row(s) of them), above "
+            f"the limit max_clock_qubits={max_clock_qubits}; precondition or regularise A to "
+            "lower "
+            "κ, or pass fewer clock_qubits (accepting leakage)"
+        )
+
+
 def random_spd_system(
     n: int, kappa: float, seed: Any = None, xp: ModuleType = np, dtype: Any = np.float64
 ) -> tuple[Any, Any]:
@@ -752,8 +775,12 @@ def random_spd_system(
     >>> round(float(np.linalg.cond(A)), 6)
     10.0
     """
-    if n < 1 or kappa < 1:
-        raise ValueError(f"need n >= 1 and kappa >= 1, got n={n}, kappa={kappa}")
+    n = check_positive_int(n, "n")
+    if not (kappa >= 1 and math.isfinite(kappa)):
+        raise ValueError(f"kappa must be a finite condition number >= 1, got {kappa}")
+    # the Gaussian, its Q and A: three n×n float64 arrays at the peak
+    check_allocation(3 * 8 * float(n) ** 2, f"a random {n}×{n} system (n={n})", xp=xp,
+                     fix="ask for a smaller n")
     key = as_key(seed).child("random-spd")
     G = key.child("Q").normal(xp.arange(n * n, dtype=xp.uint64), xp=xp).reshape(n, n)
     Q, _ = xp.linalg.qr(G)
@@ -771,6 +798,7 @@ __all__ = [
     "HHLSizing",
     "HHLEmulation",
     "Spectrum",
+    "check_clock",
     "check_simulable",
     "eigenvalue_bounds",
     "emulate_hhl",
