@@ -207,11 +207,7 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        if hasattr(theta, "detach"):  # a torch tensor, possibly requiring grad
-            theta = theta.detach().cpu().numpy()
-        elif hasattr(theta, "get") and not isinstance(theta, np.ndarray):  # CuPy
-            theta = theta.get()
-        angles = np.asarray(theta, dtype=float).reshape(-1)
+        angles = _host_angles(theta)
         if angles.shape[0] != p:
             raise ShapeError(
                 f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "
@@ -238,6 +234,19 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 
 
 # ---------------------------------------------------------------- structured application
+
+
+def _host_angles(theta: Any) -> np.ndarray:
+    """Angles of any array library (NumPy, CuPy, a torch tensor requiring grad) on the host.
+
+    An array-API array's entries are read one by one as Python floats (``float()`` works
+    for every library and does not need the autograd graph); a list stays a list.
+    """
+    if isinstance(theta, (list, tuple, np.ndarray)):
+        return np.asarray(theta, dtype=float).reshape(-1)
+    xp = namespace(theta)
+    flat = xp.reshape(theta, (-1,))
+    return np.array([float(flat[i]) for i in range(flat.shape[0])], dtype=float)
 
 
 def _rotations(xp: Any, theta: Any) -> Any:
