@@ -37,16 +37,25 @@ from sketch.errors import MissingDependencyError
 
 _DIRECTIVES = ["measure", "reset"]  # barriers pass through transpile as they are
 
-#: Gates kept as they are in OpenQASM 2 (``qelib1.inc``); everything else is transpiled.
+#: Gates kept as they are in OpenQASM 2: those of the original ``qelib1.inc`` (Cross et al.
+#: 2017), which every loader reads — ``qiskit.qasm2.load`` with its default instructions as
+#: well as ``QuantumCircuit.from_qasm_file``; everything else is transpiled.
 QASM2_BASIS = [
+    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg",
+    "rx", "ry", "rz", "u1", "u2", "u3",
+    "cx", "cy", "cz", "ch", "ccx", "crz", "cu1", "cu3",
+]  # fmt: skip
+
+#: Gates kept as they are in OpenQASM 3 (``stdgates.inc``, plus the ones Qiskit defines inline).
+QASM3_BASIS = [
     "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg",
     "rx", "ry", "rz", "p", "u", "u1", "u2", "u3",
     "cx", "cy", "cz", "ch", "csx", "swap", "ccx", "cswap",
     "crx", "cry", "crz", "cp", "cu1", "cu3", "cu", "rxx", "rzz",
 ]  # fmt: skip
 
-#: Gates kept as they are in OpenQASM 3 (``stdgates.inc``, plus the ones Qiskit defines inline).
-QASM3_BASIS = list(QASM2_BASIS)
+#: OpenQASM 2 spellings, in the original ``qelib1.inc``, of the same gates under newer names.
+QASM2_ALIASES = {"u": "u3", "p": "u1", "cp": "cu1"}
 
 _HEADER = re.compile(r"^\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;", re.MULTILINE)
 
@@ -61,7 +70,10 @@ def to_qasm_basis(circuit, version: int = 2, basis: list[str] | None = None):
     """Transpile ``circuit`` so every gate is one the OpenQASM ``version`` exporter knows.
 
     Gates already in the basis are kept (``optimization_level=0``); unitary, Hamiltonian,
-    state-preparation and composite gates are decomposed.
+    state-preparation and composite gates are decomposed. For OpenQASM 2, ``u``, ``p`` and
+    ``cp`` in ``basis`` are written as ``u3``, ``u1`` and ``cu1`` (:data:`QASM2_ALIASES`),
+    which the original ``qelib1.inc`` defines; other gates it lacks (``sx``, ``rzz``, ...)
+    load only with Qiskit's legacy instructions (``QuantumCircuit.from_qasm_file``).
 
     Raises
     ------
@@ -83,6 +95,8 @@ def to_qasm_basis(circuit, version: int = 2, basis: list[str] | None = None):
 
         basis = check_basis(basis)
     gates = list(basis or (QASM2_BASIS if version == 2 else QASM3_BASIS))
+    if version == 2:
+        gates = list(dict.fromkeys(QASM2_ALIASES.get(g, g) for g in gates))
     try:
         return transpile(circuit, basis_gates=gates + _DIRECTIVES, optimization_level=0)
     except Exception as exc:  # TranspilerError has no common builtin base

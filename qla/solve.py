@@ -238,7 +238,8 @@ def solve(
         shots, the Estimator's noise is Aer's model: a Gaussian of std
         ``1/√shots`` on each expectation; ‖x‖ then comes from SamplerV2 counts.
     shots : int, optional
-        Shots for sampling; the Estimator's precision is ``1/√shots``.
+        Shots for sampling, for ``hhl-emulate`` and for ``hhl`` with a backend (the
+        Estimator's precision is ``1/√shots``); refused elsewhere, where nothing is sampled.
     observables : str, matrix, list or dict, optional
         ``"norm"``, ``"absolute_average"`` (``|mean x|``), ``"tridiagonal"``
         (``x†Bx``, B = tridiag(−½, 1, −½)) or Hermitian n×n matrices M (``x†Mx``).
@@ -256,6 +257,15 @@ def solve(
     Returns
     -------
     SolveResult
+        For ``b = 0`` the classical methods return ``x = 0`` at once; HHL refuses it
+        (there is no state ``|b⟩`` to prepare).
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, NotHermitianError, SingularMatrixError
+        A not square, NaN/inf, CG on a non-Hermitian A, a singular A.
+    ValueError, TypeError
+        Unknown method, shots or backend where they do nothing, bad observables.
 
     Examples
     --------
