@@ -68,6 +68,7 @@ import numpy as np
 
 from sketch.backend import array_module, to_numpy
 from sketch.checks import (
+    check_allocation,
     check_matrix,
     check_positive_int,
     check_power_of_two,
@@ -94,6 +95,10 @@ __all__ = [
     "synthesize_diagonal",
     "synthesize_state",
 ]
+
+#: Most qubits the numerical search accepts: its first template already has about 4ⁿ/4
+#: CNOTs, and each instantiation holds a Jacobian of ``starts × 4ⁿ/2 × 3 × 4ⁿ`` entries.
+MAX_NUMERICAL_QUBITS = 5
 
 #: Largest ``max|U†U − I|`` accepted as unitary; beyond it, re-unitarise (polar factor).
 UNITARY_ATOL = 1e-6
@@ -600,10 +605,21 @@ def synthesize(
         dist = operator_distance(Un, qc)
         return SynthesisResult(qc, dist, _cx(qc), time.perf_counter() - t0, "exact",
                                dist <= tol, tol, lb)
+    if n > MAX_NUMERICAL_QUBITS:
+        raise ValueError(
+            f"U acts on {n} qubits: method={method!r} searches templates of about "
+            f"{lb} CNOTs, beyond what it can instantiate (at most {MAX_NUMERICAL_QUBITS} "
+            "qubits; practical up to 4); use method='exact' (Qiskit's Shannon decomposition)"
+        )
     pairs = _pairs(n, coupling_map)
     if max_cnots is None:
         max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95}.get(
             n, 4**n))
+    # the Jacobian of the first template, for twice the starts, and the LM work on it
+    d2 = float(4**n)
+    check_allocation(2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2,
+                     f"numerical synthesis of {n} qubits with starts={starts}",
+                     fix="use fewer starts or method='exact'")
     bar = None
     if progress or progress is None:
         from tqdm.auto import tqdm
