@@ -46,7 +46,7 @@ from qiskit.circuit.library import (
     UCRYGate,
     UnitaryGate,
 )
-from qiskit.quantum_info import SparsePauliOp
+from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from sketch.backend import is_sparse, to_numpy
 from sketch.checks import check_allocation, check_observable, check_positive_int
@@ -57,6 +57,7 @@ from sketch.hhl import (
     check_simulable,
     hhl_problem,
     size_hhl,
+    stable_norm,
 )
 
 #: Basis the resource counts and QASM exports use.
@@ -92,7 +93,7 @@ class HHLCircuit:
     @property
     def scale(self) -> float:
         """``‖b‖/C``: ``x ≈ scale · x_out``, ``‖x‖ ≈ scale · √P_success``."""
-        return float(np.linalg.norm(to_numpy(self.problem.rhs))) / self.sizing.constant
+        return stable_norm(to_numpy(self.problem.rhs)) / self.sizing.constant
 
     def postselect(self, state: Any, unknowns: bool = True) -> np.ndarray:
         """System amplitudes of a full statevector on flag = 1, clock = 0.
@@ -258,13 +259,19 @@ def hhl(
             f"above max_qubits={max_qubits}; use fewer clock qubits"
         )
     bvec = to_numpy(problem.rhs).astype(complex)
+    bvec = bvec / np.abs(bvec).max()
     bvec = bvec / np.linalg.norm(bvec)
 
     sys = QuantumRegister(n, "b")
     clk = QuantumRegister(m, "clock")
     flag = QuantumRegister(1, "flag")
     qc = QuantumCircuit(sys, clk, flag, name="HHL")
-    qc.append(StatePreparation(bvec, label="|b>"), list(sys))
+    prep = StatePreparation(bvec, label="|b>")
+    qc.append(prep, list(sys))
+    # StatePreparation is exact only up to a global phase (a basis state such as -|0> comes
+    # out as |0>); x's sign and phase are read from the amplitudes, so put the phase back.
+    made = Statevector(prep.definition).data
+    qc.global_phase = float(np.angle(np.vdot(made, bvec)))
 
     qpe = QuantumCircuit(sys, clk, name="QPE")
     qpe.h(clk)

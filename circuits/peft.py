@@ -239,14 +239,13 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 def _host_angles(theta: Any) -> np.ndarray:
     """Angles of any array library (NumPy, CuPy, a torch tensor requiring grad) on the host.
 
-    An array-API array's entries are read one by one as Python floats (``float()`` works
-    for every library and does not need the autograd graph); a list stays a list.
+    An array-API array (NumPy, CuPy, torch) is flattened in its namespace and read with
+    ``tolist()``, which every one of them has and which needs no autograd graph.
     """
     if isinstance(theta, (list, tuple, np.ndarray)):
         return np.asarray(theta, dtype=float).reshape(-1)
     xp = namespace(theta)
-    flat = xp.reshape(theta, (-1,))
-    return np.array([float(flat[i]) for i in range(flat.shape[0])], dtype=float)
+    return np.asarray(xp.reshape(theta, (-1,)).tolist(), dtype=float)
 
 
 def _rotations(xp: Any, theta: Any) -> Any:

@@ -116,7 +116,7 @@ def dumps(circuit, version: int = 2) -> str:
 
 def _read_source(source: str | Path) -> str:
     if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and ";" not in source
+        isinstance(source, str) and source.strip() and "\n" not in source and ";" not in source
     ):
         path = Path(source)
         if not path.is_file():

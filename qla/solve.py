@@ -45,7 +45,7 @@ from sketch.checks import (
     check_square,
     check_vector,
 )
-from sketch.errors import AccuracyWarning, ShapeError, SingularMatrixError
+from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
 from sketch.rng import as_key
 
 METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
@@ -168,6 +168,13 @@ def _named_operators(observables: Any, size: int) -> dict:
 def _check_observable(M: Any, size: int, name: str) -> np.ndarray:
     check_observable(M, size, f"observable {name!r}")
     return to_numpy(M.toarray() if is_sparse(M) else M)
+
+
+def _relative_residual(A: Any, x: Any, b: Any) -> float:
+    """``‖b − Ax‖/‖b‖``, scaled by ``max|b|`` first so huge entries do not overflow the norm."""
+    xp = array_module(x, b)
+    s = float(xp.abs(b).max())
+    return float(xp.linalg.norm((b - A @ x) / s) / xp.linalg.norm(b / s))
 
 
 def _quad(x: np.ndarray, M: np.ndarray) -> float:
@@ -305,7 +312,7 @@ def solve(
     ops = {k: _check_observable(M, n, k) for k, M in _named_operators(observables, n).items()}
     exact = None
     res = SolveResult(method)
-    if not hhl_method and float(xp.linalg.norm(b)) == 0.0:
+    if not hhl_method and not bool(xp.any(b)):
         # b = 0: x = 0 whatever the (square) A; no method needs to run
         res.x = xp.zeros(n, dtype=np.result_type(A.dtype, b.dtype))
         res.norm = res.residual = res.error = 0.0
@@ -333,8 +340,12 @@ def solve(
         _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
              resources, exact)
     if res.x is not None:
-        bn = float(xp.linalg.norm(b))
-        res.residual = float(xp.linalg.norm(b - A @ res.x)) / bn
+        if not bool(xp.isfinite(res.x).all()):
+            raise NonFiniteError(
+                f"the {method} solution overflows float64 (A is tiny against b or nearly "
+                "singular); rescale A and b, or regularise A"
+            )
+        res.residual = _relative_residual(A, res.x, b)
         if res.norm is None:
             res.norm = float(xp.linalg.norm(res.x))
         for k, M in ops.items():

@@ -69,6 +69,20 @@ MAX_SIMULATED_QUBITS = 26
 DENSE_LIMIT = 4096
 
 
+def stable_norm(v: Any) -> float:
+    """``‖v‖₂`` scaled by ``max|v|`` first, so entries near under/overflow keep their norm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stable_norm(np.array([3e-300, 4e-300]))
+    5e-300
+    """
+    xp = array_module(v)
+    s = float(xp.abs(v).max())
+    return s * float(xp.linalg.norm(v / s)) if s > 0 else 0.0
+
+
 def simulation_bytes(num_qubits: int, itemsize: int = 16) -> int:
     """Bytes of a ``num_qubits`` statevector of complex ``itemsize``-byte entries."""
     return (1 << num_qubits) * itemsize
@@ -185,7 +199,7 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     if b.ndim != 1:
         raise ShapeError("b must be one right-hand side (1-D); solve several systems one by one")
     xp = array_module(A, b)
-    if float(xp.linalg.norm(b)) == 0.0:
+    if not bool(xp.any(b)):
         raise ValueError("b is zero, so x = 0: HHL needs a non-zero right-hand side to prepare |b>")
     herm = is_hermitian(A) if hermitian is None else hermitian
     dtype = np.result_type(A.dtype, b.dtype)
@@ -255,7 +269,7 @@ def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
     ``g(H) b`` exactly once the Krylov space is invariant.
     """
     xp = array_module(b)
-    bn = b / xp.linalg.norm(b)
+    bn = (b / float(xp.abs(b).max())) / stable_norm(b / float(xp.abs(b).max()))
     n = b.shape[0]
     if not is_operator(H) and (not is_sparse(H) or n <= DENSE_LIMIT):
         Hd = H.toarray() if is_sparse(H) else H
@@ -549,7 +563,7 @@ class HHLEmulation:
     def scale(self) -> float:
         """``‖b‖/C``: multiplies ``x_out`` into the estimate of ``x``."""
         xp = array_module(self.problem.rhs)
-        return float(xp.linalg.norm(self.problem.rhs)) / self.sizing.constant
+        return stable_norm(self.problem.rhs) / self.sizing.constant
 
     @property
     def solution(self) -> Any:
@@ -566,7 +580,7 @@ class HHLEmulation:
         """``A⁻¹ b`` from the same eigendecomposition (unknowns' block)."""
         sp = self.spectrum
         xp = array_module(sp.vectors)
-        bnorm = xp.linalg.norm(self.problem.rhs)
+        bnorm = stable_norm(self.problem.rhs)
         return self.problem.extract(sp.vectors @ (sp.weights / sp.values)) * bnorm
 
     @property
@@ -806,5 +820,6 @@ __all__ = [
     "qpe_kernel",
     "size_hhl",
     "spectrum",
+    "stable_norm",
 ]
 
