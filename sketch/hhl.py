@@ -562,7 +562,6 @@ class HHLEmulation:
     @property
     def scale(self) -> float:
         """``‖b‖/C``: multiplies ``x_out`` into the estimate of ``x``."""
-        xp = array_module(self.problem.rhs)
         return stable_norm(self.problem.rhs) / self.sizing.constant
 
     @property
@@ -579,7 +578,6 @@ class HHLEmulation:
     def exact(self) -> Any:
         """``A⁻¹ b`` from the same eigendecomposition (unknowns' block)."""
         sp = self.spectrum
-        xp = array_module(sp.vectors)
         bnorm = stable_norm(self.problem.rhs)
         return self.problem.extract(sp.vectors @ (sp.weights / sp.values)) * bnorm
 

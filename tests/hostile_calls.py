@@ -29,7 +29,7 @@ class Hang(AssertionError):
 
 @contextlib.contextmanager
 def time_limit(seconds: float = CASE_SECONDS):
-    """Fail with :class:`Hang` when the block runs longer than ``seconds`` (SIGALRM, main thread)."""
+    """Fail with :class:`Hang` when the block runs past ``seconds`` (SIGALRM, main thread)."""
 
     def _alarm(signum, frame):
         raise Hang(f"the call ran for more than {seconds} s")
