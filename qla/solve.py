@@ -329,13 +329,16 @@ def solve(
     elif method == "cg":
         from sketch.iterative import conjugate_gradient
 
-        it = conjugate_gradient(A, b, tol=tol or 1e-10, maxiter=maxiter)
-        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+        # solve for b/max|b| (x scales with b): a b near underflow keeps its norm
+        s = float(xp.abs(b).max())
+        it = conjugate_gradient(A, b / s, tol=tol or 1e-10, maxiter=maxiter)
+        res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
     elif method == "kaczmarz":
         from sketch.iterative import randomized_kaczmarz
 
-        it = randomized_kaczmarz(A, b, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
-        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+        s = float(xp.abs(b).max())
+        it = randomized_kaczmarz(A, b / s, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
+        res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
     else:
         _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
              resources, exact)
