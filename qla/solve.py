@@ -46,6 +46,7 @@ from sketch.checks import (
     check_vector,
 )
 from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from sketch.hhl import stable_norm
 from sketch.rng import as_key
 
 METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
@@ -350,7 +351,7 @@ def solve(
             )
         res.residual = _relative_residual(A, res.x, b)
         if res.norm is None:
-            res.norm = float(xp.linalg.norm(res.x))
+            res.norm = stable_norm(res.x)
         for k, M in ops.items():
             if k not in res.observables:
                 res.observables[k] = _finish_value(k, _quad(to_numpy(res.x), M))
@@ -358,14 +359,13 @@ def solve(
         xe = to_numpy(exact)
         for k, M in ops.items():
             res.exact_observables[k] = _finish_value(k, _quad(xe, M))
-        res.exact_observables["norm"] = float(np.linalg.norm(xe))
+        res.exact_observables["norm"] = stable_norm(xe)
         if res.x is not None:
             xr = to_numpy(res.x)
-            res.error = float(np.linalg.norm(xr - xe) / np.linalg.norm(xe))
+            res.error = stable_norm(xr - xe) / stable_norm(xe)
             if res.fidelity is None:
-                res.fidelity = float(
-                    abs(np.vdot(xe, xr)) ** 2 / (np.vdot(xe, xe).real * np.vdot(xr, xr).real)
-                )
+                u, v = xe / stable_norm(xe), xr / max(stable_norm(xr), np.finfo(float).tiny)
+                res.fidelity = float(abs(np.vdot(u, v)) ** 2)
     res.seconds = _time.perf_counter() - start
     for w in res.warnings:
         warnings.warn(w, AccuracyWarning, stacklevel=2)
@@ -387,7 +387,7 @@ def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, s
     res.sizing = emu.sizing
     res.success_probability = emu.success_probability
     fid = emu.fidelity
-    nerr = abs(emu.norm / float(np.linalg.norm(to_numpy(emu.exact))) - 1)
+    nerr = abs(emu.norm / stable_norm(to_numpy(emu.exact)) - 1)
     if emu.leakage > LEAKAGE_WARN and (fid < FIDELITY_WARN or nerr > NORM_WARN):
         res.warnings.append(
             f"QPE leakage {emu.leakage:.3f}: eigenvalues of A fall between clock values, so the "

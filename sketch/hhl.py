@@ -364,8 +364,9 @@ class HHLEmulation:
         """``|⟨x̂|x̂_out⟩|²`` of the post-selected state with the exact solution."""
         xp = array_module(self.output)
         x = self.problem.embed(self.exact)
-        ov = xp.abs(xp.vdot(x, self.output)) ** 2
-        return float(ov / (xp.vdot(x, x).real * xp.vdot(self.output, self.output).real))
+        u = x / stable_norm(x)  # unit vectors first: tiny or huge x must not under/overflow
+        v = self.output / stable_norm(self.output)
+        return float(xp.abs(xp.vdot(u, v)) ** 2)
 
     def sample(self, shots: int, seed: Any = None) -> dict:
         """Shot-noise estimates from ``shots`` runs measuring flag, clock and system.
