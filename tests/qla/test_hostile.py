@@ -9,8 +9,10 @@ qla's documented errors (:mod:`tests.hostile_calls`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import inspect
+import tempfile
 import warnings
 
 import numpy as np
@@ -458,5 +460,6 @@ def test_cli_answers_or_refuses(argv):
             except SystemExit as exc:  # argparse's usage errors
                 return exc.code
 
-    ok, code = call(run, [])
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):  # --out files land here
+        ok, code = call(run, [])
     assert ok and code in (0, 1, 2), (argv, code)
