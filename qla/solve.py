@@ -171,6 +171,15 @@ def _check_observable(M: Any, size: int, name: str) -> np.ndarray:
     return to_numpy(M.toarray() if is_sparse(M) else M)
 
 
+def _check_not_underflowed(x: Any, method: str) -> None:
+    """A zero solution of a system with b ≠ 0 means x underflowed: say so, not x = 0."""
+    if not bool(array_module(x).any(x)):
+        raise ValueError(
+            f"the {method} solution underflows float64 to zero although b is not zero (A is "
+            "huge against b); rescale A and b"
+        )
+
+
 def _relative_residual(A: Any, x: Any, b: Any) -> float:
     """``‖b − Ax‖/‖b‖``, scaled by ``max|b|`` first so huge entries do not overflow the norm."""
     xp = array_module(x, b)
@@ -349,13 +358,14 @@ def solve(
                 f"the {method} solution overflows float64 (A is tiny against b or nearly "
                 "singular); rescale A and b, or regularise A"
             )
+        _check_not_underflowed(res.x, method)
         res.residual = _relative_residual(A, res.x, b)
         if res.norm is None:
             res.norm = stable_norm(res.x)
         for k, M in ops.items():
             if k not in res.observables:
                 res.observables[k] = _finish_value(k, _quad(to_numpy(res.x), M))
-    if exact is not None:
+    if exact is not None and bool(np.any(to_numpy(exact))):  # an underflowed reference: none
         xe = to_numpy(exact)
         for k, M in ops.items():
             res.exact_observables[k] = _finish_value(k, _quad(xe, M))
@@ -387,6 +397,7 @@ def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, s
     res.sizing = emu.sizing
     res.success_probability = emu.success_probability
     fid = emu.fidelity
+    _check_not_underflowed(emu.exact, method)
     nerr = abs(emu.norm / stable_norm(to_numpy(emu.exact)) - 1)
     if emu.leakage > LEAKAGE_WARN and (fid < FIDELITY_WARN or nerr > NORM_WARN):
         res.warnings.append(
