@@ -240,8 +240,8 @@ def solve(
         Square; Hermitian for CG (positive definite) — HHL takes any invertible
         A (non-Hermitian through the dilation, any size through padding).
     b : (n,) array
-    method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}
-        ``direct``: LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``:
+    method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}, default "direct"
+        The same default as ``qla solve`` on the command line. ``direct``: LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``:
         randomized Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the
         exact classical emulation of the HHL circuit. ``hhl``: the circuit itself.
     backend : None, "aer" or a BackendV2
