@@ -241,9 +241,10 @@ def solve(
         A (non-Hermitian through the dilation, any size through padding).
     b : (n,) array
     method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}, default "direct"
-        The same default as ``qla solve`` on the command line. ``direct``: LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``:
-        randomized Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the
-        exact classical emulation of the HHL circuit. ``hhl``: the circuit itself.
+        The same default as ``qla solve`` on the command line. ``direct``:
+        LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``: randomized
+        Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the exact classical
+        emulation of the HHL circuit. ``hhl``: the circuit itself.
     backend : None, "aer" or a BackendV2
         For ``hhl``: None — exact statevector simulation (x itself is read
         out); "aer" — Aer's V2 primitives (EstimatorV2 for observables,
