@@ -46,16 +46,18 @@ from qiskit.circuit.library import (
     UCRYGate,
     UnitaryGate,
 )
-from qiskit.quantum_info import SparsePauliOp
+from qiskit.quantum_info import SparsePauliOp, Statevector
 
-from sketch.backend import to_numpy
-from sketch.errors import NotHermitianError, ShapeError
+from sketch.backend import is_sparse, to_numpy
+from sketch.checks import check_allocation, check_observable, check_positive_int
 from sketch.hhl import (
     HHLProblem,
     HHLSizing,
+    check_clock,
     check_simulable,
     hhl_problem,
     size_hhl,
+    stable_norm,
 )
 
 #: Basis the resource counts and QASM exports use.
@@ -91,7 +93,7 @@ class HHLCircuit:
     @property
     def scale(self) -> float:
         """``‖b‖/C``: ``x ≈ scale · x_out``, ``‖x‖ ≈ scale · √P_success``."""
-        return float(np.linalg.norm(to_numpy(self.problem.rhs))) / self.sizing.constant
+        return stable_norm(to_numpy(self.problem.rhs)) / self.sizing.constant
 
     def postselect(self, state: Any, unknowns: bool = True) -> np.ndarray:
         """System amplitudes of a full statevector on flag = 1, clock = 0.
@@ -106,19 +108,9 @@ class HHLCircuit:
 
     def system_operator(self, M: Any) -> np.ndarray:
         """``M`` (on the unknowns) embedded as a matrix on the system register."""
-        M = to_numpy(M.toarray() if hasattr(M, "toarray") else M)
         k = self.problem.size
-        if M.ndim != 2 or M.shape != (k, k):
-            raise ShapeError(f"M must be {k}×{k} like the unknowns, got shape {M.shape}")
-        if not np.all(np.isfinite(M)):
-            from sketch.errors import NonFiniteError
-
-            raise NonFiniteError("M holds NaN or infinity")
-        if not np.allclose(M, M.conj().T, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300)):
-            raise NotHermitianError(
-                "M is not Hermitian, so x†Mx is not an observable; use (M + M^H)/2 "
-                "(same real part of x†Mx) or split it into Hermitian parts"
-            )
+        check_observable(M, k, "M")
+        M = to_numpy(M.toarray() if is_sparse(M) else M)
         N = 1 << self.system_qubits
         big = np.zeros((N, N), dtype=complex)
         o = self.problem.offset
@@ -188,6 +180,7 @@ def hhl(
     signed: bool | None = None,
     bounds: tuple[float, float] | None = None,
     max_qubits: int = 30,
+    max_clock_qubits: int = 20,
 ) -> HHLCircuit:
     """Build the HHL circuit for ``A x = b``.
 
@@ -211,6 +204,17 @@ def hhl(
     max_qubits : int
         Refuse to build wider circuits (the controlled powers of ``exp(iAt)``
         are dense ``2^n`` matrices).
+    max_clock_qubits : int
+        Refuse wider clocks (the inversion is a uniformly controlled RY with
+        ``2^m`` angles and ``2^m`` CX), before anything of size ``2^m`` is made.
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, SingularMatrixError, ValueError
+        A not square, non-finite input, A singular, b zero, a circuit or clock
+        wider than the limits.
+    InsufficientMemoryError
+        The controlled powers of ``exp(iAt)`` would not fit in memory.
 
     Returns
     -------
@@ -225,14 +229,29 @@ def hhl(
     >>> h.sizing.clock_qubits, h.sizing.chosen["time"]
     (4, 'auto')
     """
+    max_qubits = check_positive_int(max_qubits, "max_qubits")
+    max_clock_qubits = check_positive_int(max_clock_qubits, "max_clock_qubits")
     problem = hhl_problem(A, b)
+    n = problem.num_qubits
+    if n + 2 > max_qubits:
+        raise ValueError(
+            f"A has {problem.size} unknowns: the HHL circuit needs {n} system qubits plus "
+            f"a clock and a flag, above max_qubits={max_qubits}"
+        )
+    # the dense padded A and the work space of its exponential
+    check_allocation(4 * 16 * float(1 << (2 * n)), f"the dense {1 << n}×{1 << n} padded A",
+                     fix="solve a smaller system")
     H = problem.matrix
-    Hd = to_numpy(H.toarray() if hasattr(H, "toarray") else H)
+    Hd = to_numpy(H.toarray() if is_sparse(H) else H)
     sizing = size_hhl(
         Hd, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
         bounds=problem.bounds if bounds is None else bounds,
     )
-    n, m = problem.num_qubits, sizing.clock_qubits
+    check_clock(sizing, max_clock_qubits)
+    m = sizing.clock_qubits
+    # m dense controlled-exp(iA 2^j t) matrices of size 2^(n+1), kept by the circuit
+    check_allocation((m + 2) * 16 * float(1 << (2 * n + 2)), f"the {m} controlled powers of "
+                     f"exp(iAt) on {n} system qubits", fix="solve a smaller system")
     total = n + m + 1
     if total > max_qubits:
         raise ValueError(
@@ -240,13 +259,19 @@ def hhl(
             f"above max_qubits={max_qubits}; use fewer clock qubits"
         )
     bvec = to_numpy(problem.rhs).astype(complex)
+    bvec = bvec / np.abs(bvec).max()
     bvec = bvec / np.linalg.norm(bvec)
 
     sys = QuantumRegister(n, "b")
     clk = QuantumRegister(m, "clock")
     flag = QuantumRegister(1, "flag")
     qc = QuantumCircuit(sys, clk, flag, name="HHL")
-    qc.append(StatePreparation(bvec, label="|b>"), list(sys))
+    prep = StatePreparation(bvec, label="|b>")
+    qc.append(prep, list(sys))
+    # StatePreparation is exact only up to a global phase (a basis state such as -|0> comes
+    # out as |0>); x's sign and phase are read from the amplitudes, so put the phase back.
+    made = Statevector(prep.definition).data
+    qc.global_phase = float(np.angle(np.vdot(made, bvec)))
 
     qpe = QuantumCircuit(sys, clk, name="QPE")
     qpe.h(clk)

@@ -207,11 +207,7 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        if hasattr(theta, "detach"):  # a torch tensor, possibly requiring grad
-            theta = theta.detach().cpu().numpy()
-        elif hasattr(theta, "get") and not isinstance(theta, np.ndarray):  # CuPy
-            theta = theta.get()
-        angles = np.asarray(theta, dtype=float).reshape(-1)
+        angles = _host_angles(theta)
         if angles.shape[0] != p:
             raise ShapeError(
                 f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "
@@ -238,6 +234,18 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 
 
 # ---------------------------------------------------------------- structured application
+
+
+def _host_angles(theta: Any) -> np.ndarray:
+    """Angles of any array library (NumPy, CuPy, a torch tensor requiring grad) on the host.
+
+    An array-API array (NumPy, CuPy, torch) is flattened in its namespace and read with
+    ``tolist()``, which every one of them has and which needs no autograd graph.
+    """
+    if isinstance(theta, (list, tuple, np.ndarray)):
+        return np.asarray(theta, dtype=float).reshape(-1)
+    xp = namespace(theta)
+    return np.asarray(xp.reshape(theta, (-1,)).tolist(), dtype=float)
 
 
 def _rotations(xp: Any, theta: Any) -> Any:

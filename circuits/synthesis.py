@@ -67,7 +67,14 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import check_matrix, check_power_of_two, check_square, check_vector
+from sketch.checks import (
+    check_allocation,
+    check_matrix,
+    check_positive_int,
+    check_power_of_two,
+    check_square,
+    check_vector,
+)
 from sketch.errors import (
     ConvergenceWarning,
     NotUnitaryError,
@@ -80,6 +87,7 @@ from .instantiate import InstantiationResult, instantiate, operator_distance, te
 
 __all__ = [
     "SynthesisResult",
+    "check_basis",
     "cnot_lower_bound",
     "distance_floor",
     "operator_distance",
@@ -87,6 +95,10 @@ __all__ = [
     "synthesize_diagonal",
     "synthesize_state",
 ]
+
+#: Most qubits the numerical search accepts: its first template already has about 4ⁿ/4
+#: CNOTs, and each instantiation holds a Jacobian of ``starts × 4ⁿ/2 × 3 × 4ⁿ`` entries.
+MAX_NUMERICAL_QUBITS = 5
 
 #: Largest ``max|U†U − I|`` accepted as unitary; beyond it, re-unitarise (polar factor).
 UNITARY_ATOL = 1e-6
@@ -188,6 +200,58 @@ def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
             f"deviation from unitarity); ask for tol >= {floor:.2g}"
         )
     return xp.asarray(U, dtype=xp.complex128), n
+
+
+def check_basis(basis: Any, name: str = "basis") -> list[str]:
+    """Require a non-empty sequence of Qiskit standard gate names; return it as a list.
+
+    Checked before any transpiling, so a typo is named as such (Qiskit would answer
+    with advice about a ``target`` parameter that qla's functions do not have).
+
+    Examples
+    --------
+    >>> check_basis(("cx", "u"))
+    ['cx', 'u']
+    >>> check_basis(["foo"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: basis holds 'foo', which is not a Qiskit standard gate name; use names ...
+    """
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    if isinstance(basis, str) or not isinstance(basis, Sequence):
+        raise TypeError(f"{name} must be a list or tuple of gate names such as ['cx', 'u'], "
+                        f"got {type(basis).__name__}")
+    gates = list(basis)
+    if not gates:
+        raise ValueError(f"{name} is empty; give the gate names to write, e.g. ['cx', 'u']")
+    known = get_standard_gate_name_mapping()
+    for g in gates:
+        if not isinstance(g, str) or g not in known:
+            raise ValueError(
+                f"{name} holds {g!r}, which is not a Qiskit standard gate name; use names such "
+                "as 'cx', 'u', 'rz', 'sx', 'x', 'ecr' "
+                "(qiskit.circuit.library.get_standard_gate_name_mapping)"
+            )
+    return gates
+
+
+def _check_search_options(starts: Any, time_limit: Any, max_cnots: Any, heuristic_weight: Any,
+                          astar_budget: Any, prune_budget: Any) -> None:
+    check_positive_int(starts, "starts")
+    check_positive_int(astar_budget, "astar_budget", minimum=0)
+    check_positive_int(prune_budget, "prune_budget", minimum=0)
+    if max_cnots is not None:
+        check_positive_int(max_cnots, "max_cnots", minimum=0)
+    if time_limit is not None and not (
+        isinstance(time_limit, (int, float, np.floating, np.integer))
+        and not isinstance(time_limit, bool) and time_limit > 0
+    ):
+        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    if not (isinstance(heuristic_weight, (int, float, np.floating, np.integer))
+            and heuristic_weight >= 0 and np.isfinite(heuristic_weight)):
+        raise ValueError(f"heuristic_weight must be a finite number >= 0, got "
+                         f"{heuristic_weight!r}")
 
 
 def _to_basis(qc: Any, basis: Sequence[str]) -> Any:
@@ -502,6 +566,8 @@ def synthesize(
     ------
     NotUnitaryError, NotPowerOfTwoError, ToleranceError, ShapeError
         For non-unitary input, sizes that are not ``2ⁿ``, and ``tol`` below the floor.
+    ValueError, TypeError
+        Unknown gate names in ``basis``; ``starts < 1``, ``time_limit <= 0`` and the like.
 
     Warns
     -----
@@ -526,6 +592,11 @@ def synthesize(
         U = Operator(U).data  # re-synthesize a circuit or an Operator from its matrix
     if method not in ("exact", "numerical", "approximate"):
         raise ValueError(f"method must be 'exact', 'numerical' or 'approximate', got {method!r}")
+    basis = check_basis(basis)
+    _check_search_options(starts, time_limit, max_cnots, heuristic_weight, astar_budget,
+                          prune_budget)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
+        raise TypeError(f"tol must be a number, got {type(tol).__name__}")
     Ux, n = _check_unitary(U, tol)
     lb = cnot_lower_bound(n)
     if method == "exact":
@@ -534,12 +605,21 @@ def synthesize(
         dist = operator_distance(Un, qc)
         return SynthesisResult(qc, dist, _cx(qc), time.perf_counter() - t0, "exact",
                                dist <= tol, tol, lb)
+    if n > MAX_NUMERICAL_QUBITS:
+        raise ValueError(
+            f"U acts on {n} qubits: method={method!r} searches templates of about "
+            f"{lb} CNOTs, beyond what it can instantiate (at most {MAX_NUMERICAL_QUBITS} "
+            "qubits; practical up to 4); use method='exact' (Qiskit's Shannon decomposition)"
+        )
     pairs = _pairs(n, coupling_map)
     if max_cnots is None:
         max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95}.get(
             n, 4**n))
-    if max_cnots < 0:
-        raise ValueError(f"max_cnots must be >= 0, got {max_cnots}")
+    # the Jacobian of the first template, for twice the starts, and the LM work on it
+    d2 = float(4**n)
+    check_allocation(2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2,
+                     f"numerical synthesis of {n} qubits with starts={starts}",
+                     fix="use fewer starts or method='exact'")
     bar = None
     if progress or progress is None:
         from tqdm.auto import tqdm

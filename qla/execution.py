@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -55,17 +54,19 @@ import numpy as np
 
 from sketch.errors import MissingDependencyError
 
+from .run_checks import (
+    as_circuits,
+    check_circuit,
+    check_run_arguments,
+    check_simulation_memory,
+    memory_estimate,
+)
+
 #: Simulation methods :func:`run` accepts for Aer backends.
 METHODS = ("automatic", "statevector", "density_matrix", "matrix_product_state")
 
 #: Backend names :func:`run` accepts, besides ``fake_*`` device names and backend objects.
 BACKEND_NAMES = ("aer", "aer-gpu")
-
-# Gates the stabilizer method simulates; a circuit of these needs no dense state.
-_CLIFFORD = frozenset(
-    "id x y z h s sdg sx sxdg cx cy cz swap ecr iswap dcx measure reset barrier delay".split()
-)
-
 
 @dataclass
 class CircuitResult:
@@ -177,119 +178,6 @@ class RunResult(Sequence):
     def expectation_values(self) -> list[np.ndarray | None]:
         """Expectation values of every circuit (a list, one array per circuit)."""
         return [c.expectation_values for c in self.circuits]
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def memory_estimate(num_qubits: int, method: str, precision: str = "double") -> int | None:
-    """Bytes a dense simulation of ``num_qubits`` qubits needs, or ``None`` if not dense.
-
-    Statevector: ``16·2ⁿ`` bytes (complex128; 8·2ⁿ in single precision); density
-    matrix: ``16·4ⁿ``. Matrix-product-state memory depends on entanglement, so
-    there is no fixed estimate.
-
-    Examples
-    --------
-    >>> memory_estimate(30, "statevector") / 2**30
-    16.0
-    >>> memory_estimate(10, "matrix_product_state") is None
-    True
-    """
-    item = 8 if precision == "single" else 16
-    if method in ("statevector", "automatic"):
-        return item * (1 << num_qubits)
-    if method == "density_matrix":
-        return item * (1 << (2 * num_qubits))
-    return None
-
-
-def available_memory(gpu: bool = False) -> int:
-    """Bytes of memory a simulation can use now: free GPU memory, else available host memory."""
-    from sketch.backend import available_bytes
-
-    free = None
-    if gpu:
-        try:
-            import cupy
-
-            free = available_bytes(cupy)
-        except ImportError:  # without CuPy, fall back to the host figure
-            pass
-    if free is None:
-        free = available_bytes(np)
-    return free if free is not None else os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
-def _fmt_bytes(b: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
-        if b < 1024 or unit == "EiB":
-            return f"{b:.3g} {unit}"
-        b /= 1024
-    return f"{b:.3g} EiB"  # pragma: no cover
-
-
-def _active_qubits(circuit) -> int:
-    """Qubits touched by an operation (Aer drops idle ones before allocating)."""
-    used = set()
-    for inst in circuit.data:
-        if inst.operation.name in ("barrier", "delay"):
-            continue
-        used.update(inst.qubits)
-    return len(used)
-
-
-def _is_clifford(circuit) -> bool:
-    return all(inst.operation.name in _CLIFFORD for inst in circuit.data)
-
-
-def check_memory(circuit, method: str, gpu: bool = False, precision: str = "double") -> None:
-    """Refuse, before allocating, a dense simulation larger than the memory available.
-
-    Raises
-    ------
-    MemoryError
-        Naming the qubit count, the method, the bytes needed and the bytes available,
-        and what to do instead.
-    """
-    if method == "automatic" and _is_clifford(circuit):
-        return  # Aer picks the stabilizer method: polynomial memory
-    n = _active_qubits(circuit)
-    need = memory_estimate(n, method, precision)
-    if need is None:
-        return
-    have = available_memory(gpu)
-    if need > have:
-        shape = "16·4^n" if method == "density_matrix" else "16·2^n"
-        dense = "a non-Clifford circuit is simulated as a statevector, which "
-        hint = (
-            "use method='statevector' with shots for noise"
-            if method == "density_matrix"
-            else "use method='matrix_product_state' for weakly entangled circuits, or a GPU/"
-            "larger machine"
-        )
-        raise MemoryError(
-            f"circuit {circuit.name!r} has {n} active qubits: with method={method!r} "
-            f"{dense if method == 'automatic' else ''}needs {shape} = {_fmt_bytes(need)} "
-            f"({need} bytes) but only {_fmt_bytes(have)} is available on the "
-            f"{'GPU' if gpu else 'host'}; {hint}"
-        )
-
-
-def _check_circuit(circuit, index: int) -> None:
-    from qiskit import QuantumCircuit
-
-    if not isinstance(circuit, QuantumCircuit):
-        raise TypeError(
-            f"circuit {index} is a {type(circuit).__name__}, expected a qiskit QuantumCircuit"
-        )
-    if circuit.parameters:
-        names = ", ".join(p.name for p in list(circuit.parameters)[:5])
-        more = "" if circuit.num_parameters <= 5 else f" and {circuit.num_parameters - 5} more"
-        raise ValueError(
-            f"circuit {circuit.name!r} has {circuit.num_parameters} unbound parameter(s) "
-            f"({names}{more}); bind them first with circuit.assign_parameters({{...}})"
-        )
 
 
 # --------------------------------------------------------------------------- backends
@@ -407,7 +295,13 @@ def _backend_name(backend, kind: str) -> str:
 def _as_observable(obs, num_qubits: int):
     from qiskit.quantum_info import SparsePauliOp
 
-    op = obs if isinstance(obs, SparsePauliOp) else SparsePauliOp(obs)
+    try:
+        op = obs if isinstance(obs, SparsePauliOp) else SparsePauliOp(obs)
+    except Exception as exc:  # QiskitError on a bad label, TypeError on a bad kind
+        raise ValueError(
+            f"observables: {obs!r} is not a Pauli observable ({exc}); use a label of I, X, Y, "
+            "Z such as 'ZZI', a Pauli or a SparsePauliOp"
+        ) from None
     if op.num_qubits != num_qubits:
         raise ValueError(
             f"observable {obs!r} acts on {op.num_qubits} qubits but the circuit has {num_qubits}"
@@ -419,6 +313,11 @@ def _observables_per_circuit(observables, circuits) -> list[list]:
     from qiskit.quantum_info import Pauli, SparsePauliOp
 
     single = (str, Pauli, SparsePauliOp)
+    if not isinstance(observables, single) and not hasattr(observables, "__iter__"):
+        raise TypeError(
+            "observables must be a Pauli label, Pauli, SparsePauliOp or a sequence of them, "
+            f"got {type(observables).__name__}"
+        )
     if isinstance(observables, single):
         per = [[observables]] * len(circuits)
     else:
@@ -498,7 +397,9 @@ def run(
     Parameters
     ----------
     circuits : QuantumCircuit or sequence of QuantumCircuit
-        Circuits with all parameters bound. A circuit without measurements is
+        Circuits with all parameters bound (a builder's result with a ``.circuit``,
+        such as :func:`circuits.hhl`'s, counts as its circuit). A circuit without
+        measurements is
         measured on all qubits (sampler runs); final measurements are dropped for
         estimator runs.
     backend : {"aer", "aer-gpu"}, str or BackendV2
@@ -516,7 +417,8 @@ def run(
     noise_model : qiskit_aer.noise.NoiseModel, optional
         Noise for Aer simulators (a fake device brings its own; this one replaces it).
     seed : int, optional
-        Seeds the simulator's sampling and the transpiler, so a run is reproducible.
+        Seeds the simulator's sampling and the transpiler, so a run is reproducible
+        (``0 <= seed < 2**63``).
     observables : str, Pauli, SparsePauliOp or sequence, optional
         With observables, runs ``EstimatorV2`` and returns expectation values: one
         observable or list for every circuit, or one list per circuit.
@@ -532,10 +434,14 @@ def run(
     Raises
     ------
     ValueError
-        Unknown backend or method, unbound parameters, more qubits than the device has.
-    MemoryError
-        A dense simulation that needs more memory than is available, said before
-        allocating (statevector ``16·2ⁿ`` bytes, density matrix ``16·4ⁿ``).
+        Unknown backend or method, unbound parameters, more qubits than the device has,
+        an empty circuit or list, a bad observable, an out-of-range seed or level.
+    TypeError
+        Objects of the wrong kind (circuits, seed, noise_model, observables).
+    InsufficientMemoryError
+        (a ``MemoryError``) a dense simulation, or the shots' results, needing more
+        memory than is free, said before allocating (statevector ``16·2ⁿ`` bytes,
+        density matrix ``16·4ⁿ``).
     MissingDependencyError
         ``"aer-gpu"`` without Aer's GPU device.
 
@@ -559,18 +465,18 @@ def run(
     from qiskit import QuantumCircuit
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from sketch.checks import check_positive_int
+    from sketch.checks import check_allocation
 
-    shots = check_positive_int(shots, "shots")
-    if precision not in ("double", "single"):
-        raise ValueError(f"precision must be 'double' or 'single', got {precision!r}")
-    if seed is not None and not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
-    circs = [circuits] if isinstance(circuits, QuantumCircuit) else list(circuits)
-    if not circs:
-        raise ValueError("no circuits to run")
+    shots, seed = check_run_arguments(shots, seed, optimization_level, noise_model, precision)
+    circs = as_circuits(circuits)
     for i, c in enumerate(circs):
-        _check_circuit(c, i)
+        check_circuit(c, i)
+    if observables is None:
+        # the sampler's results: a packed bit array per shot, plus Aer's own per-shot records
+        bits = max(max(c.num_clbits, c.num_qubits) for c in circs)
+        check_allocation(float(shots) * len(circs) * (2 * math.ceil(bits / 8) + 64),
+                         f"the results of shots={shots} on {len(circs)} circuit(s)",
+                         fix="ask for fewer shots (and repeat the run if needed)")
 
     start = time.perf_counter()
     target_backend, kind, used_method = _resolve(backend, method, noise_model, seed, precision)
@@ -584,7 +490,7 @@ def run(
     gpu = kind == "aer" and target_backend.options.device == "GPU"
     for c in circs:
         if kind == "aer":
-            check_memory(c, used_method, gpu=gpu, precision=precision)
+            check_simulation_memory(c, used_method, gpu=gpu, precision=precision)
         if limit is not None and c.num_qubits > limit:
             how = f" with method {used_method!r}" if name.startswith("aer") else ""
             raise ValueError(
@@ -729,3 +635,17 @@ def total_variation(p: dict[str, float], q: dict[str, float]) -> float:
     """
     keys = set(p) | set(q)
     return 0.5 * float(sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in keys))
+
+
+__all__ = [
+    "BACKEND_NAMES",
+    "METHODS",
+    "CircuitResult",
+    "RunResult",
+    "check_simulation_memory",
+    "ideal_probabilities",
+    "memory_estimate",
+    "run",
+    "success_estimate",
+    "total_variation",
+]

@@ -37,16 +37,25 @@ from sketch.errors import MissingDependencyError
 
 _DIRECTIVES = ["measure", "reset"]  # barriers pass through transpile as they are
 
-#: Gates kept as they are in OpenQASM 2 (``qelib1.inc``); everything else is transpiled.
+#: Gates kept as they are in OpenQASM 2: those of the original ``qelib1.inc`` (Cross et al.
+#: 2017), which every loader reads — ``qiskit.qasm2.load`` with its default instructions as
+#: well as ``QuantumCircuit.from_qasm_file``; everything else is transpiled.
 QASM2_BASIS = [
+    "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg",
+    "rx", "ry", "rz", "u1", "u2", "u3",
+    "cx", "cy", "cz", "ch", "ccx", "crz", "cu1", "cu3",
+]  # fmt: skip
+
+#: Gates kept as they are in OpenQASM 3 (``stdgates.inc``, plus the ones Qiskit defines inline).
+QASM3_BASIS = [
     "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg",
     "rx", "ry", "rz", "p", "u", "u1", "u2", "u3",
     "cx", "cy", "cz", "ch", "csx", "swap", "ccx", "cswap",
     "crx", "cry", "crz", "cp", "cu1", "cu3", "cu", "rxx", "rzz",
 ]  # fmt: skip
 
-#: Gates kept as they are in OpenQASM 3 (``stdgates.inc``, plus the ones Qiskit defines inline).
-QASM3_BASIS = list(QASM2_BASIS)
+#: OpenQASM 2 spellings, in the original ``qelib1.inc``, of the same gates under newer names.
+QASM2_ALIASES = {"u": "u3", "p": "u1", "cp": "cu1"}
 
 _HEADER = re.compile(r"^\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;", re.MULTILINE)
 
@@ -61,7 +70,10 @@ def to_qasm_basis(circuit, version: int = 2, basis: list[str] | None = None):
     """Transpile ``circuit`` so every gate is one the OpenQASM ``version`` exporter knows.
 
     Gates already in the basis are kept (``optimization_level=0``); unitary, Hamiltonian,
-    state-preparation and composite gates are decomposed.
+    state-preparation and composite gates are decomposed. For OpenQASM 2, ``u``, ``p`` and
+    ``cp`` in ``basis`` are written as ``u3``, ``u1`` and ``cu1`` (:data:`QASM2_ALIASES`),
+    which the original ``qelib1.inc`` defines; other gates it lacks (``sx``, ``rzz``, ...)
+    load only with Qiskit's legacy instructions (``QuantumCircuit.from_qasm_file``).
 
     Raises
     ------
@@ -78,7 +90,13 @@ def to_qasm_basis(circuit, version: int = 2, basis: list[str] | None = None):
             f"OpenQASM 2 cannot hold unbound parameters ({names}); bind them with "
             "circuit.assign_parameters({...}) or export with version=3 (input parameters)"
         )
+    if basis is not None:
+        from circuits.synthesis import check_basis
+
+        basis = check_basis(basis)
     gates = list(basis or (QASM2_BASIS if version == 2 else QASM3_BASIS))
+    if version == 2:
+        gates = list(dict.fromkeys(QASM2_ALIASES.get(g, g) for g in gates))
     try:
         return transpile(circuit, basis_gates=gates + _DIRECTIVES, optimization_level=0)
     except Exception as exc:  # TranspilerError has no common builtin base
@@ -98,12 +116,19 @@ def dumps(circuit, version: int = 2) -> str:
 
 def _read_source(source: str | Path) -> str:
     if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and ";" not in source
+        isinstance(source, str) and source.strip() and "\n" not in source and ";" not in source
     ):
         path = Path(source)
         if not path.is_file():
             raise OSError(f"cannot read OpenQASM: {str(path)!r} is not a file")
-        return path.read_text()
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"cannot read OpenQASM: {str(path)!r} is not a UTF-8 text file (byte "
+                f"{exc.start} is {exc.object[exc.start:exc.start + 1]!r}); is it a binary file "
+                "such as QPY? (qla export reads .qpy files by their suffix)"
+            ) from None
     if not isinstance(source, str):
         raise TypeError(f"expected OpenQASM text or a path, got {type(source).__name__}")
     return source
@@ -143,6 +168,8 @@ def load_qasm(source: str | Path, version: int | None = None):
     from qiskit import qasm2, qasm3
 
     text = _read_source(source)
+    if not re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL).strip():
+        raise ValueError("cannot parse OpenQASM: the program is empty (no statements)")
     version = _check_version(version) if version is not None else qasm_version(text)
     try:
         if version == 2:
@@ -158,7 +185,22 @@ def load_qasm(source: str | Path, version: int | None = None):
     except ImportError:
         raise
     except Exception as exc:  # QASM2ParseError / QASM3ImporterError
-        raise ValueError(f"cannot parse OpenQASM {version}: {exc}") from exc
+        why = str(exc).strip() or _qasm3_syntax_error(text)
+        raise ValueError(f"cannot parse OpenQASM {version}: {why}") from exc
+
+
+def _qasm3_syntax_error(text: str) -> str:
+    """Where the OpenQASM 3 reference parser fails (its exception carries no message)."""
+    try:
+        import openqasm3.parser
+
+        openqasm3.parser.parse(text)
+    except Exception as exc:  # QASM3ParsingError from ANTLR's ParseCancellationException
+        inner = exc.__cause__.args[0] if exc.__cause__ is not None and exc.__cause__.args else exc
+        tok = getattr(inner, "offendingToken", None)
+        if tok is not None:
+            return f"syntax error at line {tok.line}, column {tok.column + 1}, near {tok.text!r}"
+    return "syntax error (the parser reports no position)"
 
 
 def _unitary_part(circuit):

@@ -251,6 +251,7 @@ def _build_classes() -> dict[str, type]:
             return (u * self.lam) @ v.T
 
         def forward(self, x: Any) -> Any:
+            _check_input(x, self.base)
             u, v = self.factors()
             return self.base(x) + ((x @ v) * self.lam) @ u.T
 
@@ -300,6 +301,7 @@ def _build_classes() -> dict[str, type]:
             return self.scaling * (self.lora_b @ self.lora_a)
 
         def forward(self, x: Any) -> Any:
+            _check_input(x, self.base)
             return self.base(x) + self.scaling * ((x @ self.lora_a.T) @ self.lora_b.T)
 
         def merged(self) -> Any:
@@ -309,6 +311,14 @@ def _build_classes() -> dict[str, type]:
             return (
                 f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"rank={self.rank}, scaling={self.scaling}"
+            )
+
+    def _check_input(x: Any, base: Any) -> None:
+        w = base.weight
+        if isinstance(x, torch.Tensor) and x.dtype != w.dtype:
+            raise TypeError(
+                f"x has dtype {x.dtype} but the adapted layer's weights are {w.dtype}; convert "
+                f"one to the other (x.to({w.dtype}) or model.to({x.dtype}))"
             )
 
     def _merged_linear(base: Any, delta: Any) -> Any:
@@ -346,22 +356,42 @@ def _targets(model: Any, target_modules: Any) -> list[tuple[str, Any]]:
     torch = _torch()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    adapters = tuple(_build_classes().values())
+    if isinstance(model, adapters):
+        raise ValueError(f"model is already a {type(model).__name__}; merge it first "
+                         "(merge_quantum_peft / merge_lora) to adapt it again")
     named = [(n, m) for n, m in model.named_modules() if n]
+    # layers inside an adapter (its frozen base) are adapted already
+    inside = {n for n, m in named if isinstance(m, adapters)}
     if target_modules is None:
-        found = [(n, m) for n, m in named if isinstance(m, torch.nn.Linear)]
+        found = [(n, m) for n, m in named if isinstance(m, torch.nn.Linear)
+                 and not any(n.startswith(a + ".") for a in inside)]
         if not found:
-            raise ValueError("the model has no torch.nn.Linear layer to adapt")
+            why = ("; every one is adapted already (merge the adapters first to adapt them "
+                   "again)" if inside else "")
+            raise ValueError(f"the model has no torch.nn.Linear layer to adapt{why}")
         return found
     if isinstance(target_modules, str):
         target_modules = [target_modules]
+    target_modules = list(target_modules)
+    if not target_modules:
+        raise ValueError("target_modules is empty, so nothing would be trained; name the "
+                         "layers to adapt, or pass None for every nn.Linear")
     found = []
     for t in target_modules:
+        if not isinstance(t, str):
+            raise TypeError(f"target_modules holds {t!r}; it must hold layer names (str)")
         hits = [(n, m) for n, m in named if n == t or n.endswith("." + t)]
         if not hits:
             raise ValueError(
                 f"target module {t!r} matches no submodule; available: {[n for n, _ in named][:20]}"
             )
         for n, m in hits:
+            if n in inside or any(n.startswith(a + ".") for a in inside):
+                raise ValueError(
+                    f"target module {n!r} is adapted already; merge the adapters first "
+                    "(merge_quantum_peft / merge_lora) to adapt it again"
+                )
             if not isinstance(m, torch.nn.Linear):
                 raise TypeError(
                     f"target module {n!r} is a {type(m).__name__}, not torch.nn.Linear; "
@@ -418,7 +448,8 @@ def apply_quantum_peft(
     TypeError
         A target is not ``nn.Linear``.
     ValueError
-        ``rank`` too large, ``layers < 1``, or a target matches nothing.
+        ``rank`` too large, ``layers < 1``, ``target_modules`` empty, a target that
+        matches nothing or is adapted already.
     MissingDependencyError
         torch is not installed (``pip install "qla[torch]"``).
     """

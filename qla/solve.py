@@ -29,9 +29,24 @@ from typing import Any
 
 import numpy as np
 
-from sketch.backend import array_module, is_sparse, linalg, sparse_linalg, to_numpy
-from sketch.checks import check_matrix, check_square, check_vector
-from sketch.errors import AccuracyWarning, SingularMatrixError
+from sketch.backend import (
+    array_module,
+    is_operator,
+    is_sparse,
+    linalg,
+    sparse_linalg,
+    to_numpy,
+)
+from sketch.checks import (
+    check_hermitian,
+    check_matrix,
+    check_observable,
+    check_positive_int,
+    check_square,
+    check_vector,
+)
+from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from sketch.hhl import stable_norm
 from sketch.rng import as_key
 
 METHODS = ("direct", "cg", "kaczmarz", "hhl-emulate", "hhl")
@@ -151,19 +166,25 @@ def _named_operators(observables: Any, size: int) -> dict:
     return out
 
 
-def _check_observable(M: Any, size: int) -> np.ndarray:
-    from sketch.errors import NonFiniteError, NotHermitianError, ShapeError
+def _check_observable(M: Any, size: int, name: str) -> np.ndarray:
+    check_observable(M, size, f"observable {name!r}")
+    return to_numpy(M.toarray() if is_sparse(M) else M)
 
-    M = to_numpy(M.toarray() if hasattr(M, "toarray") else M)
-    if M.ndim != 2 or M.shape != (size, size):
-        raise ShapeError(f"an observable must be {size}×{size}, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise NonFiniteError("an observable holds NaN or infinity")
-    if not np.allclose(M, M.conj().T, rtol=0, atol=1e-10 * max(np.abs(M).max(), 1e-300)):
-        raise NotHermitianError(
-            "observable M is not Hermitian, so x†Mx is not measurable; use (M + M^H)/2"
+
+def _check_not_underflowed(x: Any, method: str) -> None:
+    """A zero solution of a system with b ≠ 0 means x underflowed: say so, not x = 0."""
+    if not bool(array_module(x).any(x)):
+        raise ValueError(
+            f"the {method} solution underflows float64 to zero although b is not zero (A is "
+            "huge against b); rescale A and b"
         )
-    return M
+
+
+def _relative_residual(A: Any, x: Any, b: Any) -> float:
+    """``‖b − Ax‖/‖b‖``, scaled by ``max|b|`` first so huge entries do not overflow the norm."""
+    xp = array_module(x, b)
+    s = float(xp.abs(b).max())
+    return float(xp.linalg.norm((b - A @ x) / s) / xp.linalg.norm(b / s))
 
 
 def _quad(x: np.ndarray, M: np.ndarray) -> float:
@@ -219,10 +240,11 @@ def solve(
         Square; Hermitian for CG (positive definite) — HHL takes any invertible
         A (non-Hermitian through the dilation, any size through padding).
     b : (n,) array
-    method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}
-        ``direct``: LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``:
-        randomized Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the
-        exact classical emulation of the HHL circuit. ``hhl``: the circuit itself.
+    method : {"direct", "cg", "kaczmarz", "hhl-emulate", "hhl"}, default "direct"
+        The same default as ``qla solve`` on the command line. ``direct``:
+        LAPACK/SuperLU. ``cg``: conjugate gradient. ``kaczmarz``: randomized
+        Kaczmarz (Strohmer–Vershynin 2009). ``hhl-emulate``: the exact classical
+        emulation of the HHL circuit. ``hhl``: the circuit itself.
     backend : None, "aer" or a BackendV2
         For ``hhl``: None — exact statevector simulation (x itself is read
         out); "aer" — Aer's V2 primitives (EstimatorV2 for observables,
@@ -234,7 +256,8 @@ def solve(
         shots, the Estimator's noise is Aer's model: a Gaussian of std
         ``1/√shots`` on each expectation; ‖x‖ then comes from SamplerV2 counts.
     shots : int, optional
-        Shots for sampling; the Estimator's precision is ``1/√shots``.
+        Shots for sampling, for ``hhl-emulate`` and for ``hhl`` with a backend (the
+        Estimator's precision is ``1/√shots``); refused elsewhere, where nothing is sampled.
     observables : str, matrix, list or dict, optional
         ``"norm"``, ``"absolute_average"`` (``|mean x|``), ``"tridiagonal"``
         (``x†Bx``, B = tridiag(−½, 1, −½)) or Hermitian n×n matrices M (``x†Mx``).
@@ -252,6 +275,15 @@ def solve(
     Returns
     -------
     SolveResult
+        For ``b = 0`` the classical methods return ``x = 0`` at once; HHL refuses it
+        (there is no state ``|b⟩`` to prepare).
+
+    Raises
+    ------
+    ShapeError, NonFiniteError, NotHermitianError, SingularMatrixError
+        A not square, NaN/inf, CG on a non-Hermitian A, a singular A.
+    ValueError, TypeError
+        Unknown method, shots or backend where they do nothing, bad observables.
 
     Examples
     --------
@@ -265,56 +297,86 @@ def solve(
     check_matrix(A, "A")
     check_vector(b, "b", length=A.shape[0])
     if b.ndim != 1:
-        from sketch.errors import ShapeError
-
         raise ShapeError("b must be 1-D; solve several right-hand sides one by one")
-    if shots is not None and (isinstance(shots, bool) or int(shots) != shots or shots < 1):
-        raise ValueError(f"shots must be a positive integer, got {shots!r}")
+    check_square(A, "A")
+    hhl_method = method in ("hhl-emulate", "hhl")
+    if shots is not None:
+        shots = check_positive_int(shots, "shots")
+        if not hhl_method:
+            raise ValueError(f"shots applies to the HHL methods only; method={method!r} "
+                             "computes x classically — drop shots")
+        if method == "hhl" and backend is None:
+            raise ValueError("shots needs a backend for method='hhl' (backend='aer' or a "
+                             "BackendV2); backend=None is the exact statevector, with no shots")
+    if backend is not None and method != "hhl":
+        raise ValueError(f"backend applies to method='hhl' only, got method={method!r}")
+    if maxiter is not None:
+        maxiter = check_positive_int(maxiter, "maxiter")
+    if tol is not None and not (0 < tol < 1):
+        raise ValueError(f"tol must be in (0, 1), got {tol!r}")
     start = _time.perf_counter()
     xp = array_module(A, b)
     n = A.shape[1]
-    ops = {k: _check_observable(M, n) for k, M in _named_operators(observables, n).items()}
+    if method == "cg" and not is_operator(A):
+        check_hermitian(A, "A", fix="CG needs a Hermitian positive definite A: use "
+                        "method='direct' or 'kaczmarz'")
+    ops = {k: _check_observable(M, n, k) for k, M in _named_operators(observables, n).items()}
     exact = None
-    if reference and n <= REFERENCE_LIMIT and A.shape[0] == A.shape[1]:
-        exact = _direct(A, b) if method != "direct" else None
     res = SolveResult(method)
+    if not hhl_method and not bool(xp.any(b)):
+        # b = 0: x = 0 whatever the (square) A; no method needs to run
+        res.x = xp.zeros(n, dtype=np.result_type(A.dtype, b.dtype))
+        res.norm = res.residual = res.error = 0.0
+        res.iterations = 0
+        res.exact_observables = {k: 0.0 for k in ops} | {"norm": 0.0}
+        res.observables = {k: 0.0 for k in ops}
+        res.seconds = _time.perf_counter() - start
+        return res
+    if reference and n <= REFERENCE_LIMIT:
+        exact = _direct(A, b) if method != "direct" else None
     if method == "direct":
-        check_square(A, "A")
         res.x = _direct(A, b)
         exact = res.x
     elif method == "cg":
         from sketch.iterative import conjugate_gradient
 
-        it = conjugate_gradient(A, b, tol=tol or 1e-10, maxiter=maxiter)
-        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+        # solve for b/max|b| (x scales with b): a b near underflow keeps its norm
+        s = float(xp.abs(b).max())
+        it = conjugate_gradient(A, b / s, tol=tol or 1e-10, maxiter=maxiter)
+        res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
     elif method == "kaczmarz":
         from sketch.iterative import randomized_kaczmarz
 
-        it = randomized_kaczmarz(A, b, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
-        res.x, res.converged, res.iterations = it.x, it.converged, it.iterations
+        s = float(xp.abs(b).max())
+        it = randomized_kaczmarz(A, b / s, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
+        res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
     else:
         _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
              resources, exact)
     if res.x is not None:
-        bn = float(xp.linalg.norm(b))
-        res.residual = float(xp.linalg.norm(b - A @ res.x)) / bn
+        if not bool(xp.isfinite(res.x).all()):
+            raise NonFiniteError(
+                f"the {method} solution overflows float64 (A is tiny against b or nearly "
+                "singular); rescale A and b, or regularise A"
+            )
+        _check_not_underflowed(res.x, method)
+        res.residual = _relative_residual(A, res.x, b)
         if res.norm is None:
-            res.norm = float(xp.linalg.norm(res.x))
+            res.norm = stable_norm(res.x)
         for k, M in ops.items():
             if k not in res.observables:
                 res.observables[k] = _finish_value(k, _quad(to_numpy(res.x), M))
-    if exact is not None:
+    if exact is not None and bool(np.any(to_numpy(exact))):  # an underflowed reference: none
         xe = to_numpy(exact)
         for k, M in ops.items():
             res.exact_observables[k] = _finish_value(k, _quad(xe, M))
-        res.exact_observables["norm"] = float(np.linalg.norm(xe))
+        res.exact_observables["norm"] = stable_norm(xe)
         if res.x is not None:
             xr = to_numpy(res.x)
-            res.error = float(np.linalg.norm(xr - xe) / np.linalg.norm(xe))
+            res.error = stable_norm(xr - xe) / stable_norm(xe)
             if res.fidelity is None:
-                res.fidelity = float(
-                    abs(np.vdot(xe, xr)) ** 2 / (np.vdot(xe, xe).real * np.vdot(xr, xr).real)
-                )
+                u, v = xe / stable_norm(xe), xr / max(stable_norm(xr), np.finfo(float).tiny)
+                res.fidelity = float(abs(np.vdot(u, v)) ** 2)
     res.seconds = _time.perf_counter() - start
     for w in res.warnings:
         warnings.warn(w, AccuracyWarning, stacklevel=2)
@@ -336,7 +398,8 @@ def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, s
     res.sizing = emu.sizing
     res.success_probability = emu.success_probability
     fid = emu.fidelity
-    nerr = abs(emu.norm / float(np.linalg.norm(to_numpy(emu.exact))) - 1)
+    _check_not_underflowed(emu.exact, method)
+    nerr = abs(emu.norm / stable_norm(to_numpy(emu.exact)) - 1)
     if emu.leakage > LEAKAGE_WARN and (fid < FIDELITY_WARN or nerr > NORM_WARN):
         res.warnings.append(
             f"QPE leakage {emu.leakage:.3f}: eigenvalues of A fall between clock values, so the "
@@ -426,20 +489,23 @@ def _hhl_primitives(res, hc, backend, shots, ops, seed, exact) -> None:
     res.norm = math.sqrt(max(p_s, 0.0)) * hc.scale
     if shots is not None:
         # The success probability from real counts, not the Estimator's Gaussian noise.
+        # Measure only the circuit's own qubits (where the layout put them): measuring all
+        # of a device's qubits would make Aer simulate every one (133 on an IBM device).
+        from qiskit import ClassicalRegister
+
+        width = hc.circuit.num_qubits
+        phys = list(range(width)) if layout is None else layout.final_index_layout()
         qc = isa.copy()
-        qc.measure_all()
+        creg = ClassicalRegister(width, "meas")
+        qc.add_register(creg)
+        qc.measure([phys[i] for i in range(width)], list(creg))
         smp = SamplerV2.from_backend(sim, default_shots=shots, seed=aer_seed)
         counts = smp.run([qc]).result()[0].data.meas.get_counts()
         n, m = hc.system_qubits, hc.clock_qubits
-        if layout is None:
-            flag_q, clock_q = n + m, list(range(n, n + m))
-        else:
-            phys = layout.final_index_layout()
-            flag_q, clock_q = phys[n + m], [phys[i] for i in range(n, n + m)]
         ok = 0
         for bits, c in counts.items():
-            bits = bits[::-1]
-            if bits[flag_q] == "1" and all(bits[q] == "0" for q in clock_q):
+            bits = bits[::-1]  # bit i = logical qubit i of the HHL circuit
+            if bits[n + m] == "1" and all(bits[q] == "0" for q in range(n, n + m)):
                 ok += c
         res.success_probability = ok / shots
         res.norm = math.sqrt(ok / shots) * hc.scale

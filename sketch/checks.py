@@ -117,22 +117,75 @@ def check_square(A: Any, name: str = "A") -> None:
         raise ShapeError(f"{name} must be square, got shape {A.shape}")
 
 
-def check_hermitian(A: Any, name: str = "A", *, rtol: float = 1e-10) -> None:
-    """Require ``A == A^H`` up to ``rtol`` relative to ``max|A|`` (dense or sparse)."""
-    check_square(A, name)
-    xp = array_module(A)
+def hermitian_deviation(A: Any) -> tuple[float, float]:
+    """``(max |A − A^H|, max |A|)`` of a square dense or sparse matrix (NumPy or CuPy)."""
     diff = A - A.conj().T
     if is_sparse(A):
         dev = abs(diff).max() if diff.nnz else 0.0
-        scale = abs(A).max()
+        scale = abs(A).max() if A.nnz else 0.0
     else:
-        dev = xp.abs(diff).max()
-        scale = xp.abs(A).max()
-    if float(dev) > rtol * max(float(scale), np.finfo(float).tiny):
+        xp = array_module(A)
+        dev, scale = xp.abs(diff).max(), xp.abs(A).max()
+    return float(dev), float(scale)
+
+
+def is_hermitian(A: Any, *, rtol: float = 1e-10) -> bool:
+    """Whether square ``A`` equals ``A^H`` up to ``rtol`` relative to ``max|A|``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_hermitian(np.array([[1.0, 2.0], [2.0, 3.0]])), is_hermitian(np.triu(np.ones((2, 2))))
+    (True, False)
+    """
+    if A.shape[0] != A.shape[1]:
+        return False
+    dev, scale = hermitian_deviation(A)
+    return dev <= rtol * max(scale, np.finfo(float).tiny)
+
+
+def check_hermitian(
+    A: Any,
+    name: str = "A",
+    *,
+    rtol: float = 1e-10,
+    fix: str = "symmetrise it ((A + A^H)/2) or use the Hermitian dilation [[0, A], [A^H, 0]]",
+) -> None:
+    """Require ``A == A^H`` up to ``rtol`` relative to ``max|A|`` (dense or sparse).
+
+    The one home of the Hermitian rule (matrices, HHL systems, observables);
+    ``fix`` is the advice the message ends with.
+    """
+    check_square(A, name)
+    dev, scale = hermitian_deviation(A)
+    if dev > rtol * max(scale, np.finfo(float).tiny):
         raise NotHermitianError(
-            f"{name} is not Hermitian: max |{name} - {name}^H| = {float(dev):.3g}; "
-            f"symmetrise it ((A + A^H)/2) or use the Hermitian dilation [[0, A], [A^H, 0]]"
+            f"{name} is not Hermitian: max |{name} - {name}^H| = {dev:.3g}; {fix}"
         )
+
+
+def check_observable(M: Any, size: int, name: str = "M") -> Any:
+    """Validate a Hermitian ``size × size`` observable ``M`` (for ``x†Mx``) and return it.
+
+    Dense or sparse; finite, square, of the unknowns' size and Hermitian — otherwise
+    ``x†Mx`` is not a measurable expectation value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_observable(np.eye(2), 2).shape
+    (2, 2)
+    >>> check_observable(np.array([[0.0, 1.0], [0.0, 0.0]]), 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sketch.errors.NotHermitianError: M is not Hermitian: max |M - M^H| = 1; x†Mx is only ...
+    """
+    check_matrix(M, name)
+    if M.shape != (size, size):
+        raise ShapeError(f"{name} must be {size}×{size} like the unknowns, got shape {M.shape}")
+    check_hermitian(M, name, fix="x†Mx is only measurable for Hermitian M: use (M + M^H)/2 "
+                    "(same real part of x†Mx)")
+    return M
 
 
 def check_power_of_two(n: int, name: str) -> int:

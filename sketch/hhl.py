@@ -43,22 +43,41 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from .backend import array_module, fft, is_operator, is_sparse, sparse, to_numpy
-from .checks import check_matrix, check_square, check_vector
-from .errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from .checks import (
+    check_allocation,
+    check_matrix,
+    check_positive_int,
+    check_square,
+    check_vector,
+    is_hermitian,
+)
+from .errors import AccuracyWarning, NonFiniteError, ShapeError
+from .hhl_sizing import DENSE_LIMIT, HHLSizing, check_clock, eigenvalue_bounds, size_hhl
 from .rng import as_key
 
 #: Largest state (in qubits) the dense simulators here agree to allocate by default.
 MAX_SIMULATED_QUBITS = 26
 
-#: Largest matrix size whose eigendecomposition is computed densely.
-DENSE_LIMIT = 4096
+
+def stable_norm(v: Any) -> float:
+    """``‖v‖₂`` scaled by ``max|v|`` first, so entries near under/overflow keep their norm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stable_norm(np.array([3e-300, 4e-300]))
+    5e-300
+    """
+    xp = array_module(v)
+    s = float(xp.abs(v).max())
+    return s * float(xp.linalg.norm(v / s)) if s > 0 else 0.0
 
 
 def simulation_bytes(num_qubits: int, itemsize: int = 16) -> int:
@@ -93,10 +112,9 @@ def check_simulable(num_qubits: int, max_qubits: int | None = None, what: str = 
 class HHLProblem:
     """A linear system ``A x = b`` brought to the form HHL needs.
 
-    Non-Hermitian (or non-square) A is replaced by the Hermitian dilation
+    Non-Hermitian A is replaced by the Hermitian dilation
     ``H = [[0, A], [A†, 0]]`` with right-hand side ``[b; 0]``: then
-    ``H [y; x] = [b; 0]`` has ``x = A⁻¹b`` (or the minimum-norm least-squares
-    solution's range part) in its lower block. A size that is not a power of two
+    ``H [y; x] = [b; 0]`` has ``x = A⁻¹b`` in its lower block. A size that is not a power of two
     is padded to ``H ⊕ c I`` with ``b`` padded by zeros: the matrix is block
     diagonal and b has no component in the added block, so ``e^{iHt}`` never
     moves amplitude into it and the solution's first block is unchanged —
@@ -140,28 +158,24 @@ class HHLProblem:
         return out
 
 
-def _is_hermitian(A: Any, rtol: float = 1e-10) -> bool:
-    if A.shape[0] != A.shape[1]:
-        return False
-    diff = A - A.conj().T
-    if is_sparse(A):
-        dev = abs(diff).max() if diff.nnz else 0.0
-        scale = abs(A).max()
-    else:
-        xp = array_module(A)
-        dev, scale = xp.abs(diff).max(), xp.abs(A).max()
-    return float(dev) <= rtol * max(float(scale), np.finfo(float).tiny)
-
-
 def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     """Validate ``A x = b`` and return its Hermitian, power-of-two form.
 
     Parameters
     ----------
     A : (n, n) array or sparse matrix
-        Hermitian matrices are used as they are; others through the dilation.
+        Square and invertible. Hermitian matrices are used as they are; others
+        through the dilation.
     b : (n,) array
         Must be finite and non-zero.
+
+    Raises
+    ------
+    ShapeError
+        A is not square (HHL solves square invertible systems; a rectangular
+        system is a least-squares problem: ``qla.lstsq``).
+    ValueError
+        b is zero (x = 0; there is no state |b⟩ to prepare).
     hermitian : bool, optional
         Force (False) the dilation or skip the test (True). Default: test.
 
@@ -173,13 +187,18 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     (2, True, False)
     """
     check_matrix(A, "A", sparse=True, operator=False)
+    if A.shape[0] != A.shape[1]:
+        raise ShapeError(
+            f"A must be square for HHL, got shape {A.shape}: a rectangular system has no "
+            "inverse to apply; solve it in the least-squares sense with qla.lstsq"
+        )
     check_vector(b, "b", length=A.shape[0])
     if b.ndim != 1:
         raise ShapeError("b must be one right-hand side (1-D); solve several systems one by one")
     xp = array_module(A, b)
-    if float(xp.linalg.norm(b)) == 0.0:
+    if not bool(xp.any(b)):
         raise ValueError("b is zero, so x = 0: HHL needs a non-zero right-hand side to prepare |b>")
-    herm = _is_hermitian(A) if hermitian is None else hermitian
+    herm = is_hermitian(A) if hermitian is None else hermitian
     dtype = np.result_type(A.dtype, b.dtype)
     n_rows, n_cols = A.shape
     if herm:
@@ -247,7 +266,7 @@ def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
     ``g(H) b`` exactly once the Krylov space is invariant.
     """
     xp = array_module(b)
-    bn = b / xp.linalg.norm(b)
+    bn = (b / float(xp.abs(b).max())) / stable_norm(b / float(xp.abs(b).max()))
     n = b.shape[0]
     if not is_operator(H) and (not is_sparse(H) or n <= DENSE_LIMIT):
         Hd = H.toarray() if is_sparse(H) else H
@@ -279,233 +298,6 @@ def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
     vecs = V[:, :k] @ xp.asarray(Q.astype(dtype))
     weights = xp.asarray(Q[0, :].conj().astype(dtype))
     return Spectrum(xp.asarray(theta), vecs, weights, "lanczos", exact, last)
-
-
-@dataclass
-class HHLSizing:
-    """Every choice HHL makes, and why.
-
-    Attributes
-    ----------
-    clock_qubits : int
-        Qubits of the QPE clock (including the sign bit when ``signed``).
-    time : float
-        Evolution time ``t`` of ``U = exp(iAt)``.
-    constant : float
-        ``C`` of the inversion ``sin(θ/2) = C/λ̃``.
-    signed : bool
-        Clock values read as two's complement (the top clock qubit is the sign).
-    lambda_min, lambda_max : float
-        Smallest and largest ``|λ|`` used for the sizing.
-    kappa : float
-        ``lambda_max / lambda_min``.
-    bounds : str
-        Where the eigenvalue bounds came from ("exact", "lanczos", "user").
-    chosen : dict
-        For each of clock_qubits/time/constant/signed: "auto" or "user".
-    notes : list of str
-        Warnings raised while sizing.
-    """
-
-    clock_qubits: int
-    time: float
-    constant: float
-    signed: bool
-    lambda_min: float
-    lambda_max: float
-    kappa: float
-    bounds: str
-    chosen: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-
-    @property
-    def grid(self) -> float:
-        """Eigenvalue spacing of the clock, ``2π/(2^m t)``."""
-        return 2 * math.pi / ((1 << self.clock_qubits) * self.time)
-
-    def clock_eigenvalues(self, xp: ModuleType = np) -> Any:
-        """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``)."""
-        N = 1 << self.clock_qubits
-        k = xp.arange(N, dtype=xp.float64)
-        if self.signed:
-            k = xp.where(k >= N // 2, k - N, k)
-        return 2 * math.pi * k / (N * self.time)
-
-    def amplitudes(self, xp: ModuleType = np) -> Any:
-        """Flag amplitudes ``c_k = clip(C/λ̃_k, −1, 1)``, ``c_0 = 0``."""
-        lam = self.clock_eigenvalues(xp)
-        safe = xp.where(lam == 0, 1.0, lam)
-        return xp.where(lam == 0, 0.0, xp.clip(self.constant / safe, -1.0, 1.0))
-
-    def angles(self) -> np.ndarray:
-        """RY angles ``θ_k = 2 arcsin c_k`` of the eigenvalue inversion."""
-        return 2 * np.arcsin(self.amplitudes(np))
-
-    def summary(self) -> str:
-        """One line per choice, for reports."""
-        s = (
-            f"clock qubits {self.clock_qubits} ({self.chosen.get('clock_qubits', '?')}), "
-            f"t = {self.time:.6g} ({self.chosen.get('time', '?')}), "
-            f"C = {self.constant:.6g} ({self.chosen.get('constant', '?')}), "
-            f"signed clock {self.signed}; |λ| in [{self.lambda_min:.4g}, {self.lambda_max:.4g}] "
-            f"({self.bounds}), κ = {self.kappa:.4g}"
-        )
-        return s + "".join("\n  note: " + n for n in self.notes)
-
-
-def eigenvalue_bounds(
-    H: Any, *, exact_limit: int = DENSE_LIMIT, seed: Any = 0, tol: float = 1e-8
-) -> tuple[float, float, bool, str]:
-    """``(min |λ|, max |λ|, has negative eigenvalues, source)`` of Hermitian ``H``.
-
-    Exact (``eigvalsh``) up to ``exact_limit``. Beyond, randomized Lanczos:
-    ARPACK's implicitly restarted Lanczos (Lehoucq–Sorensen 1996) from a random
-    start vector drawn with :mod:`sketch.rng` (so a seed reproduces it); a
-    random start is what makes the extreme Ritz values reliable — Kuczyński and
-    Woźniakowski (1992) bound the probability that Lanczos with a random start
-    underestimates ``λ_max`` by a relative ε after k steps by ``1.648 √n e^{−√ε (2k−1)}``.
-    The extreme algebraic eigenvalues come from Lanczos on ``H``, the smallest
-    magnitude from shift-invert about 0 (a sparse LU).
-    """
-    n = H.shape[0]
-    if not is_operator(H) and n <= exact_limit:
-        Hd = H.toarray() if is_sparse(H) else H
-        xp = array_module(Hd)
-        vals = to_numpy(xp.linalg.eigvalsh(Hd))
-        a = np.abs(vals)
-        return float(a.min()), float(a.max()), bool(vals.min() < 0), "exact"
-    import scipy.sparse.linalg as sla
-
-    # ARPACK runs on the host: an explicit device→host copy for CuPy sparse input.
-    Hh = H if is_operator(H) else (H.get() if hasattr(H, "get") else H)
-    key = as_key(seed).child("eigenvalue-bounds")
-    v0 = key.normal(np.arange(n, dtype=np.uint64), xp=np)
-    opts = dict(k=1, return_eigenvectors=False, v0=v0, tol=tol)
-    hi = sla.eigsh(Hh, which="LA", **opts)[0]
-    lo = sla.eigsh(Hh, which="SA", **opts)[0]
-    if is_operator(Hh):
-        small = sla.eigsh(Hh, which="SM", **opts)[0]
-    else:
-        small = sla.eigsh(Hh.tocsc(), sigma=0, which="LM", **opts)[0]
-    return float(abs(small)), float(max(abs(hi), abs(lo))), bool(lo < 0), "lanczos"
-
-
-def size_hhl(
-    H: Any,
-    *,
-    clock_qubits: int | None = None,
-    time: float | None = None,
-    constant: float | None = None,
-    signed: bool | None = None,
-    bounds: tuple[float, float] | None = None,
-    extra_bits: int = 1,
-    warn: bool = True,
-) -> HHLSizing:
-    """Choose clock qubits, evolution time and inversion constant for Hermitian ``H``.
-
-    The rule: with ``R = N − 1`` clock values on the positive side (``N/2 − 1``
-    for a signed clock), take ``m = ⌈log₂(κ+1)⌉ + extra_bits`` (+1 sign bit) and
-    put ``λ_min`` *exactly* on clock value ``k₀ = ⌊R/κ⌋ ≥ 1``:
-    ``t = 2πk₀/(N λ_min)``. Then ``|λ|t/2π ≤ R/N < 1`` (``< 1/2`` signed), so no
-    eigenvalue aliases; λ_min — the direction ``A⁻¹`` amplifies most — leaks
-    nothing; and ``C = λ_min`` so that direction is rotated fully. Every
-    argument given overrides the rule and is reported as "user".
-
-    Parameters
-    ----------
-    H : (N, N) Hermitian array or sparse matrix
-    clock_qubits, time, constant, signed : optional
-        Overrides of the rule.
-    bounds : tuple, optional
-        ``(min|λ|, max|λ|)`` known to the user, or the 4-tuple of
-        :func:`eigenvalue_bounds`; default: computed.
-    extra_bits : int
-        Clock bits beyond ``⌈log₂(κ+1)⌉``.
-    warn : bool
-        Emit the notes (aliasing, unresolved λ_min) as AccuracyWarning.
-
-    Raises
-    ------
-    SingularMatrixError
-        If ``min |λ| ≤ n·eps·max |λ|`` (numerically singular).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = size_hhl(np.array([[1.0, -1/3], [-1/3, 1.0]]))
-    >>> s.clock_qubits, round(s.time / np.pi, 6), round(s.constant, 6)
-    (3, 1.125, 0.666667)
-    """
-    n = H.shape[0]
-    if bounds is None:
-        lmin, lmax, negative, source = eigenvalue_bounds(H)
-    elif len(bounds) == 4:  # from eigenvalue_bounds, e.g. cached by hhl_problem
-        lmin, lmax, negative, source = bounds
-    else:
-        lmin, lmax = (float(v) for v in bounds)
-        negative, source = bool(signed), "user"
-        if not (0 < lmin <= lmax) or not math.isfinite(lmax):
-            raise ValueError(f"bounds must satisfy 0 < min|λ| <= max|λ| < inf, got {bounds}")
-    eps = np.finfo(np.result_type(H.dtype, np.float32)).eps
-    if lmin <= n * eps * lmax:
-        raise SingularMatrixError(
-            f"A is numerically singular: smallest |eigenvalue| {lmin:.3g} vs largest {lmax:.3g} "
-            f"(κ ≥ {lmax / max(lmin, 1e-300):.3g} > 1/(n·eps)); HHL would divide by ~0 — "
-            "regularise A (A + δI) or use a least-squares method"
-        )
-    kappa = lmax / lmin
-    chosen = {}
-    sgn = negative if signed is None else bool(signed)
-    chosen["signed"] = "auto" if signed is None else "user"
-    if clock_qubits is None:
-        m = max(2, math.ceil(math.log2(kappa + 1)) + extra_bits + int(sgn))
-        chosen["clock_qubits"] = "auto"
-    else:
-        if isinstance(clock_qubits, bool) or not isinstance(clock_qubits, (int, np.integer)):
-            raise TypeError(f"clock_qubits must be an integer, got {type(clock_qubits).__name__}")
-        if clock_qubits < 1 + int(sgn):
-            raise ValueError(f"clock_qubits must be at least {1 + int(sgn)}, got {clock_qubits}")
-        m = int(clock_qubits)
-        chosen["clock_qubits"] = "user"
-    N = 1 << m
-    R = N // 2 - 1 if sgn else N - 1
-    notes = []
-    if time is None:
-        k0 = int(R // kappa) if R >= 1 else 0
-        if k0 >= 1:
-            t = 2 * math.pi * k0 / (N * lmin)
-        else:
-            t = 2 * math.pi * max(R, 1) / (N * lmax)
-            notes.append(
-                f"{m} clock qubits cannot resolve κ = {kappa:.3g}: λ_min falls below the first "
-                f"clock value; use at least {math.ceil(math.log2(kappa + 1)) + 1 + int(sgn)}"
-            )
-        chosen["time"] = "auto"
-    else:
-        t = float(time)
-        if not (t > 0 and math.isfinite(t)):
-            raise ValueError(f"time must be positive and finite, got {time}")
-        chosen["time"] = "user"
-    top = 0.5 if sgn else 1.0
-    if lmax * t / (2 * math.pi) >= top:
-        notes.append(
-            f"|λ|_max·t/2π = {lmax * t / (2 * math.pi):.3g} ≥ {top}: large eigenvalues alias "
-            f"onto wrong clock values; use t < {2 * math.pi * top / lmax:.4g}"
-        )
-    if negative and not sgn:
-        notes.append("A has negative eigenvalues but the clock is unsigned: they alias")
-    if constant is None:
-        C = lmin
-        chosen["constant"] = "auto"
-    else:
-        C = float(constant)
-        if not (C > 0 and math.isfinite(C)):
-            raise ValueError(f"constant must be positive and finite, got {constant}")
-        chosen["constant"] = "user"
-    if warn:
-        for note in notes:
-            warnings.warn(note, AccuracyWarning, stacklevel=2)
-    return HHLSizing(m, t, C, sgn, lmin, lmax, kappa, source, chosen, notes)
 
 
 # --------------------------------------------------------------------------------------
@@ -548,8 +340,7 @@ class HHLEmulation:
     @property
     def scale(self) -> float:
         """``‖b‖/C``: multiplies ``x_out`` into the estimate of ``x``."""
-        xp = array_module(self.problem.rhs)
-        return float(xp.linalg.norm(self.problem.rhs)) / self.sizing.constant
+        return stable_norm(self.problem.rhs) / self.sizing.constant
 
     @property
     def solution(self) -> Any:
@@ -565,8 +356,7 @@ class HHLEmulation:
     def exact(self) -> Any:
         """``A⁻¹ b`` from the same eigendecomposition (unknowns' block)."""
         sp = self.spectrum
-        xp = array_module(sp.vectors)
-        bnorm = xp.linalg.norm(self.problem.rhs)
+        bnorm = stable_norm(self.problem.rhs)
         return self.problem.extract(sp.vectors @ (sp.weights / sp.values)) * bnorm
 
     @property
@@ -574,8 +364,9 @@ class HHLEmulation:
         """``|⟨x̂|x̂_out⟩|²`` of the post-selected state with the exact solution."""
         xp = array_module(self.output)
         x = self.problem.embed(self.exact)
-        ov = xp.abs(xp.vdot(x, self.output)) ** 2
-        return float(ov / (xp.vdot(x, x).real * xp.vdot(self.output, self.output).real))
+        u = x / stable_norm(x)  # unit vectors first: tiny or huge x must not under/overflow
+        v = self.output / stable_norm(self.output)
+        return float(xp.abs(xp.vdot(u, v)) ** 2)
 
     def sample(self, shots: int, seed: Any = None) -> dict:
         """Shot-noise estimates from ``shots`` runs measuring flag, clock and system.
@@ -700,13 +491,14 @@ def emulate_hhl(
             H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
             bounds=problem.bounds,
         )
+    check_clock(sizing, max_clock_qubits, H.shape[0])
     m = sizing.clock_qubits
-    if m > max_clock_qubits:
-        raise ValueError(
-            f"{m} clock qubits: the QPE kernel has 2^{m} columns per eigenvalue "
-            f"({(1 << m) * 16 * min(H.shape[0], 4096) / 2**30:.3g} GiB); "
-            f"the limit is max_clock_qubits={max_clock_qubits}"
-        )
+    # the (eigs, 2^m) complex kernel and its squared modulus, a few copies at the peak
+    check_allocation(4 * 16 * float(1 << m) * min(H.shape[0], krylov_dim or 200)
+                     if is_sparse(H) and H.shape[0] > DENSE_LIMIT
+                     else 4 * 16 * float(1 << m) * H.shape[0],
+                     f"the QPE kernel of {m} clock qubits", xp=array_module(problem.rhs),
+                     fix="use fewer clock_qubits")
     sp = spectrum(H, problem.rhs, krylov_dim=krylov_dim)
     xp = array_module(sp.vectors)
     if not sp.exact:
@@ -752,8 +544,12 @@ def random_spd_system(
     >>> round(float(np.linalg.cond(A)), 6)
     10.0
     """
-    if n < 1 or kappa < 1:
-        raise ValueError(f"need n >= 1 and kappa >= 1, got n={n}, kappa={kappa}")
+    n = check_positive_int(n, "n")
+    if not (kappa >= 1 and math.isfinite(kappa)):
+        raise ValueError(f"kappa must be a finite condition number >= 1, got {kappa}")
+    # the Gaussian, its Q and A: three n×n float64 arrays at the peak
+    check_allocation(3 * 8 * float(n) ** 2, f"a random {n}×{n} system (n={n})", xp=xp,
+                     fix="ask for a smaller n")
     key = as_key(seed).child("random-spd")
     G = key.child("Q").normal(xp.arange(n * n, dtype=xp.uint64), xp=xp).reshape(n, n)
     Q, _ = xp.linalg.qr(G)
@@ -771,6 +567,7 @@ __all__ = [
     "HHLSizing",
     "HHLEmulation",
     "Spectrum",
+    "check_clock",
     "check_simulable",
     "eigenvalue_bounds",
     "emulate_hhl",
@@ -778,5 +575,6 @@ __all__ = [
     "qpe_kernel",
     "size_hhl",
     "spectrum",
+    "stable_norm",
 ]
 

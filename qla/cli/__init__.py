@@ -4,7 +4,8 @@ Each subcommand lives in a module of this package that defines
 ``register(subparsers)``; the module adds its parser and sets ``run`` (a
 function of the parsed arguments returning an exit code) as a default. Errors
 a user can fix (bad files, bad values, missing extras) print one line, not a
-traceback.
+traceback; Ctrl-C prints one line and exits with 130, and a closed output
+pipe (``qla ... | head``) ends the command quietly.
 
 Examples
 --------
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 #: Subcommand modules, in the order ``qla --help`` lists them.
@@ -41,6 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name in SUBCOMMANDS:
         importlib.import_module(name).register(sub)
     return parser
+
+
+#: OpenQASM version the commands that write QASM (circuit, export, synth) default to.
+QASM_VERSION = 3
+
+
+def add_qasm_version(parser: argparse.ArgumentParser) -> None:
+    """The one ``--qasm-version`` option of ``qla circuit``, ``qla export`` and ``qla synth``."""
+    parser.add_argument("--qasm-version", type=int, choices=(2, 3), default=QASM_VERSION,
+                        help=f"OpenQASM version to write (default {QASM_VERSION})")
 
 
 def parse_pairs(text: str | None, option: str = "--coupling") -> list[tuple[int, int]] | None:
@@ -70,7 +82,19 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.run(args) or 0)
-    except (ValueError, TypeError, OSError, ImportError, KeyError) as exc:
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return code
+    except KeyboardInterrupt:
+        print(f"qla {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader (e.g. `head`) has what it wanted; send the rest of our output nowhere
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):  # stdout is not a file (captured)
+            pass
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
+    except (ValueError, TypeError, OSError, ImportError, KeyError, MemoryError) as exc:
         print(f"qla {args.command}: error: {exc}", file=sys.stderr)
         return 2

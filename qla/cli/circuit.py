@@ -1,11 +1,13 @@
-"""``qla circuit KIND [kind options] [--out F.qasm] [--version 2|3]``: build a circuit, write QASM.
+"""``qla circuit KIND [kind options] [--out F.qasm] [--qasm-version 2|3]``: build, write QASM.
 
 Every kind is one entry of :data:`KINDS`: a :class:`Kind` holding a function that
 adds the kind's options to its sub-parser, a function that builds the
 ``QuantumCircuit`` from the parsed arguments, a one-line help and a small example
 argument list (the tests build every kind with it and check that it exports to
 OpenQASM 2 and 3 and loads back to the same operator). Options every kind gets:
-``--out``, ``--version``, ``--seed``, ``--basis``.
+``--out``, ``--qasm-version``, ``--seed``, ``--basis``. Circuits beyond
+:data:`MAX_GATES` gates are refused before they are built (a QASM file of millions of
+lines is not what this command is for; build such circuits from Python).
 
 Adding a kind (e.g. HHL from :mod:`circuits`) takes one build function and one
 registry line; the example options must build a small instance with no files::
@@ -23,7 +25,7 @@ registry line; the example options must build a small instance with no files::
 Examples
 --------
 >>> from qla.cli import main
->>> main(["circuit", "ghz", "--qubits", "3", "--version", "2"])
+>>> main(["circuit", "ghz", "--qubits", "3", "--qasm-version", "2"])
 OPENQASM 2.0;
 include "qelib1.inc";
 qreg q[3];
@@ -67,10 +69,21 @@ def _qubits(p: argparse.ArgumentParser, default: int = 3) -> None:
                    help=f"number of qubits (default {default})")
 
 
+#: Most gates ``qla circuit`` builds (and writes as one QASM line each).
+MAX_GATES = 1_000_000
+
+
 def _positive(n: int, name: str) -> int:
     if n < 1:
         raise ValueError(f"--{name} must be at least 1, got {n}")
     return n
+
+
+def _check_gates(count: float, what: str, fix: str) -> None:
+    """Refuse, before building, a circuit of more than :data:`MAX_GATES` gates."""
+    if count > MAX_GATES:
+        raise ValueError(f"{what} has about {count:.3g} gates, above the {MAX_GATES:,} that "
+                         f"qla circuit writes; {fix}")
 
 
 def _qft_args(p: argparse.ArgumentParser) -> None:
@@ -86,6 +99,9 @@ def _qft(args: argparse.Namespace):
     from qiskit.synthesis import synth_qft_full
 
     n = _positive(args.qubits, "qubits")
+    deg = max(0, args.approximation_degree)
+    _check_gates(n + sum(min(k, max(n - 1 - deg, 0)) for k in range(n)) + n // 2,
+                 f"the {n}-qubit QFT", "use fewer --qubits or a larger --approximation-degree")
     return synth_qft_full(n, do_swaps=not args.no_swaps, inverse=args.inverse,
                           approximation_degree=args.approximation_degree, name=f"qft{n}")
 
@@ -95,6 +111,7 @@ def _ghz(args: argparse.Namespace):
     from qiskit import QuantumCircuit
 
     n = _positive(args.qubits, "qubits")
+    _check_gates(n, f"the {n}-qubit GHZ circuit", "use fewer --qubits")
     qc = QuantumCircuit(n, name=f"ghz{n}")
     qc.h(0)
     for i in range(n - 1):
@@ -114,6 +131,8 @@ def _random(args: argparse.Namespace):
 
     n = _positive(args.qubits, "qubits")
     depth = _positive(args.depth, "depth")
+    _check_gates(float(n) * depth, f"a random circuit of {n} qubits and depth {depth}",
+                 "use fewer --qubits or a smaller --depth")
     qc = random_circuit(n, depth, max_operands=min(args.max_operands, n), seed=args.seed)
     qc.name = f"random{n}x{depth}"
     return qc
@@ -160,7 +179,10 @@ def _brickwork(args: argparse.Namespace):
     from circuits.random_circuits import random_brickwork
     from qla.cli import parse_pairs
 
-    return random_brickwork(_positive(args.qubits, "qubits"), args.depth, seed=args.seed,
+    n = _positive(args.qubits, "qubits")
+    _check_gates(8.0 * n * _positive(args.depth, "depth"), f"a brickwork of {n} qubits",
+                 "use fewer --qubits or a smaller --depth")
+    return random_brickwork(n, args.depth, seed=args.seed,
                             coupling_map=parse_pairs(args.coupling))
 
 
@@ -250,6 +272,8 @@ KINDS: dict[str, Kind] = {
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from qla.cli import add_qasm_version
+
     p = sub.add_parser("circuit", help="build a circuit and write it as OpenQASM",
                        description="Build a circuit of one KIND and write it as OpenQASM 2 or 3.")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
@@ -257,8 +281,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         k = kinds.add_parser(name, help=kind.help, description=kind.help)
         kind.add_arguments(k)
         k.add_argument("--out", metavar="F.qasm", help="output file (default: print it)")
-        k.add_argument("--version", type=int, choices=(2, 3), default=3,
-                       help="OpenQASM version (default 3)")
+        add_qasm_version(k)
         k.add_argument("--seed", type=int, default=0, help="seed of random kinds (default 0)")
         k.add_argument("--basis", metavar="G1,G2,...",
                        help="gates to write, e.g. rz,sx,x,cx (default: the language's gates)")
@@ -275,10 +298,10 @@ def run(args: argparse.Namespace) -> int:
 
     circuit = build(args)
     basis = [g.strip() for g in args.basis.split(",") if g.strip()] if args.basis else None
-    text = export(circuit, args.out, version=args.version, basis=basis)
+    text = export(circuit, args.out, version=args.qasm_version, basis=basis)
     if args.out is None:
         print(text, end="")
     else:
-        print(f"wrote {args.kind} ({circuit.num_qubits} qubits) as OpenQASM {args.version} "
+        print(f"wrote {args.kind} ({circuit.num_qubits} qubits) as OpenQASM {args.qasm_version} "
               f"to {args.out}")
     return 0

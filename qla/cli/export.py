@@ -1,4 +1,4 @@
-"""``qla export IN.qasm|IN.qpy [--version 2|3] [--out OUT.qasm]``: convert a circuit to OpenQASM.
+"""``qla export IN.qasm|IN.qpy [--qasm-version 2|3] [--out OUT.qasm]``: convert to OpenQASM.
 
 The input is an OpenQASM 2/3 file or a QPY file (``qiskit.qpy.dump``) holding one
 circuit (``--index`` picks one of several). Gates outside the target language are
@@ -12,10 +12,11 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from qla.cli import add_qasm_version
+
     p = sub.add_parser("export", help="convert a .qasm or .qpy circuit to OpenQASM 2 or 3")
     p.add_argument("input", metavar="IN", help="an OpenQASM (.qasm) or QPY (.qpy) file")
-    p.add_argument("--version", type=int, choices=(2, 3), default=3,
-                   help="OpenQASM version to write (default 3)")
+    add_qasm_version(p)
     p.add_argument("--out", metavar="OUT.qasm", help="output file (default: print it)")
     p.add_argument("--index", type=int, default=None,
                    help="which circuit of a QPY file holding several (default: the only one)")
@@ -55,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from qla.export import export
 
     circuit = read_circuit(args.input, args.index)
-    text = export(circuit, args.out, version=args.version, check=not args.no_verify)
+    text = export(circuit, args.out, version=args.qasm_version, check=not args.no_verify)
     if args.out is None:
         print(text, end="")
     else:
-        print(f"wrote OpenQASM {args.version} ({circuit.num_qubits} qubits) to {args.out}")
+        print(f"wrote OpenQASM {args.qasm_version} ({circuit.num_qubits} qubits) to {args.out}")
     return 0

@@ -96,6 +96,11 @@ def _load_csv(path: Path, target: str | None):
         raise ValueError(f"{path} has no data rows (a header row and at least one row of "
                          "numbers are needed)")
     names = [h.strip() for h in rows[0]]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{path}: the header repeats column name(s) {', '.join(map(repr, dup))}; "
+                         "every column needs its own name (--target and the coefficients "
+                         "refer to columns by name)")
     data = np.empty((len(rows) - 1, len(names)))
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(names):
@@ -201,6 +206,14 @@ def run(args: argparse.Namespace) -> int:
 
     X, y, features, name = load(args.data, args.target)
     m, n = X.shape
+    # an intercept uses one more degree of freedom (the centring)
+    underdetermined = m - int(args.intercept) <= n
+    if underdetermined:
+        print(f"qla regress: warning: {m} rows for {n} features"
+              f"{' and an intercept' if args.intercept else ''}: the fit is underdetermined, "
+              "so coefficients that fit every row exactly exist and R^2 = 1 says nothing "
+              "about the model (any coefficients shown are one exact fit of many) — add rows, "
+              "drop features or regularise with --alpha", file=sys.stderr)
     if args.intercept:
         xbar, ybar = X.mean(axis=0), y.mean()
         Xc, yc = X - xbar, y - ybar
@@ -233,7 +246,8 @@ def run(args: argparse.Namespace) -> int:
     stats = [
         ("method", res.method + (f" (ridge alpha={args.alpha:g})" if args.alpha else "")),
         ("residual norm", f"{float(res.residual_norm):.6g}"),
-        ("R^2", f"{r2:.6f}"),
+        ("R^2", f"{r2:.6f}" + (" (underdetermined: not a measure of fit)"
+                                if underdetermined else "")),
         ("iterations", str(res.iterations)),
         ("converged", str(res.converged)),
         ("sketch", sk),

@@ -19,35 +19,63 @@ def register(sub: argparse._SubParsersAction) -> None:
         "solve",
         help="solve A x = b (direct, cg, kaczmarz, hhl-emulate, hhl)",
         description="Solve A x = b. Without --matrix, the textbook 2x2 HHL example "
-        "A = [[1, -1/3], [-1/3, 1]], b = e0 (or a random SPD matrix with --random).",
+        "A = [[1, -1/3], [-1/3, 1]], b = e0 (or a random SPD matrix with --random). "
+        "The default method is direct (LAPACK/SuperLU), as in qla.solve; --method "
+        "hhl-emulate shows what the ideal HHL circuit would output.",
     )
     p.add_argument("--matrix", metavar="A.npy", help="matrix A (.npy, .npz sparse, or .txt)")
     p.add_argument("--rhs", metavar="b.npy", help="right-hand side b (.npy or .txt)")
     p.add_argument("--random", type=int, metavar="N", help="random SPD A of size N, b random")
     p.add_argument("--kappa", type=float, default=10.0, help="condition number for --random")
-    p.add_argument("--method", default="hhl-emulate",
-                   choices=["direct", "cg", "kaczmarz", "hhl-emulate", "hhl"])
+    p.add_argument("--method", default="direct",
+                   choices=["direct", "cg", "kaczmarz", "hhl-emulate", "hhl"],
+                   help="solver (default direct, as qla.solve)")
     p.add_argument("--backend", default=None, help="for --method hhl: 'aer' or a fake IBM "
                    "backend name such as FakeManilaV2 (default: exact statevector)")
-    p.add_argument("--shots", type=int, default=None)
+    p.add_argument("--shots", type=int, default=None,
+                   help="shots for --method hhl-emulate, or hhl with --backend")
     p.add_argument("--clock-qubits", type=int, default=None)
     p.add_argument("--time", type=float, default=None, help="evolution time t of exp(iAt)")
     p.add_argument("--observable", action="append", default=None,
                    choices=["absolute_average", "tridiagonal"],
                    help="also estimate this observable (repeatable)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", metavar="x.npy", help="save the solution estimate")
+    p.add_argument("--out", metavar="x.npy", help="save the solution estimate (.npy, written "
+                   "to exactly this path)")
     p.set_defaults(run=run)
 
 
-def _load(path: str):
-    if path.endswith(".npz"):
-        import scipy.sparse
+def _load(path: str, option: str):
+    from pathlib import Path
 
-        return scipy.sparse.load_npz(path)
-    if path.endswith(".npy"):
-        return np.load(path)
-    return np.loadtxt(path, ndmin=1)
+    if not Path(path).is_file():
+        raise OSError(f"{option} {path}: no such file")
+    try:
+        if path.endswith(".npz"):
+            import scipy.sparse
+
+            return scipy.sparse.load_npz(path)
+        if path.endswith(".npy"):
+            return np.load(path, allow_pickle=False)
+        return np.loadtxt(path, ndmin=1)
+    except (ValueError, OSError, EOFError, KeyError) as exc:
+        raise ValueError(f"{option} {path} is not a readable matrix file ({exc})") from None
+    except Exception as exc:  # zipfile.BadZipFile and other format errors of the loaders
+        raise ValueError(f"{option} {path} is not a readable matrix file ({exc})") from None
+
+
+def _check_out(path: str | None) -> None:
+    """Refuse, before solving, an --out path that cannot be written."""
+    from pathlib import Path
+
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"--out {path} is a directory; give a file name such as "
+                                f"{p / 'x.npy'}")
+    if not p.parent.is_dir():
+        raise FileNotFoundError(f"--out {path}: folder {str(p.parent)!r} does not exist")
 
 
 def _backend(name: str | None):
@@ -65,16 +93,23 @@ def run(args: argparse.Namespace) -> int:
     from qla.solve import solve
     from qla.tour.hhl import random_spd
 
+    _check_out(args.out)
+    if args.rhs and not args.matrix:
+        raise ValueError("--rhs needs --matrix (the built-in example has its own b)")
+    if args.matrix and args.random is not None:
+        raise ValueError("give either --matrix or --random, not both")
     if args.matrix:
-        A = _load(args.matrix)
         if not args.rhs:
             raise ValueError("--matrix needs --rhs")
-        b = _load(args.rhs)
+        A = _load(args.matrix, "--matrix")
+        b = _load(args.rhs, "--rhs")
         if A.dtype.kind in "iub":
             A = A.astype(float)
         if b.dtype.kind in "iub":
             b = b.astype(float)
-    elif args.random:
+    elif args.random is not None:
+        if args.random < 1:
+            raise ValueError(f"--random must be at least 1, got {args.random}")
         A, b = random_spd(args.random, args.kappa, args.seed)
     else:
         A = np.array([[1.0, -1 / 3], [-1 / 3, 1.0]])
@@ -87,5 +122,6 @@ def run(args: argparse.Namespace) -> int:
         with np.printoptions(precision=6, suppress=True):
             print("x =", np.asarray(r.x))
         if args.out:
-            np.save(args.out, np.asarray(r.x))
+            with open(args.out, "wb") as fh:  # np.save(path) would append ".npy"
+                np.save(fh, np.asarray(r.x))
     return 0

@@ -14,6 +14,8 @@ from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from qla.cli import add_qasm_version
+
     p = sub.add_parser(
         "synth", help="synthesize a cx+u circuit for a unitary (.npy) and write OpenQASM"
     )
@@ -28,11 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="return the best circuit found within this time")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--basis", default="cx,u", help="output gate names (default cx,u)")
+    p.add_argument("--basis", default="cx,u",
+                   help="output gate names (default cx,u; OpenQASM 2 writes u as u3)")
     p.add_argument("--out", metavar="circuit.qasm", default=None,
                    help="write the circuit as OpenQASM (default: print it)")
-    p.add_argument("--qasm-version", type=int, choices=[2, 3], default=2,
-                   help="OpenQASM version (default 2)")
+    add_qasm_version(p)
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
 

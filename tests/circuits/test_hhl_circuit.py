@@ -127,7 +127,7 @@ def test_bad_observables_and_sizes():
         h.observable(np.eye(3))
     with pytest.raises(NonFiniteError):
         h.observable(np.array([[np.nan, 0.0], [0.0, 1.0]]))
-    with pytest.raises(ValueError, match="34 qubits"):
+    with pytest.raises(ValueError, match="32 clock qubits"):
         hhl(A2, B2, clock_qubits=32, time=1.0)
     h12 = hhl(A2, B2, clock_qubits=12, time=1.0)
     with pytest.raises(ValueError, match="14 qubits.*GiB"):

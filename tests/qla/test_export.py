@@ -136,11 +136,11 @@ def test_cli_export_qasm_and_qpy(tmp_path, capsys):
     with src.open("wb") as f:
         qpy.dump([qc], f)
     out = tmp_path / "out.qasm"
-    assert main(["export", str(src), "--version", "3", "--out", str(out)]) == 0
+    assert main(["export", str(src), "--qasm-version", "3", "--out", str(out)]) == 0
     assert Operator(load_qasm(out)).equiv(Operator(qc), atol=1e-8)
     # QASM 3 in, QASM 2 to stdout
     capsys.readouterr()
-    assert main(["export", str(out), "--version", "2"]) == 0
+    assert main(["export", str(out), "--qasm-version", "2"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("OPENQASM 2.0;")
     assert Operator(load_qasm(printed)).equiv(Operator(qc), atol=1e-8)
@@ -170,7 +170,8 @@ def test_cli_circuit_writes_every_kind(kind, tmp_path, capsys):
     from qla.cli import main
 
     out = tmp_path / f"{kind}.qasm"
-    assert main(["circuit", kind, *KINDS[kind].example, "--out", str(out), "--version", "2"]) == 0
+    argv = ["circuit", kind, *KINDS[kind].example, "--out", str(out), "--qasm-version", "2"]
+    assert main(argv) == 0
     assert f"to {out}" in capsys.readouterr().out
     assert Operator(load_qasm(out)).equiv(Operator(_kind_circuit(kind)), atol=1e-8)
 
@@ -178,7 +179,7 @@ def test_cli_circuit_writes_every_kind(kind, tmp_path, capsys):
 def test_cli_circuit_options_and_errors(tmp_path, capsys):
     from qla.cli import main
 
-    assert main(["circuit", "qft", "-n", "3", "--basis", "rz,sx,x,cx", "--version", "2"]) == 0
+    assert main(["circuit", "qft", "-n", "3", "--basis", "rz,sx,x,cx", "--qasm-version", "2"]) == 0
     text = capsys.readouterr().out
     assert set(load_qasm(text).count_ops()) <= {"rz", "sx", "x", "cx"}
     assert main(["circuit", "ghz", "--qubits", "0"]) == 2
@@ -186,11 +187,11 @@ def test_cli_circuit_options_and_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["circuit", "no-such-kind"])
     # random kinds follow --seed
-    main(["circuit", "random", "--seed", "1", "--version", "3"])
+    main(["circuit", "random", "--seed", "1", "--qasm-version", "3"])
     a = capsys.readouterr().out
-    main(["circuit", "random", "--seed", "1", "--version", "3"])
+    main(["circuit", "random", "--seed", "1", "--qasm-version", "3"])
     assert capsys.readouterr().out == a
-    main(["circuit", "random", "--seed", "2", "--version", "3"])
+    main(["circuit", "random", "--seed", "2", "--qasm-version", "3"])
     assert capsys.readouterr().out != a
 
 

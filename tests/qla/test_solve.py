@@ -123,7 +123,8 @@ def test_bad_input(A, b, kw, err, match):
 
 
 def test_cli_solve(tmp_path, capsys):
-    assert main(["solve", "--clock-qubits", "2", "--time", str(3 * np.pi / 4)]) == 0
+    assert main(["solve", "--method", "hhl-emulate", "--clock-qubits", "2",
+                 "--time", str(3 * np.pi / 4)]) == 0
     out = capsys.readouterr().out
     assert "norm 1.18585" in out and "1.125" in out
     np.save(tmp_path / "A.npy", A2)

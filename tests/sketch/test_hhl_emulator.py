@@ -131,8 +131,8 @@ def test_lanczos_path_matches_dense(monkeypatch):
 
 def test_randomized_lanczos_bounds_match_exact():
     rng = np.random.default_rng(12)
-    d = np.concatenate([-rng.uniform(0.5, 3.0, 80), rng.uniform(0.2, 4.0, 120)])
-    Q = scipy.sparse.random(200, 200, density=0.01, random_state=1)
+    d = np.concatenate([-rng.uniform(0.5, 3.0, 40), rng.uniform(0.2, 4.0, 60)])
+    Q = scipy.sparse.random(100, 100, density=0.02, random_state=1)
     A = (scipy.sparse.diags(d) + 1e-3 * (Q + Q.T)).tocsr()
     exact = shhl.eigenvalue_bounds(A)
     approx = shhl.eigenvalue_bounds(A, exact_limit=10, seed=3)

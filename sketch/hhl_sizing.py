@@ -1,0 +1,275 @@
+"""Sizing HHL: clock qubits, evolution time and inversion constant from A's spectrum.
+
+:func:`size_hhl` puts λ_min exactly on the clock grid with no aliasing (the rule is
+stated there); :func:`eigenvalue_bounds` gives the spectrum's extent, exactly for
+small matrices and by randomized Lanczos beyond; :func:`check_clock` refuses a
+clock wider than the caller can hold, before anything of size 2^m exists.
+:mod:`sketch.hhl` (the emulator) and :func:`circuits.hhl` (the circuit) share them.
+
+Examples
+--------
+>>> import numpy as np
+>>> s = size_hhl(np.diag([1.0, 4.0]))
+>>> s.clock_qubits, s.kappa
+(4, 4.0)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, is_operator, is_sparse, to_numpy
+from .errors import AccuracyWarning, SingularMatrixError
+from .lowrank import hermitian_extreme_eigenvalues
+
+#: Largest matrix size whose eigendecomposition is computed densely.
+DENSE_LIMIT = 4096
+
+
+@dataclass
+class HHLSizing:
+    """Every choice HHL makes, and why.
+
+    Attributes
+    ----------
+    clock_qubits : int
+        Qubits of the QPE clock (including the sign bit when ``signed``).
+    time : float
+        Evolution time ``t`` of ``U = exp(iAt)``.
+    constant : float
+        ``C`` of the inversion ``sin(θ/2) = C/λ̃``.
+    signed : bool
+        Clock values read as two's complement (the top clock qubit is the sign).
+    lambda_min, lambda_max : float
+        Smallest and largest ``|λ|`` used for the sizing.
+    kappa : float
+        ``lambda_max / lambda_min``.
+    bounds : str
+        Where the eigenvalue bounds came from ("exact", "lanczos", "user").
+    chosen : dict
+        For each of clock_qubits/time/constant/signed: "auto" or "user".
+    notes : list of str
+        Warnings raised while sizing.
+    """
+
+    clock_qubits: int
+    time: float
+    constant: float
+    signed: bool
+    lambda_min: float
+    lambda_max: float
+    kappa: float
+    bounds: str
+    chosen: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    @property
+    def grid(self) -> float:
+        """Eigenvalue spacing of the clock, ``2π/(2^m t)``."""
+        return 2 * math.pi / ((1 << self.clock_qubits) * self.time)
+
+    def clock_eigenvalues(self, xp: ModuleType = np) -> Any:
+        """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``)."""
+        N = 1 << self.clock_qubits
+        k = xp.arange(N, dtype=xp.float64)
+        if self.signed:
+            k = xp.where(k >= N // 2, k - N, k)
+        return 2 * math.pi * k / (N * self.time)
+
+    def amplitudes(self, xp: ModuleType = np) -> Any:
+        """Flag amplitudes ``c_k = clip(C/λ̃_k, −1, 1)``, ``c_0 = 0``."""
+        lam = self.clock_eigenvalues(xp)
+        safe = xp.where(lam == 0, 1.0, lam)
+        return xp.where(lam == 0, 0.0, xp.clip(self.constant / safe, -1.0, 1.0))
+
+    def angles(self) -> np.ndarray:
+        """RY angles ``θ_k = 2 arcsin c_k`` of the eigenvalue inversion."""
+        return 2 * np.arcsin(self.amplitudes(np))
+
+    def summary(self) -> str:
+        """One line per choice, for reports."""
+        s = (
+            f"clock qubits {self.clock_qubits} ({self.chosen.get('clock_qubits', '?')}), "
+            f"t = {self.time:.6g} ({self.chosen.get('time', '?')}), "
+            f"C = {self.constant:.6g} ({self.chosen.get('constant', '?')}), "
+            f"signed clock {self.signed}; |λ| in [{self.lambda_min:.4g}, {self.lambda_max:.4g}] "
+            f"({self.bounds}), κ = {self.kappa:.4g}"
+        )
+        return s + "".join("\n  note: " + n for n in self.notes)
+
+
+def eigenvalue_bounds(
+    H: Any, *, exact_limit: int = DENSE_LIMIT, seed: Any = 0, tol: float = 1e-8
+) -> tuple[float, float, bool, str]:
+    """``(min |λ|, max |λ|, has negative eigenvalues, source)`` of Hermitian ``H``.
+
+    Exact (``eigvalsh``) up to ``exact_limit``. Beyond, randomized Lanczos from a
+    keyed random start (:func:`sketch.lowrank.hermitian_extreme_eigenvalues`: the
+    Kuczyński–Woźniakowski 1992 bound makes the extreme Ritz values reliable
+    whatever the gap; min |λ| of an indefinite H from Lanczos on H²), on H's
+    own device.
+    """
+    n = H.shape[0]
+    if not is_operator(H) and n <= exact_limit:
+        Hd = H.toarray() if is_sparse(H) else H
+        xp = array_module(Hd)
+        vals = to_numpy(xp.linalg.eigvalsh(Hd))
+        a = np.abs(vals)
+        return float(a.min()), float(a.max()), bool(vals.min() < 0), "exact"
+    ev = hermitian_extreme_eigenvalues(H, tol=tol, maxiter=max(300, min(n, 2000)), seed=seed)
+    big = max(abs(ev.lambda_min), abs(ev.lambda_max))
+    return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), "lanczos"
+
+
+def size_hhl(
+    H: Any,
+    *,
+    clock_qubits: int | None = None,
+    time: float | None = None,
+    constant: float | None = None,
+    signed: bool | None = None,
+    bounds: tuple[float, float] | None = None,
+    extra_bits: int = 1,
+    warn: bool = True,
+) -> HHLSizing:
+    """Choose clock qubits, evolution time and inversion constant for Hermitian ``H``.
+
+    The rule: with ``R = N − 1`` clock values on the positive side (``N/2 − 1``
+    for a signed clock), take ``m = ⌈log₂(κ+1)⌉ + extra_bits`` (+1 sign bit) and
+    put ``λ_min`` *exactly* on clock value ``k₀ = ⌊R/κ⌋ ≥ 1``:
+    ``t = 2πk₀/(N λ_min)``. Then ``|λ|t/2π ≤ R/N < 1`` (``< 1/2`` signed), so no
+    eigenvalue aliases; λ_min — the direction ``A⁻¹`` amplifies most — leaks
+    nothing; and ``C = λ_min`` so that direction is rotated fully. Every
+    argument given overrides the rule and is reported as "user".
+
+    Parameters
+    ----------
+    H : (N, N) Hermitian array or sparse matrix
+    clock_qubits, time, constant, signed : optional
+        Overrides of the rule.
+    bounds : tuple, optional
+        ``(min|λ|, max|λ|)`` known to the user, or the 4-tuple of
+        :func:`eigenvalue_bounds`; default: computed.
+    extra_bits : int
+        Clock bits beyond ``⌈log₂(κ+1)⌉``.
+    warn : bool
+        Emit the notes (aliasing, unresolved λ_min) as AccuracyWarning.
+
+    Raises
+    ------
+    SingularMatrixError
+        If ``min |λ| ≤ n·eps·max |λ|`` (numerically singular).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = size_hhl(np.array([[1.0, -1/3], [-1/3, 1.0]]))
+    >>> s.clock_qubits, round(s.time / np.pi, 6), round(s.constant, 6)
+    (3, 1.125, 0.666667)
+    """
+    n = H.shape[0]
+    if bounds is None:
+        lmin, lmax, negative, source = eigenvalue_bounds(H)
+    elif len(bounds) == 4:  # from eigenvalue_bounds, e.g. cached by hhl_problem
+        lmin, lmax, negative, source = bounds
+    else:
+        lmin, lmax = (float(v) for v in bounds)
+        negative, source = bool(signed), "user"
+        if not (0 < lmin <= lmax) or not math.isfinite(lmax):
+            raise ValueError(f"bounds must satisfy 0 < min|λ| <= max|λ| < inf, got {bounds}")
+    eps = np.finfo(np.result_type(H.dtype, np.float32)).eps
+    if lmin <= n * eps * lmax:
+        raise SingularMatrixError(
+            f"A is numerically singular: smallest |eigenvalue| {lmin:.3g} vs largest {lmax:.3g} "
+            f"(κ ≥ {lmax / max(lmin, 1e-300):.3g} > 1/(n·eps)); HHL would divide by ~0 — "
+            "regularise A (A + δI) or use a least-squares method"
+        )
+    kappa = lmax / lmin
+    chosen = {}
+    sgn = negative if signed is None else bool(signed)
+    chosen["signed"] = "auto" if signed is None else "user"
+    if clock_qubits is None:
+        m = max(2, math.ceil(math.log2(kappa + 1)) + extra_bits + int(sgn))
+        chosen["clock_qubits"] = "auto"
+    else:
+        if isinstance(clock_qubits, bool) or not isinstance(clock_qubits, (int, np.integer)):
+            raise TypeError(f"clock_qubits must be an integer, got {type(clock_qubits).__name__}")
+        if clock_qubits < 1 + int(sgn):
+            raise ValueError(f"clock_qubits must be at least {1 + int(sgn)}, got {clock_qubits}")
+        m = int(clock_qubits)
+        chosen["clock_qubits"] = "user"
+    N = 1 << m
+    R = N // 2 - 1 if sgn else N - 1
+    notes = []
+    if time is None:
+        k0 = int(R // kappa) if R >= 1 else 0
+        if k0 >= 1:
+            t = 2 * math.pi * k0 / (N * lmin)
+        else:
+            t = 2 * math.pi * max(R, 1) / (N * lmax)
+            notes.append(
+                f"{m} clock qubits cannot resolve κ = {kappa:.3g}: λ_min falls below the first "
+                f"clock value; use at least {math.ceil(math.log2(kappa + 1)) + 1 + int(sgn)}"
+            )
+        chosen["time"] = "auto"
+    else:
+        t = float(time)
+        if not (t > 0 and math.isfinite(t)):
+            raise ValueError(f"time must be positive and finite, got {time}")
+        chosen["time"] = "user"
+    top = 0.5 if sgn else 1.0
+    if lmax * t / (2 * math.pi) >= top:
+        notes.append(
+            f"|λ|_max·t/2π = {lmax * t / (2 * math.pi):.3g} ≥ {top}: large eigenvalues alias "
+            f"onto wrong clock values; use t < {2 * math.pi * top / lmax:.4g}"
+        )
+    if negative and not sgn:
+        notes.append("A has negative eigenvalues but the clock is unsigned: they alias")
+    if constant is None:
+        C = lmin
+        chosen["constant"] = "auto"
+    else:
+        C = float(constant)
+        if not (C > 0 and math.isfinite(C)):
+            raise ValueError(f"constant must be positive and finite, got {constant}")
+        chosen["constant"] = "user"
+        if C > lmin * (1 + 1e-9):
+            notes.append(
+                f"constant C = {C:.4g} exceeds min|λ| = {lmin:.4g}: the rotation C/λ̃ is "
+                f"clipped at 1 for every |λ̃| < C, so those components are not inverted and "
+                f"the solution is distorted; use C <= {lmin:.4g} (the default)"
+            )
+    if warn:
+        for note in notes:
+            warnings.warn(note, AccuracyWarning, stacklevel=2)
+    return HHLSizing(m, t, C, sgn, lmin, lmax, kappa, source, chosen, notes)
+
+
+def check_clock(sizing: HHLSizing, max_clock_qubits: int, rows: int = 1) -> None:
+    """Refuse a clock register wider than ``max_clock_qubits`` (before allocating 2^m of anything).
+
+    Raises
+    ------
+    ValueError
+        Naming the clock size, κ (which a wide automatic clock comes from), the memory
+        of a ``(rows, 2^m)`` complex array over the clock values, and the limit.
+    """
+    m = sizing.clock_qubits
+    if m > max_clock_qubits:
+        why = (f"the automatic sizing needs them for κ = {sizing.kappa:.3g}"
+               if sizing.chosen.get("clock_qubits") == "auto" else "as requested")
+        raise ValueError(
+            f"{m} clock qubits ({why}): HHL would work with 2^{m} clock values "
+            f"({16 * float(1 << m) * rows / 2**30:.3g} GiB for {rows} row(s) of them), above "
+            f"the limit max_clock_qubits={max_clock_qubits}; precondition or regularise A to "
+            "lower κ, or pass fewer clock_qubits (accepting leakage)"
+        )
+
+
+__all__ = ["DENSE_LIMIT", "HHLSizing", "check_clock", "eigenvalue_bounds", "size_hhl"]

@@ -1,0 +1,198 @@
+"""Bad input to the circuit builders: refused early and clearly, or answered correctly.
+
+One test per case found by hand (issue 16), then property-based suites
+(Hypothesis, ``-m hostile``) over ``circuits.hhl``, ``circuits.synthesize`` and the
+Quantum-PEFT ansatz that accept only a correct result or one of qla's documented
+errors (:mod:`tests.hostile_calls`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from qiskit.quantum_info import Operator, Statevector
+
+import circuits
+from circuits.peft import pauli_circuit, pauli_num_params, pauli_unitary
+from circuits.synthesis import check_basis, synthesize
+from sketch.errors import NonFiniteError, NotHermitianError, ShapeError
+from sketch.hhl import emulate_hhl
+from tests.hostile_calls import call
+
+A2 = np.array([[1.0, -1 / 3], [-1 / 3, 1.0]])
+B2 = np.array([1.0, 0.0])
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def test_ill_conditioned_hhl_is_refused_before_growing():
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match=r"28 clock qubits.*κ = 1e\+08.*max_clock_qubits"):
+            circuits.hhl(np.diag([1.0, 1e-8]), np.ones(2))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20  # it grew to 8.5 GB before the check
+    assert time.perf_counter() - start < 10
+
+
+def test_hhl_non_square_and_zero_rhs():
+    with pytest.raises(ShapeError, match="must be square"):
+        circuits.hhl(np.ones((2, 4)), np.ones(2))
+    with pytest.raises(ValueError, match="b is zero"):
+        circuits.hhl(A2, np.zeros(2))
+
+
+def test_hhl_observables_use_the_one_rule():
+    h = circuits.hhl(A2, B2, clock_qubits=2, time=3 * np.pi / 4)
+    with pytest.raises(NotHermitianError, match="x†Mx is only measurable"):
+        h.observable(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    with pytest.raises(ShapeError, match="2×2"):
+        h.observable(np.eye(3))
+    with pytest.raises(NonFiniteError):
+        h.observable(np.array([[np.inf, 0.0], [0.0, 1.0]]))
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(starts=0), "starts must be at least 1"),
+    (dict(time_limit=-1), "time_limit"),
+    (dict(time_limit=0), "time_limit"),
+    (dict(max_cnots=-1), "max_cnots"),
+    (dict(heuristic_weight=float("nan")), "heuristic_weight"),
+    (dict(basis=("foo",)), "'foo', which is not a Qiskit standard gate"),
+    (dict(basis=()), "basis is empty"),
+])
+def test_synthesize_checks_its_options(kw, match):
+    U = np.kron(np.eye(2), [[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises((ValueError, TypeError), match=match) as e:
+        synthesize(U, method="numerical", progress=False, **kw)
+    assert "target" not in str(e.value)
+
+
+def test_synthesize_refuses_wide_numerical_search():
+    from sketch.haar import haar_unitary
+
+    with pytest.raises(ValueError, match="6 qubits.*method='exact'"):
+        synthesize(haar_unitary(64, seed=0), method="numerical")
+
+
+def test_check_basis():
+    assert check_basis(["rz", "sx", "x", "cx"]) == ["rz", "sx", "x", "cx"]
+    with pytest.raises(TypeError, match="list or tuple"):
+        check_basis("cx,u")
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_pauli_circuit_reads_torch_angles_with_grad():
+    import torch
+
+    p = pauli_num_params(3, 2)
+    theta = torch.linspace(-1.0, 1.0, p, dtype=torch.float64, requires_grad=True)
+    qc = pauli_circuit(3, 2, theta)
+    U = pauli_unitary(theta.detach().numpy(), 3, 2)
+    np.testing.assert_allclose(Operator(qc).data, U, atol=1e-12)
+
+
+# ------------------------------------------------------------------ generated bad input
+
+
+@st.composite
+def hhl_systems(draw):
+    n = draw(st.integers(1, 4))
+    m = draw(st.sampled_from([n, n, n, n + 1]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    kind = draw(st.sampled_from(["spd", "general", "ill", "special"]))
+    A = rng.normal(size=(n, m))
+    if kind == "spd" and n == m:
+        A = A @ A.T + np.eye(n)
+    elif kind == "ill" and n == m:
+        A = np.diag(np.logspace(0, -draw(st.integers(1, 12)), n))
+    elif kind == "special":
+        A.flat[draw(st.integers(0, n * m - 1))] = draw(st.sampled_from([np.nan, np.inf, 0.0]))
+    b = rng.normal(size=draw(st.sampled_from([n, n, n + 1])))
+    if draw(st.booleans()):
+        b = b * draw(st.sampled_from([0.0, 1e-300, 1e300]))
+    return A, b
+
+
+@pytest.mark.hostile
+@given(hhl_systems(), st.sampled_from([None, 0, 1, 3, 40, -2, 2.5]),
+       st.sampled_from([None, 1.0, -1.0, 0.0, np.inf]))
+def test_hhl_circuit_answers_or_refuses(system, clock, t):
+    A, b = system
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ok, h = call(lambda: circuits.hhl(A, b, clock_qubits=clock, time=t),
+                     ["A", "b", "clock", "time", "qubits"])
+        if not ok:
+            return
+        # the circuit computes what the exact emulation of the same sizing says
+        emu = emulate_hhl(A, b, sizing=h.sizing)
+    if h.circuit.num_qubits <= 10:
+        x = h.postselect(Statevector(h.circuit).data) * h.scale
+        # amplitudes are exact to ~1e-12; reading x multiplies them by scale = ‖b‖/C
+        atol = 1e-7 * (1 + np.abs(emu.solution).max()) + 1e-10 * h.scale
+        np.testing.assert_allclose(x, emu.solution, atol=atol)
+
+
+_UNITARIES = st.sampled_from(["cx", "eye1", "eye8", "not_unitary", "nan", "3x3", "list",
+                              "vector", "complex64"])
+
+
+def _target(name):
+    cx = np.array([[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0]], dtype=complex)
+    return {"cx": cx, "eye1": np.eye(2), "eye8": np.eye(8), "not_unitary": 2 * np.eye(2),
+            "nan": np.full((2, 2), np.nan), "3x3": np.eye(3), "list": cx.tolist(),
+            "vector": np.ones(4), "complex64": cx.astype(np.complex64)}[name]
+
+
+@pytest.mark.hostile
+@given(_UNITARIES, st.fixed_dictionaries({}, optional={
+    "method": st.sampled_from(["exact", "numerical", "approximate", "magic"]),
+    "tol": st.sampled_from([1e-8, 0.0, -1.0, 1.0, 1e-20, np.nan]),
+    "max_cnots": st.sampled_from([None, 0, 1, -1, 3]),
+    "starts": st.sampled_from([1, 0, -3, 2.5]),
+    "time_limit": st.sampled_from([None, 5.0, 0.0, -1.0]),
+    "basis": st.sampled_from([("cx", "u"), ("foo",), (), ("rz", "sx", "x", "cx"), "cx"]),
+    "coupling_map": st.sampled_from([None, [(0, 1)], [(0, 0)], [(0, 5)], []]),
+}))
+def test_synthesize_answers_or_refuses(name, kw):
+    U = _target(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ok, res = call(lambda: synthesize(U, progress=False, seed=0, **kw),
+                       ["U", "tol", "method", "basis", "starts", "time_limit", "max_cnots",
+                        "coupling_map", "numpy.asarray"])
+    if ok:  # what it reports is true of the circuit it returns
+        V = Operator(res.circuit).data
+        Ut = np.asarray(U, dtype=complex)
+        phase = np.exp(1j * np.angle(np.vdot(V, Ut)))
+        dist = np.linalg.norm(phase * V - Ut) / np.sqrt(len(Ut))
+        assert dist == pytest.approx(res.distance, abs=1e-9)
+        assert res.converged == (res.distance <= res.tol)
+
+
+@pytest.mark.hostile
+@given(st.sampled_from([0, 1, 2, 3, -1, 2.0]), st.sampled_from([0, 1, 2, -1]),
+       st.sampled_from(["ok", "short", "nan", "2d", "none"]),
+       st.sampled_from(["cz", "cx", "swap"]))
+def test_pauli_ansatz_answers_or_refuses(q, layers, theta_kind, entangler):
+    def build():
+        p = pauli_num_params(q, layers)
+        theta = {"ok": np.linspace(-1, 1, p), "short": np.zeros(max(p - 1, 0)),
+                 "nan": np.full(p, np.nan), "2d": np.zeros((1, p)), "none": None}[theta_kind]
+        return pauli_circuit(q, layers, theta, entangler=entangler), theta
+
+    ok, out = call(build, ["q", "layers", "theta", "entangler", "angles"])
+    if ok and theta_kind == "ok":
+        qc, theta = out
+        U = pauli_unitary(theta, q, layers, entangler=entangler)
+        np.testing.assert_allclose(Operator(qc).data, U, atol=1e-12)
