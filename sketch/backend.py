@@ -207,6 +207,48 @@ def array_module(*arrays: Any) -> ModuleType:
     return np
 
 
+def compat(xp: Any) -> ModuleType:
+    """The array-API namespace of the library ``xp`` (``numpy`` → ``array_api_compat.numpy``).
+
+    Code written against it (``xp.astype(x, t)``, ``xp.permute_dims``,
+    ``xp.linalg.diagonal``...) runs unchanged on NumPy, CuPy and torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compat(np).__name__
+    'array_api_compat.numpy'
+    """
+    import importlib
+
+    return importlib.import_module(f"array_api_compat.{backend_name(xp)}")
+
+
+def numpy_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` (a NumPy, CuPy or torch dtype, or a name) as a ``numpy.dtype``.
+
+    Examples
+    --------
+    >>> numpy_dtype("complex64")
+    dtype('complex64')
+    """
+    if _torch_loaded() and isinstance(dtype, _torch().dtype):
+        return np.dtype(str(dtype).removeprefix("torch."))
+    return np.dtype(dtype)
+
+
+def library_dtype(xp: Any, dtype: Any) -> Any:
+    """``dtype`` as the dtype object of the library ``xp`` (torch: ``torch.complex128``...).
+
+    Examples
+    --------
+    >>> library_dtype(np, "float32")
+    dtype('float32')
+    """
+    dt = numpy_dtype(dtype)
+    return getattr(compat(xp), dt.name) if backend_name(xp) == "torch" else dt
+
+
 def namespace(*arrays: Any) -> Any:
     """The array-API namespace of ``arrays`` (via ``array_api_compat``).
 
