@@ -249,6 +249,17 @@ def library_dtype(xp: Any, dtype: Any) -> Any:
     return getattr(compat(xp), dt.name) if backend_name(xp) == "torch" else dt
 
 
+def real_dtype(xp: Any, dtype: Any) -> Any:
+    """The real dtype of ``dtype`` (``complex128`` → ``float64``) as ``xp``'s dtype object.
+
+    Examples
+    --------
+    >>> real_dtype(np, np.complex64)
+    dtype('float32')
+    """
+    return library_dtype(xp, np.finfo(numpy_dtype(dtype)).dtype)
+
+
 def namespace(*arrays: Any) -> Any:
     """The array-API namespace of ``arrays`` (via ``array_api_compat``).
 
@@ -773,6 +784,25 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
     if backend_name(x) == "torch":
         return _torch().bincount(x, weights=weights, minlength=minlength)
     return array_module(x).bincount(x, weights=weights, minlength=minlength)
+
+
+def top_k_indices(x: Any, k: int) -> Any:
+    """Indices of the ``k`` largest entries of the 1-D ``x``, in no particular order.
+
+    ``argpartition`` on NumPy/CuPy (O(n)), ``topk`` on torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(top_k_indices(np.array([3.0, 9.0, 1.0, 7.0]), 2).tolist())
+    [1, 3]
+    """
+    if backend_name(x) == "torch":
+        return _torch().topk(x, k, sorted=False).indices
+    xp = array_module(x)
+    if k >= x.shape[0]:
+        return xp.arange(x.shape[0])
+    return xp.argpartition(-x, k - 1)[:k]
 
 
 def sparse_coo(values: Any, rows: Any, cols: Any, shape: tuple[int, int]) -> Any:
