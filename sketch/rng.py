@@ -27,7 +27,7 @@ Hence:
 Uniforms, signs, integers and raw bits are bitwise identical across backends;
 Gaussians (Box–Muller on the words ``2p`` and ``2p + 1`` of pair ``p``: counter
 ``2p`` takes ``r cos θ``, counter ``2p + 1`` takes ``r sin θ``) agree to rounding of
-``log``/``cos``/``sin``. Each library's own deterministic code is used, so the
+``log1p``/``tan``. Each library's own deterministic code is used, so the
 same backend always returns the same bits.
 
 Examples
@@ -320,9 +320,11 @@ class Key:
                device: Any = None) -> Any:
         """Standard normal numbers: Box–Muller on the words of pair ``p = c div 2``.
 
-        ``r = sqrt(-2 log u(2p))``, ``θ = 2π u(2p+1)``; even ``c`` gives ``r cos θ``,
-        odd ``c`` gives ``r sin θ`` (Box and Muller 1958), so a contiguous run
-        costs one word, half a ``log`` and one ``cos`` or ``sin`` per normal.
+        With ``v(w) = (top 53 bits of word w) / 2**53`` in [0, 1):
+        ``r = sqrt(-2 log(1 - v(2p)))``, ``θ = 2π v(2p+1)``; even ``c`` gives
+        ``r cos θ``, odd ``c`` gives ``r sin θ`` (Box and Muller 1958), cos and sin
+        from one ``tan(θ/2)``. A contiguous run costs one word, half a ``log1p`` and
+        half a ``tan`` per normal.
         """
         z, c = self._pairs(counter, xp, device, 2.0, complex_=False)
         return _cast(c.finish(z), c.xp, dtype)
@@ -331,7 +333,8 @@ class Key:
                        device: Any = None) -> Any:
         """Standard complex normals (E|z|² = 1): ``(normal(2c) + i normal(2c+1)) / √2``.
 
-        Computed as ``sqrt(-log u(2c)) · exp(2πi u(2c+1))``: the complex Ginibre entries.
+        Computed as ``sqrt(-log(1 - v(2c))) · exp(2πi v(2c+1))`` (``v`` as in :meth:`normal`):
+        the complex Ginibre entries.
         """
         z, c = self._pairs(counter, xp, device, 1.0, complex_=True)
         return _cast(c.finish(z), c.xp, dtype)
@@ -343,13 +346,13 @@ class Key:
             # Pairs p0..p1 cover the run; each pair gives (r cos θ, r sin θ).
             first = c.start if complex_ else c.start >> 1
             last = c.start + c.size - 1 if complex_ else (c.start + c.size - 1) >> 1
-            w = _run_words(self.value, 2 * first, 2 * (last - first + 1), x, c.device)
-            z = _box_muller_host(w, scale) if x is array_api_compat.numpy else None
-            if z is None:
-                u = x.reshape(_unit(w, x), (-1, 2))
-                r = x.sqrt(-scale * x.log(u[:, 0]))
-                theta = u[:, 1] * (2.0 * math.pi)
-                z = x.stack([r * x.cos(theta), r * x.sin(theta)], axis=1)
+            npairs = last - first + 1
+            if x is array_api_compat.numpy:
+                z = _pairs_host(self.value, first, npairs, scale)
+            else:
+                w = x.reshape(_run_words(self.value, 2 * first, 2 * npairs, x, c.device), (-1, 2))
+                z = x.stack(_box_muller(_unit53(w[:, 0], x), _unit53(w[:, 1], x), scale, x),
+                            axis=1)
             if complex_:
                 return _as_complex(z, x), c
             off = c.start & 1
@@ -358,37 +361,63 @@ class Key:
         block = (p >> 1) & ((1 << 62) - 1)
         words = _philox(block, self.value, STREAM_KEY_HI)
         odd_pair = (p & 1) == 1
-        u1 = _unit(x.where(odd_pair, words[2], words[0]), x)
-        u2 = _unit(x.where(odd_pair, words[3], words[1]), x)
-        r = x.sqrt(-scale * x.log(u1))
-        theta = u2 * (2.0 * math.pi)
+        u1 = _unit53(x.where(odd_pair, words[2], words[0]), x)
+        u2 = _unit53(x.where(odd_pair, words[3], words[1]), x)
+        zc, zs = _box_muller(u1, u2, scale, x)
         if complex_:
-            return _as_complex(x.stack([r * x.cos(theta), r * x.sin(theta)], axis=1), x), c
-        return r * x.where((c.flat & 1) == 1, x.sin(theta), x.cos(theta)), c
+            return _as_complex(x.stack([zc, zs], axis=1), x), c
+        return x.where((c.flat & 1) == 1, zs, zc), c
 
     def generator(self) -> np.random.Generator:
         """A NumPy ``Generator`` seeded from this key (for host-side, non-sketch work)."""
         return np.random.default_rng(self.value)
 
 
-def _box_muller_host(w: np.ndarray, scale: float) -> np.ndarray:
-    """``_pairs``' run path on NumPy with in-place ufuncs: the same operations on the
-    same values (so the same numbers), fewer temporaries."""
-    b = w.view(np.uint64)
-    np.right_shift(b, np.uint64(12), out=b)
-    u = b.astype(np.float64)
-    u *= 2.0**-52
-    u += 2.0**-53
-    u1, u2 = u[0::2], u[1::2]
-    r = np.log(u1)
+def _unit53(w: Any, x: Any) -> Any:
+    """``(top 53 bits) / 2**53`` in [0, 1): NumPy's ``Generator.random`` of the same word."""
+    return x.astype((w >> 11) & ((1 << 53) - 1), x.float64) * 2.0**-53
+
+
+def _box_muller(v1: Any, v2: Any, scale: float, x: Any) -> tuple[Any, Any]:
+    """``(r cos θ, r sin θ)`` with ``r = sqrt(-scale log(1 - v1))``, ``θ = 2π v2``.
+
+    One ``tan`` instead of ``cos`` and ``sin``: with ``t = tan(θ/2)``,
+    ``cos θ = (1 - t²)/(1 + t²)`` and ``sin θ = 2t/(1 + t²)`` (exact identities; the
+    rational forms are accurate to rounding for every t, t → ∞ included).
+    """
+    r = x.sqrt(-scale * x.log1p(-v1))
+    t = x.tan(v2 * math.pi)
+    t2 = t * t
+    q = r / (1.0 + t2)
+    return (1.0 - t2) * q, (t + t) * q
+
+
+def _pairs_host(key: int, first: int, npairs: int, scale: float) -> np.ndarray:
+    """Pairs ``first ...`` of the run path on NumPy: NumPy's compiled Philox and
+    ``Generator.random`` give the words as ``_unit53`` floats; the transform runs on
+    contiguous rows (NumPy's vectorised loops), in place where it can. The same
+    operations on the same values as :func:`_box_muller`, so the same numbers."""
+    start = 2 * first
+    b0, off = start >> 2, start & 3
+    bg = np.random.Philox(counter=(b0 - 1) % (1 << 256),
+                          key=np.array([key, STREAM_KEY_HI], dtype=np.uint64))
+    u = np.random.Generator(bg).random(off + 2 * npairs)[off:]
+    v = u.reshape(npairs, 2).T.copy()  # rows: v1, v2 (contiguous)
+    r, t = v[0], v[1]
+    np.negative(r, out=r)
+    np.log1p(r, out=r)
     r *= -scale
     np.sqrt(r, out=r)
-    u2 *= 2.0 * math.pi
-    z = np.empty((r.shape[0], 2))
-    np.cos(u2, out=z[:, 0])
-    z[:, 0] *= r
-    np.sin(u2, out=z[:, 1])
-    z[:, 1] *= r
+    t *= math.pi
+    np.tan(t, out=t)
+    t2 = t * t
+    q = 1.0 + t2
+    np.divide(r, q, out=q)
+    z = np.empty((npairs, 2))
+    np.subtract(1.0, t2, out=t2)
+    np.multiply(t2, q, out=z[:, 0])
+    t += t
+    np.multiply(t, q, out=z[:, 1])
     return z
 
 
