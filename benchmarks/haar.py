@@ -17,10 +17,11 @@ and the ratios ``ours / peer`` (> 1: ours faster). Ours and SciPy are timed
 alternately, repeat by repeat, so load from other jobs falls on both alike.
 
 A second table (``haar-generator``) times the keyed generator itself
-(:meth:`sketch.rng.Key.normal` on a run of 2^20 counters, Philox4x64-10 with the
-pair Box–Muller) against NumPy's default generator (``default_rng().standard_normal``,
-PCG64 + ziggurat), and the complex Ginibre draw haar needs against SciPy's way of
-making it (two ``normal`` draws combined); the goal is within 2x.
+(:meth:`sketch.rng.Key.normal` on a run of 2^20 counters, 2^18 with ``--quick``;
+Philox4x64-10 with the pair Box–Muller) against NumPy's default generator
+(``default_rng().standard_normal``, PCG64 + ziggurat), and the complex Ginibre
+draw haar needs against SciPy's way of making it (two ``normal`` draws
+combined); the goal is within 2x.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def main(argv: list[str]) -> int:
         threadpool_limits = None
 
     def rows() -> tuple[list[dict], list[dict]]:
-        gen = generator_rows(2**20, 2 * repeat + 1)
+        gen = generator_rows(2**18 if args.quick else 2**20, 2 * repeat + 1)
         return [_row(d, _batch(d, entries), repeat, gpu) for d in args.dims], gen
 
     if threadpool_limits is not None:
