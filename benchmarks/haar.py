@@ -154,6 +154,10 @@ def main(argv: list[str]) -> int:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - part of the bench extra
         threadpool_limits = None
+    # threadpool_limits reaches only the BLAS libraries already loaded: load NumPy's and
+    # SciPy's (haar calls scipy.linalg.lapack) before limiting, so every contender gets it.
+    import scipy.linalg  # noqa: F401
+    import scipy.stats  # noqa: F401
 
     def rows() -> tuple[list[dict], list[dict]]:
         gen = generator_rows(2**18 if args.quick else 2**20, 2 * repeat + 1)

@@ -319,6 +319,21 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+def to_host(x: Any) -> Any:
+    """``x`` on the host, keeping its kind: cupyx sparse → scipy.sparse, CuPy or torch
+    dense → NumPy, host objects unchanged (an explicit device→host transfer).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> sp.issparse(to_host(sp.eye(2)))
+    True
+    """
+    if is_cupy(x) or is_torch(x):
+        return x.get() if is_cupy(x) else to_numpy(x)
+    return x
+
+
 def asarray(a: Any, like: Any = None, *, xp: Any = None, device: Any = None) -> Any:
     """``a`` (host data or an array) as an array of ``like``'s library and device.
 

@@ -172,3 +172,14 @@ def test_gram_schmidt_path_equals_phase_fixed_lapack_qr(d, k):
     Q, R = np.linalg.qr(Zs)
     diag = np.diagonal(R, axis1=-2, axis2=-1)
     assert np.allclose(_gram_schmidt(Zs, np), Q * (diag / abs(diag))[:, None, :], atol=1e-12)
+
+
+@pytest.mark.parametrize("d, k, real", [(32, 32, False), (40, 5, False), (33, 33, True)])
+def test_lapack_loop_path_equals_phase_fixed_stacked_qr(d, k, real):
+    from sketch.haar import _lapack_loop
+
+    Zs = complex_ginibre(as_key(4), 0, 6 * d * k).reshape(6, d, k)
+    Zs = np.ascontiguousarray(Zs.real) if real else Zs
+    Q, R = np.linalg.qr(Zs)
+    diag = np.diagonal(R, axis1=-2, axis2=-1)
+    np.testing.assert_allclose(_lapack_loop(Zs), Q * (diag / abs(diag))[:, None, :], atol=1e-12)
