@@ -369,18 +369,20 @@ def aer_rows(clock: _Clock, widths: tuple[int, ...], layers: int, plumbing: bool
     if not has_gpu and not plumbing:
         return [_row("aer", "statevector", note=why)]
     fast = "CPU" if plumbing else "GPU"
-    rows, cpu_last = [], None
+    rows, cpu_last, n_last = [], None, None
     for n in widths:
         qc = layered_random_circuit(n, layers)
         if clock.left() < 30:
             rows.append(_row("aer", f"{n} qubits", note="skipped: time budget"))
             continue
         t_fast = _aer_time(qc, fast, repeat=1)
-        # The CPU time grows ~2x per qubit: time it only while the next width fits.
+        # The CPU time grows ~2x per qubit and _aer_time runs twice (warm-up, timed): time
+        # it only while this width is expected to fit in what is left.
         t_cpu = None
-        if cpu_last is None or 2.2 * cpu_last < clock.left() - 30:
+        expected = None if cpu_last is None else 2 * 1.1 * cpu_last * 2 ** (n - n_last)
+        if expected is None or expected < clock.left() - 30:
             t_cpu = _aer_time(qc, "CPU", repeat=1)
-            cpu_last = t_cpu
+            cpu_last, n_last = t_cpu, n
         rows.append(_row("aer", f"{n} qubits, {layers} layers", ours_s=t_fast,
                          peer="Aer statevector CPU", peer_s=t_cpu,
                          accuracy="same circuit, 1 shot", equal_accuracy=True,
