@@ -86,7 +86,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from sketch.backend import namespace
+from sketch.backend import namespace, to_numpy
 from sketch.checks import check_positive_int
 from sketch.errors import ShapeError
 
@@ -207,7 +207,7 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        angles = _host_angles(theta)
+        angles = to_numpy(theta).astype(float).reshape(-1)  # explicit: a circuit is host data
         if angles.shape[0] != p:
             raise ShapeError(
                 f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "
@@ -234,18 +234,6 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 
 
 # ---------------------------------------------------------------- structured application
-
-
-def _host_angles(theta: Any) -> np.ndarray:
-    """Angles of any array library (NumPy, CuPy, a torch tensor requiring grad) on the host.
-
-    An array-API array (NumPy, CuPy, torch) is flattened in its namespace and read with
-    ``tolist()``, which every one of them has and which needs no autograd graph.
-    """
-    if isinstance(theta, (list, tuple, np.ndarray)):
-        return np.asarray(theta, dtype=float).reshape(-1)
-    xp = namespace(theta)
-    return np.asarray(xp.reshape(theta, (-1,)).tolist(), dtype=float)
 
 
 def _rotations(xp: Any, theta: Any) -> Any:

@@ -1,0 +1,363 @@
+"""What the array API lacks, one function each, dispatched on the array's library.
+
+Part of :mod:`sketch.backend` (import from there): QR in every mode, triangular
+solves, Cholesky, LU, the orthonormal DCT-II and its inverse, the Walsh–Hadamard
+transform, scatter-add, counts, top-k and sparse products. NumPy → SciPy, CuPy →
+cupyx.scipy, torch → torch.linalg / torch.fft / torch.sparse.
+"""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .arrays import (
+    _torch,
+    array_module,
+    backend_name,
+    fft,
+    is_sparse,
+    is_torch,
+    is_torch_namespace,
+    linalg,
+    namespace,
+    sparse,
+    to_dense,
+)
+
+# --------------------------------------------------------------------------
+# dense linear algebra the array API lacks
+# --------------------------------------------------------------------------
+
+
+def qr(A: Any, mode: str = "reduced") -> Any:
+    """QR factorisation on the array's own device (batched over leading axes).
+
+    ``mode="reduced"`` (default) and ``"complete"`` return ``(Q, R)``; ``"r"``
+    returns ``R`` alone (no Q formed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Q, R = qr(np.eye(3)[:, :2])
+    >>> Q.shape, qr(np.eye(3)[:, :2], mode="r").shape
+    ((3, 2), (2, 2))
+    """
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    name = backend_name(A)
+    if name == "torch":
+        Q, R = _torch().linalg.qr(A, mode=mode)
+        return R if mode == "r" else (Q, R)
+    return array_module(A).linalg.qr(A, mode=mode)
+
+
+def solve_triangular(
+    R: Any, B: Any, *, lower: bool = False, trans: int | str = 0, unit_diagonal: bool = False
+) -> Any:
+    """Solve ``R X = B`` (``trans=0``), ``Rᵀ X = B`` (``'T'``/1) or ``Rᴴ X = B`` (``'C'``/2).
+
+    ``R`` is triangular (upper unless ``lower``); ``B`` a vector or matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> solve_triangular(np.array([[2.0, 1.0], [0.0, 4.0]]), np.array([3.0, 4.0])).tolist()
+    [1.0, 1.0]
+    """
+    name = backend_name(R)
+    if name != "torch":
+        return linalg(array_module(R, B)).solve_triangular(
+            R, B, lower=lower, trans=trans, unit_diagonal=unit_diagonal
+        )
+    array_module(R, B)  # same library and device, or a clear error
+    torch = _torch()
+    t = {0: "N", 1: "T", 2: "C"}.get(trans, trans) if not isinstance(trans, str) else trans.upper()
+    if t not in ("N", "T", "C"):
+        raise ValueError(f"trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
+    if t == "T":
+        R, lower = R.mT, not lower
+    elif t == "C":
+        R, lower = R.mH, not lower
+    vec = B.ndim == 1
+    X = torch.linalg.solve_triangular(R, B[:, None] if vec else B, upper=not lower,
+                                      unitriangular=unit_diagonal)
+    return X[:, 0] if vec else X
+
+
+def cholesky(A: Any, *, lower: bool = True) -> Any:
+    """Cholesky factor of a Hermitian positive definite ``A`` (``L`` with ``A = L Lᴴ``,
+    or ``U`` with ``A = Uᴴ U`` when ``lower=False``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cholesky(np.array([[4.0, 2.0], [2.0, 2.0]])).tolist()
+    [[2.0, 0.0], [1.0, 1.0]]
+    """
+    name = backend_name(A)
+    if name == "torch":
+        return _torch().linalg.cholesky(A, upper=not lower)
+    L = array_module(A).linalg.cholesky(A)
+    return L if lower else L.conj().swapaxes(-1, -2)
+
+
+def lu(A: Any, *, permute_l: bool = False) -> Any:
+    """LU with partial pivoting, ``A = P L U``: ``(P, L, U)``, or ``(P L, U)`` with ``permute_l``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> PL, U = lu(np.array([[1.0, 2.0], [3.0, 4.0]]), permute_l=True)
+    >>> bool(np.allclose(PL @ U, [[1, 2], [3, 4]]))
+    True
+    """
+    if backend_name(A) == "torch":
+        P, L, U = _torch().linalg.lu(A)
+        return (P @ L, U) if permute_l else (P, L, U)
+    kw = {"check_finite": False} if backend_name(A) == "numpy" else {}
+    return linalg(array_module(A)).lu(A, permute_l=permute_l, **kw)
+
+
+def lu_factor(A: Any) -> tuple[Any, Any]:
+    """Packed LU factors and pivots of a square ``A``, for :func:`lu_solve`."""
+    if backend_name(A) == "torch":
+        return _torch().linalg.lu_factor(A)
+    return linalg(array_module(A)).lu_factor(A)
+
+
+def lu_solve(factors: tuple[Any, Any], B: Any, *, trans: int = 0) -> Any:
+    """Solve ``A X = B`` (``trans=0``), ``Aᵀ X = B`` (1) or ``Aᴴ X = B`` (2) from :func:`lu_factor`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bool(np.allclose(A @ lu_solve(lu_factor(A), np.ones(2)), 1))
+    True
+    """
+    LU, piv = factors
+    if backend_name(LU) != "torch":
+        return linalg(array_module(LU, B)).lu_solve((LU, piv), B, trans=trans)
+    torch = _torch()
+    vec = B.ndim == 1
+    Bm = B[:, None] if vec else B
+    if trans == 1:
+        # A^T x = b  <=>  A^H conj(x) = conj(b)
+        X = torch.linalg.lu_solve(LU, piv, Bm.conj(), adjoint=True).conj()
+    else:
+        X = torch.linalg.lu_solve(LU, piv, Bm, adjoint=trans == 2)
+    return X[:, 0] if vec else X
+
+
+# --------------------------------------------------------------------------
+# transforms
+# --------------------------------------------------------------------------
+
+
+def dct(x: Any, *, axis: int = 0) -> Any:
+    """Orthonormal DCT-II along ``axis`` (``scipy.fft.dct(x, type=2, norm="ortho")``).
+
+    Torch has no DCT; there it is one FFT of the even-odd reordered input
+    (Makhoul, "A fast cosine transform in one and two dimensions", 1980).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.allclose(idct(dct(np.arange(5.0))), np.arange(5.0)))
+    True
+    """
+    return _cosine_transform(x, axis, inverse=False)
+
+
+def idct(y: Any, *, axis: int = 0) -> Any:
+    """Inverse of :func:`dct` (the orthonormal DCT-III) along ``axis``."""
+    return _cosine_transform(y, axis, inverse=True)
+
+
+def _cosine_transform(x: Any, axis: int, inverse: bool) -> Any:
+    if backend_name(x) != "torch":
+        f = fft(array_module(x))
+        return (f.idct if inverse else f.dct)(x, type=2, norm="ortho", axis=axis)
+    if x.is_complex():
+        return _torch().complex(_cosine_transform(x.real, axis, inverse),
+                                _cosine_transform(x.imag, axis, inverse))
+    v = x.movedim(axis, 0)
+    return (_idct_torch(v) if inverse else _dct_torch(v)).movedim(0, axis)
+
+
+def _phase(n: int, sign: float, like: Any, ndim: int) -> Any:
+    """``exp(sign i pi k / 2n)`` for k < n, shaped to broadcast along axis 0."""
+    torch = _torch()
+    k = torch.arange(n, device=like.device, dtype=like.dtype)
+    return torch.polar(torch.ones_like(k), sign * math.pi * k / (2 * n)).reshape(
+        (n,) + (1,) * (ndim - 1))
+
+
+def _dct_torch(v: Any) -> Any:
+    torch = _torch()
+    n = v.shape[0]
+    w = torch.cat([v[0::2], v[1::2].flip(0)], dim=0)
+    y = (torch.fft.fft(w, dim=0) * _phase(n, -1.0, v, v.ndim)).real * math.sqrt(2.0 / n)
+    y[0] = y[0] / math.sqrt(2.0)
+    return y
+
+
+def _idct_torch(v: Any) -> Any:
+    torch = _torch()
+    n = v.shape[0]
+    u = v * math.sqrt(n / 2.0)
+    u = torch.cat([u[:1] * math.sqrt(2.0), u[1:]], dim=0)
+    # V_k = (u_k - i u_{n-k}) e^{i pi k / 2n}, u_n = 0: the FFT of the reordered input.
+    rev = torch.cat([torch.zeros_like(u[:1]), u[1:].flip(0)], dim=0)
+    w = torch.fft.ifft(torch.complex(u, -rev) * _phase(n, 1.0, v, v.ndim), dim=0).real
+    half = (n + 1) // 2
+    x = torch.empty_like(w)
+    x[0::2] = w[:half]
+    x[1::2] = w[half:].flip(0)
+    return x
+
+
+def fwht(X: Any) -> Any:
+    """Orthonormal fast Walsh–Hadamard transform along axis 0 (length a power of two).
+
+    ``H_n X / sqrt(n)`` with Sylvester's ``H_{2k} = [[H_k, H_k], [H_k, -H_k]]``,
+    in ``log2 n`` butterfly passes of array-API operations (every backend).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fwht(np.array([1.0, 0.0, 0.0, 0.0])).tolist()
+    [0.5, 0.5, 0.5, 0.5]
+    """
+    xp = namespace(X)
+    n = X.shape[0]
+    if n & (n - 1):
+        raise ValueError(f"fwht needs a power-of-two length along axis 0, got {n}")
+    rest = tuple(X.shape[1:])
+    Y = X
+    h = 1
+    while h < n:
+        Z = xp.reshape(Y, (n // (2 * h), 2, h) + rest)
+        a, b = Z[:, 0, ...], Z[:, 1, ...]
+        Y = xp.reshape(xp.stack([a + b, a - b], axis=1), (n,) + rest)
+        h *= 2
+    return Y / math.sqrt(n)
+
+
+# --------------------------------------------------------------------------
+# scatter and sparse
+# --------------------------------------------------------------------------
+
+
+def index_add(target: Any, index: Any, values: Any) -> Any:
+    """``target[index[i]] += values[i]`` with repeated indices accumulated, in place.
+
+    Returns ``target``. (``target[index] += values`` would drop repeats.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> index_add(np.zeros(3), np.array([0, 0, 2]), np.ones(3)).tolist()
+    [2.0, 0.0, 1.0]
+    """
+    name = backend_name(target)
+    if name == "torch":
+        return target.index_add_(0, index.to(_torch().int64), values.to(target.dtype))
+    if name == "cupy":
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+        return target
+    np.add.at(target, index, values)
+    return target
+
+
+def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
+    """Counts (or summed ``weights``) of each non-negative integer in ``x``, on its device.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bincount(np.array([0, 2, 2]), minlength=4).tolist()
+    [1, 0, 2, 0]
+    """
+    if backend_name(x) == "torch":
+        return _torch().bincount(x, weights=weights, minlength=minlength)
+    return array_module(x).bincount(x, weights=weights, minlength=minlength)
+
+
+def top_k_indices(x: Any, k: int) -> Any:
+    """Indices of the ``k`` largest entries of the 1-D ``x``, in no particular order.
+
+    ``argpartition`` on NumPy/CuPy (O(n)), ``topk`` on torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(top_k_indices(np.array([3.0, 9.0, 1.0, 7.0]), 2).tolist())
+    [1, 3]
+    """
+    if backend_name(x) == "torch":
+        return _torch().topk(x, k, sorted=False).indices
+    xp = array_module(x)
+    if k >= x.shape[0]:
+        return xp.arange(x.shape[0])
+    return xp.argpartition(-x, k - 1)[:k]
+
+
+def sparse_coo(values: Any, rows: Any, cols: Any, shape: tuple[int, int]) -> Any:
+    """A sparse matrix on ``values``' library and device from coordinates (repeats summed).
+
+    SciPy/cupyx: CSR; torch: a coalesced sparse COO tensor.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sparse_coo(np.ones(2), np.array([0, 0]), np.array([1, 1]), (2, 2)).toarray().tolist()
+    [[0.0, 2.0], [0.0, 0.0]]
+    """
+    if backend_name(values) == "torch":
+        torch = _torch()
+        idx = torch.stack([rows.to(torch.int64), cols.to(torch.int64)])
+        return torch.sparse_coo_tensor(idx, values, size=shape, check_invariants=True).coalesce()
+    xp = array_module(values)
+    return sparse(xp).coo_matrix((values, (rows, cols)), shape=shape).tocsr()
+
+
+def sparse_from_csc(data: Any, indices: Any, indptr: Any, shape: tuple[int, int],
+                    xp: ModuleType | None = None) -> Any:
+    """A sparse matrix on ``data``'s library and device from its three CSC arrays.
+
+    SciPy/cupyx: CSC; torch: a sparse COO tensor (the layout every torch
+    device multiplies with).
+    """
+    xp = array_module(data) if xp is None else xp
+    if is_torch_namespace(xp):
+        torch = _torch()
+        counts = indptr[1:] - indptr[:-1]
+        cols = torch.repeat_interleave(torch.arange(shape[1], device=data.device), counts)
+        return sparse_coo(data, indices, cols, shape)
+    return sparse(xp).csc_matrix((data, indices, indptr), shape=shape)
+
+
+def spmm(S: Any, A: Any) -> Any:
+    """``S @ A`` for a sparse ``S`` and a dense ``A``, returned dense on their device.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> spmm(sp.eye(2, format="csr"), np.ones((2, 1))).tolist()
+    [[1.0], [1.0]]
+    """
+    if is_torch(S) or is_torch(A):
+        array_module(S, A)
+        torch = _torch()
+        if is_sparse(S):
+            return torch.sparse.mm(S, A) if A.ndim == 2 else torch.sparse.mm(S, A[:, None])[:, 0]
+        return S @ to_dense(A)
+    out = S @ A
+    return to_dense(out)

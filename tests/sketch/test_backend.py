@@ -1,0 +1,125 @@
+"""sketch.backend: the dispatch functions give the same answers on every backend."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse
+
+from sketch import backend as B
+from sketch.errors import BackendMismatchError
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_namespace_and_predicates(backend, rng):
+    x = backend.asarray(rng.standard_normal((4, 3)))
+    assert backend.owns(x)
+    xp = B.array_module(x)
+    assert B.backend_name(x) == B.backend_name(xp) == backend.name.split("-")[0]
+    assert B.is_torch(x) == backend.name.startswith("torch")
+    assert B.is_cupy(x) == (backend.name == "cupy")
+    assert B.device_of(x) == ("gpu" if backend.name in ("cupy", "torch-cuda") else "cpu")
+    assert np.array_equal(backend.to_numpy(x), B.to_numpy(x))
+    y = xp.asarray(x)  # the namespace creates arrays its own code can use
+    assert backend.owns(y)
+
+
+def test_qr_modes_and_triangular_solves(backend, rng):
+    A = rng.standard_normal((8, 3)) + 1j * rng.standard_normal((8, 3))
+    Q, R = B.qr(backend.asarray(A))
+    assert backend.owns(Q) and backend.owns(R)
+    np.testing.assert_allclose(backend.to_numpy(Q @ R), A, atol=1e-12)
+    Rr = B.qr(backend.asarray(A), mode="r")
+    np.testing.assert_allclose(np.abs(backend.to_numpy(Rr)), np.abs(backend.to_numpy(R)),
+                               atol=1e-12)
+    Qc, _ = B.qr(backend.asarray(A), mode="complete")
+    assert tuple(Qc.shape) == (8, 8)
+    Rn, b = np.triu(rng.standard_normal((3, 3))) + 3 * np.eye(3), rng.standard_normal(3)
+    for trans in (0, "T", "C"):
+        for lower in (False, True):
+            M = Rn.T if lower else Rn
+            x = B.solve_triangular(backend.asarray(M), backend.asarray(b), lower=lower, trans=trans)
+            assert backend.owns(x) and tuple(x.shape) == (3,)
+            ref = scipy.linalg.solve_triangular(M, b, lower=lower, trans=trans)
+            np.testing.assert_allclose(backend.to_numpy(x), ref, rtol=1e-12)
+    L = B.cholesky(backend.asarray(Rn.T @ Rn))
+    np.testing.assert_allclose(backend.to_numpy(L @ L.T), Rn.T @ Rn, rtol=1e-12)
+
+
+def test_lu_family(backend, rng):
+    A = rng.standard_normal((5, 5))
+    PL, U = B.lu(backend.asarray(A), permute_l=True)
+    np.testing.assert_allclose(backend.to_numpy(PL @ U), A, atol=1e-12)
+    P, L, U = B.lu(backend.asarray(A))
+    np.testing.assert_allclose(backend.to_numpy(P @ L @ U), A, atol=1e-12)
+    f = B.lu_factor(backend.asarray(A))
+    b = rng.standard_normal(5)
+    for trans, M in ((0, A), (1, A.T), (2, A.conj().T)):
+        x = B.lu_solve(f, backend.asarray(b), trans=trans)
+        assert backend.owns(x)
+        np.testing.assert_allclose(M @ backend.to_numpy(x), b, atol=1e-10)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 8])
+def test_dct_and_fwht_match_scipy(backend, rng, n):
+    X = rng.standard_normal((n, 3))
+    Y = B.dct(backend.asarray(X))
+    assert backend.owns(Y)
+    np.testing.assert_allclose(backend.to_numpy(Y), scipy.fft.dct(X, norm="ortho", axis=0),
+                               atol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(B.idct(Y)), X, atol=1e-12)
+    Z = X + 1j * rng.standard_normal((n, 3))
+    np.testing.assert_allclose(backend.to_numpy(B.dct(backend.asarray(Z.T), axis=1)),
+                               scipy.fft.dct(Z.T, norm="ortho", axis=1), atol=1e-12)
+    if n & (n - 1) == 0:
+        H = scipy.linalg.hadamard(n) / np.sqrt(n)
+        np.testing.assert_allclose(backend.to_numpy(B.fwht(backend.asarray(X))), H @ X,
+                                   atol=1e-12)
+
+
+def test_scatter_and_sparse(backend):
+    idx = backend.asarray(np.array([0, 0, 3, 1, 3]))
+    vals = backend.asarray(np.arange(5.0))
+    acc = B.index_add(backend.asarray(np.zeros(4)), idx, vals)
+    assert backend.owns(acc)
+    np.testing.assert_array_equal(backend.to_numpy(acc), [1.0, 3.0, 0.0, 6.0])
+    np.testing.assert_array_equal(backend.to_numpy(B.bincount(idx, minlength=5)), [2, 1, 0, 2, 0])
+    S = B.sparse_coo(vals, idx, backend.asarray(np.array([0, 1, 1, 2, 2])), (4, 3))
+    dense = np.zeros((4, 3))
+    np.add.at(dense, ([0, 0, 3, 1, 3], [0, 1, 1, 2, 2]), np.arange(5.0))
+    np.testing.assert_array_equal(backend.to_numpy(B.to_dense(S)), dense)
+    A = np.arange(6.0).reshape(3, 2)
+    out = B.spmm(S, backend.asarray(A))
+    assert backend.owns(out) and not B.is_sparse(out)
+    np.testing.assert_allclose(backend.to_numpy(out), dense @ A)
+    csc = scipy.sparse.csc_matrix(dense)
+    S2 = B.sparse_from_csc(backend.asarray(csc.data), backend.asarray(csc.indices),
+                           backend.asarray(csc.indptr), (4, 3))
+    np.testing.assert_array_equal(backend.to_numpy(B.to_dense(S2)), dense)
+
+
+def test_mixing_libraries_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(BackendMismatchError, match="torch.*numpy|numpy.*torch"):
+        B.array_module(np.ones(2), torch.ones(2))
+    with pytest.raises(TypeError, match="not a supported"):
+        B.backend_name(pytest)
+    with pytest.raises(TypeError, match="LinearOperator"):
+        B.array_module([1, 2])
+    with pytest.raises(ValueError, match="torch:cuda"):
+        B.module_for_device("tpu")
+
+
+def test_linalg_modules_refuse_torch_with_the_function_to_use():
+    pytest.importorskip("torch")
+    xt = B.module_for_device("torch")
+    with pytest.raises(TypeError, match="solve_triangular"):
+        B.linalg(xt)
+    with pytest.raises(TypeError, match="sparse_coo"):
+        B.sparse(xt)
+    assert B.fft(xt).__name__ == "torch.fft"
+    assert B.native_device("torch:cpu").type == "cpu"
+    assert B.available_bytes(xt) is None or B.available_bytes(xt) > 0
