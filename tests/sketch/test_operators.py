@@ -11,6 +11,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
 import sketch.kernels as kernels
+import sketch.operator_base as operator_base
 import sketch.operators as ops
 from sketch import as_key, embedding_size, make_operator
 from sketch.errors import (
@@ -136,7 +137,7 @@ def test_blockwise_generation_equals_full_operator(kind, data, monkeypatch):
                                   else S._columns(100, 180, np, np.dtype(np.float64)),
                                   full[:, 100:180])
     whole = S @ A
-    monkeypatch.setattr(ops, "_BLOCK_ENTRIES", 97)  # many tiny blocks of S (and of A's columns)
+    monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 97)  # many tiny blocks of S
     monkeypatch.setattr(type(S), "_block_rows", lambda self: 13)
     np.testing.assert_allclose(S @ A, whole, atol=1e-12)
     np.testing.assert_allclose(S.T @ np.eye(40), full.T, atol=1e-12)
@@ -222,7 +223,7 @@ def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch
         monkeypatch.setattr(kernels, "GEMM_ROWS", 7)
         monkeypatch.setattr(kernels, "COPY_BYTES", 3000)
         monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 9000)
-        monkeypatch.setattr(ops, "_BLOCK_ENTRIES", 1000)
+        monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 1000)
         small = make_operator(kind, s, m, seed=21) @ A
         if kind in _BITWISE_OVER_BLOCKS:
             np.testing.assert_array_equal(small, ref, err_msg=f"{name}, small blocks")
