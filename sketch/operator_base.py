@@ -28,6 +28,7 @@ from .backend import (
     backend_name,
     is_operator,
     is_sparse,
+    namespace,
     numpy_dtype,
     to_dense,
 )
@@ -50,6 +51,11 @@ def _product(S: Any, A: Any) -> Any:
             return (S @ A).toarray()
         return (A.T @ S.T).T
     return S @ A
+
+
+def _astype(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (no copy when it already is), for NumPy, CuPy and torch alike."""
+    return namespace(x).astype(x, dtype, copy=False)
 
 
 def _stream_module(xp: ModuleType) -> ModuleType:
@@ -212,23 +218,21 @@ class SketchingOperator:
             j1 = min(self.m, j0 + step)
             block = self._block(j0, j1, A, rdt)
             if backend_name(A) == "torch":
-                block = xp.astype(block, A.dtype)
+                block = _astype(block, A.dtype)
             part = _product(block, A[j0:j1])
             out = part if out is None else out + part
-        return xp.astype(xp.asarray(out), A.dtype)
+        return _astype(xp.asarray(out), A.dtype)
 
     def _apply_transpose(self, Y: Any) -> Any:
-        xp = array_module(Y)
         rdt = _real_dtype(Y.dtype)
         step = self._block_rows()
         parts = []
         for j0 in range(0, self.m, step):
             block = self._block(j0, min(self.m, j0 + step), Y, rdt)
             if backend_name(Y) == "torch":
-                block = xp.astype(block, Y.dtype)
+                block = _astype(block, Y.dtype)
             parts.append(_product(block.T, Y))
-        return xp.astype(xp.concat(parts, axis=0) if hasattr(xp, "concat")
-                         else xp.concatenate(parts, axis=0), Y.dtype)
+        return _astype(namespace(parts[0]).concat(parts, axis=0), Y.dtype)
 
     def _apply_operator(self, A: Any) -> Any:
         # S A = conj(A^H S^T)^T for real S; rows of S A come in blocks of S^T's columns.

@@ -58,6 +58,7 @@ from .checks import check_positive_int
 from .errors import ShapeError
 from .operator_base import (  # noqa: F401 - _product is re-exported for sketch.distributed
     SketchingOperator,
+    _astype,
     _product,
     _real_dtype,
     _stream_module,
@@ -171,7 +172,7 @@ class _HashedSketch(SketchingOperator):
         xp = array_module(A)
         A = to_dense(A)
         rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
-        rows, vals = asarray(rows, like=A), xp.astype(asarray(vals, like=A), A.dtype)
+        rows, vals = asarray(rows, like=A), _astype(asarray(vals, like=A), A.dtype)
         out = xp.zeros((self.s, A.shape[1]), dtype=A.dtype, device=A.device)
         for t in range(self.k):
             index_add(out, rows[:, t], A * vals[:, t][:, None])
@@ -341,7 +342,7 @@ class SRHT(SketchingOperator):
         # CuPy and torch: zero-pad, sign, one fast transform, sample.
         xp = array_module(A)
         A = to_dense(A)
-        signs = xp.astype(self._signs(xp), A.dtype)
+        signs = _astype(self._signs(xp), A.dtype)
         X = xp.zeros((self.padded, A.shape[1]), dtype=A.dtype, device=getattr(A, "device", None)
                      ) if backend_name(xp) == "torch" else xp.zeros((self.padded, A.shape[1]),
                                                                     dtype=A.dtype)
@@ -351,7 +352,7 @@ class SRHT(SketchingOperator):
 
     def _apply_transpose(self, Y: Any) -> Any:
         xp = array_module(Y)
-        signs = xp.astype(self._signs(xp), Y.dtype)
+        signs = _astype(self._signs(xp), Y.dtype)
         shape = (self.padded, Y.shape[1])
         X = xp.zeros(shape, dtype=Y.dtype, device=Y.device) if backend_name(xp) == "torch" \
             else xp.zeros(shape, dtype=Y.dtype)
