@@ -157,7 +157,11 @@ class _HashedSketch(SketchingOperator):
         return kernels._ranges(self.s, kernels.threads()), False
 
     def _apply_host(self, A):
-        S = self._columns(0, self.m, np, A.dtype).tocsr()
+        # S as CSR, kept for the last dtype (an operator is often applied to A, then to b)
+        cached = getattr(self, "_csr", None)
+        if cached is None or cached.dtype != A.dtype:
+            cached = self._csr = self._columns(0, self.m, np, A.dtype).tocsr()
+        S = cached
         groups, csc = self._row_groups()
         return kernels.scatter_dense(S, A, groups, csc)
 
