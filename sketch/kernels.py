@@ -74,6 +74,10 @@ GEMM_ROWS = 256
 COPY_BYTES = 1 << 23
 #: Entries (columns × m') of the SRHT's inner-stage result per column block.
 SRHT_BLOCK_ENTRIES = 1 << 22
+#: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
+SRHT_PLAN_ENTRIES = 1 << 25
+#: Largest inner factor b worth its ``2b`` flops per entry; beyond, the plain transform.
+SRHT_MAX_INNER = 1024
 
 
 def threads() -> int:
@@ -246,10 +250,13 @@ def hadamard_signs(rows: np.ndarray, cols: np.ndarray, dtype: Any) -> np.ndarray
 
 
 def srht_inner_size(s: int, m: int, padded: int) -> int:
-    """The inner Kronecker factor b (a power of two) minimising ``m·b + s·m'/b``."""
+    """The inner Kronecker factor b (a power of two) minimising ``m·b + s·m'/b``, raised
+    until the sampled outer rows (``s·m'/b`` entries) fit :data:`SRHT_PLAN_ENTRIES`."""
     best = max(1, round(math.sqrt(s * padded / m)))
     b = 1 << max(0, best.bit_length() - 1)
     if 2 * b <= padded and abs(2 * b - best) < abs(b - best):
+        b *= 2
+    while s * (padded // b) > SRHT_PLAN_ENTRIES and b < padded:
         b *= 2
     return min(b, padded)
 

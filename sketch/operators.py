@@ -326,13 +326,23 @@ class SRHT(SketchingOperator):
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
         width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
-        plan = self.s * (self.padded // kernels.srht_inner_size(self.s, self.m, self.padded))
+        plan = self.s * (self.padded // self._inner()) if self._inner() else 0
         return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
+
+    def _inner(self) -> int | None:
+        """The pruned kernel's inner factor b, or None where it would not pay (huge m)."""
+        b = kernels.srht_inner_size(self.s, self.m, self.padded)
+        return b if b <= kernels.SRHT_MAX_INNER else None
 
     def _apply_host(self, A):
         if self.transform == "dct":
             return kernels.dct_sketch(A, self._signs(np), self._selected(np),
                                       math.sqrt(self.padded / self.s))
+        if self._inner() is None:
+            # Huge m: the sampled outer rows would not fit; one transform per column block.
+            width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
+            return np.concatenate([self._apply_blocks(A[:, c0:c0 + width])
+                                   for c0 in range(0, A.shape[1], width)], axis=1)
         scales = (1.0 / math.sqrt(self.padded), math.sqrt(self.padded / self.s))
         return self._plan(A.dtype).apply(A, scales)
 
@@ -343,7 +353,7 @@ class SRHT(SketchingOperator):
         return self._apply_host(A)
 
     def _apply_blocks(self, A):
-        # CuPy and torch: zero-pad, sign, one fast transform, sample.
+        # CuPy and torch (and huge m): zero-pad, sign, one fast transform, sample.
         xp = array_module(A)
         A = to_dense(A)
         signs = _astype(self._signs(xp), A.dtype)

@@ -232,6 +232,21 @@ def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch
         monkeypatch.undo()
 
 
+def test_srht_plan_memory_is_bounded(monkeypatch):
+    m = 1000
+    S = ops.SRHT(40, m, seed=2)
+    A = np.random.default_rng(0).standard_normal((m, 9))
+    ref = S @ A
+    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 4 to 32
+    assert kernels.srht_inner_size(40, m, 1024) == 32
+    np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
+    monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
+    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # 4 columns per block
+    assert ops.SRHT(40, m, seed=2)._inner() is None
+    np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
+    np.testing.assert_allclose(A.T @ ops.SRHT(40, m, seed=2).T, ref.T, atol=1e-12)
+
+
 @pytest.mark.parametrize("kind", ["countsketch", "sparse-sign"])
 def test_scatter_kernels_equal_one_sparse_product(kind):
     # The scatter kernels sum each output row over ascending j, exactly like SciPy's CSC
