@@ -13,16 +13,27 @@ per second of
   Qiskit draws them (timed on at most ``QISKIT_CAP`` matrices, throughput
   extrapolated),
 
-and the ratios ``ours / peer`` (> 1: ours faster).
+and the ratios ``ours / peer`` (> 1: ours faster). Ours and SciPy are timed
+alternately, repeat by repeat, so load from other jobs falls on both alike.
+
+A second table (``haar-generator``) times the keyed generator itself
+(:meth:`sketch.rng.Key.normal` on a run of 2^20 counters, 2^18 with ``--quick``;
+Philox4x64-10 with the pair Box–Muller) against NumPy's default generator
+(``default_rng().standard_normal``, PCG64 + ziggurat), and the complex Ginibre
+draw haar needs against SciPy's way of making it (two ``normal`` draws
+combined); the goal is within 2x.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+import time
+from collections.abc import Callable
 
 import numpy as np
 
-from benchmarks.harness import timeit, write_results
+from benchmarks.harness import write_results
 
 DIMS = (4, 8, 16, 32, 64, 128, 256)
 #: Most matrices Qiskit's one-at-a-time sampler is timed on per row.
@@ -42,16 +53,34 @@ def _gpu_available() -> bool:
         return False
 
 
+def _alternate(fns: dict[str, Callable[[], object]], repeat: int,
+               sync: Callable[[], None] | None = None) -> dict[str, dict]:
+    """Median seconds of each function, timed in turn within every repeat (after a warm-up)."""
+    out = {name: {"times": [], "result": fn()} for name, fn in fns.items()}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            out[name]["result"] = fn()
+            if sync:
+                sync()
+            out[name]["times"].append(time.perf_counter() - t0)
+    for v in out.values():
+        v["median"] = statistics.median(v["times"])
+    return out
+
+
 def _row(d: int, batch: int, repeat: int, gpu: bool) -> dict:
     from scipy.stats import unitary_group
 
     from sketch.haar import haar_unitary
 
-    ours = timeit(lambda: haar_unitary(d, batch=batch, seed=1), repeat=repeat)
+    rng = np.random.default_rng(1)
+    t = _alternate({"ours": lambda: haar_unitary(d, batch=batch, seed=1),
+                    "scipy": lambda: unitary_group.rvs(d, size=batch, random_state=rng)},
+                   repeat)
+    ours, scipy_t = t["ours"], t["scipy"]
     U = ours["result"]
     err = float(np.abs(U[0] @ U[0].conj().T - np.eye(d)).max())
-    rng = np.random.default_rng(1)
-    scipy_t = timeit(lambda: unitary_group.rvs(d, size=batch, random_state=rng), repeat=repeat)
     row = {
         "d": d, "batch": batch,
         "qla_per_s": batch / ours["median"],
@@ -65,20 +94,47 @@ def _row(d: int, batch: int, repeat: int, gpu: bool) -> dict:
         row["qiskit_per_s"] = None
     else:
         count = min(batch, QISKIT_CAP)
-        qk = timeit(lambda: [random_unitary(d, seed=i) for i in range(count)],
-                    repeat=max(1, repeat // 2))
+        qk = _alternate({"qiskit": lambda: [random_unitary(d, seed=i) for i in range(count)]},
+                        max(1, repeat // 2))["qiskit"]
         row["qiskit_per_s"] = count / qk["median"]
         row["ratio_qiskit"] = row["qla_per_s"] / row["qiskit_per_s"]
     if gpu:
         import cupy
 
         sync = cupy.cuda.Stream.null.synchronize
-        g = timeit(lambda: haar_unitary(d, batch=batch, seed=1, device="gpu"),
-                   repeat=repeat, warmup=2, sync=sync)
+        g = _alternate({"gpu": lambda: haar_unitary(d, batch=batch, seed=1, device="gpu")},
+                       repeat, sync=sync)["gpu"]
         row["gpu_per_s"] = batch / g["median"]
         row["gpu_ratio_scipy"] = row["gpu_per_s"] / row["scipy_per_s"]
         row["gpu_vs_cpu_max_diff"] = float(np.abs(cupy.asnumpy(g["result"]) - U).max())
     return row
+
+
+def generator_rows(n: int, repeat: int) -> list[dict]:
+    """Keyed normals and complex Ginibre entries against NumPy's default generator."""
+    from sketch.rng import as_key
+
+    key, rng = as_key(1), np.random.default_rng(1)
+
+    def scipy_ginibre():
+        return (rng.normal(size=n // 2) + 1j * rng.normal(size=n // 2)) / np.sqrt(2)
+
+    t = _alternate({"keyed": lambda: key.normal(range(n)),
+                    "numpy": lambda: rng.standard_normal(n),
+                    "keyed_c": lambda: key.complex_normal(range(n // 2)),
+                    "scipy_c": scipy_ginibre}, repeat)
+    z = t["keyed"]["result"]
+    return [
+        {"draw": f"{n} real normals", "qla_ns": 1e9 * t["keyed"]["median"] / n,
+         "peer": "default_rng().standard_normal", "peer_ns": 1e9 * t["numpy"]["median"] / n,
+         "slowdown": t["keyed"]["median"] / t["numpy"]["median"],
+         "mean": float(z.mean()), "var": float(z.var())},
+        {"draw": f"{n // 2} complex normals", "qla_ns": 2e9 * t["keyed_c"]["median"] / n,
+         "peer": "(normal + 1j normal)/sqrt 2", "peer_ns": 2e9 * t["scipy_c"]["median"] / n,
+         "slowdown": t["keyed_c"]["median"] / t["scipy_c"]["median"],
+         "mean": float(abs(t["keyed_c"]["result"].mean())),
+         "var": float(np.mean(np.abs(t["keyed_c"]["result"]) ** 2))},
+    ]
 
 
 def main(argv: list[str]) -> int:
@@ -98,15 +154,28 @@ def main(argv: list[str]) -> int:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - part of the bench extra
         threadpool_limits = None
+    # threadpool_limits reaches only the BLAS libraries already loaded: load NumPy's and
+    # SciPy's (haar calls scipy.linalg.lapack) before limiting, so every contender gets it.
+    import scipy.linalg  # noqa: F401
+    import scipy.stats  # noqa: F401
 
-    def rows() -> list[dict]:
-        return [_row(d, _batch(d, entries), repeat, gpu) for d in args.dims]
+    def rows() -> tuple[list[dict], list[dict]]:
+        gen = generator_rows(2**18 if args.quick else 2**20, 2 * repeat + 1)
+        return [_row(d, _batch(d, entries), repeat, gpu) for d in args.dims], gen
 
     if threadpool_limits is not None:
         with threadpool_limits(args.threads):
-            out = rows()
+            out, gen = rows()
     else:
-        out = rows()
+        out, gen = rows()
+    write_results("haar-generator" + ("-quick" if args.quick else ""), gen,
+                  ["draw", "qla_ns", "peer", "peer_ns", "slowdown", "mean", "var"],
+                  "Nanoseconds per number (median of alternated repeats); slowdown = qla / peer "
+                  "(goal <= 2). qla: sketch.rng.Key.normal / complex_normal on a run of counters "
+                  "(Philox4x64-10 through NumPy's compiled Philox, pair Box-Muller with one "
+                  "tan per pair), the same numbers as on CuPy and torch (to rounding); peer: "
+                  "NumPy's default generator (PCG64, ziggurat), not reproducible across devices. "
+                  "The machine was shared with other jobs. Reproduce: python -m benchmarks haar")
     cols = ["d", "batch", "qla_per_s", "scipy_per_s", "qiskit_per_s", "ratio_scipy",
             "ratio_qiskit", "unitarity_err"]
     if gpu:
@@ -117,6 +186,7 @@ def main(argv: list[str]) -> int:
         "unitary_group.rvs is itself a batched Mezzadri QR (stacked numpy.linalg.qr) with "
         "NumPy's ziggurat generator, so on the CPU the two do the same LAPACK work and differ "
         "in the random-number generator (ours is counter-based, reproducible across devices). "
+        "Ours and SciPy are timed alternately within each repeat. "
         "Qiskit's random_unitary draws one matrix per call (timed on at most "
         f"{QISKIT_CAP} matrices). The machine was shared with other jobs: absolute numbers "
         "are noisy, compare ratios."

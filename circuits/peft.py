@@ -86,7 +86,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from sketch.backend import namespace
+from sketch.backend import namespace, to_numpy
 from sketch.checks import check_positive_int
 from sketch.errors import ShapeError
 
@@ -207,11 +207,7 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        if hasattr(theta, "detach"):  # a torch tensor, possibly requiring grad
-            theta = theta.detach().cpu().numpy()
-        elif hasattr(theta, "get") and not isinstance(theta, np.ndarray):  # CuPy
-            theta = theta.get()
-        angles = np.asarray(theta, dtype=float).reshape(-1)
+        angles = to_numpy(theta).astype(float).reshape(-1)  # explicit: a circuit is host data
         if angles.shape[0] != p:
             raise ShapeError(
                 f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "

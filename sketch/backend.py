@@ -207,6 +207,59 @@ def array_module(*arrays: Any) -> ModuleType:
     return np
 
 
+def compat(xp: Any) -> ModuleType:
+    """The array-API namespace of the library ``xp`` (``numpy`` → ``array_api_compat.numpy``).
+
+    Code written against it (``xp.astype(x, t)``, ``xp.permute_dims``,
+    ``xp.linalg.diagonal``...) runs unchanged on NumPy, CuPy and torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> compat(np).__name__
+    'array_api_compat.numpy'
+    """
+    import importlib
+
+    return importlib.import_module(f"array_api_compat.{backend_name(xp)}")
+
+
+def numpy_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` (a NumPy, CuPy or torch dtype, or a name) as a ``numpy.dtype``.
+
+    Examples
+    --------
+    >>> numpy_dtype("complex64")
+    dtype('complex64')
+    """
+    if _torch_loaded() and isinstance(dtype, _torch().dtype):
+        return np.dtype(str(dtype).removeprefix("torch."))
+    return np.dtype(dtype)
+
+
+def library_dtype(xp: Any, dtype: Any) -> Any:
+    """``dtype`` as the dtype object of the library ``xp`` (torch: ``torch.complex128``...).
+
+    Examples
+    --------
+    >>> library_dtype(np, "float32")
+    dtype('float32')
+    """
+    dt = numpy_dtype(dtype)
+    return getattr(compat(xp), dt.name) if backend_name(xp) == "torch" else dt
+
+
+def real_dtype(xp: Any, dtype: Any) -> Any:
+    """The real dtype of ``dtype`` (``complex128`` → ``float64``) as ``xp``'s dtype object.
+
+    Examples
+    --------
+    >>> real_dtype(np, np.complex64)
+    dtype('float32')
+    """
+    return library_dtype(xp, np.finfo(numpy_dtype(dtype)).dtype)
+
+
 def namespace(*arrays: Any) -> Any:
     """The array-API namespace of ``arrays`` (via ``array_api_compat``).
 
@@ -264,6 +317,21 @@ def to_numpy(x: Any) -> np.ndarray:
             t = t.to_dense()
         return t.cpu().numpy()
     return np.asarray(x)
+
+
+def to_host(x: Any) -> Any:
+    """``x`` on the host, keeping its kind: cupyx sparse → scipy.sparse, CuPy or torch
+    dense → NumPy, host objects unchanged (an explicit device→host transfer).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> sp.issparse(to_host(sp.eye(2)))
+    True
+    """
+    if is_cupy(x) or is_torch(x):
+        return x.get() if is_cupy(x) else to_numpy(x)
+    return x
 
 
 def asarray(a: Any, like: Any = None, *, xp: Any = None, device: Any = None) -> Any:
@@ -731,6 +799,25 @@ def bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
     if backend_name(x) == "torch":
         return _torch().bincount(x, weights=weights, minlength=minlength)
     return array_module(x).bincount(x, weights=weights, minlength=minlength)
+
+
+def top_k_indices(x: Any, k: int) -> Any:
+    """Indices of the ``k`` largest entries of the 1-D ``x``, in no particular order.
+
+    ``argpartition`` on NumPy/CuPy (O(n)), ``topk`` on torch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(top_k_indices(np.array([3.0, 9.0, 1.0, 7.0]), 2).tolist())
+    [1, 3]
+    """
+    if backend_name(x) == "torch":
+        return _torch().topk(x, k, sorted=False).indices
+    xp = array_module(x)
+    if k >= x.shape[0]:
+        return xp.arange(x.shape[0])
+    return xp.argpartition(-x, k - 1)[:k]
 
 
 def sparse_coo(values: Any, rows: Any, cols: Any, shape: tuple[int, int]) -> Any:

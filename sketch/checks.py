@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, available_bytes, is_operator, is_sparse
+from .backend import array_module, available_bytes, is_operator, is_sparse, numpy_dtype
 from .errors import (
     InsufficientMemoryError,
     NonFiniteError,
@@ -35,10 +35,10 @@ _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
 
 def check_dtype(dtype: Any, name: str) -> None:
     """Require a floating or complex dtype (integers would silently truncate)."""
-    kind = np.dtype(dtype).kind
+    kind = numpy_dtype(dtype).kind
     if kind not in "fc":
         raise TypeError(
-            f"{name} has dtype {np.dtype(dtype)}; qla needs float32, float64, complex64 "
+            f"{name} has dtype {numpy_dtype(dtype)}; qla needs float32, float64, complex64 "
             f"or complex128 — convert it with {name}.astype(float)"
         )
 

@@ -73,7 +73,21 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, module_for_device, sparse, to_numpy
+from .backend import (
+    array_module,
+    asarray,
+    backend_name,
+    compat,
+    device,
+    is_sparse,
+    module_for_device,
+    numpy_dtype,
+    real_dtype,
+    sparse,
+    sparse_from_csc,
+    to_numpy,
+    top_k_indices,
+)
 from .checks import check_matrix, check_positive_int
 from .errors import SeedMismatchError, ShapeError
 from .operators import CountSketch, Gaussian
@@ -115,18 +129,19 @@ def _as_matrix(A: Any, name: str) -> tuple[Any, bool]:
     return A, vector
 
 
-def _check_keys(keys: Any, n: int, xp: ModuleType, offset: int = 0) -> tuple[Any, bool]:
-    """Validated int64 keys on xp's device; default keys are row positions."""
+def _check_keys(keys: Any, n: int, A: Any, offset: int = 0) -> tuple[Any, bool]:
+    """Validated int64 keys on A's device; default keys are row positions."""
+    xp = compat(array_module(A))
+    dev = None if is_sparse(A) else device(A)
     if keys is None:
-        return xp.arange(offset, offset + n, dtype=xp.int64), False
+        return xp.arange(offset, offset + n, dtype=xp.int64, device=dev), False
     if isinstance(keys, (list, tuple)):
         keys = np.asarray(keys)
-    kxp = array_module(keys)
-    if kxp is not xp:
-        keys = xp.asarray(to_numpy(keys))
+    if backend_name(keys) != backend_name(xp) or (dev is not None and device(keys) != dev):
+        keys = asarray(to_numpy(keys), xp=xp, device=dev)
     if getattr(keys, "ndim", None) != 1:
         raise ShapeError(f"keys must be a 1-D array, got shape {getattr(keys, 'shape', None)}")
-    if np.dtype(keys.dtype).kind not in "iu":
+    if numpy_dtype(keys.dtype).kind not in "iu":
         raise TypeError(
             f"keys must be integers (row ids or a join key), got dtype {keys.dtype}; "
             "map other key types to integers first (e.g. numpy.unique(..., return_inverse=True) "
@@ -134,10 +149,10 @@ def _check_keys(keys: Any, n: int, xp: ModuleType, offset: int = 0) -> tuple[Any
         )
     if keys.shape[0] != n:
         raise ShapeError(f"there are {keys.shape[0]} keys for {n} rows; give one key per row")
-    keys = keys.astype(xp.int64, copy=False)
+    keys = xp.astype(keys, xp.int64, copy=False)
     srt = xp.sort(keys)
     dup = srt[1:] == srt[:-1]
-    if bool(dup.any()):
+    if bool(xp.any(dup)):
         first = int(srt[1:][dup][0])
         raise ValueError(
             f"keys repeat (key {first} appears more than once); each row needs its own key — "
@@ -150,13 +165,13 @@ def _row_weights(A: Any, xp: ModuleType) -> Any:
     """Squared row norms ‖aᵢ‖² in float64."""
     if is_sparse(A):
         sq = abs(A).power(2).sum(axis=1)
-        return xp.asarray(sq).ravel().astype(xp.float64)
-    return (xp.abs(A) ** 2).sum(axis=1).astype(xp.float64)
+        return xp.astype(xp.reshape(xp.asarray(sq), (-1,)), xp.float64)
+    return xp.astype(xp.sum(xp.abs(A) ** 2, axis=1), xp.float64)
 
 
 def _hashes(key: Key, keys: Any, xp: ModuleType) -> Any:
     """The shared uniform hᵢ of each key (same value for every party with the seed)."""
-    return key.child(_HASH_LABEL).uniform(keys.astype(xp.uint64), xp)
+    return key.child(_HASH_LABEL).uniform(keys, xp)  # int64 keys: the bits of uint64 ones
 
 
 def _take_rows(A: Any, idx: Any) -> Any:
@@ -217,15 +232,15 @@ class SampledSketch:
     @property
     def weights(self) -> Any:
         """‖aᵢ‖² of the kept rows."""
-        return _row_weights(self.rows, array_module(self.keys))
+        return _row_weights(self.rows, compat(array_module(self.keys)))
 
     def inclusion_probability(self) -> Any:
         """pᵢ = min(1, wᵢ/τ) of the kept rows."""
-        xp = array_module(self.keys)
+        xp = compat(array_module(self.keys))
         w = self.weights
         if self.tau <= 0:
             return xp.ones_like(w)
-        return xp.minimum(1.0, w / self.tau)
+        return xp.clip(w / self.tau, max=1.0)
 
     @property
     def storage_words(self) -> float:
@@ -247,10 +262,10 @@ class SampledSketch:
             raise ValueError(f"cannot merge a {self.method} sketch with a {other.method} sketch")
         if self.n_cols != other.n_cols:
             raise ShapeError(f"cannot merge sketches of {self.n_cols} and {other.n_cols} columns")
-        xp = array_module(self.keys)
-        keys = xp.concatenate([self.keys, other.keys])
+        xp = compat(array_module(self.keys))
+        keys = xp.concat([self.keys, other.keys])
         srt = xp.sort(keys)
-        if bool((srt[1:] == srt[:-1]).any()):
+        if bool(xp.any(srt[1:] == srt[:-1])):
             raise ValueError(
                 "the two sketches share keys; merge only sketches of disjoint row sets "
                 "(partitions), or sketch the summed rows with a linear sketch"
@@ -264,7 +279,8 @@ class SampledSketch:
             tau = total / budget if total > 0 else 0.0
             keep = (q >= tau) & (w > 0)
         else:
-            cand = xp.concatenate([q, xp.asarray([self.tau, other.tau], dtype=xp.float64)])
+            cand = xp.concat([q, xp.asarray([self.tau, other.tau], dtype=xp.float64,
+                                            device=device(q))])
             if cand.shape[0] <= budget:
                 tau = 0.0
             else:
@@ -405,7 +421,7 @@ def _check_compatible(a: Any, b: Any) -> None:
 def _vstack(parts: list[Any], xp: ModuleType) -> Any:
     if is_sparse(parts[0]):
         return sparse(xp).vstack(parts, format="csr")
-    return xp.concatenate(parts, axis=0)
+    return xp.concat(parts, axis=0)
 
 
 def _priorities(w: Any, h: Any, xp: ModuleType) -> Any:
@@ -413,7 +429,7 @@ def _priorities(w: Any, h: Any, xp: ModuleType) -> Any:
 
 
 def _finish(method, keys, rows, tau, budget, total, n_rows, n_cols, fp, keyed, vector):
-    xp = array_module(keys)
+    xp = compat(array_module(keys))
     order = xp.argsort(keys)
     return SampledSketch(method, keys[order], _take_rows(rows, order), float(tau), int(budget),
                          float(total), int(n_rows), int(n_cols), fp, bool(keyed), bool(vector))
@@ -422,21 +438,20 @@ def _finish(method, keys, rows, tau, budget, total, n_rows, n_cols, fp, keyed, v
 def _sample(A: Any, k: int, seed: Any, keys: Any, method: str, offset: int = 0) -> SampledSketch:
     k = check_positive_int(k, "sketch budget k")
     A, vector = _as_matrix(A, "A")
-    xp = array_module(A)
-    keys, keyed = _check_keys(keys, A.shape[0], xp, offset)
+    xp = compat(array_module(A))
+    keys, keyed = _check_keys(keys, A.shape[0], A, offset)
     key = as_key(seed)
     w = _row_weights(A, xp)
     q = _priorities(w, _hashes(key, keys, xp), xp)
-    total = float(w.sum())
-    nonzero = int((w > 0).sum())
+    total = float(xp.sum(w))
+    nonzero = int(xp.count_nonzero(w > 0))
     if method == "threshold":
         tau = total / k if total > 0 else 0.0
         keep = (q >= tau) & (w > 0)
     elif nonzero <= k:
         tau, keep = 0.0, w > 0
     else:
-        top = xp.argpartition(-q, k)[: k + 1]
-        tau = float(q[top].min())
+        tau = float(xp.min(q[top_k_indices(q, k + 1)]))
         keep = (q > tau) & (w > 0)
     idx = xp.nonzero(keep)[0]
     sk = _finish(method, keys[idx], _take_rows(A, idx), tau, k, total, A.shape[0], A.shape[1],
@@ -512,25 +527,25 @@ def _keyed_block(method: str, key: Key, r: int, keys: Any, xp: ModuleType, dtype
     :class:`~sketch.operators.CountSketch` generate column j, so with keys
     0..n-1 the sketch equals ``Gaussian(r, n, seed) @ A``.
     """
-    j = keys.astype(xp.uint64)
+    j, dev = keys, device(keys)  # int64 keys: the counters' bits are those of uint64 ones
     if method == "jl":
         opkey = key.child(Gaussian.__name__)
-        counter = j[None, :] * xp.uint64(r) + xp.arange(r, dtype=xp.uint64)[:, None]
-        return opkey.normal(counter, xp).astype(dtype) * dtype.type(1.0 / math.sqrt(r))
+        counter = j[None, :] * r + xp.arange(r, dtype=xp.int64, device=dev)[:, None]
+        return xp.astype(opkey.normal(counter, xp), dtype) * (1.0 / math.sqrt(r))
     opkey = key.child(CountSketch.__name__)
-    rows = opkey.child("rows").integers(j, r, xp).astype(xp.int32)
-    vals = opkey.child("signs").signs(j, xp).astype(dtype)
-    indptr = xp.arange(j.shape[0] + 1, dtype=xp.int32)
-    return sparse(xp).csc_matrix((vals, rows, indptr), shape=(r, j.shape[0]))
+    rows = xp.astype(opkey.child("rows").integers(j, r, xp), xp.int32)
+    vals = xp.astype(opkey.child("signs").signs(j, xp), dtype)
+    indptr = xp.arange(j.shape[0] + 1, dtype=xp.int32, device=dev)
+    return sparse_from_csc(vals, rows, indptr, (r, j.shape[0]))
 
 
 def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0) -> LinearSketch:
     r = check_positive_int(r, "sketch size r")
     A, vector = _as_matrix(A, "A")
-    xp = array_module(A)
-    keys, keyed = _check_keys(keys, A.shape[0], xp, offset)
+    xp = compat(array_module(A))
+    keys, keyed = _check_keys(keys, A.shape[0], A, offset)
     key = as_key(seed)
-    rdt = np.finfo(np.dtype(A.dtype)).dtype
+    rdt = real_dtype(xp, A.dtype)
     out = None
     step = max(1, (1 << 22) // r) if method == "jl" else 1 << 24  # bounds the temporary S block
     for i0 in range(0, A.shape[0], step):
@@ -542,7 +557,7 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0) 
         else:
             part = S @ block
         out = part if out is None else out + part
-    data = xp.asarray(out).astype(A.dtype, copy=False)
+    data = xp.astype(xp.asarray(out), A.dtype, copy=False)
     return LinearSketch(method, data, A.shape[0], A.shape[1], key.fingerprint, keyed, vector)
 
 
@@ -685,12 +700,12 @@ def estimate_product(SA: SampledSketch | LinearSketch,
     _check_pair(SA, SB)
     if isinstance(SA, LinearSketch):
         return _estimate_linear(SA, SB)
-    xp = array_module(SA.keys, SB.keys)
+    xp = compat(array_module(SA.keys, SB.keys))
     if len(SA) == 0 or len(SB) == 0:
-        ia = ib = xp.zeros(0, dtype=xp.int64)
+        ia = ib = xp.zeros(0, dtype=xp.int64, device=device(SA.keys))
     else:
         pos = xp.searchsorted(SB.keys, SA.keys)
-        pos = xp.minimum(pos, SB.keys.shape[0] - 1)
+        pos = xp.clip(pos, max=SB.keys.shape[0] - 1)
         hit = SB.keys[pos] == SA.keys
         ia = xp.nonzero(hit)[0]
         ib = pos[ia]
@@ -701,13 +716,13 @@ def estimate_product(SA: SampledSketch | LinearSketch,
         p = xp.minimum(p, wa / SA.tau)
     if SB.tau > 0:
         p = xp.minimum(p, wb / SB.tau)
-    dtype = np.result_type(SA.rows.dtype, SB.rows.dtype)
-    rdt = np.finfo(dtype).dtype
-    inv = (1.0 / p).astype(rdt)
-    vfac = ((1.0 - p) / p**2).astype(rdt)
+    dtype = xp.result_type(SA.rows.dtype, SB.rows.dtype)
+    rdt = real_dtype(xp, dtype)
+    inv = xp.astype(1.0 / p, rdt)
+    vfac = xp.astype((1.0 - p) / p**2, rdt)
     value = _weighted_gram(ra, rb, inv, xp, dtype)
     variance = _weighted_gram(_abs2(ra), _abs2(rb), vfac, xp, rdt)
-    fro = float((wa * wb * (1.0 - p) / p**2).sum())
+    fro = float(xp.sum(wa * wb * (1.0 - p) / p**2))
     return _package(value, variance, fro, int(ia.shape[0]), SA, SB)
 
 
@@ -718,14 +733,14 @@ def _abs2(R: Any) -> Any:
 def _weighted_gram(Ra: Any, Rb: Any, weights: Any, xp: ModuleType, dtype: Any) -> Any:
     """Raᵀ diag(weights) Rb as a dense array."""
     if Ra.shape[0] == 0:
-        return xp.zeros((Ra.shape[1], Rb.shape[1]), dtype=dtype)
+        return xp.zeros((Ra.shape[1], Rb.shape[1]), dtype=dtype, device=device(weights))
     if is_sparse(Ra) or is_sparse(Rb):
         D = sparse(xp).diags(weights)
         left = Ra.T @ D if is_sparse(Ra) else (Ra * weights[:, None]).T
         out = left @ Rb
         out = out.toarray() if is_sparse(out) else out
-        return xp.asarray(out).astype(dtype, copy=False)
-    return ((Ra * weights[:, None]).T @ Rb).astype(dtype, copy=False)
+        return xp.astype(xp.asarray(out), dtype, copy=False)
+    return xp.astype((Ra * weights[:, None]).T @ Rb, dtype, copy=False)
 
 
 def _package(value, variance, fro, matched, SA, SB) -> ProductEstimate:
@@ -738,15 +753,15 @@ def _estimate_linear(SA: LinearSketch, SB: LinearSketch) -> ProductEstimate:
     if SA.data.shape[0] != SB.data.shape[0]:
         raise ValueError(f"the linear sketches have {SA.data.shape[0]} and {SB.data.shape[0]} "
                          "rows; both parties must use the same sketch size")
-    xp = array_module(SA.data, SB.data)
+    xp = compat(array_module(SA.data, SB.data))
     r = SA.data.shape[0]
     value = SA.data.T @ SB.data
     # Gaussian: Var[(SA)ᵀSB]_jl = (‖a_j‖²‖b_l‖² + (a_jᵀb_l)²)/r; for CountSketch this is an
     # upper bound. Column norms and the product are plugged in from the sketches.
-    ca = (xp.abs(SA.data) ** 2).sum(axis=0)
-    cb = (xp.abs(SB.data) ** 2).sum(axis=0)
+    ca = xp.sum(xp.abs(SA.data) ** 2, axis=0)
+    cb = xp.sum(xp.abs(SB.data) ** 2, axis=0)
     variance = (ca[:, None] * cb[None, :] + xp.abs(value) ** 2) / r
-    fro = float((ca.sum() * cb.sum() + (xp.abs(value) ** 2).sum()) / r)
+    fro = float((xp.sum(ca) * xp.sum(cb) + xp.sum(xp.abs(value) ** 2)) / r)
     return _package(value, variance, fro, r, SA, SB)
 
 

@@ -10,23 +10,26 @@ case gives Haar O(d).
 
 Two QR paths, both on the array's device:
 
-* NumPy: batched Householder QR (``numpy.linalg.qr`` on stacks, one LAPACK
-  call per matrix) with Mezzadri's phase correction; for ``d <= 4`` the
-  vectorised Gram–Schmidt below, which beats per-matrix LAPACK calls there.
-* CuPy with ``d <= 32``: classical Gram–Schmidt applied twice ("twice is
+* NumPy: Householder QR with Mezzadri's phase correction: LAPACK's
+  ``geqrf``/``ungqr`` called matrix by matrix for ``d >= 32``, the stacked
+  ``numpy.linalg.qr`` for ``4 <= d < 32``, and for ``d <= 3`` the vectorised
+  Gram–Schmidt below, which beats per-matrix LAPACK calls there.
+* CuPy or torch on a GPU with ``d <= 32``: classical Gram–Schmidt applied twice ("twice is
   enough", Giraud–Langou–Rozložník 2005) with elementwise operations
   vectorised over the batch, so a batch of small matrices costs a few dozen
   kernel launches instead of one solver call per matrix. It produces the
   positive-diagonal ``R`` directly, so no phase fix is needed. Larger ``d``
-  uses CuPy's batched QR with the phase fix.
+  uses the library's batched QR (``sketch.backend.qr``) with the phase fix.
+  Torch on the CPU takes the host's choices.
 
 Both paths compute the same ``Q`` (the QR factor with positive diagonal ``R`` is
 unique), so CPU and GPU results agree to rounding.
 
 Randomness comes from :mod:`sketch.rng`: the Gaussian entries of sample ``i``
 are a pure function of the key and of counters ``i*d*d ... (i+1)*d*d - 1``, so
-NumPy and CuPy draw the same matrices (to rounding), and the first ``k``
+NumPy, CuPy and torch draw the same matrices (to rounding), and the first ``k``
 samples of a batch of ``b`` equal a batch of ``k`` from the same seed.
+``device="torch"`` (or ``"torch:cuda"``, a ``torch.device``) returns tensors.
 
 Examples
 --------
@@ -41,12 +44,21 @@ True
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from .backend import module_for_device
+from .backend import (
+    backend_name,
+    compat,
+    library_dtype,
+    module_for_device,
+    native_device,
+    numpy_dtype,
+    qr,
+)
 from .checks import check_allocation, check_positive_int
 from .rng import Key, as_key
 
@@ -61,13 +73,16 @@ __all__ = [
 #: Largest ``d`` served by the vectorised Gram–Schmidt path on the GPU.
 GRAM_SCHMIDT_MAX_D = 32
 #: Largest ``d`` served by it on the host (LAPACK's per-call overhead only dominates below).
-GRAM_SCHMIDT_MAX_D_HOST = 4
+GRAM_SCHMIDT_MAX_D_HOST = 3
+#: Smallest ``d`` for which the host calls LAPACK matrix by matrix (below, the stacked
+#: ``numpy.linalg.qr``: a Python loop over tens of thousands of tiny matrices costs more).
+LAPACK_LOOP_MIN_D = 32
 # Peak working memory of a draw, in multiples of the output's size: the
 # uniforms (2 float64 per complex entry), the Gaussian array and QR workspace.
 _WORK_FACTOR = 5
 
 
-def _check_draw(entries: int, dt: Any, xp: ModuleType, what: str) -> None:
+def _check_draw(entries: int, dt: np.dtype, xp: ModuleType, what: str) -> None:
     check_allocation(entries * max(dt.itemsize, 16) * _WORK_FACTOR, what, xp=xp,
                      fix="draw a smaller batch (or loop over batches with different seeds)")
 
@@ -80,26 +95,40 @@ def _batch_shape(batch: Any) -> tuple[int, ...]:
     return (check_positive_int(batch, "batch"),)
 
 
-def _resolve(seed: Any, device: str | None, dtype: Any, real: bool) -> tuple[Key, ModuleType, Any]:
+@dataclass(frozen=True)
+class _Target:
+    """Where and how to draw: key, array-API namespace, device, dtype."""
+
+    key: Key
+    xp: Any  # array-API namespace (array_api_compat.numpy / cupy / torch)
+    device: Any
+    dtype: np.dtype
+
+    @property
+    def host(self) -> bool:
+        return backend_name(self.xp) == "numpy" or str(self.device) == "cpu"
+
+
+def _resolve(seed: Any, device: Any, dtype: Any, real: bool) -> _Target:
     xp = module_for_device(device)
-    dt = np.dtype(dtype)
+    dt = numpy_dtype(dtype)
     if real and dt.kind != "f":
         raise TypeError(f"dtype must be float32 or float64 for real samples, got {dt}")
     if not real and dt.kind != "c":
         raise TypeError(f"dtype must be complex64 or complex128, got {dt}")
     if dt.itemsize not in ((4, 8) if real else (8, 16)):
         raise TypeError(f"dtype {dt} is not supported; use float32/64 or complex64/128")
-    return as_key(seed), xp, dt
+    return _Target(as_key(seed), compat(xp), native_device(device), dt)
 
 
 def complex_ginibre(
-    key: Key, start: int, count: int, xp: ModuleType = np
+    key: Key, start: int, count: int, xp: ModuleType = np, device: Any = None
 ) -> Any:
     """``count`` standard complex Gaussians (E|z|^2 = 1) from counters ``start...``.
 
-    Complex Box–Muller: ``z = sqrt(-log u1) exp(2 pi i u2)`` with ``u1, u2`` the
-    key's uniforms at counters ``2c`` and ``2c + 1``; the real and imaginary parts
-    are independent N(0, 1/2).
+    Complex Box–Muller: ``z = sqrt(-log(1 - v1)) exp(2 pi i v2)`` with ``v1, v2`` in
+    [0, 1) from the key's words ``2c`` and ``2c + 1`` (:meth:`sketch.rng.Key.complex_normal`);
+    the real and imaginary parts are independent N(0, 1/2).
 
     Examples
     --------
@@ -107,83 +136,105 @@ def complex_ginibre(
     >>> bool(abs(np.mean(np.abs(z) ** 2) - 1) < 0.05)
     True
     """
-    c = xp.arange(start, start + count, dtype=xp.uint64) * xp.uint64(2)
-    u1 = key.uniform(c, xp)
-    u2 = key.uniform(c + xp.uint64(1), xp)
-    radius = xp.sqrt(-xp.log(u1))
-    angle = (2.0 * math.pi) * u2
-    if xp is not np:
-        return radius * xp.cos(angle) + 1j * (radius * xp.sin(angle))
-    # On the host fill the real and imaginary views in place (no complex temporaries);
-    # NumPy guarantees ``.real``/``.imag`` of a complex array are writable views.
-    z = np.empty(count, dtype=np.complex128)
-    np.multiply(radius, np.cos(angle), out=z.real)
-    np.multiply(radius, np.sin(angle), out=z.imag)
-    return z
+    return key.complex_normal(range(start, start + count), xp, device=device)
 
 
-def _gaussian(key: Key, shape: tuple[int, ...], real: bool, xp: ModuleType) -> Any:
+def _gaussian(t: _Target, key: Key, shape: tuple[int, ...], real: bool) -> Any:
     count = math.prod(shape)
     if real:
-        # Real and imaginary parts of a standard complex Gaussian are N(0, 1/2).
-        z = complex_ginibre(key, 0, (count + 1) // 2, xp)
-        g = xp.stack([z.real, z.imag], axis=-1).reshape(-1)[:count] * math.sqrt(2.0)
-        return g.reshape(shape)
-    return complex_ginibre(key, 0, count, xp).reshape(shape)
+        return t.xp.reshape(key.normal(range(count), t.xp, device=t.device), shape)
+    return t.xp.reshape(complex_ginibre(key, 0, count, t.xp, t.device), shape)
 
 
-def _gram_schmidt(Z: Any, xp: ModuleType) -> Any:
+def _gram_schmidt(Z: Any, xp: Any) -> Any:
     """Orthonormalise the columns of each matrix in the stack ``Z`` (CGS2).
 
     Works on the transposed stack so a column is a contiguous last axis.
     Returns Q with R's diagonal real positive (no phase fix needed).
     """
-    A = xp.ascontiguousarray(xp.swapaxes(Z, -1, -2))  # rows of A = columns of Z
+    A = xp.matrix_transpose(Z) * 1  # rows of A = columns of Z, a fresh contiguous copy
     k = A.shape[-2]
     for j in range(k):
         v = A[..., j, :]
         if j:
             Q = A[..., :j, :]
             for _ in range(2):  # re-orthogonalise once: orthogonality to eps
-                h = xp.sum(Q.conj() * v[..., None, :], axis=-1)
+                h = xp.sum(xp.conj(Q) * v[..., None, :], axis=-1)
                 v = v - xp.sum(h[..., :, None] * Q, axis=-2)
-        norm = xp.sqrt(xp.sum((v * v.conj()).real, axis=-1))
+        norm = xp.sqrt(xp.sum(xp.real(v * xp.conj(v)), axis=-1))
         A[..., j, :] = v / norm[..., None]
-    return xp.swapaxes(A, -1, -2)
+    return xp.matrix_transpose(A)
 
 
-def _orthonormal_columns(Z: Any, xp: ModuleType) -> Any:
+def _orthonormal_columns(Z: Any, t: _Target) -> Any:
     # Per-matrix solver calls cost a fixed overhead: on the GPU it dominates up to
-    # d = 32; on the host LAPACK wins from d = 8 on, vectorised CGS2 below that
-    # (measured: d = 2 is 2.4x faster, d = 4 1.4x, d = 8 2x slower).
-    limit = GRAM_SCHMIDT_MAX_D if xp is not np else GRAM_SCHMIDT_MAX_D_HOST
+    # d = 32; on the host LAPACK wins from d = 4 on, vectorised CGS2 below that
+    # (measured with NumPy 2.4 / OpenBLAS: d = 2 is 2x faster, d = 3 even, d = 4 1.3x slower).
+    xp = t.xp
+    limit = GRAM_SCHMIDT_MAX_D_HOST if t.host else GRAM_SCHMIDT_MAX_D
     if Z.shape[-2] <= limit:
         return _gram_schmidt(Z, xp)
-    Q, R = xp.linalg.qr(Z, mode="reduced")
-    diag = xp.diagonal(R, axis1=-2, axis2=-1)
+    if Z.shape[-2] >= LAPACK_LOOP_MIN_D and backend_name(xp) == "numpy":
+        return _lapack_loop(Z)
+    Q, R = qr(Z)
+    diag = xp.linalg.diagonal(R)
     # Mezzadri's fix; a zero pivot has probability 0 but must not give NaN.
-    phase = xp.where(diag == 0, 1.0, diag / xp.where(diag == 0, 1.0, xp.abs(diag)))
-    return Q * phase[..., None, :]
+    zero = diag == 0
+    phase = xp.where(zero, xp.ones_like(diag), diag / xp.where(zero, xp.ones_like(diag),
+                                                               xp.abs(diag)))
+    Q *= phase[..., None, :]
+    return Q
+
+
+def _lapack_loop(Z: np.ndarray) -> np.ndarray:
+    """Mezzadri's phase-fixed Householder QR of each matrix, straight from LAPACK.
+
+    ``geqrf`` then ``ungqr``/``orgqr`` with their optimal workspace, one matrix at a
+    time: for ``d >= LAPACK_LOOP_MIN_D`` this is 1.1-1.5x faster than
+    ``numpy.linalg.qr`` on the stack (measured, one BLAS thread; the loop's
+    per-matrix overhead makes it slower below d = 24), whose batched wrapper
+    copies more and blocks less.
+    """
+    from scipy.linalg import lapack
+
+    count, d, k = Z.shape
+    geqrf, gqr = lapack.get_lapack_funcs(
+        ("geqrf", "ungqr" if np.iscomplexobj(Z) else "orgqr"), (Z,))
+    lw1 = max(1, int(geqrf(Z[0], lwork=-1)[2][0].real))
+    Q = np.empty_like(Z)
+    for i in range(count):
+        packed, tau, _, info = geqrf(Z[i], lwork=lw1)
+        diag = packed.diagonal().copy()
+        if i == 0:
+            lw2 = max(1, int(gqr(packed, tau, lwork=-1)[1][0].real))
+        q, _, info2 = gqr(packed, tau, lwork=lw2, overwrite_a=True)
+        if info or info2:
+            raise RuntimeError(f"LAPACK QR failed (info {info}, {info2})")
+        # Mezzadri's fix; a zero pivot has probability 0 but must not give NaN.
+        mag = np.abs(diag)
+        np.multiply(q, np.where(mag == 0, 1.0, diag / np.where(mag == 0, 1.0, mag)), out=Q[i])
+    return Q
 
 
 def _sample(
-    d: int, k: int, batch: Any, seed: Any, device: str | None, dtype: Any, real: bool, what: str
+    d: int, k: int, batch: Any, seed: Any, device: Any, dtype: Any, real: bool, what: str
 ) -> Any:
-    key, xp, dt = _resolve(seed, device, dtype, real)
+    t = _resolve(seed, device, dtype, real)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_draw(count * d * k, dt, xp, what)
+    _check_draw(count * d * k, t.dtype, module_for_device(device), what)
     label = "haar-orthogonal" if real else "haar-unitary"
-    Z = _gaussian(key.child(label), (count, d, k), real, xp)
-    Q = _orthonormal_columns(Z, xp).astype(dt, copy=False)
-    return Q.reshape(shape + (d, k))
+    Z = _gaussian(t, t.key.child(label), (count, d, k), real)
+    Q = _orthonormal_columns(Z, t)
+    Q = t.xp.astype(Q, library_dtype(t.xp, t.dtype), copy=False)
+    return t.xp.reshape(Q, shape + (d, k))
 
 
 def haar_unitary(
     d: int,
     batch: int | tuple[int, ...] | None = None,
     seed: Any = None,
-    device: str | None = None,
+    device: Any = None,
     dtype: Any = np.complex128,
 ) -> Any:
     """Haar-random unitary matrices from U(d), batched.
@@ -197,15 +248,16 @@ def haar_unitary(
         matrix, otherwise the result has shape ``batch + (d, d)``.
     seed : None, int, Generator or Key
         Reproducibility (see :func:`sketch.rng.as_key`).
-    device : None, "cpu" or "gpu"
-        Where to create the samples (``"gpu"`` needs CuPy).
+    device : None, "cpu", "gpu", "torch", "torch:cpu", "torch:cuda" or torch.device
+        Where to create the samples: NumPy (default), CuPy (``"gpu"``) or torch
+        tensors on the given device.
     dtype : complex64 or complex128
         Result precision (sampling is done in float64).
 
     Returns
     -------
-    ndarray
-        NumPy or CuPy array of unitaries.
+    ndarray or Tensor
+        NumPy or CuPy array, or torch tensor, of unitaries.
 
     Raises
     ------
@@ -233,7 +285,7 @@ def haar_orthogonal(
     d: int,
     batch: int | tuple[int, ...] | None = None,
     seed: Any = None,
-    device: str | None = None,
+    device: Any = None,
     dtype: Any = np.float64,
 ) -> Any:
     """Haar-random orthogonal matrices from O(d), batched (real Ginibre QR).
@@ -255,7 +307,7 @@ def haar_isometry(
     k: int,
     batch: int | tuple[int, ...] | None = None,
     seed: Any = None,
-    device: str | None = None,
+    device: Any = None,
     dtype: Any = np.complex128,
 ) -> Any:
     """Haar-random isometries ``V`` (``d x k``, ``V^H V = I_k``): ``k`` columns of a Haar unitary.
@@ -277,7 +329,7 @@ def haar_state(
     d: int,
     batch: int | tuple[int, ...] | None = None,
     seed: Any = None,
-    device: str | None = None,
+    device: Any = None,
     dtype: Any = np.complex128,
 ) -> Any:
     """Haar-random unit vectors in C^d (normalised complex Gaussian vectors).
@@ -291,10 +343,11 @@ def haar_state(
     True
     """
     d = check_positive_int(d, "d")
-    key, xp, dt = _resolve(seed, device, dtype, False)
+    t = _resolve(seed, device, dtype, False)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_draw(count * d, dt, xp, f"haar_state(d={d})")
-    z = _gaussian(key.child("haar-state"), (count, d), False, xp)
-    z = z / xp.sqrt(xp.sum((z * z.conj()).real, axis=-1))[:, None]
-    return z.astype(dt, copy=False).reshape(shape + (d,))
+    _check_draw(count * d, t.dtype, module_for_device(device), f"haar_state(d={d})")
+    xp = t.xp
+    z = _gaussian(t, t.key.child("haar-state"), (count, d), False)
+    z = z / xp.sqrt(xp.sum(xp.real(z * xp.conj(z)), axis=-1))[:, None]
+    return xp.reshape(xp.astype(z, library_dtype(xp, t.dtype), copy=False), shape + (d,))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, to_dense
+from .backend import array_module, compat, is_operator, is_sparse, numpy_dtype, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning
 from .operators import make_operator
@@ -52,15 +52,15 @@ def _rank_cut(s: Any, shape: tuple[int, int], dtype: Any) -> int:
     """Numerical rank: singular values above max(m, d)·eps·σ₁ (as numpy.linalg.matrix_rank)."""
     if s.shape[0] == 0:
         return 0
-    tol = float(s[0]) * max(shape) * float(np.finfo(dtype).eps)
-    return int((s > tol).sum())
+    tol = float(s[0]) * max(shape) * float(np.finfo(numpy_dtype(dtype)).eps)
+    return int(compat(array_module(s)).sum(s > tol))
 
 
 def _exact(A: Any) -> Any:
-    xp = array_module(A)
     D = _dense(A)
+    xp = compat(array_module(D))
     U, s, _ = xp.linalg.svd(D, full_matrices=False)
-    r = _rank_cut(s, D.shape, np.finfo(D.dtype).dtype)
+    r = _rank_cut(s, D.shape, s.dtype)
     return xp.sum(xp.abs(U[:, :r]) ** 2, axis=1)
 
 
@@ -176,6 +176,7 @@ def ridge_leverage_scores(
     m, d = A.shape
     if method == "exact":
         D = _dense(A)
+        xp = compat(xp)
         U, s, _ = xp.linalg.svd(D, full_matrices=False)
         f = s**2 / (s**2 + lam)
         return xp.sum(xp.abs(U) ** 2 * f[None, :], axis=1)
@@ -281,10 +282,10 @@ def leverage_sample(
     check_matrix(A, "A")
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
-    xp = array_module(lev)
+    xp = compat(array_module(lev))
     # Exact scores sum to the rank; approximate ones only to within (1 ± ε) of it, and the
     # rank never exceeds the number of columns.
-    rank = min(A.shape[1], max(1, round(float(lev.sum()))))
+    rank = min(A.shape[1], max(1, round(float(xp.sum(lev)))))
     beta = 1.0 if method == "exact" else 0.5
     need = leverage_sample_size(rank, eps, delta, beta)
     s = need if size is None else check_positive_int(size, "size")
@@ -292,5 +293,5 @@ def leverage_sample(
         warnings.warn(f"{s} rows are fewer than the {need} that an eps={eps} subspace embedding "
                       f"of rank {rank} needs (delta={delta}); the guarantee does not hold",
                       AccuracyWarning, stacklevel=2)
-    q = xp.maximum(lev, 0)
+    q = xp.clip(lev, min=0.0)
     return sample_rows(q, s, key.child("draw"), scheme="leverage", required_size=need)

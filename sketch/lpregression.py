@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, to_numpy
+from .backend import array_module, is_sparse, to_host, to_numpy
 from .checks import check_matrix, check_positive_int, check_vector
 from .errors import ConvergenceWarning, ShapeError
 
@@ -127,7 +127,7 @@ def _l1_lp(A: Any, b: Any, w: Any) -> tuple[Any, bool]:
 
     bn, wn = to_numpy(b).astype(np.float64), to_numpy(w).astype(np.float64)
     if is_sparse(A):
-        An = sps.csr_matrix(A.get() if hasattr(A, "get") else A)
+        An = sps.csr_matrix(to_host(A))
         AT = An.T.tocsr()
     else:
         AT = to_numpy(A).T.astype(np.float64)

@@ -49,9 +49,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-import numpy as np
-
-from .backend import array_module, is_sparse, to_dense
+from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning, ShapeError, ToleranceError
 from .operators import SketchingOperator, make_operator
@@ -106,46 +104,56 @@ def _check_pair(A: Any, B: Any) -> ModuleType:
     check_matrix(B, "B")
     if A.shape[1] != B.shape[0]:
         raise ShapeError(f"A is {A.shape} and B is {B.shape}; A's columns must equal B's rows")
-    return array_module(A, B)
+    return compat(array_module(A, B))
+
+
+def _dev(M: Any) -> Any:
+    """Where to create arrays next to ``M`` (``None`` for sparse matrices: the default)."""
+    return None if is_sparse(M) else device(M)
+
+
+def _vector(v: Any, xp: ModuleType) -> Any:
+    """A float64 1-D array (sparse reductions give 2-D matrices)."""
+    return xp.astype(xp.reshape(xp.asarray(v), (-1,)), xp.float64)
 
 
 def _fro2(M: Any, xp: ModuleType) -> float:
     if is_sparse(M):
         return float(abs(M).power(2).sum())
-    return float((xp.abs(M) ** 2).sum())
+    return float(xp.sum(xp.abs(M) ** 2))
 
 
 def _col_norms2(M: Any, xp: ModuleType) -> Any:
     if is_sparse(M):
-        return xp.asarray(abs(M).power(2).sum(axis=0)).ravel().astype(xp.float64)
-    return (xp.abs(M) ** 2).sum(axis=0).astype(xp.float64)
+        return _vector(abs(M).power(2).sum(axis=0), xp)
+    return xp.astype(xp.sum(xp.abs(M) ** 2, axis=0), xp.float64)
 
 
 def _row_norms2(M: Any, xp: ModuleType) -> Any:
     if is_sparse(M):
-        return xp.asarray(abs(M).power(2).sum(axis=1)).ravel().astype(xp.float64)
-    return (xp.abs(M) ** 2).sum(axis=1).astype(xp.float64)
+        return _vector(abs(M).power(2).sum(axis=1), xp)
+    return xp.astype(xp.sum(xp.abs(M) ** 2, axis=1), xp.float64)
 
 
-def _uniforms(key: Key, c: int, xp: ModuleType) -> Any:
-    """c keyed uniforms."""
-    return key.uniform(xp.arange(c, dtype=xp.uint64), xp)
+def _uniforms(key: Key, c: int, xp: ModuleType, where: Any) -> Any:
+    """c keyed uniforms, on the device of the array ``where``."""
+    return key.uniform(range(c), xp, device=device(where))
 
 
 def _draw(weights: Any, c: int, key: Key, xp: ModuleType) -> Any:
     """c i.i.d. indices with probability ∝ weights (inverse-CDF on keyed uniforms)."""
-    cdf = xp.cumsum(weights.astype(xp.float64))
-    u = _uniforms(key, c, xp) * cdf[-1]
+    cdf = xp.cumulative_sum(xp.astype(weights, xp.float64))
+    u = _uniforms(key, c, xp, weights) * cdf[-1]
     idx = xp.searchsorted(cdf, u, side="right")
-    return xp.minimum(idx, weights.shape[0] - 1)
+    return xp.clip(idx, max=weights.shape[0] - 1)
 
 
 def _draw_rows(block: Any, u: Any, xp: ModuleType) -> Any:
     """One index per row of a non-negative weight block, ∝ the row (u uniform in (0,1))."""
-    cdf = xp.cumsum(block.astype(xp.float64), axis=1)
+    cdf = xp.cumulative_sum(xp.astype(block, xp.float64), axis=1)
     target = u * cdf[:, -1]
-    idx = (cdf <= target[:, None]).sum(axis=1)
-    return xp.minimum(idx, block.shape[1] - 1)
+    idx = xp.sum(xp.astype(cdf <= target[:, None], xp.int64), axis=1)
+    return xp.clip(idx, max=block.shape[1] - 1)
 
 
 def _rows_dense(M: Any, idx: Any) -> Any:
@@ -224,7 +232,7 @@ def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
             if method == "random-walk":
                 raise ValueError("the random-walk rule depends on the data; pass mats=(A, B)")
             return math.ceil(1 / (delta * eps**2))
-        xp = array_module(*mats)
+        xp = compat(array_module(*mats))
         N2 = math.prod(_fro2(M, xp) for M in mats)
         if N2 == 0:
             return 1
@@ -269,16 +277,16 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     c = _samples_for(samples, eps, delta, "dkm", (A, B))
     ca, rb = _col_norms2(A, xp), _row_norms2(B, xp)
     weights = xp.sqrt(ca * rb)
-    Z = float(weights.sum())
-    scale = math.sqrt(float(ca.sum()) * float(rb.sum()))
-    dtype = np.result_type(A.dtype, B.dtype)
+    Z = float(xp.sum(weights))
+    scale = math.sqrt(float(xp.sum(ca)) * float(xp.sum(rb)))
+    dtype = xp.result_type(A.dtype, B.dtype)
     if Z == 0:
-        return MatmulResult(xp.zeros((A.shape[0], B.shape[1]), dtype=dtype), 0.0, c, "dkm", scale)
+        return MatmulResult(xp.zeros((A.shape[0], B.shape[1]), dtype=dtype, device=_dev(A)),
+                            0.0, c, "dkm", scale)
     idx = _draw(weights, c, as_key(seed).child("dkm"), xp)
     p = weights[idx] / Z
-    rdt = np.finfo(dtype).dtype
-    left = to_dense(_cols(A, idx)) * (1.0 / (c * p)).astype(rdt)[None, :]
-    value = (left @ to_dense(_rows(B, idx))).astype(dtype, copy=False)
+    left = to_dense(_cols(A, idx)) * xp.astype(1.0 / (c * p), real_dtype(xp, dtype))[None, :]
+    value = xp.astype(left @ to_dense(_rows(B, idx)), dtype, copy=False)
     err2 = (Z**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "dkm", scale)
 
@@ -332,24 +340,24 @@ def sketched_matmul(A: Any, B: Any, size: int | None = None, *,
 # --------------------------------------------------------------------------
 def _check_nonnegative(M: Any, name: str, xp: ModuleType) -> None:
     data = M.data if is_sparse(M) else M
-    if bool((data < 0).any()):
+    if bool(xp.any(data < 0)):
         raise ValueError(f"{name} has negative entries; Cohen–Lewis random walks need "
                          "non-negative matrices (use chain_matmul or dkm_matmul instead)")
-    if np.dtype(M.dtype).kind == "c":
+    if numpy_dtype(M.dtype).kind == "c":
         raise TypeError(f"{name} is complex; random walks need real non-negative matrices")
 
 
 def _walk_total(mats: tuple[Any, ...], xp: ModuleType) -> float:
     A, B = mats
-    return float((_col_sums(A, xp) * _row_sums(B, xp)).sum())
+    return float(xp.sum(_col_sums(A, xp) * _row_sums(B, xp)))
 
 
 def _col_sums(M: Any, xp: ModuleType) -> Any:
-    return xp.asarray(M.sum(axis=0)).ravel().astype(xp.float64)
+    return _vector(M.sum(axis=0), xp)
 
 
 def _row_sums(M: Any, xp: ModuleType) -> Any:
-    return xp.asarray(M.sum(axis=1)).ravel().astype(xp.float64)
+    return _vector(M.sum(axis=1), xp)
 
 
 def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float | None = None,
@@ -387,19 +395,20 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     c = _samples_for(walks, eps, delta, "random-walk", (A, B))
     ca, rb = _col_sums(A, xp), _row_sums(B, xp)
     w = ca * rb
-    S = float(w.sum())
+    S = float(xp.sum(w))
     m, p = A.shape[0], B.shape[1]
     scale = math.sqrt(_fro2(A, xp) * _fro2(B, xp))
-    dtype = np.result_type(A.dtype, B.dtype)
+    dtype = xp.result_type(A.dtype, B.dtype)
     if S == 0:
-        return MatmulResult(xp.zeros((m, p), dtype=dtype), 0.0, c, "random-walk", scale)
+        return MatmulResult(xp.zeros((m, p), dtype=dtype, device=_dev(A)), 0.0, c,
+                            "random-walk", scale)
     key = as_key(seed).child("cohen-lewis")
     k = _draw(w, c, key.child("middle"), xp)
     At = A.T.tocsr() if is_sparse(A) else A.T
     i = _step(At, k, key.child("left"), xp)[0]
     j = _step(B, k, key.child("right"), xp)[0]
-    counts = xp.bincount(i * p + j, minlength=m * p).reshape(m, p)
-    value = (counts * (S / c)).astype(dtype)
+    counts = xp.reshape(xp.bincount(i * p + j, minlength=m * p), (m, p))
+    value = xp.astype(counts, dtype) * (S / c)  # int * float is float32 in torch
     err2 = (S**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "random-walk", scale)
 
@@ -407,18 +416,18 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
 def _step(M: Any, rows: Any, key: Key, xp: ModuleType, bias: Any = None) -> tuple[Any, Any]:
     """For each walker at row r of M, the next index j ∝ |M[r, j]|·bias[j], and M[r, j]."""
     c = rows.shape[0]
-    out = xp.empty(c, dtype=xp.int64)
-    vals = xp.empty(c, dtype=M.dtype)
-    u = _uniforms(key, c, xp)
+    out = xp.empty(c, dtype=xp.int64, device=device(rows))
+    vals = xp.empty(c, dtype=M.dtype, device=device(rows))
+    u = _uniforms(key, c, xp, rows)
     step = max(1, _CHUNK // M.shape[1])
     for t0 in range(0, c, step):
         t1 = min(c, t0 + step)
         dense_rows = _rows_dense(M, rows[t0:t1])
-        block = xp.abs(dense_rows).astype(xp.float64)
+        block = xp.astype(xp.abs(dense_rows), xp.float64)
         if bias is not None:
             block = block * bias[None, :]
         out[t0:t1] = _draw_rows(block, u[t0:t1], xp)
-        vals[t0:t1] = dense_rows[xp.arange(t1 - t0), out[t0:t1]]
+        vals[t0:t1] = dense_rows[xp.arange(t1 - t0, device=device(rows)), out[t0:t1]]
     return out, vals
 
 
@@ -431,8 +440,8 @@ def _chain_norm(mats: tuple[Any, ...], xp: ModuleType) -> tuple[float, list[Any]
     beta = [xp.sqrt(_row_norms2(mats[-1], xp))]  # β_{k−1} = v
     for M in reversed(mats[1:-1]):
         absM = abs(M) if is_sparse(M) else xp.abs(M)
-        beta.insert(0, xp.asarray(absM @ beta[0]).ravel().astype(xp.float64))
-    return float((u * beta[0]).sum()), beta, u
+        beta.insert(0, _vector(absM @ beta[0], xp))
+    return float(xp.sum(u * beta[0])), beta, u
 
 
 def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = None,
@@ -475,28 +484,29 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
         if mats[t].shape[1] != mats[t + 1].shape[0]:
             raise ShapeError(f"mats[{t}] is {mats[t].shape} and mats[{t + 1}] is "
                              f"{mats[t + 1].shape}; inner dimensions must agree")
-    xp = array_module(*mats)
+    xp = compat(array_module(*mats))
     c = _samples_for(samples, eps, delta, "chain", mats)
     Z, beta, u = _chain_norm(mats, xp)
     first, last = mats[0], mats[-1]
-    dtype = np.result_type(*[M.dtype for M in mats])
+    dtype = xp.result_type(*[M.dtype for M in mats])
     scale = math.sqrt(math.prod(_fro2(M, xp) for M in mats))
     shape = (first.shape[0], last.shape[1])
     if Z == 0:
-        return MatmulResult(xp.zeros(shape, dtype=dtype), 0.0, c, "chain", scale)
+        return MatmulResult(xp.zeros(shape, dtype=dtype, device=_dev(first)), 0.0, c, "chain",
+                            scale)
     key = as_key(seed).child("chain")
     j = _draw(u * beta[0], c, key.child(0), xp)
     j1 = j
-    gamma = xp.ones(c, dtype=dtype)
+    gamma = xp.ones(c, dtype=dtype, device=device(j))
     for level, M in enumerate(mats[1:-1], start=1):
         nxt, vals = _step(M, j, key.child(level), xp, bias=beta[level])
         gamma = gamma * vals
         j = nxt
     # X_t = γ_t / P(path) · a b ᵀ and P(path) = u_{j1} ∏|A_l| v_{j_{k−1}} / Z.
     mag = xp.abs(gamma)
-    safe = xp.where(mag > 0, mag, 1)
+    safe = xp.where(mag > 0, mag, xp.ones_like(mag))
     coef = gamma / safe * (Z / (u[j1] * beta[-1][j]))
-    left = to_dense(_cols(first, j1)) * (coef / c).astype(dtype)[None, :]
-    value = (left @ to_dense(_rows(last, j))).astype(dtype, copy=False)
+    left = to_dense(_cols(first, j1)) * xp.astype(coef / c, dtype)[None, :]
+    value = xp.astype(left @ to_dense(_rows(last, j)), dtype, copy=False)
     err2 = (Z**2 - _fro2(value, xp)) / max(c - 1, 1)
     return MatmulResult(value, math.sqrt(max(err2, 0.0)), c, "chain", scale)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse
+from .backend import array_module, compat, device, is_sparse, real_dtype
 from .checks import check_positive_int
 from .errors import NonFiniteError, ShapeError
 from .rng import as_key
@@ -74,7 +74,8 @@ class Sample:
 
             xp = array_module(rows)
             return sparse(xp).diags(scale.astype(rows.dtype)) @ rows
-        scale = scale.astype(np.finfo(rows.dtype).dtype, copy=False)
+        xp = compat(array_module(rows))
+        scale = xp.astype(scale, real_dtype(xp, rows.dtype), copy=False)
         return rows * (scale[:, None] if rows.ndim == 2 else scale)
 
 
@@ -104,28 +105,28 @@ def sample_rows(
     >>> s.indices.tolist(), s.weights.tolist()
     ([1, 1, 1], [0.3333333333333333, 0.3333333333333333, 0.3333333333333333])
     """
-    xp = array_module(probabilities)
-    q = xp.asarray(probabilities, dtype=xp.float64)
+    xp = compat(array_module(probabilities))
+    q = xp.astype(xp.asarray(probabilities), xp.float64)
     if q.ndim != 1 or q.shape[0] == 0:
         raise ShapeError(f"probabilities must be a non-empty 1-D array, got shape {q.shape}")
-    if not bool(xp.isfinite(q).all()):
+    if not bool(xp.all(xp.isfinite(q))):
         raise NonFiniteError("probabilities hold NaN or infinity")
-    if bool((q < 0).any()):
+    if bool(xp.any(q < 0)):
         raise ValueError("probabilities must be non-negative")
-    total = float(q.sum())
+    total = float(xp.sum(q))
     if not total > 0:
         raise ValueError("probabilities must have a positive sum")
     size = check_positive_int(size, "sample size")
     q = q / total
-    cdf = xp.cumsum(q)
-    u = as_key(seed).child("rows").uniform(xp.arange(size, dtype=xp.uint64), xp)
+    cdf = xp.cumulative_sum(q)
+    u = as_key(seed).child("rows").uniform(range(size), xp, device=device(q))
     idx = xp.searchsorted(cdf, u * float(cdf[-1]), side="right")
-    idx = xp.minimum(idx, q.shape[0] - 1).astype(xp.int64)
+    idx = xp.astype(xp.clip(idx, max=q.shape[0] - 1), xp.int64)
     # Round-off at the CDF's flat parts could land on a zero-probability row: move it right.
     weights = 1.0 / (size * q[idx])
-    if not bool(xp.isfinite(weights).all()):
+    if not bool(xp.all(xp.isfinite(weights))):
         nz = xp.nonzero(q > 0)[0]
-        pos = xp.minimum(xp.searchsorted(nz, idx), nz.shape[0] - 1)
+        pos = xp.clip(xp.searchsorted(nz, idx), max=nz.shape[0] - 1)
         idx = nz[pos]
         weights = 1.0 / (size * q[idx])
     return Sample(indices=idx, weights=weights, probabilities=q,

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, to_dense
+from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning, ConvergenceWarning
 from .leverage import leverage_scores
@@ -125,16 +125,16 @@ def lewis_weights(
     p = check_p(p)
     check_matrix(A, "A")
     maxiter = check_positive_int(maxiter, "maxiter")
-    xp = array_module(A)
+    xp = compat(array_module(A))
     key = as_key(seed)
     m, d = A.shape
-    rdt = np.finfo(A.dtype).dtype
+    rdt = real_dtype(xp, A.dtype)
     if p == 2:
         lev = leverage_scores(A, method=method, seed=key)
         return LewisWeights(lev, True, 1, 0.0)
     alpha = 1.0 if p < 2 else 4.0 / (p + 2.0)
-    floor = float(np.finfo(rdt).tiny) ** 0.5
-    w = xp.full(m, d / m, dtype=rdt)
+    floor = float(np.finfo(numpy_dtype(rdt)).tiny) ** 0.5
+    w = xp.full(m, d / m, dtype=rdt, device=_dev(A))
     resid = math.inf
     ok = False
     it = 0
@@ -148,10 +148,10 @@ def lewis_weights(
         else:
             B = A * scale[:, None]
         tau = leverage_scores(B, method=method, seed=key.child(it))
-        phi = xp.maximum(tau * w ** (2.0 / p - 1.0), floor) ** (p / 2.0)
+        phi = xp.clip(tau * w ** (2.0 / p - 1.0), min=floor) ** (p / 2.0)
         # Rows outside the row space (a_i = 0) have weight 0; keep them at the floor.
         step = xp.log(phi) - xp.log(w)
-        resid = float(xp.abs(step).max())
+        resid = float(xp.max(xp.abs(step)))
         w = xp.exp(xp.log(w) + alpha * step)
         if resid <= tol:
             ok = True
@@ -159,8 +159,13 @@ def lewis_weights(
     if not ok:
         warnings.warn(f"Lewis weights: fixed point not reached in {maxiter} iterations "
                       f"(residual {resid:.2g} > tol={tol:g})", ConvergenceWarning, stacklevel=2)
-    w = xp.where(w <= floor * 1.0001, 0.0, w)
+    w = xp.where(w <= floor * 1.0001, xp.zeros_like(w), w)
     return LewisWeights(w, ok, it, resid)
+
+
+def _dev(M: Any) -> Any:
+    """Where to create arrays next to ``M`` (``None`` for sparse matrices: the default)."""
+    return None if is_sparse(M) else device(M)
 
 
 def root_leverage_scores(A: Any, p: float, **options: Any) -> Any:
@@ -179,8 +184,8 @@ def root_leverage_scores(A: Any, p: float, **options: Any) -> Any:
     """
     p = check_p(p)
     lev = leverage_scores(A, **options)
-    xp = array_module(lev)
-    return xp.maximum(lev, 0) ** (p / 2.0)
+    xp = compat(array_module(lev))
+    return xp.clip(lev, min=0.0) ** (p / 2.0)
 
 
 def _exact_sensitivity_row(A: Any, i: int, p: float, xp: Any) -> float:
@@ -229,19 +234,20 @@ def lp_sensitivities(A: Any, p: float, *, method: str = "lewis", **options: Any)
     """
     p = check_p(p)
     check_matrix(A, "A")
-    xp = array_module(A)
+    xp = compat(array_module(A))
     m, d = A.shape
     if method == "lewis":
         w = lewis_weights(A, p, **options).weights
-        return xp.minimum(w * d ** max(0.0, p / 2 - 1), 1.0)
+        return xp.clip(w * d ** max(0.0, p / 2 - 1), max=1.0)
     if method == "root-leverage":
         if p > 2:
             raise ValueError("root leverage scores bound the sensitivities only for p <= 2; "
                              "use method='lewis' for p > 2")
-        return xp.minimum(root_leverage_scores(A, p, **options), 1.0)
+        return xp.clip(root_leverage_scores(A, p, **options), max=1.0)
     if method == "exact":
         D = to_dense(A)
-        return xp.asarray([_exact_sensitivity_row(D, i, p, xp) for i in range(m)])
+        return xp.asarray([_exact_sensitivity_row(D, i, p, xp) for i in range(m)],
+                          device=device(D))
     raise ValueError(f"method must be 'lewis', 'root-leverage' or 'exact', got {method!r}")
 
 
@@ -369,33 +375,33 @@ def lp_sample(
     p = check_p(p)
     check_matrix(A, "A")
     key = as_key(seed)
-    xp = array_module(A)
+    xp = compat(array_module(A))
     m, d = A.shape
     lw_opts = {k: v for k, v in options.items() if k in ("tol", "maxiter", "method")}
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     total = None
     if scheme == "leverage":
-        q = xp.maximum(leverage_scores(A), 0)
+        q = xp.clip(leverage_scores(A), min=0.0)
     elif scheme == "lewis":
         q = lewis_weights(A, p, seed=key.child("lewis"), **lw_opts).weights
     elif scheme == "sensitivity":
         q = lp_sensitivities(A, p, method="lewis", seed=key.child("lewis"), **lw_opts)
-        total = float(q.sum())
+        total = float(xp.sum(q))
     elif scheme == "root-leverage":
         if p > 2:
             raise ValueError("root-leverage sampling is for 1 <= p <= 2; use scheme='combined' "
                              "or 'lewis' for p > 2")
-        lev = xp.maximum(leverage_scores(A), 0)
+        lev = xp.clip(leverage_scores(A), min=0.0)
         r = lev ** (p / 2)
-        q = 0.5 * r / r.sum() + 0.5 * lev / lev.sum()
+        q = 0.5 * r / xp.sum(r) + 0.5 * lev / xp.sum(lev)
     else:  # combined
         if p <= 2:
             raise ValueError("scheme='combined' is for p > 2; use 'root-leverage' or 'lewis'")
-        lev = xp.maximum(leverage_scores(A), 0)
+        lev = xp.clip(leverage_scores(A), min=0.0)
         u = lp_sensitivities(A, p, method="lewis", seed=key.child("lewis"), **lw_opts)
-        total = float(u.sum())
-        q = 0.5 * lev / lev.sum() + 0.5 * u / total
+        total = float(xp.sum(u))
+        q = 0.5 * lev / xp.sum(lev) + 0.5 * u / total
     need = lp_sample_size(d, p, eps, delta, scheme=scheme, total=total)
     s = need if size is None else check_positive_int(size, "size")
     if s < need:
@@ -403,7 +409,9 @@ def lp_sample(
                       f"eps={eps} l{p:g} subspace embedding (delta={delta}); the guarantee "
                       f"does not hold", AccuracyWarning, stacklevel=2)
     if size is None and need >= m:
-        idx = xp.arange(m, dtype=xp.int64)
-        return Sample(indices=idx, weights=xp.ones(m), probabilities=xp.full(m, 1.0 / m),
+        dev = _dev(A)
+        idx = xp.arange(m, dtype=xp.int64, device=dev)
+        return Sample(indices=idx, weights=xp.ones(m, dtype=xp.float64, device=dev),
+                      probabilities=xp.full(m, 1.0 / m, dtype=xp.float64, device=dev),
                       required_size=need, scheme=scheme + " (all rows)")
     return sample_rows(q, s, key.child("draw"), scheme=scheme, required_size=need)

@@ -18,3 +18,6 @@ def test_haar_benchmark_small_run(tmp_path, monkeypatch):
         assert r["qla_per_s"] > 0 and r["scipy_per_s"] > 0 and r["qiskit_per_s"] > 0
         assert abs(r["ratio_scipy"] - r["qla_per_s"] / r["scipy_per_s"]) < 1e-9
         assert r["unitarity_err"] < 1e-12
+    (gen,) = tmp_path.glob("haar-generator-quick*.json")
+    for r in json.loads(gen.read_text())["rows"]:
+        assert r["qla_ns"] > 0 and r["peer_ns"] > 0 and abs(r["var"] - 1) < 0.02

@@ -351,21 +351,23 @@ def test_other_bad_input(AB):
         estimate_product(jl_sketch(A, 10, seed=0), jl_sketch(B, 11, seed=0))
 
 
-# -- GPU ----------------------------------------------------------------------------------
-@pytest.mark.gpu
+# -- every backend (CuPy and torch-CUDA are gpu-marked) -------------------------------------
 @pytest.mark.parametrize("method", ALL)
-def test_cupy_stays_on_gpu_and_matches_numpy(cupy, method, AB):
+def test_every_backend_stays_on_its_device_and_matches_numpy(backend, method, AB):
     A, B = AB
-    SA = coordinated_sketch(cupy.asarray(A), method, 30, seed=1)
-    SB = coordinated_sketch(cupy.asarray(B), method, 30, seed=1)
+    SA = coordinated_sketch(backend.asarray(A), method, 30, seed=1)
+    SB = coordinated_sketch(backend.asarray(B), method, 30, seed=1)
     est = estimate_product(SA, SB)
-    assert isinstance(est.value, cupy.ndarray)
-    ref = estimate_product(coordinated_sketch(A, method, 30, seed=1),
-                           coordinated_sketch(B, method, 30, seed=1))
+    assert backend.owns(est.value) and backend.owns(est.variance)
+    ref_a = coordinated_sketch(A, method, 30, seed=1)
+    ref = estimate_product(ref_a, coordinated_sketch(B, method, 30, seed=1))
     if method in ("priority", "threshold"):  # sampling decisions are bitwise equal across backends
-        np.testing.assert_array_equal(cupy.asnumpy(SA.keys),
-                                      coordinated_sketch(A, method, 30, seed=1).keys)
-    np.testing.assert_allclose(cupy.asnumpy(est.value), ref.value, rtol=1e-9, atol=1e-9)
+        assert backend.owns(SA.keys) and backend.owns(SA.rows)
+        np.testing.assert_array_equal(backend.to_numpy(SA.keys), ref_a.keys)
+        merged = SA.merge(coordinated_sketch(backend.asarray(B[:, :1] @ np.ones((1, 3))), method,
+                                             30, seed=1, keys=np.arange(400, 800)))
+        assert backend.owns(merged.keys)
+    np.testing.assert_allclose(backend.to_numpy(est.value), ref.value, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.gpu

@@ -77,8 +77,11 @@ def test_weighted_loss_tracks_full_loss(name):
             additive.append(abs(est - full) / (full + 2 * th @ th * cl.cost))
     rel = np.asarray(rel).reshape(20, len(thetas))
     assert np.median(additive) <= eps
-    # Unbiased: per model, the mean over 20 independent samples is within 3 standard errors.
-    assert np.all(np.abs(rel.mean(axis=0)) <= 3 * rel.std(axis=0, ddof=1) / np.sqrt(20))
+    # Unbiased: per model, the mean over 20 independent samples is within 3.5 standard errors
+    # (t with 19 d.o.f.: two-sided p = 0.002 per model; 3 gave a ~3 % false-alarm rate over
+    # the four models, hit by seeds 0-19 of the Philox stream at z = 3.07 while 200 seeds
+    # give |z| < 0.5 for every model).
+    assert np.all(np.abs(rel.mean(axis=0)) <= 3.5 * rel.std(axis=0, ddof=1) / np.sqrt(20))
 
 
 def test_regression_on_coreset_matches_leverage_sampling():

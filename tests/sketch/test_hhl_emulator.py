@@ -70,7 +70,10 @@ def test_leakage_reduces_fidelity_and_more_clock_qubits_restore_it():
     assert all(f1 < f2 for f1, f2 in zip(fids, fids[1:]))
     assert fids[-1] > 0.999999
     out = emulate_hhl(A, b, clock_qubits=11)
-    assert out.norm == pytest.approx(np.linalg.norm(x), rel=1e-4)
+    # 11 clock qubits, kappa = 10: over 30 random systems the norm's relative error from the
+    # off-grid eigenvalues has median 5e-5 and maximum 1.5e-4 (it depends on where the drawn
+    # eigenvalues fall on the grid, so on the stream: STREAM_VERSION 2 drew 1.24e-4 here).
+    assert out.norm == pytest.approx(np.linalg.norm(x), rel=2e-4)
     assert out.leakage > 0  # still off-grid, just narrower kernels
 
 

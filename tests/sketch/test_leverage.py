@@ -183,3 +183,25 @@ def test_cupy_leverage(cupy):
     smp = leverage_sample(Ad, 0.5, seed=0)
     np.testing.assert_array_equal(cupy.asnumpy(smp.indices),
                                   leverage_sample(HEAVY, 0.5, seed=0).indices)
+
+
+def test_exact_scores_and_sampling_on_every_backend(backend):
+    """Same numbers on every backend, computed on the input's device (no host round trip)."""
+    from sketch.leverage import leverage_sample, leverage_scores, ridge_leverage_scores
+
+    A = np.random.default_rng(5).standard_normal((300, 4)) * np.array([1.0, 10.0, 0.1, 3.0])
+    A[:5] *= 30  # a few high-leverage rows
+    At = backend.asarray(A)
+    lev = leverage_scores(At)
+    assert backend.owns(lev)
+    np.testing.assert_allclose(backend.to_numpy(lev), leverage_scores(A), rtol=1e-10, atol=1e-14)
+    ridge = ridge_leverage_scores(At, 2.0)
+    assert backend.owns(ridge)
+    np.testing.assert_allclose(backend.to_numpy(ridge), ridge_leverage_scores(A, 2.0), rtol=1e-10)
+    smp, ref = leverage_sample(At, 0.5, seed=3), leverage_sample(A, 0.5, seed=3)
+    assert backend.owns(smp.indices) and backend.owns(smp.weights)
+    assert np.array_equal(backend.to_numpy(smp.indices), ref.indices)  # the same rows
+    np.testing.assert_allclose(backend.to_numpy(smp.weights), ref.weights, rtol=1e-10)
+    SA = smp.apply(At)
+    assert backend.owns(SA)
+    np.testing.assert_allclose(backend.to_numpy(SA), ref.apply(A), rtol=1e-10)

@@ -89,11 +89,15 @@ def test_heavy_tails_sensitivity_sampling_beats_uniform():
     for p in (1.0, 1.5, 2.0, 3.0):
         for name, A, y in (("gauss", GAUSS, Y_GAUSS), ("heavy", HEAVY, Y_HEAVY)):
             opt = optimum(name, p)
-            smp_err, uni_err = [], []
+            smp_err, sizes, uni_err = [], [], []
             for seed in range(5):
                 res = sampled_lp_regression(A, y, p, 0.5, seed=seed)
                 smp_err.append(res.cost / opt - 1)
-                u = uniform_sample(M, res.sample.size, seed=seed)
+                sizes.append(res.sample.size)
+            # Uniform samples of the same sizes; its error is widely spread on heavy tails
+            # (5-seed medians range 0.038-0.064 at p = 1), so the median is over 20 seeds.
+            for seed in range(20 if name == "heavy" else 5):
+                u = uniform_sample(M, sizes[seed % 5], seed=seed)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     xu = lp_regression(A[u.indices], y[u.indices], p, weights=u.weights).x

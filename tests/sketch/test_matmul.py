@@ -185,3 +185,25 @@ def test_cupy_stays_on_gpu(cupy, AB):
     # Sampling decisions are bitwise identical across backends.
     ref = dkm_matmul(*AB, 50, seed=0).value
     np.testing.assert_allclose(cupy.asnumpy(dkm_matmul(A, B, 50, seed=0).value), ref, rtol=1e-10)
+
+
+def test_sampled_products_on_every_backend(backend, AB):
+    """Same samples (bitwise-identical draws) and values on every backend, on its device.
+
+    sketched_matmul applies a sketching operator: it joins this test once the operators
+    run on torch.
+    """
+    A, B = AB
+    At, Bt = backend.asarray(A), backend.asarray(B)
+    cases = [
+        (dkm_matmul(At, Bt, 50, seed=0), dkm_matmul(A, B, 50, seed=0)),
+        (chain_matmul(At, Bt, Bt.T, samples=50, seed=0), chain_matmul(A, B, B.T, samples=50,
+                                                                      seed=0)),
+        (random_walk_matmul(abs(At), abs(Bt), 500, seed=0),
+         random_walk_matmul(abs(A), abs(B), 500, seed=0)),
+    ]
+    for got, ref in cases:
+        assert backend.owns(got.value)
+        np.testing.assert_allclose(backend.to_numpy(got.value), ref.value, rtol=1e-10,
+                                   atol=1e-12)
+        assert got.error_estimate == pytest.approx(ref.error_estimate, rel=1e-8)

@@ -171,3 +171,23 @@ def test_cupy_lewis_and_sample(cupy):
     smp = lp_sample(cupy.asarray(A), 1.5, 0.5, seed=0)
     np.testing.assert_array_equal(cupy.asnumpy(smp.indices), lp_sample(A, 1.5, 0.5,
                                                                         seed=0).indices)
+
+
+@pytest.mark.parametrize("p", [1.0, 3.0])
+def test_weights_sensitivities_and_samples_on_every_backend(backend, p):
+    A = np.random.default_rng(2).standard_normal((200, 3))
+    A[:4] *= 20
+    At = backend.asarray(A)
+    w = lewis_weights(At, p)
+    assert backend.owns(w.weights)
+    np.testing.assert_allclose(backend.to_numpy(w.weights), lewis_weights(A, p).weights,
+                               rtol=1e-8)
+    sens = lp_sensitivities(At, p)
+    assert backend.owns(sens)
+    np.testing.assert_allclose(backend.to_numpy(sens), lp_sensitivities(A, p), rtol=1e-8)
+    scheme = "root-leverage" if p <= 2 else "combined"
+    got, ref = lp_sample(At, p, 0.5, scheme=scheme, seed=1), lp_sample(A, p, 0.5, scheme=scheme,
+                                                                       seed=1)
+    assert backend.owns(got.indices) and backend.owns(got.weights)
+    assert np.array_equal(backend.to_numpy(got.indices), ref.indices)
+    np.testing.assert_allclose(backend.to_numpy(got.weights), ref.weights, rtol=1e-8)
