@@ -117,7 +117,7 @@ def gemm_time(A: np.ndarray, s: int, repeat: int) -> float:
 
 
 def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_counts,
-                  skip_before: set[str]) -> list[dict[str, Any]]:
+                  skip_before: set[str], kinds: list[str]) -> list[dict[str, Any]]:
     import sketch.operators as ops
 
     rows = []
@@ -131,7 +131,7 @@ def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_c
                 rows.append({"A": label, "dtype": A.dtype.name, "threads": n_threads,
                              "operator": "gemm", "after_s": gemm, "after_passes": gemm / p,
                              "after_GB/s": nbytes / gemm / 1e9})
-            for kind in KINDS:
+            for kind in kinds:
                 after_t, after = best_time(lambda k=kind: ops.make_operator(k, s, m, seed=0) @ A,
                                            repeat)
                 row = {"A": label, "dtype": A.dtype.name, "threads": n_threads,
@@ -212,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", default=BEFORE, help="git revision of the reference")
     parser.add_argument("--skip-before", nargs="*", default=[],
                         help="operators whose (slow) reference run is skipped")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=KINDS,
+                        help="operators to time (a subset writes sketch-KIND-... files)")
+    parser.add_argument("--sparse", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time sparse A")
     parser.add_argument("--no-end-to-end", action="store_true")
     args = parser.parse_args(argv)
     m, n, s = args.size or ((20000, 500, 1000) if args.quick else (100000, 1000, 4000))
@@ -223,16 +227,17 @@ def main(argv: list[str] | None = None) -> int:
     A64 = rng.standard_normal((m, n))
     for A, label in ((A64, "dense"), (A64.astype(np.float32), "dense")):
         rows += operator_rows(A, label, s, before, args.repeat, args.threads,
-                              set(args.skip_before))
+                              set(args.skip_before), args.kinds)
     del A64, A
     As = sp.random(m, n, density=1e-3, random_state=1, format="csr")
-    for A in (As, As.astype(np.float32)):
+    for A in (As, As.astype(np.float32)) if args.sparse else ():
         rows += operator_rows(A, "sparse 1e-3", s, before, args.repeat, args.threads,
-                              set(args.skip_before))
+                              set(args.skip_before), args.kinds)
     notes = (f"A {m}×{n}, sketch size {s}; passes = time / time of A.T @ v in the same "
              f"setting; before = sketch/operators.py at {args.before}. Shared machine: "
              "compare ratios within this run.")
-    write_results("sketch" + ("-quick" if args.quick else ""), rows, COLUMNS, notes)
+    subset = "" if args.kinds == KINDS else "-" + "-".join(args.kinds)
+    write_results("sketch" + subset + ("-quick" if args.quick else ""), rows, COLUMNS, notes)
     if not args.no_end_to_end:
         e2e = end_to_end(before, args.quick, args.repeat, args.threads)
         write_results("sketch-end-to-end" + ("-quick" if args.quick else ""), e2e,

@@ -872,23 +872,3 @@ def spmm(S: Any, A: Any) -> Any:
         return S @ to_dense(A)
     out = S @ A
     return to_dense(out)
-
-
-# --------------------------------------------------------------------------
-# dtypes (added for sketch.operators, issue 20)
-# --------------------------------------------------------------------------
-
-
-def numpy_dtype(dtype: Any) -> np.dtype:
-    """The NumPy dtype of a NumPy, CuPy or torch dtype (``torch.float32`` → ``float32``).
-
-    Examples
-    --------
-    >>> numpy_dtype(np.float32)
-    dtype('float32')
-    """
-    if _torch_loaded():
-        torch = _torch()
-        if isinstance(dtype, torch.dtype):
-            return torch.empty(0, dtype=dtype).numpy().dtype
-    return np.dtype(dtype)

@@ -55,7 +55,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -67,7 +66,7 @@ _threads: int | None = None
 _controller: Any = None  # threadpoolctl's, made on first use
 
 #: Entries of a dense sketch generated per call of the keyed stream (fits in L2 cache).
-GENERATE_CHUNK = 1 << 16
+GENERATE_CHUNK = 1 << 14
 #: Rows of a dense sketch per GEMM task (fixed, so that results do not depend on threads).
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
@@ -195,31 +194,27 @@ def generated_gemm(entries: Callable[[Any, np.ndarray], None], s: int, A: Any,
     """``S @ A`` for a dense s × m ``S`` whose entry ``S[i, j]`` is number ``j·s + i`` of a
     stream: ``entries(counters, out)`` writes the numbers at ``counters`` into ``out``.
 
-    A is walked in blocks of ``block_rows`` rows; for each, the threads take
-    chunks of :data:`GEMM_ROWS` rows of S, generate their part of
-    ``G = S[i0:i1, j0:j1]ᵀ`` in cache-sized pieces just before the GEMM
-    ``out[i0:i1] += Gᵀ A[j0:j1]`` (BLAS on one thread each), so the block of A
-    is read from memory once. Blocks and chunks, hence every sum's order, do
-    not depend on the thread count.
+    A is walked in blocks of ``block_rows`` rows. For each, the threads first make
+    ``G = S[:, j0:j1]ᵀ``, whose numbers are one contiguous run of the stream, in
+    cache-sized runs; then they take chunks of :data:`GEMM_ROWS` rows of S for
+    the GEMMs ``out[i0:i1] += G[:, i0:i1]ᵀ A[j0:j1]`` (BLAS on one thread each),
+    so the block of A is read from memory once. Blocks and chunks, hence every
+    sum's order, do not depend on the thread count.
     """
     m, n = A.shape
     out = np.empty((s, n), dtype=np.result_type(dtype, A.dtype))
     chunks = [(i0, min(s, i0 + GEMM_ROWS)) for i0 in range(0, s, GEMM_ROWS)]
-    buffers = threading.local()
+    G_all = np.empty((block_rows, s), dtype=dtype)
+    step = max(1, GENERATE_CHUNK // s)  # rows of G per run of the stream
 
-    def chunk(task: tuple[int, int, int, int]) -> None:
+    def generate(r: tuple[int, int, int]) -> None:
+        j0, a, b = r
+        flat = G_all[a - j0:b - j0].reshape(-1)
+        entries(np.arange(a * s, b * s, dtype=np.uint64), flat)
+
+    def gemm(task: tuple[int, int, int, int]) -> None:
         j0, j1, i0, i1 = task
-        G = getattr(buffers, "G", None)
-        if G is None or G.shape[0] < (j1 - j0) * (i1 - i0):
-            G = buffers.G = np.empty(block_rows * GEMM_ROWS, dtype=dtype)
-        G = G[: (j1 - j0) * (i1 - i0)].reshape(j1 - j0, i1 - i0)
-        cols = np.arange(i0, i1, dtype=np.uint64)[None, :]
-        step = max(1, GENERATE_CHUNK // (i1 - i0))
-        for a in range(j0, j1, step):
-            b = min(j1, a + step)
-            counters = np.arange(a, b, dtype=np.uint64)[:, None] * np.uint64(s) + cols
-            entries(counters, G[a - j0:b - j0])
-        part = G.T @ A[j0:j1]
+        part = G_all[: j1 - j0, i0:i1].T @ A[j0:j1]
         if j0 == 0:
             out[i0:i1] = part
         else:
@@ -228,7 +223,8 @@ def generated_gemm(entries: Callable[[Any, np.ndarray], None], s: int, A: Any,
     with _blas_threads(1):
         for j0 in range(0, m, block_rows):
             j1 = min(m, j0 + block_rows)
-            _run(chunk, [(j0, j1, i0, i1) for i0, i1 in chunks])
+            _run(generate, [(j0, a, min(j1, a + step)) for a in range(j0, j1, step)])
+            _run(gemm, [(j0, j1, i0, i1) for i0, i1 in chunks])
     return out
 
 

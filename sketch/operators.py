@@ -240,16 +240,20 @@ class SparseSign(_HashedSketch):
         return (np.arange(self.k + 1) * self.s) // self.k  # block t: rows bounds[t]..bounds[t+1]-1
 
     def _hash(self, j0, j1, xp, dtype):
-        k, b = self.k, j1 - j0
+        k = self.k
         bounds = self._bounds()
         start = xp.asarray(bounds[:-1], dtype=xp.int64)
         width = bounds[1:] - bounds[:-1]
         counter = xp.arange(j0, j1, dtype=xp.uint64)[:, None] * xp.uint64(k) + xp.arange(
             k, dtype=xp.uint64
         )[None, :]
-        rows = xp.empty((b, k), dtype=xp.int64)
-        for t in range(k):  # widths differ by at most one: at most two distinct values
-            rows[:, t] = self.key.child("rows").integers(counter[:, t], int(width[t]), xp)
+        # Widths differ by at most one: draw the whole (contiguous) counter block for each
+        # distinct width and keep each column's own (the stream is elementwise in the counter).
+        rows = None
+        for w in sorted(set(width.tolist())):
+            drawn = self.key.child("rows").integers(counter, int(w), xp)
+            cols = xp.asarray(width == w)[None, :]
+            rows = drawn if rows is None else xp.where(cols, drawn, rows)
         vals = self.key.child("signs").signs(counter, xp).astype(dtype)
         vals *= dtype.type(1.0 / math.sqrt(k))
         return rows + start[None, :], vals
