@@ -15,5 +15,6 @@ BENCHMARKS: dict[str, str] = {
     "lstsq": "benchmarks.lstsq",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
+    "sketch": "benchmarks.sketch",
     "synthesis": "benchmarks.synthesis",
 }

@@ -42,198 +42,63 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, fft, is_operator, is_sparse, sparse
-from .checks import check_dtype, check_finite, check_positive_int
+from . import kernels
+from .backend import (
+    array_module,
+    asarray,
+    backend_name,
+    dct,
+    fwht,
+    idct,
+    index_add,
+    sparse,
+    to_dense,
+)
+from .checks import check_positive_int
 from .errors import ShapeError
-from .rng import Key, as_key
-
-# Entries of S generated per block (bounds the temporary memory to ~32 MB).
-_BLOCK_ENTRIES = 1 << 22
-
-
-def _real_dtype(dtype: Any) -> np.dtype:
-    return np.finfo(np.dtype(dtype)).dtype
-
-
-def _product(S: Any, A: Any) -> Any:
-    """Dense ``S @ A`` for any mix of dense and sparse operands."""
-    if is_sparse(A):
-        if is_sparse(S):
-            return (S @ A).toarray()
-        return (A.T @ S.T).T
-    return S @ A
+from .operator_base import (  # noqa: F401 - _product is re-exported for sketch.distributed
+    SketchingOperator,
+    _astype,
+    _product,
+    _real_dtype,
+    _stream_module,
+)
 
 
-class SketchingOperator:
-    """Base class: a random s × m matrix, generated from a key on demand.
+class _DenseSketch(SketchingOperator):
+    """Entries ``S[i, j]`` = number ``j·s + i`` of the keyed stream, scaled by 1/√s."""
 
-    Subclasses implement :meth:`_columns` (the block ``S[:, j0:j1]``, dense or
-    sparse); transform-based operators override :meth:`_apply` and
-    :meth:`_apply_transpose` instead.
-
-    Parameters
-    ----------
-    s : int
-        Sketch size (number of rows of S).
-    m : int
-        Ambient dimension (number of rows of the matrices it is applied to).
-    seed : None, int, Generator or Key
-        Randomness; the same seed gives the same operator on every backend.
-    """
-
-    __array_ufunc__ = None  # so that ``ndarray @ S`` defers to us
-
-    #: Whether the operator is dense (entries everywhere); dense sketches give
-    #: ℓ∞ guarantees in regression, sparse ones provably cannot.
-    dense: bool = True
-
-    def __init__(self, s: int, m: int, seed: Any = None):
-        self.s = check_positive_int(s, "sketch size s")
-        self.m = check_positive_int(m, "dimension m")
-        self.key: Key = as_key(seed).child(type(self).__name__)
-
-    # -- interface -------------------------------------------------------
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.s, self.m)
-
-    @property
-    def T(self) -> _Transposed:
-        """The transpose Sᵀ, for ``A @ S.T`` and ``S.T @ Y``."""
-        return _Transposed(self)
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the operator's randomness (not the seed itself)."""
-        return self.key.fingerprint
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(s={self.s}, m={self.m}, key={self.fingerprint[:8]})"
-
-    def __matmul__(self, A: Any) -> Any:
-        """``S @ A`` for A with m rows (dense, sparse, LinearOperator or vector)."""
-        if is_operator(A):
-            return self._apply_operator(A)
-        vector = getattr(A, "ndim", 2) == 1
-        A2 = self._check(A.reshape(-1, 1) if vector else A, rows=True)
-        out = self._apply(A2)
-        return out[:, 0] if vector else out
-
-    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64) -> Any:
-        """The explicit s × m matrix (for small sizes and tests)."""
-        block = self._columns(0, self.m, xp, _real_dtype(dtype))
-        return (block.toarray() if is_sparse(block) else block).astype(dtype, copy=False)
-
-    # -- machinery -------------------------------------------------------
-    def _check(self, A: Any, *, rows: bool) -> Any:
-        dim = A.shape[0] if rows else A.shape[1]
-        if A.ndim != 2:
-            raise ShapeError(f"a sketch applies to 1-D or 2-D arrays, got shape {A.shape}")
-        if dim != self.m:
-            side = "rows" if rows else "columns"
-            raise ShapeError(
-                f"{type(self).__name__} has m={self.m} but the matrix has {dim} {side} "
-                f"(shape {A.shape}); build the sketch with m={dim}"
-            )
-        if min(A.shape) == 0:
-            raise ShapeError(f"cannot sketch an empty matrix of shape {A.shape}")
-        check_dtype(A.dtype, "the sketched matrix")
-        check_finite(A, "the sketched matrix")
-        return A
-
-    def _block_rows(self) -> int:
-        return max(1, _BLOCK_ENTRIES // self.s)
-
-    def _columns(self, j0: int, j1: int, xp: ModuleType, dtype: Any) -> Any:
+    def _entries(self, counter: Any, xp: ModuleType, dtype: Any) -> Any:
         raise NotImplementedError
 
-    def _apply(self, A: Any) -> Any:
-        xp = array_module(A)
+    def _columns(self, j0, j1, xp, dtype):
+        counter = xp.arange(j0, j1, dtype=xp.uint64)[None, :] * xp.uint64(self.s) + xp.arange(
+            self.s, dtype=xp.uint64
+        )[:, None]
+        return self._entries(counter, xp, dtype)
+
+    def _workspace_bytes(self, n: int, itemsize: int) -> float:
+        return 2.0 * self.s * n * itemsize + 2.0 * self._block_rows() * self.s * itemsize
+
+    def _apply_host(self, A):
         rdt = _real_dtype(A.dtype)
-        if is_sparse(A) and A.format != "csr":
-            A = A.tocsr()
-        out = None
-        step = self._block_rows()
-        for j0 in range(0, self.m, step):
-            j1 = min(self.m, j0 + step)
-            part = _product(self._columns(j0, j1, xp, rdt), A[j0:j1])
-            out = part if out is None else out + part
-        return xp.asarray(out).astype(A.dtype, copy=False)
 
-    def _apply_transpose(self, Y: Any) -> Any:
-        xp = array_module(Y)
-        rdt = _real_dtype(Y.dtype)
-        step = self._block_rows()
-        parts = [
-            _product(self._columns(j0, min(self.m, j0 + step), xp, rdt).T, Y)
-            for j0 in range(0, self.m, step)
-        ]
-        return xp.concatenate(parts, axis=0).astype(Y.dtype, copy=False)
+        def fill(counters: np.ndarray, out: np.ndarray) -> None:
+            out[...] = self._entries(counters, np, rdt)
 
-    def _apply_operator(self, A: Any) -> Any:
-        # S A = conj(A^H S^T)^T for real S; rows of S A come in blocks of S^T's columns.
-        if A.shape[0] != self.m:
-            raise ShapeError(f"{type(self).__name__} has m={self.m} but the operator has "
-                             f"{A.shape[0]} rows")
-        dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
-        check_dtype(dtype, "the sketched operator")
-        step = max(1, _BLOCK_ENTRIES // self.m)
-        rows = []
-        for i0 in range(0, self.s, step):
-            i1 = min(self.s, i0 + step)
-            E = np.zeros((self.s, i1 - i0), dtype=_real_dtype(dtype))
-            E[np.arange(i0, i1), np.arange(i1 - i0)] = 1.0
-            St = self._apply_transpose(E)  # columns i0..i1 of S^T, m × b
-            rows.append(np.conj(A.rmatmat(St.astype(dtype))).T)
-        return np.concatenate(rows, axis=0).astype(dtype, copy=False)
+        return kernels.generated_gemm(fill, self.s, A, self._block_rows(), rdt)
+
+    def _apply_host_sparse(self, A):
+        return self._apply_host(A.tocsr())
 
 
-class _Transposed:
-    """Sᵀ as an operator: ``A @ S.T`` and ``S.T @ Y``."""
-
-    __array_ufunc__ = None  # so that ``ndarray @ S.T`` calls __rmatmul__
-
-    def __init__(self, op: SketchingOperator):
-        self.op = op
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.op.m, self.op.s)
-
-    @property
-    def T(self) -> SketchingOperator:
-        return self.op
-
-    def __rmatmul__(self, A: Any) -> Any:
-        """``A @ S.T = (S @ A.T).T`` for A with m columns."""
-        if is_operator(A):
-            return (self.op @ A.transpose()).T
-        vector = getattr(A, "ndim", 2) == 1
-        A2 = A.reshape(1, -1) if vector else A
-        self.op._check(A2, rows=False)
-        out = self.op._apply(A2.T).T
-        return out[0] if vector else out
-
-    def __matmul__(self, Y: Any) -> Any:
-        """``S.T @ Y`` for Y with s rows (the adjoint sketch)."""
-        vector = getattr(Y, "ndim", 2) == 1
-        Y2 = Y.reshape(-1, 1) if vector else Y
-        if Y2.shape[0] != self.op.s:
-            raise ShapeError(f"S.T @ Y needs Y with s={self.op.s} rows, got shape {Y.shape}")
-        check_dtype(Y2.dtype, "Y")
-        out = self.op._apply_transpose(Y2)
-        return out[:, 0] if vector else out
-
-    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64) -> Any:
-        return self.op.to_dense(xp, dtype).T
-
-
-class Gaussian(SketchingOperator):
+class Gaussian(_DenseSketch):
     """Gaussian sketch, entries i.i.d. N(0, 1/s).
 
     The classical Johnson–Lindenstrauss transform (Johnson–Lindenstrauss 1984;
     Sarlós 2006 for regression): an ε-subspace embedding for an m × n matrix
-    with s = O((n + log 1/δ)/ε²) rows. Cost O(s·m·n) per application.
+    with s = O((n + log 1/δ)/ε²) rows. Cost O(s·m·n) per application: a GEMM
+    whose left factor is generated block by block just ahead of use.
 
     Examples
     --------
@@ -243,14 +108,11 @@ class Gaussian(SketchingOperator):
     (20, 3)
     """
 
-    def _columns(self, j0, j1, xp, dtype):
-        counter = xp.arange(j0, j1, dtype=xp.uint64)[None, :] * xp.uint64(self.s) + xp.arange(
-            self.s, dtype=xp.uint64
-        )[:, None]
+    def _entries(self, counter, xp, dtype):
         return self.key.normal(counter, xp).astype(dtype) * dtype.type(1.0 / math.sqrt(self.s))
 
 
-class Rademacher(SketchingOperator):
+class Rademacher(_DenseSketch):
     """Random sign sketch, entries ±1/√s with equal probability.
 
     Same embedding size as :class:`Gaussian` (Achlioptas 2003), cheaper to
@@ -264,19 +126,70 @@ class Rademacher(SketchingOperator):
     True
     """
 
-    def _columns(self, j0, j1, xp, dtype):
-        counter = xp.arange(j0, j1, dtype=xp.uint64)[None, :] * xp.uint64(self.s) + xp.arange(
-            self.s, dtype=xp.uint64
-        )[:, None]
+    def _entries(self, counter, xp, dtype):
         return self.key.signs(counter, xp).astype(dtype) * dtype.type(1.0 / math.sqrt(self.s))
 
 
-class CountSketch(SketchingOperator):
+class _HashedSketch(SketchingOperator):
+    """k nonzeros per column: rows and values from the keyed stream (:meth:`_hash`)."""
+
+    dense = False
+    k: int = 1
+
+    def _hash(self, j0: int, j1: int, xp: ModuleType, dtype: Any) -> tuple[Any, Any]:
+        """Rows (int64) and values of the nonzeros of columns j0..j1-1, each (j1-j0) × k."""
+        raise NotImplementedError
+
+    def _block_rows(self) -> int:
+        return max(1, (1 << 24) // self.k)
+
+    def _columns(self, j0, j1, xp, dtype):
+        rows, vals = self._hash(j0, j1, xp, dtype)
+        indptr = xp.arange(0, (j1 - j0) * self.k + 1, self.k, dtype=xp.int32)
+        return sparse(xp).csc_matrix((vals.ravel(), rows.astype(xp.int32).ravel(), indptr),
+                                     shape=(self.s, j1 - j0))
+
+    def _workspace_bytes(self, n: int, itemsize: int) -> float:
+        return 2.0 * self.s * n * itemsize + 3.0 * self.m * self.k * 16 + 8.0 * self.s
+
+    def _row_groups(self) -> tuple[list[tuple[int, int]], bool]:
+        """Disjoint groups of S's rows, one thread task each, and whether to use CSC."""
+        return kernels._ranges(self.s, kernels.threads()), False
+
+    def _apply_host(self, A):
+        # S as CSR, kept for the last dtype (an operator is often applied to A, then to b)
+        cached = getattr(self, "_csr", None)
+        if cached is None or cached.dtype != A.dtype:
+            cached = self._csr = self._columns(0, self.m, np, A.dtype).tocsr()
+        S = cached
+        groups, csc = self._row_groups()
+        return kernels.scatter_dense(S, A, groups, csc)
+
+    def _apply_host_sparse(self, A):
+        rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
+        return kernels.scatter_sparse(rows, vals, A, self.s)
+
+    def _apply_blocks(self, A):
+        if backend_name(A) != "torch":
+            return super()._apply_blocks(A)
+        # torch: a scatter-add of A's rows with index_add_, k times (once per nonzero of a column)
+        xp = array_module(A)
+        A = to_dense(A)
+        rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
+        rows, vals = asarray(rows, like=A), _astype(asarray(vals, like=A), A.dtype)
+        out = xp.zeros((self.s, A.shape[1]), dtype=A.dtype, device=A.device)
+        for t in range(self.k):
+            index_add(out, rows[:, t], A * vals[:, t][:, None])
+        return out
+
+
+class CountSketch(_HashedSketch):
     """CountSketch: each column of S has a single ±1 in a hashed row.
 
     Charikar, Chen and Farach-Colton (2002); as a subspace embedding,
-    Clarkson and Woodruff (2013): s = O(n²/(δ ε²)). Applied in O(nnz(A)).
-    Sparse, so it cannot give ℓ∞ regression guarantees.
+    Clarkson and Woodruff (2013): s = O(n²/(δ ε²)). Applied in O(nnz(A)), as
+    a scatter-add of A's rows. Sparse, so it cannot give ℓ∞ regression
+    guarantees.
 
     Examples
     --------
@@ -286,20 +199,14 @@ class CountSketch(SketchingOperator):
     True
     """
 
-    dense = False
-
-    def _block_rows(self) -> int:
-        return max(1, 1 << 24)
-
-    def _columns(self, j0, j1, xp, dtype):
+    def _hash(self, j0, j1, xp, dtype):
         j = xp.arange(j0, j1, dtype=xp.uint64)
-        rows = self.key.child("rows").integers(j, self.s, xp).astype(xp.int32)
+        rows = self.key.child("rows").integers(j, self.s, xp)
         vals = self.key.child("signs").signs(j, xp).astype(dtype)
-        indptr = xp.arange(j1 - j0 + 1, dtype=xp.int32)
-        return sparse(xp).csc_matrix((vals, rows, indptr), shape=(self.s, j1 - j0))
+        return rows[:, None], vals[:, None]
 
 
-class SparseSign(SketchingOperator):
+class SparseSign(_HashedSketch):
     """Sparse sign embedding (OSNAP): k entries ±1/√k in each column.
 
     Nelson and Nguyễn (2013), "OSNAP: faster numerical linear algebra
@@ -323,63 +230,39 @@ class SparseSign(SketchingOperator):
     True
     """
 
-    dense = False
-
     def __init__(self, s: int, m: int, seed: Any = None, k: int | None = None):
         super().__init__(s, m, seed)
         self.k = min(8, self.s) if k is None else check_positive_int(k, "nonzeros per column k")
         if self.k > self.s:
             raise ValueError(f"k={self.k} nonzeros per column exceeds the sketch size s={self.s}")
 
-    def _block_rows(self) -> int:
-        return max(1, (1 << 24) // self.k)
+    def _bounds(self) -> np.ndarray:
+        return (np.arange(self.k + 1) * self.s) // self.k  # block t: rows bounds[t]..bounds[t+1]-1
 
-    def _columns(self, j0, j1, xp, dtype):
-        k, b = self.k, j1 - j0
-        bounds = (np.arange(k + 1) * self.s) // k  # block t holds rows bounds[t]..bounds[t+1]-1
+    def _hash(self, j0, j1, xp, dtype):
+        k = self.k
+        bounds = self._bounds()
         start = xp.asarray(bounds[:-1], dtype=xp.int64)
         width = bounds[1:] - bounds[:-1]
         counter = xp.arange(j0, j1, dtype=xp.uint64)[:, None] * xp.uint64(k) + xp.arange(
             k, dtype=xp.uint64
         )[None, :]
-        rows = xp.empty((b, k), dtype=xp.int64)
-        for t in range(k):  # widths differ by at most one: at most two distinct values
-            rows[:, t] = self.key.child("rows").integers(counter[:, t], int(width[t]), xp)
-        rows = (rows + start[None, :]).astype(xp.int32).ravel()
-        vals = self.key.child("signs").signs(counter, xp).astype(dtype).ravel()
+        # Widths differ by at most one: draw the whole (contiguous) counter block for each
+        # distinct width and keep each column's own (the stream is elementwise in the counter).
+        rows = None
+        for w in sorted(set(width.tolist())):
+            drawn = self.key.child("rows").integers(counter, int(w), xp)
+            cols = xp.asarray(width == w)[None, :]
+            rows = drawn if rows is None else xp.where(cols, drawn, rows)
+        vals = self.key.child("signs").signs(counter, xp).astype(dtype)
         vals *= dtype.type(1.0 / math.sqrt(k))
-        indptr = xp.arange(0, b * k + 1, k, dtype=xp.int32)
-        return sparse(xp).csc_matrix((vals, rows, indptr), shape=(self.s, b))
+        return rows + start[None, :], vals
 
-
-def _hadamard(n: int, xp: ModuleType, dtype: Any) -> Any:
-    """Sylvester–Hadamard matrix of order n (a power of two), unnormalised."""
-    H = xp.ones((1, 1), dtype=dtype)
-    while H.shape[0] < n:
-        H = xp.block([[H, H], [H, -H]])
-    return H
-
-
-def _fwht(X: Any, xp: ModuleType) -> Any:
-    """Orthonormal Walsh–Hadamard transform along axis 0 of X (rows a power of two).
-
-    H_n = H_{b1} ⊗ H_{b2} ⊗ ..., each factor of order ≤ 64 applied as a
-    batched matrix product: O(n log n)-type work done by BLAS instead of
-    log2(n) memory-bound butterfly passes.
-    """
-    n, cols = X.shape
-    factors = []
-    rest = n
-    while rest > 1:
-        f = min(64, rest)
-        factors.append(f)
-        rest //= f
-    for i, f in enumerate(factors):
-        pre = math.prod(factors[:i])
-        post = (n // (pre * f)) * cols
-        H = _hadamard(f, xp, X.dtype if X.dtype.kind == "f" else _real_dtype(X.dtype))
-        X = xp.matmul(H, X.reshape(pre, f, post)).reshape(n, cols)
-    return X * X.dtype.type(1.0 / math.sqrt(n))
+    def _row_groups(self):
+        # Each thread takes whole row blocks (as CSC, so it streams A once for its blocks).
+        bounds = self._bounds()
+        layers = kernels._ranges(self.k, kernels.threads())
+        return [(int(bounds[a]), int(bounds[b])) for a, b in layers], True
 
 
 class SRHT(SketchingOperator):
@@ -391,8 +274,10 @@ class SRHT(SketchingOperator):
     samples s of the m' rows uniformly without replacement. Ailon and Chazelle
     (2009); Tropp (2011), "Improved analysis of the subsampled randomized
     Hadamard transform": s = O((n + log(m/δ)) log(n/δ)/ε²). Applied in
-    O(mn log m), column block by column block of A. Dense: it gives the ℓ∞
-    guarantee for regression (Price–Song–Woodruff 2017).
+    O(mn log m)-type work, column block by column block of A; the Hadamard
+    transform computes only the s sampled rows of its outer stage
+    (:class:`sketch.kernels.SRHTPlan`). Dense: it gives the ℓ∞ guarantee for
+    regression (Price–Song–Woodruff 2017).
 
     Parameters
     ----------
@@ -419,50 +304,79 @@ class SRHT(SketchingOperator):
         if self.s > self.padded:
             raise ValueError(f"an SRHT samples rows: s={self.s} cannot exceed {self.padded}")
         self._rows: dict[str, Any] = {}
+        self._plans: dict[str, kernels.SRHTPlan] = {}
 
     def _selected(self, xp: ModuleType) -> Any:
         # The s smallest of m' keyed random words: a uniform subset, identical on every backend.
-        name = xp.__name__
+        name = backend_name(xp)
         if name not in self._rows:
-            words = self.key.child("rows").bits(xp.arange(self.padded, dtype=xp.uint64), xp)
-            order = xp.argsort(words, kind="stable")[: self.s]
-            self._rows[name] = xp.sort(order)
+            gx = _stream_module(xp)
+            words = self.key.child("rows").bits(gx.arange(self.padded, dtype=gx.uint64), gx)
+            rows = gx.sort(gx.argsort(words, kind="stable")[: self.s])
+            self._rows[name] = rows if gx is xp else asarray(rows, xp=xp)
         return self._rows[name]
 
-    def _mix(self, X: Any, xp: ModuleType, inverse: bool = False) -> Any:
-        if self.transform == "hadamard":
-            return _fwht(X, xp)
-        f = fft(xp)
-        return (f.idct if inverse else f.dct)(X, type=2, norm="ortho", axis=0)
+    def _signs(self, xp: ModuleType) -> Any:
+        gx = _stream_module(xp)
+        signs = self.key.child("signs").signs(gx.arange(self.m, dtype=gx.uint64), gx)
+        return signs if gx is xp else asarray(signs, xp=xp)
 
-    def _block_cols(self) -> int:
-        return max(1, _BLOCK_ENTRIES // self.padded)
+    def _plan(self, dtype: Any) -> kernels.SRHTPlan:
+        name = np.dtype(dtype).name
+        if name not in self._plans:
+            self._plans = {name: kernels.SRHTPlan(self._selected(np), self._signs(np), self.m,
+                                                  self.padded, dtype)}
+        return self._plans[name]
 
-    def _apply(self, A: Any) -> Any:
+    def _workspace_bytes(self, n: int, itemsize: int) -> float:
+        width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
+        plan = self.s * (self.padded // self._inner()) if self._inner() else 0
+        return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
+
+    def _inner(self) -> int | None:
+        """The pruned kernel's inner factor b, or None where it would not pay (huge m)."""
+        b = kernels.srht_inner_size(self.s, self.m, self.padded)
+        return b if b <= kernels.SRHT_MAX_INNER else None
+
+    def _apply_host(self, A):
+        if self.transform == "dct":
+            return kernels.dct_sketch(A, self._signs(np), self._selected(np),
+                                      math.sqrt(self.padded / self.s))
+        if self._inner() is None:
+            # Huge m: the sampled outer rows would not fit; one transform per column block.
+            width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
+            return np.concatenate([self._apply_blocks(A[:, c0:c0 + width])
+                                   for c0 in range(0, A.shape[1], width)], axis=1)
+        scales = (1.0 / math.sqrt(self.padded), math.sqrt(self.padded / self.s))
+        return self._plan(A.dtype).apply(A, scales)
+
+    def _apply_host_sparse(self, A):
+        A = A.tocsc()  # column blocks are sliced; COO/DIA are not sliceable
+        if A.dtype.kind == "c":
+            return self._apply(A.toarray())
+        return self._apply_host(A)
+
+    def _apply_blocks(self, A):
+        # CuPy and torch (and huge m): zero-pad, sign, one fast transform, sample.
         xp = array_module(A)
-        if is_sparse(A) and A.format != "csc":
-            A = A.tocsc()  # column blocks are sliced below; COO/DIA are not sliceable
-        signs = self.key.child("signs").signs(xp.arange(self.m, dtype=xp.uint64), xp)
-        rows = self._selected(xp)
-        scale = math.sqrt(self.padded / self.s)
-        out = xp.empty((self.s, A.shape[1]), dtype=A.dtype)
-        step = self._block_cols()
-        for c0 in range(0, A.shape[1], step):
-            c1 = min(A.shape[1], c0 + step)
-            block = A[:, c0:c1]
-            block = block.toarray() if is_sparse(block) else block
-            X = xp.zeros((self.padded, c1 - c0), dtype=A.dtype)
-            X[: self.m] = block * signs.astype(_real_dtype(A.dtype))[:, None]
-            out[:, c0:c1] = self._mix(X, xp)[rows] * scale
-        return out
+        A = to_dense(A)
+        signs = _astype(self._signs(xp), A.dtype)
+        X = xp.zeros((self.padded, A.shape[1]), dtype=A.dtype, device=getattr(A, "device", None)
+                     ) if backend_name(xp) == "torch" else xp.zeros((self.padded, A.shape[1]),
+                                                                    dtype=A.dtype)
+        X[: self.m] = A * signs[:, None]
+        X = fwht(X) if self.transform == "hadamard" else dct(X, axis=0)
+        return X[self._selected(xp)] * math.sqrt(self.padded / self.s)
 
     def _apply_transpose(self, Y: Any) -> Any:
         xp = array_module(Y)
-        signs = self.key.child("signs").signs(xp.arange(self.m, dtype=xp.uint64), xp)
-        X = xp.zeros((self.padded, Y.shape[1]), dtype=Y.dtype)
+        signs = _astype(self._signs(xp), Y.dtype)
+        shape = (self.padded, Y.shape[1])
+        X = xp.zeros(shape, dtype=Y.dtype, device=Y.device) if backend_name(xp) == "torch" \
+            else xp.zeros(shape, dtype=Y.dtype)
         X[self._selected(xp)] = Y * math.sqrt(self.padded / self.s)
-        X = self._mix(X, xp, inverse=True)[: self.m]
-        return X * signs.astype(_real_dtype(Y.dtype))[:, None]
+        X = (fwht(X) if self.transform == "hadamard" else idct(X, axis=0))[: self.m]
+        return X * signs[:, None]
 
     def _columns(self, j0, j1, xp, dtype):
         E = xp.zeros((self.m, j1 - j0), dtype=dtype)

@@ -1,6 +1,7 @@
 """Sketching operators: embedding property at the documented sizes, one interface
 for dense/sparse/LinearOperator/transposed inputs, dtypes, blockwise generation,
-keyed reproducibility, bad input, and NumPy/CuPy agreement."""
+the apply kernels' reproducibility across threads and block sizes, keyed
+reproducibility, bad input and memory refusals, and agreement on every backend."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
+import sketch.kernels as kernels
+import sketch.operator_base as operator_base
 import sketch.operators as ops
 from sketch import as_key, embedding_size, make_operator
-from sketch.errors import AccuracyWarning, BackendMismatchError, NonFiniteError, ShapeError
+from sketch.errors import (
+    AccuracyWarning,
+    BackendMismatchError,
+    InsufficientMemoryError,
+    NonFiniteError,
+    ShapeError,
+)
 
 KINDS = ["gaussian", "rademacher", "srht", "srht-dct", "countsketch", "sparse-sign"]
 
@@ -128,10 +137,161 @@ def test_blockwise_generation_equals_full_operator(kind, data, monkeypatch):
                                   else S._columns(100, 180, np, np.dtype(np.float64)),
                                   full[:, 100:180])
     whole = S @ A
-    monkeypatch.setattr(ops, "_BLOCK_ENTRIES", 97)  # many tiny blocks of S (and of A's columns)
+    monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 97)  # many tiny blocks of S
     monkeypatch.setattr(type(S), "_block_rows", lambda self: 13)
     np.testing.assert_allclose(S @ A, whole, atol=1e-12)
     np.testing.assert_allclose(S.T @ np.eye(40), full.T, atol=1e-12)
+
+
+# -- the apply kernels: same bits for any thread count; blocks change rounding at most ----
+
+
+def _reference_operator(S) -> np.ndarray:
+    """S built entry by entry from the keyed stream's public functions, without kernels."""
+    s, m, key = S.s, S.m, S.key
+    j = np.arange(m, dtype=np.uint64)
+    if isinstance(S, ops.Gaussian | ops.Rademacher):
+        counter = j[None, :] * np.uint64(s) + np.arange(s, dtype=np.uint64)[:, None]
+        draw = key.normal if isinstance(S, ops.Gaussian) else key.signs
+        return draw(counter) * (1.0 / np.sqrt(s))
+    out = np.zeros((s, m))
+    if isinstance(S, ops.CountSketch):
+        out[key.child("rows").integers(j, s), np.arange(m)] = key.child("signs").signs(j)
+        return out
+    if isinstance(S, ops.SparseSign):
+        bounds = (np.arange(S.k + 1) * s) // S.k
+        for t in range(S.k):
+            c = j * np.uint64(S.k) + np.uint64(t)
+            rows = bounds[t] + key.child("rows").integers(c, int(bounds[t + 1] - bounds[t]))
+            out[rows, np.arange(m)] = key.child("signs").signs(c) / np.sqrt(S.k)
+        return out
+    # SRHT (Hadamard): sampled rows of H D, H[r, j] = (-1)^popcount(r & j)
+    words = key.child("rows").bits(np.arange(S.padded, dtype=np.uint64))
+    rows = np.sort(np.argsort(words, kind="stable")[:s])
+    parity = np.array([[bin(r & c).count("1") & 1 for c in range(m)] for r in rows])
+    H = (1 - 2 * parity) * key.child("signs").signs(j)[None, :]
+    return H * (1 / np.sqrt(S.padded)) * np.sqrt(S.padded / s)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "srht", "countsketch", "sparse-sign"])
+def test_kernel_applies_the_operator_of_the_stream_bitwise(kind):
+    # S @ I through the kernels is exactly the matrix drawn entry by entry from the stream.
+    m = 300
+    S = make_operator(kind, 24, m, seed=11)
+    ref = _reference_operator(S)
+    np.testing.assert_array_equal(S @ np.eye(m), ref)
+    np.testing.assert_array_equal(np.eye(m) @ S.T, ref.T)
+    np.testing.assert_array_equal(S.to_dense(), ref)
+
+
+def _inputs(m: int, n: int):
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((m, n))
+    As = sp.random(m, n, density=0.05, random_state=5, format="csr")
+    yield "C", A
+    yield "F", np.asfortranarray(A)
+    yield "strided", np.repeat(A, 2, axis=1)[:, ::2]
+    yield "float32", A.astype(np.float32)
+    yield "complex", A + 1j * A[::-1]
+    yield "csr", As
+    yield "csc", As.tocsc()
+    yield "csr-float32", As.astype(np.float32)
+
+
+# What a block-size change may alter: nothing for the scatter kernels and the DCT (every sum
+# keeps its order); the rounding of the GEMM-based kernels (BLAS blocks the sum over rows).
+_BITWISE_OVER_BLOCKS = {"countsketch", "sparse-sign", "srht-dct"}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch):
+    m, n, s = 700, 19, 64
+    S = make_operator(kind, s, m, seed=21)
+    dense = S.to_dense()
+    for name, A in _inputs(m, n):
+        ref = S @ A
+        exact = dense @ (A.toarray() if sp.issparse(A) else A).astype(np.complex128)
+        tol = 1e-4 if "float32" in name else 1e-12
+        np.testing.assert_allclose(ref, exact, rtol=tol, atol=tol, err_msg=name)
+        for threads in (2, 3):
+            monkeypatch.setattr(kernels, "_threads", threads)
+            np.testing.assert_array_equal(make_operator(kind, s, m, seed=21) @ A, ref,
+                                          err_msg=f"{name}, {threads} threads")
+            np.testing.assert_array_equal(A.T @ S.T, ref.T, err_msg=f"{name}, A @ S.T")
+        # tiny blocks everywhere: generation chunks, GEMM row chunks, copies, SRHT columns
+        monkeypatch.setattr(kernels, "GENERATE_CHUNK", 50)
+        monkeypatch.setattr(kernels, "GEMM_ROWS", 7)
+        monkeypatch.setattr(kernels, "COPY_BYTES", 3000)
+        monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 9000)
+        monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 1000)
+        small = make_operator(kind, s, m, seed=21) @ A
+        if kind in _BITWISE_OVER_BLOCKS:
+            np.testing.assert_array_equal(small, ref, err_msg=f"{name}, small blocks")
+        else:
+            np.testing.assert_allclose(small, ref, rtol=tol, atol=tol, err_msg=name)
+        monkeypatch.undo()
+
+
+def test_srht_plan_memory_is_bounded(monkeypatch):
+    m = 1000
+    S = ops.SRHT(40, m, seed=2)
+    A = np.random.default_rng(0).standard_normal((m, 9))
+    ref = S @ A
+    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 4 to 32
+    assert kernels.srht_inner_size(40, m, 1024) == 32
+    np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
+    monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
+    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # 4 columns per block
+    assert ops.SRHT(40, m, seed=2)._inner() is None
+    np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
+    np.testing.assert_allclose(A.T @ ops.SRHT(40, m, seed=2).T, ref.T, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["countsketch", "sparse-sign"])
+def test_scatter_kernels_equal_one_sparse_product(kind):
+    # The scatter kernels sum each output row over ascending j, exactly like SciPy's CSC
+    # product that qla used before them: bitwise the same result.
+    m = 2000
+    S = make_operator(kind, 50, m, seed=3)
+    A = np.random.default_rng(0).standard_normal((m, 30))
+    for dtype in (np.float64, np.float32):
+        Sc = S._columns(0, m, np, np.dtype(dtype))
+        np.testing.assert_array_equal(S @ A.astype(dtype), Sc @ A.astype(dtype))
+        As = sp.random(m, 30, density=0.02, random_state=1, format="csr", dtype=dtype)
+        np.testing.assert_array_equal(S @ As, (Sc @ As).toarray())
+
+
+def test_set_threads():
+    previous = kernels.set_threads(1)
+    try:
+        assert kernels.threads() == 1
+        with pytest.raises(ValueError, match="positive integer"):
+            kernels.set_threads(0)
+    finally:
+        kernels.set_threads(previous)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_on_every_backend(kind, backend):
+    # torch tensors (and CuPy arrays) in, the same library and device out; same operator.
+    m = 257
+    S = make_operator(kind, 32, m, seed=8)
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((m, 5))
+    Y = rng.standard_normal((32, 3))
+    for dtype, tol in ((np.float64, 1e-10), (np.float32, 1e-4), (np.complex128, 1e-10)):
+        Ad = (A + 1j * A[::-1] if dtype is np.complex128 else A).astype(dtype)
+        out = S @ backend.asarray(Ad)
+        assert backend.owns(out)
+        np.testing.assert_allclose(backend.to_numpy(out), S @ Ad, rtol=tol, atol=tol)
+        outT = backend.asarray(Ad.T) @ S.T
+        assert backend.owns(outT)
+        np.testing.assert_allclose(backend.to_numpy(outT), (S @ Ad).T, rtol=tol, atol=tol)
+    adj = S.T @ backend.asarray(Y)
+    assert backend.owns(adj)
+    np.testing.assert_allclose(backend.to_numpy(adj), S.to_dense().T @ Y, atol=1e-10)
+    vec = S @ backend.asarray(A[:, 0])
+    np.testing.assert_allclose(backend.to_numpy(vec), S @ A[:, 0], atol=1e-10)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -185,6 +345,13 @@ def test_bad_input(kind):
         np.ones((3, 49)) @ S.T
     with pytest.raises(ShapeError, match="empty"):
         S @ np.ones((50, 0))
+    for zero_rows in (np.ones((0, 3)), np.ones(0), sp.csr_matrix((0, 3))):
+        with pytest.raises(ShapeError, match="empty") as err:
+            S @ zero_rows
+        assert "m=0" not in str(err.value)  # m = 0 is refused: do not suggest it
+    with pytest.raises(ShapeError, match="empty") as err:
+        np.ones((3, 0)) @ S.T
+    assert "m=0" not in str(err.value)
     with pytest.raises(ShapeError, match="1-D or 2-D"):
         S @ np.ones((50, 2, 2))
     with pytest.raises(TypeError, match="dtype int64"):
@@ -195,6 +362,19 @@ def test_bad_input(kind):
         make_operator(kind, 2.5, 50)
     with pytest.raises(ValueError, match="at least 1"):
         make_operator(kind, 0, 50)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "countsketch", "sparse-sign"])
+def test_huge_sketch_refused_before_allocating(kind):
+    S = make_operator(kind, 10**12, 50, seed=0)
+    with pytest.raises(InsufficientMemoryError, match=r"s=1000000000000.*smaller sketch size"):
+        S @ np.ones((50, 3))
+    with pytest.raises(MemoryError):
+        np.ones((3, 50)) @ S.T
+    with pytest.raises(MemoryError):
+        S @ sp.eye(50, format="csr")
+    with pytest.raises(MemoryError):
+        S.to_dense()
 
 
 def test_bad_operator_options():

@@ -1,0 +1,249 @@
+"""Sketch-apply benchmark: ``S @ A`` for every operator, in passes over A, before and after.
+
+``python -m benchmarks sketch [--quick]``. A is dense 100000×1000 (800 MB in
+float64; ``--quick``: 20000×500) or sparse with density 10⁻³; the sketch has
+4000 rows (``--quick``: 1000). For every operator (sparse sign with its
+default k = 8), float64 and float32, 1 and 2 threads (our kernels' threads and
+BLAS threads alike), it times ``S @ A`` now and with the implementation before
+the apply kernels (``sketch/operators.py`` at commit ``--before``, loaded from
+git; issue 20), and reports:
+
+* ``passes``: the time over one pass over A, ``A.T @ v`` timed in the same
+  setting (for sparse A that pass is tiny, so sparse rows are dominated by
+  writing the dense s × n result);
+* ``GB/s``: bytes of A (dense: m·n·itemsize; sparse: data + indices) per second;
+* ``speedup``: before/after; ``goal``: the issue's targets on this machine
+  (CountSketch ≤ 2 passes, sparse sign ≤ 4, SRHT ≤ 10, Gaussian ≤ 1.2× a
+  plain GEMM of the same shape, timed as the same blocked GEMM with S made
+  beforehand: the ``gemm`` row).
+
+``before`` and ``after`` results are compared to each other (relative error,
+``rel_diff``), so that no row is faster by being different. Then the end to
+end effect: ``sketch.lstsq`` (its default sketch-and-precondition with sparse
+sign) and ``sketch.randomized_svd`` (its default Gaussian test matrix) at their
+defaults on one problem each, with the old and the new operators.
+The machine is shared with other work: compare ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from benchmarks.harness import write_results
+
+COLUMNS = ["A", "dtype", "threads", "operator", "before_s", "after_s", "speedup",
+           "before_passes", "after_passes", "after_GB/s", "goal", "met", "rel_diff"]
+E2E_COLUMNS = ["call", "threads", "before_s", "after_s", "speedup", "before_metric",
+               "after_metric", "metric"]
+#: The last commit before the apply kernels (issue 20): the reference implementation.
+BEFORE = "be05d37"
+KINDS = ["countsketch", "sparse-sign", "srht", "srht-dct", "rademacher", "gaussian"]
+GOALS = {"countsketch": ("passes", 2.0), "sparse-sign": ("passes", 4.0),
+         "srht": ("passes", 10.0), "gaussian": ("gemm", 1.2)}
+
+
+def load_before(rev: str) -> types.ModuleType | None:
+    """``sketch/operators.py`` at ``rev`` as a module of the current ``sketch`` package."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        src = subprocess.run(["git", "show", f"{rev}:sketch/operators.py"], cwd=root,
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    module = types.ModuleType("sketch._operators_before")
+    module.__package__ = "sketch"
+    exec(compile(src, f"{rev}:sketch/operators.py", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+@contextlib.contextmanager
+def threads(n: int):
+    """Our kernels and BLAS both on ``n`` threads."""
+    from threadpoolctl import threadpool_limits
+
+    import sketch.kernels as kernels
+
+    previous = kernels.set_threads(n)
+    try:
+        with threadpool_limits(limits=n, user_api="blas"):
+            yield
+    finally:
+        kernels.set_threads(previous)
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    """Best wall time of ``fn()``: one run, and ``repeat`` more when it is under a second."""
+    t0 = time.perf_counter()
+    out = fn()
+    best = time.perf_counter() - t0
+    if best < 1.0:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def one_pass(A: Any, repeat: int) -> float:
+    v = np.ones(A.shape[0], dtype=A.dtype)
+    return best_time(lambda: A.T @ v, max(repeat, 3))[0]
+
+
+def gemm_time(A: np.ndarray, s: int, repeat: int) -> float:
+    """``S @ A`` as the Gaussian kernel's blocked GEMM, with S's blocks made beforehand."""
+    from sketch.operator_base import _BLOCK_ENTRIES
+
+    rows = max(1, _BLOCK_ENTRIES // s)
+    G = np.random.default_rng(0).standard_normal((rows, s)).astype(A.dtype)
+
+    def run():
+        out = np.zeros((s, A.shape[1]), dtype=A.dtype)
+        for j0 in range(0, A.shape[0], rows):
+            j1 = min(A.shape[0], j0 + rows)
+            out += G[: j1 - j0].T @ A[j0:j1]
+        return out
+
+    return best_time(run, repeat)[0]
+
+
+def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_counts,
+                  skip_before: set[str], kinds: list[str]) -> list[dict[str, Any]]:
+    import sketch.operators as ops
+
+    rows = []
+    m = A.shape[0]
+    nbytes = A.data.nbytes + A.indices.nbytes if sp.issparse(A) else A.nbytes
+    for n_threads in thread_counts:
+        with threads(n_threads):
+            p = one_pass(A, repeat)
+            gemm = gemm_time(A, s, repeat) if not sp.issparse(A) else None
+            if gemm is not None:
+                rows.append({"A": label, "dtype": A.dtype.name, "threads": n_threads,
+                             "operator": "gemm", "after_s": gemm, "after_passes": gemm / p,
+                             "after_GB/s": nbytes / gemm / 1e9})
+            for kind in kinds:
+                after_t, after = best_time(lambda k=kind: ops.make_operator(k, s, m, seed=0) @ A,
+                                           repeat)
+                row = {"A": label, "dtype": A.dtype.name, "threads": n_threads,
+                       "operator": kind, "after_s": after_t, "after_passes": after_t / p,
+                       "after_GB/s": nbytes / after_t / 1e9}
+                if before is not None and kind not in skip_before:
+                    before_t, ref = best_time(
+                        lambda k=kind: before.make_operator(k, s, m, seed=0) @ A, repeat)
+                    row.update(before_s=before_t, before_passes=before_t / p,
+                               speedup=before_t / after_t,
+                               rel_diff=float(np.abs(ref - after).max() / np.abs(ref).max()))
+                goal = GOALS.get(kind)
+                if goal is not None and not sp.issparse(A):
+                    what, limit = goal
+                    value = after_t / p if what == "passes" else after_t / gemm
+                    row["goal"] = f"{'passes' if what == 'passes' else 'x gemm'} <= {limit:g}"
+                    row["met"] = f"{'yes' if value <= limit else 'no'} ({value:.2g})"
+                rows.append(row)
+                print(row, flush=True)
+    return rows
+
+
+def end_to_end(before: Any, quick: bool, repeat: int, thread_counts) -> list[dict[str, Any]]:
+    """``sketch.lstsq`` and ``sketch.randomized_svd`` at their defaults, old vs new operators."""
+    import importlib
+
+    from sketch import lstsq, randomized_svd
+
+    lstsq_module = importlib.import_module("sketch.lstsq")  # `sketch.lstsq` is the function
+    lowrank = importlib.import_module("sketch.lowrank")
+
+    rng = np.random.default_rng(1)
+    m, n = (20000, 100) if quick else (200000, 200)
+    A = rng.standard_normal((m, n)) * np.logspace(0, 4, n)  # condition number 10⁴
+    b = A @ rng.standard_normal(n) + 1e-3 * rng.standard_normal(m)
+    mm, nn, k = (4000, 1000, 50) if quick else (20000, 4000, 50)
+    U, _ = np.linalg.qr(rng.standard_normal((mm, k)))
+    V, _ = np.linalg.qr(rng.standard_normal((nn, k)))
+    sv = np.exp(-np.arange(k) / 10.0)
+    B = (U * sv) @ V.T + 1e-4 / np.sqrt(nn) * rng.standard_normal((mm, nn))
+    calls = {
+        f"lstsq {m}x{n}": (lambda: lstsq(A, b, seed=0),
+                           lambda r: float(np.linalg.norm(A.T @ (A @ r.x - b))
+                                           / np.linalg.norm(A.T @ b)), "‖Aᵀr‖/‖Aᵀb‖"),
+        f"randomized_svd {mm}x{nn} k={k}": (lambda: randomized_svd(B, k, seed=0),
+                                             lambda r: float(np.abs(r.s - sv).max()),
+                                             "max |σ - σ_true|"),
+    }
+    rows = []
+    for n_threads in thread_counts:
+        with threads(n_threads):
+            for name, (call, metric, metric_name) in calls.items():
+                after_t, res = best_time(call, repeat)
+                row = {"call": name, "threads": n_threads, "after_s": after_t,
+                       "after_metric": metric(res), "metric": metric_name}
+                if before is not None:
+                    saved = lstsq_module.make_operator, lowrank.make_operator
+                    lstsq_module.make_operator = lowrank.make_operator = before.make_operator
+                    try:
+                        before_t, res_b = best_time(call, repeat)
+                    finally:
+                        lstsq_module.make_operator, lowrank.make_operator = saved
+                    row.update(before_s=before_t, speedup=before_t / after_t,
+                               before_metric=metric(res_b))
+                rows.append(row)
+                print(row, flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks sketch", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="A 20000×500, s = 1000")
+    parser.add_argument("--size", type=int, nargs=3, metavar=("M", "N", "S"),
+                        help="A's rows and columns and the sketch size")
+    parser.add_argument("--repeat", type=int, default=2, help="extra runs when under 1 s")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--before", default=BEFORE, help="git revision of the reference")
+    parser.add_argument("--skip-before", nargs="*", default=[],
+                        help="operators whose (slow) reference run is skipped")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=KINDS,
+                        help="operators to time (a subset writes sketch-KIND-... files)")
+    parser.add_argument("--sparse", action=argparse.BooleanOptionalAction, default=True,
+                        help="also time sparse A")
+    parser.add_argument("--no-end-to-end", action="store_true")
+    args = parser.parse_args(argv)
+    m, n, s = args.size or ((20000, 500, 1000) if args.quick else (100000, 1000, 4000))
+    before = load_before(args.before)
+    if before is None:
+        print(f"cannot load sketch/operators.py at {args.before} from git: no 'before' columns")
+    rng = np.random.default_rng(0)
+    rows: list[dict[str, Any]] = []
+    A64 = rng.standard_normal((m, n))
+    for A, label in ((A64, "dense"), (A64.astype(np.float32), "dense")):
+        rows += operator_rows(A, label, s, before, args.repeat, args.threads,
+                              set(args.skip_before), args.kinds)
+    del A64, A
+    As = sp.random(m, n, density=1e-3, random_state=1, format="csr")
+    for A in (As, As.astype(np.float32)) if args.sparse else ():
+        rows += operator_rows(A, "sparse 1e-3", s, before, args.repeat, args.threads,
+                              set(args.skip_before), args.kinds)
+    notes = (f"A {m}×{n}, sketch size {s}; passes = time / time of A.T @ v in the same "
+             f"setting; before = sketch/operators.py at {args.before}. Shared machine: "
+             "compare ratios within this run.")
+    subset = "" if args.kinds == KINDS else "-" + "-".join(args.kinds)
+    write_results("sketch" + subset + ("-quick" if args.quick else ""), rows, COLUMNS, notes)
+    if not args.no_end_to_end:
+        e2e = end_to_end(before, args.quick, args.repeat, args.threads)
+        write_results("sketch-end-to-end" + ("-quick" if args.quick else ""), e2e,
+                      E2E_COLUMNS, "Default calls; before = the same call with the old operators.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

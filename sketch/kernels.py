@@ -1,0 +1,332 @@
+"""Host kernels that apply the sketching operators near the speed of memory.
+
+:mod:`sketch.operators` defines the operators (their laws, their interface);
+this module holds how ``S @ A`` is computed for NumPy and SciPy inputs. Every
+kernel reads A once (or a small constant number of times), splits the work
+over threads, and gives the same bits for the same seed whatever the number of
+threads:
+
+* **CountSketch, sparse sign** (``S`` with k nonzeros per column): a
+  scatter-add of A's rows, ``(S A)_i = Σ_{j: h(j)=i} v_j A_j``. SciPy's
+  sparse × dense product does it in one sweep; threads take disjoint groups
+  of output rows (CountSketch: a CSR block each; sparse sign: a group of its
+  k row blocks, as CSC so that each thread streams A once). Every output
+  row is summed over ascending j in every split, so the result is bitwise
+  independent of the thread count and equal to one CSC product. Sparse A is
+  scattered entry by entry (``coo → dense``, ascending j again).
+* **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
+  block by block just ahead of use: while BLAS multiplies block t, the
+  threads generate block t+1 of S from the keyed stream, in chunks that stay
+  in cache. Blocks are fixed by the sketch size only, so the sum over blocks
+  has one order.
+* **SRHT** (Walsh–Hadamard): two Kronecker stages with the row sampling
+  folded in. With ``m' = a·b``, ``H_{m'} = H_a ⊗ H_b``; the inner stage
+  (``H_b`` with the signs D) is a batched GEMM over A's rows, reading A once
+  and never building the zero-padded copy; the outer stage is computed only
+  for the s sampled rows (grouped by their inner index), so it costs
+  ``O(s·a)`` instead of ``O(m'·a)`` per column. ``b ≈ √(s·m'/m)`` balances
+  the two. Threads take column blocks.
+
+Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
+BLAS, both of which release the GIL, so plain Python threads use every core;
+measured in ``python -m benchmarks sketch``. A compiled scatter kernel (e.g.
+numba) would remove the sparse sketches' remaining per-nonzero overhead, but
+is a heavy dependency for that.
+
+The number of threads is :func:`threads` (all CPUs this process may use,
+unless set with :func:`set_threads`); BLAS keeps its own thread setting.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sketch import CountSketch
+>>> A = np.arange(12.0).reshape(6, 2)
+>>> S = CountSketch(3, 6, seed=0)
+>>> previous = set_threads(1)
+>>> one = S @ A
+>>> _ = set_threads(2)
+>>> bool(np.array_equal(one, S @ A))
+True
+>>> _ = set_threads(previous)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+
+_threads: int | None = None
+_controller: Any = None  # threadpoolctl's, made on first use
+
+#: Entries of a dense sketch generated per call of the keyed stream (fits in L2 cache).
+GENERATE_CHUNK = 1 << 14
+#: Rows of a dense sketch per GEMM task (fixed, so that results do not depend on threads).
+GEMM_ROWS = 256
+#: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
+COPY_BYTES = 1 << 23
+#: Entries (columns × m') of the SRHT's inner-stage result per column block.
+SRHT_BLOCK_ENTRIES = 1 << 22
+#: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
+SRHT_PLAN_ENTRIES = 1 << 25
+#: Largest inner factor b worth its ``2b`` flops per entry; beyond, the plain transform.
+SRHT_MAX_INNER = 1024
+
+
+def threads() -> int:
+    """Threads the apply kernels use: :func:`set_threads`'s value, else every usable CPU.
+
+    Examples
+    --------
+    >>> threads() >= 1
+    True
+    """
+    if _threads is not None:
+        return _threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS/Windows
+        return os.cpu_count() or 1
+
+
+def set_threads(n: int | None) -> int | None:
+    """Set the kernels' thread count (``None``: every usable CPU); returns the old setting.
+
+    Results do not depend on it: every kernel gives the same bits for any count.
+    """
+    global _threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"the number of threads must be a positive integer or None, got {n!r}")
+    previous, _threads = _threads, n
+    return previous
+
+
+def _blas_threads(n: int) -> Any:
+    """Limit BLAS to ``n`` threads while our own threads call it (when threadpoolctl is
+    installed): a multithreaded BLAS inside each of several threads oversubscribes the
+    cores, and small GEMMs then slow down by orders of magnitude."""
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # pragma: no cover - threadpoolctl is optional
+            return contextlib.nullcontext()
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=n, user_api="blas")
+
+
+def _run(fn: Callable[[Any], None], items: Iterable[Any]) -> None:
+    """``fn(item)`` for every item, on up to :func:`threads` threads."""
+    items = list(items)
+    n = min(threads(), len(items))
+    if n <= 1:
+        for item in items:
+            fn(item)
+        return
+    with ThreadPoolExecutor(n) as pool:
+        for _ in pool.map(fn, items):
+            pass
+
+
+def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
+    """``parts`` near-equal consecutive ranges covering ``range(n)`` (empty ones dropped)."""
+    cuts = [(i * n) // parts for i in range(parts + 1)]
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+
+
+# -- sparse sketches: scatter-add of A's rows ------------------------------------------------
+
+
+def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]], csc: bool) -> Any:
+    """``S @ A`` for a SciPy CSR ``S`` (s × m) and a dense ``A`` (m × n).
+
+    ``groups`` are disjoint row ranges of S covering all s rows, one task each
+    (as CSC when ``csc``, so that a task streams A once). Each output entry is
+    the sum over ascending j, whatever the groups: bitwise-stable.
+    """
+    s, n = S.shape[0], A.shape[1]
+    out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
+    if A.flags.c_contiguous:
+        parts = [(i0, i1, S[i0:i1].tocsc() if csc else S[i0:i1]) for i0, i1 in groups]
+
+        def rows(task: tuple[int, int, Any]) -> None:
+            i0, i1, block = task
+            out[i0:i1] = block @ A
+
+        _run(rows, parts)
+        return out
+    # Rows of A not contiguous (e.g. A @ S.T on a C-ordered A): column blocks made contiguous.
+    width = max(1, COPY_BYTES // max(1, A.shape[0] * A.itemsize))
+    Sc = S.tocsc() if csc else S
+
+    def columns(c: tuple[int, int]) -> None:
+        out[:, c[0]:c[1]] = Sc @ np.ascontiguousarray(A[:, c[0]:c[1]])
+
+    _run(columns, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+    return out
+
+
+def scatter_sparse(rows: np.ndarray, vals: np.ndarray, A: Any, s: int) -> np.ndarray:
+    """``S @ A`` for S given by ``rows``/``vals`` (m × k: the k nonzeros of each column)
+    and a SciPy sparse ``A``: each stored entry ``A[j, c]`` adds ``vals[j, t]·A[j, c]`` to
+    row ``rows[j, t]``, in CSR order of A (ascending j), into a dense s × n result."""
+    A = A.tocsr()
+    m, k = rows.shape
+    j = np.repeat(np.arange(m), np.diff(A.indptr))
+    out_rows = rows[j].ravel()
+    values = (vals[j] * A.data[:, None]).ravel()
+    cols = np.repeat(A.indices, k)
+    coo = scipy.sparse.coo_matrix((values, (out_rows, cols)), shape=(s, A.shape[1]))
+    return coo.toarray()
+
+
+# -- dense sketches: GEMM with the left factor generated just ahead of use ------------------
+
+
+def generated_gemm(entries: Callable[[Any, np.ndarray], None], s: int, A: Any,
+                   block_rows: int, dtype: Any) -> np.ndarray:
+    """``S @ A`` for a dense s × m ``S`` whose entry ``S[i, j]`` is number ``j·s + i`` of a
+    stream: ``entries(counters, out)`` writes the numbers at ``counters`` into ``out``.
+
+    A is walked in blocks of ``block_rows`` rows. For each, the threads first make
+    ``G = S[:, j0:j1]ᵀ``, whose numbers are one contiguous run of the stream, in
+    cache-sized runs; then they take chunks of :data:`GEMM_ROWS` rows of S for
+    the GEMMs ``out[i0:i1] += G[:, i0:i1]ᵀ A[j0:j1]`` (BLAS on one thread each),
+    so the block of A is read from memory once. Blocks and chunks, hence every
+    sum's order, do not depend on the thread count.
+    """
+    m, n = A.shape
+    out = np.empty((s, n), dtype=np.result_type(dtype, A.dtype))
+    chunks = [(i0, min(s, i0 + GEMM_ROWS)) for i0 in range(0, s, GEMM_ROWS)]
+    G_all = np.empty((block_rows, s), dtype=dtype)
+    step = max(1, GENERATE_CHUNK // s)  # rows of G per run of the stream
+
+    def generate(r: tuple[int, int, int]) -> None:
+        j0, a, b = r
+        flat = G_all[a - j0:b - j0].reshape(-1)
+        entries(np.arange(a * s, b * s, dtype=np.uint64), flat)
+
+    def gemm(task: tuple[int, int, int, int]) -> None:
+        j0, j1, i0, i1 = task
+        part = G_all[: j1 - j0, i0:i1].T @ A[j0:j1]
+        if j0 == 0:
+            out[i0:i1] = part
+        else:
+            out[i0:i1] += part
+
+    with _blas_threads(1):
+        for j0 in range(0, m, block_rows):
+            j1 = min(m, j0 + block_rows)
+            _run(generate, [(j0, a, min(j1, a + step)) for a in range(j0, j1, step)])
+            _run(gemm, [(j0, j1, i0, i1) for i0, i1 in chunks])
+    return out
+
+
+def _dense(block: Any) -> np.ndarray:
+    return block.toarray() if scipy.sparse.issparse(block) else block
+
+
+# -- SRHT: two Kronecker stages, the outer one only for the sampled rows --------------------
+
+
+def hadamard_signs(rows: np.ndarray, cols: np.ndarray, dtype: Any) -> np.ndarray:
+    """Entries ``(-1)^popcount(r & c)`` of Sylvester's Hadamard matrix at ``rows × cols``."""
+    bits = np.bitwise_and(rows[:, None], cols[None, :])
+    parity = np.zeros(bits.shape, dtype=np.uint8)
+    while np.any(bits):
+        parity ^= (bits & 1).astype(np.uint8)
+        bits = bits >> 1
+    return (1 - 2 * parity.astype(np.int8)).astype(dtype)
+
+
+def srht_inner_size(s: int, m: int, padded: int) -> int:
+    """The inner Kronecker factor b (a power of two) minimising ``m·b + s·m'/b``, raised
+    until the sampled outer rows (``s·m'/b`` entries) fit :data:`SRHT_PLAN_ENTRIES`."""
+    best = max(1, round(math.sqrt(s * padded / m)))
+    b = 1 << max(0, best.bit_length() - 1)
+    if 2 * b <= padded and abs(2 * b - best) < abs(b - best):
+        b *= 2
+    while s * (padded // b) > SRHT_PLAN_ENTRIES and b < padded:
+        b *= 2
+    return min(b, padded)
+
+
+class SRHTPlan:
+    """The Hadamard SRHT kernel for one operator and one real dtype: the factors
+    ``m' = a·b``, the sampled rows grouped by their inner index, and the ±1 outer
+    rows each group needs (``s × ⌈m/b⌉`` entries, made once)."""
+
+    def __init__(self, selected: np.ndarray, signs: np.ndarray, m: int, padded: int,
+                 dtype: Any):
+        s = selected.size
+        self.b = b = srht_inner_size(s, m, padded)
+        self.P = -(-m // b)  # outer indices that touch A's rows (the rest is zero padding)
+        self.dtype = np.dtype(dtype)
+        self.Hb = hadamard_signs(np.arange(b), np.arange(b), self.dtype)
+        self.signs = np.zeros(self.P * b, dtype=self.dtype)
+        self.signs[:m] = signs
+        r1, r2 = selected // b, selected % b
+        self.groups = []
+        for q in np.unique(r2):
+            idx = np.flatnonzero(r2 == q)
+            self.groups.append((int(q), idx, hadamard_signs(r1[idx], np.arange(self.P),
+                                                            self.dtype)))
+
+    def apply(self, A: Any, scales: tuple[float, float]) -> np.ndarray:
+        """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
+        times ``scales[1]``."""
+        m, n = A.shape
+        b, P = self.b, self.P
+        s = sum(idx.size for _, idx, _ in self.groups)
+        out = np.empty((s, n), dtype=A.dtype)
+        width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
+        dense = not scipy.sparse.issparse(A)
+        full = m // b if dense else 0
+        A3 = A[: full * b].reshape(full, b, n) if full else None
+        d = self.signs.reshape(P, 1, b)
+        pstep = max(1, (1 << 18) // (b * b))  # inner factors with the signs folded in, ≤ 2 MB
+
+        def block(c: tuple[int, int]) -> None:
+            c0, c1 = c
+            W = np.empty((P, b, c1 - c0), dtype=A.dtype)
+            for p0 in range(0, full, pstep):  # W_p = (H_b diag(d_p)) A_p, read from A in place
+                p1 = min(full, p0 + pstep)
+                np.matmul(self.Hb[None] * d[p0:p1], A3[p0:p1, :, c0:c1], out=W[p0:p1])
+            if P > full:  # rows not in a whole group of b: zero-padded (all rows if A is sparse)
+                X = np.zeros(((P - full) * b, c1 - c0), dtype=A.dtype)
+                X[: m - full * b] = _dense(A[full * b:, c0:c1])
+                X = X.reshape(P - full, b, c1 - c0)
+                np.matmul(self.Hb[None] * d[full:], X, out=W[full:])
+            for q, idx, Ha in self.groups:
+                Y = Ha @ W[:, q, :]
+                Y *= Y.dtype.type(scales[0])
+                out[idx, c0:c1] = Y * scales[1]
+
+        with _blas_threads(1):
+            _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+        return out
+
+
+def dct_sketch(A: np.ndarray, signs: np.ndarray, selected: np.ndarray,
+               scale: float) -> np.ndarray:
+    """``√(m/s) · P C D A`` with C the orthonormal DCT-II along A's rows, by column blocks."""
+    import scipy.fft
+
+    m, n = A.shape
+    out = np.empty((selected.size, n), dtype=A.dtype)
+    width = max(1, SRHT_BLOCK_ENTRIES // m)
+    d = signs.astype(np.finfo(A.dtype).dtype)[:, None]
+
+    def block(c: tuple[int, int]) -> None:
+        X = _dense(A[:, c[0]:c[1]]) * d
+        X = scipy.fft.dct(X, type=2, norm="ortho", axis=0, overwrite_x=True)
+        out[:, c[0]:c[1]] = X[selected] * scale
+
+    _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+    return out
