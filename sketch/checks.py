@@ -16,6 +16,7 @@ sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -28,18 +29,28 @@ from .errors import (
     NotHermitianError,
     NotPowerOfTwoError,
     ShapeError,
+    ToleranceError,
 )
 
 _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
 
 
+_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
 def check_dtype(dtype: Any, name: str) -> None:
-    """Require a floating or complex dtype (integers would silently truncate)."""
-    kind = np.dtype(dtype).kind
-    if kind not in "fc":
+    """Require float32, float64, complex64 or complex128.
+
+    Integers and booleans would silently truncate; float16 and extended precision
+    (float128) are refused too, because LAPACK (and so every factorisation) has no
+    kernels for them — convert to float32/float64 first.
+    """
+    dt = np.dtype(dtype)
+    if dt.name not in _DTYPES:
+        to = "float64" if dt.kind in "biuf" else ("complex128" if dt.kind == "c" else "float")
         raise TypeError(
-            f"{name} has dtype {np.dtype(dtype)}; qla needs float32, float64, complex64 "
-            f"or complex128 — convert it with {name}.astype(float)"
+            f"{name} has dtype {dt}; qla needs float32, float64, complex64 "
+            f"or complex128 — convert it with {name}.astype({to})"
         )
 
 
@@ -150,6 +161,37 @@ def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
     return int(k)
+
+
+def check_tolerance(
+    value: Any, name: str, *, upper: float | None = None, allow_zero: bool = False
+) -> float:
+    """Require a real number in ``(0, upper)`` (``[0, upper)`` with ``allow_zero``).
+
+    For tolerances, distortions and failure probabilities. Returns it as ``float``.
+    Raises ``TypeError`` for non-numbers (bools, strings, complex, arrays) and
+    :class:`ToleranceError` (a ``ValueError``) for NaN, infinity or a value out of range.
+
+    Examples
+    --------
+    >>> check_tolerance(0.1, "eps")
+    0.1
+    >>> check_tolerance(-1.0, "tol")
+    Traceback (most recent call last):
+    ...
+    sketch.errors.ToleranceError: tol must be a positive number, got -1.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    low_ok = v >= 0 if allow_zero else v > 0
+    if not (math.isfinite(v) and low_ok):
+        what = "a non-negative" if allow_zero else "a positive"
+        raise ToleranceError(f"{name} must be {what} number, got {value}")
+    if upper is not None and not v < upper:
+        raise ToleranceError(f"{name} must be below {upper}, got {value}")
+    return v
 
 
 def check_allocation(
