@@ -52,8 +52,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse, to_dense
-from .checks import check_matrix, check_positive_int
-from .errors import AccuracyWarning, ShapeError, ToleranceError
+from .checks import check_allocation, check_matrix, check_positive_int, check_tolerance
+from .errors import AccuracyWarning, ShapeError, SizeWarning
 from .operators import SketchingOperator, make_operator
 from .rng import Key, as_key
 
@@ -80,7 +80,9 @@ class MatmulResult:
     error_estimate : float
         A-posteriori estimate of √E‖value − product‖²_F.
     samples : int
-        Number of samples, walks or sketch rows used.
+        Number of samples, walks or sketch rows used (0 when the exact product was
+        computed because the requested sketch was longer than useful; ``method`` is then
+        ``"exact"``).
     method : str
     scale : float
         ∏‖A_l‖_F, the scale of the relative error ε in the guarantees.
@@ -182,6 +184,13 @@ def _samples_for(samples: int | None, eps: float | None, delta: float, method: s
     return matmul_sample_size(eps, delta, method, mats=mats)
 
 
+def _check_draws(c: int, rows: int, cols: int, dtype: Any, xp: ModuleType, name: str) -> None:
+    """Refuse c samples whose draws and rank-one factors (rows + cols per sample) cannot fit."""
+    per = 48 + (rows + cols) * np.dtype(dtype).itemsize
+    check_allocation(c * per, f"drawing {name}={c}", xp=xp,
+                     fix=f"use fewer {name} (or a larger eps)")
+
+
 def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
                        mats: tuple[Any, ...] | None = None) -> int:
     """Samples for ‖X̄ − M‖_F ≤ ε ∏‖A_l‖_F with probability ≥ 1 − δ.
@@ -210,10 +219,8 @@ def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
     >>> matmul_sample_size(0.1, 0.1, "sketch")
     2000
     """
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ToleranceError(f"eps must be a positive number, got {eps}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    eps = check_tolerance(eps, "eps")
+    delta = check_tolerance(delta, "delta", upper=1)
     if method == "dkm":
         eta = 1 + math.sqrt(8 * math.log(1 / delta))
         return math.ceil(eta**2 / eps**2)
@@ -267,6 +274,7 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     """
     xp = _check_pair(A, B)
     c = _samples_for(samples, eps, delta, "dkm", (A, B))
+    _check_draws(c, A.shape[0], B.shape[1], np.result_type(A.dtype, B.dtype), xp, "samples")
     ca, rb = _col_norms2(A, xp), _row_norms2(B, xp)
     weights = xp.sqrt(ca * rb)
     Z = float(weights.sum())
@@ -317,6 +325,17 @@ def sketched_matmul(A: Any, B: Any, size: int | None = None, *,
     """
     xp = _check_pair(A, B)
     s = _samples_for(size, eps, delta, "sketch", (A, B))
+    n = A.shape[1]
+    if s > n:
+        # (A Sᵀ)(S B) then costs m·s·p > m·n·p flops: more than the exact product, and less
+        # accurate — so give the exact product.
+        warnings.warn(f"size={s} exceeds the inner dimension n={n}; a sketch that long costs "
+                      "more than the exact product AB, which is returned instead",
+                      SizeWarning, stacklevel=2)
+        value = to_dense(A @ B).astype(np.result_type(A.dtype, B.dtype), copy=False)
+        return MatmulResult(value, 0.0, 0, "exact", math.sqrt(_fro2(A, xp) * _fro2(B, xp)))
+    check_allocation(s * (A.shape[0] + B.shape[1] + 8) * np.dtype(A.dtype).itemsize,
+                     f"a sketch of size={s} rows", xp=xp, fix="choose a smaller size")
     S = make_operator(sketch, s, A.shape[1], seed)
     SAt = S @ (A.T.tocsr() if is_sparse(A) else A.T)  # s × m
     SB = S @ B  # s × p
@@ -385,6 +404,7 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     _check_nonnegative(A, "A", xp)
     _check_nonnegative(B, "B", xp)
     c = _samples_for(walks, eps, delta, "random-walk", (A, B))
+    _check_draws(c, 0, 0, np.float64, xp, "walks")
     ca, rb = _col_sums(A, xp), _row_sums(B, xp)
     w = ca * rb
     S = float(w.sum())
@@ -477,6 +497,8 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
                              f"{mats[t + 1].shape}; inner dimensions must agree")
     xp = array_module(*mats)
     c = _samples_for(samples, eps, delta, "chain", mats)
+    _check_draws(c, mats[0].shape[0] + 2 * len(mats), mats[-1].shape[1],
+                 np.result_type(*[M.dtype for M in mats]), xp, "samples")
     Z, beta, u = _chain_norm(mats, xp)
     first, last = mats[0], mats[-1]
     dtype = np.result_type(*[M.dtype for M in mats])

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse
-from .checks import check_positive_int
+from .checks import check_allocation, check_positive_int
 from .errors import NonFiniteError, ShapeError
 from .rng import as_key
 
@@ -116,6 +116,9 @@ def sample_rows(
     if not total > 0:
         raise ValueError("probabilities must have a positive sum")
     size = check_positive_int(size, "sample size")
+    # indices, uniforms, weights and the search's temporaries: about five words per draw
+    check_allocation(40 * size, f"a sample of size={size} draws", xp=xp,
+                     fix="ask for a smaller size")
     q = q / total
     cdf = xp.cumsum(q)
     u = as_key(seed).child("rows").uniform(xp.arange(size, dtype=xp.uint64), xp)

@@ -380,12 +380,8 @@ def sparsify(
          else check_positive_int(size, "size"))
     lev = xp.maximum(R.leverage, 0)
     smp = sample_rows(lev, q, key.child("edges"), scheme="effective-resistance")
-    acc = xp.zeros(E.m)
     # Each draw adds w_e/(q p_e); repeated draws of an edge accumulate.
-    if xp is np:
-        np.add.at(acc, smp.indices, smp.weights)
-    else:
-        acc = xp.bincount(smp.indices, weights=smp.weights, minlength=E.m)
+    acc = xp.bincount(smp.indices, weights=smp.weights, minlength=E.m)
     keep = acc > 0
     return _rebuild(G, E, E.u[keep], E.v[keep], (E.w * acc)[keep])
 
