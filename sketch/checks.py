@@ -64,6 +64,16 @@ def check_finite(x: Any, name: str) -> None:
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
 
 
+def _check_array(x: Any, name: str) -> None:
+    """Refuse lists and foreign objects, naming the argument."""
+    try:
+        array_module(x)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from exc
+    if not hasattr(x, "dtype"):
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+
+
 def check_matrix(
     A: Any,
     name: str = "A",
@@ -93,7 +103,7 @@ def check_matrix(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"
             )
     else:
-        array_module(A)  # raises TypeError for lists and foreign arrays
+        _check_array(A, name)
         if getattr(A, "ndim", None) != 2:
             raise ShapeError(f"{name} must be a 2-D matrix, got shape {getattr(A, 'shape', None)}")
     if min(A.shape) == 0:
@@ -106,7 +116,7 @@ def check_matrix(
 
 def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
     """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
-    array_module(b)
+    _check_array(b, name)
     if getattr(b, "ndim", None) not in (1, 2):
         raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
                          f"got shape {getattr(b, 'shape', None)}")
@@ -192,6 +202,22 @@ def check_tolerance(
     if upper is not None and not v < upper:
         raise ToleranceError(f"{name} must be below {upper}, got {value}")
     return v
+
+
+def check_computed_size(value: float, what: str, *, fix: str) -> int:
+    """A sample or sketch size computed from tolerances, as an ``int`` of at least 1.
+
+    Refuses (:class:`ToleranceError`) a size that is infinite, NaN or beyond 2⁶²
+    (tiny ``eps`` or ``delta`` make ``1/eps²`` overflow), naming ``what`` and the fix.
+
+    Examples
+    --------
+    >>> check_computed_size(12.2, "the sample size for eps=0.3", fix="raise eps")
+    13
+    """
+    if not value < 2.0**62:  # also catches NaN and infinity
+        raise ToleranceError(f"{what} is {value:.3g}, beyond any memory; {fix}")
+    return max(1, math.ceil(value))
 
 
 def check_allocation(

@@ -454,8 +454,9 @@ def _finish(method, keys, rows, tau, budget, total, n_rows, n_cols, fp, keyed, v
                          float(total), int(n_rows), int(n_cols), fp, bool(keyed), bool(vector))
 
 
-def _sample(A: Any, k: int, seed: Any, keys: Any, method: str, offset: int = 0) -> SampledSketch:
-    k = check_positive_int(k, "sketch budget k")
+def _sample(A: Any, k: int, seed: Any, keys: Any, method: str, offset: int = 0, *,
+            name: str = "k") -> SampledSketch:
+    k = check_positive_int(k, name)
     A, vector = _as_matrix(A, "A")
     xp = array_module(A)
     keys, keyed = _check_keys(keys, A.shape[0], xp, offset)
@@ -559,8 +560,9 @@ def _keyed_block(method: str, key: Key, r: int, keys: Any, xp: ModuleType, dtype
     return sparse(xp).csc_matrix((vals, rows, indptr), shape=(r, j.shape[0]))
 
 
-def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0) -> LinearSketch:
-    r = check_positive_int(r, "sketch size r")
+def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, *,
+            name: str = "r") -> LinearSketch:
+    r = check_positive_int(r, name)
     A, vector = _as_matrix(A, "A")
     xp = array_module(A)
     keys, keyed = _check_keys(keys, A.shape[0], xp, offset)
@@ -568,7 +570,7 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0) 
     rdt = np.finfo(np.dtype(A.dtype)).dtype
     # The r × d result and one partial sum, plus the keyed counters of one S block.
     check_allocation(r * (2 * A.shape[1] * np.dtype(A.dtype).itemsize + 48),
-                     f"a {method} sketch with r={r} rows of {A.shape[1]} columns", xp=xp,
+                     f"a {method} sketch with {name}={r} rows of {A.shape[1]} columns", xp=xp,
                      fix="choose a smaller sketch size")
     out = None
     step = max(1, (1 << 22) // r) if method == "jl" else 1 << 24  # bounds the temporary S block
@@ -640,9 +642,9 @@ def coordinated_sketch(A: Any, method: str, size: int, seed: Any = None, *,
     (4, 2)
     """
     if method in SAMPLED_METHODS:
-        return _sample(A, size, seed, keys, method)
+        return _sample(A, size, seed, keys, method, name="size")
     if method in LINEAR_METHODS:
-        return _linear(A, size, seed, keys, method)
+        return _linear(A, size, seed, keys, method, name="size")
     raise ValueError(f"unknown method {method!r}; choose one of "
                      f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
 
@@ -679,7 +681,15 @@ class ProductEstimate:
         return math.sqrt(max(self.frobenius_variance, 0.0))
 
 
-def _check_pair(SA: Any, SB: Any) -> None:
+def _check_sketch(obj: Any, name: str) -> None:
+    if not isinstance(obj, (SampledSketch, LinearSketch)):
+        raise TypeError(f"{name} must be a SampledSketch or LinearSketch (from priority_sample, "
+                        f"jl_sketch, coordinated_sketch, ...), got {type(obj).__name__}")
+
+
+def _check_pair(SA: Any, SB: Any, names: tuple[str, str] = ("SA", "SB")) -> None:
+    _check_sketch(SA, names[0])
+    _check_sketch(SB, names[1])
     _check_compatible(SA, SB)
     if SA.method != SB.method:
         raise ValueError(f"cannot combine a {SA.method} sketch with a {SB.method} sketch; "
@@ -805,6 +815,8 @@ def estimate_inner(sa: SampledSketch | LinearSketch, sb: SampledSketch | LinearS
     >>> float(e.value)
     100.0
     """
+    _check_sketch(sa, "sa")
+    _check_sketch(sb, "sb")
     if sa.n_cols != 1 or sb.n_cols != 1:
         raise ShapeError(f"inner products need sketches of vectors (one column), got "
                          f"{sa.n_cols} and {sb.n_cols} columns; use estimate_product")
@@ -902,8 +914,11 @@ def attention_scores(Q: Any, K: Any, size: int, method: str = "priority",
     >>> attention_scores(Q, Q, 64, seed=0).value.shape
     (5, 5)
     """
+    check_matrix(Q, "Q")
+    check_matrix(K, "K")
     if Q.shape[-1] != K.shape[-1]:
         raise ShapeError(f"Q has {Q.shape[-1]} features and K {K.shape[-1]}; they must match")
+    size = check_positive_int(size, "size")
     SQ = coordinated_sketch(Q.T, method, size, seed)
     SK = coordinated_sketch(K.T, method, size, seed)
     return estimate_product(SQ, SK)

@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
-from .checks import check_allocation, check_matrix, check_positive_int, check_tolerance
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+)
 from .errors import AccuracyWarning, ConvergenceWarning, ShapeError
 from .rng import as_key
 from .rowsample import Sample, sample_rows
@@ -170,7 +176,8 @@ def coreset_size(k: int, eps: float) -> int:
     """
     k = check_positive_int(k, "k")
     eps = check_tolerance(eps, "eps", upper=1)
-    return k + math.ceil(1.0 / eps**2)
+    return k + check_computed_size(1.0 / eps / eps, f"the coreset size for eps={eps}",
+                                   fix="raise eps")
 
 
 def cluster_sensitivity_sample(

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_operator, is_sparse, to_dense
-from .checks import check_allocation, check_matrix, check_positive_int, check_tolerance
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+)
 from .errors import AccuracyWarning, SizeWarning
 from .operators import make_operator
 from .rng import as_key
@@ -247,7 +253,9 @@ def leverage_sample_size(d: int, eps: float, delta: float = 0.1, beta: float = 1
     eps = check_tolerance(eps, "eps", upper=1)
     delta = check_tolerance(delta, "delta", upper=1)
     beta = check_tolerance(beta, "beta", upper=1 + 1e-15)
-    return math.ceil(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps**2)
+    return check_computed_size(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps / eps,
+                               f"the sample size for d={d}, eps={eps}, delta={delta}",
+                               fix="raise eps or delta")
 
 
 def leverage_sample(
@@ -309,4 +317,6 @@ def leverage_sample(
                       f"of rank {rank} needs (delta={delta}); the guarantee does not hold",
                       AccuracyWarning, stacklevel=2)
     q = xp.maximum(lev, 0)
+    if not float(q.sum()) > 0:
+        raise ValueError("A is zero: every leverage score vanishes, so there is no row to sample")
     return sample_rows(q, s, key.child("draw"), scheme="leverage", required_size=need)

@@ -52,7 +52,13 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse, to_dense
-from .checks import check_allocation, check_matrix, check_positive_int, check_tolerance
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+)
 from .errors import AccuracyWarning, ShapeError, SizeWarning
 from .operators import SketchingOperator, make_operator
 from .rng import Key, as_key
@@ -168,11 +174,12 @@ def _rows(M: Any, idx: Any) -> Any:
 
 
 def _samples_for(samples: int | None, eps: float | None, delta: float, method: str,
-                 mats: tuple[Any, ...]) -> int:
+                 mats: tuple[Any, ...], name: str = "samples") -> int:
+    delta = check_tolerance(delta, "delta", upper=1)
     if samples is None and eps is None:
-        raise ValueError("give the number of samples, or a target eps (and delta) to size it")
+        raise ValueError(f"give {name}, or a target eps (and delta) to size it")
     if samples is not None:
-        c = check_positive_int(samples, "samples")
+        c = check_positive_int(samples, name)
         if eps is not None:
             need = matmul_sample_size(eps, delta, method, mats=mats)
             if c < need:
@@ -221,22 +228,24 @@ def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
     """
     eps = check_tolerance(eps, "eps")
     delta = check_tolerance(delta, "delta", upper=1)
+    fix = "ask for a larger eps or delta"
+    what = f"the sample size for eps={eps}, delta={delta}"
     if method == "dkm":
         eta = 1 + math.sqrt(8 * math.log(1 / delta))
-        return math.ceil(eta**2 / eps**2)
+        return check_computed_size((eta / eps) * (eta / eps), what, fix=fix)
     if method == "sketch":
-        return math.ceil(2 / (delta * eps**2))
+        return check_computed_size(2 / delta / eps / eps, what, fix=fix)
     if method in ("chain", "random-walk"):
         if mats is None:
             if method == "random-walk":
                 raise ValueError("the random-walk rule depends on the data; pass mats=(A, B)")
-            return math.ceil(1 / (delta * eps**2))
+            return check_computed_size(1 / delta / eps / eps, what, fix=fix)
         xp = array_module(*mats)
         N2 = math.prod(_fro2(M, xp) for M in mats)
         if N2 == 0:
             return 1
         Z = _walk_total(mats, xp) if method == "random-walk" else _chain_norm(mats, xp)[0]
-        return max(1, math.ceil(Z**2 / (delta * eps**2 * N2)))
+        return check_computed_size(Z / eps * (Z / eps) / delta / N2, what, fix=fix)
     raise ValueError(f"unknown method {method!r}; choose dkm, sketch, chain or random-walk")
 
 
@@ -324,7 +333,7 @@ def sketched_matmul(A: Any, B: Any, size: int | None = None, *,
     (5, 5)
     """
     xp = _check_pair(A, B)
-    s = _samples_for(size, eps, delta, "sketch", (A, B))
+    s = _samples_for(size, eps, delta, "sketch", (A, B), "size")
     n = A.shape[1]
     if s > n:
         # (A Sᵀ)(S B) then costs m·s·p > m·n·p flops: more than the exact product, and less
@@ -403,7 +412,7 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     xp = _check_pair(A, B)
     _check_nonnegative(A, "A", xp)
     _check_nonnegative(B, "B", xp)
-    c = _samples_for(walks, eps, delta, "random-walk", (A, B))
+    c = _samples_for(walks, eps, delta, "random-walk", (A, B), "walks")
     _check_draws(c, 0, 0, np.float64, xp, "walks")
     ca, rb = _col_sums(A, xp), _row_sums(B, xp)
     w = ca * rb

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse
-from .checks import check_allocation, check_positive_int
-from .errors import NonFiniteError, ShapeError
+from .checks import check_allocation, check_positive_int, check_vector
+from .errors import ShapeError
 from .rng import as_key
 
 __all__ = ["Sample", "sample_rows", "uniform_sample"]
@@ -104,12 +104,12 @@ def sample_rows(
     >>> s.indices.tolist(), s.weights.tolist()
     ([1, 1, 1], [0.3333333333333333, 0.3333333333333333, 0.3333333333333333])
     """
+    check_vector(probabilities, "probabilities")
     xp = array_module(probabilities)
+    if probabilities.ndim != 1 or np.dtype(probabilities.dtype).kind == "c":
+        raise ShapeError(f"probabilities must be a real 1-D array, got shape "
+                         f"{probabilities.shape} and dtype {probabilities.dtype}")
     q = xp.asarray(probabilities, dtype=xp.float64)
-    if q.ndim != 1 or q.shape[0] == 0:
-        raise ShapeError(f"probabilities must be a non-empty 1-D array, got shape {q.shape}")
-    if not bool(xp.isfinite(q).all()):
-        raise NonFiniteError("probabilities hold NaN or infinity")
     if bool((q < 0).any()):
         raise ValueError("probabilities must be non-negative")
     total = float(q.sum())
@@ -145,4 +145,6 @@ def uniform_sample(m: int, size: int, seed: Any = None, xp: Any = np) -> Sample:
     [2.5, 2.5, 2.5, 2.5]
     """
     m = check_positive_int(m, "m")
+    check_allocation(16 * m, f"uniform probabilities over m={m} rows", xp=xp,
+                     fix="use a smaller m")
     return sample_rows(xp.full(m, 1.0 / m), size, seed, scheme="uniform")
