@@ -423,7 +423,8 @@ def _verify_drawn(sk: SampledSketch, key: Key) -> None:
 
 def _check_compatible(a: Any, b: Any) -> None:
     if type(a) is not type(b):
-        raise TypeError(f"cannot combine a {type(a).__name__} with a {type(b).__name__}")
+        raise TypeError(f"cannot combine sketches of different kinds: a {type(a).__name__} "
+                        f"with a {type(b).__name__}")
     if a.stream_version != b.stream_version:
         raise SeedMismatchError(
             f"the sketches were drawn from different versions of the keyed random stream "
@@ -696,8 +697,8 @@ def _check_pair(SA: Any, SB: Any, names: tuple[str, str] = ("SA", "SB")) -> None
                          "both parties must use the same method")
     if not SA.keyed and not SB.keyed and SA.n_rows != SB.n_rows:
         raise ShapeError(
-            f"the sketched matrices have {SA.n_rows} and {SB.n_rows} rows; AᵀB needs the same "
-            "rows (or pass keys= to join rows by key)"
+            f"the two sketches come from matrices of {SA.n_rows} and {SB.n_rows} rows; AᵀB needs "
+            "the same rows (or pass keys= to join rows by key)"
         )
 
 
