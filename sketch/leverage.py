@@ -254,8 +254,9 @@ def leverage_sample_size(d: int, eps: float, delta: float = 0.1, beta: float = 1
     delta = check_tolerance(delta, "delta", upper=1)
     beta = check_tolerance(beta, "beta", upper=1 + 1e-15)
     return check_computed_size(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps / eps,
-                               f"the sample size for d={d}, eps={eps}, delta={delta}",
-                               fix="raise eps or delta")
+                               f"the sample size for d={d}, eps={eps}, delta={delta}, "
+                               f"beta={beta}",
+                               fix="raise eps, delta or beta")
 
 
 def leverage_sample(

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from hypothesis import Phase, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -32,8 +33,9 @@ import sketch.checks
 from sketch import errors
 
 TIME_LIMIT_S = 20.0
-MEMORY_BUDGET = 1 << 28  # what check_allocation is told is free during a case
-ADDRESS_SPACE = 3 << 30  # hard cap on address space a case may add to the process at import
+MEMORY_BUDGET = 1 << 26  # what check_allocation is told is free during a case
+ADDRESS_SPACE = 6 << 30  # hard cap on address space cases may add to the process (virtual)
+QUICK = dict(max_examples=10, phases=[Phase.explicit, Phase.generate])  # known failures
 
 _QLA_ERRORS = tuple(
     c for c in vars(errors).values()
@@ -130,9 +132,11 @@ def seeds() -> st.SearchStrategy:
     return st.one_of(good, bad)  # None: either a result or a clear refusal
 
 
-def choices(valid: list[str]) -> st.SearchStrategy:
+def choices(valid: list[str], *, optional: bool = False) -> st.SearchStrategy:
+    """One of the valid names, or not (``optional``: None is valid)."""
     good = st.sampled_from(valid).map(lambda s: (s, False))
-    bad = st.sampled_from(["bogus", "", None, 3, valid[0].upper()]).map(lambda s: (s, True))
+    bad = st.sampled_from(["bogus", "", None, 3, valid[0].upper()]).map(
+        lambda s: (s, not (optional and s is None)))
     return st.one_of(good, bad)
 
 
@@ -181,6 +185,9 @@ def _alarm(signum, frame):
 class _Budget:
     """Time limit, a small memory budget for check_allocation and a hard address-space cap."""
 
+    def __init__(self, limit: float):
+        self.limit = limit
+
     def __enter__(self):
         self._avail = sketch.checks.available_bytes
         sketch.checks.available_bytes = lambda xp=None: MEMORY_BUDGET
@@ -192,7 +199,7 @@ class _Budget:
             # A fixed cap (not relative to now): whatever a case leaks, the process stays bounded.
             resource.setrlimit(resource.RLIMIT_AS, (_CAP[0], self._limit[1]))
         self._old = signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
+        signal.setitimer(signal.ITIMER_REAL, self.limit)
         return self
 
     def __exit__(self, *exc):
@@ -217,19 +224,37 @@ def _vm_bytes() -> int | None:
 _CAP: list[int] = []  # set at the first case: the address space then, plus ADDRESS_SPACE
 
 
-def check_case(entry: Entry, arg: str, value: Any, must_refuse: bool | None) -> None:
+def run_property(entry: Entry, arg: str, *, known_failure: bool = False) -> None:
+    """Run the property for one argument of one entry (fewer, unshrunk cases if known to fail)."""
+    limit = 3.0 if known_failure else TIME_LIMIT_S
+
+    @given(data=st.data())
+    def prop(data):
+        value, must_refuse = data.draw(entry.strategies[arg], label=arg)
+        check_case(entry, arg, value, must_refuse, limit=limit)
+
+    (settings(**QUICK)(prop) if known_failure else prop)()
+
+
+def check_case(entry: Entry, arg: str, value: Any, must_refuse: bool | None, *,
+               limit: float = TIME_LIMIT_S) -> None:
     """Call ``entry`` with ``arg=value`` and assert the property (see the module doc)."""
     kwargs = dict(entry.valid)
     kwargs[arg] = value
     shown = _show(value)
     try:
-        with _Budget(), warnings.catch_warnings():
+        with _Budget(limit), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = entry.call(**kwargs)
     except CaseTimeout:
-        raise AssertionError(f"{entry.name}({arg}={shown}) ran past {TIME_LIMIT_S:.0f} s") from None
+        raise AssertionError(f"{entry.name}({arg}={shown}) ran past {limit:.0f} s") from None
     except errors.InsufficientMemoryError:
         return
+    except MemoryError as exc:
+        if getattr(exc, "_total_size", MEMORY_BUDGET) < MEMORY_BUDGET // 4:
+            reject()  # the process hit the harness's address-space cap, not a case's request
+        raise AssertionError(f"{entry.name}({arg}={shown}) allocated without checking memory "
+                             f"first: {exc}") from None
     except (TypeError, ValueError) as exc:
         msg = str(exc)
         if not any(re.search(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_])", msg)
