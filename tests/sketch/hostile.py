@@ -35,7 +35,7 @@ from sketch import errors
 TIME_LIMIT_S = 20.0
 MEMORY_BUDGET = 1 << 26  # what check_allocation is told is free during a case
 ADDRESS_SPACE = 6 << 30  # hard cap on address space cases may add to the process (virtual)
-QUICK = dict(max_examples=10, phases=[Phase.explicit, Phase.generate])  # known failures
+QUICK = dict(max_examples=6, phases=[Phase.explicit, Phase.generate])  # known failures
 
 _QLA_ERRORS = tuple(
     c for c in vars(errors).values()
@@ -226,7 +226,7 @@ _CAP: list[int] = []  # set at the first case: the address space then, plus ADDR
 
 def run_property(entry: Entry, arg: str, *, known_failure: bool = False) -> None:
     """Run the property for one argument of one entry (fewer, unshrunk cases if known to fail)."""
-    limit = 3.0 if known_failure else TIME_LIMIT_S
+    limit = 1.5 if known_failure else TIME_LIMIT_S
 
     @given(data=st.data())
     def prop(data):
