@@ -224,6 +224,21 @@ def _vm_bytes() -> int | None:
 _CAP: list[int] = []  # set at the first case: the address space then, plus ADDRESS_SPACE
 
 
+def cases(entries: list[Entry], xfail: dict[tuple[str, str], Any]) -> list[Any]:
+    """One pytest parameter per (entry, argument), with its known-failure mark if any."""
+    import pytest
+
+    return [pytest.param(e, arg, id=f"{e.name}-{arg}", marks=xfail.get((e.name, arg), ()))
+            for e in entries for arg in e.strategies]
+
+
+def known_failure(reason: str) -> Any:
+    """A non-strict xfail for a failure in a module owned by another issue."""
+    import pytest
+
+    return pytest.mark.xfail(strict=False, reason=reason)
+
+
 def run_property(entry: Entry, arg: str, *, known_failure: bool = False) -> None:
     """Run the property for one argument of one entry (fewer, unshrunk cases if known to fail)."""
     limit = 1.5 if known_failure else TIME_LIMIT_S

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import sketch
 from tests.sketch.hostile import (
     Entry,
+    cases,
     choices,
     matrices,
     run_property,
@@ -22,6 +23,7 @@ from tests.sketch.hostile import (
     tolerances,
     vectors,
 )
+from tests.sketch.hostile import known_failure as _xfail
 
 pytestmark = pytest.mark.hostile
 
@@ -121,10 +123,6 @@ def _entries() -> list[Entry]:
     ]
 
 
-def _xfail(reason: str):
-    return pytest.mark.xfail(strict=False, reason=reason)
-
-
 _OPS = "sketch/operators.py: "
 _LSTSQ = "sketch/lstsq.py: "
 _SIZING = "sketch/sizing.py: "
@@ -194,11 +192,6 @@ XFAIL: dict[tuple[str, str], object] = {
 }
 
 
-def _cases():
-    return [pytest.param(e, arg, id=f"{e.name}-{arg}", marks=XFAIL.get((e.name, arg), ()))
-            for e in _entries() for arg in e.strategies]
-
-
-@pytest.mark.parametrize("entry, arg", _cases())
+@pytest.mark.parametrize("entry, arg", cases(_entries(), XFAIL))
 def test_bad_argument_is_refused_clearly(entry, arg, request):
     run_property(entry, arg, known_failure=request.node.get_closest_marker("xfail") is not None)
