@@ -143,8 +143,9 @@ XFAIL: dict[tuple[str, str], object] = {
     **{(f"haar_{k}", "d"): _xfail(
         "sketch/haar.py: slow for moderate d — haar_unitary(649) takes 3 s alone and ran past "
         "20 s on the shared machine") for k in ("unitary", "orthogonal", "state")},
-    ("lstsq", "A"): _xfail(_LSTSQ + "returns NaN for some finite A (e.g. all zeros)"),
-    ("lstsq", "b"): _xfail(_LSTSQ + "returns NaN for some finite b; list b unnamed TypeError"),
+    ("lstsq", "A"): _xfail(_LSTSQ + "A = 0 returns condition_number=nan"),
+    ("lstsq", "b"): _xfail(_LSTSQ + "b = 0 returns condition_number=nan; a list b gives a "
+                           "TypeError without the name b"),
     ("lstsq", "sketch_size"): _xfail(
         _LSTSQ + "float sketch_size=3.0 accepted; inf/nan/list give OverflowError/unnamed "
         "errors; sketch_size=0 message does not name sketch_size; huge sizes reach numpy "
