@@ -220,6 +220,29 @@ def check_computed_size(value: float, what: str, *, fix: str) -> int:
     return max(1, math.ceil(value))
 
 
+def unit_scaled(A: Any) -> tuple[Any, int]:
+    """``(A·2ᵉ, e)`` with ``max|aᵢⱼ|·2ᵉ`` in [½, 1) (``e = 0`` for ``A = 0``); exact.
+
+    For routines whose answer does not depend on the scale of A (leverage scores,
+    projections): entries near the float limits (subnormal, or ~1e300) would otherwise
+    underflow or overflow in ``‖aᵢ‖²`` or ``R⁻¹``. A power of two scales exactly, applied in
+    two steps because ``2ᵉ`` alone may not be a float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B, e = unit_scaled(np.array([[3e-320, 1e-320]]))
+    >>> float(B.max()) < 1 <= 2 * float(B.max()), e > 1000
+    (True, True)
+    """
+    s = float(abs(A).max()) if is_sparse(A) else float(array_module(A).abs(A).max())
+    if s == 0 or not math.isfinite(s):
+        return A, 0
+    e = -math.frexp(s)[1]
+    half = e // 2
+    return (A * 2.0**half) * 2.0**(e - half), e
+
+
 def check_allocation(
     nbytes: float, what: str, *, xp: ModuleType = np, fix: str = "ask for a smaller size"
 ) -> None:

@@ -32,6 +32,7 @@ from .checks import (
     check_square,
     check_tolerance,
     check_vector,
+    unit_scaled,
 )
 from .errors import ConvergenceWarning, NotHermitianError, ShapeError
 from .rng import as_key
@@ -201,11 +202,9 @@ def randomized_kaczmarz(
     maxiter = 1000 * m if maxiter is None else check_positive_int(maxiter, "maxiter", minimum=0)
     check_every = m if check_every is None else check_positive_int(check_every, "check_every")
     dtype = np.result_type(A.dtype, b.dtype)
-    # Iterate on y = s·x with A/s, s = max|aᵢⱼ| (the same rows are drawn): ‖aᵢ‖² of entries
-    # near 1e-160 or 1e160 would underflow or overflow and turn the projections into NaN.
-    s = float(abs(A).max()) if is_sparse(A) else float(xp.abs(A).max())
-    if s > 0:
-        A = A * (1.0 / s)
+    # Iterate on y = x·2⁻ᵉ with A·2ᵉ (the same rows are drawn): ‖aᵢ‖² of entries near 1e-160
+    # or 1e160 would underflow or overflow and turn the projections into NaN.
+    A, e = unit_scaled(A)
     if is_sparse(A):
         A = A.tocsr()
         row_sq = xp.asarray(abs(A.multiply(A.conj())).sum(axis=1)).ravel()
@@ -238,7 +237,8 @@ def randomized_kaczmarz(
         hist.append(res)
         if res <= tol:
             break
-    x = x / s if s > 0 else x
+    half = e // 2
+    x = (x * 2.0**half) * 2.0**(e - half)
     ok = res <= tol
     if not ok and warn:
         warnings.warn(

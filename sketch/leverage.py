@@ -32,6 +32,7 @@ from .checks import (
     check_matrix,
     check_positive_int,
     check_tolerance,
+    unit_scaled,
 )
 from .errors import AccuracyWarning, SizeWarning
 from .operators import make_operator
@@ -93,6 +94,8 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
     check_allocation(itemsize * (3 * r1 * d + 2 * min(k2, d) * (m + d)),
                      f"approximate leverage scores with sketch_size={r1}, jl_size={k2}", xp=xp,
                      fix="choose a smaller sketch_size or jl_size")
+    if not is_operator(A):
+        A = unit_scaled(A)[0]  # scores are scale-free; subnormal or huge entries are not
     S1 = make_operator(sketch, r1, m, seed=key.child("S1"))
     SA = S1 @ A
     SA = SA.toarray() if is_sparse(SA) else SA

@@ -156,6 +156,9 @@ def lewis_weights(
         inner = xp.log(xp.maximum(tau, floor * floor)) + (2.0 / p - 1.0) * logw
         step = (p / 2.0) * xp.maximum(inner, log_floor) - logw
         resid = float(xp.abs(step).max())
+        if not math.isfinite(resid):
+            raise ToleranceError(f"p={p} is too large for the Lewis-weight iteration in float64 "
+                                 "(the exponents overflow); use a smaller p")
         logw = logw + alpha * step
         if resid <= tol:
             ok = True

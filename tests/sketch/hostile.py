@@ -92,8 +92,12 @@ def _non_arrays(optional: bool) -> st.SearchStrategy:
     return _NON_ARRAYS.map(lambda v: (v, not (optional and v is None)))
 
 
-def matrices(rows: int, cols: int) -> st.SearchStrategy:
-    return st.one_of(arrays(ndim=2, rows=rows, cols=cols), _non_arrays(False))
+def matrices(rows: int, cols: int, *, vector_ok: bool = False) -> st.SearchStrategy:
+    """2-D arrays of shape (rows, cols) (``vector_ok``: a 1-D array is valid too)."""
+    mats = arrays(ndim=2, rows=rows, cols=cols)
+    if vector_ok:
+        mats = mats.map(lambda vb: (vb[0], None if vb[0].ndim == 1 and vb[1] else vb[1]))
+    return st.one_of(mats, _non_arrays(False))
 
 
 def vectors(rows: int, *, optional: bool = False) -> st.SearchStrategy:

@@ -78,6 +78,7 @@ def graphs() -> st.SearchStrategy:
 
 def _entries() -> list[Entry]:
     mat, vec = matrices(M, D), vectors(M)
+    mat1 = matrices(M, D, vector_ok=True)  # the coordinated sketches take vectors too
     tol, prob = tolerances(), tolerances(upper=1)
     tol0 = tolerances(zero_ok=True)
     opt_tol, opt_vec = tolerances(optional=True), vectors(M, optional=True)
@@ -93,13 +94,13 @@ def _entries() -> list[Entry]:
               dict(A=mat, b=vec, tol=tol0, maxiter=sizes(0),
                    check_every=sizes(1), seed=seeds()), dict(A=("matrix",))),
         Entry("priority_sample", sketch.priority_sample, dict(A=A, k=5, seed=1, keys=None),
-              dict(A=mat, k=sizes(), seed=seeds(), keys=opt_vec)),
+              dict(A=mat1, k=sizes(), seed=seeds(), keys=opt_vec)),
         Entry("threshold_sample", sketch.threshold_sample, dict(A=A, k=5, seed=1, keys=None),
-              dict(A=mat, k=sizes(), keys=opt_vec)),
+              dict(A=mat1, k=sizes(), keys=opt_vec)),
         Entry("jl_sketch", sketch.jl_sketch, dict(A=A, r=4, seed=1),
-              dict(A=mat, r=sizes(), seed=seeds())),
+              dict(A=mat1, r=sizes(), seed=seeds())),
         Entry("countsketch_sketch", sketch.countsketch_sketch, dict(A=A, r=4, seed=1),
-              dict(A=mat, r=sizes())),
+              dict(A=mat1, r=sizes())),
         Entry("coordinated_sketch", sketch.coordinated_sketch,
               dict(A=A, method="jl", size=4, seed=1),
               dict(method=choices(["priority", "threshold", "jl", "countsketch"]),
@@ -181,7 +182,7 @@ def _entries() -> list[Entry]:
               dict(A=mat, b=vec, p=tol, weights=opt_vec, tol=tol0, maxiter=sizes()),
               dict(A=("matrix",))),
         Entry("lp_cost", sketch.lp_cost, dict(A=A, b=b, x=X_TRUE, p=1.0, weights=None),
-              dict(A=mat, b=vec, x=vectors(D), p=tol, weights=opt_vec)),
+              dict(A=mat, b=vec, x=vectors(D), p=tol, weights=opt_vec), dict(A=("matrix",))),
         Entry("sampled_lstsq", sketch.sampled_lstsq,
               dict(A=A, b=b, eps=0.5, delta=0.1, size=None, method="exact", seed=0),
               dict(A=mat, b=vec, eps=prob, delta=prob, size=sizes(),
@@ -192,10 +193,11 @@ def _entries() -> list[Entry]:
               dict(A=mat, b=vec, p=tol, size=sizes(), tol=tol0, maxiter=sizes()),
               dict(A=("matrix",))),
         Entry("kmeans", sketch.kmeans, dict(X=A, k=3, maxiter=50, tol=1e-4, seed=0),
-              dict(X=mat, k=sizes(), maxiter=sizes(), tol=tolerances(zero_ok=True))),
+              dict(X=mat, k=sizes(), maxiter=sizes(), tol=tolerances(zero_ok=True)),
+              dict(X=("points",))),
         Entry("cluster_sensitivity_sample", sketch.cluster_sensitivity_sample,
               dict(X=A, k=3, eps=0.5, size=None, seed=0),
-              dict(X=mat, k=sizes(), eps=prob, size=sizes())),
+              dict(X=mat, k=sizes(), eps=prob, size=sizes()), dict(X=("points",))),
         Entry("coreset_size", sketch.coreset_size, dict(k=3, eps=0.5),
               dict(k=sizes(), eps=prob)),
         Entry("graph_edges", sketch.graph_edges, dict(G=G), dict(G=graphs()), dict(G=gr)),
