@@ -16,6 +16,7 @@ sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
 
 from __future__ import annotations
 
+import math
 from types import ModuleType
 from typing import Any
 
@@ -28,18 +29,28 @@ from .errors import (
     NotHermitianError,
     NotPowerOfTwoError,
     ShapeError,
+    ToleranceError,
 )
 
 _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
 
 
+_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
 def check_dtype(dtype: Any, name: str) -> None:
-    """Require a floating or complex dtype (integers would silently truncate)."""
-    kind = numpy_dtype(dtype).kind
-    if kind not in "fc":
+    """Require float32, float64, complex64 or complex128.
+
+    Integers and booleans would silently truncate; float16 and extended precision
+    (float128) are refused too, because LAPACK (and so every factorisation) has no
+    kernels for them — convert to float32/float64 first.
+    """
+    dt = numpy_dtype(dtype)
+    if dt.name not in _DTYPES:
+        to = "float64" if dt.kind in "biuf" else ("complex128" if dt.kind == "c" else "float")
         raise TypeError(
-            f"{name} has dtype {numpy_dtype(dtype)}; qla needs float32, float64, complex64 "
-            f"or complex128 — convert it with {name}.astype(float)"
+            f"{name} has dtype {dt}; qla needs float32, float64, complex64 "
+            f"or complex128 — convert it with {name}.astype({to})"
         )
 
 
@@ -51,6 +62,16 @@ def check_finite(x: Any, name: str) -> None:
     xp = array_module(data)
     if not bool(xp.isfinite(data).all()):
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
+
+
+def _check_array(x: Any, name: str) -> None:
+    """Refuse lists and foreign objects, naming the argument."""
+    try:
+        array_module(x)
+    except TypeError as exc:
+        raise TypeError(f"{name}: {exc}") from exc
+    if not hasattr(x, "dtype"):
+        raise TypeError(f"{name} must be an array, got {type(x).__name__}")
 
 
 def check_matrix(
@@ -82,7 +103,7 @@ def check_matrix(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"
             )
     else:
-        array_module(A)  # raises TypeError for lists and foreign arrays
+        _check_array(A, name)
         if getattr(A, "ndim", None) != 2:
             raise ShapeError(f"{name} must be a 2-D matrix, got shape {getattr(A, 'shape', None)}")
     if min(A.shape) == 0:
@@ -95,7 +116,7 @@ def check_matrix(
 
 def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
     """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
-    array_module(b)
+    _check_array(b, name)
     if getattr(b, "ndim", None) not in (1, 2):
         raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
                          f"got shape {getattr(b, 'shape', None)}")
@@ -203,6 +224,76 @@ def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
     return int(k)
+
+
+def check_tolerance(
+    value: Any, name: str, *, upper: float | None = None, allow_zero: bool = False
+) -> float:
+    """Require a real number in ``(0, upper)`` (``[0, upper)`` with ``allow_zero``).
+
+    For tolerances, distortions and failure probabilities. Returns it as ``float``.
+    Raises ``TypeError`` for non-numbers (bools, strings, complex, arrays) and
+    :class:`ToleranceError` (a ``ValueError``) for NaN, infinity or a value out of range.
+
+    Examples
+    --------
+    >>> check_tolerance(0.1, "eps")
+    0.1
+    >>> check_tolerance(-1.0, "tol")
+    Traceback (most recent call last):
+    ...
+    sketch.errors.ToleranceError: tol must be a positive number, got -1.0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    low_ok = v >= 0 if allow_zero else v > 0
+    if not (math.isfinite(v) and low_ok):
+        what = "a non-negative" if allow_zero else "a positive"
+        raise ToleranceError(f"{name} must be {what} number, got {value}")
+    if upper is not None and not v < upper:
+        raise ToleranceError(f"{name} must be below {upper}, got {value}")
+    return v
+
+
+def check_computed_size(value: float, what: str, *, fix: str) -> int:
+    """A sample or sketch size computed from tolerances, as an ``int`` of at least 1.
+
+    Refuses (:class:`ToleranceError`) a size that is infinite, NaN or beyond 2⁶²
+    (tiny ``eps`` or ``delta`` make ``1/eps²`` overflow), naming ``what`` and the fix.
+
+    Examples
+    --------
+    >>> check_computed_size(12.2, "the sample size for eps=0.3", fix="raise eps")
+    13
+    """
+    if not value < 2.0**62:  # also catches NaN and infinity
+        raise ToleranceError(f"{what} is {value:.3g}, beyond any memory; {fix}")
+    return max(1, math.ceil(value))
+
+
+def unit_scaled(A: Any) -> tuple[Any, int]:
+    """``(A·2ᵉ, e)`` with ``max|aᵢⱼ|·2ᵉ`` in [½, 1) (``e = 0`` for ``A = 0``); exact.
+
+    For routines whose answer does not depend on the scale of A (leverage scores,
+    projections): entries near the float limits (subnormal, or ~1e300) would otherwise
+    underflow or overflow in ``‖aᵢ‖²`` or ``R⁻¹``. A power of two scales exactly, applied in
+    two steps because ``2ᵉ`` alone may not be a float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> B, e = unit_scaled(np.array([[3e-320, 1e-320]]))
+    >>> float(B.max()) < 1 <= 2 * float(B.max()), e > 1000
+    (True, True)
+    """
+    s = float(abs(A).max()) if is_sparse(A) else float(array_module(A).abs(A).max())
+    if s == 0 or not math.isfinite(s):
+        return A, 0
+    e = -math.frexp(s)[1]
+    half = e // 2
+    return (A * 2.0**half) * 2.0**(e - half), e
 
 
 def check_allocation(

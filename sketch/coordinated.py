@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 
+from . import sketchfile
 from .backend import (
     array_module,
     asarray,
@@ -88,10 +89,10 @@ from .backend import (
     to_numpy,
     top_k_indices,
 )
-from .checks import check_matrix, check_positive_int
+from .checks import check_allocation, check_matrix, check_positive_int
 from .errors import SeedMismatchError, ShapeError
 from .operators import CountSketch, Gaussian
-from .rng import Key, as_key
+from .rng import STREAM_VERSION, Key, as_key
 
 __all__ = [
     "SampledSketch",
@@ -135,7 +136,7 @@ def _check_keys(keys: Any, n: int, A: Any, offset: int = 0) -> tuple[Any, bool]:
     dev = None if is_sparse(A) else device(A)
     if keys is None:
         return xp.arange(offset, offset + n, dtype=xp.int64, device=dev), False
-    if isinstance(keys, (list, tuple)):
+    if isinstance(keys, (list, tuple)) or np.isscalar(keys):
         keys = np.asarray(keys)
     if backend_name(keys) != backend_name(xp) or (dev is not None and device(keys) != dev):
         keys = asarray(to_numpy(keys), xp=xp, device=dev)
@@ -211,6 +212,9 @@ class SampledSketch:
         Whether the keys were given (False: row positions).
     vector : bool
         Whether a 1-D vector was sketched.
+    stream_version : int
+        Version of the keyed random stream it was drawn from
+        (:data:`sketch.rng.STREAM_VERSION`); sketches of different versions do not combine.
     """
 
     method: str
@@ -224,6 +228,7 @@ class SampledSketch:
     fingerprint: str
     keyed: bool = False
     vector: bool = False
+    stream_version: int = STREAM_VERSION
     _key: Key | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -260,6 +265,7 @@ class SampledSketch:
         _check_compatible(self, other)
         if self.method != other.method:
             raise ValueError(f"cannot merge a {self.method} sketch with a {other.method} sketch")
+        _verify_drawn(other, _key_from_fp(self))
         if self.n_cols != other.n_cols:
             raise ShapeError(f"cannot merge sketches of {self.n_cols} and {other.n_cols} columns")
         xp = compat(array_module(self.keys))
@@ -296,17 +302,20 @@ class SampledSketch:
     def attach_seed(self, seed: Any) -> SampledSketch:
         """Give a loaded sketch its seed back (merging needs the shared hashes).
 
-        Raises :class:`SeedMismatchError` if the seed is not the one it was made with.
+        Raises :class:`SeedMismatchError` if the seed is not the one it was made with:
+        its fingerprint differs, or the kept rows are not what that seed's random
+        values select (a sample drawn with another seed but labelled with this one).
         """
         key = as_key(seed)
         if key.fingerprint != self.fingerprint:
             raise SeedMismatchError(f"seed fingerprint {key.fingerprint} does not match the "
                                     f"sketch's {self.fingerprint}; use the sketch's own seed")
+        _verify_drawn(self, key)
         self._key = key
         return self
 
     def save(self, path: str | Path) -> None:
-        """Write the sketch to a ``.npz`` file (no pickle)."""
+        """Write the sketch to a ``.npz`` file (no pickle; see :mod:`sketch.sketchfile`)."""
         rows = self.rows
         payload: dict[str, Any] = dict(
             kind=np.array("sampled"), method=np.array(self.method),
@@ -314,14 +323,14 @@ class SampledSketch:
             total_weight=np.float64(self.total_weight), n_rows=np.int64(self.n_rows),
             n_cols=np.int64(self.n_cols), fingerprint=np.array(self.fingerprint),
             keyed=np.bool_(self.keyed), vector=np.bool_(self.vector),
-            sparse=np.bool_(is_sparse(rows)),
+            sparse=np.bool_(is_sparse(rows)), stream_version=np.int64(self.stream_version),
         )
         if is_sparse(rows):
             payload.update(data=to_numpy(rows.data), indices=to_numpy(rows.indices).astype(
                 np.int32), indptr=to_numpy(rows.indptr).astype(np.int64))
         else:
             payload.update(data=to_numpy(rows))
-        np.savez(path, **payload)
+        sketchfile.write(path, payload)
 
     @staticmethod
     def load(path: str | Path) -> SampledSketch:
@@ -346,7 +355,7 @@ class LinearSketch:
         Shape of the sketched matrix.
     fingerprint : str
         Identifies the seed.
-    keyed, vector : bool
+    keyed, vector, stream_version
         As for :class:`SampledSketch`.
     """
 
@@ -357,6 +366,7 @@ class LinearSketch:
     fingerprint: str
     keyed: bool = False
     vector: bool = False
+    stream_version: int = STREAM_VERSION
 
     @property
     def size(self) -> int:
@@ -377,14 +387,16 @@ class LinearSketch:
                 f"{other.method} sketch of shape {other.data.shape}"
             )
         return LinearSketch(self.method, self.data + other.data, self.n_rows + other.n_rows,
-                            self.n_cols, self.fingerprint, self.keyed or other.keyed, self.vector)
+                            self.n_cols, self.fingerprint, self.keyed or other.keyed, self.vector,
+                            self.stream_version)
 
     def save(self, path: str | Path) -> None:
-        """Write the sketch to a ``.npz`` file (no pickle)."""
-        np.savez(path, kind=np.array("linear"), method=np.array(self.method),
-                 data=to_numpy(self.data), n_rows=np.int64(self.n_rows),
-                 n_cols=np.int64(self.n_cols), fingerprint=np.array(self.fingerprint),
-                 keyed=np.bool_(self.keyed), vector=np.bool_(self.vector))
+        """Write the sketch to a ``.npz`` file (no pickle; see :mod:`sketch.sketchfile`)."""
+        sketchfile.write(path, dict(
+            kind=np.array("linear"), method=np.array(self.method), data=to_numpy(self.data),
+            n_rows=np.int64(self.n_rows), n_cols=np.int64(self.n_cols),
+            fingerprint=np.array(self.fingerprint), keyed=np.bool_(self.keyed),
+            vector=np.bool_(self.vector), stream_version=np.int64(self.stream_version)))
 
     @staticmethod
     def load(path: str | Path) -> LinearSketch:
@@ -406,11 +418,35 @@ def _key_from_fp(sk: SampledSketch) -> Key:
     return key
 
 
+def _verify_drawn(sk: SampledSketch, key: Key) -> None:
+    """Refuse a sample whose kept rows are not what ``key``'s random values select.
+
+    Row i is kept only if hᵢ ≤ wᵢ/τ, so a sample drawn with another seed (whatever
+    fingerprint it carries) keeps rows whose hᵢ under ``key`` break this.
+    """
+    if sk._key is key or sk.tau <= 0 or len(sk) == 0:
+        return
+    xp = array_module(sk.keys)
+    q = _priorities(sk.weights, _hashes(key, sk.keys, xp), xp)
+    bad = int((q < sk.tau * (1 - 1e-9)).sum())
+    if bad:
+        raise SeedMismatchError(
+            f"{bad} of the {len(sk)} rows of this {sk.method} sketch are not what its seed "
+            "selects: it was drawn with a different seed than its fingerprint says, or its "
+            "rows or threshold were altered; re-create it from the data"
+        )
 
 
 def _check_compatible(a: Any, b: Any) -> None:
     if type(a) is not type(b):
-        raise TypeError(f"cannot combine a {type(a).__name__} with a {type(b).__name__}")
+        raise TypeError(f"cannot combine sketches of different kinds: a {type(a).__name__} "
+                        f"with a {type(b).__name__}")
+    if a.stream_version != b.stream_version:
+        raise SeedMismatchError(
+            f"the sketches were drawn from different versions of the keyed random stream "
+            f"({a.stream_version} and {b.stream_version}), so the same seed gave them different "
+            "random values; re-create the older one with this qla"
+        )
     if a.fingerprint != b.fingerprint:
         raise SeedMismatchError(
             f"the sketches were made from different seeds (fingerprints {a.fingerprint} and "
@@ -435,8 +471,9 @@ def _finish(method, keys, rows, tau, budget, total, n_rows, n_cols, fp, keyed, v
                          float(total), int(n_rows), int(n_cols), fp, bool(keyed), bool(vector))
 
 
-def _sample(A: Any, k: int, seed: Any, keys: Any, method: str, offset: int = 0) -> SampledSketch:
-    k = check_positive_int(k, "sketch budget k")
+def _sample(A: Any, k: int, seed: Any, keys: Any, method: str, offset: int = 0, *,
+            name: str = "k") -> SampledSketch:
+    k = check_positive_int(k, name)
     A, vector = _as_matrix(A, "A")
     xp = compat(array_module(A))
     keys, keyed = _check_keys(keys, A.shape[0], A, offset)
@@ -539,13 +576,18 @@ def _keyed_block(method: str, key: Key, r: int, keys: Any, xp: ModuleType, dtype
     return sparse_from_csc(vals, rows, indptr, (r, j.shape[0]))
 
 
-def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0) -> LinearSketch:
-    r = check_positive_int(r, "sketch size r")
+def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, *,
+            name: str = "r") -> LinearSketch:
+    r = check_positive_int(r, name)
     A, vector = _as_matrix(A, "A")
     xp = compat(array_module(A))
     keys, keyed = _check_keys(keys, A.shape[0], A, offset)
     key = as_key(seed)
     rdt = real_dtype(xp, A.dtype)
+    # The r × d result and one partial sum, plus the keyed counters of one S block.
+    check_allocation(r * (2 * A.shape[1] * numpy_dtype(A.dtype).itemsize + 48),
+                     f"a {method} sketch with {name}={r} rows of {A.shape[1]} columns", xp=xp,
+                     fix="choose a smaller sketch size")
     out = None
     step = max(1, (1 << 22) // r) if method == "jl" else 1 << 24  # bounds the temporary S block
     for i0 in range(0, A.shape[0], step):
@@ -616,9 +658,9 @@ def coordinated_sketch(A: Any, method: str, size: int, seed: Any = None, *,
     (4, 2)
     """
     if method in SAMPLED_METHODS:
-        return _sample(A, size, seed, keys, method)
+        return _sample(A, size, seed, keys, method, name="size")
     if method in LINEAR_METHODS:
-        return _linear(A, size, seed, keys, method)
+        return _linear(A, size, seed, keys, method, name="size")
     raise ValueError(f"unknown method {method!r}; choose one of "
                      f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
 
@@ -655,15 +697,23 @@ class ProductEstimate:
         return math.sqrt(max(self.frobenius_variance, 0.0))
 
 
-def _check_pair(SA: Any, SB: Any) -> None:
+def _check_sketch(obj: Any, name: str) -> None:
+    if not isinstance(obj, (SampledSketch, LinearSketch)):
+        raise TypeError(f"{name} must be a SampledSketch or LinearSketch (from priority_sample, "
+                        f"jl_sketch, coordinated_sketch, ...), got {type(obj).__name__}")
+
+
+def _check_pair(SA: Any, SB: Any, names: tuple[str, str] = ("SA", "SB")) -> None:
+    _check_sketch(SA, names[0])
+    _check_sketch(SB, names[1])
     _check_compatible(SA, SB)
     if SA.method != SB.method:
         raise ValueError(f"cannot combine a {SA.method} sketch with a {SB.method} sketch; "
                          "both parties must use the same method")
     if not SA.keyed and not SB.keyed and SA.n_rows != SB.n_rows:
         raise ShapeError(
-            f"the sketched matrices have {SA.n_rows} and {SB.n_rows} rows; AᵀB needs the same "
-            "rows (or pass keys= to join rows by key)"
+            f"the two sketches come from matrices of {SA.n_rows} and {SB.n_rows} rows; AᵀB needs "
+            "the same rows (or pass keys= to join rows by key)"
         )
 
 
@@ -700,6 +750,9 @@ def estimate_product(SA: SampledSketch | LinearSketch,
     _check_pair(SA, SB)
     if isinstance(SA, LinearSketch):
         return _estimate_linear(SA, SB)
+    for mine, theirs in ((SA, SB), (SB, SA)):  # a loaded sketch is checked against a live seed
+        if mine._key is not None and theirs._key is None:
+            _verify_drawn(theirs, mine._key)
     xp = compat(array_module(SA.keys, SB.keys))
     if len(SA) == 0 or len(SB) == 0:
         ia = ib = xp.zeros(0, dtype=xp.int64, device=device(SA.keys))
@@ -778,6 +831,8 @@ def estimate_inner(sa: SampledSketch | LinearSketch, sb: SampledSketch | LinearS
     >>> float(e.value)
     100.0
     """
+    _check_sketch(sa, "sa")
+    _check_sketch(sb, "sb")
     if sa.n_cols != 1 or sb.n_cols != 1:
         raise ShapeError(f"inner products need sketches of vectors (one column), got "
                          f"{sa.n_cols} and {sb.n_cols} columns; use estimate_product")
@@ -787,10 +842,23 @@ def estimate_inner(sa: SampledSketch | LinearSketch, sb: SampledSketch | LinearS
     return est
 
 
-def load_sketch(path: str | Path, device: str | None = None) -> SampledSketch | LinearSketch:
+def load_sketch(path: str | Path, device: str | None = None, *,
+                seed: Any = None) -> SampledSketch | LinearSketch:
     """Read a sketch written by ``save`` (``.npz``, read without pickle).
 
     ``device`` ``None``/``"cpu"`` keeps it on the host, ``"gpu"`` moves it to CuPy.
+    The file's format version, checksum and internal consistency are checked
+    (:mod:`sketch.sketchfile`). With ``seed``, a sampled sketch is also checked to
+    be drawn from that seed (:meth:`SampledSketch.attach_seed`), so it can be merged.
+    Without it, the check happens when it is combined with a sketch made from the seed.
+
+    Raises
+    ------
+    SketchFileError
+        If the file is empty, truncated, damaged, edited, foreign, from another
+        format version or internally inconsistent.
+    SeedMismatchError
+        If ``seed`` is given and the sketch was not drawn from it.
 
     Examples
     --------
@@ -804,6 +872,10 @@ def load_sketch(path: str | Path, device: str | None = None) -> SampledSketch | 
     """
     xp = module_for_device(device)
     sk = _read(path)
+    if seed is not None:
+        if not isinstance(sk, SampledSketch):
+            raise TypeError(f"{path} holds a linear sketch; seed= applies to sampled sketches")
+        sk.attach_seed(seed)
     if xp is np:
         return sk
     if isinstance(sk, LinearSketch):
@@ -815,23 +887,13 @@ def load_sketch(path: str | Path, device: str | None = None) -> SampledSketch | 
 
 
 def _read(path: str | Path) -> SampledSketch | LinearSketch:
-    with np.load(path, allow_pickle=False) as f:
-        kind = str(f["kind"])
-        common = dict(method=str(f["method"]), n_rows=int(f["n_rows"]), n_cols=int(f["n_cols"]),
-                      fingerprint=str(f["fingerprint"]), keyed=bool(f["keyed"]),
-                      vector=bool(f["vector"]))
-        if kind == "linear":
-            return LinearSketch(data=f["data"], **common)
-        if kind != "sampled":
-            raise ValueError(f"{path} is not a qla sketch file (kind {kind!r})")
-        keys = f["keys"].astype(np.int64)
-        if bool(f["sparse"]):
-            rows = sparse(np).csr_matrix((f["data"], f["indices"], f["indptr"]),
-                                         shape=(keys.shape[0], common["n_cols"]))
-        else:
-            rows = f["data"]
-        return SampledSketch(keys=keys, rows=rows, tau=float(f["tau"]), budget=int(f["budget"]),
-                             total_weight=float(f["total_weight"]), **common)
+    f = sketchfile.read(path)
+    common = {name: f[name] for name in ("method", "n_rows", "n_cols", "fingerprint", "keyed",
+                                         "vector", "stream_version")}
+    if f["kind"] == "linear":
+        return LinearSketch(data=f["data"], **common)
+    return SampledSketch(keys=f["keys"], rows=f["rows"], tau=f["tau"], budget=f["budget"],
+                         total_weight=f["total_weight"], **common)
 
 
 # --------------------------------------------------------------------------
@@ -868,8 +930,11 @@ def attention_scores(Q: Any, K: Any, size: int, method: str = "priority",
     >>> attention_scores(Q, Q, 64, seed=0).value.shape
     (5, 5)
     """
+    check_matrix(Q, "Q")
+    check_matrix(K, "K")
     if Q.shape[-1] != K.shape[-1]:
         raise ShapeError(f"Q has {Q.shape[-1]} features and K {K.shape[-1]}; they must match")
+    size = check_positive_int(size, "size")
     SQ = coordinated_sketch(Q.T, method, size, seed)
     SK = coordinated_sketch(K.T, method, size, seed)
     return estimate_product(SQ, SK)

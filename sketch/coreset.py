@@ -36,8 +36,14 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
-from .checks import check_matrix, check_positive_int
-from .errors import AccuracyWarning, ConvergenceWarning
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+)
+from .errors import AccuracyWarning, ConvergenceWarning, ShapeError
 from .rng import as_key
 from .rowsample import Sample, sample_rows
 
@@ -66,6 +72,13 @@ class KMeansResult:
     converged: bool
     iterations: int
     residual: float
+
+
+def _check_points(X: Any) -> None:
+    check_matrix(X, "X", sparse=False)
+    if np.dtype(X.dtype).kind == "c":
+        raise TypeError("X is complex; k-means clusters real points — to treat each complex "
+                        "coordinate as two real ones pass numpy.hstack([X.real, X.imag])")
 
 
 def _sq_dist(X: Any, C: Any, xp: Any) -> Any:
@@ -101,10 +114,14 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     >>> sorted(np.round(res.centers[:, 0], 2).tolist())
     [0.05, 10.05]
     """
-    check_matrix(X, "X", sparse=False)
+    _check_points(X)
     xp = array_module(X)
     m = X.shape[0]
     k = check_positive_int(k, "k")
+    maxiter = check_positive_int(maxiter, "maxiter")
+    tol = check_tolerance(tol, "tol", allow_zero=True)
+    check_allocation(3 * m * k * 8, f"k-means with k={k} clusters of {m} points", xp=xp,
+                     fix="choose fewer clusters")
     if k > m:
         raise ValueError(f"k={k} clusters cannot exceed the number of points m={m}")
     key = as_key(seed).child("kmeans++")
@@ -158,10 +175,9 @@ def coreset_size(k: int, eps: float) -> int:
     110
     """
     k = check_positive_int(k, "k")
-    eps = float(eps)
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    return k + math.ceil(1.0 / eps**2)
+    eps = check_tolerance(eps, "eps", upper=1)
+    return k + check_computed_size(1.0 / eps / eps, f"the coreset size for eps={eps}",
+                                   fix="raise eps")
 
 
 def cluster_sensitivity_sample(
@@ -204,7 +220,7 @@ def cluster_sensitivity_sample(
     >>> bool(abs(est / loss.sum() - 1) < 0.1)
     True
     """
-    check_matrix(X, "X", sparse=False)
+    _check_points(X)
     xp = array_module(X)
     need = coreset_size(k, eps)
     s = need if size is None else check_positive_int(size, "size")
@@ -213,6 +229,11 @@ def cluster_sensitivity_sample(
                       stacklevel=2)
     key = as_key(seed)
     cl = clustering if clustering is not None else kmeans(X, k, seed=key.child("kmeans"))
+    if not isinstance(cl, KMeansResult) or cl.labels.shape != (X.shape[0],) or (
+            cl.centers.ndim != 2 or cl.centers.shape[1] != X.shape[1]) or not bool(
+            ((cl.labels >= 0) & (cl.labels < cl.centers.shape[0])).all()):
+        raise ShapeError("clustering must be the KMeansResult of kmeans(X, k) for this X "
+                         f"({X.shape[0]} labels, centres of {X.shape[1]} columns)")
     labels = cl.labels
     dist = ((X - cl.centers[labels]) ** 2).sum(axis=1)
     counts = xp.bincount(labels, minlength=cl.centers.shape[0]).astype(X.dtype)

@@ -66,12 +66,20 @@ class InsufficientMemoryError(MemoryError):
     """A requested size cannot fit in the memory free now; refused before allocating."""
 
 
+class SketchFileError(ValueError):
+    """A saved sketch file is damaged, truncated, foreign or internally inconsistent."""
+
+
 class ConvergenceWarning(UserWarning):
     """An iterative method stopped before reaching its tolerance."""
 
 
 class AccuracyWarning(UserWarning):
     """A sample or sketch is too small for the guarantee that was asked for."""
+
+
+class SizeWarning(UserWarning):
+    """A requested size exceeds what is useful; a smaller size or the exact answer was used."""
 
 
 def require(module: str, extra: str, purpose: str = "") -> ModuleType:

@@ -26,9 +26,18 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_operator, is_sparse, to_numpy
-from .checks import check_matrix, check_square, check_vector
+from .checks import (
+    check_matrix,
+    check_positive_int,
+    check_square,
+    check_tolerance,
+    check_vector,
+    unit_scaled,
+)
 from .errors import ConvergenceWarning, NotHermitianError, ShapeError
 from .rng import as_key
+
+_DRAW_BLOCK = 1 << 16  # row choices drawn at a time
 
 
 @dataclass
@@ -96,6 +105,13 @@ def conjugate_gradient(
     check_matrix(A, "A", operator=True)
     check_square(A, "A")
     check_vector(b, "b", length=A.shape[0])
+    tol = check_tolerance(tol, "tol", allow_zero=True)
+    maxiter = 10 * A.shape[0] if maxiter is None else check_positive_int(maxiter, "maxiter",
+                                                                          minimum=0)
+    if x0 is not None:
+        check_vector(x0, "x0", length=A.shape[0])
+        if x0.shape != b.shape:
+            raise ShapeError(f"x0 has shape {x0.shape} but b has {b.shape}; they must match")
     xp = array_module(A, b)
     mv = _matvec(A)
     dtype = np.result_type(A.dtype, b.dtype)
@@ -106,7 +122,6 @@ def conjugate_gradient(
     r = b - mv(x)
     p = r.copy()
     rs = xp.vdot(r, r).real
-    maxiter = 10 * A.shape[0] if maxiter is None else maxiter
     hist = [math.sqrt(float(rs)) / bnorm]
     k = 0
     while hist[-1] > tol and k < maxiter:
@@ -178,9 +193,18 @@ def randomized_kaczmarz(
     """
     check_matrix(A, "A", operator=False)
     check_vector(b, "b", length=A.shape[0])
+    if b.ndim != 1:
+        raise ShapeError(f"b must be 1-D for Kaczmarz, got shape {b.shape}; solve one "
+                         "right-hand side at a time")
+    tol = check_tolerance(tol, "tol", allow_zero=True)
     xp = array_module(A, b)
     m, n = A.shape
+    maxiter = 1000 * m if maxiter is None else check_positive_int(maxiter, "maxiter", minimum=0)
+    check_every = m if check_every is None else check_positive_int(check_every, "check_every")
     dtype = np.result_type(A.dtype, b.dtype)
+    # Iterate on y = x·2⁻ᵉ with A·2ᵉ (the same rows are drawn): ‖aᵢ‖² of entries near 1e-160
+    # or 1e160 would underflow or overflow and turn the projections into NaN.
+    A, e = unit_scaled(A)
     if is_sparse(A):
         A = A.tocsr()
         row_sq = xp.asarray(abs(A.multiply(A.conj())).sum(axis=1)).ravel()
@@ -194,25 +218,27 @@ def randomized_kaczmarz(
     x = xp.zeros(n, dtype=dtype)
     if bnorm == 0:
         return IterativeResult(x, True, 0, 0.0, [0.0])
-    maxiter = 1000 * m if maxiter is None else maxiter
-    check_every = m if check_every is None else check_every
     key = as_key(seed).child("kaczmarz")
     hist: list[float] = []
     k = 0
     res = 1.0
     while k < maxiter:
         steps = min(check_every, maxiter - k)
-        u = key.uniform(xp.arange(k, k + steps, dtype=xp.uint64))
-        rows = to_numpy(xp.minimum(xp.searchsorted(cdf, u), m - 1))
-        for i in rows:
-            i = int(i)
-            ai = A[i].toarray().ravel() if is_sparse(A) else A[i]
-            x = x + ((b[i] - ai @ x) / row_sq[i]) * ai.conj()
+        for c0 in range(k, k + steps, _DRAW_BLOCK):  # bounded memory for any check_every
+            c1 = min(k + steps, c0 + _DRAW_BLOCK)
+            u = key.uniform(xp.arange(c0, c1, dtype=xp.uint64))
+            rows = to_numpy(xp.minimum(xp.searchsorted(cdf, u), m - 1))
+            for i in rows:
+                i = int(i)
+                ai = A[i].toarray().ravel() if is_sparse(A) else A[i]
+                x = x + ((b[i] - ai @ x) / row_sq[i]) * ai.conj()
         k += steps
         res = float(xp.linalg.norm(b - A @ x)) / bnorm
         hist.append(res)
         if res <= tol:
             break
+    half = e // 2
+    x = (x * 2.0**half) * 2.0**(e - half)
     ok = res <= tol
     if not ok and warn:
         warnings.warn(

@@ -36,8 +36,21 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
-from .coordinated import LinearSketch, SampledSketch, coordinated_sketch, estimate_product
-from .errors import ShapeError
+from .checks import (
+    check_allocation,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+    check_vector,
+)
+from .coordinated import (
+    LinearSketch,
+    SampledSketch,
+    _check_sketch,
+    coordinated_sketch,
+    estimate_product,
+)
+from .errors import ShapeError, SingularMatrixError
 
 __all__ = [
     "correlation_sketch",
@@ -66,9 +79,10 @@ def correlation_sketch(x: Any, size: int, *, keys: Any = None, method: str = "pr
     seed
         Shared by both tables.
     """
+    check_vector(x, "x")
     xp = array_module(x)
-    if getattr(x, "ndim", None) != 1:
-        raise ShapeError(f"x must be a 1-D column, got shape {getattr(x, 'shape', None)}")
+    if x.ndim != 1:
+        raise ShapeError(f"x must be a 1-D column, got shape {x.shape}")
     F = xp.stack([xp.ones_like(x), x, x * x], axis=1)
     return coordinated_sketch(F, method, size, seed, keys=keys)
 
@@ -79,6 +93,11 @@ def join_correlation(Sx: Sketch, Sy: Sketch) -> float:
     Raises ``ValueError`` when the estimated join is too small or constant to
     define a correlation.
     """
+    _check_sketch(Sx, "Sx")
+    _check_sketch(Sy, "Sy")
+    if Sx.n_cols != 3 or Sy.n_cols != 3:
+        raise ShapeError(f"Sx and Sy must come from correlation_sketch (3 columns), got "
+                         f"{Sx.n_cols} and {Sy.n_cols} columns")
     G = estimate_product(Sx, Sy).value
     G = [[float(G[i, j]) for j in range(3)] for i in range(3)]
     n, sx, sy = G[0][0], G[1][0], G[0][1]
@@ -110,8 +129,11 @@ def regression_feature_sketch(X: Any, size: int, *, keys: Any = None, method: st
     size, keys, method, seed
         As for :func:`correlation_sketch`.
     """
-    if getattr(X, "ndim", None) != 2:
-        raise ShapeError(f"X must be 2-D (n × d), got shape {getattr(X, 'shape', None)}")
+    check_matrix(X, "X", sparse=False)
+    n, d = X.shape
+    check_allocation(2 * n * (d + d * (d + 1) // 2) * np.dtype(X.dtype).itemsize,
+                     f"the {d * (d + 3) // 2} feature columns [X, vech(xxᵀ)] of X",
+                     xp=array_module(X), fix="sketch fewer features")
     return coordinated_sketch(_feature_matrix(X), method, size, seed, keys=keys)
 
 
@@ -125,9 +147,10 @@ def regression_target_sketch(y: Any, size: int, *, keys: Any = None, method: str
     size, keys, method, seed
         As for :func:`correlation_sketch`.
     """
+    check_vector(y, "y")
     xp = array_module(y)
-    if getattr(y, "ndim", None) != 1:
-        raise ShapeError(f"y must be 1-D, got shape {getattr(y, 'shape', None)}")
+    if y.ndim != 1:
+        raise ShapeError(f"y must be 1-D, got shape {y.shape}")
     return coordinated_sketch(xp.stack([y, xp.ones_like(y)], axis=1), method, size, seed,
                               keys=keys)
 
@@ -152,7 +175,14 @@ def join_regression(SF: Sketch, ST: Sketch, d: int, ridge: float = 0.0) -> tuple
     beta, XtX, Xty : arrays
         Coefficients (d,), estimated XᵀX (d × d) and Xᵀy (d,).
     """
+    _check_sketch(SF, "SF")
+    _check_sketch(ST, "ST")
+    d = check_positive_int(d, "d")
+    ridge = check_tolerance(ridge, "ridge", allow_zero=True)
     expected = d + d * (d + 1) // 2
+    if ST.n_cols != 2:
+        raise ShapeError(f"ST must come from regression_target_sketch (2 columns), got "
+                         f"{ST.n_cols} columns")
     if SF.n_cols != expected:
         raise ShapeError(f"the feature sketch has {SF.n_cols} columns; d={d} features need "
                          f"{expected} (build it with regression_feature_sketch)")
@@ -163,5 +193,10 @@ def join_regression(SF: Sketch, ST: Sketch, d: int, ridge: float = 0.0) -> tuple
     XtX = xp.zeros((d, d), dtype=G.dtype)
     XtX[iu, ju] = G[d:, 1]
     XtX[ju, iu] = G[d:, 1]
-    beta = xp.linalg.solve(XtX + ridge * xp.eye(d, dtype=G.dtype), Xty)
+    try:
+        beta = xp.linalg.solve(XtX + ridge * xp.eye(d, dtype=G.dtype), Xty)
+    except np.linalg.LinAlgError as exc:
+        raise SingularMatrixError(
+            "the estimated XᵀX over the join is singular; pass ridge > 0 or use larger "
+            "sketches") from exc
     return beta, XtX, Xty

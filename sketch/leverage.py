@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, is_operator, is_sparse, numpy_dtype, to_dense
-from .checks import check_matrix, check_positive_int
-from .errors import AccuracyWarning
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+    unit_scaled,
+)
+from .errors import AccuracyWarning, SizeWarning
 from .operators import make_operator
 from .rng import as_key
 from .rowsample import Sample, sample_rows
@@ -73,16 +80,33 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
         sketch_size, "sketch_size")
     if r1 < d:
         raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
+    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
+        jl_size, "jl_size")
+    if r1 > m:
+        # A sketch longer than A costs more than the exact SVD and is less accurate.
+        use = "exact scores are returned" if not is_operator(A) else f"it is cut to {m} rows"
+        warnings.warn(f"sketch_size={r1} exceeds the {m} rows of A; {use}", SizeWarning,
+                      stacklevel=3)
+        if not is_operator(A):
+            return _exact(A).astype(rdt, copy=False)
+        r1 = m
+    itemsize = dtype.itemsize
+    check_allocation(itemsize * (3 * r1 * d + 2 * min(k2, d) * (m + d)),
+                     f"approximate leverage scores with sketch_size={r1}, jl_size={k2}", xp=xp,
+                     fix="choose a smaller sketch_size or jl_size")
+    if not is_operator(A):
+        A = unit_scaled(A)[0]  # scores are scale-free; subnormal or huge entries are not
     S1 = make_operator(sketch, r1, m, seed=key.child("S1"))
     SA = S1 @ A
     SA = SA.toarray() if is_sparse(SA) else SA
     _, s, Vh = xp.linalg.svd(SA, full_matrices=False)
     r = _rank_cut(s, SA.shape, rdt)
     Rinv = Vh[:r].conj().T / s[:r]  # A·Rinv has nearly orthonormal columns (S1 an embedding)
-    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
-        jl_size, "jl_size")
-    Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
-    Om = (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
+    if k2 >= r:  # a JL projection at least as wide as A·Rinv saves nothing: use it exactly
+        Om = Rinv.astype(dtype, copy=False)
+    else:
+        Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
+        Om = (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
     X = np.asarray(A.matmat(Om)) if is_operator(A) else A @ Om
     return xp.sum(xp.abs(X) ** 2, axis=1).astype(rdt, copy=False)
 
@@ -112,10 +136,13 @@ def leverage_scores(
         every score is within ``(1 ± ε₁)²(1 ± ε₂)`` of the truth (w.h.p.). Cost
         O(nnz(A)·(k + jl_size) + sketch_size·d²).
     sketch_size : int, optional
-        Rows of S₁ (default ``max(8d, d + 40)``, capped at m).
+        Rows of S₁ (default ``max(8d, d + 40)``, capped at m). More than m rows is
+        refused with a :class:`~sketch.errors.SizeWarning`: exact scores are returned
+        (for a LinearOperator, S₁ is cut to m rows).
     jl_size : int, optional
         Columns of Π₂ (default ``max(20, ⌈8 ln m⌉)``: each score's relative
-        standard deviation is about √(2/jl_size), ≈ 20 % for m = 500).
+        standard deviation is about √(2/jl_size), ≈ 20 % for m = 500). At or above
+        the rank of A, Π₂ is dropped (the row norms of ``A R⁻¹`` are used as they are).
     sketch : str
         Kind of S₁ (default sparse sign, O(nnz) to apply).
     seed : None, int or Generator
@@ -169,9 +196,11 @@ def ridge_leverage_scores(
     [0.5, 0.5, 0.5, 0.0, 0.0]
     """
     check_matrix(A, "A")
-    lam = float(lam)
-    if not lam > 0 or not math.isfinite(lam):
-        raise ValueError(f"the ridge parameter lam must be positive and finite, got {lam}")
+    lam = check_tolerance(lam, "the ridge parameter lam")
+    unknown = set(options) - {"sketch_size", "jl_size", "sketch"}
+    if unknown:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; ridge_leverage_scores "
+                        "takes sketch_size, jl_size and sketch")
     xp = array_module(A)
     m, d = A.shape
     if method == "exact":
@@ -225,14 +254,13 @@ def leverage_sample_size(d: int, eps: float, delta: float = 0.1, beta: float = 1
     495
     """
     d = check_positive_int(d, "d")
-    eps, delta, beta = float(eps), float(delta), float(beta)
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
-    if not 0 < beta <= 1:
-        raise ValueError(f"beta must lie in (0, 1], got {beta}")
-    return math.ceil(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps**2)
+    eps = check_tolerance(eps, "eps", upper=1)
+    delta = check_tolerance(delta, "delta", upper=1)
+    beta = check_tolerance(beta, "beta", upper=1 + 1e-15)
+    return check_computed_size(2 * (1 + eps / 3) * (d / beta) * math.log(2 * d / delta) / eps / eps,
+                               f"the sample size for d={d}, eps={eps}, delta={delta}, "
+                               f"beta={beta}",
+                               fix="raise eps, delta or beta")
 
 
 def leverage_sample(
@@ -294,4 +322,6 @@ def leverage_sample(
                       f"of rank {rank} needs (delta={delta}); the guarantee does not hold",
                       AccuracyWarning, stacklevel=2)
     q = xp.clip(lev, min=0.0)
+    if not float(xp.sum(q)) > 0:
+        raise ValueError("A is zero: every leverage score vanishes, so there is no row to sample")
     return sample_rows(q, s, key.child("draw"), scheme="leverage", required_size=need)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse, to_host, to_numpy
-from .checks import check_matrix, check_positive_int, check_vector
+from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .errors import ConvergenceWarning, ShapeError
 
 __all__ = ["RegressionResult", "check_p", "lp_regression", "lp_cost"]
@@ -85,6 +85,15 @@ def check_p(p: Any, *, allow_inf: bool = False) -> float:
     return p
 
 
+def _check_weights(weights: Any, m: int) -> Any:
+    check_vector(weights, "weights", length=m)
+    if weights.ndim != 1:
+        raise ShapeError(f"weights must have shape ({m},), got {weights.shape}")
+    if np.dtype(weights.dtype).kind == "c" or bool((weights < 0).any()):
+        raise ValueError("weights must be real and non-negative")
+    return weights
+
+
 def lp_cost(A: Any, b: Any, x: Any, p: float, weights: Any = None) -> float:
     """``(Σ wᵢ|aᵢᵀx − bᵢ|^p)^{1/p}`` (w = 1 when ``weights`` is None).
 
@@ -94,6 +103,14 @@ def lp_cost(A: Any, b: Any, x: Any, p: float, weights: Any = None) -> float:
     >>> lp_cost(np.eye(2), np.array([3.0, -4.0]), np.zeros(2), 2)
     5.0
     """
+    p = check_p(p)
+    check_matrix(A, "A")
+    check_vector(b, "b", length=A.shape[0])
+    check_vector(x, "x", length=A.shape[1])
+    if x.ndim != b.ndim:
+        raise ShapeError(f"x has shape {x.shape} and b {b.shape}; both must be 1-D or both 2-D")
+    if weights is not None:
+        _check_weights(weights, A.shape[0])
     xp = array_module(b)
     r = xp.abs(A @ x - b)
     if r.ndim > 1:
@@ -181,13 +198,11 @@ def lp_regression(
     if b.ndim != 1:
         raise ShapeError(f"b must be 1-D, got shape {b.shape}")
     maxiter = check_positive_int(maxiter, "maxiter")
+    tol = check_tolerance(tol, "tol", allow_zero=True)
     xp = array_module(A, b)
     m, d = A.shape
-    w = xp.ones(m, dtype=np.finfo(b.dtype).dtype) if weights is None else xp.asarray(weights)
-    if w.shape != (m,):
-        raise ShapeError(f"weights must have shape ({m},), got {w.shape}")
-    if bool((w < 0).any()):
-        raise ValueError("weights must be non-negative")
+    w = xp.ones(m, dtype=np.finfo(b.dtype).dtype) if weights is None else _check_weights(
+        weights, m)
     if p == 2:
         x = _wlstsq(A, b, w, xp)
         return RegressionResult(x, lp_cost(A, b, x, p, w), True, 1, 0.0)

@@ -49,9 +49,17 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype, to_dense
-from .checks import check_matrix, check_positive_int
-from .errors import AccuracyWarning, ShapeError, ToleranceError
+from .checks import (
+    check_allocation,
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+)
+from .errors import AccuracyWarning, ShapeError, SizeWarning
 from .operators import SketchingOperator, make_operator
 from .rng import Key, as_key
 
@@ -78,7 +86,9 @@ class MatmulResult:
     error_estimate : float
         A-posteriori estimate of √E‖value − product‖²_F.
     samples : int
-        Number of samples, walks or sketch rows used.
+        Number of samples, walks or sketch rows used (0 when the exact product was
+        computed because the requested sketch was longer than useful; ``method`` is then
+        ``"exact"``).
     method : str
     scale : float
         ∏‖A_l‖_F, the scale of the relative error ε in the guarantees.
@@ -174,11 +184,12 @@ def _rows(M: Any, idx: Any) -> Any:
 
 
 def _samples_for(samples: int | None, eps: float | None, delta: float, method: str,
-                 mats: tuple[Any, ...]) -> int:
+                 mats: tuple[Any, ...], name: str = "samples") -> int:
+    delta = check_tolerance(delta, "delta", upper=1)
     if samples is None and eps is None:
-        raise ValueError("give the number of samples, or a target eps (and delta) to size it")
+        raise ValueError(f"give {name}, or a target eps (and delta) to size it")
     if samples is not None:
-        c = check_positive_int(samples, "samples")
+        c = check_positive_int(samples, name)
         if eps is not None:
             need = matmul_sample_size(eps, delta, method, mats=mats)
             if c < need:
@@ -188,6 +199,13 @@ def _samples_for(samples: int | None, eps: float | None, delta: float, method: s
                     stacklevel=3)
         return c
     return matmul_sample_size(eps, delta, method, mats=mats)
+
+
+def _check_draws(c: int, rows: int, cols: int, dtype: Any, xp: ModuleType, name: str) -> None:
+    """Refuse c samples whose draws and rank-one factors (rows + cols per sample) cannot fit."""
+    per = 48 + (rows + cols) * numpy_dtype(dtype).itemsize
+    check_allocation(c * per, f"drawing {name}={c}", xp=xp,
+                     fix=f"use fewer {name} (or a larger eps)")
 
 
 def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
@@ -218,26 +236,26 @@ def matmul_sample_size(eps: float, delta: float = 0.1, method: str = "dkm", *,
     >>> matmul_sample_size(0.1, 0.1, "sketch")
     2000
     """
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ToleranceError(f"eps must be a positive number, got {eps}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+    eps = check_tolerance(eps, "eps")
+    delta = check_tolerance(delta, "delta", upper=1)
+    fix = "ask for a larger eps or delta"
+    what = f"the sample size for eps={eps}, delta={delta}"
     if method == "dkm":
         eta = 1 + math.sqrt(8 * math.log(1 / delta))
-        return math.ceil(eta**2 / eps**2)
+        return check_computed_size((eta / eps) * (eta / eps), what, fix=fix)
     if method == "sketch":
-        return math.ceil(2 / (delta * eps**2))
+        return check_computed_size(2 / delta / eps / eps, what, fix=fix)
     if method in ("chain", "random-walk"):
         if mats is None:
             if method == "random-walk":
                 raise ValueError("the random-walk rule depends on the data; pass mats=(A, B)")
-            return math.ceil(1 / (delta * eps**2))
+            return check_computed_size(1 / delta / eps / eps, what, fix=fix)
         xp = compat(array_module(*mats))
         N2 = math.prod(_fro2(M, xp) for M in mats)
         if N2 == 0:
             return 1
         Z = _walk_total(mats, xp) if method == "random-walk" else _chain_norm(mats, xp)[0]
-        return max(1, math.ceil(Z**2 / (delta * eps**2 * N2)))
+        return check_computed_size(Z / eps * (Z / eps) / delta / N2, what, fix=fix)
     raise ValueError(f"unknown method {method!r}; choose dkm, sketch, chain or random-walk")
 
 
@@ -275,6 +293,8 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     """
     xp = _check_pair(A, B)
     c = _samples_for(samples, eps, delta, "dkm", (A, B))
+    _check_draws(c, A.shape[0], B.shape[1], numpy_dtype(xp.result_type(A.dtype, B.dtype)), xp,
+                 "samples")
     ca, rb = _col_norms2(A, xp), _row_norms2(B, xp)
     weights = xp.sqrt(ca * rb)
     Z = float(xp.sum(weights))
@@ -324,7 +344,18 @@ def sketched_matmul(A: Any, B: Any, size: int | None = None, *,
     (5, 5)
     """
     xp = _check_pair(A, B)
-    s = _samples_for(size, eps, delta, "sketch", (A, B))
+    s = _samples_for(size, eps, delta, "sketch", (A, B), "size")
+    n = A.shape[1]
+    if s > n:
+        # (A Sᵀ)(S B) then costs m·s·p > m·n·p flops: more than the exact product, and less
+        # accurate — so give the exact product.
+        warnings.warn(f"size={s} exceeds the inner dimension n={n}; a sketch that long costs "
+                      "more than the exact product AB, which is returned instead",
+                      SizeWarning, stacklevel=2)
+        value = xp.astype(to_dense(A @ B), xp.result_type(A.dtype, B.dtype), copy=False)
+        return MatmulResult(value, 0.0, 0, "exact", math.sqrt(_fro2(A, xp) * _fro2(B, xp)))
+    check_allocation(s * (A.shape[0] + B.shape[1] + 8) * numpy_dtype(A.dtype).itemsize,
+                     f"a sketch of size={s} rows", xp=xp, fix="choose a smaller size")
     S = make_operator(sketch, s, A.shape[1], seed)
     SAt = S @ (A.T.tocsr() if is_sparse(A) else A.T)  # s × m
     SB = S @ B  # s × p
@@ -392,7 +423,8 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     xp = _check_pair(A, B)
     _check_nonnegative(A, "A", xp)
     _check_nonnegative(B, "B", xp)
-    c = _samples_for(walks, eps, delta, "random-walk", (A, B))
+    c = _samples_for(walks, eps, delta, "random-walk", (A, B), "walks")
+    _check_draws(c, 0, 0, np.float64, xp, "walks")
     ca, rb = _col_sums(A, xp), _row_sums(B, xp)
     w = ca * rb
     S = float(xp.sum(w))
@@ -486,6 +518,8 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
                              f"{mats[t + 1].shape}; inner dimensions must agree")
     xp = compat(array_module(*mats))
     c = _samples_for(samples, eps, delta, "chain", mats)
+    _check_draws(c, mats[0].shape[0] + 2 * len(mats), mats[-1].shape[1],
+                 numpy_dtype(xp.result_type(*[M.dtype for M in mats])), xp, "samples")
     Z, beta, u = _chain_norm(mats, xp)
     first, last = mats[0], mats[-1]
     dtype = xp.result_type(*[M.dtype for M in mats])

@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, compat, device, is_sparse, real_dtype
-from .checks import check_positive_int
-from .errors import NonFiniteError, ShapeError
+from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype
+from .checks import check_allocation, check_positive_int, check_vector
+from .errors import ShapeError
 from .rng import as_key
 
 __all__ = ["Sample", "sample_rows", "uniform_sample"]
@@ -105,18 +105,21 @@ def sample_rows(
     >>> s.indices.tolist(), s.weights.tolist()
     ([1, 1, 1], [0.3333333333333333, 0.3333333333333333, 0.3333333333333333])
     """
+    check_vector(probabilities, "probabilities")
     xp = compat(array_module(probabilities))
+    if probabilities.ndim != 1 or numpy_dtype(probabilities.dtype).kind == "c":
+        raise ShapeError(f"probabilities must be a real 1-D array, got shape "
+                         f"{probabilities.shape} and dtype {probabilities.dtype}")
     q = xp.astype(xp.asarray(probabilities), xp.float64)
-    if q.ndim != 1 or q.shape[0] == 0:
-        raise ShapeError(f"probabilities must be a non-empty 1-D array, got shape {q.shape}")
-    if not bool(xp.all(xp.isfinite(q))):
-        raise NonFiniteError("probabilities hold NaN or infinity")
     if bool(xp.any(q < 0)):
         raise ValueError("probabilities must be non-negative")
     total = float(xp.sum(q))
     if not total > 0:
         raise ValueError("probabilities must have a positive sum")
     size = check_positive_int(size, "sample size")
+    # indices, uniforms, weights and the search's temporaries: about five words per draw
+    check_allocation(40 * size, f"a sample of size={size} draws", xp=xp,
+                     fix="ask for a smaller size")
     q = q / total
     cdf = xp.cumulative_sum(q)
     u = as_key(seed).child("rows").uniform(range(size), xp, device=device(q))
@@ -143,4 +146,6 @@ def uniform_sample(m: int, size: int, seed: Any = None, xp: Any = np) -> Sample:
     [2.5, 2.5, 2.5, 2.5]
     """
     m = check_positive_int(m, "m")
+    check_allocation(16 * m, f"uniform probabilities over m={m} rows", xp=xp,
+                     fix="use a smaller m")
     return sample_rows(xp.full(m, 1.0 / m), size, seed, scheme="uniform")

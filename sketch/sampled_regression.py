@@ -77,8 +77,12 @@ def _check(A: Any, b: Any) -> None:
 
 
 def _solve_on(A: Any, b: Any, smp: Sample, p: float, **solver: Any) -> SampledRegressionResult:
-    rows = A[smp.indices]
-    res = lp_regression(rows, b[smp.indices], p, weights=smp.weights, **solver)
+    # Repeated draws of a row add their weights: Σⱼ wⱼ|aᵢⱼᵀx − bᵢⱼ|^p is the same objective on
+    # the distinct rows, so the solve never sees more rows than A has, whatever the size.
+    xp = array_module(smp.indices)
+    idx, inv = xp.unique(smp.indices, return_inverse=True)
+    weights = xp.bincount(inv.ravel(), weights=smp.weights, minlength=idx.shape[0])
+    res = lp_regression(A[idx], b[idx], p, weights=weights, **solver)
     return SampledRegressionResult(
         x=res.x, cost=lp_cost(A, b, res.x, p), sample_cost=res.cost, sample=smp,
         converged=res.converged, iterations=res.iterations, residual=res.residual,

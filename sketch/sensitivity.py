@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype, to_dense
-from .checks import check_matrix, check_positive_int
-from .errors import AccuracyWarning, ConvergenceWarning
+from .checks import check_computed_size, check_matrix, check_positive_int, check_tolerance
+from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .leverage import leverage_scores
 from .lpregression import check_p, lp_regression
 from .rng import as_key
@@ -125,6 +125,7 @@ def lewis_weights(
     p = check_p(p)
     check_matrix(A, "A")
     maxiter = check_positive_int(maxiter, "maxiter")
+    tol = check_tolerance(tol, "tol", allow_zero=True)
     xp = compat(array_module(A))
     key = as_key(seed)
     m, d = A.shape
@@ -134,13 +135,16 @@ def lewis_weights(
         return LewisWeights(lev, True, 1, 0.0)
     alpha = 1.0 if p < 2 else 4.0 / (p + 2.0)
     floor = float(np.finfo(numpy_dtype(rdt)).tiny) ** 0.5
-    w = xp.full(m, d / m, dtype=rdt, device=_dev(A))
+    # The iteration runs on log w: for large p, φ = (τ w^{2/p−1})^{p/2} underflows to 0 at
+    # rows of small weight, and log 0 would poison the next step with NaN.
+    logw = xp.full(m, math.log(d / m), dtype=rdt, device=_dev(A))
+    log_floor = math.log(floor)
     resid = math.inf
     ok = False
     it = 0
     while it < maxiter:
         it += 1
-        scale = w ** (0.5 - 1.0 / p)
+        scale = xp.exp(logw * (0.5 - 1.0 / p))
         if is_sparse(A):
             from .backend import sparse
 
@@ -148,17 +152,21 @@ def lewis_weights(
         else:
             B = A * scale[:, None]
         tau = leverage_scores(B, method=method, seed=key.child(it))
-        phi = xp.clip(tau * w ** (2.0 / p - 1.0), min=floor) ** (p / 2.0)
         # Rows outside the row space (a_i = 0) have weight 0; keep them at the floor.
-        step = xp.log(phi) - xp.log(w)
+        inner = xp.log(xp.clip(tau, min=floor * floor)) + (2.0 / p - 1.0) * logw
+        step = (p / 2.0) * xp.clip(inner, min=log_floor) - logw
         resid = float(xp.max(xp.abs(step)))
-        w = xp.exp(xp.log(w) + alpha * step)
+        if not math.isfinite(resid):
+            raise ToleranceError(f"p={p} is too large for the Lewis-weight iteration in float64 "
+                                 "(the exponents overflow); use a smaller p")
+        logw = logw + alpha * step
         if resid <= tol:
             ok = True
             break
     if not ok:
         warnings.warn(f"Lewis weights: fixed point not reached in {maxiter} iterations "
                       f"(residual {resid:.2g} > tol={tol:g})", ConvergenceWarning, stacklevel=2)
+    w = xp.exp(logw)
     w = xp.where(w <= floor * 1.0001, xp.zeros_like(w), w)
     return LewisWeights(w, ok, it, resid)
 
@@ -238,7 +246,8 @@ def lp_sensitivities(A: Any, p: float, *, method: str = "lewis", **options: Any)
     m, d = A.shape
     if method == "lewis":
         w = lewis_weights(A, p, **options).weights
-        return xp.clip(w * d ** max(0.0, p / 2 - 1), max=1.0)
+        factor = math.exp(min(max(0.0, p / 2 - 1) * math.log(d), 700.0))  # no overflow
+        return xp.clip(w * factor, max=1.0)
     if method == "root-leverage":
         if p > 2:
             raise ValueError("root leverage scores bound the sensitivities only for p <= 2; "
@@ -288,12 +297,19 @@ def lp_sample_size(
     """
     d = check_positive_int(d, "d")
     p = check_p(p)
-    eps, delta = float(eps), float(delta)
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
-    S = float(total) if total is not None else float(d ** max(1.0, p / 2))
+    eps = check_tolerance(eps, "eps", upper=1)
+    delta = check_tolerance(delta, "delta", upper=1)
+    total = None if total is None else check_tolerance(total, "total")
+    try:
+        return _lp_size(d, p, eps, delta, scheme, total)
+    except OverflowError:
+        raise ToleranceError(f"the sample size for d={d}, p={p}, eps={eps} overflows; lower p "
+                             "or raise eps") from None
+
+
+def _lp_size(d: int, p: float, eps: float, delta: float, scheme: str,
+             total: float | None) -> int:
+    S = float(total) if total is not None else float(d) ** max(1.0, p / 2)
     if scheme in ("lewis", "leverage"):
         N = d ** max(1.0, p / 2)
     elif scheme == "sensitivity":
@@ -310,7 +326,9 @@ def lp_sample_size(
         N = d ** (2 / p) * S ** (2 - 4 / p)
     else:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    return math.ceil(2 * (1 + eps / 3) * N * math.log(2 * d / delta) / eps**2)
+    return check_computed_size(2 * (1 + eps / 3) * N * math.log(2 * d / delta) / eps / eps,
+                               f"the sample size for d={d}, p={p}, eps={eps}, delta={delta}",
+                               fix="lower p or raise eps or delta")
 
 
 def lp_sample(
@@ -378,6 +396,9 @@ def lp_sample(
     xp = compat(array_module(A))
     m, d = A.shape
     lw_opts = {k: v for k, v in options.items() if k in ("tol", "maxiter", "method")}
+    if set(options) - set(lw_opts):
+        raise TypeError(f"unknown option(s) {', '.join(sorted(set(options) - set(lw_opts)))}; "
+                        "lp_sample passes only tol, maxiter and method to lewis_weights")
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
     total = None

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse, sparse, to_numpy
-from .checks import check_positive_int
+from .checks import check_allocation, check_positive_int, check_tolerance
 from .errors import NonFiniteError, NotHermitianError, ShapeError
 from .leverage import leverage_sample_size
 from .operators import Rademacher
@@ -123,27 +123,32 @@ def graph_edges(G: Any) -> GraphEdges:
     >>> E.n, E.u.tolist(), E.v.tolist(), E.w.tolist()
     (3, [0, 1], [1, 2], [1.0, 1.0])
     """
+    return _graph_edges(G, "G")
+
+
+def _graph_edges(G: Any, name: str) -> GraphEdges:
     try:
         import networkx as nx
     except ImportError:  # pragma: no cover - networkx is a core dependency
         nx = None
     if nx is not None and isinstance(G, nx.Graph):
         if G.is_directed() or G.is_multigraph():
-            raise TypeError("sparsification needs an undirected simple graph (networkx.Graph); "
-                            "convert with nx.Graph(G.to_undirected())")
+            raise TypeError(f"{name}: sparsification needs an undirected simple graph "
+                            f"(networkx.Graph); convert with nx.Graph({name}.to_undirected())")
         nodes = list(G.nodes())
         index = {node: i for i, node in enumerate(nodes)}
         us, vs, ws = [], [], []
         for a, b, data in G.edges(data=True):
             wt = data.get("weight", 1.0)
             if isinstance(wt, bool) or not isinstance(wt, (int, float, np.integer, np.floating)):
-                raise TypeError(f"edge ({a!r}, {b!r}) has a non-numeric weight {wt!r}")
+                raise TypeError(f"{name} has edge ({a!r}, {b!r}) of non-numeric weight {wt!r}")
             wt = float(wt)
             if not math.isfinite(wt):
-                raise NonFiniteError(f"edge ({a!r}, {b!r}) has weight {wt}; weights must be finite")
+                raise NonFiniteError(f"{name} has edge ({a!r}, {b!r}) of weight {wt}; weights "
+                                     "must be finite")
             if wt < 0:
-                raise ValueError(f"edge ({a!r}, {b!r}) has negative weight {wt}; effective "
-                                 "resistances and Laplacian sparsification need weights >= 0")
+                raise ValueError(f"{name} has edge ({a!r}, {b!r}) of negative weight {wt}; "
+                                 "effective resistances and sparsification need weights >= 0")
             if a == b or wt == 0:
                 continue  # self-loops and zero weights do not change the Laplacian
             i, j = index[a], index[b]
@@ -154,32 +159,35 @@ def graph_edges(G: Any) -> GraphEdges:
                           np.asarray(vs, dtype=np.int64), np.asarray(ws, dtype=np.float64),
                           nodes, np)
     if is_sparse(G):
-        return _laplacian_edges(G)
-    raise TypeError(f"expected a networkx.Graph or a sparse Laplacian, got {type(G).__name__}")
+        return _laplacian_edges(G, name)
+    raise TypeError(f"{name} must be a networkx.Graph or a sparse Laplacian, got "
+                    f"{type(G).__name__}")
 
 
-def _laplacian_edges(L: Any) -> GraphEdges:
+def _laplacian_edges(L: Any, name: str) -> GraphEdges:
     xp = array_module(L)
-    if L.ndim != 2 or L.shape[0] != L.shape[1]:
-        raise ShapeError(f"a Laplacian must be square, got shape {L.shape}")
+    if L.ndim != 2 or L.shape[0] != L.shape[1] or L.shape[0] == 0:
+        raise ShapeError(f"{name}: a Laplacian must be square and non-empty, got shape "
+                         f"{L.shape}")
     if L.dtype.kind not in "fi":
-        raise TypeError(f"a Laplacian must be real, got dtype {L.dtype}")
+        raise TypeError(f"{name}: a Laplacian must be real, got dtype {L.dtype}")
     n = L.shape[0]
     C = L.tocoo()
     if not bool(xp.isfinite(C.data).all()):
-        raise NonFiniteError("the Laplacian holds NaN or infinity")
+        raise NonFiniteError(f"the Laplacian {name} holds NaN or infinity")
     scale = float(abs(C.data).max()) if C.nnz else 1.0
     asym = L - L.T
     if asym.nnz and float(abs(asym).max()) > 1e-10 * scale:
-        raise NotHermitianError("the Laplacian is not symmetric; an undirected graph has L = Lᵀ")
+        raise NotHermitianError(f"the Laplacian {name} is not symmetric; an undirected graph "
+                                "has L = Lᵀ")
     off = C.row != C.col
     r, c, val = C.row[off], C.col[off], C.data[off]
     if bool((val > 1e-12 * scale).any()):
-        raise ValueError("the Laplacian has positive off-diagonal entries, i.e. negative edge "
-                         "weights; sparsification needs weights >= 0")
+        raise ValueError(f"the Laplacian {name} has positive off-diagonal entries, i.e. "
+                         "negative edge weights; sparsification needs weights >= 0")
     rowsum = xp.asarray(L.sum(axis=1)).ravel()
     if float(xp.abs(rowsum).max()) > 1e-8 * scale * max(1, n):
-        raise ValueError("the rows of the Laplacian do not sum to zero; pass L = D − W")
+        raise ValueError(f"the rows of the Laplacian {name} do not sum to zero; pass L = D − W")
     upper = (r < c) & (val < 0)
     return GraphEdges(n, r[upper].astype(xp.int64), c[upper].astype(xp.int64),
                       (-val[upper]).astype(xp.float64), None, xp)
@@ -297,6 +305,7 @@ def effective_resistances(
     >>> np.round(R.resistance, 6).tolist()   # 1 ‖ 3 = 3/4
     [0.75, 0.75, 0.75, 0.75]
     """
+    eps = check_tolerance(eps, "eps", upper=1)
     E = graph_edges(G)
     xp = E.xp
     solver = _GroundedSolver(E)
@@ -313,10 +322,8 @@ def effective_resistances(
         return EffectiveResistances(E, xp.maximum(R, 0), solver.ncomp, method)
     if method != "sketch":
         raise ValueError(f"method must be 'sketch' or 'exact', got {method!r}")
-    eps = float(eps)
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    k = min(math.ceil(24 * math.log(max(E.n, 2)) / eps**2), E.m)
+    k_needed = 24 * math.log(max(E.n, 2)) / eps / eps
+    k = E.m if k_needed >= E.m else math.ceil(k_needed)
     if k >= E.n:  # the JL sketch would be wider than the identity: compute exactly
         return effective_resistances(G, method="exact")
     sw = xp.sqrt(E.w)
@@ -366,6 +373,9 @@ def sparsify(
     networkx.Graph or sparse Laplacian
         Same type as G (networkx output keeps all nodes; sparse output is CSR).
     """
+    eps = check_tolerance(eps, "eps", upper=1)
+    delta = check_tolerance(delta, "delta", upper=1)
+    jl_eps = check_tolerance(jl_eps, "jl_eps", upper=1)
     key = as_key(seed)
     R = effective_resistances(G, method=method, eps=jl_eps, seed=key.child("resistances"))
     E = R.edges
@@ -380,12 +390,8 @@ def sparsify(
          else check_positive_int(size, "size"))
     lev = xp.maximum(R.leverage, 0)
     smp = sample_rows(lev, q, key.child("edges"), scheme="effective-resistance")
-    acc = xp.zeros(E.m)
     # Each draw adds w_e/(q p_e); repeated draws of an edge accumulate.
-    if xp is np:
-        np.add.at(acc, smp.indices, smp.weights)
-    else:
-        acc = xp.bincount(smp.indices, weights=smp.weights, minlength=E.m)
+    acc = xp.bincount(smp.indices, weights=smp.weights, minlength=E.m)
     keep = acc > 0
     return _rebuild(G, E, E.u[keep], E.v[keep], (E.w * acc)[keep])
 
@@ -422,11 +428,14 @@ def quadratic_form_check(G: Any, H: Any, n_vectors: int = 200, seed: Any = None)
     >>> quadratic_form_check(nx.path_graph(5), nx.path_graph(5), seed=0)
     0.0
     """
-    EG, EH = graph_edges(G), graph_edges(H)
+    EG, EH = _graph_edges(G, "G"), _graph_edges(H, "H")
     if EG.n != EH.n:
         raise ShapeError(f"G has {EG.n} vertices and H has {EH.n}; they must match")
     xp = EG.xp
     n_vectors = check_positive_int(n_vectors, "n_vectors")
+    # counters, normals and three products of n × n_vectors
+    check_allocation(48 * EG.n * n_vectors, f"n_vectors={n_vectors} probes of {EG.n} vertices",
+                     xp=xp, fix="use fewer n_vectors")
     LG, LH = EG.laplacian(), EH.laplacian()
     ncomp, labels = EG.components()
     g = as_key(seed).child("gauss").normal(

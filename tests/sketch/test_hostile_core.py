@@ -1,0 +1,190 @@
+"""Property-based bad-input suite over sketch's operators, Haar sampling, least squares,
+sizing, the HHL emulator and low-rank routines (the rest is in ``test_hostile.py``).
+
+Cases marked ``xfail(strict=False)`` are failures in modules owned by other issues,
+listed for the merge (issue 16); they run, so a fix shows up as XPASS.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import sketch
+from tests.sketch.hostile import (
+    Entry,
+    cases,
+    choices,
+    matrices,
+    run_property,
+    seeds,
+    sizes,
+    tolerances,
+    vectors,
+)
+from tests.sketch.hostile import known_failure as _xfail
+
+pytestmark = pytest.mark.hostile
+
+M, D = 12, 3
+_rng = np.random.default_rng(1)
+A = _rng.standard_normal((M, D))
+b = A @ np.array([1.0, -2.0, 0.5])
+H4 = np.diag([1.0, 2.0, 3.0, 4.0]) + 0.1
+b4 = np.ones(4)
+SQ = (lambda G: G @ G.T)(_rng.standard_normal((8, 8)))
+U, s_, Vh = np.linalg.svd(A, full_matrices=False)
+OPS = {"gaussian": sketch.Gaussian, "rademacher": sketch.Rademacher, "srht": sketch.SRHT,
+       "countsketch": sketch.CountSketch, "sparse-sign": sketch.SparseSign}
+
+
+def _apply(kind):
+    def call(s, m, X):
+        return OPS[kind](s, m, seed=0) @ X
+    return call
+
+
+def _entries() -> list[Entry]:
+    mat, vec = matrices(M, D), vectors(M)
+    tol, prob = tolerances(), tolerances(upper=1)
+    opt_size = st.one_of(sizes(), st.just((None, False)))
+    # batch is an int or a shape; a list shape is as good as a tuple
+    batch = opt_size.map(lambda vr: (vr[0], None if isinstance(vr[0], list) else vr[1]))
+    out = [Entry(f"{k}@A", _apply(k), dict(s=6, m=M, X=A),
+                 dict(s=sizes(), m=sizes(), X=mat), dict(X=("A", "matrix", "sketched"),
+                                                        m=("columns", "rows")))
+           for k in OPS]
+    return out + [
+        Entry("make_operator", sketch.make_operator, dict(kind="gaussian", s=4, m=M),
+              dict(kind=choices(list(OPS)), s=sizes(), m=sizes()), dict(kind=("sketch",))),
+        Entry("as_key", sketch.as_key, dict(seed=0), dict(seed=seeds())),
+        Entry("haar_unitary", sketch.haar_unitary, dict(d=4, batch=None, seed=0),
+              dict(d=sizes(), batch=batch, seed=seeds())),
+        Entry("haar_orthogonal", sketch.haar_orthogonal, dict(d=4, batch=None, seed=0),
+              dict(d=sizes(), batch=batch)),
+        Entry("haar_state", sketch.haar_state, dict(d=4, batch=None, seed=0),
+              dict(d=sizes(), batch=batch)),
+        Entry("haar_isometry", sketch.haar_isometry, dict(d=4, k=2, seed=0),
+              dict(d=sizes(), k=sizes())),
+        Entry("lstsq", sketch.lstsq,
+              dict(A=A, b=b, method=None, sketch_size=None, alpha=0.0, tol=None, maxiter=None,
+                   eps=0.5, delta=0.01, seed=0),
+              dict(A=mat, b=vec,
+                   method=choices(["direct", "sketch", "precondition"], optional=True),
+                   sketch_size=opt_size, alpha=tolerances(zero_ok=True),
+                   tol=tolerances(optional=True), maxiter=opt_size, eps=prob, delta=prob),
+              dict(A=("matrix",))),
+        Entry("embedding_size", sketch.embedding_size,
+              dict(kind="gaussian", n=5, eps=0.5, delta=0.01, m=None),
+              dict(kind=choices(["gaussian", "countsketch"]), n=sizes(), eps=prob,
+                   delta=prob, m=opt_size), dict(kind=("sketch",))),
+        Entry("linf_sketch_size", sketch.linf_sketch_size,
+              dict(n=100, d=3, eps=0.5, delta=0.01, constant=0.01),
+              dict(n=sizes(), d=sizes(), eps=prob, delta=prob, constant=tol)),
+        Entry("preconditioner_size", sketch.preconditioner_size,
+              dict(n=3, m=100, factor=4.0), dict(n=sizes(), m=sizes(), factor=tol)),
+        Entry("emulate_hhl", sketch.emulate_hhl,
+              dict(A=H4, b=b4, clock_qubits=None, time=None, constant=None),
+              dict(A=matrices(4, 4), b=vectors(4), clock_qubits=opt_size,
+                   time=tolerances(optional=True), constant=tolerances(optional=True)),
+              dict(A=("matrix",))),
+        Entry("hhl_problem", sketch.hhl_problem, dict(A=H4, b=b4),
+              dict(A=matrices(4, 4), b=vectors(4)), dict(A=("matrix",))),
+        Entry("size_hhl", sketch.size_hhl,
+              dict(H=H4, clock_qubits=None, time=None, constant=None, extra_bits=1),
+              dict(H=matrices(4, 4), clock_qubits=opt_size, time=tolerances(optional=True),
+                   extra_bits=sizes(0)), dict(H=("matrix",))),
+        Entry("range_finder", sketch.range_finder, dict(A=A, size=2, power_iters=1, seed=0),
+              dict(A=mat, size=sizes(), power_iters=sizes(0),)),
+        Entry("randomized_svd", sketch.randomized_svd,
+              dict(A=A, k=2, oversample=1, power_iters=1, seed=0),
+              dict(A=mat, k=sizes(), oversample=sizes(0), power_iters=sizes(0))),
+        Entry("randomized_eigh", sketch.randomized_eigh, dict(A=SQ, k=2, oversample=2, seed=0),
+              dict(A=matrices(8, 8), k=sizes(), oversample=sizes(0))),
+        Entry("nystrom", sketch.nystrom, dict(A=SQ, k=2, oversample=2, seed=0),
+              dict(A=matrices(8, 8), k=sizes(), oversample=sizes(0))),
+        Entry("block_krylov_svd", sketch.block_krylov_svd,
+              dict(A=A, k=2, krylov_iters=2, block=None, seed=0),
+              dict(A=mat, k=sizes(), krylov_iters=sizes(0), block=opt_size)),
+        Entry("adaptive_qb", sketch.adaptive_qb, dict(A=A, tol=0.1, block=2, max_rank=None),
+              dict(A=mat, tol=tol, block=sizes(), max_rank=opt_size)),
+        Entry("adaptive_svd", sketch.adaptive_svd, dict(A=A, tol=0.1, block=2, max_rank=None),
+              dict(A=mat, tol=tol, block=sizes(), max_rank=opt_size)),
+        Entry("residual_norm", sketch.residual_norm,
+              dict(A=A, U=U, s=s_, Vh=Vh, iters=5, block=2, seed=0),
+              dict(A=mat, U=mat, s=vectors(D), Vh=matrices(D, D), iters=sizes(),
+                   block=sizes())),
+        Entry("spectral_norm", sketch.spectral_norm, dict(A=A, iters=5, block=2, seed=0),
+              dict(A=mat, iters=sizes(), block=sizes())),
+        Entry("hermitian_extreme_eigenvalues", sketch.hermitian_extreme_eigenvalues,
+              dict(A=SQ, tol=1e-6, maxiter=100, seed=0),
+              dict(A=matrices(8, 8), tol=tol, maxiter=sizes())),
+    ]
+
+
+_OPS = "sketch/operators.py: "
+_LSTSQ = "sketch/lstsq.py: "
+_SIZING = "sketch/sizing.py: "
+_HHL = "sketch/hhl.py: "
+_LOWRANK = "sketch/lowrank.py: "
+_NONE_X = "None or a 0-d array as the sketched matrix: AttributeError/IndexError, not ShapeError"
+_TOL = ("tolerance not validated: True accepted, complex/str/array give raw TypeError/ValueError"
+        " without the argument's name")
+
+# Failures in modules owned by other issues, for the merge: (entry, argument) -> reason.
+XFAIL: dict[tuple[str, str], object] = {
+    **{(f"{k}@A", "X"): _xfail(_OPS + _NONE_X) for k in OPS},
+    ("lstsq", "A"): _xfail(_LSTSQ + "A = 0 returns condition_number=nan"),
+    ("lstsq", "b"): _xfail(_LSTSQ + "b = 0 returns condition_number=nan; a list b gives a "
+                           "TypeError without the name b"),
+    ("lstsq", "sketch_size"): _xfail(
+        _LSTSQ + "float sketch_size=3.0 accepted; inf/nan/list give OverflowError/unnamed "
+        "errors; sketch_size=0 message does not name sketch_size; huge sizes reach numpy "
+        "(MemoryError, 'array is too big', OverflowError, 'high must be at least 1')"),
+    ("lstsq", "maxiter"): _xfail(_LSTSQ + "maxiter=0 accepted; inf -> OverflowError, nan/list "
+                                 "-> unnamed errors"),
+    ("lstsq", "alpha"): _xfail(_LSTSQ + _TOL),
+    ("lstsq", "tol"): _xfail(_LSTSQ + _TOL),
+    ("lstsq", "eps"): _xfail(_LSTSQ + "eps=0.0 accepted (unused by the default method)"),
+    ("lstsq", "delta"): _xfail(_LSTSQ + "delta=0.0 accepted (unused by the default method)"),
+    ("embedding_size", "eps"): _xfail(_SIZING + "eps=3.7e-187 -> OverflowError; str eps -> "
+                                      "unnamed TypeError"),
+    ("embedding_size", "delta"): _xfail(_SIZING + "str/array delta -> unnamed errors"),
+    ("embedding_size", "m"): _xfail(_SIZING + "m=0 accepted; str m -> unnamed TypeError"),
+    ("linf_sketch_size", "eps"): _xfail(_SIZING + "str/array eps -> unnamed errors"),
+    ("linf_sketch_size", "delta"): _xfail(_SIZING + "str delta -> unnamed TypeError"),
+    ("linf_sketch_size", "constant"): _xfail(_SIZING + "str constant -> unnamed TypeError; "
+                                             "infeasible constant not named"),
+    ("preconditioner_size", "factor"): _xfail(_SIZING + "str factor -> unnamed TypeError"),
+    ("emulate_hhl", "clock_qubits"): _xfail(
+        _HHL + "no memory check (raw MemoryError at 22 qubits); clock_qubits=1024 -> "
+        "OverflowError; the max_clock_qubits refusal does not name clock_qubits"),
+    ("emulate_hhl", "time"): _xfail(_HHL + _TOL),
+    ("emulate_hhl", "constant"): _xfail(_HHL + _TOL),
+    ("size_hhl", "H"): _xfail(_HHL + "H not validated: None/0-d/1-D/empty/non-square/object/"
+                              "float16/NaN reach numpy (AttributeError, IndexError, "
+                              "LinAlgError); int H accepted"),
+    ("size_hhl", "clock_qubits"): _xfail(_HHL + "huge clock_qubits -> MemoryError/"
+                                         "OverflowError"),
+    ("size_hhl", "time"): _xfail(_HHL + _TOL),
+    ("size_hhl", "extra_bits"): _xfail(_HHL + "extra_bits=-1 accepted; large -> OverflowError"),
+    ("range_finder", "power_iters"): _xfail(_LOWRANK + "power_iters=10**6 runs unbounded"),
+    ("randomized_svd", "power_iters"): _xfail(_LOWRANK + "power_iters=10**5 runs unbounded"),
+    ("nystrom", "A"): _xfail(_LOWRANK + "an indefinite A gives numpy LinAlgError 'Matrix is "
+                             "not positive definite', not NotPositiveSemidefiniteError"),
+    ("adaptive_qb", "tol"): _xfail(_LOWRANK + _TOL),
+    ("adaptive_svd", "tol"): _xfail(_LOWRANK + _TOL),
+    ("residual_norm", "U"): _xfail(_LOWRANK + "factors not validated: None -> AttributeError, "
+                                   "NaN -> LinAlgError, int accepted"),
+    ("residual_norm", "s"): _xfail(_LOWRANK + "s not validated (None, NaN)"),
+    ("residual_norm", "Vh"): _xfail(_LOWRANK + "Vh not validated (None, 1-D, wrong shape, NaN)"),
+    ("residual_norm", "iters"): _xfail(_LOWRANK + "iters=10**6 runs unbounded"),
+    ("spectral_norm", "iters"): _xfail(_LOWRANK + "iters=10**6 runs unbounded"),
+    ("hermitian_extreme_eigenvalues", "tol"): _xfail(_LOWRANK + _TOL + "; tol=0 accepted"),
+}
+
+
+@pytest.mark.parametrize("entry, arg", cases(_entries(), XFAIL))
+def test_bad_argument_is_refused_clearly(entry, arg, request):
+    run_property(entry, arg, known_failure=request.node.get_closest_marker("xfail") is not None)
