@@ -300,7 +300,7 @@ class SRHT(SketchingOperator):
         if transform not in ("hadamard", "dct"):
             raise ValueError(f"transform must be 'hadamard' or 'dct', got {transform!r}")
         self.transform = transform
-        self.padded = 1 << (m - 1).bit_length() if transform == "hadamard" else m
+        self.padded = 1 << (self.m - 1).bit_length() if transform == "hadamard" else m
         if self.s > self.padded:
             raise ValueError(f"an SRHT samples rows: s={self.s} cannot exceed {self.padded}")
         self._rows: dict[str, Any] = {}
