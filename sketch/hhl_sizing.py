@@ -25,6 +25,14 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_operator, is_sparse, to_numpy
+from .checks import (
+    check_computed_size,
+    check_hermitian,
+    check_matrix,
+    check_positive_int,
+    check_square,
+    check_tolerance,
+)
 from .errors import AccuracyWarning, SingularMatrixError
 from .lowrank import hermitian_extreme_eigenvalues
 
@@ -150,7 +158,9 @@ def size_hhl(
 
     Parameters
     ----------
-    H : (N, N) Hermitian array or sparse matrix
+    H : (N, N) Hermitian array, sparse matrix or LinearOperator
+        Validated like every matrix argument (:func:`sketch.checks.check_matrix`,
+        square, Hermitian unless an operator).
     clock_qubits, time, constant, signed : optional
         Overrides of the rule.
     bounds : tuple, optional
@@ -165,6 +175,12 @@ def size_hhl(
     ------
     SingularMatrixError
         If ``min |λ| ≤ n·eps·max |λ|`` (numerically singular).
+    ToleranceError
+        If the clock (given, or from κ and ``extra_bits``) has 2⁶² values or more:
+        nothing of that size can exist. Memory for smaller clocks is checked by whoever
+        allocates them (:func:`sketch.hhl.emulate_hhl`, :func:`circuits.hhl`).
+    TypeError, ValueError
+        For a malformed ``H`` or override, naming it.
 
     Examples
     --------
@@ -173,6 +189,16 @@ def size_hhl(
     >>> s.clock_qubits, round(s.time / np.pi, 6), round(s.constant, 6)
     (3, 1.125, 0.666667)
     """
+    check_matrix(H, "H", operator=True)
+    check_square(H, "H")
+    if not is_operator(H):
+        check_hermitian(H, "H", fix="HHL needs a Hermitian matrix: pass hhl_problem(A, b).matrix "
+                        "(the Hermitian dilation of a non-Hermitian A)")
+    extra_bits = check_positive_int(extra_bits, "extra_bits", minimum=0)
+    if time is not None:
+        time = check_tolerance(time, "time")
+    if constant is not None:
+        constant = check_tolerance(constant, "constant")
     n = H.shape[0]
     if bounds is None:
         lmin, lmax, negative, source = eigenvalue_bounds(H)
@@ -186,9 +212,10 @@ def size_hhl(
     eps = np.finfo(np.result_type(H.dtype, np.float32)).eps
     if lmin <= n * eps * lmax:
         raise SingularMatrixError(
-            f"A is numerically singular: smallest |eigenvalue| {lmin:.3g} vs largest {lmax:.3g} "
-            f"(κ ≥ {lmax / max(lmin, 1e-300):.3g} > 1/(n·eps)); HHL would divide by ~0 — "
-            "regularise A (A + δI) or use a least-squares method"
+            f"H (the Hermitian form of A) is numerically singular: smallest |eigenvalue| "
+            f"{lmin:.3g} vs largest {lmax:.3g} (κ ≥ {lmax / max(lmin, 1e-300):.3g} > "
+            "1/(n·eps)); HHL would divide by ~0 — regularise A (A + δI) or use a "
+            "least-squares method"
         )
     kappa = lmax / lmin
     chosen = {}
@@ -197,13 +224,15 @@ def size_hhl(
     if clock_qubits is None:
         m = max(2, math.ceil(math.log2(kappa + 1)) + extra_bits + int(sgn))
         chosen["clock_qubits"] = "auto"
+        what = f"the automatic clock (κ = {kappa:.3g}, extra_bits={extra_bits})"
+        fix = "lower extra_bits"
     else:
-        if isinstance(clock_qubits, bool) or not isinstance(clock_qubits, (int, np.integer)):
-            raise TypeError(f"clock_qubits must be an integer, got {type(clock_qubits).__name__}")
-        if clock_qubits < 1 + int(sgn):
-            raise ValueError(f"clock_qubits must be at least {1 + int(sgn)}, got {clock_qubits}")
-        m = int(clock_qubits)
+        m = check_positive_int(clock_qubits, "clock_qubits", minimum=1 + int(sgn))
         chosen["clock_qubits"] = "user"
+        what = f"clock_qubits={m}"
+        fix = "pass fewer clock_qubits"
+    # 2^m clock values: refuse a clock no memory holds before any 2^m number is formed
+    check_computed_size(2.0 ** min(m, 64), f"the 2^m clock values of {what}", fix=fix)
     N = 1 << m
     R = N // 2 - 1 if sgn else N - 1
     notes = []
@@ -219,9 +248,7 @@ def size_hhl(
             )
         chosen["time"] = "auto"
     else:
-        t = float(time)
-        if not (t > 0 and math.isfinite(t)):
-            raise ValueError(f"time must be positive and finite, got {time}")
+        t = time
         chosen["time"] = "user"
     top = 0.5 if sgn else 1.0
     if lmax * t / (2 * math.pi) >= top:
@@ -235,9 +262,7 @@ def size_hhl(
         C = lmin
         chosen["constant"] = "auto"
     else:
-        C = float(constant)
-        if not (C > 0 and math.isfinite(C)):
-            raise ValueError(f"constant must be positive and finite, got {constant}")
+        C = constant
         chosen["constant"] = "user"
         if C > lmin * (1 + 1e-9):
             notes.append(
@@ -266,7 +291,7 @@ def check_clock(sizing: HHLSizing, max_clock_qubits: int, rows: int = 1) -> None
                if sizing.chosen.get("clock_qubits") == "auto" else "as requested")
         raise ValueError(
             f"{m} clock qubits ({why}): HHL would work with 2^{m} clock values "
-            f"({16 * float(1 << m) * rows / 2**30:.3g} GiB for {rows} row(s) of them), above "
+            f"({16 * 2.0 ** min(m, 1000) * rows / 2**30:.3g} GiB for {rows} row(s) of them), above "
             f"the limit max_clock_qubits={max_clock_qubits}; precondition or regularise A to "
             "lower κ, or pass fewer clock_qubits (accepting leakage)"
         )

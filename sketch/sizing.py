@@ -56,8 +56,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
-from .checks import check_positive_int
+from .checks import check_computed_size, check_positive_int, check_tolerance
 from .errors import AccuracyWarning, ToleranceError
 
 #: The constant C of the ℓ∞ rule m = C ε⁻² d ln³(n/δ) (see the module docstring).
@@ -69,11 +70,8 @@ SPARSE_SIGN_K = 8
 _KINDS = ("gaussian", "rademacher", "srht", "srht-dct", "countsketch", "sparse-sign")
 
 
-def _check_probabilities(eps: float, delta: float) -> None:
-    if not 0 < eps < 1:
-        raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta}")
+def _check_probabilities(eps: Any, delta: Any) -> tuple[float, float]:
+    return check_tolerance(eps, "eps", upper=1), check_tolerance(delta, "delta", upper=1)
 
 
 def embedding_size(
@@ -111,21 +109,26 @@ def embedding_size(
     4203
     """
     n = check_positive_int(n, "n")
-    _check_probabilities(eps, delta)
+    eps, delta = _check_probabilities(eps, delta)
+    if m is not None:
+        m = check_positive_int(m, "m")
+    # divide by eps twice (eps**2 may underflow to 0); an overflow gives inf, refused below
     if kind in ("gaussian", "rademacher"):
-        s = ((math.sqrt(n) + math.sqrt(2 * math.log(2 / delta))) / eps) ** 2
+        s = (math.sqrt(n) + math.sqrt(2 * math.log(2 / delta))) ** 2 / eps / eps
     elif kind in ("srht", "srht-dct"):
         if m is None:
             raise ValueError("the SRHT size depends on the ambient dimension: pass m=")
         s = (math.sqrt(n) + math.sqrt(8 * math.log(m / delta))) ** 2 * math.log(2 * n / delta)
-        s /= eps**2
+        s = s / eps / eps
     elif kind == "countsketch":
-        s = (n * n + n) / (delta * eps**2)
+        s = (n * n + n) / delta / eps / eps
     elif kind == "sparse-sign":
-        s = 2 * n * math.log(max(n, 2) / delta) / eps**2
+        s = 2 * n * math.log(max(n, 2) / delta) / eps / eps
     else:
         raise ValueError(f"unknown sketch {kind!r}; choose one of: {', '.join(_KINDS)}")
-    s = max(n, math.ceil(s - 1e-9))
+    s = max(n, check_computed_size(
+        s - 1e-9, f"the {kind} embedding size for n={n}, eps={eps}, delta={delta}",
+        fix="raise eps or delta, or lower n"))
     if m is not None and s >= m:
         if kind in ("srht", "srht-dct"):
             padded = 1 << (m - 1).bit_length() if kind == "srht" else m
@@ -177,20 +180,21 @@ def linf_sketch_size(
     >>> linf_sketch_size(1000, 100, eps=0.5)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sketch.errors.ToleranceError: the l-infinity rule needs 15846 sketch rows for n=1000, ...
+    sketch.errors.ToleranceError: the l-infinity rule (constant=0.01) for n=1000, d=100, ...
     """
     n = check_positive_int(n, "n")
     d = check_positive_int(d, "d")
-    _check_probabilities(eps, delta)
-    if constant <= 0:
-        raise ValueError(f"constant must be positive, got {constant}")
-    rule = constant * d * math.log(n / delta) ** 3 / eps**2
-    floor = 4 * d * math.log(2 * d / delta) / eps**2
-    m = math.ceil(max(rule, floor, d))
+    eps, delta = _check_probabilities(eps, delta)
+    constant = check_tolerance(constant, "constant")
+    rule = constant * d * math.log(n / delta) ** 3 / eps / eps
+    floor = 4 * d * math.log(2 * d / delta) / eps / eps
+    what = f"the l-infinity rule (constant={constant}) for n={n}, d={d}, eps={eps}, delta={delta}"
+    m = check_computed_size(max(rule, floor, d), f"the sketch size of {what}",
+                            fix="use method='direct' or a larger eps")
     if m >= n:
         raise ToleranceError(
-            f"the l-infinity rule needs {m} sketch rows for n={n}, d={d}, eps={eps}, "
-            f"delta={delta}, not fewer than n: use method='direct' or a larger eps"
+            f"{what} needs {m} sketch rows, not fewer than n: use method='direct' or a "
+            "larger eps"
         )
     return int(m)
 
@@ -211,7 +215,9 @@ def preconditioner_size(n: int, m: int, factor: float = 4.0) -> int:
     """
     n = check_positive_int(n, "n")
     m = check_positive_int(m, "m")
+    factor = check_tolerance(factor, "factor")
     if factor <= 1:
         raise ValueError(f"factor must exceed 1 (the sketch needs more rows than columns), "
                          f"got {factor}")
-    return int(min(m, max(n + 1, math.ceil(factor * n))))
+    # factor·n may overflow to inf: cap at m before rounding
+    return int(min(m, max(n + 1, math.ceil(min(factor * n, m)))))

@@ -7,7 +7,14 @@ import pytest
 import scipy.sparse
 
 import sketch.hhl as shhl
-from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
+from sketch.errors import (
+    AccuracyWarning,
+    NonFiniteError,
+    NotHermitianError,
+    ShapeError,
+    SingularMatrixError,
+    ToleranceError,
+)
 from sketch.hhl import (
     emulate_hhl,
     hhl_problem,
@@ -209,6 +216,54 @@ def test_bad_overrides():
         size_hhl(A2, clock_qubits=3, time=100.0)
     with pytest.warns(AccuracyWarning, match="cannot resolve"):
         size_hhl(np.diag([1.0, 1000.0]), clock_qubits=3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(time=True), TypeError, "time must be a real number"),
+        (dict(constant=1j), TypeError, "constant must be a real number"),
+        (dict(time="1"), TypeError, "time must be a real number"),
+        (dict(constant=0.0), ToleranceError, "constant must be a positive"),
+        (dict(extra_bits=-1), ValueError, "extra_bits must be at least 0"),
+        (dict(clock_qubits=True), TypeError, "clock_qubits must be an integer"),
+        # no 2^m number is formed: refused by size, not by a MemoryError or OverflowError
+        (dict(clock_qubits=1024), ToleranceError, "clock_qubits=1024"),
+        (dict(clock_qubits=2**64 + 1), ToleranceError, "clock_qubits="),
+        (dict(extra_bits=10**6), ToleranceError, "extra_bits=1000000"),
+    ],
+)
+def test_size_hhl_refuses_bad_overrides_by_name(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        size_hhl(A2, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "H, err, match",
+    [
+        (None, TypeError, "H"),
+        (np.ones(4), ShapeError, "H must be a 2-D matrix"),
+        (np.ones((2, 3)), ShapeError, "H must be square"),
+        (np.zeros((0, 0)), ShapeError, "H is empty"),
+        (np.eye(2, dtype=int), TypeError, "H has dtype int"),
+        (np.eye(2, dtype=np.float16), TypeError, "H has dtype float16"),
+        (np.array([[1.0, np.nan], [np.nan, 1.0]]), NonFiniteError, "H holds NaN"),
+        (np.array([[1.0, 1.0], [0.0, 1.0]]), NotHermitianError, "H is not Hermitian"),
+        (np.zeros((2, 2)), SingularMatrixError, "H .* numerically singular"),
+    ],
+)
+def test_size_hhl_validates_H(H, err, match):
+    with pytest.raises(err, match=match):
+        size_hhl(H)
+
+
+def test_emulate_hhl_refuses_huge_clocks_by_name():
+    with pytest.raises(ToleranceError, match="clock_qubits=1024"):
+        emulate_hhl(A2, B2, clock_qubits=1024)
+    with pytest.raises(ValueError, match="30 clock qubits .*max_clock_qubits=24"):
+        emulate_hhl(A2, B2, clock_qubits=30)
+    with pytest.raises(TypeError, match="time"):
+        emulate_hhl(A2, B2, time=True)
 
 
 @pytest.mark.gpu

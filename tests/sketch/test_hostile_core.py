@@ -125,8 +125,6 @@ def _entries() -> list[Entry]:
 
 _OPS = "sketch/operators.py: "
 _LSTSQ = "sketch/lstsq.py: "
-_SIZING = "sketch/sizing.py: "
-_HHL = "sketch/hhl.py: "
 _LOWRANK = "sketch/lowrank.py: "
 _NONE_X = "None or a 0-d array as the sketched matrix: AttributeError/IndexError, not ShapeError"
 _TOL = ("tolerance not validated: True accepted, complex/str/array give raw TypeError/ValueError"
@@ -148,27 +146,6 @@ XFAIL: dict[tuple[str, str], object] = {
     ("lstsq", "tol"): _xfail(_LSTSQ + _TOL),
     ("lstsq", "eps"): _xfail(_LSTSQ + "eps=0.0 accepted (unused by the default method)"),
     ("lstsq", "delta"): _xfail(_LSTSQ + "delta=0.0 accepted (unused by the default method)"),
-    ("embedding_size", "eps"): _xfail(_SIZING + "eps=3.7e-187 -> OverflowError; str eps -> "
-                                      "unnamed TypeError"),
-    ("embedding_size", "delta"): _xfail(_SIZING + "str/array delta -> unnamed errors"),
-    ("embedding_size", "m"): _xfail(_SIZING + "m=0 accepted; str m -> unnamed TypeError"),
-    ("linf_sketch_size", "eps"): _xfail(_SIZING + "str/array eps -> unnamed errors"),
-    ("linf_sketch_size", "delta"): _xfail(_SIZING + "str delta -> unnamed TypeError"),
-    ("linf_sketch_size", "constant"): _xfail(_SIZING + "str constant -> unnamed TypeError; "
-                                             "infeasible constant not named"),
-    ("preconditioner_size", "factor"): _xfail(_SIZING + "str factor -> unnamed TypeError"),
-    ("emulate_hhl", "clock_qubits"): _xfail(
-        _HHL + "no memory check (raw MemoryError at 22 qubits); clock_qubits=1024 -> "
-        "OverflowError; the max_clock_qubits refusal does not name clock_qubits"),
-    ("emulate_hhl", "time"): _xfail(_HHL + _TOL),
-    ("emulate_hhl", "constant"): _xfail(_HHL + _TOL),
-    ("size_hhl", "H"): _xfail(_HHL + "H not validated: None/0-d/1-D/empty/non-square/object/"
-                              "float16/NaN reach numpy (AttributeError, IndexError, "
-                              "LinAlgError); int H accepted"),
-    ("size_hhl", "clock_qubits"): _xfail(_HHL + "huge clock_qubits -> MemoryError/"
-                                         "OverflowError"),
-    ("size_hhl", "time"): _xfail(_HHL + _TOL),
-    ("size_hhl", "extra_bits"): _xfail(_HHL + "extra_bits=-1 accepted; large -> OverflowError"),
     ("range_finder", "power_iters"): _xfail(_LOWRANK + "power_iters=10**6 runs unbounded"),
     ("randomized_svd", "power_iters"): _xfail(_LOWRANK + "power_iters=10**5 runs unbounded"),
     ("nystrom", "A"): _xfail(_LOWRANK + "an indefinite A gives numpy LinAlgError 'Matrix is "

@@ -13,13 +13,14 @@ from scipy.sparse.linalg import aslinearoperator
 import sketch.kernels as kernels
 import sketch.operator_base as operator_base
 import sketch.operators as ops
-from sketch import as_key, embedding_size, make_operator
+from sketch import as_key, embedding_size, linf_sketch_size, make_operator, preconditioner_size
 from sketch.errors import (
     AccuracyWarning,
     BackendMismatchError,
     InsufficientMemoryError,
     NonFiniteError,
     ShapeError,
+    ToleranceError,
 )
 
 KINDS = ["gaussian", "rademacher", "srht", "srht-dct", "countsketch", "sparse-sign"]
@@ -83,6 +84,43 @@ def test_embedding_size_warns_when_not_compressing():
         embedding_size("gaussian", 5, eps=1.5)
     with pytest.raises(ValueError, match="unknown sketch"):
         embedding_size("fourier", 5)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "srht", "countsketch", "sparse-sign"])
+def test_sizes_beyond_memory_are_refused_by_name(kind):
+    # eps² underflows and (x/eps)² overflows here: a ToleranceError naming eps, not
+    # an OverflowError or ZeroDivisionError
+    with pytest.raises(ToleranceError, match="eps=3.7e-187"):
+        embedding_size(kind, 5, eps=3.7e-187, m=100)
+    with pytest.raises(ToleranceError, match="delta=5e-324"):
+        embedding_size(kind, 5, eps=0.5, delta=5e-324, m=100)
+    with pytest.raises(ToleranceError, match="eps=1e-200"):
+        linf_sketch_size(10**6, 5, eps=1e-200)
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda: embedding_size("gaussian", 5, m=0), ValueError, "m must be at least 1"),
+        (lambda: embedding_size("gaussian", 5, m="9"), TypeError, "m must be an integer"),
+        (lambda: embedding_size("gaussian", 5, eps="0.5"), TypeError, "eps must be a real"),
+        (lambda: embedding_size("gaussian", 5, delta=np.array([0.1])), TypeError,
+         "delta must be a real"),
+        (lambda: embedding_size("gaussian", 5, eps=1j), TypeError, "eps must be a real"),
+        (lambda: linf_sketch_size(100, 3, constant="1"), TypeError, "constant must be a real"),
+        (lambda: linf_sketch_size(100, 3, constant=True), TypeError, "constant must be a real"),
+        (lambda: linf_sketch_size(100, 3, constant=0.4), ToleranceError, r"constant=0\.4"),
+        (lambda: preconditioner_size(3, 100, factor="4"), TypeError, "factor must be a real"),
+        (lambda: preconditioner_size(3, 100, factor=1.0), ValueError, "factor must exceed 1"),
+    ],
+)
+def test_sizing_arguments_are_refused_by_name(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+def test_preconditioner_size_with_a_huge_factor_is_capped_at_m():
+    assert preconditioner_size(3, 100, factor=1e308) == 100
 
 
 # -- one interface for every kind of input -----------------------------------------
