@@ -74,3 +74,12 @@ def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: flo
     denom = max(float(now[j]), 10 * len(now) * eps * float(now[0]), np.finfo(float).tiny)
     rise = now[: j + 1] - before[: j + 1]
     return float(max(rise.max(), 0.0) / denom)
+
+
+def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
+    """Whether float32 passes resolve ε: the rounding of σ̃ᵢ² in single precision,
+    about u₃₂·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε), i.e.
+    σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·u₃₂)) (≈ 90 for ε = 10⁻²)."""
+    j = min(k, len(now) - 1)
+    u32 = float(np.finfo(np.float32).eps)
+    return bool(now[j] > 0 and u32 * now[0] <= eps / 10 * now[j])

@@ -28,7 +28,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import ritz_squares, ritz_stagnation
+from .certificates import ritz_squares, ritz_stagnation, single_precision_allows
 from .operator import _Operator
 from .results import SVDResult
 
@@ -57,20 +57,43 @@ def _check_basis_memory(op: _Operator, width: int, what: str) -> None:
                      fix="ask for a smaller k, block or max_passes")
 
 
+def start_in_single_precision(op: _Operator, eps: float | None, mixed: bool) -> bool:
+    """Accuracy-first runs on dense double-precision A start their passes in float32
+    when ε is far above float32's resolution; :func:`confirm_precision` decides for good."""
+    return bool(mixed and eps is not None and eps >= 1e3 * float(np.finfo(np.float32).eps)
+                and op.lower_precision())
+
+
+def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float):
+    """Back to full precision when the first Ritz values show float32 cannot resolve ε.
+
+    Returns the basis to continue from (re-orthonormalised in full precision if switched).
+    """
+    if op.work_dtype == op.dtype or single_precision_allows(now, k, eps):
+        return None
+    op.full_precision()
+    return orth(Q.astype(op.dtype), op.xp)
+
+
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                eps: float | None = None, max_passes: int = MAX_PASSES,
-               depth: int | None = None) -> SVDResult:
+               depth: int | None = None, mixed: bool = True) -> SVDResult:
     """Block Krylov SVD: ``depth`` steps, or (``depth=None``) until ε̂ ≤ ``eps``."""
     xp = op.xp
     limit = min(op.shape)
     steps = depth if depth is not None else (max_passes - 2) // 2
     _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
     unit = float(np.finfo(op.real_dtype).eps)
+    low = start_in_single_precision(op, eps, mixed)
     _, Y, P = first_pass(op, b, r, key, sketch)
     Q = orth(Y, xp)
     Bt = op.rmm(Q)  # A^H Q, one block per Krylov step
     G = _H(Bt) @ Bt
     now, before = ritz_squares(G, k + 1), None
+    if low and (Q64 := confirm_precision(op, Q, now, k, eps)) is not None:
+        Q, Bt = Q64, op.rmm(Q64)
+        G = _H(Bt) @ Bt
+        now = ritz_squares(G, k + 1)
     lo, step, est, converged = 0, 0, float("inf"), False
     while True:
         if depth is None:
@@ -87,6 +110,13 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
             break
         # Next block: A A^H Q_last (LU keeps A^H Q_last's columns apart, same span).
         Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp)[:, : limit - Q.shape[1]]
+        if Qn.shape[1] == 0 and op.work_dtype != op.dtype:
+            # float32 has run out of digits, not the space: go on in full precision
+            Q, before = confirm_precision(op, Q, now, k, 0.0), now
+            Bt = op.rmm(Q)
+            G = _H(Bt) @ Bt
+            now = ritz_squares(G, k + 1)
+            continue
         if Qn.shape[1] == 0:  # Krylov space exhausted: invariant, so exact
             converged, est = True, 0.0
             break
@@ -148,6 +178,7 @@ def block_krylov_svd(
     krylov_iters: int | None = None,
     block: int | None = None,
     max_passes: int | None = None,
+    mixed_precision: bool = True,
     sketch: str = "gaussian",
     probes: int = 5,
     seed: Any = None,
@@ -183,6 +214,11 @@ def block_krylov_svd(
     max_passes : int, optional
         Cap on the passes of an accuracy-first run (default 24); reaching it
         warns (ConvergenceWarning) and sets ``converged=False``.
+    mixed_precision : bool
+        Let an accuracy-first run on dense float64 A make its passes in float32
+        when the first Ritz values show that float32 resolves ``accuracy``
+        (σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·u₃₂)), e.g. 90 for ε = 10⁻²); the result says so in
+        ``pass_dtype`` and keeps A's precision. Costs a float32 copy of A.
     sketch, probes, seed
         As for :func:`sketch.lowrank.randomized_svd`.
 
@@ -195,8 +231,11 @@ def block_krylov_svd(
     >>> import numpy as np
     >>> A = np.diag(1.0 / np.arange(1, 201))
     >>> res = block_krylov_svd(A, 3, seed=0)
-    >>> np.round(res.s, 8).tolist(), res.converged
-    ([1.0, 0.5, 0.33333333], True)
+    >>> np.round(res.s, 6).tolist(), res.converged, res.pass_dtype  # σ₁/σ₄ = 4: float32 will do
+    ([1.0, 0.5, 0.333333], True, 'float32')
+    >>> res = block_krylov_svd(A, 3, mixed_precision=False, seed=0)
+    >>> np.round(res.s, 8).tolist(), res.pass_dtype
+    ([1.0, 0.5, 0.33333333], 'float64')
     """
     op = _Operator(A)
     k = check_rank(k, op.shape)
@@ -208,6 +247,6 @@ def block_krylov_svd(
         return krylov_svd(op, k, b, key, sketch, r, depth=q)
     eps = check_accuracy(accuracy, op.real_dtype)
     cap = check_max_passes(max_passes, 4)
-    res = krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=cap)
+    res = krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=cap, mixed=mixed_precision)
     warn_unconverged("block_krylov_svd", res.converged, res.accuracy_estimate, eps, cap)
     return res

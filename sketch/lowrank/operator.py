@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, is_operator, is_sparse
-from ..checks import check_hermitian, check_matrix, check_square
+from ..checks import check_allocation, check_hermitian, check_matrix, check_square
 
 
 class _Operator:
@@ -23,21 +23,47 @@ class _Operator:
         self.complex = self.dtype.kind == "c"
         self.real_dtype = np.finfo(self.dtype).dtype
         self.passes = 0
+        self.work = A  # what the products use: A, or its single-precision copy
+
+    @property
+    def work_dtype(self) -> np.dtype:
+        return np.dtype(self.work.dtype) if self.work.dtype is not None else self.dtype
+
+    def lower_precision(self) -> bool:
+        """Run the next passes on a single-precision copy of a dense double-precision A.
+
+        Returns whether it did (only dense float64/complex128 input, and only when the
+        copy, half of A's size, fits in memory).
+        """
+        if self.kind != "dense" or self.dtype not in (np.float64, np.complex128):
+            return False
+        low = np.float32 if self.dtype == np.float64 else np.complex64
+        try:
+            check_allocation(self.A.size * np.dtype(low).itemsize, "a float32 copy of A",
+                             xp=self.xp)
+        except MemoryError:
+            return False
+        self.work = self.A.astype(low)
+        return True
+
+    def full_precision(self) -> None:
+        self.work = self.A
 
     def mm(self, X: Any) -> Any:
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.matmat(X))
-        return self.A @ X
+        return self.work @ X.astype(self.work_dtype, copy=False)
 
     def rmm(self, Y: Any) -> Any:
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.rmatmat(Y))
+        Y = Y.astype(self.work_dtype, copy=False)
         if self.complex:
             # (Y^H A)^H avoids materialising conj(A).
-            return (Y.conj().T @ self.A).conj().T
-        return (Y.T @ self.A).T if self.kind == "dense" else self.A.T @ Y
+            return (Y.conj().T @ self.work).conj().T
+        return (Y.T @ self.work).T if self.kind == "dense" else self.work.T @ Y
 
     def frobenius_norm(self) -> float | None:
         if self.kind == "operator":

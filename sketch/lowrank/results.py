@@ -30,6 +30,9 @@ class SVDResult:
     accuracy_estimate : float
         Accuracy-first runs: the a-posteriori estimate ε̂ that the stopping rule
         compared with ``accuracy`` (NaN for fixed-work runs).
+    pass_dtype : str
+        The precision the passes over A ran in: ``"float32"`` where a float64 A
+        was multiplied in single precision because the accuracy allowed it.
     """
 
     U: Any
@@ -41,6 +44,7 @@ class SVDResult:
     converged: bool = True
     iterations: int = 0
     accuracy_estimate: float = float("nan")
+    pass_dtype: str = ""
 
     def __iter__(self):
         return iter((self.U, self.s, self.Vh))

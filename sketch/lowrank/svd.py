@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import solve_triangular
 from ..rng import as_key
 from .basis import (
     _H,
@@ -19,12 +20,18 @@ from .basis import (
     svd_from_basis,
 )
 from .certificates import ritz_squares, ritz_stagnation
-from .krylov import check_max_passes, krylov_svd, warn_unconverged
+from .krylov import (
+    check_max_passes,
+    confirm_precision,
+    krylov_svd,
+    start_in_single_precision,
+    warn_unconverged,
+)
 from .operator import _Operator
 from .range_finder import subspace_iterate
 from .results import SVDResult
 
-METHODS = ("krylov", "subspace")
+METHODS = ("auto", "krylov", "subspace")
 
 
 def randomized_svd(
@@ -32,10 +39,11 @@ def randomized_svd(
     k: int,
     *,
     accuracy: float = 1e-2,
-    method: str = "krylov",
+    method: str = "auto",
     oversample: int = 10,
     power_iters: int | None = None,
     max_passes: int | None = None,
+    mixed_precision: bool = True,
     sketch: str = "gaussian",
     probes: int = 5,
     normalizer: str = "lu",
@@ -45,10 +53,12 @@ def randomized_svd(
 
     By default the work adapts to the spectrum: a request for ``accuracy=ε``
     aims at ``‖A − UΣV^H‖₂ ≤ (1+ε)·σ_{k+1}`` (σ_{k+1}: the optimal rank-k error,
-    Eckart–Young). ``method="krylov"`` (default) grows a randomized block
-    Krylov space (Musco and Musco 2015, block ``k + oversample``);
-    ``method="subspace"`` runs subspace iteration (Halko, Martinsson and Tropp
-    2011, Alg. 4.4) with a Rayleigh–Ritz step after every power step. Either
+    Eckart–Young). ``method="krylov"`` grows a randomized block Krylov space
+    (Musco and Musco 2015, block ``k + oversample``); ``method="subspace"``
+    runs subspace iteration (Halko, Martinsson and Tropp 2011, Alg. 4.4) with
+    the Ritz values taken after every power step; ``"auto"`` (default) picks
+    subspace iteration for sparse A, whose passes cost less than
+    re-orthogonalising a growing Krylov basis, and block Krylov otherwise. Either
     stops as soon as the Ritz values σ̃₁…σ̃ₖ₊₁ rise by at most
     ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the a-posteriori estimate
     of Musco–Musco's per-value error, ``accuracy_estimate``; it is an estimate,
@@ -67,7 +77,7 @@ def randomized_svd(
         Target rank, ``1 <= k < min(m, n)``.
     accuracy : float
         ε for the accuracy-first runs (ignored when ``power_iters`` is given).
-    method : {"krylov", "subspace"}
+    method : {"auto", "krylov", "subspace"}
         The accuracy-first iteration.
     oversample : int
         Extra basis vectors p (block ``min(k + p, min(m, n))``).
@@ -76,6 +86,9 @@ def randomized_svd(
     max_passes : int, optional
         Cap on the passes over A of an accuracy-first run (default 24); reaching
         it warns (ConvergenceWarning) and sets ``converged=False``.
+    mixed_precision : bool
+        Float32 passes over a dense float64 A where the accuracy allows (see
+        :func:`block_krylov_svd`); ``pass_dtype`` on the result says which ran.
     sketch : str
         Test matrix kind (``"gaussian"``, ``"srht"``, ``"sparse-sign"``, ...).
     probes : int
@@ -115,32 +128,60 @@ def randomized_svd(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     eps = check_accuracy(accuracy, op.real_dtype)
     cap = check_max_passes(max_passes, 4)
-    if method == "krylov":
-        res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap)
+    if method == "krylov" or (method == "auto" and op.kind != "sparse"):
+        res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap,
+                         mixed=mixed_precision)
     else:
-        res = _subspace_svd(op, k, l, key, sketch, r, eps, cap)
+        res = _subspace_svd(op, k, l, key, sketch, r, eps, cap, mixed_precision)
     warn_unconverged("randomized_svd", res.converged, res.accuracy_estimate, eps, cap)
     return res
 
 
+def _inverse_cholesky(Z: Any, xp: Any) -> Any:
+    """``M = L^{-1}`` for ``Z^H Z = L L^H``, so that ``Z M^H`` is orthonormal (up to κ(Z)²u)."""
+    L = xp.linalg.cholesky(_H(Z) @ Z)
+    if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
+        raise np.linalg.LinAlgError("Cholesky factor is not finite")
+    return solve_triangular(L, xp.eye(L.shape[0], dtype=L.dtype), lower=True)
+
+
 def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, eps: float,
-                  max_passes: int) -> SVDResult:
-    """Subspace iteration with a Rayleigh–Ritz step per power step, until ε̂ ≤ eps."""
+                  max_passes: int, mixed: bool) -> SVDResult:
+    """Subspace iteration with Ritz values after every power step, until ε̂ ≤ eps.
+
+    Between steps the basis is only LU-normalised, as in scikit-learn (a QR per
+    step would cost more than a pass over a sparse A); the Ritz values of
+    range(Z) come from the small pencil ``(Bt^H Bt, Z^H Z)`` with ``Bt = A^H Z``,
+    and the basis is orthonormalised once, at the end.
+    """
     xp = op.xp
     unit = float(np.finfo(op.real_dtype).eps)
+    low = start_in_single_precision(op, eps, mixed)
     _, Y, P = first_pass(op, l, r, key, sketch)
-    Q = orth(Y, xp)
-    Bt = op.rmm(Q)
-    now, before, it, converged = ritz_squares(_H(Bt) @ Bt, k + 1), None, 0, False
+    Z = lu_normalize(Y, xp)
+    before, it, converged = None, 0, False
     while True:
+        Bt = op.rmm(Z)
+        try:
+            M = _inverse_cholesky(Z, xp)
+        except (np.linalg.LinAlgError, RuntimeError, ValueError):  # rank-deficient block
+            Z = orth(Z, xp)
+            Bt = op.rmm(Z)
+            M = xp.eye(Z.shape[1], dtype=Z.dtype)
+        C = Bt @ _H(M)  # A^H Q for Q = Z M^H
+        now = ritz_squares(_H(C) @ C, k + 1)
+        if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:
+            low, Z = False, Q64
+            continue
         est = ritz_stagnation(now, before, k, unit)
         if est <= eps:
             converged = True
             break
         if op.passes + 2 > max_passes:
             break
-        Q = orth(op.mm(lu_normalize(Bt, xp)), xp)
-        Bt = op.rmm(Q)
-        before, now = now, ritz_squares(_H(Bt) @ Bt, k + 1)
+        Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
+        before = now
         it += 1
-    return svd_from_basis(op, Q, Bt, k, P, it, converged, est)
+    Q = Z @ _H(M)
+    M2 = _inverse_cholesky(Q, xp)  # a second Cholesky QR step, applied to both sides
+    return svd_from_basis(op, Q @ _H(M2), C @ _H(M2), k, P, it, converged, est)
