@@ -210,15 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: as set)")
     args = parser.parse_args(argv)
     if args.threads:
+        import scipy.linalg  # noqa: F401 - load SciPy's own BLAS before limiting every BLAS
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(args.threads)
         try:
             import torch
 
             torch.set_num_threads(args.threads)
         except ImportError:
             pass
+        threadpool_limits(args.threads)
     dense = (2000, 600, 20) if args.quick else (8000, 2000, 50)
     sparse = (20_000, 5_000, 200_000, 20) if args.quick else (100_000, 20_000, 2_000_000, 20)
     dense = tuple(args.dense) if args.dense else dense
