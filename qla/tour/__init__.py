@@ -2,7 +2,10 @@
 
 Each stop is a module of this package listed in :data:`STOPS` that defines
 ``run(seed: int, xp) -> Stop``: it solves a problem on built-in or generated
-data, measures its accuracy against the exact answer, and times both.
+data and measures its accuracy against the exact answer. A speed-up is shown
+only where it is a stable comparison: a peer doing the same job to the same
+accuracy, both timed as the median of :data:`REPEATS` runs after a warm-up.
+Other stops show accuracy and time, and name what they were checked against.
 
 Examples
 --------
@@ -12,10 +15,13 @@ Examples
 from __future__ import annotations
 
 import importlib
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 #: Tour stop modules, in the order they run.
 STOPS: list[str] = [
@@ -28,6 +34,24 @@ STOPS: list[str] = [
     "qla.tour.peft",
     "qla.tour.execution",
 ]
+
+
+#: Timed runs per side of a speed-up comparison (the median is reported).
+REPEATS = 3
+
+
+def median_time(fn: Callable[[], Any], repeats: int = REPEATS,
+                sync: Callable[[], None] | None = None) -> tuple[float, Any]:
+    """Median wall time of ``fn()`` over ``repeats`` runs after one warm-up, and its result."""
+    out = fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        if sync is not None:
+            sync()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
 
 
 @dataclass
@@ -47,7 +71,10 @@ class Stop:
     baseline : str
         What qla was compared with (e.g. ``"scipy lstsq"``), or ``""``.
     baseline_seconds : float or None
-        Time of the baseline, when one ran.
+        Time of the baseline, when it is a peer doing the same job to the same
+        accuracy (None otherwise: then no speed-up is claimed).
+    repeats : int
+        Timed runs behind ``seconds`` and ``baseline_seconds`` (medians).
     """
 
     area: str
@@ -56,19 +83,24 @@ class Stop:
     seconds: float
     baseline: str = ""
     baseline_seconds: float | None = None
+    repeats: int = 1
 
     @property
     def speedup(self) -> float | None:
-        """Baseline time over qla's time (> 1: qla is faster)."""
-        if self.baseline_seconds is None or self.seconds <= 0:
+        """Baseline time over qla's time (> 1: qla is faster), for stable comparisons only."""
+        if self.baseline_seconds is None or self.seconds <= 0 or self.repeats < REPEATS:
             return None
         return self.baseline_seconds / self.seconds
 
 
 def _row(s: Stop) -> list[str]:
     ratio = f"{s.speedup:.3g}x" if s.speedup is not None else "-"
-    base = f"{s.baseline} {s.baseline_seconds:.3f}s" if s.baseline_seconds is not None else "-"
-    return [s.area, s.case, s.accuracy, f"{s.seconds:.3f}s", base, ratio]
+    if s.baseline_seconds is not None:
+        base = f"{s.baseline} {s.baseline_seconds:.3f}s"
+    else:
+        base = f"{s.baseline} (no speed-up claimed)" if s.baseline else "-"
+    med = f" (median of {s.repeats})" if s.repeats > 1 else ""
+    return [s.area, s.case, s.accuracy, f"{s.seconds:.3f}s{med}", base, ratio]
 
 
 def report(stops: list[Stop]) -> str:

@@ -3,7 +3,9 @@
 Two parties hold A and B (20000 rows, 100 columns, 4 nonzeros per row) and
 sketch them separately with a shared seed (priority sampling, Daliri, Freire,
 Li and Musco, ICLR 2025); the product is estimated from the sketches alone and
-compared with the exact AᵀB and with a JL sketch of equal storage.
+compared with the exact AᵀB and with a JL sketch of equal storage. The exact
+product is a different job (no sketch, no error), so no speed-up is claimed:
+the stop shows accuracy and time.
 """
 
 from __future__ import annotations
@@ -37,10 +39,7 @@ def run(seed: int, xp: ModuleType) -> Stop:
     est = estimate_product(SA, SB)
     value = to_numpy(est.value)
     seconds = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    exact = A.T @ B
-    exact = to_numpy(exact.toarray())
-    base_seconds = time.perf_counter() - t0
+    exact = to_numpy((A.T @ B).toarray())
     scale = float(np.linalg.norm(to_numpy(A.data)) * np.linalg.norm(to_numpy(B.data)))
     err = np.linalg.norm(value - exact) / scale
     r = max(1, round(SA.storage_words / d))
@@ -52,6 +51,5 @@ def run(seed: int, xp: ModuleType) -> Stop:
         accuracy=f"rel. err {err:.3f} (est. {est.std_error / scale:.3f}); JL same storage "
                  f"{err_jl:.3f}",
         seconds=seconds,
-        baseline="exact sparse AᵀB",
-        baseline_seconds=base_seconds,
+        baseline="JL sketch of equal storage (accuracy only)",
     )

@@ -11,10 +11,9 @@ Without ``qiskit-ibm-runtime`` the device is Qiskit's noisy ``GenericBackendV2``
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 
-from qla.tour import Stop
+from qla.tour import REPEATS, Stop, median_time
 
 SHOTS = 4000
 
@@ -67,17 +66,14 @@ def run(seed: int, xp: ModuleType) -> Stop:
 
     qc = _circuit()
     backend, sampler = _device(seed)
-    qrun(qc, backend=backend, shots=16, seed=seed)  # warm-up: lazy imports, Aer start
-    t0 = time.perf_counter()
-    noisy = qrun(qc, backend=backend, shots=SHOTS, seed=seed)
-    seconds = time.perf_counter() - t0
+    seconds, noisy = median_time(lambda: qrun(qc, backend=backend, shots=SHOTS, seed=seed))
 
-    t0 = time.perf_counter()
-    measured = qc.measure_all(inplace=False)
-    isa = generate_preset_pass_manager(1, backend=backend, seed_transpiler=seed).run(measured)
-    sampler.run([isa], shots=SHOTS).result()
-    baseline_seconds = time.perf_counter() - t0
+    def by_hand():
+        measured = qc.measure_all(inplace=False)
+        isa = generate_preset_pass_manager(1, backend=backend, seed_transpiler=seed).run(measured)
+        return sampler.run([isa], shots=SHOTS).result()
 
+    baseline_seconds, _ = median_time(by_hand)
     exact = ideal_probabilities(qc)
     clean = qrun(qc, backend="aer", shots=SHOTS, seed=seed)
     tv_noisy = total_variation(noisy.get_probabilities(), exact)
@@ -91,4 +87,5 @@ def run(seed: int, xp: ModuleType) -> Stop:
         seconds=seconds,
         baseline=type(sampler).__name__ + " by hand",
         baseline_seconds=baseline_seconds,
+        repeats=REPEATS,
     )

@@ -9,7 +9,6 @@ Examples
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from sketch.backend import synchronize, to_numpy
 from sketch.haar import haar_unitary
 
-from . import Stop
+from . import REPEATS, Stop, median_time
 
 #: Qubits of the PFC unitaries and keys drawn; the Haar batch timed against SciPy.
 N_QUBITS, KEYS, HAAR_BATCH = 4, 240, 2000
@@ -55,19 +54,14 @@ def run(seed: int, xp: ModuleType) -> Stop:
     stats = pfc_statistics(seed)
     d = 1 << N_QUBITS
     device = "cpu" if xp is np else "gpu"
-    haar_unitary(d, batch=8, seed=seed, device=device)  # warm up (GPU kernels compile once)
-    synchronize(xp)
-    start = time.perf_counter()
-    U = haar_unitary(d, batch=HAAR_BATCH, seed=seed, device=device)
-    synchronize(xp)
-    t_ours = time.perf_counter() - start
-    t0 = time.perf_counter()
-    unitary_group.rvs(d, size=HAAR_BATCH, random_state=np.random.default_rng(seed))
-    t_scipy = time.perf_counter() - t0
+    t_ours, U = median_time(lambda: haar_unitary(d, batch=HAAR_BATCH, seed=seed, device=device),
+                            sync=lambda: synchronize(xp))
+    t_scipy, _ = median_time(lambda: unitary_group.rvs(d, size=HAAR_BATCH,
+                                                       random_state=np.random.default_rng(seed)))
     f2_haar = frame_potential(to_numpy(U[:400]), 2)
     f2, r = stats["F2"], stats["r"]
     acc = (f"PFC {KEYS} keys: F_2 {f2.mean:.2f}±{f2.stderr:.2f} (Haar 2, z {f2.z:+.1f}), "
            f"<r> {r.mean:.3f}±{r.stderr:.3f} (CUE 0.600, z {r.z:+.1f}); "
            f"sampler F_2 {f2_haar.mean:.2f}±{f2_haar.stderr:.2f}")
     return Stop("haar", f"PFC pseudorandom U({d}) vs Haar; {HAAR_BATCH} Haar U({d}) sampled",
-                acc, t_ours, "scipy unitary_group.rvs", t_scipy)
+                acc, t_ours, "scipy unitary_group.rvs", t_scipy, REPEATS)

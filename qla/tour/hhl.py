@@ -10,7 +10,6 @@ Examples
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 
 import numpy as np
@@ -18,7 +17,7 @@ import numpy as np
 from sketch.backend import synchronize, to_numpy
 from sketch.hhl import emulate_hhl, random_spd_system
 
-from . import Stop
+from . import REPEATS, Stop, median_time
 
 
 def random_spd(n: int, kappa: float, seed: int = 0, xp: ModuleType = np):
@@ -30,22 +29,24 @@ def run(seed: int, xp: ModuleType) -> Stop:
     """4×4 SPD, κ = 4, 4 clock qubits: the emulator vs Aer's simulation of the circuit.
 
     Accuracy is against ``numpy.linalg.solve``; the baseline is what the
-    emulator replaces — building and simulating the circuit with Aer.
+    emulator replaces — building and simulating the circuit with Aer — whose
+    state it reproduces to rounding (medians of :data:`qla.tour.REPEATS` runs).
     """
     from circuits.hhl import hhl
 
     A, b = random_spd(4, 4.0, seed, xp)
     x = np.linalg.solve(to_numpy(A), to_numpy(b))
-    start = time.perf_counter()
-    emu = emulate_hhl(A, b, clock_qubits=4)
-    state = emu.statevector()
-    synchronize(xp)
-    t_emu = time.perf_counter() - start
 
-    t0 = time.perf_counter()
-    hc = hhl(to_numpy(A), to_numpy(b), clock_qubits=4)
-    sv = hc.statevector()
-    t_aer = time.perf_counter() - t0
+    def emulate():
+        emu = emulate_hhl(A, b, clock_qubits=4)
+        return emu, emu.statevector()
+
+    def simulate():
+        hc = hhl(to_numpy(A), to_numpy(b), clock_qubits=4)
+        return hc, hc.statevector()
+
+    t_emu, (emu, state) = median_time(emulate, sync=lambda: synchronize(xp))
+    t_aer, (hc, sv) = median_time(simulate)
     x_aer = hc.postselect(sv) * hc.scale
 
     agree = float(np.abs(sv - to_numpy(state)).max())
@@ -54,4 +55,4 @@ def run(seed: int, xp: ModuleType) -> Stop:
     acc = (f"fidelity {emu.fidelity:.4f} (Aer {fid_aer:.4f}), ‖x‖ err {norm_err:.1%}, "
            f"P_s {emu.success_probability:.3f}, emulator vs Aer {agree:.0e}")
     return Stop("hhl", "HHL 4x4 SPD κ=4, 4 clock qubits, exact emulator", acc, t_emu,
-                "Aer statevector of the circuit", t_aer)
+                "Aer statevector of the circuit", t_aer, REPEATS)

@@ -17,12 +17,11 @@ Examples
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
 
-from qla.tour import Stop
+from qla.tour import REPEATS, Stop, median_time
 from sketch.backend import to_numpy
 from sketch.rng import as_key
 
@@ -55,17 +54,15 @@ def run(seed: int, xp: Any) -> Stop:
     p = pauli_num_params(q, layers)
     theta_host = as_key(seed).child("peft-tour").generator().uniform(-np.pi, np.pi, p)
     theta = xp.asarray(theta_host)
-    pauli_unitary(theta, q, layers, columns=k)  # warm-up (first-call overheads)
-    t0 = time.perf_counter()
-    U = to_numpy(pauli_unitary(theta, q, layers, columns=k))
-    seconds = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    qc = pauli_circuit(q, layers, theta_host)
-    # column j of U is the circuit applied to |j>: K statevector simulations
-    exact = np.stack(
-        [Statevector.from_int(j, 1 << q).evolve(qc).data.real for j in range(k)], axis=1
-    )
-    baseline = time.perf_counter() - t0
+    seconds, U = median_time(lambda: to_numpy(pauli_unitary(theta, q, layers, columns=k)))
+
+    def simulate():
+        qc = pauli_circuit(q, layers, theta_host)
+        # column j of U is the circuit applied to |j>: K statevector simulations
+        return np.stack(
+            [Statevector.from_int(j, 1 << q).evolve(qc).data.real for j in range(k)], axis=1)
+
+    baseline, exact = median_time(simulate)
     err = float(np.abs(U - exact).max())
     orth = float(np.abs(U.T @ U - np.eye(k)).max())
     return Stop(
@@ -75,4 +72,5 @@ def run(seed: int, xp: Any) -> Stop:
         seconds=seconds,
         baseline="qiskit Statevector x8",
         baseline_seconds=baseline,
+        repeats=REPEATS,
     )

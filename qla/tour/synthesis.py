@@ -2,7 +2,8 @@
 
 qla's numerical search against Qiskit's exact quantum Shannon decomposition
 (``qs_decomposition``): CNOT counts (ours 14 = the lower bound, QSD 19),
-distance of each circuit's ``Operator`` to the target, and time.
+distance of each circuit's ``Operator`` to the target, and qla's time. QSD
+uses more CNOTs, so it does not do the same job and no speed-up is claimed.
 
 Examples
 --------
@@ -14,7 +15,6 @@ Examples
 
 from __future__ import annotations
 
-import time
 from types import ModuleType
 
 from . import Stop
@@ -31,13 +31,11 @@ def run(seed: int, xp: ModuleType) -> Stop:
     res = synthesize(xp.asarray(U), method="numerical", tol=1e-8, seed=seed, progress=False,
                      time_limit=5.0)
     dist = operator_distance(U, res.circuit)
-    t0 = time.perf_counter()
     qsd = qs_decomposition(U)
-    t_qsd = time.perf_counter() - t0
     d_qsd = operator_distance(U, qsd)
     case = (f"3-qubit Haar U: {res.cnot_count} CX (bound {res.lower_bound}) "
             f"vs QSD {qsd.count_ops().get('cx', 0)} CX")
     return Stop(area="synthesis", case=case,
                 accuracy=f"distance {dist:.1e} (QSD {d_qsd:.1e})",
-                seconds=res.seconds, baseline="qiskit qs_decomposition",
-                baseline_seconds=t_qsd)
+                seconds=res.seconds,
+                baseline="qiskit qs_decomposition (more CNOTs: a different job)")

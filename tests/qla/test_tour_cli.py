@@ -73,3 +73,17 @@ def test_execution_stop_without_ibm_runtime_uses_generic_device(monkeypatch):
     assert "generic_backend_5q" in stop.case and stop.baseline == "BackendSamplerV2 by hand"
     tv_noisy, tv_clean = map(float, re.findall(r"TV ([0-9.]+).*Aer ([0-9.]+)", stop.accuracy)[0])
     assert tv_clean < 0.5 * ((16 / 4000) ** 0.5 + (2 * 13.8 / 4000) ** 0.5) and tv_noisy < 0.5
+
+
+def test_speedup_only_for_stable_same_job_comparisons():
+    from qla.tour import REPEATS, Stop, median_time, report
+
+    once = Stop("a", "case", "acc", 1.0, "peer", 2.0)  # one timing: no claim
+    stable = Stop("b", "case", "acc", 1.0, "peer", 2.0, repeats=REPEATS)
+    other_job = Stop("c", "case", "acc", 1.0, "exact product")
+    assert once.speedup is None and other_job.speedup is None and stable.speedup == 2.0
+    text = report([once, stable, other_job])
+    assert "(median of 3)" in text and "no speed-up claimed" in text
+    calls = []
+    seconds, out = median_time(lambda: calls.append(1) or len(calls), repeats=3)
+    assert out == 4 and len(calls) == 4 and seconds >= 0  # one warm-up, three timed

@@ -15,6 +15,7 @@ def test_tour_stop():
     stop = run(0, np)
     assert isinstance(stop, Stop) and stop.area == "haar"
     assert stop.seconds > 0 and stop.baseline_seconds > 0
+    assert stop.repeats >= 3 and stop.speedup is not None  # medians: a stable comparison
     m = re.fullmatch(
         r"PFC \d+ keys: F_2 (?P<f2>[\d.]+)±(?P<f2se>[\d.]+) \(Haar 2, z (?P<z>[-+\d.]+)\), "
         r"<r> (?P<r>[\d.]+)±(?P<rse>[\d.]+) \(CUE 0.600, z [-+\d.]+\); "

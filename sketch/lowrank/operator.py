@@ -1,0 +1,78 @@
+"""Products ``A X`` and ``A^H Y`` for dense, sparse and LinearOperator ``A``, counted as passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import array_module, is_operator, is_sparse
+from ..checks import check_allocation, check_hermitian, check_matrix, check_square
+
+
+class _Operator:
+    """The one view of ``A`` the low-rank routines use: products, counted."""
+
+    def __init__(self, A: Any, name: str = "A"):
+        check_matrix(A, name, operator=True)
+        self.A = A
+        self.shape = tuple(A.shape)
+        self.xp = array_module(A)
+        self.kind = "operator" if is_operator(A) else "sparse" if is_sparse(A) else "dense"
+        self.dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        self.complex = self.dtype.kind == "c"
+        self.real_dtype = np.finfo(self.dtype).dtype
+        self.passes = 0
+        self.work = A  # what the products use: A, or its single-precision copy
+
+    @property
+    def work_dtype(self) -> np.dtype:
+        return np.dtype(self.work.dtype) if self.work.dtype is not None else self.dtype
+
+    def lower_precision(self) -> bool:
+        """Run the next passes on a single-precision copy of a dense double-precision A.
+
+        Returns whether it did (only dense float64/complex128 input, and only when the
+        copy, half of A's size, fits in memory).
+        """
+        if self.kind != "dense" or self.dtype not in (np.float64, np.complex128):
+            return False
+        low = np.float32 if self.dtype == np.float64 else np.complex64
+        try:
+            check_allocation(self.A.size * np.dtype(low).itemsize, "a float32 copy of A",
+                             xp=self.xp)
+        except MemoryError:
+            return False
+        self.work = self.A.astype(low)
+        return True
+
+    def full_precision(self) -> None:
+        self.work = self.A
+
+    def mm(self, X: Any) -> Any:
+        self.passes += 1
+        if self.kind == "operator":
+            return np.asarray(self.A.matmat(X))
+        return self.work @ X.astype(self.work_dtype, copy=False)
+
+    def rmm(self, Y: Any) -> Any:
+        self.passes += 1
+        if self.kind == "operator":
+            return np.asarray(self.A.rmatmat(Y))
+        Y = Y.astype(self.work_dtype, copy=False)
+        if self.complex:
+            # (Y^H A)^H avoids materialising conj(A).
+            return (Y.conj().T @ self.work).conj().T
+        return (Y.T @ self.work).T if self.kind == "dense" else self.work.T @ Y
+
+    def frobenius_norm(self) -> float | None:
+        if self.kind == "operator":
+            return None
+        data = self.A.data if self.kind == "sparse" else self.A
+        return float(self.xp.linalg.norm(data.ravel()))
+
+    def check_hermitian(self, name: str = "A") -> None:
+        """Explicit matrices must be Hermitian; LinearOperators are trusted."""
+        check_square(self.A, name)
+        if self.kind != "operator":
+            check_hermitian(self.A, name, rtol=1e-6 if self.real_dtype == np.float32 else 1e-10)
