@@ -154,7 +154,7 @@ def first_pass(op: _Operator, l: int, r: int, key: Any, sketch: str,
 
 
 def svd_from_basis(op: _Operator, Q: Any, Bt: Any, k: int, P: Any, iterations: int,
-                   converged: bool = True, estimate: float = float("nan")) -> SVDResult:
+                   converged: bool = True, estimate: float | None = None) -> SVDResult:
     """Rayleigh–Ritz: the SVD of ``Q^H A`` from ``Bt = A^H Q``, truncated to rank k.
 
     Through ``Bt = Q_b R`` (Cholesky QR) and the SVD of the small l × l factor R:

@@ -77,7 +77,7 @@ def randomized_eigh(
             Q = orth(op.mm(Q), xp)
         T = _H(Q) @ op.mm(Q)
         T = (T + _H(T)) / 2
-        conv, est, it = True, float("nan"), q
+        conv, est, it = True, None, q
     else:
         eps = check_accuracy(accuracy, op.real_dtype)
         cap = check_max_passes(max_passes, 2)

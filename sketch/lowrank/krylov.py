@@ -129,7 +129,7 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
         before, now = now, ritz_squares(G, k + 1)
         step += 1
     return svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
-                          est if depth is None else float("nan"))
+                          est if depth is None else None)
 
 
 def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,

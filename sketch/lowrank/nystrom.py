@@ -114,4 +114,4 @@ def nystrom(
     spec, frob = probe_errors(P, U, lam, _H(U), xp)
     return EighResult(w=lam, V=U, error_estimate=spec, frobenius_estimate=frob,
                       passes=op.passes, shift=nu, converged=conv, iterations=it,
-                      accuracy_estimate=est if eps is not None else float("nan"))
+                      accuracy_estimate=est if eps is not None else None)

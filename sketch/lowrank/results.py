@@ -29,7 +29,7 @@ class SVDResult:
         Power/Krylov iterations (fixed rank) or blocks (adaptive).
     accuracy_estimate : float
         Accuracy-first runs: the a-posteriori estimate ε̂ that the stopping rule
-        compared with ``accuracy`` (NaN for fixed-work runs).
+        compared with ``accuracy`` (None for fixed-work runs).
     pass_dtype : str
         The precision the passes over A ran in: ``"float32"`` where a float64 A
         was multiplied in single precision because the accuracy allowed it.
@@ -43,7 +43,7 @@ class SVDResult:
     passes: int = 0
     converged: bool = True
     iterations: int = 0
-    accuracy_estimate: float = float("nan")
+    accuracy_estimate: float | None = None
     pass_dtype: str = ""
 
     def __iter__(self):
@@ -76,7 +76,7 @@ class EighResult:
     shift: float = 0.0
     converged: bool = True
     iterations: int = 0
-    accuracy_estimate: float = float("nan")
+    accuracy_estimate: float | None = None
 
     def __iter__(self):
         return iter((self.w, self.V))
