@@ -323,3 +323,75 @@ def test_lu_and_qr_normalizers_agree():
     np.testing.assert_allclose(Q.T @ Q, np.eye(12), atol=1e-12)
     with pytest.raises(ValueError, match="normalizer"):
         randomized_svd(A, 5, normalizer="cholesky")
+
+
+# --------------------------------------------------------------------------- accuracy first
+def _spectra(n: int, k: int) -> dict[str, np.ndarray]:
+    i = np.arange(1, n + 1)
+    return {
+        "fast": 10.0 ** (-i / 10),  # σᵢ = 10^{-i/10}
+        "slow": i**-0.5,  # σᵢ = i^{-1/2}: σ_k/σ_{k+1} ≈ 1 + 1/(2k)
+        "gap-flat": np.where(i <= k, np.exp(-i / 10), 0.3 * np.exp(-k / 10)) * (1 + 1e-3 / i),
+    }
+
+
+@pytest.mark.parametrize("spectrum", ["fast", "slow", "gap-flat"])
+@pytest.mark.parametrize("method", ["krylov", "subspace"])
+def test_accuracy_first_reaches_one_plus_eps_of_optimal(spectrum, method):
+    from sklearn.utils.extmath import randomized_svd as sk_rsvd
+
+    m, n, k, eps = 500, 300, 20, 1e-2
+    sig = _spectra(n, k)[spectrum]
+    B = with_spectrum(m, n, sig, seed=4)
+    res = randomized_svd(B, k, accuracy=eps, method=method, seed=0)
+    ratio = np.linalg.norm(B - res.U * res.s @ res.Vh, 2) / sig[k]
+    # The request ‖A − Â‖₂ ≤ (1+ε)σ_{k+1}; the stopping rule's estimate met ε.
+    assert res.converged and res.accuracy_estimate <= eps
+    assert 1 - 1e-12 <= ratio <= 1 + eps
+    # never less accurate than scikit-learn's default (16 passes here), to within ε/10
+    U, s, Vh = sk_rsvd(B, k, random_state=0)
+    assert ratio <= np.linalg.norm(B - U * s @ Vh, 2) / sig[k] + eps / 10
+    # per-value accuracy of Musco–Musco: |σ̃ᵢ² − σᵢ²| ≤ ε σ_{k+1}²
+    assert np.all(np.abs(res.s**2 - sig[:k] ** 2) <= eps * sig[k] ** 2)
+    assert res.passes <= 16 and res.passes % 2 == 0
+
+
+@pytest.mark.parametrize("spectrum", ["fast", "slow", "gap-flat"])
+def test_accuracy_first_eigh_and_nystrom(spectrum):
+    n, k, eps = 300, 20, 1e-2
+    sig = _spectra(n, k)[spectrum]
+    V = np.linalg.qr(np.random.default_rng(5).standard_normal((n, n)))[0]
+    S = (V * sig) @ V.T
+    signs = np.where(np.arange(n) % 3 == 1, -1.0, 1.0)  # indefinite, same |λ|
+    for fn, M in ((randomized_eigh, (V * (sig * signs)) @ V.T), (nystrom, S)):
+        res = fn(M, k, accuracy=eps, seed=1)
+        ratio = np.linalg.norm(M - res.V * res.w @ res.V.T, 2) / sig[k]
+        assert res.converged and res.accuracy_estimate <= eps
+        assert ratio <= 1 + eps, fn.__name__
+    one = nystrom(S, k, accuracy=None, seed=1)
+    assert one.passes == 1
+
+
+def test_accuracy_first_cap_warns_and_bad_requests():
+    B = with_spectrum(300, 200, np.arange(1, 201) ** -0.5)
+    with pytest.warns(ConvergenceWarning, match="max_passes=4"):
+        res = randomized_svd(B, 20, accuracy=1e-6, max_passes=4, seed=0)
+    assert not res.converged and res.passes == 4 and res.accuracy_estimate > 1e-6
+    for bad in (0.0, 1.0, -1e-2, float("nan")):
+        with pytest.raises(ValueError, match="accuracy"):
+            randomized_svd(B, 5, accuracy=bad)
+    with pytest.raises(ToleranceError, match="float32"):
+        randomized_svd(B.astype(np.float32), 5, accuracy=1e-6)
+    with pytest.raises(ValueError, match="method"):
+        randomized_svd(B, 5, method="lanczos")
+
+
+def test_krylov_exhausts_on_low_rank_and_falls_back_on_rank_deficient_blocks():
+    B = with_spectrum(200, 150, np.linspace(2, 1, 8), seed=5)  # rank 8 < block 17
+    for fn in (block_krylov_svd, randomized_svd):
+        res = fn(B, 7, seed=0)
+        assert res.converged
+        np.testing.assert_allclose(res.s, np.linspace(2, 1, 8)[:7], rtol=1e-10)
+        np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
+    res = randomized_eigh(B @ B.T, 7, seed=0)
+    np.testing.assert_allclose(res.w, np.linspace(2, 1, 8)[:7] ** 2, rtol=1e-10)

@@ -1,0 +1,76 @@
+"""Error estimates of a low-rank approximation: a-posteriori bounds, stopping rule, norms.
+
+* :class:`Probes` — ``r`` Gaussian vectors ω applied to A in the first pass
+  (no extra pass), independent of the factors: the bound of Halko, Martinsson
+  and Tropp (2011, §4.3) ``‖A − Â‖₂ ≤ 10 √(2/π) maxᵢ ‖(A − Â)ωᵢ‖`` (probability
+  ≥ 1 − 10⁻ʳ) and an unbiased estimate of ``‖A − Â‖_F²``.
+* :func:`ritz_stagnation` — the accuracy-first stopping rule: with σ̃ᵢ the
+  Ritz values of the current basis (σ̃ᵢ ≤ σᵢ by interlacing, non-decreasing
+  as a Krylov space grows), ``ε̂ = maxᵢ≤ₖ₊₁ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` over the last
+  step estimates the per-value error ``(σᵢ² − σ̃ᵢ²)/σₖ₊₁²`` of Musco and Musco
+  (2015), whose per-vector and spectral ``(1+ε)`` guarantees hold together.
+
+:mod:`sketch.lowrank.norms` holds the sharper (and costlier) power-iteration estimates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backend import array_module, to_numpy
+
+# HMT (2011) eq. (4.3): ‖(I−QQ*)A‖ ≤ 10·√(2/π)·max‖(I−QQ*)Aω‖ with probability 1 − 10^{-r}.
+_HMT_FACTOR = 10.0 * math.sqrt(2.0 / math.pi)
+
+
+@dataclass
+class Probes:
+    """Gaussian probe vectors W (n × r, standard normal entries) and their images AW."""
+
+    W: Any
+    AW: Any
+
+    def errors(self, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[float, float]:
+        """(HMT spectral bound, Frobenius estimate) of A − U diag(s) Vh from the probes.
+
+        Valid because the probes are independent of the factors: for a fixed matrix R,
+        E‖Rω‖² = ‖R‖_F² and ‖R‖₂ ≤ 10√(2/π) maxᵢ‖Rωᵢ‖ w.p. ≥ 1 − 10^{-r} (HMT 2011, §4.3).
+        """
+        Z = self.AW - U @ (s[:, None] * (Vh @ self.W))
+        norms = xp.linalg.norm(Z, axis=0)
+        return float(_HMT_FACTOR * norms.max()), float(xp.sqrt(xp.mean(norms**2)))
+
+
+def probe_errors(P: Probes | None, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[float, float]:
+    return P.errors(U, s, Vh, xp) if P is not None else (float("nan"), float("nan"))
+
+
+def ritz_squares(G: Any, count: int, square: bool = False) -> np.ndarray:
+    """The ``count`` largest |eigenvalues| of the Hermitian matrix G, on the host, descending.
+
+    For the Gram matrix ``G = (A^H Q)^H (A^H Q)`` they are σ̃ᵢ², the squared Ritz
+    singular values; for a Rayleigh quotient ``Q^H A Q`` (``square=True``) the
+    Ritz values are squared here.
+    """
+    xp = array_module(G)
+    w = np.abs(to_numpy(xp.linalg.eigvalsh((G + G.conj().T) / 2)))
+    w = np.sort(w**2 if square else w)[::-1]
+    return w[:count]
+
+
+def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: float) -> float:
+    """ε̂: the largest rise of σ̃ᵢ² (i ≤ k+1) over the last step, relative to σ̃ₖ₊₁².
+
+    ``eps`` is the unit roundoff of the data: Ritz values of a Gram matrix are
+    known to about ``eps·σ̃₁²``, which floors the denominator (exactly low-rank A).
+    """
+    if before is None:
+        return float("inf")
+    j = min(k, len(now) - 1, len(before) - 1)
+    denom = max(float(now[j]), 10 * len(now) * eps * float(now[0]), np.finfo(float).tiny)
+    rise = now[: j + 1] - before[: j + 1]
+    return float(max(rise.max(), 0.0) / denom)

@@ -1,0 +1,213 @@
+"""Randomized block Krylov iteration (Musco and Musco 2015), fixed-depth or accuracy-first.
+
+The basis Q of ``[AΩ, (AA^H)AΩ, (AA^H)²AΩ, …]`` grows one block per step; the
+products ``A^H Q`` of every block are kept, so the Rayleigh–Ritz values σ̃ of
+the whole space come from a small Gram matrix after each step and the stopping
+rule of :func:`sketch.lowrank.certificates.ritz_stagnation` costs no pass over A.
+Hermitian A needs one product per block (:func:`hermitian_krylov`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..checks import check_allocation, check_positive_int
+from ..errors import ConvergenceWarning
+from ..rng import as_key
+from .basis import (
+    _H,
+    check_accuracy,
+    check_rank,
+    extend,
+    first_pass,
+    lu_normalize,
+    nonneg_int,
+    orth,
+    svd_from_basis,
+)
+from .certificates import ritz_squares, ritz_stagnation
+from .operator import _Operator
+from .results import SVDResult
+
+#: Default cap on the passes over A of an accuracy-first run.
+MAX_PASSES = 24
+
+
+def check_max_passes(max_passes: Any, minimum: int) -> int:
+    if max_passes is None:
+        return MAX_PASSES
+    return check_positive_int(max_passes, "max_passes", minimum=minimum)
+
+
+def warn_unconverged(name: str, converged: bool, estimate: float, eps: float,
+                     max_passes: int) -> None:
+    if not converged:
+        warnings.warn(
+            f"{name} stopped at max_passes={max_passes} with estimated accuracy "
+            f"{estimate:.2g} > accuracy={eps:g}; raise max_passes or ask for a looser accuracy",
+            ConvergenceWarning, stacklevel=3)
+
+
+def _check_basis_memory(op: _Operator, width: int, what: str) -> None:
+    m, n = op.shape
+    check_allocation(3.0 * (m + n) * width * op.dtype.itemsize, what, xp=op.xp,
+                     fix="ask for a smaller k, block or max_passes")
+
+
+def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
+               eps: float | None = None, max_passes: int = MAX_PASSES,
+               depth: int | None = None) -> SVDResult:
+    """Block Krylov SVD: ``depth`` steps, or (``depth=None``) until ε̂ ≤ ``eps``."""
+    xp = op.xp
+    limit = min(op.shape)
+    steps = depth if depth is not None else (max_passes - 2) // 2
+    _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
+    unit = float(np.finfo(op.real_dtype).eps)
+    _, Y, P = first_pass(op, b, r, key, sketch)
+    Q = orth(Y, xp)
+    Bt = op.rmm(Q)  # A^H Q, one block per Krylov step
+    G = _H(Bt) @ Bt
+    now, before = ritz_squares(G, k + 1), None
+    lo, step, est, converged = 0, 0, float("inf"), False
+    while True:
+        if depth is None:
+            est = ritz_stagnation(now, before, k, unit)
+            if est <= eps:
+                converged = True
+                break
+            if op.passes + 2 > max_passes:
+                break
+        elif step >= depth:
+            break
+        if Q.shape[1] >= limit:  # the space is all of range(A): the factorisation is exact
+            converged, est = True, 0.0
+            break
+        # Next block: A A^H Q_last (LU keeps A^H Q_last's columns apart, same span).
+        Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp)[:, : limit - Q.shape[1]]
+        if Qn.shape[1] == 0:  # Krylov space exhausted: invariant, so exact
+            converged, est = True, 0.0
+            break
+        Btn = op.rmm(Qn)
+        C = _H(Bt) @ Btn
+        G = xp.concatenate([xp.concatenate([G, C], axis=1),
+                            xp.concatenate([_H(C), _H(Btn) @ Btn], axis=1)], axis=0)
+        lo = Q.shape[1]
+        Q, Bt = xp.concatenate([Q, Qn], axis=1), xp.concatenate([Bt, Btn], axis=1)
+        before, now = now, ritz_squares(G, k + 1)
+        step += 1
+    return svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
+                          est if depth is None else float("nan"))
+
+
+def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
+                     eps: float | None = None, max_passes: int = MAX_PASSES):
+    """Block Lanczos with full re-orthogonalisation on Hermitian A, one pass per block.
+
+    Returns ``(Q, AQ, T, probes, converged, ε̂, steps)`` with ``T = Q^H A Q``;
+    stops when the Ritz values' ε̂ ≤ ``eps`` (or at ``max_passes``; ``eps=None``:
+    after the first block, the one-pass sketch).
+    """
+    xp = op.xp
+    n = op.shape[0]
+    _check_basis_memory(op, min(n, b * max_passes), f"a block Krylov basis for k={k}")
+    unit = float(np.finfo(op.real_dtype).eps)
+    Q, AQ, P = first_pass(op, b, r, key, sketch, orthonormal=True)
+    T = _H(Q) @ AQ
+    now, before = ritz_squares(T, k + 1, square=True), None
+    lo, step, est, converged = 0, 0, float("inf"), eps is None
+    while eps is not None:
+        est = ritz_stagnation(now, before, k, unit)
+        if est <= eps:
+            converged = True
+            break
+        if op.passes + 1 > max_passes:
+            break
+        Qn = extend(Q, AQ[:, lo:], xp)[:, : n - Q.shape[1]] if Q.shape[1] < n else Q[:, :0]
+        if Qn.shape[1] == 0:  # invariant subspace: Rayleigh–Ritz is exact there
+            converged, est = True, 0.0
+            break
+        AQn = op.mm(Qn)
+        C = _H(Q) @ AQn
+        T = xp.concatenate([xp.concatenate([T, C], axis=1),
+                            xp.concatenate([_H(C), _H(Qn) @ AQn], axis=1)], axis=0)
+        lo = Q.shape[1]
+        Q, AQ = xp.concatenate([Q, Qn], axis=1), xp.concatenate([AQ, AQn], axis=1)
+        before, now = now, ritz_squares(T, k + 1, square=True)
+        step += 1
+    return Q, AQ, (T + _H(T)) / 2, P, converged, est, step
+
+
+def block_krylov_svd(
+    A: Any,
+    k: int,
+    *,
+    accuracy: float = 1e-2,
+    krylov_iters: int | None = None,
+    block: int | None = None,
+    max_passes: int | None = None,
+    sketch: str = "gaussian",
+    probes: int = 5,
+    seed: Any = None,
+) -> SVDResult:
+    """Rank-k SVD by randomized block Krylov iteration (Musco and Musco 2015).
+
+    Builds an orthonormal basis Q of the block Krylov space
+    ``[AΠ, (AA^H)AΠ, …, (AA^H)^q AΠ]`` (block Lanczos with full
+    re-orthogonalisation), then takes the SVD of ``Q^H A``. Musco–Musco prove
+    ``‖A − A_k‖₂ ≤ (1+ε)σ_{k+1}`` *and* a per-singular-value guarantee
+    ``|σ̃ᵢ² − σᵢ²| ≤ ε σ_{k+1}²`` with high probability after
+    ``q = O(log n / √ε)`` steps, against ``O(log n / ε)`` for subspace iteration.
+
+    Accuracy first (the default): the depth is not fixed in advance; after
+    each step the Ritz values σ̃₁…σ̃ₖ₊₁ of the whole space are compared with the
+    previous step's, and the iteration stops once their largest rise
+    ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` is at most ``accuracy`` (an a-posteriori
+    estimate of the per-value error, reported as ``accuracy_estimate``; it is
+    not a proof, the Musco–Musco bound is). Passes: ``2·steps + 2``, at least 4.
+
+    Parameters
+    ----------
+    A : array, sparse matrix or LinearOperator (m × n)
+    k : int
+        Target rank, ``1 <= k < min(m, n)``.
+    accuracy : float
+        ε: stop when ε̂ ≤ ε (``1e-2``: aim at ``‖A − UΣV^H‖₂ ≤ 1.01·σ_{k+1}``).
+    krylov_iters : int, optional
+        A fixed depth q instead (``2q + 2`` passes; ``accuracy`` is then unused).
+    block : int, optional
+        Block size b (default ``k + 10``); the basis has at most
+        ``min(m, n)`` columns.
+    max_passes : int, optional
+        Cap on the passes of an accuracy-first run (default 24); reaching it
+        warns (ConvergenceWarning) and sets ``converged=False``.
+    sketch, probes, seed
+        As for :func:`sketch.lowrank.randomized_svd`.
+
+    Returns
+    -------
+    SVDResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = np.diag(1.0 / np.arange(1, 201))
+    >>> res = block_krylov_svd(A, 3, seed=0)
+    >>> np.round(res.s, 8).tolist(), res.converged
+    ([1.0, 0.5, 0.33333333], True)
+    """
+    op = _Operator(A)
+    k = check_rank(k, op.shape)
+    b = min(k + 10 if block is None else check_positive_int(block, "block"), min(op.shape))
+    r = nonneg_int(probes, "probes")
+    key = as_key(seed)
+    if krylov_iters is not None:
+        q = nonneg_int(krylov_iters, "krylov_iters")
+        return krylov_svd(op, k, b, key, sketch, r, depth=q)
+    eps = check_accuracy(accuracy, op.real_dtype)
+    cap = check_max_passes(max_passes, 4)
+    res = krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=cap)
+    warn_unconverged("block_krylov_svd", res.converged, res.accuracy_estimate, eps, cap)
+    return res

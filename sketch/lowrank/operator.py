@@ -1,0 +1,52 @@
+"""Products ``A X`` and ``A^H Y`` for dense, sparse and LinearOperator ``A``, counted as passes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import array_module, is_operator, is_sparse
+from ..checks import check_hermitian, check_matrix, check_square
+
+
+class _Operator:
+    """The one view of ``A`` the low-rank routines use: products, counted."""
+
+    def __init__(self, A: Any, name: str = "A"):
+        check_matrix(A, name, operator=True)
+        self.A = A
+        self.shape = tuple(A.shape)
+        self.xp = array_module(A)
+        self.kind = "operator" if is_operator(A) else "sparse" if is_sparse(A) else "dense"
+        self.dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        self.complex = self.dtype.kind == "c"
+        self.real_dtype = np.finfo(self.dtype).dtype
+        self.passes = 0
+
+    def mm(self, X: Any) -> Any:
+        self.passes += 1
+        if self.kind == "operator":
+            return np.asarray(self.A.matmat(X))
+        return self.A @ X
+
+    def rmm(self, Y: Any) -> Any:
+        self.passes += 1
+        if self.kind == "operator":
+            return np.asarray(self.A.rmatmat(Y))
+        if self.complex:
+            # (Y^H A)^H avoids materialising conj(A).
+            return (Y.conj().T @ self.A).conj().T
+        return (Y.T @ self.A).T if self.kind == "dense" else self.A.T @ Y
+
+    def frobenius_norm(self) -> float | None:
+        if self.kind == "operator":
+            return None
+        data = self.A.data if self.kind == "sparse" else self.A
+        return float(self.xp.linalg.norm(data.ravel()))
+
+    def check_hermitian(self, name: str = "A") -> None:
+        """Explicit matrices must be Hermitian; LinearOperators are trusted."""
+        check_square(self.A, name)
+        if self.kind != "operator":
+            check_hermitian(self.A, name, rtol=1e-6 if self.real_dtype == np.float32 else 1e-10)
