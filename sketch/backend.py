@@ -238,3 +238,21 @@ def module_for_device(device: str | None) -> ModuleType:
 def sparse_from_csc(data: Any, indices: Any, indptr: Any, shape: tuple[int, int], xp: ModuleType):
     """A CSC sparse matrix on ``xp``'s device from its three arrays."""
     return sparse(xp).csc_matrix((data, indices, indptr), shape=shape)
+
+
+# -- Dask (issue 19) ------------------------------------------------------------------
+
+
+def is_dask(x: Any) -> bool:
+    """True for a ``dask.array.Array`` (whose chunks may be NumPy or CuPy arrays).
+
+    Checked without importing dask: an object is a dask array only if dask is loaded.
+
+    Examples
+    --------
+    >>> is_dask(np.ones(3))
+    False
+    """
+    if "dask.array" not in sys.modules:
+        return False
+    return isinstance(x, sys.modules["dask.array"].Array)

@@ -51,7 +51,7 @@ from typing import Any
 
 from .backward_error import karlson_walden
 from .lstsq_factor import SketchedFactor
-from .lstsq_products import gram_product, residual_pair
+from .lstsq_products import gram_product, residual_norms
 
 # Refinement steps at most: two suffice in theory; a third or fourth covers a
 # step whose inner solve stopped early, a fifth would only repeat the floor.
@@ -120,8 +120,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         return F.adjoint(h + alpha * w if alpha > 0 else h)
 
     def evaluate(x):
-        r, g = residual_pair(A, x, b, xp)
-        plain, xnorm = _norms(r, xp), _norms(x, xp)
+        plain, g = residual_norms(A, x, b, xp)
+        xnorm = _norms(x, xp)
         rnorm = plain
         if alpha > 0:  # the residual of [A; √α I] x ≈ [b; 0]
             g = g - alpha * x

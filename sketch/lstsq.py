@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module
+from .backend import array_module, is_dask
 from .checks import check_matrix, check_vector
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
@@ -169,7 +169,12 @@ def lstsq(
     >>> bool(res.residual_norm <= 1.1 * best)
     True
     """
-    xp, dtype = _check_inputs(A, b)
+    if is_dask(A) or is_dask(b):  # row-chunked Dask arrays: products on the workers
+        from .distributed.lstsq import dask_operands
+
+        A, b, xp, dtype = dask_operands(A, b, method)
+    else:
+        xp, dtype = _check_inputs(A, b)
     method = _check_method(method, guarantee)
     alpha = float(alpha)
     if not alpha >= 0 or not math.isfinite(alpha):

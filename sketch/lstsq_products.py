@@ -76,6 +76,8 @@ def _blockwise(A: Any, w: Any, b: Any, block: int | None) -> tuple[Any, Any]:
 
 def gram_product(A: Any, w: Any, xp: Any, *, block: int | None = None) -> Any:
     """AᴴA·w, in one pass over A when A is a large dense NumPy array."""
+    if hasattr(A, "gram_product"):  # a distributed A (sketch.distributed)
+        return A.gram_product(w)
     if _fusable(A, xp) or block is not None:
         return _blockwise(A, w, None, block)[1]
     return rmatvec(A, matvec(A, w), xp)
@@ -88,3 +90,11 @@ def residual_pair(A: Any, x: Any, b: Any, xp: Any) -> tuple[Any, Any]:
         return -y, -g
     r = b - matvec(A, x)
     return r, rmatvec(A, r, xp)
+
+
+def residual_norms(A: Any, x: Any, b: Any, xp: Any) -> tuple[Any, Any]:
+    """(‖b − A x‖ per column, Aᴴ(b − A x)): what the refinement's stopping rule needs."""
+    if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
+        return A.residual_norms(x, b)
+    r, g = residual_pair(A, x, b, xp)
+    return xp.linalg.norm(r, axis=0), g

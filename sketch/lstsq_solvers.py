@@ -76,6 +76,8 @@ class LstsqProblem:
 
 
 def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
+    if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
+        return _scalar(A.residual_norms(x, b)[0], x.ndim)
     r = b - matvec(A, x)
     return float(xp.linalg.norm(r)) if r.ndim == 1 else xp.linalg.norm(r, axis=0)
 
@@ -115,10 +117,11 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
         raise ValueError(f"the sketch has {s} rows but A has {n} columns; a sketch needs at "
                          f"least n rows (4n = {4 * n} is a good default)")
     S = make_operator(kind, s, m, p.key.child("sketch"))
-    SA = S @ p.A
+    # A distributed A (sketch.distributed) sketches [A b] in one pass.
+    SA, Sb = p.A.sketch_pair(S, p.b) if hasattr(p.A, "sketch_pair") else (S @ p.A, S @ p.b)
     if not is_operator(p.A):
         SA = SA.astype(p.dtype, copy=False)
-    Sb = (S @ p.b).astype(p.dtype, copy=False)
+    Sb = Sb.astype(p.dtype, copy=False)
     if p.alpha > 0:
         xp = p.xp
         SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=p.dtype)], axis=0)
