@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, to_dense
+from .backend import array_module, is_dask, is_operator, is_sparse, to_dense
 from .checks import check_matrix, check_positive_int
 from .errors import AccuracyWarning
 from .operators import make_operator
@@ -132,6 +132,11 @@ def leverage_scores(
     >>> leverage_scores(A).tolist()
     [1.0, 1.0, 0.0, 0.0, 0.0]
     """
+    if is_dask(A):  # row-chunked Dask arrays: scores block by block (sketch.distributed)
+        from .distributed.leverage import leverage_scores as dask_scores
+
+        return dask_scores(A, method=method, sketch_size=sketch_size, jl_size=jl_size,
+                           sketch=sketch, seed=seed)
     check_matrix(A, "A", operator=True)
     if method == "exact":
         return _exact(A)
@@ -278,6 +283,10 @@ def leverage_sample(
     >>> bool(sv.max() ** 2 <= 1.5 and sv.min() ** 2 >= 0.5)
     True
     """
+    if is_dask(A):  # row-chunked Dask arrays: rows stay in place (sketch.distributed)
+        from .distributed.leverage import leverage_sample as dask_sample
+
+        return dask_sample(A, eps, delta, size=size, method=method, seed=seed, **options)
     check_matrix(A, "A")
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
