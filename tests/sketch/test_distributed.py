@@ -28,21 +28,22 @@ def client():
 
     import sketch.distributed  # noqa: F401 - imported before forking, so workers start warm
 
-    # Forked workers inherit the imported modules: seconds less start-up per worker than spawn.
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=50)
-    c = distributed.Client(cluster)
-    # The workers run one BLAS thread each (the nanny's default); so does the client here,
-    # whose small factorisations only slow down when BLAS threads contend with the workers.
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - comes with scikit-learn
         threadpool_limits = contextlib.nullcontext
+    # Forked workers inherit the imported modules (seconds less start-up per worker than
+    # spawn) and the BLAS thread count: one per process, as the nanny gives spawned workers;
+    # more would oversubscribe the cores with the client's own small factorisations.
     with threadpool_limits(1):
+        with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+            cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                               processes=True, dashboard_address=None,
+                                               silence_logs=50)
+        c = distributed.Client(cluster)
         yield c
-    c.close()
-    cluster.close()
+        c.close()
+        cluster.close()
     if old is None:
         os.environ.pop("PYTHONPATH", None)
     else:
