@@ -94,30 +94,40 @@ def tall_orth(Y: Any) -> Any:
     return tsqr(as_rows(Y, "Y"))[0]
 
 
+def _small(C: Any, shape: tuple[int, int], dtype: Any, xp: Any) -> Any:
+    """A small matrix still being computed (``dask.delayed``) as a one-chunk Dask array."""
+    _, da = dask_modules()
+    return da.from_delayed(C, shape, dtype=dtype, meta=xp.empty((0, 0), dtype=dtype))
+
+
 def tall_extend(Q: Any, Z: Any) -> Any:
     """Orthonormal columns spanning the part of range(Z) orthogonal to range(Q), tall.
 
     As :func:`sketch.lowrank.basis.extend`: block classical Gram–Schmidt twice,
     directions below ``10·√u·‖Z‖_F`` dropped (here from the singular values of
-    the TSQR factor R), one more projection and a final TSQR.
+    the TSQR factor R of the projected block); the kept directions are
+    projected once more and re-orthonormalised only when some were much
+    shorter than ‖Z‖ (the loss of orthogonality to Q grows as ‖Z‖/σ_min).
+    The projections and the TSQR are one graph: one round trip to the workers
+    in the common case, three at most.
     """
     Q, Z = as_rows(Q, "Q"), _rows_like(Z, Q)
+    _, da = dask_modules()
+    xp = chunk_module(Z)
+    shape, dtype = (Q.shape[1], Z.shape[1]), np.result_type(Q.dtype, Z.dtype)
     unit = float(np.finfo(Z.dtype).eps)
-    scale = None
-    for _ in range(2):
-        if scale is None:
-            C, sq = gather(tall_inner(Q, Z), row_sum(_square_norm, Z))
-            scale = math.sqrt(float(sq))
-        else:
-            (C,) = gather(tall_inner(Q, Z))
-        (Z,) = persist(Z - tall_times(Q, C))
-    Qz, R = tsqr(Z)
-    xp = array_module(R)
-    U, sv, _ = xp.linalg.svd(R)
+    Z1 = Z - Q @ _small(tall_inner(Q, Z), shape, dtype, xp)
+    Z2 = Z1 - Q @ _small(tall_inner(Q, Z1), shape, dtype, xp)
+    Qz, R = persist(*da.linalg.tsqr(Z2.rechunk({1: -1})))
+    R, sq = gather(R, row_sum(_square_norm, Z))
+    scale = math.sqrt(float(sq))
+    U, sv, _ = array_module(R).linalg.svd(R)
     keep = sv > 10 * math.sqrt(unit) * scale
     if not bool(keep.any()):
         return Z[:, :0]
     N = tall_times(Qz, U[:, keep])
+    if float(sv[keep].min()) >= 1e-3 * scale:
+        return persist(N)[0]
     (C,) = gather(tall_inner(Q, N))
     return tall_orth(N - tall_times(Q, C))
 
