@@ -172,7 +172,8 @@ def lstsq(
     if is_dask(A) or is_dask(b):  # row-chunked Dask arrays: products on the workers
         from .distributed.lstsq import dask_operands
 
-        A, b, xp, dtype = dask_operands(A, b, method)
+        A, b, xp, dtype, sketch_size = dask_operands(A, b, method, sketch, sketch_size,
+                                                     guarantee)
     else:
         xp, dtype = _check_inputs(A, b)
     method = _check_method(method, guarantee)

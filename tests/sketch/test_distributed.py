@@ -187,10 +187,13 @@ def test_sketch_single_chunk_is_bitwise(client, data):
 def test_lstsq_equals_in_memory(client, ill):
     """FOSSILS on Dask: bitwise on one chunk, within the forward-error bounds on uneven ones."""
     from sketch import lstsq
+    from sketch.distributed.lstsq import OVERSAMPLING
 
     A, b = ill
-    ref = lstsq(A, b, seed=7)
+    s = OVERSAMPLING * 20  # the Dask default, larger than in memory (passes cost more)
+    ref = lstsq(A, b, seed=7, sketch_size=s)
     one = lstsq(da.from_array(A, chunks=-1), da.from_array(b, chunks=-1), seed=7)
+    assert one.sketch_size == s
     np.testing.assert_array_equal(one.x, ref.x)
     res = lstsq(da.from_array(A, chunks=(UNEVEN, 20)), da.from_array(b, chunks=(UNEVEN,)),
                 seed=7)
@@ -208,7 +211,7 @@ def test_lstsq_ridge_several_rhs_and_in_memory_b(client, ill):
     B = np.stack([b, A[:, 0] - 2 * b], axis=1)
     X = da.from_array(A, chunks=(UNEVEN, 20))
     ridge = lstsq(X, da.from_array(b, chunks=1000), alpha=1e-4, seed=1)  # b chunked otherwise
-    ref = lstsq(A, b, alpha=1e-4, seed=1)
+    ref = lstsq(A, b, alpha=1e-4, seed=1, sketch_size=ridge.sketch_size)
     assert ridge.converged and _rel(ridge.x, ref.x) <= 1e-12  # ridge is well conditioned
     multi = lstsq(X, B, seed=2)  # b in memory: chunked like A's rows
     exact = np.linalg.lstsq(A, B, rcond=None)[0]
