@@ -70,7 +70,7 @@ def _matrix(A: Any) -> Any:
     if A.ndim != 2:
         raise ShapeError(f"A must be 2-D, got shape {A.shape}")
     check_dtype(A.dtype, "A")
-    return persist(A)[0]
+    return A  # read twice at most (the sketch or TSQR, then the scores): not persisted
 
 
 def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = None,

@@ -17,8 +17,9 @@ So the solution meets the same stopping rule (the sketched Karlson–Waldén
 backward-error estimate ≤ 4u) as the in-memory solve, and equals it to that
 tolerance for the same seed and sketch size (bitwise on a single chunk). The
 default sketch is larger than in memory (:data:`OVERSAMPLING`), since passes
-cost more here. A and b are persisted on the workers first: every
-iteration reads them again. Chunks may be NumPy or CuPy arrays (x on the same
+cost more here. For FOSSILS, A and b are persisted on the workers first:
+every iteration reads them again (they must fit in the cluster's memory, or
+spill to disk). Chunks may be NumPy or CuPy arrays (x on the same
 device). Non-finite entries are found in the sketch (every row of A reaches it
 with a nonzero weight), without a pass of their own.
 
@@ -120,7 +121,8 @@ def dask_operands(A: Any, b: Any, method: str | None, sketch: Any, sketch_size: 
     """Validate Dask least-squares operands: (A as :class:`RowChunked`, b, xp, dtype, size).
 
     b may be a Dask or an in-memory array (it is chunked like A's rows). Both
-    are cast to the working dtype and persisted on the workers. ``size`` is
+    are cast to the working dtype and, for FOSSILS, persisted on the workers
+    (sketch-and-solve reads them twice and holds nothing). ``size`` is
     the sketch size to use: the caller's, or FOSSILS' Dask default
     (:data:`OVERSAMPLING` rows per column, where that is at most a quarter of
     the rows).
@@ -136,7 +138,9 @@ def dask_operands(A: Any, b: Any, method: str | None, sketch: Any, sketch_size: 
     check_dtype(b.dtype, "b")
     xp = array_module(A._meta, b._meta)  # raises for NumPy chunks mixed with CuPy chunks
     dtype = np.result_type(A.dtype, b.dtype)
-    A, b = persist(A.astype(dtype), b.astype(dtype))
+    A, b = A.astype(dtype), b.astype(dtype)
+    if method in (None, "fossils"):  # 10 to 30 passes: keep A and b in the workers' memory
+        A, b = persist(A, b)
     m, n = A.shape
     if (sketch_size is None and method in (None, "fossils") and guarantee is None
             and not isinstance(sketch, SketchingOperator) and OVERSAMPLING * n <= m // 4):

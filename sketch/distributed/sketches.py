@@ -5,7 +5,8 @@ at global rows o₁, o₂, …) satisfies S A = Σ_b S[:, o_b : o_b + n_b] A_b, 
 block S[:, o_b : o_b + n_b] is generated on the worker from the keyed
 counter-based stream (:mod:`sketch.rng`) knowing only the block's offset, so no
 part of S or A travels: each block gives an s × d partial sketch and they are
-summed in block order (:func:`sketch.distributed.rows.row_sum`). Chunks may be NumPy or CuPy arrays (the block's own device is used).
+summed in block order (:func:`sketch.distributed.rows.row_sum`). Chunks may be
+NumPy or CuPy arrays (the block's own device is used).
 
 Coordinated sketches (:mod:`sketch.coordinated`) are built partition by
 partition and merged in a tree: priority and threshold samples of disjoint
