@@ -8,6 +8,7 @@ and a markdown table next to it, and reports ratios, not only seconds.
 #: Benchmark modules by name; each defines ``main(argv: list[str]) -> int``.
 BENCHMARKS: dict[str, str] = {
     "coordinated": "benchmarks.coordinated",
+    "dask": "benchmarks.dask",
     "gpu": "benchmarks.gpu",
     "haar": "benchmarks.haar",
     "hhl": "benchmarks.hhl",

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, compat, is_operator, is_sparse, numpy_dtype, to_dense
+from .backend import array_module, compat, is_dask, is_operator, is_sparse, numpy_dtype, to_dense
 from .checks import (
     check_allocation,
     check_computed_size,
@@ -71,6 +71,24 @@ def _exact(A: Any) -> Any:
     return xp.sum(xp.abs(U[:, :r]) ** 2, axis=1)
 
 
+def _score_factor(SA: Any, k2: int, key: Any, dtype: Any) -> Any:
+    """Ω with ‖(AΩ)ᵢ‖² ≈ ℓᵢ, from the sketch S₁A of an embedding S₁ (DMMW 2012).
+
+    R⁻¹ from S₁A's SVD makes AR⁻¹ nearly orthonormal; a k₂-column Gaussian JL
+    matrix shrinks it when k₂ is below the rank (otherwise it saves nothing).
+    """
+    xp = array_module(SA)
+    dtype = np.dtype(dtype)
+    rdt = np.finfo(dtype).dtype
+    _, s, Vh = xp.linalg.svd(SA, full_matrices=False)
+    r = _rank_cut(s, SA.shape, rdt)
+    Rinv = Vh[:r].conj().T / s[:r]
+    if k2 >= r:
+        return Rinv.astype(dtype, copy=False)
+    Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
+    return (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
+
+
 def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, key: Any) -> Any:
     m, d = A.shape
     xp = array_module(A)
@@ -98,15 +116,7 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
         A = unit_scaled(A)[0]  # scores are scale-free; subnormal or huge entries are not
     S1 = make_operator(sketch, r1, m, seed=key.child("S1"))
     SA = S1 @ A
-    SA = SA.toarray() if is_sparse(SA) else SA
-    _, s, Vh = xp.linalg.svd(SA, full_matrices=False)
-    r = _rank_cut(s, SA.shape, rdt)
-    Rinv = Vh[:r].conj().T / s[:r]  # A·Rinv has nearly orthonormal columns (S1 an embedding)
-    if k2 >= r:  # a JL projection at least as wide as A·Rinv saves nothing: use it exactly
-        Om = Rinv.astype(dtype, copy=False)
-    else:
-        Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
-        Om = (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
+    Om = _score_factor(SA.toarray() if is_sparse(SA) else SA, k2, key, dtype)
     X = np.asarray(A.matmat(Om)) if is_operator(A) else A @ Om
     return xp.sum(xp.abs(X) ** 2, axis=1).astype(rdt, copy=False)
 
@@ -159,6 +169,11 @@ def leverage_scores(
     >>> leverage_scores(A).tolist()
     [1.0, 1.0, 0.0, 0.0, 0.0]
     """
+    if is_dask(A):  # row-chunked Dask arrays: scores block by block (sketch.distributed)
+        from .distributed.leverage import leverage_scores as dask_scores
+
+        return dask_scores(A, method=method, sketch_size=sketch_size, jl_size=jl_size,
+                           sketch=sketch, seed=seed)
     check_matrix(A, "A", operator=True)
     if method == "exact":
         return _exact(A)
@@ -307,6 +322,10 @@ def leverage_sample(
     >>> bool(sv.max() ** 2 <= 1.5 and sv.min() ** 2 >= 0.5)
     True
     """
+    if is_dask(A):  # row-chunked Dask arrays: rows stay in place (sketch.distributed)
+        from .distributed.leverage import leverage_sample as dask_sample
+
+        return dask_sample(A, eps, delta, size=size, method=method, seed=seed, **options)
     check_matrix(A, "A")
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)

@@ -1,25 +1,23 @@
-"""Sketched least squares and ridge regression.
+"""Sketched least squares and ridge regression: ``lstsq(A, b)``.
 
-``lstsq(A, b)`` minimises ‖Ax − b‖₂² + α‖x‖₂² by one of three methods:
+Minimises ‖Ax − b‖₂² + α‖x‖₂² by one of the methods of
+:mod:`sketch.lstsq_solvers` (a table of solver functions):
 
-* ``"sketch-and-precondition"`` (default) — Blendenpik (Avron, Maymounkov and
-  Toledo 2010) / LSRN (Meng, Saunders and Mahoney 2014): sketch S·A with
-  s ≈ 4n rows, factor it (QR; SVD when it is numerically rank deficient) and
-  run LSQR on the well-conditioned A R⁻¹, warm-started from the
-  sketch-and-solve solution, to a requested tolerance. Rank-deficient A gets
-  the minimum-norm solution (LSRN's argument: range(N) = row space of A).
-* ``"sketch-and-solve"`` — Sarlós (2006): solve min ‖S(Ax − b)‖ instead;
-  with an ε-subspace embedding the residual is within (1 + ε)/(1 − ε) of the
-  optimum. With ``guarantee="linf"`` a dense sketch sized by
-  :func:`sketch.sizing.linf_sketch_size` also gives
-  ‖x′ − x*‖∞ ≤ (ε/√d)‖Ax* − b‖‖A†‖ (Price, Song and Woodruff 2017).
-* ``"direct"`` — LAPACK (``gelsd`` through ``numpy/cupy.linalg.lstsq``), for
-  reference.
+* ``"fossils"`` (default) — backward stable, as accurate as LAPACK's
+  Householder QR: sketch S·A (sparse sign, s = 12n rows), SVD it, start from
+  sketch-and-solve and refine with heavy-ball iterations on the
+  preconditioned normal equations (Epperly, Meier and Nakatsukasa 2024),
+  stopping when the sketched Karlson–Waldén estimate of the backward error
+  is ≤ ``tol`` (default 4u) — see :mod:`sketch.fossils`.
+* ``"sketch-and-precondition"`` — Blendenpik/LSRN: LSQR on A R⁻¹ to an LSQR
+  tolerance. Accurate in residual, not backward stable for ill-conditioned A.
+* ``"sketch-and-solve"`` — Sarlós (2006), optionally with the ℓ∞ guarantee.
+* ``"direct"`` — LAPACK (``gelsd``), for reference.
 
 Ridge (``alpha > 0``) is the least-squares problem for [A; √α I] and [b; 0];
-every method solves that, without forming it when A is large (the sketch
-is applied to A only and √α I appended to S·A, as in Avron, Clarkson and
-Woodruff 2017).
+every method solves that, without forming it when A is large (the sketch is
+applied to A only and √α I appended to S·A, as in Avron, Clarkson and
+Woodruff 2017). Rank-deficient A gets the minimum-norm solution.
 
 Examples
 --------
@@ -29,186 +27,27 @@ Examples
 >>> b = A @ np.ones(20) + 0.01 * rng.standard_normal(2000)
 >>> res = lstsq(A, b, seed=1)
 >>> res.converged, res.method
-(True, 'sketch-and-precondition')
->>> bool(np.allclose(res.x, np.linalg.lstsq(A, b, rcond=None)[0], atol=1e-8))
+(True, 'fossils')
+>>> bool(np.allclose(res.x, np.linalg.lstsq(A, b, rcond=None)[0], atol=1e-12))
 True
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, linalg
+from .backend import array_module, is_dask
 from .checks import check_matrix, check_vector
-from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
-from .lsqr import lsqr
-from .operators import SketchingOperator, make_operator
+from .errors import ToleranceError
+from .lstsq_result import LstsqResult
+from .lstsq_solvers import METHODS, LstsqProblem, default_tol
+from .operators import SketchingOperator
 from .rng import as_key
-from .sizing import linf_sketch_size, preconditioner_size
 
-METHODS = ("sketch-and-precondition", "sketch-and-solve", "direct")
-
-
-@dataclass
-class LstsqResult:
-    """The solution of :func:`lstsq` and how it was obtained.
-
-    Attributes
-    ----------
-    x : array
-        The solution, shape (n,) or (n, k) for k right-hand sides.
-    converged : bool
-        Whether the requested tolerance was met (always True for the
-        non-iterative methods, which have no tolerance).
-    iterations : int
-        LSQR iterations (the most over right-hand sides); 0 if not iterative.
-    residual_norm : float or array
-        ‖b − A x‖₂ (per right-hand side for 2-D b), computed afresh.
-    method : str
-        The method that produced ``x`` (``"direct"`` after a fallback).
-    sketch : SketchingOperator or None
-        The sketch used.
-    sketch_size : int or None
-        Its number of rows.
-    condition_number : float or None
-        Estimated condition number of the preconditioned system A R⁻¹ (Ritz
-        values of LSQR's bidiagonalisation; a lower bound, ~1–3 when the
-        preconditioner works). None for non-iterative methods.
-    sketched_condition : float or None
-        Estimated condition number of the sketched matrix S·A (≈ κ(A)); for
-        ``"direct"``, κ(A) from its singular values.
-    rank : int
-        Numerical rank used (columns, unless rank deficient).
-    alpha : float
-        The ridge parameter.
-    tol : float or None
-        The tolerance the iteration was run to.
-    """
-
-    x: Any
-    converged: bool
-    iterations: int
-    residual_norm: Any
-    method: str
-    sketch: SketchingOperator | None = None
-    sketch_size: int | None = None
-    condition_number: float | None = None
-    sketched_condition: float | None = None
-    rank: int = 0
-    alpha: float = 0.0
-    tol: float | None = None
-
-    @property
-    def residual(self) -> Any:
-        """Alias of :attr:`residual_norm` (the name iterative results share in qla)."""
-        return self.residual_norm
-
-
-# -- products with A, whatever its kind ------------------------------------------
-
-
-def _matvec(A: Any, v: Any) -> Any:
-    if is_operator(A):
-        return A.matmat(v) if v.ndim == 2 else A.matvec(v)
-    return A @ v
-
-
-def _rmatvec(A: Any, u: Any, xp: Any) -> Any:
-    """Aᴴ u without copying A (dense complex A: conj(conj(u)ᵀ A))."""
-    if is_operator(A):
-        return A.rmatmat(u) if u.ndim == 2 else A.rmatvec(u)
-    if is_sparse(A):
-        return A.conj().T @ u if np.dtype(A.dtype).kind == "c" else A.T @ u
-    if np.dtype(A.dtype).kind == "c":
-        return xp.conj(xp.conj(u) @ A)
-    return u @ A if u.ndim == 1 else A.T @ u
-
-
-# -- small dense factorisations ----------------------------------------------------
-
-
-def _condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
-    """σ_max(R)/σ_min(R) by power iteration on RᴴR and (RᴴR)⁻¹; O(n²) per step.
-
-    Power iteration converges from below, so this is a lower bound on κ(R);
-    it is only used to decide whether R is safe to invert.
-    """
-    n = R.shape[0]
-    diag = xp.abs(xp.diagonal(R))
-    if not bool(xp.all(diag > 0)) or not bool(xp.all(xp.isfinite(R))):
-        return math.inf
-    tri = linalg(xp).solve_triangular
-    z = key.normal(xp.arange(n, dtype=xp.uint64), xp).astype(R.dtype)
-    y = z / xp.linalg.norm(z)
-    smax = 0.0
-    for _ in range(steps):
-        y = R.conj().T @ (R @ y)
-        nrm = float(xp.linalg.norm(y))
-        if nrm == 0:
-            return math.inf
-        smax, y = math.sqrt(nrm), y / nrm
-    y = z / xp.linalg.norm(z)
-    inv = 0.0
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            y = tri(R, tri(R, y, trans="C"))
-            nrm = float(xp.linalg.norm(y))
-            if not math.isfinite(nrm) or nrm == 0:
-                return math.inf
-            inv, y = math.sqrt(nrm), y / nrm
-    return smax * inv
-
-
-class _Preconditioner:
-    """x = N y from a factorisation of the (ridge-augmented) sketch S·A.
-
-    One Householder QR of [S·A, S·b] in ``mode="r"`` (no Q is formed: the
-    last columns of its R are Qᴴ S b), so the factorisation costs about half
-    of a reduced QR. N = R⁻¹ when R is safely invertible; otherwise the
-    truncated SVD R = U Σ Vᴴ gives N = V_r Σ_r⁻¹ (LSRN), which keeps x in the
-    row space of A so that LSQR returns the minimum-norm solution.
-    """
-
-    def __init__(self, SA: Any, Sb: Any, xp: Any, rcond: float, key: Any):
-        self.xp = xp
-        n = SA.shape[1]
-        Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
-        R_full = xp.linalg.qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
-        R, c = R_full[:n, :n], R_full[:n, n:]
-        self.cond = _condition_estimate(R, xp, key)
-        if self.cond * rcond < 1:
-            self.kind, self.R, self.rank = "qr", R, n
-            x0 = linalg(xp).solve_triangular(R, c)
-        else:
-            U, sv, Vh = xp.linalg.svd(R)
-            r = int((sv > rcond * sv[0]).sum())
-            self.kind, self.rank = "svd", r
-            self.sv, self.V = sv[:r], Vh[:r].conj().T
-            self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
-            x0 = self.V @ ((U[:, :r].conj().T @ c) / self.sv[:, None])
-        self.x0 = x0[:, 0] if Sb.ndim == 1 else x0
-
-    def apply(self, y: Any) -> Any:
-        if self.kind == "qr":
-            return linalg(self.xp).solve_triangular(self.R, y)
-        return self.V @ (y / self.sv)
-
-    def adjoint(self, z: Any) -> Any:
-        if self.kind == "qr":
-            return linalg(self.xp).solve_triangular(self.R, z, trans="C")
-        return (self.V.conj().T @ z) / self.sv
-
-
-# -- the solver ----------------------------------------------------------------------
-
-
-def _default_tol(dtype: np.dtype) -> float:
-    return 1e-10 if np.finfo(dtype).eps < 1e-10 else 1e-5
+__all__ = ["lstsq", "LstsqResult", "METHODS"]
 
 
 def _check_inputs(A: Any, b: Any) -> tuple[Any, Any]:
@@ -219,34 +58,31 @@ def _check_inputs(A: Any, b: Any) -> tuple[Any, Any]:
     return xp, dtype
 
 
-def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
-    r = b - _matvec(A, x)
-    if r.ndim == 1:
-        return float(xp.linalg.norm(r))
-    return xp.linalg.norm(r, axis=0)
+def _check_method(method: str | None, guarantee: str | None) -> str:
+    if method is None:
+        method = "sketch-and-solve" if guarantee is not None else "fossils"
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
+    if guarantee not in (None, "linf"):
+        raise ValueError(f"guarantee must be None or 'linf', got {guarantee!r}")
+    if guarantee == "linf" and method != "sketch-and-solve":
+        raise ValueError("guarantee='linf' sizes sketch-and-solve; method "
+                         f"{method!r} does not use it (the other methods converge to the "
+                         "exact solution)")
+    return method
 
 
-def _direct(A: Any, b: Any, alpha: float, xp: Any, dtype: np.dtype, rcond: float | None):
-    if is_operator(A):
-        raise TypeError("method='direct' needs the entries of A, not a LinearOperator; "
-                        "use method='sketch-and-precondition'")
-    if is_sparse(A):
-        if A.shape[0] * A.shape[1] > 50_000_000:
-            raise ValueError(f"method='direct' would densify a sparse {A.shape} matrix; "
-                             "use method='sketch-and-precondition'")
-        A = A.toarray()
-    A = A.astype(dtype, copy=False)
-    b = b.astype(dtype, copy=False)
-    n = A.shape[1]
-    if alpha > 0:
-        A = xp.concatenate([A, math.sqrt(alpha) * xp.eye(n, dtype=dtype)], axis=0)
-        zeros = xp.zeros((n,) + b.shape[1:], dtype=dtype)
-        b = xp.concatenate([b, zeros], axis=0)
-    x, _, rank, sv = xp.linalg.lstsq(A, b, rcond=rcond)
-    sv = sv if xp is np else sv.get() if hasattr(sv, "get") else sv
-    smin = float(sv[-1]) if len(sv) else 0.0
-    cond = float(sv[0]) / smin if smin > 0 else math.inf
-    return x, int(rank), cond
+def _check_tol(tol: float | None, method: str, dtype: Any) -> float | None:
+    real = np.finfo(dtype).dtype
+    tol = default_tol(method, real) if tol is None else float(tol)
+    if tol is None:
+        return None
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol}")
+    if tol < np.finfo(real).eps:
+        raise ToleranceError(f"tol={tol} is below the {real} machine epsilon "
+                             f"{np.finfo(real).eps:.2g}; it cannot be certified")
+    return tol
 
 
 def lstsq(
@@ -274,23 +110,28 @@ def lstsq(
         the sketched methods (only products are needed).
     b : array
         Right-hand side, shape (m,) or (m, k).
-    method : {"sketch-and-precondition", "sketch-and-solve", "direct"}, optional
-        Default ``"sketch-and-precondition"``, or ``"sketch-and-solve"`` when
-        ``guarantee`` is given.
+    method : {"fossils", "sketch-and-precondition", "sketch-and-solve", "direct"}, optional
+        Default ``"fossils"``, or ``"sketch-and-solve"`` when ``guarantee`` is given.
     sketch : str or SketchingOperator, optional
         Sketch kind (see :func:`sketch.operators.make_operator`) or a ready
         operator with m columns. Default ``"sparse-sign"``; ``"srht"`` for
         ``guarantee="linf"``.
     sketch_size : int, optional
-        Rows of the sketch: at least n. Default 4n (capped at m) for the
-        sketched methods; the ℓ∞ rule for ``guarantee="linf"``.
+        Rows of the sketch: at least n; more than m is clamped to m with a
+        warning, and a size whose S·A cannot fit in memory is refused
+        (:class:`~sketch.errors.InsufficientMemoryError`). Default 12n for
+        ``"fossils"``, 4n for the others (capped at m); the ℓ∞ rule for
+        ``guarantee="linf"``.
     alpha : float
         Ridge parameter α ≥ 0.
     tol : float, optional
-        LSQR tolerance on ‖(AN)ᴴr‖/(‖AN‖‖r‖) (default 1e-10, 1e-5 in single
-        precision). Below machine precision it cannot be certified.
+        ``"fossils"``: target of the relative backward-error estimate
+        (default 4u: 8.9e-16 in double, 4.8e-7 in single precision).
+        ``"sketch-and-precondition"``: LSQR tolerance on
+        ‖(AN)ᴴr‖/(‖AN‖‖r‖) (default 1e-10, 1e-5 in single precision).
+        Below machine precision it cannot be certified.
     maxiter : int, optional
-        Most LSQR iterations (default 200).
+        Most products with AᴴA (``"fossils"``) or LSQR iterations (default 200).
     guarantee : {None, "linf"}
         ``"linf"``: size a dense sketch so that sketch-and-solve meets
         ‖x′ − x*‖∞ ≤ (eps/√n)‖Ax* − b‖‖A†‖ with probability 1 − delta.
@@ -305,6 +146,7 @@ def lstsq(
     Returns
     -------
     LstsqResult
+        With ``backward_error`` and ``forward_error_bound`` for ``"fossils"``.
 
     Raises
     ------
@@ -313,6 +155,8 @@ def lstsq(
         rows than A has columns, a sparse sketch with ``guarantee="linf"``.
     TypeError
         Integer arrays, NumPy mixed with CuPy, unsupported objects.
+    InsufficientMemoryError
+        A ``sketch_size`` whose sketch cannot fit in memory.
 
     Examples
     --------
@@ -325,123 +169,20 @@ def lstsq(
     >>> bool(res.residual_norm <= 1.1 * best)
     True
     """
-    xp, dtype = _check_inputs(A, b)
-    m, n = A.shape
-    if method is None:
-        method = "sketch-and-solve" if guarantee is not None else "sketch-and-precondition"
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}")
-    if guarantee not in (None, "linf"):
-        raise ValueError(f"guarantee must be None or 'linf', got {guarantee!r}")
-    if guarantee == "linf" and method != "sketch-and-solve":
-        raise ValueError("guarantee='linf' sizes sketch-and-solve; method "
-                         f"{method!r} does not use it (sketch-and-precondition and direct "
-                         "converge to the exact solution)")
+    if is_dask(A) or is_dask(b):  # row-chunked Dask arrays: products on the workers
+        from .distributed.lstsq import dask_operands
+
+        A, b, xp, dtype, sketch_size = dask_operands(A, b, method, sketch, sketch_size,
+                                                     guarantee)
+    else:
+        xp, dtype = _check_inputs(A, b)
+    method = _check_method(method, guarantee)
     alpha = float(alpha)
     if not alpha >= 0 or not math.isfinite(alpha):
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-    real = np.finfo(dtype).dtype
-    tol = _default_tol(real) if tol is None else float(tol)
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol}")
-    if tol < np.finfo(real).eps:
-        raise ToleranceError(f"tol={tol} is below the {real} machine epsilon "
-                             f"{np.finfo(real).eps:.2g}; it cannot be certified")
-    maxiter = 200 if maxiter is None else int(maxiter)
-    rcond_eff = n * float(np.finfo(real).eps) if rcond is None else float(rcond)
-
-    if method == "direct":
-        x, rank, cond = _direct(A, b, alpha, xp, dtype, rcond)
-        return LstsqResult(x, True, 0, _residual_norm(A, x, b, xp), "direct",
-                           sketched_condition=cond, rank=rank, alpha=alpha)
-
-    # -- choose and apply the sketch --
-    if guarantee == "linf":
-        kind = "srht" if sketch is None else sketch
-        if isinstance(kind, SketchingOperator):
-            if not kind.dense:
-                raise ValueError(f"guarantee='linf' needs a dense sketch; {type(kind).__name__} "
-                                 "is sparse and provably cannot give it (use 'srht' or "
-                                 "'gaussian')")
-        elif kind in ("countsketch", "sparse-sign"):
-            raise ValueError(f"guarantee='linf' needs a dense sketch; {kind!r} is sparse and "
-                             "provably cannot give it (use 'srht' or 'gaussian')")
-        if sketch_size is None and not isinstance(kind, SketchingOperator):
-            try:
-                sketch_size = linf_sketch_size(m, n, eps=eps, delta=delta)
-            except ToleranceError as exc:
-                warnings.warn(f"{exc}; solving directly instead (the exact solution meets the "
-                              "bound)", AccuracyWarning, stacklevel=2)
-                x, rank, cond = _direct(A, b, alpha, xp, dtype, rcond)
-                return LstsqResult(x, True, 0, _residual_norm(A, x, b, xp), "direct",
-                                   sketched_condition=cond, rank=rank, alpha=alpha)
-    else:
-        kind = "sparse-sign" if sketch is None else sketch
-    if isinstance(kind, SketchingOperator):
-        s = kind.s
-    elif sketch_size is None:
-        s = preconditioner_size(n, m)
-        if kind == "srht":
-            s = min(s, 1 << (m - 1).bit_length())
-    else:
-        s = int(sketch_size)
-        if s >= m:
-            warnings.warn(f"sketch_size={s} is not smaller than the {m} rows of A: the sketch "
-                          "does not compress; method='direct' is cheaper", AccuracyWarning,
-                          stacklevel=2)
-    if s < n:
-        raise ValueError(f"the sketch has {s} rows but A has {n} columns; a sketch needs at "
-                         f"least n rows (4n = {4 * n} is a good default)")
-    key = as_key(seed)
-    S = make_operator(kind, s, m, key.child("sketch"))
-    SA = S @ A
-    if not is_operator(A):
-        SA = SA.astype(dtype, copy=False)
-    Sb = (S @ b).astype(dtype, copy=False)
-    if alpha > 0:
-        SA = xp.concatenate([SA, math.sqrt(alpha) * xp.eye(n, dtype=dtype)], axis=0)
-        Sb = xp.concatenate([Sb, xp.zeros((n,) + Sb.shape[1:], dtype=dtype)], axis=0)
-    P = _Preconditioner(SA, Sb, xp, rcond_eff, key.child("condition"))
-    x0 = P.x0
-
-    if method == "sketch-and-solve":
-        return LstsqResult(x0, True, 0, _residual_norm(A, x0, b, xp), method, S, s,
-                           None, P.cond, P.rank, alpha, None)
-
-    # -- sketch-and-precondition: LSQR on [A; √α I] N, warm-started at x0 --
-    root = math.sqrt(alpha)
-    rhs = b.astype(dtype, copy=False)
-    columns = [rhs] if rhs.ndim == 1 else [rhs[:, j] for j in range(rhs.shape[1])]
-    starts = [x0] if x0.ndim == 1 else [x0[:, j] for j in range(x0.shape[1])]
-
-    def matvec(y):
-        z = P.apply(y)
-        top = _matvec(A, z)
-        return xp.concatenate([top, root * z]) if alpha > 0 else top
-
-    def rmatvec(u):
-        top = _rmatvec(A, u[:m], xp)
-        if alpha > 0:
-            top = top + root * u[m:]
-        return P.adjoint(top)
-
-    xs, iters, ok, conds = [], 0, True, []
-    for bj, xj in zip(columns, starts):
-        r0 = bj - _matvec(A, xj)
-        if alpha > 0:
-            r0 = xp.concatenate([r0, -root * xj])
-        state = lsqr(matvec, rmatvec, r0, n=P.rank, tol=tol, maxiter=maxiter)
-        xs.append(xj + P.apply(state.x))
-        iters = max(iters, state.iterations)
-        ok = ok and state.converged
-        conds.append(state.condition)
-    x = xs[0] if len(xs) == 1 else xp.stack(xs, axis=1)
-    cond = max((c for c in conds if math.isfinite(c)), default=float("nan"))
-    if not ok:
-        warnings.warn(
-            f"LSQR stopped after {iters} iterations before reaching tol={tol:g} "
-            f"(estimated condition number of the preconditioned system {cond:.3g}, "
-            f"of the sketched matrix {P.cond:.3g}); raise maxiter or tol, or use a larger "
-            "sketch", ConvergenceWarning, stacklevel=2)
-    return LstsqResult(x, ok, iters, _residual_norm(A, x, b, xp), method, S, s, cond,
-                       P.cond, P.rank, alpha, tol)
+    problem = LstsqProblem(
+        A=A, b=b.astype(dtype, copy=False), xp=xp, dtype=dtype, alpha=alpha,
+        tol=_check_tol(tol, method, dtype), maxiter=200 if maxiter is None else int(maxiter),
+        rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
+        sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta)
+    return METHODS[method](problem)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype
+from .backend import array_module, compat, device, is_dask, is_sparse, numpy_dtype, real_dtype
 from .checks import check_allocation, check_positive_int, check_vector
 from .errors import ShapeError
 from .rng import as_key
@@ -74,6 +74,9 @@ class Sample:
 
             xp = array_module(rows)
             return sparse(xp).diags(scale.astype(rows.dtype)) @ rows
+        if is_dask(rows):  # lazy: the rows are scaled where they live (sketch.distributed)
+            scale = scale.astype(np.finfo(rows.dtype).dtype, copy=False)
+            return rows * (scale[:, None] if rows.ndim == 2 else scale)
         xp = compat(array_module(rows))
         scale = xp.astype(scale, real_dtype(xp, rows.dtype), copy=False)
         return rows * (scale[:, None] if rows.ndim == 2 else scale)

@@ -498,3 +498,18 @@ def available_bytes(xp: ModuleType, device: Any = None) -> int | None:
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def is_dask(x: Any) -> bool:
+    """True for a ``dask.array.Array`` (whose chunks may be NumPy or CuPy arrays).
+
+    Checked without importing dask: an object is a dask array only if dask is loaded.
+
+    Examples
+    --------
+    >>> is_dask(np.ones(3))
+    False
+    """
+    if "dask.array" not in sys.modules:
+        return False
+    return isinstance(x, sys.modules["dask.array"].Array)

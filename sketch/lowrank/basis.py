@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import linalg, solve_triangular
+from ..backend import is_dask, linalg, solve_triangular
 from ..checks import check_positive_int
 from ..errors import ToleranceError
 from ..operators import make_operator
@@ -52,6 +52,10 @@ def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:
 
 def orth(Y: Any, xp: ModuleType) -> Any:
     """Orthonormal basis of range(Y): shifted CholeskyQR3, Householder if Y is rank-deficient."""
+    if is_dask(Y):  # a tall row-chunked block (sketch.distributed): TSQR
+        from ..distributed.lowrank import tall_orth
+
+        return tall_orth(Y)
     m, l = Y.shape
     u = float(np.finfo(Y.dtype).eps) / 2
     shift = 11 * (m * l + l * (l + 1)) * u * float(xp.linalg.norm(Y)) ** 2
@@ -73,6 +77,10 @@ def extend(Q: Any, Z: Any, xp: ModuleType) -> Any:
     rest, directions the others span to ``10·√u`` are dropped too. No column
     left means the space is invariant.
     """
+    if is_dask(Q) or is_dask(Z):  # tall row-chunked blocks (sketch.distributed)
+        from ..distributed.lowrank import tall_extend
+
+        return tall_extend(Q, Z)
     u = float(np.finfo(Z.dtype).eps)
     before = xp.linalg.norm(Z, axis=0)
     for _ in range(2):
@@ -96,6 +104,8 @@ def lu_normalize(Y: Any, xp: ModuleType) -> Any:
     LU with partial pivoting keeps the columns from collapsing onto the dominant
     direction at a fraction of a QR's cost (the choice of scikit-learn and fbpca too).
     """
+    if is_dask(Y):  # a tall row-chunked block: TSQR spans the same space
+        return orth(Y, xp)
     kw = {"check_finite": False} if xp is np else {}
     return linalg(xp).lu(Y, permute_l=True, **kw)[0]
 

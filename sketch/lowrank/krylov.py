@@ -53,6 +53,7 @@ def warn_unconverged(name: str, converged: bool, estimate: float, eps: float,
 
 def _check_basis_memory(op: _Operator, width: int, what: str) -> None:
     m, n = op.shape
+    m = 0 if op.kind == "dask" else m  # a Dask basis lives on the workers
     check_allocation(3.0 * (m + n) * width * op.dtype.itemsize, what, xp=op.xp,
                      fix="ask for a smaller k, block or max_passes")
 

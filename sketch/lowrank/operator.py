@@ -6,12 +6,19 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, is_operator, is_sparse
+from ..backend import array_module, is_dask, is_operator, is_sparse
 from ..checks import check_allocation, check_hermitian, check_matrix, check_square
 
 
 class _Operator:
     """The one view of ``A`` the low-rank routines use: products, counted."""
+
+    def __new__(cls, A: Any, name: str = "A"):
+        if is_dask(A):  # row-chunked Dask arrays: passes on the workers (sketch.distributed)
+            from ..distributed.lowrank import DaskOperator
+
+            cls = DaskOperator
+        return super().__new__(cls)
 
     def __init__(self, A: Any, name: str = "A"):
         check_matrix(A, name, operator=True)

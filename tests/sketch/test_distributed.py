@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 
@@ -27,14 +28,22 @@ def client():
 
     import sketch.distributed  # noqa: F401 - imported before forking, so workers start warm
 
-    # Forked workers inherit the imported modules: seconds less start-up per worker than spawn.
-    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=50)
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        threadpool_limits = contextlib.nullcontext
+    # Forked workers inherit the imported modules (seconds less start-up per worker than
+    # spawn) and the BLAS thread count: one per process, as the nanny gives spawned workers;
+    # more would oversubscribe the cores with the client's own small factorisations.
+    with threadpool_limits(1):
+        with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+            cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                               processes=True, dashboard_address=None,
+                                               silence_logs=50)
+        c = distributed.Client(cluster)
+        yield c
+        c.close()
+        cluster.close()
     if old is None:
         os.environ.pop("PYTHONPATH", None)
     else:
@@ -140,3 +149,156 @@ def test_cupy_chunks_stay_on_gpu(cupy, data):
     np.testing.assert_allclose(cupy.asnumpy(out), S @ A, rtol=1e-9, atol=1e-9)
     sk = coordinated_sketch_dask(X, "priority", 20, seed=1)
     assert isinstance(sk.rows, cupy.ndarray)
+
+
+# -- issue 19: the library's solvers on Dask arrays -------------------------------------
+
+UNEVEN = (700, 1900, 1100, 2300)  # 6000 rows in four chunks of different sizes
+
+
+@pytest.fixture(scope="module")
+def ill():
+    """A 6000 × 20 least-squares problem with κ(A) = 1e6 and a large residual."""
+    rng = np.random.default_rng(5)
+    U, _ = np.linalg.qr(rng.standard_normal((6000, 20)))
+    V, _ = np.linalg.qr(rng.standard_normal((20, 20)))
+    A = (U * np.logspace(0, -6, 20)) @ V.T
+    b = A @ rng.standard_normal(20) + rng.standard_normal(6000)
+    return A, b
+
+
+def _rel(x, y):
+    return float(np.linalg.norm(x - y) / np.linalg.norm(y))
+
+
+def test_sketch_single_chunk_is_bitwise(client, data):
+    """One chunk: the distributed sketch is the in-memory product, bit for bit."""
+    import dask
+
+    from sketch.distributed import sketch_dask
+
+    A, _ = data
+    ops = [op(24, 1200, seed=3) for op in (Gaussian, Rademacher, CountSketch, SparseSign)]
+    out = dask.compute(*[sketch_dask(S, da.from_array(A, chunks=-1)) for S in ops])
+    for S, got in zip(ops, out):
+        np.testing.assert_array_equal(got, S @ A)
+
+
+def test_lstsq_equals_in_memory(client, ill):
+    """FOSSILS on Dask: bitwise on one chunk, within the forward-error bounds on uneven ones."""
+    from sketch import lstsq
+    from sketch.distributed.lstsq import OVERSAMPLING
+
+    A, b = ill
+    s = OVERSAMPLING * 20  # the Dask default, larger than in memory (passes cost more)
+    ref = lstsq(A, b, seed=7, sketch_size=s)
+    one = lstsq(da.from_array(A, chunks=-1), da.from_array(b, chunks=-1), seed=7)
+    assert one.sketch_size == s
+    np.testing.assert_array_equal(one.x, ref.x)
+    res = lstsq(da.from_array(A, chunks=(UNEVEN, 20)), da.from_array(b, chunks=(UNEVEN,)),
+                seed=7)
+    assert res.method == "fossils" and res.converged and res.backward_error <= 8 * res.tol
+    assert _rel(res.x, ref.x) <= res.forward_error_bound + ref.forward_error_bound
+    exact = np.linalg.lstsq(A, b, rcond=None)[0]  # LAPACK, in memory
+    assert _rel(res.x, exact) <= res.forward_error_bound + 1e-9
+    assert res.residual_norm == pytest.approx(np.linalg.norm(b - A @ exact), rel=1e-12)
+
+
+def test_lstsq_ridge_several_rhs_and_in_memory_b(client, ill):
+    from sketch import lstsq
+
+    A, b = ill
+    B = np.stack([b, A[:, 0] - 2 * b], axis=1)
+    X = da.from_array(A, chunks=(UNEVEN, 20))
+    ridge = lstsq(X, da.from_array(b, chunks=1000), alpha=1e-4, seed=1)  # b chunked otherwise
+    ref = lstsq(A, b, alpha=1e-4, seed=1, sketch_size=ridge.sketch_size)
+    assert ridge.converged and _rel(ridge.x, ref.x) <= 1e-12  # ridge is well conditioned
+    multi = lstsq(X, B, seed=2)  # b in memory: chunked like A's rows
+    exact = np.linalg.lstsq(A, B, rcond=None)[0]
+    assert multi.converged
+    for j in range(2):
+        assert _rel(multi.x[:, j], exact[:, j]) <= multi.forward_error_bound[j] + 1e-9
+
+
+def test_lstsq_dask_bad_input(ill):
+    import dask
+
+    from sketch import lstsq
+    from sketch.errors import NonFiniteError
+
+    A, b = ill
+    X, y = da.from_array(A, chunks=3000), da.from_array(b, chunks=3000)
+    with dask.config.set(scheduler="synchronous"):
+        with pytest.raises(ValueError, match="needs A in memory"):
+            lstsq(X, y, method="direct")
+        with pytest.raises(ShapeError, match="rows"):
+            lstsq(X, y[:-1])
+        with pytest.raises(TypeError, match="dtype"):
+            lstsq(X.astype(int), y)
+        bad = A.copy()
+        bad[4321, 3] = np.nan
+        with pytest.raises(NonFiniteError, match="A holds NaN"):
+            lstsq(da.from_array(bad, chunks=3000), y)
+
+
+def test_lowrank_equals_in_memory(client):
+    """Randomized SVD / block Krylov / Nyström on Dask: the in-memory factors, the same passes."""
+    from sketch import block_krylov_svd, nystrom, randomized_svd
+
+    # randomized_svd's default is block_krylov_svd's computation; power_iters is HMT's.
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((6000, 60)) * 0.8 ** np.arange(60)
+    X = da.from_array(A, chunks=(UNEVEN, 60))
+    # Passes in A's precision on both sides (in memory a float64 A may be multiplied in float32).
+    full = {"mixed_precision": False}
+    for fn, kw in ((block_krylov_svd, full), (randomized_svd, {"power_iters": 2, **full})):
+        got, ref = fn(X, 8, seed=4, **kw), fn(A, 8, seed=4, **kw)
+        assert got.passes == ref.passes and got.converged
+        np.testing.assert_allclose(got.s, ref.s, rtol=1e-12)
+        U = got.U.compute()  # a Dask array, chunked like A's rows
+        np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-12)
+        np.testing.assert_allclose(np.abs(U.T @ ref.U), np.eye(8), atol=1e-8)
+        assert got.error_estimate == pytest.approx(ref.error_estimate, rel=1e-8)
+    C = A[:300].T @ A[:300]  # 60 × 60 PSD, row-chunked unevenly
+    got, ref = nystrom(da.from_array(C, chunks=((25, 35), 60)), 5, seed=2), nystrom(C, 5, seed=2)
+    np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
+
+
+def test_leverage_and_sampling_equal_in_memory(client):
+    from sketch import leverage_sample, leverage_scores
+
+    rng = np.random.default_rng(8)
+    A = rng.standard_normal((6000, 5))
+    A[:40] *= 50  # a few high-leverage rows
+    X = da.from_array(A, chunks=(UNEVEN, 5))
+    for method in ("exact", "approx"):
+        lev = leverage_scores(X, method=method, seed=1)
+        assert lev.chunks[0] == UNEVEN
+        np.testing.assert_allclose(lev.compute(), leverage_scores(A, method=method, seed=1),
+                                   rtol=1e-10, atol=1e-14)
+        got, ref = leverage_sample(X, method=method, seed=2), leverage_sample(A, method=method,
+                                                                             seed=2)
+        np.testing.assert_array_equal(got.indices, ref.indices)
+        np.testing.assert_allclose(got.weights, ref.weights, rtol=1e-10)
+        np.testing.assert_allclose(got.apply(X).compute(), ref.apply(A), rtol=1e-10)
+
+
+@pytest.mark.gpu
+def test_cupy_chunks_lstsq_svd_leverage(cupy, ill):
+    import dask
+
+    from sketch import leverage_scores, lstsq, randomized_svd
+
+    A, b = ill
+    X = da.from_array(cupy.asarray(A), chunks=(UNEVEN, 20), asarray=False)
+    y = da.from_array(cupy.asarray(b), chunks=(UNEVEN,), asarray=False)
+    with dask.config.set(scheduler="synchronous"):
+        res = lstsq(X, y, seed=7)
+        svd = randomized_svd(X, 5, seed=0)
+        lev = leverage_scores(X).compute()
+    assert isinstance(res.x, cupy.ndarray) and res.converged
+    ref = lstsq(A, b, seed=7)
+    assert _rel(cupy.asnumpy(res.x), ref.x) <= res.forward_error_bound + ref.forward_error_bound
+    assert isinstance(svd.s, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(svd.s), randomized_svd(A, 5, seed=0).s, rtol=1e-10)
+    assert isinstance(lev, cupy.ndarray)

@@ -21,7 +21,7 @@ from sketch.errors import (
     ToleranceError,
 )
 
-METHODS = ["sketch-and-precondition", "sketch-and-solve", "direct"]
+METHODS = ["fossils", "sketch-and-precondition", "sketch-and-solve", "direct"]
 
 
 def problem(m, n, kappa, seed, noise=1e-2, dtype=np.float64):
@@ -43,7 +43,7 @@ def optimal(A, b):
 def test_precondition_reaches_optimal_residual(kappa):
     A, b = problem(3000, 40, kappa, 0)
     x_opt, r_opt = optimal(A, b)
-    res = lstsq(A, b, seed=1)
+    res = lstsq(A, b, "sketch-and-precondition", seed=1)
     assert res.converged and res.method == "sketch-and-precondition"
     assert (res.residual_norm - r_opt) / r_opt < 1e-10
     # forward error ≲ κ · tol (LSQR's test bounds the normal-equation residual)
@@ -59,7 +59,7 @@ def test_precondition_kappa_1e12_does_not_fail_silently():
     _, r_opt = optimal(A, b)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = lstsq(A, b, seed=2)
+        res = lstsq(A, b, "sketch-and-precondition", seed=2)
     # either it converged (and the residual is optimal) or it said it did not
     assert res.converged or any(issubclass(w.category, ConvergenceWarning) for w in caught)
     # At κ = 1e12 two backward-stable solvers (this one and LAPACK's reference) agree only
@@ -74,7 +74,8 @@ def test_precondition_kappa_1e12_does_not_fail_silently():
 def test_condition_of_preconditioned_system_many_seeds():
     # Gaussian sketch with s = 4n: κ(A R⁻¹) ≤ (1 + √(n/s) + t)/(1 − √(n/s) − t) w.h.p.
     A, b = problem(2000, 20, 1e6, 3)
-    conds = [lstsq(A, b, sketch="gaussian", seed=k).condition_number for k in range(8)]
+    conds = [lstsq(A, b, "sketch-and-precondition", sketch="gaussian", seed=k).condition_number
+             for k in range(8)]
     assert max(conds) < (1 + 0.5 + 0.15) / (1 - 0.5 - 0.15)
 
 
@@ -153,7 +154,7 @@ def test_dtypes(dtype):
         b = b + 1j * rng.standard_normal(2000)
     A, b = A.astype(dtype), b.astype(dtype)
     x_opt, _ = optimal(A.astype(np.complex128), b.astype(np.complex128))
-    for method in ("sketch-and-precondition", "direct"):
+    for method in ("fossils", "sketch-and-precondition", "direct"):
         res = lstsq(A, b, method, seed=1)
         assert res.x.dtype == dtype
         tol = 1e-3 if np.finfo(dtype).bits <= 32 else 1e-9

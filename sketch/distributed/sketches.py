@@ -4,8 +4,9 @@ A sketching operator S (s × m) applied to A = [A₁; A₂; …] (row blocks sta
 at global rows o₁, o₂, …) satisfies S A = Σ_b S[:, o_b : o_b + n_b] A_b, and the
 block S[:, o_b : o_b + n_b] is generated on the worker from the keyed
 counter-based stream (:mod:`sketch.rng`) knowing only the block's offset, so no
-part of S or A travels: each worker sends back an s × d partial sketch and dask
-sums them. Chunks may be NumPy or CuPy arrays (the block's own device is used).
+part of S or A travels: each block gives an s × d partial sketch and they are
+summed in block order (:func:`sketch.distributed.rows.row_sum`). Chunks may be
+NumPy or CuPy arrays (the block's own device is used).
 
 Coordinated sketches (:mod:`sketch.coordinated`) are built partition by
 partition and merged in a tree: priority and threshold samples of disjoint
@@ -32,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module
-from .coordinated import (
+from ..backend import array_module
+from ..coordinated import (
     LINEAR_METHODS,
     SAMPLED_METHODS,
     LinearSketch,
@@ -41,33 +42,16 @@ from .coordinated import (
     _linear,
     _sample,
 )
-from .errors import ShapeError, require
-from .operators import SketchingOperator, _product, make_operator
-from .rng import as_key
+from ..errors import ShapeError
+from ..operators import SketchingOperator, _product, make_operator
+from ..rng import as_key
+from .rows import as_rows, chunk_module, dask_modules, offsets, row_sum
 
-__all__ = ["sketch_dask", "coordinated_sketch_dask", "sketched_lstsq_dask"]
-
-
-def _dask_array(X: Any, name: str) -> Any:
-    da = require("dask.array", "dask", "sketch dask arrays")
-    if not isinstance(X, da.Array):
-        raise TypeError(f"{name} must be a dask.array.Array, got {type(X).__name__}")
-    if X.ndim not in (1, 2):
-        raise ShapeError(f"{name} must be 1-D or 2-D, got shape {X.shape}")
-    if X.ndim == 2 and X.numblocks[1] != 1:
-        # Rows are the unit of work: one chunk spans all columns.
-        X = X.rechunk({1: -1})
-    if any(np.isnan(c) for c in X.chunks[0]):
-        raise ShapeError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes()")
-    return X
+__all__ = ["sketch_dask", "coordinated_sketch_dask"]
 
 
-def _offsets(chunks: tuple[int, ...]) -> list[int]:
-    return [int(v) for v in np.concatenate([[0], np.cumsum(chunks)[:-1]])]
-
-
-def _block_sketch(x: Any, op: SketchingOperator, block_info: Any = None) -> Any:
-    j0, j1 = block_info[0]["array-location"][0]
+def block_sketch(x: Any, j0: int, j1: int, op: SketchingOperator) -> Any:
+    """S[:, j0:j1] @ x for the block x of rows j0:j1, on the block's device."""
     xp = array_module(x)
     vector = x.ndim == 1
     x2 = x.reshape(-1, 1) if vector else x
@@ -76,6 +60,17 @@ def _block_sketch(x: Any, op: SketchingOperator, block_info: Any = None) -> Any:
     Sb = op._columns(j0, j1, xp, rdt)
     out = xp.asarray(_product(Sb, x2)).astype(x2.dtype, copy=False)
     return out[:, 0] if vector else out
+
+
+def check_sketch(S: SketchingOperator | str, m: int, size: int | None, seed: Any):
+    """The operator for a Dask matrix with m rows (built from its name if needed)."""
+    if isinstance(S, str):
+        if size is None:
+            raise ValueError("give size= when the sketch is named")
+        S = make_operator(S, size, m, seed)
+    if S.m != m:
+        raise ShapeError(f"the sketch has m={S.m} but X has {m} rows")
+    return S
 
 
 def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
@@ -97,7 +92,10 @@ def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
     Returns
     -------
     dask.array.Array
-        s × d (or length s); ``.compute()`` it. Equal to ``S @ X.compute()``.
+        s × d (or length s); ``.compute()`` it. Equal to ``S @ X.compute()``:
+        bitwise when every chunk is one of the column blocks in which the
+        in-memory product generates S (always for a single chunk), otherwise
+        to rounding (the partial sketches are summed in block order).
 
     Notes
     -----
@@ -105,24 +103,12 @@ def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
     share of S costs. An SRHT mixes all rows, so generating one column block of
     it costs a transform of length m per column: prefer the others on dask.
     """
-    da = require("dask.array", "dask", "sketch dask arrays")
-    X = _dask_array(X, "X")
-    if isinstance(S, str):
-        if size is None:
-            raise ValueError("give size= when the sketch is named")
-        S = make_operator(S, size, X.shape[0], seed)
-    if S.m != X.shape[0]:
-        raise ShapeError(f"the sketch has m={S.m} but X has {X.shape[0]} rows")
-    nb = X.numblocks[0]
-    meta_xp = array_module(X._meta) if hasattr(X, "_meta") else np
-    if X.ndim == 1:
-        parts = X.map_blocks(_block_sketch, S, chunks=((S.s,) * nb,), dtype=X.dtype,
-                             meta=meta_xp.empty((0,), dtype=X.dtype))
-        return parts.reshape(nb, S.s).sum(axis=0)
-    d = X.shape[1]
-    parts = X.map_blocks(_block_sketch, S, chunks=((S.s,) * nb, (d,)), dtype=X.dtype,
-                         meta=meta_xp.empty((0, 0), dtype=X.dtype))
-    return da.reshape(parts, (nb, S.s, d)).sum(axis=0)
+    _, da = dask_modules()
+    X = as_rows(X, "X")
+    S = check_sketch(S, X.shape[0], size, seed)
+    shape = (S.s,) + X.shape[1:]
+    meta = chunk_module(X).empty((0,) * X.ndim, dtype=X.dtype)
+    return da.from_delayed(row_sum(block_sketch, X, args=(S,)), shape, dtype=X.dtype, meta=meta)
 
 
 def _partial(block: Any, keys: Any, method: str, size: int, key: Any, offset: int) -> Any:
@@ -173,15 +159,14 @@ def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
     >>> bool(np.array_equal(S.keys, priority_sample(A, 30, seed=5).keys))
     True
     """
-    dask = require("dask", "dask", "sketch dask arrays")
-    da = require("dask.array", "dask", "sketch dask arrays")
+    dask, da = dask_modules()
     if method not in SAMPLED_METHODS + LINEAR_METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of "
                          f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
-    X = _dask_array(X, "X")
+    X = as_rows(X, "X")
     key = as_key(seed)
     blocks = X.to_delayed().ravel()
-    offsets = _offsets(X.chunks[0])
+    starts = offsets(X.chunks[0])
     if keys is None:
         key_blocks = [None] * len(blocks)
     else:
@@ -192,9 +177,9 @@ def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
         else:
             if getattr(keys, "shape", (len(keys),))[0] != X.shape[0]:
                 raise ShapeError(f"there are {len(keys)} keys for {X.shape[0]} rows")
-            key_blocks = [keys[o: o + n] for o, n in zip(offsets, X.chunks[0])]
+            key_blocks = [keys[o: o + n] for o, n in zip(starts, X.chunks[0])]
     parts = [dask.delayed(_partial)(b, kb, method, size, key, o)
-             for b, kb, o in zip(blocks, key_blocks, offsets)]
+             for b, kb, o in zip(blocks, key_blocks, starts)]
     while len(parts) > 1:  # a balanced tree keeps the merge depth at log2(blocks)
         nxt = [dask.delayed(_merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
         if len(parts) % 2:
@@ -205,53 +190,3 @@ def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
         return result
     out: SampledSketch | LinearSketch = result.compute()
     return out
-
-
-def sketched_lstsq_dask(A: Any, b: Any, size: int, *, sketch: str = "countsketch",
-                        seed: Any = None) -> Any:
-    """Sketch-and-solve least squares min‖Ax − b‖ for a row-chunked dask A.
-
-    Computes S[A b] block by block (only an s × (d+1) array is ever gathered)
-    and solves the small problem: with a subspace embedding of distortion ε,
-    ‖Ax̂ − b‖ ≤ (1+ε)/(1−ε) min‖Ax − b‖ (Sarlós 2006; Clarkson–Woodruff 2013 for
-    CountSketch, s = O(d²/ε²)).
-
-    Parameters
-    ----------
-    A : dask.array.Array
-        n × d, rows chunked.
-    b : dask.array.Array
-        Length n, chunked like A's rows.
-    size : int
-        Sketch rows s (a few times d for Gaussian, more for CountSketch).
-    sketch : str
-        Operator name.
-    seed
-        Randomness.
-
-    Returns
-    -------
-    array
-        x̂ (length d) on the chunks' device.
-
-    Examples
-    --------
-    >>> import numpy as np, dask.array as da
-    >>> rng = np.random.default_rng(0)
-    >>> A = rng.standard_normal((2000, 3)); x = np.array([1.0, -2.0, 0.5])
-    >>> bsum = A @ x + 0.01 * rng.standard_normal(2000)
-    >>> xh = sketched_lstsq_dask(da.from_array(A, chunks=500), da.from_array(bsum, chunks=500),
-    ...                          200, seed=0)
-    >>> bool(np.allclose(xh, x, atol=0.05))
-    True
-    """
-    da = require("dask.array", "dask", "sketch dask arrays")
-    A = _dask_array(A, "A")
-    b = _dask_array(b, "b")
-    if b.shape[0] != A.shape[0]:
-        raise ShapeError(f"A has {A.shape[0]} rows and b has {b.shape[0]}; they must match")
-    Ab = da.concatenate([A, b.rechunk((A.chunks[0],)).reshape(-1, 1)], axis=1)
-    SAb = sketch_dask(sketch, Ab, size=size, seed=seed).compute()
-    xp = array_module(SAb)
-    x = xp.linalg.lstsq(SAb[:, :-1], SAb[:, -1], rcond=None)[0]
-    return x

@@ -1,0 +1,328 @@
+"""qla on Dask arrays against dask's own linear algebra, on a LocalCluster of worker processes.
+
+``python -m benchmarks dask [--quick | --full] [--repeat R]``. The data are
+generated on the workers (block by block, from a seed) and persisted there;
+the client only ever holds small arrays — except for the in-memory LAPACK
+reference, which gathers A once (outside the clock) on sizes that fit.
+
+* **lstsq**, m × 100 with κ(A) = 1e6 and a residual of norm ~√m: ``qla.lstsq``
+  (FOSSILS, defaults) against ``dask.array.linalg.lstsq`` (TSQR). Accuracy
+  against LAPACK ``gelsd`` on the gathered problem: forward error
+  ‖x − x_LAPACK‖/‖x_LAPACK‖ and the normwise backward error (Karlson–Waldén
+  with the exact SVD of A, relative to ‖A‖_F).
+* **svd**, rank 50 of an m × 500 matrix with σᵢ = 1/i: ``sketch.randomized_svd``
+  (defaults, accuracy-first) against ``dask.array.linalg.svd_compressed``
+  (power iteration) with the same number of passes over A, and with the fewest
+  power iterations that reach qla's error. Error: ‖A − UΣVᵀ‖₂/σ₅₁ from the
+  exact Gram matrix of the residual (one distributed pass, 500 × 500), σ₅₁
+  from that of A.
+* **scaling**: the same qla calls on 1 and on 2 workers.
+
+Bytes to the client: everything the client gathered during the timed call
+(``Client.gather`` results, measured with ``dask.sizeof``).
+
+Sizes: default lstsq 400,000 × 100 and svd 100,000 × 500 (about 1.5 GiB over
+all processes, for a 2-core machine shared with other jobs); ``--full`` the
+issue's 4,000,000 × 100 and 2,000,000 × 500 (about 14 GiB and 12 GiB of data:
+a quiet machine with 32 GiB or more); ``--quick`` 40,000 × 50 and 20,000 × 200.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pathlib
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+from benchmarks.harness import write_results
+
+COLUMNS = ["case", "method", "workers", "seconds", "speedup", "passes", "forward_error",
+           "backward_error", "error/sigma_51", "MB_to_client"]
+ROOT = str(pathlib.Path(__file__).resolve().parents[1])
+
+
+# -- cluster and measurement ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int, memory: str):
+    """A LocalCluster of ``workers`` one-thread processes (forked: they start with qla loaded)."""
+    import dask
+    import distributed
+    from threadpoolctl import threadpool_limits
+
+    import sketch.distributed  # noqa: F401 - loaded before forking
+
+    os.environ["PYTHONPATH"] = ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")
+    # One BLAS thread per process, set before forking so that the workers inherit it (a
+    # spawned worker gets it from the nanny's environment); more would oversubscribe the cores.
+    with threadpool_limits(1), dask.config.set(
+            {"distributed.worker.multiprocessing-method": "fork"}):
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                           processes=True, memory_limit=memory,
+                                           dashboard_address=None, silence_logs=50)
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+class GatherMeter:
+    """Counts the bytes of every result the client gathers (``Client.gather``)."""
+
+    def __init__(self):
+        self.bytes = 0
+
+    @contextlib.contextmanager
+    def counting(self):
+        import distributed
+        from dask.sizeof import sizeof
+
+        original = distributed.Client.gather
+        meter = self
+
+        def gather(client, futures, *args, **kwargs):
+            out = original(client, futures, *args, **kwargs)
+            meter.bytes += sizeof(out)
+            return out
+
+        distributed.Client.gather = gather
+        try:
+            yield self
+        finally:
+            distributed.Client.gather = original
+
+
+def timed(fn, repeat: int) -> tuple[float, Any, float]:
+    """(median seconds, last result, MB gathered by the client per call) after one warm-up."""
+    fn()
+    times, meter = [], GatherMeter()
+    result = None
+    for _ in range(repeat):
+        meter.bytes = 0
+        with meter.counting():
+            t0 = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), result, meter.bytes / 1e6
+
+
+# -- data, generated on the workers ----------------------------------------------------
+
+
+def _mixer(n: int, seed: int, decay: np.ndarray) -> np.ndarray:
+    V, _ = np.linalg.qr(np.random.default_rng([seed, 10**6]).standard_normal((n, n)))
+    return decay[:, None] * V.T
+
+
+def _lstsq_block(n: int, cond: float, seed: int, block_info=None) -> np.ndarray:
+    i = block_info[None]["chunk-location"][0]
+    rows = block_info[None]["chunk-shape"][0]
+    rng = np.random.default_rng([seed, i])
+    A = rng.standard_normal((rows, n)) @ _mixer(n, seed, np.logspace(0, -np.log10(cond), n))
+    x = np.random.default_rng([seed, 10**6 + 1]).standard_normal(n)
+    return np.concatenate([A, (A @ x + rng.standard_normal(rows))[:, None]], axis=1)
+
+
+def _svd_block(n: int, m: int, seed: int, block_info=None) -> np.ndarray:
+    i = block_info[None]["chunk-location"][0]
+    rows = block_info[None]["chunk-shape"][0]
+    G = np.random.default_rng([seed, i]).standard_normal((rows, n)) / np.sqrt(m)
+    return G @ _mixer(n, seed, 1.0 / np.arange(1, n + 1))
+
+
+def lstsq_data(m: int, n: int, chunk: int, seed: int = 0):
+    import dask
+    import dask.array as da
+
+    chunks = ((chunk,) * (m // chunk) + ((m % chunk,) if m % chunk else ()), (n + 1,))
+    Ab = da.map_blocks(_lstsq_block, n, 1e6, seed, chunks=chunks, dtype=np.float64)
+    A, b = dask.persist(Ab[:, :n], Ab[:, n])
+    return A, b
+
+
+def svd_data(m: int, n: int, chunk: int, seed: int = 1):
+    import dask.array as da
+
+    chunks = ((chunk,) * (m // chunk) + ((m % chunk,) if m % chunk else ()), (n,))
+    return da.map_blocks(_svd_block, n, m, seed, chunks=chunks, dtype=np.float64).persist()
+
+
+# -- accuracy ---------------------------------------------------------------------------
+
+
+def lstsq_errors(An, bn, solutions: dict[str, np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Forward error against LAPACK gelsd and Karlson–Waldén backward error (A in memory)."""
+    from sketch.backward_error import karlson_walden
+
+    ref = np.linalg.lstsq(An, bn, rcond=None)[0]
+    _, sv, Vh = np.linalg.svd(An, full_matrices=False)
+    fro = float(np.linalg.norm(sv))
+    out = {}
+    for name, x in {"LAPACK gelsd (in memory)": ref, **solutions}.items():
+        r = bn - An @ x
+        eta = karlson_walden(An.T @ r, np.linalg.norm(r), np.linalg.norm(x), sv, Vh.T, np) / fro
+        out[name] = (float(np.linalg.norm(x - ref) / np.linalg.norm(ref)), float(eta))
+    return out
+
+
+def residual_norm(A, U, s, Vh) -> float:
+    """‖A − U diag(s) Vh‖₂ from the exact n × n Gram matrix of the residual (one pass)."""
+    R = A - U.rechunk((A.chunks[0], -1)) @ (np.asarray(s)[:, None] * np.asarray(Vh))
+    G = (R.T @ R).compute()
+    return float(np.sqrt(max(np.linalg.eigvalsh(G)[-1], 0.0)))
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+
+def run_lstsq(m: int, n: int, chunk: int, repeat: int, workers: int, reference: bool):
+    import dask.array as da
+
+    import qla
+
+    A, b = lstsq_data(m, n, chunk)
+    case = f"lstsq {m}x{n}, kappa=1e6"
+    t_qla, res, mb_qla = timed(lambda: qla.lstsq(A, b, seed=0), repeat)
+    t_dask, x_dask, mb_dask = timed(lambda: da.linalg.lstsq(A, b)[0].compute(), repeat)
+    rows = []
+    if reference:
+        An, bn = A.compute(), b.compute()
+        local = qla.lstsq(An, bn, seed=0).x  # the same solver in memory, same seed
+        errors = lstsq_errors(An, bn, {"qla": res.x, "dask": x_dask, "local": local})
+        for label, key in (("LAPACK gelsd (in memory)", "LAPACK gelsd (in memory)"),
+                           ("qla.lstsq (in memory)", "local")):
+            fe, be = errors[key]
+            rows.append({"case": case, "method": label, "forward_error": fe,
+                         "backward_error": be})
+        del An, bn
+    else:
+        errors = {}
+    for label, key, t, mb, passes in (
+            ("qla.lstsq (FOSSILS)", "qla", t_qla, mb_qla, res.iterations + res.refinement_steps
+             + 2),
+            ("dask.array.linalg.lstsq (TSQR)", "dask", t_dask, mb_dask, None)):
+        fe, be = errors.get(key, (None, None))
+        if key == "qla" and not reference:
+            be = float(res.backward_error)  # qla's own sketched estimate
+        rows.append({"case": case, "method": label, "workers": workers, "seconds": t,
+                     "speedup": t_dask / t, "passes": passes, "forward_error": fe,
+                     "backward_error": be, "MB_to_client": mb})
+    return rows, t_qla
+
+
+def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: bool, k: int = 50):
+    import dask.array as da
+    import distributed
+
+    import sketch
+
+    A = svd_data(m, n, chunk)
+    G = (A.T @ A).compute()
+    sigma = float(np.sqrt(np.sort(np.linalg.eigvalsh(G))[::-1][k]))
+    case = f"svd {m}x{n}, k={k}, sigma_i=1/i"
+
+    def ours():
+        res = sketch.randomized_svd(A, k, seed=0)
+        res.U = res.U.persist()
+        distributed.wait(res.U)
+        return res
+
+    def theirs(q):
+        def run():
+            u, s, v = da.linalg.svd_compressed(A, k, n_power_iter=q, seed=0)
+            u, s, v = u.persist(), s.persist(), v.persist()
+            distributed.wait([u, s, v])
+            return u, s.compute(), v.compute()
+        return run
+
+    t_qla, res, mb_qla = timed(ours, repeat)
+    err_qla = residual_norm(A, res.U, res.s, res.Vh) / sigma
+    rows = [{"case": case, "method": "sketch.randomized_svd (defaults)", "workers": workers,
+             "seconds": t_qla, "passes": res.passes, "error/sigma_51": f"{err_qla:.5f}",
+             "MB_to_client": mb_qla}]
+    if not sweep:
+        return rows, t_qla
+    q_equal = max(0, (res.passes - 2) // 2)
+    errs = {}
+    for q in range(0, 2 * q_equal + 5):  # svd_compressed's passes: 2q + 2
+        u, s, v = theirs(q)()
+        errs[q] = residual_norm(A, u, s, v) / sigma
+        if q >= q_equal and errs[q] <= err_qla:
+            break
+    q_match = next((q for q in sorted(errs) if errs[q] <= err_qla), None)
+    configs = [("equal passes", q_equal)]
+    if q_match is not None and q_match != q_equal:
+        configs.append(("equal error", q_match))
+    for label, q in configs:
+        t, _, mb = timed(theirs(q), repeat)
+        tag = label + (" (and equal error)" if q == q_match else "")
+        rows.append({"case": case, "method": f"svd_compressed n_power_iter={q}, {tag}",
+                     "workers": workers, "seconds": t, "speedup": t / t_qla,
+                     "passes": 2 * q + 2, "error/sigma_51": f"{errs[q]:.5f}", "MB_to_client": mb})
+    if q_match is None:
+        rows.append({"case": case, "method": f"svd_compressed at equal error: missing (no "
+                     f"n_power_iter <= {max(errs)} reached qla's error)", "workers": workers})
+    rows += [{"case": case, "method": f"svd_compressed n_power_iter={q} (error only)",
+              "passes": 2 * q + 2, "error/sigma_51": f"{e:.5f}"} for q, e in sorted(errs.items())]
+    rows[0]["speedup"] = 1.0
+    return rows, t_qla
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks dask", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    size.add_argument("--full", action="store_true",
+                      help="the issue's sizes (4e6 x 100, 2e6 x 500): a quiet, large machine")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per method (median)")
+    parser.add_argument("--memory", default="2GiB", help="memory limit per worker")
+    args = parser.parse_args(argv)
+    if args.quick:
+        ls, sv, chunk_ls, chunk_sv = (40_000, 50), (20_000, 200), 5_000, 2_500
+    elif args.full:
+        ls, sv, chunk_ls, chunk_sv = (4_000_000, 100), (2_000_000, 500), 250_000, 125_000
+    else:
+        ls, sv, chunk_ls, chunk_sv = (400_000, 100), (100_000, 500), 50_000, 12_500
+    memory = "16GiB" if args.full and args.memory == "2GiB" else args.memory
+    rows, scale = [], {}
+    with local_cluster(2, memory):
+        r, scale[("lstsq", 2)] = run_lstsq(*ls, chunk_ls, args.repeat, 2, not args.full)
+        rows += r
+        r, scale[("svd", 2)] = run_svd(*sv, chunk_sv, args.repeat, 2, True)
+        rows += r
+    with local_cluster(1, memory):
+        _, scale[("lstsq", 1)] = run_lstsq(*ls, chunk_ls, args.repeat, 1, False)
+        _, scale[("svd", 1)] = run_svd(*sv, chunk_sv, args.repeat, 1, False)
+    for case in ("lstsq", "svd"):
+        rows.append({"case": f"scaling {case}", "method": "qla, 1 -> 2 workers (time ratio)",
+                     "workers": "1 -> 2", "seconds": scale[(case, 2)],
+                     "speedup": scale[(case, 1)] / scale[(case, 2)]})
+    notes = (
+        "LocalCluster, one thread per worker process, data generated on the workers. "
+        "speedup: the peer's time over qla's (lstsq, svd) or the 1-worker time over the "
+        "2-worker time (scaling). passes: reads of A (qla lstsq: products with A^H A, "
+        "residual evaluations and the sketch). forward/backward errors against LAPACK gelsd "
+        "on the gathered A (not with --full, where backward_error is qla's own sketched "
+        "estimate). error/sigma_51: exact ‖A − UΣVᵀ‖₂/σ₅₁ (1 is optimal; 5 decimals). "
+        f"Medians of {args.repeat} runs after a warm-up. The machine (2 cores) is shared with "
+        "other engineers' jobs, so times are noisy and the workers compete for cores with "
+        "each other and with the client: compare the ratios, measured in the same run. "
+        + ("Sizes reduced from the issue's to keep all processes under ~4 GiB; "
+           "`--full` runs the issue's sizes." if not args.full else "")
+    )
+    name = "dask-quick" if args.quick else "dask-full" if args.full else "dask"
+    write_results(name, rows, COLUMNS, notes)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""FOSSILS: backward-stable sketched least squares by iterative refinement.
+
+Epperly, Meier and Nakatsukasa (2024), "Fast randomized least-squares solvers
+can be just as accurate and stable as classical direct solvers". With the SVD
+S·A = U Σ Vᴴ of a subspace embedding (distortion η) and N = V Σ⁻¹:
+
+1. x₀ = N Uᴴ S b (sketch-and-solve).
+2. Refinement step: r = b − A xᵢ, c = Nᴴ Aᴴ r; solve M y = c for
+   M = Nᴴ AᴴA N — whose eigenvalues lie in [(1 + η)⁻², (1 − η)⁻²] — by
+   Polyak's heavy-ball iteration y ← y + a (c − M y) + β (y − y_prev) with
+   the optimal a = (1 − η²)², β = η² (error factor η per iteration);
+   xᵢ₊₁ = xᵢ + N y.
+
+Two refinement steps make the result backward stable; each inner solve only
+has to be accurate to O(κ(A) u) relative to ‖c‖ (their meta-theorem).
+
+Why FOSSILS rather than SPIR (the same refinement with LSQR inside): both are
+proven backward stable and converge at the same rate, but the heavy-ball
+step needs only the product AᴴA·w — no inner products between its two halves
+— so for a dense A it is computed in one pass over A held in cache
+(:mod:`sketch.lstsq_products`), where LSQR's Golub–Kahan step needs two
+passes. The iteration is memory-bound, so that halves its cost. Its fixed
+coefficients also treat several right-hand sides as one block.
+
+Stopping rule: the sketched Karlson–Waldén estimate of the backward error
+(:mod:`sketch.backward_error`), evaluated after every refinement step from
+the residual pass the next step needs anyway; each inner solve runs the
+number of iterations the rate η predicts for reaching that target (and stops
+early when its own residual shows it has), since ‖c − M y‖/‖x‖ bounds the
+estimate of the refined iterate. A refinement step that does not halve the
+estimate has reached the rounding floor of evaluating b − A x; the result
+then counts as converged if the estimate is within ``FLOOR``·tol.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sketch import lstsq
+>>> rng = np.random.default_rng(0)
+>>> A = rng.standard_normal((4000, 30)) * np.logspace(0, -10, 30)
+>>> b = rng.standard_normal(4000)
+>>> res = lstsq(A, b, seed=0)
+>>> res.method, res.converged, bool(res.backward_error < 1e-15)
+('fossils', True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .backward_error import karlson_walden
+from .lstsq_factor import SketchedFactor
+from .lstsq_products import gram_product, residual_norms
+
+# Refinement steps at most: two suffice in theory; a third or fourth covers a
+# step whose inner solve stopped early, a fifth would only repeat the floor.
+MAX_STEPS = 5
+# An inner residual this many times its start means η was too optimistic.
+_DIVERGED = 10.0
+# A stalled estimate this close to tol counts as converged (see the stopping rule).
+FLOOR = 8.0
+
+
+@dataclass(kw_only=True)
+class FossilsState:
+    """What :func:`fossils` returns (per right-hand side where it applies).
+
+    ``residual_norm`` is ‖b − A x‖; ``backward_error`` the sketched
+    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge).
+    """
+
+    x: Any
+    residual_norm: Any
+    backward_error: Any
+    iterations: int
+    steps: int
+    converged: bool
+    stalled: bool
+    eta: float
+
+
+def _norms(v: Any, xp: Any) -> Any:
+    return xp.linalg.norm(v, axis=0)
+
+
+def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any):
+    """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns (y, products, ok)."""
+    a, beta = (1 - eta * eta) ** 2, eta * eta
+    cnorm = _norms(c, xp)
+    ratio = float(xp.max(xp.where(target > 0, cnorm / xp.where(target > 0, target, 1), 0)))
+    need = math.ceil(math.log(ratio) / -math.log(eta)) + 2 if ratio > 1 else 0
+    y = xp.zeros_like(c)
+    y_prev = y
+    rho = c
+    k = 0
+    while k < min(need, budget) and bool(xp.any(_norms(rho, xp) > target)):
+        y, y_prev = y + a * rho + beta * (y - y_prev), y
+        rho = c - op(y)
+        k += 1
+        if bool(xp.any(_norms(rho, xp) > _DIVERGED * cnorm)):
+            return xp.zeros_like(c), k, False
+    return y, k, True
+
+
+def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol: float,
+            maxiter: int, xp: Any) -> FossilsState:
+    """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
+
+    ``F`` must hold the SVD of the (ridge-augmented) sketch; ``eta`` is the
+    embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
+    ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
+    products with AᴴA over all steps.
+    """
+    fro = float(xp.linalg.norm(F.sv))
+
+    def normal_op(y):
+        w = F.apply(y)
+        h = gram_product(A, w, xp)
+        return F.adjoint(h + alpha * w if alpha > 0 else h)
+
+    def evaluate(x):
+        plain, g = residual_norms(A, x, b, xp)
+        xnorm = _norms(x, xp)
+        rnorm = plain
+        if alpha > 0:  # the residual of [A; √α I] x ≈ [b; 0]
+            g = g - alpha * x
+            rnorm = xp.sqrt(plain**2 + alpha * xnorm**2)
+        est = karlson_walden(g, rnorm, xnorm, F.sv, F.V, xp) / fro
+        return g, plain, xnorm, est
+
+    x = F.x0
+    iterations = steps = 0
+    previous = None
+    stalled = False
+    while True:
+        g, rnorm, xnorm, est = evaluate(x)  # rnorm = ‖b − A x‖
+        if bool(xp.all(est <= tol)) or iterations >= maxiter or steps >= MAX_STEPS:
+            break
+        if previous is not None and bool(xp.all(est > 0.5 * previous)):
+            stalled = True  # rounding floor above tol: another step would not help
+            break
+        previous = est
+        c = F.adjoint(g)
+        target = xp.where(xnorm > 0, 0.5 * tol * fro * xnorm, tol * _norms(c, xp))
+        y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp)
+        iterations += k
+        steps += 1
+        if not ok:
+            eta = min(0.95, 0.5 * (1 + eta))  # the sketch embeds worse than assumed
+            previous = None
+            continue
+        x = x + F.apply(y)
+    # A step that no longer halves the estimate has hit the rounding floor of r = b − A x;
+    # within a small factor of tol that floor is what a backward-stable solve achieves too.
+    converged = bool(xp.all(est <= (FLOOR * tol if stalled else tol)))
+    return FossilsState(x=x, residual_norm=rnorm, backward_error=est, iterations=iterations,
+                        steps=steps, converged=converged, stalled=stalled and not converged,
+                        eta=eta)

@@ -1,0 +1,132 @@
+"""The factorisation of a sketch S·A that every sketched least-squares method starts from.
+
+One Householder QR of [S·A, S·b] in ``mode="r"`` (no Q is formed: the last
+columns of its R are Qᴴ S b), so the factorisation costs about half of a
+reduced QR. Then either N = R⁻¹ (R safely invertible) or, from the SVD
+R = U Σ Vᴴ, N = V_r Σ_r⁻¹ on the numerical rank r (LSRN, Meng, Saunders and
+Mahoney 2014): x = N y stays in the row space of A, so iterations on A N
+return the minimum-norm solution. The SVD also gives the sketched
+Karlson–Waldén backward-error estimate (:mod:`sketch.backward_error`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from sketch.rng import as_key
+>>> SA = np.random.default_rng(0).standard_normal((40, 5))
+>>> F = SketchedFactor(SA, np.ones(40), np, rcond=1e-12, key=as_key(0), svd=True)
+>>> F.rank, F.kind
+(5, 'svd')
+>>> bool(np.allclose(F.x0, np.linalg.lstsq(SA, np.ones(40), rcond=None)[0]))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .backend import linalg
+
+
+def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
+    """σ_max(R)/σ_min(R) by power iteration on RᴴR and (RᴴR)⁻¹; O(n²) per step.
+
+    Power iteration converges from below, so this is a lower bound on κ(R);
+    it is only used to decide whether R is safe to invert.
+    """
+    n = R.shape[0]
+    diag = xp.abs(xp.diagonal(R))
+    if not bool(xp.all(diag > 0)) or not bool(xp.all(xp.isfinite(R))):
+        return math.inf
+    tri = linalg(xp).solve_triangular
+    z = key.normal(xp.arange(n, dtype=xp.uint64), xp).astype(R.dtype)
+    y = z / xp.linalg.norm(z)
+    smax = 0.0
+    for _ in range(steps):
+        y = R.conj().T @ (R @ y)
+        nrm = float(xp.linalg.norm(y))
+        if nrm == 0:
+            return math.inf
+        smax, y = math.sqrt(nrm), y / nrm
+    y = z / xp.linalg.norm(z)
+    inv = 0.0
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            y = tri(R, tri(R, y, trans="C"))
+            nrm = float(xp.linalg.norm(y))
+            if not math.isfinite(nrm) or nrm == 0:
+                return math.inf
+            inv, y = math.sqrt(nrm), y / nrm
+    return smax * inv
+
+
+class SketchedFactor:
+    """x = N y from a factorisation of the (ridge-augmented) sketch S·A.
+
+    Parameters
+    ----------
+    SA, Sb : arrays
+        The sketched matrix (s × n) and right-hand side(s).
+    xp : module
+        Array module.
+    rcond : float
+        Relative cut-off for the numerical rank.
+    key : Key
+        Randomness of the condition estimate.
+    svd : bool
+        Always take the SVD of R (the refinement solvers need its singular
+        values and vectors); otherwise only when R is not safely invertible.
+
+    Attributes
+    ----------
+    kind : {"qr", "svd"}
+    rank : int
+    cond : float
+        κ(S·A) (exact from the SVD; a lower-bound estimate on the QR path).
+    x0 : array
+        The sketch-and-solve solution N (Uᴴ Qᴴ S b) (Sarlós 2006).
+    sv, V : arrays (SVD path)
+        All n singular values of S·A (descending) and its right singular vectors.
+    """
+
+    def __init__(self, SA: Any, Sb: Any, xp: Any, *, rcond: float, key: Any, svd: bool = False):
+        self.xp = xp
+        n = SA.shape[1]
+        Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
+        R_full = xp.linalg.qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
+        R, c = R_full[:n, :n], R_full[:n, n:]
+        cond = math.inf if svd else condition_estimate(R, xp, key)
+        if cond * rcond < 1:
+            self.kind, self.R, self.rank, self.cond = "qr", R, n, cond
+            x0 = linalg(xp).solve_triangular(R, c)
+        else:
+            U, sv, Vh = xp.linalg.svd(R)
+            r = int((sv > rcond * sv[0]).sum())
+            self.kind, self.rank = "svd", r
+            self.sv, self.V = sv, Vh.conj().T
+            self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
+            x0 = self.V[:, :r] @ ((U[:, :r].conj().T @ c) / sv[:r, None])
+        self.x0 = x0[:, 0] if Sb.ndim == 1 else x0
+
+    @property
+    def norm(self) -> float:
+        """‖S·A‖₂ (SVD path)."""
+        return float(self.sv[0])
+
+    def apply(self, y: Any) -> Any:
+        """N y."""
+        if self.kind == "qr":
+            return linalg(self.xp).solve_triangular(self.R, y)
+        r = self.rank
+        scale = self.sv[:r] if y.ndim == 1 else self.sv[:r, None]
+        return self.V[:, :r] @ (y / scale)
+
+    def adjoint(self, z: Any) -> Any:
+        """Nᴴ z."""
+        if self.kind == "qr":
+            return linalg(self.xp).solve_triangular(self.R, z, trans="C")
+        r = self.rank
+        scale = self.sv[:r] if z.ndim == 1 else self.sv[:r, None]
+        return (self.V[:, :r].conj().T @ z) / scale

@@ -1,0 +1,93 @@
+"""What :func:`sketch.lstsq` returns: the solution and how far it can be trusted.
+
+Examples
+--------
+>>> import numpy as np
+>>> res = LstsqResult(x=np.zeros(2), converged=True, iterations=0, residual_norm=1.0,
+...                   method="direct")
+>>> res.residual, res.backward_error is None
+(1.0, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .operators import SketchingOperator
+
+
+@dataclass(kw_only=True)
+class LstsqResult:
+    """The solution of :func:`sketch.lstsq` and how it was obtained.
+
+    Built by keyword only; every field but the first five has a default.
+
+    Attributes
+    ----------
+    x : array
+        The solution, shape (n,) or (n, k) for k right-hand sides.
+    converged : bool
+        Whether the method's stopping rule was met (always True for the
+        non-iterative methods, which have none).
+    iterations : int
+        Products with AᴴA (``"fossils"``) or LSQR iterations
+        (``"sketch-and-precondition"``), the most over right-hand sides; 0 if
+        not iterative.
+    residual_norm : float or array
+        ‖b − A x‖₂ (per right-hand side for 2-D b), computed afresh.
+    method : str
+        The method that produced ``x`` (``"direct"`` after a fallback).
+    backward_error : float, array or None
+        Estimate of the normwise relative backward error
+        min{‖ΔA‖_F : x solves min ‖(A + ΔA)x − b‖} / ‖A‖_F — the
+        Karlson–Waldén estimate computed with the sketch's SVD (see
+        :mod:`sketch.backward_error`; of [A; √α I] with ridge). ``x`` is as
+        accurate as a backward-stable (Householder QR) solve when this is a
+        small multiple of the unit roundoff. None where not estimated
+        (``"direct"`` is LAPACK, backward stable by construction).
+    forward_error_bound : float, array or None
+        First-order bound on ‖x − x*‖/‖x‖ implied by ``backward_error``
+        (Wedin 1973; Higham 2002, Thm 20.1) with κ(A) and ‖A‖ from the sketch.
+    sketch : SketchingOperator or None
+        The sketch used.
+    sketch_size : int or None
+        Its number of rows.
+    condition_number : float or None
+        Estimated condition number of the preconditioned system A R⁻¹ (LSQR's
+        Ritz values, ``"sketch-and-precondition"``) or its a-priori value
+        (1 + η)/(1 − η) for the embedding distortion η (``"fossils"``).
+    sketched_condition : float or None
+        Condition number of the sketched matrix S·A (≈ κ(A)); for
+        ``"direct"``, κ(A) from its singular values.
+    rank : int
+        Numerical rank used (columns, unless rank deficient).
+    alpha : float
+        The ridge parameter.
+    tol : float or None
+        The tolerance the iteration was run to (``"fossils"``: on
+        ``backward_error``).
+    refinement_steps : int
+        Iterative-refinement steps taken (``"fossils"``); 0 otherwise.
+    """
+
+    x: Any
+    converged: bool
+    iterations: int
+    residual_norm: Any
+    method: str
+    backward_error: Any = None
+    forward_error_bound: Any = None
+    sketch: SketchingOperator | None = None
+    sketch_size: int | None = None
+    condition_number: float | None = None
+    sketched_condition: float | None = None
+    rank: int = 0
+    alpha: float = 0.0
+    tol: float | None = None
+    refinement_steps: int = 0
+
+    @property
+    def residual(self) -> Any:
+        """Alias of :attr:`residual_norm` (the name iterative results share in qla)."""
+        return self.residual_norm

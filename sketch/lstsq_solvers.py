@@ -1,0 +1,283 @@
+"""The methods of :func:`sketch.lstsq`, one function each, and the table that names them.
+
+Each solver takes a validated :class:`LstsqProblem` and returns an
+:class:`~sketch.lstsq_result.LstsqResult`:
+
+* ``"fossils"`` — backward-stable sketch-and-precondition with iterative
+  refinement (Epperly, Meier and Nakatsukasa 2024; :mod:`sketch.fossils`),
+  stopped on a sketched Karlson–Waldén backward-error estimate.
+* ``"sketch-and-precondition"`` — Blendenpik (Avron, Maymounkov and Toledo
+  2010) / LSRN (Meng, Saunders and Mahoney 2014): LSQR on A R⁻¹,
+  warm-started from sketch-and-solve, to an LSQR tolerance. Fast, but not
+  backward stable for ill-conditioned A (Meier, Nakatsukasa, Townsend and
+  Webb 2023).
+* ``"sketch-and-solve"`` — Sarlós (2006): min ‖S(Ax − b)‖; with
+  ``guarantee="linf"`` a dense sketch sized for the ℓ∞ bound of Price, Song
+  and Woodruff (2017).
+* ``"direct"`` — LAPACK ``gelsd`` (through ``numpy/cupy.linalg.lstsq``).
+
+Examples
+--------
+>>> sorted(METHODS)
+['direct', 'fossils', 'sketch-and-precondition', 'sketch-and-solve']
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .backend import is_operator, is_sparse, to_numpy
+from .backward_error import forward_error_bound
+from .checks import check_allocation
+from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
+from .fossils import fossils
+from .lsqr import lsqr
+from .lstsq_factor import SketchedFactor
+from .lstsq_products import matvec, rmatvec
+from .lstsq_result import LstsqResult
+from .operators import SketchingOperator, make_operator
+from .sizing import linf_sketch_size, preconditioner_size
+
+# Sketch rows per column by method. FOSSILS' heavy-ball rate is η = √(n/s) per
+# product with AᴴA: s = 12n (η ≈ 0.29) costs a larger QR than 4n (η = 0.5) but
+# about half the passes over A, which dominate for tall dense A.
+OVERSAMPLING = {"fossils": 12.0, "sketch-and-precondition": 4.0, "sketch-and-solve": 4.0}
+
+
+@dataclass(kw_only=True)
+class LstsqProblem:
+    """A validated call of :func:`sketch.lstsq` (b and A in the working dtype)."""
+
+    A: Any
+    b: Any
+    xp: Any
+    dtype: Any
+    alpha: float
+    tol: float | None
+    maxiter: int
+    rcond: float | None
+    key: Any
+    sketch: str | SketchingOperator | None = None
+    sketch_size: int | None = None
+    guarantee: str | None = None
+    eps: float = 0.5
+    delta: float = 0.01
+
+    @property
+    def rcond_eff(self) -> float:
+        real = np.finfo(self.dtype).dtype
+        return self.A.shape[1] * float(np.finfo(real).eps) if self.rcond is None else self.rcond
+
+
+def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
+    if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
+        return _scalar(A.residual_norms(x, b)[0], x.ndim)
+    r = b - matvec(A, x)
+    return float(xp.linalg.norm(r)) if r.ndim == 1 else xp.linalg.norm(r, axis=0)
+
+
+def _scalar(v: Any, ndim: int) -> Any:
+    return float(v) if ndim == 1 else v
+
+
+# -- the sketch ---------------------------------------------------------------------
+
+
+def _rows(p: LstsqProblem, kind: Any, factor: float) -> int:
+    m, n = p.A.shape
+    if isinstance(kind, SketchingOperator):
+        return kind.s
+    if p.sketch_size is None:
+        s = preconditioner_size(n, m, factor)
+        return min(s, 1 << (m - 1).bit_length()) if kind == "srht" else s
+    s = int(p.sketch_size)
+    k = 1 if p.b.ndim == 1 else p.b.shape[1]
+    itemsize = np.dtype(p.dtype).itemsize
+    # S·A, the copy [S·A, S·b] handed to QR, and QR's own copy of it
+    check_allocation(3.0 * s * (n + k) * itemsize, f"a sketch with sketch_size={s} rows",
+                     xp=p.xp, fix=f"ask for fewer rows (at most the {m} rows of A are useful)")
+    if s >= m:
+        warnings.warn(f"sketch_size={s} is not smaller than the {m} rows of A: the sketch does "
+                      f"not compress{'; using ' + str(m) + ' rows' if s > m else ''}; "
+                      "method='direct' is cheaper", AccuracyWarning, stacklevel=5)
+    return min(s, m)
+
+
+def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
+    """(S, s, F): the sketch, its rows and the factorisation of [S·A; √α I]."""
+    m, n = p.A.shape
+    s = _rows(p, kind, factor)
+    if s < n:
+        raise ValueError(f"the sketch has {s} rows but A has {n} columns; a sketch needs at "
+                         f"least n rows (4n = {4 * n} is a good default)")
+    S = make_operator(kind, s, m, p.key.child("sketch"))
+    # A distributed A (sketch.distributed) sketches [A b] in one pass.
+    SA, Sb = p.A.sketch_pair(S, p.b) if hasattr(p.A, "sketch_pair") else (S @ p.A, S @ p.b)
+    if not is_operator(p.A):
+        SA = SA.astype(p.dtype, copy=False)
+    Sb = Sb.astype(p.dtype, copy=False)
+    if p.alpha > 0:
+        xp = p.xp
+        SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=p.dtype)], axis=0)
+        Sb = xp.concatenate([Sb, xp.zeros((n,) + Sb.shape[1:], dtype=p.dtype)], axis=0)
+    F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
+    return S, s, F
+
+
+# -- the methods --------------------------------------------------------------------
+
+
+def solve_direct(p: LstsqProblem) -> LstsqResult:
+    """LAPACK gelsd on A (or on [A; √α I] for ridge)."""
+    A, b, xp, dtype = p.A, p.b, p.xp, p.dtype
+    if is_operator(A):
+        raise TypeError("method='direct' needs the entries of A, not a LinearOperator; "
+                        "use method='fossils'")
+    if is_sparse(A):
+        if A.shape[0] * A.shape[1] > 50_000_000:
+            raise ValueError(f"method='direct' would densify a sparse {A.shape} matrix; "
+                             "use method='fossils'")
+        A = A.toarray()
+    A = A.astype(dtype, copy=False)
+    n = A.shape[1]
+    if p.alpha > 0:
+        A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
+        b = xp.concatenate([b, xp.zeros((n,) + b.shape[1:], dtype=dtype)], axis=0)
+    x, _, rank, sv = xp.linalg.lstsq(A, b, rcond=p.rcond)
+    sv = to_numpy(sv)
+    smin = float(sv[-1]) if len(sv) else 0.0
+    cond = float(sv[0]) / smin if smin > 0 else math.inf
+    return LstsqResult(x=x, converged=True, iterations=0,
+                       residual_norm=_residual_norm(p.A, x, p.b, xp), method="direct",
+                       sketched_condition=cond, rank=int(rank), alpha=p.alpha)
+
+
+def _linf_kind(p: LstsqProblem) -> Any:
+    """The dense sketch (and its size, set on p) of the ℓ∞ guarantee, or None to go direct."""
+    kind = "srht" if p.sketch is None else p.sketch
+    dense = kind.dense if isinstance(kind, SketchingOperator) else kind not in (
+        "countsketch", "sparse-sign")
+    if not dense:
+        name = type(kind).__name__ if isinstance(kind, SketchingOperator) else repr(kind)
+        raise ValueError(f"guarantee='linf' needs a dense sketch; {name} is sparse and "
+                         "provably cannot give it (use 'srht' or 'gaussian')")
+    if p.sketch_size is None and not isinstance(kind, SketchingOperator):
+        try:
+            p.sketch_size = linf_sketch_size(*p.A.shape, eps=p.eps, delta=p.delta)
+        except ToleranceError as exc:
+            warnings.warn(f"{exc}; solving directly instead (the exact solution meets the "
+                          "bound)", AccuracyWarning, stacklevel=4)
+            return None
+    return kind
+
+
+def solve_sketch_and_solve(p: LstsqProblem) -> LstsqResult:
+    """x = argmin ‖S(Ax − b)‖ (Sarlós 2006), sized for ℓ∞ with ``guarantee="linf"``."""
+    kind = "sparse-sign" if p.sketch is None else p.sketch
+    if p.guarantee == "linf":
+        kind = _linf_kind(p)
+        if kind is None:
+            return solve_direct(p)
+    S, s, F = sketched_factor(p, kind, OVERSAMPLING["sketch-and-solve"], svd=False)
+    return LstsqResult(x=F.x0, converged=True, iterations=0,
+                       residual_norm=_residual_norm(p.A, F.x0, p.b, p.xp),
+                       method="sketch-and-solve", sketch=S, sketch_size=s,
+                       sketched_condition=F.cond, rank=F.rank, alpha=p.alpha)
+
+
+def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
+    """LSQR on [A; √α I] N per right-hand side, warm-started at sketch-and-solve."""
+    A, xp, m = p.A, p.xp, p.A.shape[0]
+    kind = "sparse-sign" if p.sketch is None else p.sketch
+    S, s, F = sketched_factor(p, kind, OVERSAMPLING["sketch-and-precondition"], svd=False)
+    root = math.sqrt(p.alpha)
+
+    def op(y):
+        z = F.apply(y)
+        top = matvec(A, z)
+        return xp.concatenate([top, root * z]) if p.alpha > 0 else top
+
+    def op_adjoint(u):
+        top = rmatvec(A, u[:m], xp)
+        return F.adjoint(top + root * u[m:] if p.alpha > 0 else top)
+
+    columns = [p.b] if p.b.ndim == 1 else [p.b[:, j] for j in range(p.b.shape[1])]
+    starts = [F.x0] if F.x0.ndim == 1 else [F.x0[:, j] for j in range(F.x0.shape[1])]
+    xs, iters, ok, conds = [], 0, True, []
+    for bj, xj in zip(columns, starts):
+        r0 = bj - matvec(A, xj)
+        if p.alpha > 0:
+            r0 = xp.concatenate([r0, -root * xj])
+        state = lsqr(op, op_adjoint, r0, n=F.rank, tol=p.tol, maxiter=p.maxiter)
+        xs.append(xj + F.apply(state.x))
+        iters, ok = max(iters, state.iterations), ok and state.converged
+        conds.append(state.condition)
+    x = xs[0] if len(xs) == 1 else xp.stack(xs, axis=1)
+    cond = max((c for c in conds if math.isfinite(c)), default=float("nan"))
+    if not ok:
+        warnings.warn(
+            f"LSQR stopped after {iters} iterations before reaching tol={p.tol:g} "
+            f"(estimated condition number of the preconditioned system {cond:.3g}, "
+            f"of the sketched matrix {F.cond:.3g}); raise maxiter or tol, or use a larger "
+            "sketch", ConvergenceWarning, stacklevel=3)
+    return LstsqResult(x=x, converged=ok, iterations=iters,
+                       residual_norm=_residual_norm(A, x, p.b, xp),
+                       method="sketch-and-precondition", sketch=S, sketch_size=s,
+                       condition_number=cond, sketched_condition=F.cond, rank=F.rank,
+                       alpha=p.alpha, tol=p.tol)
+
+
+def solve_fossils(p: LstsqProblem) -> LstsqResult:
+    """FOSSILS refinement from the SVD of the sketch, stopped on the backward error."""
+    xp, ndim = p.xp, p.b.ndim
+    kind = "sparse-sign" if p.sketch is None else p.sketch
+    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=True)
+    eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
+    st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp)
+    # ‖A‖₂ ≥ σ₁(SA)/(1 + η) and κ(A) ≤ κ(SA)(1 + η)/(1 − η) for an η-embedding; the
+    # Karlson–Waldén estimate is within √2 of the optimal ‖ΔA‖_F ≥ ‖ΔA‖₂.
+    spread = (1 + st.eta) / (1 - st.eta)
+    norm2 = F.norm / (1 + st.eta)
+    absolute = st.backward_error * float(xp.linalg.norm(F.sv))
+    bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
+                                xp.linalg.norm(st.x, axis=0), norm=norm2,
+                                cond=F.cond * spread, xp=xp)
+    if not st.converged:
+        worst = float(xp.max(st.backward_error))
+        why = ("it stalled at the rounding floor" if st.stalled else
+               f"after {st.iterations} products with AᴴA in {st.steps} refinement steps")
+        warnings.warn(f"FOSSILS stopped before reaching tol={p.tol:g}: {why} (backward-error "
+                      f"estimate {worst:.3g}); raise maxiter or tol, or use a larger sketch",
+                      ConvergenceWarning, stacklevel=3)
+    return LstsqResult(x=st.x, converged=st.converged, iterations=st.iterations,
+                       residual_norm=_scalar(st.residual_norm, ndim), method="fossils",
+                       backward_error=_scalar(st.backward_error, ndim),
+                       forward_error_bound=_scalar(bound, ndim), sketch=S, sketch_size=s,
+                       condition_number=spread, sketched_condition=F.cond, rank=F.rank,
+                       alpha=p.alpha, tol=p.tol, refinement_steps=st.steps)
+
+
+Solver = Callable[[LstsqProblem], LstsqResult]
+
+METHODS: dict[str, Solver] = {
+    "fossils": solve_fossils,
+    "sketch-and-precondition": solve_sketch_and_precondition,
+    "sketch-and-solve": solve_sketch_and_solve,
+    "direct": solve_direct,
+}
+
+
+def default_tol(method: str, dtype: Any) -> float | None:
+    """The method's default tolerance: FOSSILS 4u on the backward error, LSQR 1e-10."""
+    eps = float(np.finfo(np.finfo(dtype).dtype).eps)
+    if method == "fossils":
+        return 4 * eps
+    if method == "sketch-and-precondition":
+        return 1e-10 if eps < 1e-10 else 1e-5
+    return None
