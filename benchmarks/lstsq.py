@@ -20,8 +20,9 @@ projected with G). Cases:
   two), columns have equal norms (column scaling cannot help) and κ(A) ≈ 4e6.
 
 Contenders, each timed as the median of ``--repeat`` runs after one warm-up
-(the warm-up also measures peak memory with ``tracemalloc``), all under the
-same BLAS thread limit: ``scipy.linalg.lstsq`` with gelsd/gelsy/gelss, a QR
+(the warm-up also measures peak memory with ``tracemalloc``; the timed runs go
+round-robin over the contenders, so that the load of a shared machine hits them
+alike), all under the same BLAS thread limit: ``scipy.linalg.lstsq`` with gelsd/gelsy/gelss, a QR
 solve (R of [A b] in ``mode="r"`` + ``solve_triangular``), each qla method at
 its defaults (``fossils``, ``sketch-and-precondition``, ``sketch-and-solve``),
 and for sparse A ``scipy.sparse.linalg.lsqr``/``lsmr`` (atol = btol = 1e-14,
@@ -53,7 +54,7 @@ import numpy as np
 import scipy.linalg as sl
 import scipy.sparse as sp
 
-from benchmarks.harness import timeit, write_results
+from benchmarks.harness import write_results
 
 EQUAL = 10.0  # equal accuracy: forward and backward error within this factor of LAPACK's
 
@@ -208,20 +209,17 @@ def _krylov(p: Known) -> list[tuple[str, Any, str]]:
              lambda: scale * lsmr(AD, p.b, maxiter=20 * n, **kw)[0], "krylov")]
 
 
-def _measure(fn: Any, repeat: int, *, warmup: bool = True) -> dict[str, Any]:
-    if not warmup:  # a reference solve, run once for its accuracy
-        t0 = time.perf_counter()
-        out = fn()
-        return {"median": time.perf_counter() - t0, "result": out, "peak_mb": float("nan")}
+def _warm_up(fn: Any) -> dict[str, Any]:
+    """One run of ``fn``: its result, time and peak of traced host allocations."""
     tracemalloc.start()
     try:
-        fn()  # the warm-up, measured for memory
+        t0 = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - t0
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    t = timeit(fn, repeat=repeat, warmup=0)
-    t["peak_mb"] = peak / 2**20
-    return t
+    return {"median": seconds, "result": out, "peak_mb": peak / 2**20}
 
 
 def run_problem(p: Known, repeat: int, threads: str,
@@ -234,10 +232,25 @@ def run_problem(p: Known, repeat: int, threads: str,
     rows = []
     A64 = p.A.astype(np.float64) if p.A.dtype != np.float64 else p.A
     xnorm, axnorm = np.linalg.norm(p.x), np.linalg.norm(A64 @ p.x)
-    for name, fn, kind in contenders:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            t = _measure(fn, repeat, warmup=kind != "reference")
+    # Warm-up (and peak memory) for every contender, then the timed runs round-robin, so
+    # that a change in the machine's load hits every contender alike.
+    runs: dict[str, dict[str, Any]] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name, fn, _ in contenders:
+            before = len(caught)
+            runs[name] = _warm_up(fn)  # a "reference" solve runs only this once
+            runs[name]["times"], runs[name]["warnings"] = [], len(caught) - before
+        for _ in range(repeat):
+            for name, fn, kind in contenders:
+                if kind != "reference":
+                    t0 = time.perf_counter()
+                    runs[name]["result"] = fn()
+                    runs[name]["times"].append(time.perf_counter() - t0)
+    for name, _, kind in contenders:
+        t = runs[name]
+        if t["times"]:
+            t["median"] = float(np.median(t["times"]))
         out = t["result"]
         x = out.x if hasattr(out, "x") else out
         x64 = np.asarray(x, dtype=np.float64)
@@ -247,7 +260,7 @@ def run_problem(p: Known, repeat: int, threads: str,
                "forward_error": float(np.linalg.norm(x64 - p.x) / xnorm),
                "fitted_error": float(np.linalg.norm(A64 @ (x64 - p.x)) / axnorm),
                "backward_error": backward_error(p, x64),
-               "warnings": len(caught)}
+               "warnings": t["warnings"]}
         if hasattr(out, "x"):
             row.update(iterations=out.iterations, converged=out.converged,
                        reported_backward_error=None if out.backward_error is None
@@ -325,7 +338,8 @@ def main(argv: list[str]) -> int:
     notes = (
         f"CPU, BLAS threads: {label}; the machine was shared with other jobs, so compare the "
         f"ratios within a problem, not the seconds. seconds: median of {args.repeat} runs after a "
-        "warm-up (which measured peak_mb, the peak of traced host allocations). Errors are "
+        "warm-up (which measured peak_mb, the peak of traced host allocations), timed "
+        "round-robin over the contenders. Errors are "
         "computed by the benchmark: forward ‖x−x*‖/‖x*‖, fitted ‖A(x−x*)‖/‖Ax*‖, backward = "
         "Karlson–Waldén estimate / ‖A‖_F (exact SVD of A). counts = 'yes' when forward and "
         f"backward error are within {EQUAL:g}× of LAPACK gelsd's (equal accuracy); speedup = "
