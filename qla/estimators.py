@@ -1,9 +1,9 @@
 """scikit-learn estimators for sketched least squares and ridge regression.
 
 :class:`SketchedLinearRegression` and :class:`SketchedRidge` fit
-min ‖Xw + c − y‖² (+ α‖w‖²) with :func:`sketch.lstsq` (Blendenpik/LSRN
-sketch-and-precondition by default; Avron, Maymounkov and Toledo 2010; Meng,
-Saunders and Mahoney 2014), accept dense and scipy.sparse X (sparse X is
+min ‖Xw + c − y‖² (+ α‖w‖²) with :func:`sketch.lstsq` (its default, FOSSILS:
+backward-stable sketch-and-precondition with iterative refinement, Epperly,
+Meier and Nakatsukasa 2024), accept dense and scipy.sparse X (sparse X is
 centred implicitly, as a LinearOperator, so it stays sparse) and expose
 ``coef_``, ``intercept_`` and ``n_iter_``. They pass
 ``sklearn.utils.estimator_checks.check_estimator``.
@@ -138,17 +138,20 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     ----------
     fit_intercept : bool
         Fit an intercept (X and y are centred; sparse X implicitly).
-    method : {"sketch-and-precondition", "sketch-and-solve", "direct"}
-        Solver of :func:`sketch.lstsq`. With fewer than 4·(n_features + 1)
+    method : {"fossils", "sketch-and-precondition", "sketch-and-solve", "direct"}
+        Solver of :func:`sketch.lstsq` (default ``"fossils"``). With fewer than
+        4·(n_features + 1)
         samples a sketch would not be smaller than X, and ``"direct"`` is used
         (``method_`` records it).
     sketch : str
         Sketching operator (``"sparse-sign"``, ``"countsketch"``, ``"srht"``,
         ``"gaussian"``, ...).
     sketch_size : int, optional
-        Rows of the sketch (default 4·n_features).
+        Rows of the sketch (default: :func:`sketch.lstsq`'s, 12·n_features for
+        ``"fossils"``); one whose sketch cannot fit in memory is refused.
     tol, maxiter : optional
-        LSQR tolerance and iteration limit for sketch-and-precondition.
+        Tolerance and iteration limit of the iterative methods (see
+        :func:`sketch.lstsq`).
     random_state : None, int or Generator
         Seed of the sketch.
 
@@ -157,9 +160,10 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     coef_ : array, shape (n_features,) or (n_targets, n_features)
     intercept_ : float or array
     n_iter_ : int
-        LSQR iterations (0 for non-iterative methods).
+        Iterations of the solver (0 for non-iterative methods).
     result_ : sketch.lstsq.LstsqResult
-        Full diagnostics (convergence, residual, condition estimates).
+        Full diagnostics (convergence, residual, backward-error estimate, condition
+        estimates).
     method_ : str
         The method that ran.
 
@@ -172,7 +176,7 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     [1.0, -2.0, 0.5]
     """
 
-    def __init__(self, *, fit_intercept: bool = True, method: str = "sketch-and-precondition",
+    def __init__(self, *, fit_intercept: bool = True, method: str = "fossils",
                  sketch: str = "sparse-sign", sketch_size: int | None = None,
                  tol: float | None = None, maxiter: int | None = None, random_state: Any = None):
         self.fit_intercept = fit_intercept
@@ -209,7 +213,7 @@ class SketchedRidge(_SketchedLeastSquares):
     """
 
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True,
-                 method: str = "sketch-and-precondition", sketch: str = "sparse-sign",
+                 method: str = "fossils", sketch: str = "sparse-sign",
                  sketch_size: int | None = None, tol: float | None = None,
                  maxiter: int | None = None, random_state: Any = None):
         self.alpha = alpha

@@ -1,10 +1,13 @@
 """Products with A — dense, sparse or LinearOperator — for the least-squares solvers.
 
 The refinement solvers spend their time in AᴴA·W and in the residual pair
-(b − A x, Aᴴ(b − A x)). For a large dense NumPy A both are computed in one
-pass over A, in row blocks that stay in cache between A_blk·W and
+(b − A x, Aᴴ(b − A x)). For a dense NumPy A both are computed in one pass
+over A, in row blocks that stay in cache between A_blk·W and
 A_blkᴴ·(A_blk·W): the iteration is memory-bound, and one pass instead of two
-halves its cost.
+halves its cost. Summing Aᴴ(·) block by block is also more accurate than one
+long dot product per column (error ~ u(√b + √(m/b)) rather than ~ u√m, for
+b-row blocks), which the refinement's limiting accuracy depends on when the
+residual is large.
 
 Examples
 --------
@@ -25,8 +28,6 @@ from .backend import is_operator, is_sparse
 
 # Row blocks of about this many bytes stay in a core's L2 cache between the two products.
 _BLOCK_BYTES = 2 << 20
-# Below this size A fits in cache anyway and two library calls beat a Python loop.
-_FUSE_BYTES = 32 << 20
 
 
 def matvec(A: Any, v: Any) -> Any:
@@ -48,7 +49,7 @@ def rmatvec(A: Any, u: Any, xp: Any) -> Any:
 
 
 def _fusable(A: Any, xp: Any) -> bool:
-    return xp is np and isinstance(A, np.ndarray) and A.nbytes > _FUSE_BYTES
+    return xp is np and isinstance(A, np.ndarray)
 
 
 def _rows(A: Any, block: int | None) -> int:
@@ -75,16 +76,16 @@ def _blockwise(A: Any, w: Any, b: Any, block: int | None) -> tuple[Any, Any]:
 
 
 def gram_product(A: Any, w: Any, xp: Any, *, block: int | None = None) -> Any:
-    """AᴴA·w, in one pass over A when A is a large dense NumPy array."""
+    """AᴴA·w, in one pass over A when A is a dense NumPy array."""
     if hasattr(A, "gram_product"):  # a distributed A (sketch.distributed)
         return A.gram_product(w)
-    if _fusable(A, xp) or block is not None:
+    if _fusable(A, xp):
         return _blockwise(A, w, None, block)[1]
     return rmatvec(A, matvec(A, w), xp)
 
 
 def residual_pair(A: Any, x: Any, b: Any, xp: Any) -> tuple[Any, Any]:
-    """(r, Aᴴr) for r = b − A x, in one pass over A when A is large, dense and NumPy."""
+    """(r, Aᴴr) for r = b − A x, in one pass over A when A is a dense NumPy array."""
     if _fusable(A, xp):
         y, g = _blockwise(A, x, b, None)
         return -y, -g

@@ -39,7 +39,7 @@ def test_linear_regression_matches_sklearn(sparse):
     ours = SketchedLinearRegression(random_state=0).fit(X, y)
     dense = X.toarray() if sparse else X  # sklearn's sparse path is LSQR at tol 1e-6
     ref = LinearRegression().fit(dense, y)
-    assert ours.method_ == "sketch-and-precondition" and ours.result_.converged
+    assert ours.method_ == "fossils" and ours.result_.converged
     assert ours.n_iter_ > 0
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-7, atol=1e-8)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
@@ -16,6 +17,7 @@ from sketch import embedding_size, linf_sketch_size, lstsq
 from sketch.errors import (
     AccuracyWarning,
     ConvergenceWarning,
+    InsufficientMemoryError,
     NonFiniteError,
     ShapeError,
     ToleranceError,
@@ -37,6 +39,100 @@ def problem(m, n, kappa, seed, noise=1e-2, dtype=np.float64):
 def optimal(A, b):
     x = np.linalg.lstsq(A, b, rcond=None)[0]
     return x, np.linalg.norm(A @ x - b)
+
+
+def known(m, n, kappa, rnorm, seed):
+    """A = U diag(σ) Vᵀ, ‖x*‖ = 1, b = A x* + r with r ⟂ range(A), ‖r‖ = rnorm; with V, σ."""
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    sv = np.logspace(0, -math.log10(kappa), n)
+    A = (U * sv) @ V.T
+    x = rng.standard_normal(n)
+    x /= np.linalg.norm(x)
+    r = rng.standard_normal(m)
+    for _ in range(2):
+        r -= U @ (U.T @ r)
+    b = A @ x + rnorm / np.linalg.norm(r) * r
+    return A, b, x, V, sv
+
+
+def karlson_walden(A, x, b, V, sv):
+    """Exact Karlson–Waldén estimate from the SVD of A, relative to ‖A‖_F (independent)."""
+    r = b - A @ x
+    theta = np.linalg.norm(r) / np.linalg.norm(x)
+    z = V.T @ (A.T @ r) / np.sqrt(sv**2 + theta**2)
+    return np.linalg.norm(z) / np.linalg.norm(x) / np.linalg.norm(sv)
+
+
+def test_fossils_is_backward_stable_at_kappa_1e12():
+    # Epperly, Meier and Nakatsukasa (2024): as accurate as Householder QR. Forward error
+    # within 10x of LAPACK's and a backward error at the unit-roundoff scale, on 4 seeds.
+    u = np.finfo(np.float64).eps
+    for seed in range(4):
+        A, b, x_star, V, sv = known(4000, 60, 1e12, 1e-6, seed)
+        ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+        res = lstsq(A, b, seed=seed)
+        assert res.method == "fossils" and res.converged, seed
+        fwd, fwd_ref = (np.linalg.norm(v - x_star) for v in (res.x, ref))
+        assert fwd <= 10 * fwd_ref, (seed, fwd, fwd_ref)
+        assert res.backward_error <= 4 * u  # the default tol
+        exact = karlson_walden(A, res.x, b, V, sv)
+        assert exact <= 1e-14 and exact <= 10 * karlson_walden(A, ref, b, V, sv), seed
+        assert res.refinement_steps >= 1 and res.rank == 60 and res.sketch_size == 720
+    # the Blendenpik/LSRN iteration on the same problem is not backward stable
+    old = lstsq(A, b, "sketch-and-precondition", seed=0)
+    assert karlson_walden(A, old.x, b, V, sv) > 100 * karlson_walden(A, res.x, b, V, sv)
+
+
+@pytest.mark.parametrize("maxiter", [1, 3, 200])
+def test_reported_backward_error_matches_independent_estimate(maxiter):
+    # The sketched estimate replaces AᵀA by (SA)ᵀ(SA): with an η-embedding (η ≈ √(1/12)
+    # for s = 12n) it is within (1 ± η)^±2 of the exact Karlson–Waldén value.
+    A, b, _, V, sv = known(3000, 40, 1e6, 1e-2, 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = lstsq(A, b, maxiter=maxiter, seed=3)
+    exact = karlson_walden(A, res.x, b, V, sv)
+    assert 0.4 <= res.backward_error / exact <= 2.5, (res.backward_error, exact)
+    assert res.converged == (maxiter == 200)
+
+
+def test_forward_error_bound_holds():
+    for kappa, rnorm in [(1e2, 1.0), (1e8, 1e-3), (1e12, 1e-6)]:
+        A, b, x_star, _, _ = known(3000, 40, kappa, rnorm, 8)
+        res = lstsq(A, b, seed=0)
+        err = np.linalg.norm(res.x - x_star) / np.linalg.norm(x_star)
+        assert err <= res.forward_error_bound < math.inf, (kappa, err, res.forward_error_bound)
+
+
+def test_fossils_several_rhs_ridge_and_single_precision():
+    A, b, _, _, _ = known(3000, 30, 1e6, 1e-3, 9)
+    B = np.stack([b, A @ np.ones(30), -2 * b], axis=1)
+    res = lstsq(A, B, seed=1)
+    assert res.x.shape == (30, 3) and res.backward_error.shape == (3,) and res.converged
+    # two backward-stable solutions differ by up to κ²u‖r‖/(‖A‖‖x‖) ≈ 2e-7 here
+    np.testing.assert_allclose(res.x, scipy.linalg.lstsq(A, B)[0], rtol=1e-5, atol=1e-9)
+    alpha = 1e-4  # κ([A; √α I]) ≈ 100: the augmented LAPACK solve is accurate to ~1e-14
+    ridge = lstsq(A, B, alpha=alpha, seed=1)
+    aug = scipy.linalg.lstsq(np.vstack([A, math.sqrt(alpha) * np.eye(30)]),
+                             np.vstack([B, np.zeros((30, 3))]))[0]
+    np.testing.assert_allclose(ridge.x, aug, rtol=1e-11, atol=1e-13)
+    single = lstsq(A.astype(np.float32), b.astype(np.float32), seed=1)
+    assert single.x.dtype == np.float32 and single.converged
+    assert single.backward_error <= 4 * np.finfo(np.float32).eps
+
+
+def test_sketch_size_is_checked_against_memory_and_clamped():
+    A, b = problem(300, 5, 10, 16)
+    with pytest.raises(InsufficientMemoryError, match="sketch_size=1000000000000"):
+        lstsq(A, b, sketch_size=10**12)
+    with pytest.warns(AccuracyWarning, match="using 300 rows"):
+        res = lstsq(A, b, sketch_size=1000)
+    assert res.sketch_size == 300 and res.converged
+    pytest.importorskip("sklearn")
+    with pytest.raises(InsufficientMemoryError, match="sketch_size"):
+        qla.SketchedRidge(sketch_size=10**12).fit(A, b)
 
 
 @pytest.mark.parametrize("kappa", [1e2, 1e8])
