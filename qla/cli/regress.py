@@ -50,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data", metavar="DATA", help="data file (.csv, .npy or .npz)")
     p.add_argument("--target", default=None, help="target column (name or index) or npz key")
-    p.add_argument("--method", default="sketch-and-precondition", choices=list(METHODS))
+    p.add_argument("--method", default="fossils", choices=list(METHODS),
+                   help="least-squares method (default: fossils, as sketch.lstsq)")
     p.add_argument("--sketch", default=None, choices=[*OPERATORS, "srht-dct"],
                    help="sketch kind (default: sparse-sign)")
     p.add_argument("--sketch-size", type=int, default=None, metavar="S",

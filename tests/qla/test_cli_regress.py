@@ -124,7 +124,7 @@ def test_nonconvergence_is_a_one_line_warning(tmp_path, capsys):
     rc, out, err = _run(capsys, path, "--maxiter", "1", "--sketch-size", "21")
     assert rc == 0 and "converged           False" in out
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("qla regress: warning: LSQR stopped")
+    assert len(lines) == 1 and lines[0].startswith("qla regress: warning: FOSSILS stopped")
 
 
 # -- bad input: one line on stderr, exit code 2 ---------------------------------------
