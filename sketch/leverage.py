@@ -71,6 +71,18 @@ def _exact(A: Any) -> Any:
     return xp.sum(xp.abs(U[:, :r]) ** 2, axis=1)
 
 
+def _approx_sizes(m: int, d: int, sketch_size: int | None,
+                  jl_size: int | None) -> tuple[int, int]:
+    """The embedding's rows r₁ (default max(8d, d + 40), at most m) and the JL width k₂."""
+    r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
+        sketch_size, "sketch_size")
+    if r1 < d:
+        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
+    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
+        jl_size, "jl_size")
+    return r1, k2
+
+
 def _score_factor(SA: Any, k2: int, key: Any, dtype: Any) -> Any:
     """Ω with ‖(AΩ)ᵢ‖² ≈ ℓᵢ, from the sketch S₁A of an embedding S₁ (DMMW 2012).
 
@@ -94,12 +106,7 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
     xp = array_module(A)
     dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
     rdt = np.finfo(dtype).dtype
-    r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
-        sketch_size, "sketch_size")
-    if r1 < d:
-        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
-    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
-        jl_size, "jl_size")
+    r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     if r1 > m:
         # A sketch longer than A costs more than the exact SVD and is less accurate.
         use = "exact scores are returned" if not is_operator(A) else f"it is cut to {m} rows"

@@ -43,7 +43,7 @@ import numpy as np
 from ..backend import array_module
 from ..checks import check_dtype, check_positive_int
 from ..errors import AccuracyWarning, ShapeError
-from ..leverage import _rank_cut, _score_factor, leverage_sample_size
+from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_size
 from ..operators import make_operator
 from ..rng import as_key
 from ..rowsample import Sample
@@ -89,12 +89,7 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
         raise ValueError(f"method must be 'exact' or 'approx', got {method!r}")
     key = as_key(seed)
     # The sizes and keys of sketch.leverage's in-memory approximation, so the scores match it.
-    r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
-        sketch_size, "sketch_size")
-    if r1 < d:
-        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
-    k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
-        jl_size, "jl_size")
+    r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     SA = gather(sketch_dask(make_operator(sketch, r1, m, seed=key.child("S1")), A))[0]
     return persist(_scores(A, _score_factor(SA, k2, key, A.dtype)))[0]
 
