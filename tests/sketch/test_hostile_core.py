@@ -124,7 +124,6 @@ def _entries() -> list[Entry]:
 
 
 _OPS = "sketch/operators.py: "
-_LSTSQ = "sketch/lstsq.py: "
 _LOWRANK = "sketch/lowrank.py: "
 _NONE_X = "None or a 0-d array as the sketched matrix: AttributeError/IndexError, not ShapeError"
 _TOL = ("tolerance not validated: True accepted, complex/str/array give raw TypeError/ValueError"
@@ -133,19 +132,6 @@ _TOL = ("tolerance not validated: True accepted, complex/str/array give raw Type
 # Failures in modules owned by other issues, for the merge: (entry, argument) -> reason.
 XFAIL: dict[tuple[str, str], object] = {
     **{(f"{k}@A", "X"): _xfail(_OPS + _NONE_X) for k in OPS},
-    ("lstsq", "A"): _xfail(_LSTSQ + "A = 0 returns condition_number=nan"),
-    ("lstsq", "b"): _xfail(_LSTSQ + "b = 0 returns condition_number=nan; a list b gives a "
-                           "TypeError without the name b"),
-    ("lstsq", "sketch_size"): _xfail(
-        _LSTSQ + "float sketch_size=3.0 accepted; inf/nan/list give OverflowError/unnamed "
-        "errors; sketch_size=0 message does not name sketch_size; huge sizes reach numpy "
-        "(MemoryError, 'array is too big', OverflowError, 'high must be at least 1')"),
-    ("lstsq", "maxiter"): _xfail(_LSTSQ + "maxiter=0 accepted; inf -> OverflowError, nan/list "
-                                 "-> unnamed errors"),
-    ("lstsq", "alpha"): _xfail(_LSTSQ + _TOL),
-    ("lstsq", "tol"): _xfail(_LSTSQ + _TOL),
-    ("lstsq", "eps"): _xfail(_LSTSQ + "eps=0.0 accepted (unused by the default method)"),
-    ("lstsq", "delta"): _xfail(_LSTSQ + "delta=0.0 accepted (unused by the default method)"),
     ("range_finder", "power_iters"): _xfail(_LOWRANK + "power_iters=10**6 runs unbounded"),
     ("randomized_svd", "power_iters"): _xfail(_LOWRANK + "power_iters=10**5 runs unbounded"),
     ("nystrom", "A"): _xfail(_LOWRANK + "an indefinite A gives numpy LinAlgError 'Matrix is "
