@@ -217,12 +217,29 @@ def check_power_of_two(n: int, name: str) -> int:
     return n.bit_length() - 1
 
 
-def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
-    """Require an integer ``>= minimum`` (bools refused) and return it as ``int``."""
+def check_positive_int(
+    k: Any, name: str, *, minimum: int = 1, maximum: int | None = None, why: str = ""
+) -> int:
+    """Require an integer in ``[minimum, maximum]`` (bools refused) and return it as ``int``.
+
+    ``maximum`` bounds iteration counts whose work is not sized by memory; ``why`` (appended
+    to the error) says why larger values are refused and what to do instead.
+
+    Examples
+    --------
+    >>> check_positive_int(3, "iters", maximum=10)
+    3
+    >>> check_positive_int(10**6, "iters", maximum=1000, why="use a Krylov method")
+    Traceback (most recent call last):
+    ...
+    ValueError: iters must be at most 1000, got 1000000; use a Krylov method
+    """
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(k).__name__}")
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
+    if maximum is not None and k > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {k}" + (f"; {why}" if why else ""))
     return int(k)
 
 
