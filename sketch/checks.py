@@ -64,8 +64,8 @@ def check_finite(x: Any, name: str) -> None:
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
 
 
-def _check_array(x: Any, name: str) -> None:
-    """Refuse lists and foreign objects, naming the argument."""
+def check_array(x: Any, name: str) -> None:
+    """Refuse None, lists and foreign objects, naming the argument."""
     try:
         array_module(x)
     except TypeError as exc:
@@ -103,7 +103,7 @@ def check_matrix(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"
             )
     else:
-        _check_array(A, name)
+        check_array(A, name)
         if getattr(A, "ndim", None) != 2:
             raise ShapeError(f"{name} must be a 2-D matrix, got shape {getattr(A, 'shape', None)}")
     if min(A.shape) == 0:
@@ -116,7 +116,7 @@ def check_matrix(
 
 def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
     """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
-    _check_array(b, name)
+    check_array(b, name)
     if getattr(b, "ndim", None) not in (1, 2):
         raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
                          f"got shape {getattr(b, 'shape', None)}")

@@ -23,7 +23,6 @@ from tests.sketch.hostile import (
     tolerances,
     vectors,
 )
-from tests.sketch.hostile import known_failure as _xfail
 
 pytestmark = pytest.mark.hostile
 
@@ -123,13 +122,8 @@ def _entries() -> list[Entry]:
     ]
 
 
-_OPS = "sketch/operators.py: "
-_NONE_X = "None or a 0-d array as the sketched matrix: AttributeError/IndexError, not ShapeError"
-
 # Failures in modules owned by other issues, for the merge: (entry, argument) -> reason.
-XFAIL: dict[tuple[str, str], object] = {
-    **{(f"{k}@A", "X"): _xfail(_OPS + _NONE_X) for k in OPS},
-}
+XFAIL: dict[tuple[str, str], object] = {}
 
 
 @pytest.mark.parametrize("entry, arg", cases(_entries(), XFAIL))
