@@ -120,8 +120,9 @@ def check_rank(k: Any, shape: tuple[int, int], name: str = "k") -> int:
     k = check_positive_int(k, name)
     if k >= min(shape):
         raise ValueError(
-            f"{name}={k} must be smaller than min(m, n)={min(shape)} for a randomized "
-            f"low-rank approximation; for the full decomposition use numpy.linalg.svd / eigh"
+            f"{name}={k} must be smaller than min(m, n)={min(shape)} of A (shape {shape}) for "
+            f"a randomized low-rank approximation; for the full decomposition use "
+            f"numpy.linalg.svd / eigh"
         )
     return k
 
