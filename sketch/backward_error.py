@@ -57,7 +57,8 @@ def karlson_walden(g: Any, rnorm: Any, xnorm: Any, sv: Any, V: Any, xp: Any) -> 
     xnorm = xp.asarray(xnorm, dtype=sv.dtype)
     safe_x = xp.where(xnorm > 0, xnorm, 1)
     theta2 = (rnorm / safe_x) ** 2
-    est = xp.linalg.norm(z / xp.sqrt(sv2 + theta2), axis=0) / safe_x
+    scale = xp.sqrt(sv2 + theta2)  # 0 only where σᵢ = 0 and r = 0, so g = Aᴴr = 0 too
+    est = xp.linalg.norm(z / xp.where(scale > 0, scale, 1), axis=0) / safe_x
     at_zero = xp.where(rnorm > 0, xp.linalg.norm(g, axis=0) / xp.where(rnorm > 0, rnorm, 1), 0)
     return xp.where(xnorm > 0, est, at_zero)
 

@@ -64,8 +64,8 @@ def check_finite(x: Any, name: str) -> None:
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
 
 
-def _check_array(x: Any, name: str) -> None:
-    """Refuse lists and foreign objects, naming the argument."""
+def check_array(x: Any, name: str) -> None:
+    """Refuse None, lists and foreign objects, naming the argument."""
     try:
         array_module(x)
     except TypeError as exc:
@@ -103,7 +103,7 @@ def check_matrix(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"
             )
     else:
-        _check_array(A, name)
+        check_array(A, name)
         if getattr(A, "ndim", None) != 2:
             raise ShapeError(f"{name} must be a 2-D matrix, got shape {getattr(A, 'shape', None)}")
     if min(A.shape) == 0:
@@ -116,7 +116,7 @@ def check_matrix(
 
 def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
     """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
-    _check_array(b, name)
+    check_array(b, name)
     if getattr(b, "ndim", None) not in (1, 2):
         raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
                          f"got shape {getattr(b, 'shape', None)}")
@@ -217,12 +217,29 @@ def check_power_of_two(n: int, name: str) -> int:
     return n.bit_length() - 1
 
 
-def check_positive_int(k: Any, name: str, *, minimum: int = 1) -> int:
-    """Require an integer ``>= minimum`` (bools refused) and return it as ``int``."""
+def check_positive_int(
+    k: Any, name: str, *, minimum: int = 1, maximum: int | None = None, why: str = ""
+) -> int:
+    """Require an integer in ``[minimum, maximum]`` (bools refused) and return it as ``int``.
+
+    ``maximum`` bounds iteration counts whose work is not sized by memory; ``why`` (appended
+    to the error) says why larger values are refused and what to do instead.
+
+    Examples
+    --------
+    >>> check_positive_int(3, "iters", maximum=10)
+    3
+    >>> check_positive_int(10**6, "iters", maximum=1000, why="use a Krylov method")
+    Traceback (most recent call last):
+    ...
+    ValueError: iters must be at most 1000, got 1000000; use a Krylov method
+    """
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(k).__name__}")
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
+    if maximum is not None and k > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {k}" + (f"; {why}" if why else ""))
     return int(k)
 
 

@@ -144,7 +144,9 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         if alpha > 0:  # the residual of [A; √α I] x ≈ [b; 0]
             g = g - alpha * x
             rnorm = xp.sqrt(plain**2 + alpha * xnorm**2)
-        est = karlson_walden(g, rnorm, xnorm, F.sv, F.V, xp) / fro
+        est = karlson_walden(g, rnorm, xnorm, F.sv, F.V, xp)
+        # relative to ‖S·A‖_F; S·A = 0 (A = 0): x is exact if Aᴴr = 0, else unbounded
+        est = est / fro if fro > 0 else xp.where(est > 0, math.inf, 0.0)
         return g, plain, xnorm, est
 
     x = F.x0

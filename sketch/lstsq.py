@@ -34,13 +34,12 @@ True
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .backend import array_module, is_dask
-from .checks import check_matrix, check_vector
+from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
 from .lstsq_solvers import METHODS, LstsqProblem, default_tol
@@ -52,8 +51,8 @@ __all__ = ["lstsq", "LstsqResult", "METHODS"]
 
 def _check_inputs(A: Any, b: Any) -> tuple[Any, Any]:
     check_matrix(A, "A", operator=True)
-    xp = array_module(A, b)  # raises BackendMismatchError for NumPy/CuPy mixes
     check_vector(b, "b", length=A.shape[0])
+    xp = array_module(A, b)  # raises BackendMismatchError for NumPy/CuPy mixes
     dtype = np.result_type(np.dtype(A.dtype) if A.dtype is not None else np.float64, b.dtype)
     return xp, dtype
 
@@ -74,11 +73,9 @@ def _check_method(method: str | None, guarantee: str | None) -> str:
 
 def _check_tol(tol: float | None, method: str, dtype: Any) -> float | None:
     real = np.finfo(dtype).dtype
-    tol = default_tol(method, real) if tol is None else float(tol)
+    tol = default_tol(method, real) if tol is None else check_tolerance(tol, "tol")
     if tol is None:
         return None
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol}")
     if tol < np.finfo(real).eps:
         raise ToleranceError(f"tol={tol} is below the {real} machine epsilon "
                              f"{np.finfo(real).eps:.2g}; it cannot be certified")
@@ -169,6 +166,8 @@ def lstsq(
     >>> bool(res.residual_norm <= 1.1 * best)
     True
     """
+    if sketch_size is not None:
+        sketch_size = check_positive_int(sketch_size, "sketch_size")
     if is_dask(A) or is_dask(b):  # row-chunked Dask arrays: products on the workers
         from .distributed.lstsq import dask_operands
 
@@ -177,12 +176,13 @@ def lstsq(
     else:
         xp, dtype = _check_inputs(A, b)
     method = _check_method(method, guarantee)
-    alpha = float(alpha)
-    if not alpha >= 0 or not math.isfinite(alpha):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    alpha = check_tolerance(alpha, "alpha", allow_zero=True)
+    eps = check_tolerance(eps, "eps", upper=1)
+    delta = check_tolerance(delta, "delta", upper=1)
+    maxiter = 200 if maxiter is None else check_positive_int(maxiter, "maxiter")
     problem = LstsqProblem(
         A=A, b=b.astype(dtype, copy=False), xp=xp, dtype=dtype, alpha=alpha,
-        tol=_check_tol(tol, method, dtype), maxiter=200 if maxiter is None else int(maxiter),
+        tol=_check_tol(tol, method, dtype), maxiter=maxiter,
         rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
         sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta)
     return METHODS[method](problem)

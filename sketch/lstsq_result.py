@@ -56,7 +56,8 @@ class LstsqResult:
     condition_number : float or None
         Estimated condition number of the preconditioned system A R⁻¹ (LSQR's
         Ritz values, ``"sketch-and-precondition"``) or its a-priori value
-        (1 + η)/(1 − η) for the embedding distortion η (``"fossils"``).
+        (1 + η)/(1 − η) for the embedding distortion η (``"fossils"``); ``None`` where nothing
+        was estimated (LSQR took no step, e.g. for b = 0).
     sketched_condition : float or None
         Condition number of the sketched matrix S·A (≈ κ(A)); for
         ``"direct"``, κ(A) from its singular values.

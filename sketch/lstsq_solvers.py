@@ -114,8 +114,10 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
     m, n = p.A.shape
     s = _rows(p, kind, factor)
     if s < n:
-        raise ValueError(f"the sketch has {s} rows but A has {n} columns; a sketch needs at "
-                         f"least n rows (4n = {4 * n} is a good default)")
+        what = "the sketch operator has" if isinstance(kind, SketchingOperator) else \
+            "sketch_size is"
+        raise ValueError(f"{what} {s} rows but A has {n} columns; a sketch needs at least n "
+                         f"rows (raise sketch_size; 4n = {4 * n} is a good default)")
     S = make_operator(kind, s, m, p.key.child("sketch"))
     # A distributed A (sketch.distributed) sketches [A b] in one pass.
     SA, Sb = p.A.sketch_pair(S, p.b) if hasattr(p.A, "sketch_pair") else (S @ p.A, S @ p.b)
@@ -219,11 +221,12 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)
     x = xs[0] if len(xs) == 1 else xp.stack(xs, axis=1)
-    cond = max((c for c in conds if math.isfinite(c)), default=float("nan"))
+    # None when LSQR took no step (b in range(A), e.g. b = 0 or A = 0): nothing was estimated
+    cond = max((c for c in conds if math.isfinite(c)), default=None)
     if not ok:
         warnings.warn(
             f"LSQR stopped after {iters} iterations before reaching tol={p.tol:g} "
-            f"(estimated condition number of the preconditioned system {cond:.3g}, "
+            f"(estimated condition number of the preconditioned system {cond or math.nan:.3g}, "
             f"of the sketched matrix {F.cond:.3g}); raise maxiter or tol, or use a larger "
             "sketch", ConvergenceWarning, stacklevel=3)
     return LstsqResult(x=x, converged=ok, iterations=iters,
@@ -245,9 +248,12 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     spread = (1 + st.eta) / (1 - st.eta)
     norm2 = F.norm / (1 + st.eta)
     absolute = st.backward_error * float(xp.linalg.norm(F.sv))
-    bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
-                                xp.linalg.norm(st.x, axis=0), norm=norm2,
-                                cond=F.cond * spread, xp=xp)
+    if norm2 > 0:
+        bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
+                                    xp.linalg.norm(st.x, axis=0), norm=norm2,
+                                    cond=F.cond * spread, xp=xp)
+    else:  # S·A = 0: x = 0, and a bound relative to ‖x‖ says nothing
+        bound = xp.full_like(xp.asarray(st.backward_error), math.inf)
     if not st.converged:
         worst = float(xp.max(st.backward_error))
         why = ("it stalled at the rounding floor" if st.stalled else

@@ -32,7 +32,13 @@ from .backend import (
     numpy_dtype,
     to_dense,
 )
-from .checks import check_allocation, check_dtype, check_finite, check_positive_int
+from .checks import (
+    check_allocation,
+    check_array,
+    check_dtype,
+    check_finite,
+    check_positive_int,
+)
 from .errors import ShapeError
 from .rng import Key, as_key
 
@@ -51,6 +57,14 @@ def _product(S: Any, A: Any) -> Any:
             return (S @ A).toarray()
         return (A.T @ S.T).T
     return S @ A
+
+
+def _operand_ndim(A: Any, name: str) -> int:
+    """The ndim of a dense or sparse operand, refusing non-arrays and anything not 1-D/2-D."""
+    check_array(A, name)
+    if A.ndim not in (1, 2):
+        raise ShapeError(f"a sketch applies to 1-D or 2-D arrays, but {name} has shape {A.shape}")
+    return A.ndim
 
 
 def _astype(x: Any, dtype: Any) -> Any:
@@ -114,7 +128,7 @@ class SketchingOperator:
         """``S @ A`` for A with m rows (dense, sparse, LinearOperator or vector)."""
         if is_operator(A):
             return self._apply_operator(A)
-        vector = getattr(A, "ndim", 2) == 1
+        vector = _operand_ndim(A, "the sketched matrix") == 1
         A2 = self._check(A.reshape(-1, 1) if vector else A, rows=True)
         out = self._checked(self._apply(A2), A2)
         return out[:, 0] if vector else out
@@ -275,7 +289,7 @@ class _Transposed:
         """``A @ S.T = (S @ A.T).T`` for A with m columns."""
         if is_operator(A):
             return (self.op @ A.transpose()).T
-        vector = getattr(A, "ndim", 2) == 1
+        vector = _operand_ndim(A, "the sketched matrix") == 1
         A2 = A.reshape(1, -1) if vector else A
         self.op._check(A2, rows=False)
         out = self.op._checked(self.op._apply(A2.T), A2).T
@@ -283,7 +297,7 @@ class _Transposed:
 
     def __matmul__(self, Y: Any) -> Any:
         """``S.T @ Y`` for Y with s rows (the adjoint sketch)."""
-        vector = getattr(Y, "ndim", 2) == 1
+        vector = _operand_ndim(Y, "Y") == 1
         Y2 = Y.reshape(-1, 1) if vector else Y
         if Y2.shape[0] != self.op.s:
             raise ShapeError(f"S.T @ Y needs Y with s={self.op.s} rows, got shape {Y.shape}")

@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_positive_int
+from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning, ToleranceError
 from ..rng import as_key
-from .basis import draw_test_matrix, nonneg_int, orth
+from .basis import check_power_iters, draw_test_matrix, orth
 from .operator import _Operator
 from .results import SVDResult
 
@@ -89,7 +89,7 @@ def adaptive_qb(
         Stop (with ``converged=False`` and a ConvergenceWarning) at this rank;
         default ``min(m, n)``.
     power_iters : int
-        Power iterations per block.
+        Power iterations per block (at most 100).
     seed : None, int or Generator
 
     Returns
@@ -112,10 +112,8 @@ def adaptive_qb(
     """
     op = _Operator(A)
     xp = op.xp
-    tol = float(tol)
+    tol = check_tolerance(tol, "tol")
     floor = 50 * math.sqrt(float(np.finfo(op.real_dtype).eps))
-    if not tol > 0 or not math.isfinite(tol):
-        raise ValueError(f"tol must be a positive finite number, got {tol}")
     if tol < floor:
         raise ToleranceError(
             f"tol={tol:.3g} is below what the error indicator can certify in "
@@ -124,7 +122,7 @@ def adaptive_qb(
     b = check_positive_int(block, "block")
     limit = min(op.shape)
     max_rank = limit if max_rank is None else min(check_positive_int(max_rank, "max_rank"), limit)
-    q = nonneg_int(power_iters, "power_iters")
+    q = check_power_iters(power_iters)
     key = as_key(seed)
     m, n = op.shape
     Q = xp.zeros((m, 0), dtype=op.dtype)

@@ -120,14 +120,27 @@ def check_rank(k: Any, shape: tuple[int, int], name: str = "k") -> int:
     k = check_positive_int(k, name)
     if k >= min(shape):
         raise ValueError(
-            f"{name}={k} must be smaller than min(m, n)={min(shape)} for a randomized "
-            f"low-rank approximation; for the full decomposition use numpy.linalg.svd / eigh"
+            f"{name}={k} must be smaller than min(m, n)={min(shape)} of A (shape {shape}) for "
+            f"a randomized low-rank approximation; for the full decomposition use "
+            f"numpy.linalg.svd / eigh"
         )
     return k
 
 
 def nonneg_int(v: Any, name: str) -> int:
     return check_positive_int(v, name, minimum=0)
+
+
+# Subspace iteration gains the factor (σ_(k+p+1)/σ_k)^2 per step; past a few dozen steps a
+# spectrum decays too slowly for it to pay, and a Krylov method needs far fewer passes.
+MAX_POWER_ITERS = 100
+
+
+def check_power_iters(v: Any) -> int:
+    """A power-iteration count q in [0, MAX_POWER_ITERS]."""
+    return check_positive_int(v, "power_iters", minimum=0, maximum=MAX_POWER_ITERS,
+                              why="for a slowly decaying spectrum use block_krylov_svd or an "
+                                  "accuracy-first randomized_svd (power_iters=None)")
 
 
 def check_accuracy(accuracy: Any, dtype: Any) -> float:

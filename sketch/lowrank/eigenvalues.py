@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_positive_int
+from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning
 from ..operators import make_operator
 from ..rng import as_key
@@ -113,7 +113,7 @@ def hermitian_extreme_eigenvalues(
     ----------
     A : Hermitian array, sparse matrix or LinearOperator (n × n)
     tol : float
-        Relative Ritz-residual tolerance.
+        Relative Ritz-residual tolerance, > 0.
     maxiter : int
         Maximum Lanczos steps (products with A) per run.
     seed : None, int or Generator
@@ -134,6 +134,7 @@ def hermitian_extreme_eigenvalues(
     op.check_hermitian()
     n = op.shape[0]
     xp = op.xp
+    tol = check_tolerance(tol, "tol")
     maxiter = check_positive_int(maxiter, "maxiter")
     key = as_key(seed)
     v0 = make_operator("gaussian", 1, n, seed=key.child("lanczos")).to_dense(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..rng import as_key
-from .basis import _H, check_accuracy, check_rank, first_pass, nonneg_int, orth
+from .basis import _H, check_accuracy, check_power_iters, check_rank, first_pass, nonneg_int, orth
 from .certificates import probe_errors
 from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
 from .operator import _Operator
@@ -70,7 +70,7 @@ def randomized_eigh(
     key = as_key(seed)
     xp = op.xp
     if power_iters is not None:
-        q = nonneg_int(power_iters, "power_iters")
+        q = check_power_iters(power_iters)
         _, Y, P = first_pass(op, l, r, key, sketch)
         Q = orth(Y, xp)
         for _ in range(q):  # A = A^H: one product per iteration

@@ -6,12 +6,23 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_positive_int
+from ..checks import check_matrix, check_positive_int, check_vector
 from ..errors import ShapeError
 from ..operators import make_operator
 from ..rng import as_key
 from .basis import orth
 from .operator import _Operator
+
+# The block power estimate's relative error falls like log(n)/iters at worst (Kuczyński and
+# Woźniakowski 1992); a thousand steps already resolve it to well under a percent.
+MAX_ITERS = 1000
+
+
+def _power_norm_checked(op: Any, iters: Any, block: Any, seed: Any) -> float:
+    iters = check_positive_int(iters, "iters", maximum=MAX_ITERS,
+                               why="the estimate's error already falls like log(n)/iters")
+    block = min(check_positive_int(block, "block"), min(op.shape))
+    return _power_norm(op, iters, block, as_key(seed))
 
 
 class _Residual:
@@ -50,7 +61,8 @@ def spectral_norm(A: Any, *, iters: int = 20, block: int = 4, seed: Any = None) 
     """Estimate ‖A‖₂ by block power iteration (a lower bound that converges from below).
 
     Kuczyński and Woźniakowski (1992) for the single-vector power method;
-    a block of ``block`` vectors and ``iters`` iterations (2 products each).
+    a block of ``block`` vectors and ``iters`` iterations (2 products each; at most
+    1000, ``MAX_ITERS``).
 
     Examples
     --------
@@ -58,9 +70,7 @@ def spectral_norm(A: Any, *, iters: int = 20, block: int = 4, seed: Any = None) 
     >>> round(spectral_norm(np.diag([3.0, 2.0, 1.0]), seed=0), 8)
     3.0
     """
-    op = _Operator(A)
-    return _power_norm(op, check_positive_int(iters, "iters"),
-                       min(check_positive_int(block, "block"), min(op.shape)), as_key(seed))
+    return _power_norm_checked(_Operator(A), iters, block, seed)
 
 
 def residual_norm(
@@ -69,7 +79,8 @@ def residual_norm(
     """Estimate ‖A − U diag(s) Vh‖₂ by block power iteration on the residual operator.
 
     The estimate is a lower bound (‖RX‖ for orthonormal X) that converges to the
-    true norm; products only, so A may be sparse or a LinearOperator.
+    true norm; products only, so A may be sparse or a LinearOperator. ``U`` (m × k),
+    ``s`` (k) and ``Vh`` (k × n) are dense; ``iters`` is at most 1000.
 
     Examples
     --------
@@ -80,9 +91,13 @@ def residual_norm(
     1.0
     """
     op = _Operator(A)
-    if U.shape[0] != op.shape[0] or Vh.shape[1] != op.shape[1] or U.shape[1] != s.shape[0]:
-        raise ShapeError(f"factors of shapes {U.shape}, {s.shape}, {Vh.shape} do not match "
-                         f"A of shape {op.shape}")
-    R = _Residual(op, U, s, Vh)
-    return _power_norm(R, check_positive_int(iters, "iters"),
-                       min(check_positive_int(block, "block"), min(op.shape)), as_key(seed))
+    check_matrix(U, "U", sparse=False)
+    check_vector(s, "s")
+    check_matrix(Vh, "Vh", sparse=False)
+    if s.ndim != 1:
+        raise ShapeError(f"s must be the 1-D vector of singular values, got shape {s.shape}")
+    if U.shape[0] != op.shape[0] or Vh.shape[1] != op.shape[1] or not (
+            U.shape[1] == s.shape[0] == Vh.shape[0]):
+        raise ShapeError(f"factors U, s, Vh of shapes {U.shape}, {s.shape}, {Vh.shape} do not "
+                         f"match A of shape {op.shape}: U is m × k, s has k entries, Vh is k × n")
+    return _power_norm_checked(_Residual(op, U, s, Vh), iters, block, seed)

@@ -106,7 +106,15 @@ def nystrom(
     nu = math.sqrt(n) * unit * float(xp.linalg.norm(Y))
     Ynu = Y + nu * Omega
     Bnu = _H(Omega) @ Ynu
-    C = xp.linalg.cholesky((Bnu + _H(Bnu)) / 2)  # lower: Bnu = C C^H
+    try:
+        C = xp.linalg.cholesky((Bnu + _H(Bnu)) / 2)  # lower: Bnu = C C^H
+    except (np.linalg.LinAlgError, RuntimeError, ValueError):
+        C = None
+    if C is None or not bool(xp.isfinite(C).all()):  # CuPy returns NaN instead of raising
+        raise NotPositiveSemidefiniteError(
+            "A is not positive semidefinite: the shifted compression Ω^H (A + νI) Ω "
+            f"(ν = {nu:.3g}) has no Cholesky factor; use randomized_eigh for indefinite "
+            "Hermitian matrices, or shift A by a multiple of the identity")
     F = _H(solve_triangular(C, _H(Ynu), lower=True))  # Y_ν C^{-H}
     U, sig, _ = xp.linalg.svd(F, full_matrices=False)
     lam = xp.maximum(sig[:k] ** 2 - nu, 0).astype(op.real_dtype, copy=False)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..rng import as_key
-from .basis import check_normalizer, check_rank, first_pass, lu_normalize, nonneg_int, orth
+from .basis import (
+    check_normalizer,
+    check_power_iters,
+    check_rank,
+    first_pass,
+    lu_normalize,
+    orth,
+)
 from .operator import _Operator
 
 
@@ -35,7 +42,8 @@ def range_finder(
     size : int
         Number of basis vectors (target rank plus oversampling), ``< min(m, n)``.
     power_iters : int
-        Number of subspace iterations q (each costs two passes over A).
+        Number of subspace iterations q (each costs two passes over A), at most 100
+        (``MAX_POWER_ITERS``; slowly decaying spectra need a Krylov method instead).
     sketch : str
         Test-matrix kind for :func:`sketch.operators.make_operator`.
     normalizer : {"lu", "qr"}
@@ -56,7 +64,7 @@ def range_finder(
     """
     op = _Operator(A)
     size = check_rank(size, op.shape, "size")
-    q = nonneg_int(power_iters, "power_iters")
+    q = check_power_iters(power_iters)
     key = as_key(seed)
     normalizer = check_normalizer(normalizer)
     _, Y, _ = first_pass(op, size, 0, key, sketch)

@@ -12,6 +12,7 @@ from .basis import (
     _H,
     check_accuracy,
     check_normalizer,
+    check_power_iters,
     check_rank,
     first_pass,
     lu_normalize,
@@ -83,7 +84,8 @@ def randomized_svd(
     oversample : int
         Extra basis vectors p (block ``min(k + p, min(m, n))``).
     power_iters : int, optional
-        Fixed number of subspace iterations q (turns the accuracy stopping off).
+        Fixed number of subspace iterations q (turns the accuracy stopping off),
+        at most 100.
     max_passes : int, optional
         Cap on the passes over A of an accuracy-first run (default 24); reaching
         it warns (ConvergenceWarning) and sets ``converged=False``.
@@ -121,7 +123,7 @@ def randomized_svd(
     key = as_key(seed)
     normalizer = check_normalizer(normalizer)
     if power_iters is not None:
-        q = nonneg_int(power_iters, "power_iters")
+        q = check_power_iters(power_iters)
         _, Y, P = first_pass(op, l, r, key, sketch)
         Q = subspace_iterate(op, Y, q, normalizer)
         return svd_from_basis(op, Q, op.rmm(Q), k, P, q)

@@ -23,7 +23,6 @@ from tests.sketch.hostile import (
     tolerances,
     vectors,
 )
-from tests.sketch.hostile import known_failure as _xfail
 
 pytestmark = pytest.mark.hostile
 
@@ -123,43 +122,8 @@ def _entries() -> list[Entry]:
     ]
 
 
-_OPS = "sketch/operators.py: "
-_LSTSQ = "sketch/lstsq.py: "
-_LOWRANK = "sketch/lowrank.py: "
-_NONE_X = "None or a 0-d array as the sketched matrix: AttributeError/IndexError, not ShapeError"
-_TOL = ("tolerance not validated: True accepted, complex/str/array give raw TypeError/ValueError"
-        " without the argument's name")
-
 # Failures in modules owned by other issues, for the merge: (entry, argument) -> reason.
-XFAIL: dict[tuple[str, str], object] = {
-    **{(f"{k}@A", "X"): _xfail(_OPS + _NONE_X) for k in OPS},
-    ("lstsq", "A"): _xfail(_LSTSQ + "A = 0 returns condition_number=nan"),
-    ("lstsq", "b"): _xfail(_LSTSQ + "b = 0 returns condition_number=nan; a list b gives a "
-                           "TypeError without the name b"),
-    ("lstsq", "sketch_size"): _xfail(
-        _LSTSQ + "float sketch_size=3.0 accepted; inf/nan/list give OverflowError/unnamed "
-        "errors; sketch_size=0 message does not name sketch_size; huge sizes reach numpy "
-        "(MemoryError, 'array is too big', OverflowError, 'high must be at least 1')"),
-    ("lstsq", "maxiter"): _xfail(_LSTSQ + "maxiter=0 accepted; inf -> OverflowError, nan/list "
-                                 "-> unnamed errors"),
-    ("lstsq", "alpha"): _xfail(_LSTSQ + _TOL),
-    ("lstsq", "tol"): _xfail(_LSTSQ + _TOL),
-    ("lstsq", "eps"): _xfail(_LSTSQ + "eps=0.0 accepted (unused by the default method)"),
-    ("lstsq", "delta"): _xfail(_LSTSQ + "delta=0.0 accepted (unused by the default method)"),
-    ("range_finder", "power_iters"): _xfail(_LOWRANK + "power_iters=10**6 runs unbounded"),
-    ("randomized_svd", "power_iters"): _xfail(_LOWRANK + "power_iters=10**5 runs unbounded"),
-    ("nystrom", "A"): _xfail(_LOWRANK + "an indefinite A gives numpy LinAlgError 'Matrix is "
-                             "not positive definite', not NotPositiveSemidefiniteError"),
-    ("adaptive_qb", "tol"): _xfail(_LOWRANK + _TOL),
-    ("adaptive_svd", "tol"): _xfail(_LOWRANK + _TOL),
-    ("residual_norm", "U"): _xfail(_LOWRANK + "factors not validated: None -> AttributeError, "
-                                   "NaN -> LinAlgError, int accepted"),
-    ("residual_norm", "s"): _xfail(_LOWRANK + "s not validated (None, NaN)"),
-    ("residual_norm", "Vh"): _xfail(_LOWRANK + "Vh not validated (None, 1-D, wrong shape, NaN)"),
-    ("residual_norm", "iters"): _xfail(_LOWRANK + "iters=10**6 runs unbounded"),
-    ("spectral_norm", "iters"): _xfail(_LOWRANK + "iters=10**6 runs unbounded"),
-    ("hermitian_extreme_eigenvalues", "tol"): _xfail(_LOWRANK + _TOL + "; tol=0 accepted"),
-}
+XFAIL: dict[tuple[str, str], object] = {}
 
 
 @pytest.mark.parametrize("entry, arg", cases(_entries(), XFAIL))

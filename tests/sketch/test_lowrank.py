@@ -202,6 +202,37 @@ def test_nystrom_rejects_non_psd_and_non_hermitian():
     assert issubclass(NotPositiveSemidefiniteError, ValueError)
     with pytest.raises(NotHermitianError):
         nystrom(np.triu(np.ones((30, 30))), 5, seed=0)
+    # slightly indefinite: passes the psd_rtol test on Ω^H A Ω, then fails the Cholesky factor
+    with pytest.raises(NotPositiveSemidefiniteError, match="no Cholesky factor"):
+        nystrom(np.diag([1.0, -1e-10, 0.5, 0.2, 0.1, 0.05]), 2, seed=0)
+
+
+def test_iteration_counts_and_factors_are_validated_by_name():
+    A = np.random.default_rng(0).standard_normal((30, 20))
+    U, s, Vh = np.linalg.svd(A, full_matrices=False)
+    for call in (lambda: range_finder(A, 3, power_iters=101, seed=0),
+                 lambda: randomized_svd(A, 3, power_iters=10**6, seed=0),
+                 lambda: adaptive_qb(A, 0.1, power_iters=10**6, seed=0)):
+        with pytest.raises(ValueError, match="power_iters must be at most 100"):
+            call()
+    for call in (lambda: spectral_norm(A, iters=10**6), lambda: residual_norm(A, U, s, Vh,
+                                                                             iters=1001)):
+        with pytest.raises(ValueError, match="iters must be at most 1000"):
+            call()
+    with pytest.raises(TypeError, match="U"):
+        residual_norm(A, None, s, Vh)
+    with pytest.raises(ValueError, match="s holds NaN"):
+        residual_norm(A, U, np.full_like(s, np.nan), Vh)
+    with pytest.raises(ValueError, match="Vh must be a 2-D"):
+        residual_norm(A, U, s, s)
+    with pytest.raises(ValueError, match="do not match"):
+        residual_norm(A, U[:, :3], s[:3], Vh[:4])
+    for f in (lambda t: adaptive_qb(A, t), lambda t: hermitian_extreme_eigenvalues(A.T @ A, tol=t)):
+        for bad in (True, 1j, "0.1", np.ones(2)):
+            with pytest.raises(TypeError, match="tol must be a real number"):
+                f(bad)
+        with pytest.raises(ValueError, match="tol must be a positive number"):
+            f(0.0)
 
 
 def test_extreme_eigenvalues():

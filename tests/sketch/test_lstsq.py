@@ -377,6 +377,22 @@ def test_bad_input():
         lstsq(A, b, sketch_size=400)
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_zero_matrix_or_rhs_gives_exact_zero_without_nan(method):
+    """A = 0 or b = 0: x = 0 exactly, and no reported number is NaN."""
+    rng = np.random.default_rng(7)
+    A, b = rng.standard_normal((60, 4)), rng.standard_normal(60)
+    for A_, b_ in ((np.zeros_like(A), b), (A, np.zeros_like(b))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            res = lstsq(A_, b_, method, seed=0)
+        assert np.array_equal(res.x, np.zeros(4))
+        for value in (res.backward_error, res.condition_number, res.forward_error_bound):
+            assert value is None or not math.isnan(value)
+        if method == "fossils":
+            assert res.converged and res.backward_error == 0.0
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("method", METHODS)
 def test_cupy_matches_numpy(method, cupy):

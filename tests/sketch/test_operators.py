@@ -392,6 +392,11 @@ def test_bad_input(kind):
     assert "m=0" not in str(err.value)
     with pytest.raises(ShapeError, match="1-D or 2-D"):
         S @ np.ones((50, 2, 2))
+    for apply in (lambda X: S @ X, lambda X: X @ S.T, lambda X: S.T @ X):
+        with pytest.raises(TypeError, match="must be an array"):
+            apply(None)
+        with pytest.raises(ShapeError, match="1-D or 2-D arrays, but .* has shape \\(\\)"):
+            apply(np.array(1.0))
     with pytest.raises(TypeError, match="dtype int64"):
         S @ np.ones((50, 3), dtype=np.int64)
     with pytest.raises(ShapeError, match="s=8 rows"):
