@@ -42,6 +42,12 @@ def check_max_passes(max_passes: Any, minimum: int) -> int:
     return check_positive_int(max_passes, "max_passes", minimum=minimum)
 
 
+def _bordered(G: Any, C: Any, D: Any, xp: Any) -> Any:
+    """The Hermitian block matrix [[G, C], [Cᴴ, D]]: a Gram matrix grown by one block."""
+    return xp.concatenate([xp.concatenate([G, C], axis=1),
+                           xp.concatenate([_H(C), D], axis=1)], axis=0)
+
+
 def warn_unconverged(name: str, converged: bool, estimate: float, eps: float,
                      max_passes: int) -> None:
     if not converged:
@@ -122,9 +128,7 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
             converged, est = True, 0.0
             break
         Btn = op.rmm(Qn)
-        C = _H(Bt) @ Btn
-        G = xp.concatenate([xp.concatenate([G, C], axis=1),
-                            xp.concatenate([_H(C), _H(Btn) @ Btn], axis=1)], axis=0)
+        G = _bordered(G, _H(Bt) @ Btn, _H(Btn) @ Btn, xp)
         lo = Q.shape[1]
         Q, Bt = xp.concatenate([Q, Qn], axis=1), xp.concatenate([Bt, Btn], axis=1)
         before, now = now, ritz_squares(G, k + 1)
@@ -161,9 +165,7 @@ def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: in
             converged, est = True, 0.0
             break
         AQn = op.mm(Qn)
-        C = _H(Q) @ AQn
-        T = xp.concatenate([xp.concatenate([T, C], axis=1),
-                            xp.concatenate([_H(C), _H(Qn) @ AQn], axis=1)], axis=0)
+        T = _bordered(T, _H(Q) @ AQn, _H(Qn) @ AQn, xp)
         lo = Q.shape[1]
         Q, AQ = xp.concatenate([Q, Qn], axis=1), xp.concatenate([AQ, AQn], axis=1)
         before, now = now, ritz_squares(T, k + 1, square=True)
