@@ -76,6 +76,19 @@ def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: flo
     return float(max(rise.max(), 0.0) / denom)
 
 
+def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: float, eps: float,
+                  passes: int, cost: int, max_passes: int) -> tuple[bool, float, bool]:
+    """The accuracy-first loop's decision: ``(stop, ε̂, converged)``.
+
+    Converged when ε̂ (:func:`ritz_stagnation`) is at most ``eps``; otherwise stop
+    unconverged when the next step's ``cost`` passes would exceed ``max_passes``.
+    """
+    est = ritz_stagnation(now, before, k, unit)
+    if est <= eps:
+        return True, est, True
+    return passes + cost > max_passes, est, False
+
+
 def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
     """Whether float32 passes resolve ε: the rounding of σ̃ᵢ² in single precision,
     about u₃₂·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε), i.e.

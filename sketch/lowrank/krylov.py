@@ -28,7 +28,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import ritz_squares, ritz_stagnation, single_precision_allows
+from .certificates import accuracy_stop, ritz_squares, single_precision_allows
 from .operator import _Operator
 from .results import SVDResult
 
@@ -104,11 +104,9 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     lo, step, est, converged = 0, 0, float("inf"), False
     while True:
         if depth is None:
-            est = ritz_stagnation(now, before, k, unit)
-            if est <= eps:
-                converged = True
-                break
-            if op.passes + 2 > max_passes:
+            stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2,
+                                                 max_passes)
+            if stop:
                 break
         elif step >= depth:
             break
@@ -154,11 +152,8 @@ def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: in
     now, before = ritz_squares(T, k + 1, square=True), None
     lo, step, est, converged = 0, 0, float("inf"), eps is None
     while eps is not None:
-        est = ritz_stagnation(now, before, k, unit)
-        if est <= eps:
-            converged = True
-            break
-        if op.passes + 1 > max_passes:
+        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 1, max_passes)
+        if stop:
             break
         Qn = extend(Q, AQ[:, lo:], xp)[:, : n - Q.shape[1]] if Q.shape[1] < n else Q[:, :0]
         if Qn.shape[1] == 0:  # invariant subspace: Rayleigh–Ritz is exact there

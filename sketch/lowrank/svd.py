@@ -20,7 +20,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import ritz_squares, ritz_stagnation
+from .certificates import accuracy_stop, ritz_squares
 from .krylov import (
     check_max_passes,
     confirm_precision,
@@ -176,11 +176,8 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
         if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:
             low, Z = False, Q64
             continue
-        est = ritz_stagnation(now, before, k, unit)
-        if est <= eps:
-            converged = True
-            break
-        if op.passes + 2 > max_passes:
+        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes)
+        if stop:
             break
         Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
         before = now
