@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, available_bytes, is_operator, is_sparse, numpy_dtype
+from .backend import (
+    array_module,
+    available_bytes,
+    backend_name,
+    is_operator,
+    is_sparse,
+    numpy_dtype,
+)
 from .errors import (
     InsufficientMemoryError,
     NonFiniteError,
@@ -314,7 +321,8 @@ def unit_scaled(A: Any) -> tuple[Any, int]:
 
 
 def check_allocation(
-    nbytes: float, what: str, *, xp: ModuleType = np, fix: str = "ask for a smaller size"
+    nbytes: float, what: str, *, xp: ModuleType = np, device: Any = None,
+    fix: str = "ask for a smaller size"
 ) -> None:
     """Refuse, before allocating, work that needs ``nbytes`` more than is free now.
 
@@ -331,6 +339,10 @@ def check_allocation(
         rows"``.
     xp : module
         The array module whose device would hold it (NumPy: the host).
+    device : optional
+        The device that would hold it, as :func:`sketch.backend.device` gives it for
+        the input (a ``torch.device``). Needed for torch, whose namespace serves every
+        device: without it a torch-CUDA allocation would be checked against host memory.
     fix : str
         What the caller can do instead.
 
@@ -347,9 +359,10 @@ def check_allocation(
     ...
     sketch.errors.InsufficientMemoryError: a sketch with sketch_size=10**26 rows needs ...
     """
-    free = available_bytes(xp)
+    free = available_bytes(xp, device)
     if free is not None and nbytes > free:
-        where = "host" if xp is np else "device"
+        on_gpu = backend_name(xp) == "cupy" or getattr(device, "type", "cpu") != "cpu"
+        where = "host" if not on_gpu else "GPU" if device is None else f"device {device}"
         raise InsufficientMemoryError(
             f"{what} needs about {nbytes / 2**30:.3g} GiB but only {free / 2**30:.3g} GiB "
             f"is free on the {where}; {fix}"

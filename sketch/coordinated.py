@@ -587,7 +587,7 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, 
     # The r × d result and one partial sum, plus the keyed counters of one S block.
     check_allocation(r * (2 * A.shape[1] * numpy_dtype(A.dtype).itemsize + 48),
                      f"a {method} sketch with {name}={r} rows of {A.shape[1]} columns", xp=xp,
-                     fix="choose a smaller sketch size")
+                     device=device(A), fix="choose a smaller sketch size")
     out = None
     step = max(1, (1 << 22) // r) if method == "jl" else 1 << 24  # bounds the temporary S block
     for i0 in range(0, A.shape[0], step):

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module
+from .backend import array_module, device
 from .checks import (
     check_allocation,
     check_computed_size,
@@ -121,6 +121,7 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     maxiter = check_positive_int(maxiter, "maxiter")
     tol = check_tolerance(tol, "tol", allow_zero=True)
     check_allocation(3 * m * k * 8, f"k-means with k={k} clusters of {m} points", xp=xp,
+                     device=device(X),
                      fix="choose fewer clusters")
     if k > m:
         raise ValueError(f"k={k} clusters cannot exceed the number of points m={m}")

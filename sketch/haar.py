@@ -82,8 +82,9 @@ LAPACK_LOOP_MIN_D = 32
 _WORK_FACTOR = 5
 
 
-def _check_draw(entries: int, dt: np.dtype, xp: ModuleType, what: str) -> None:
-    check_allocation(entries * max(dt.itemsize, 16) * _WORK_FACTOR, what, xp=xp,
+def _check_draw(entries: int, t: _Target, what: str) -> None:
+    check_allocation(entries * max(t.dtype.itemsize, 16) * _WORK_FACTOR, what, xp=t.xp,
+                     device=t.device,
                      fix="draw a smaller batch (or loop over batches with different seeds)")
 
 
@@ -222,7 +223,7 @@ def _sample(
     t = _resolve(seed, device, dtype, real)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_draw(count * d * k, t.dtype, module_for_device(device), what)
+    _check_draw(count * d * k, t, what)
     label = "haar-orthogonal" if real else "haar-unitary"
     Z = _gaussian(t, t.key.child(label), (count, d, k), real)
     Q = _orthonormal_columns(Z, t)
@@ -346,7 +347,7 @@ def haar_state(
     t = _resolve(seed, device, dtype, False)
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
-    _check_draw(count * d, t.dtype, module_for_device(device), f"haar_state(d={d})")
+    _check_draw(count * d, t, f"haar_state(d={d})")
     xp = t.xp
     z = _gaussian(t, t.key.child("haar-state"), (count, d), False)
     z = z / xp.sqrt(xp.sum(xp.real(z * xp.conj(z)), axis=-1))[:, None]

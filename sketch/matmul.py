@@ -201,10 +201,11 @@ def _samples_for(samples: int | None, eps: float | None, delta: float, method: s
     return matmul_sample_size(eps, delta, method, mats=mats)
 
 
-def _check_draws(c: int, rows: int, cols: int, dtype: Any, xp: ModuleType, name: str) -> None:
-    """Refuse c samples whose draws and rank-one factors (rows + cols per sample) cannot fit."""
+def _check_draws(c: int, rows: int, cols: int, dtype: Any, A: Any, name: str) -> None:
+    """Refuse c samples whose draws and rank-one factors (rows + cols per sample) cannot fit
+    on the device of ``A``."""
     per = 48 + (rows + cols) * numpy_dtype(dtype).itemsize
-    check_allocation(c * per, f"drawing {name}={c}", xp=xp,
+    check_allocation(c * per, f"drawing {name}={c}", xp=array_module(A), device=device(A),
                      fix=f"use fewer {name} (or a larger eps)")
 
 
@@ -293,7 +294,7 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     """
     xp = _check_pair(A, B)
     c = _samples_for(samples, eps, delta, "dkm", (A, B))
-    _check_draws(c, A.shape[0], B.shape[1], numpy_dtype(xp.result_type(A.dtype, B.dtype)), xp,
+    _check_draws(c, A.shape[0], B.shape[1], numpy_dtype(xp.result_type(A.dtype, B.dtype)), A,
                  "samples")
     ca, rb = _col_norms2(A, xp), _row_norms2(B, xp)
     weights = xp.sqrt(ca * rb)
@@ -355,7 +356,8 @@ def sketched_matmul(A: Any, B: Any, size: int | None = None, *,
         value = xp.astype(to_dense(A @ B), xp.result_type(A.dtype, B.dtype), copy=False)
         return MatmulResult(value, 0.0, 0, "exact", math.sqrt(_fro2(A, xp) * _fro2(B, xp)))
     check_allocation(s * (A.shape[0] + B.shape[1] + 8) * numpy_dtype(A.dtype).itemsize,
-                     f"a sketch of size={s} rows", xp=xp, fix="choose a smaller size")
+                     f"a sketch of size={s} rows", xp=xp, device=device(A),
+                     fix="choose a smaller size")
     S = make_operator(sketch, s, A.shape[1], seed)
     SAt = S @ (A.T.tocsr() if is_sparse(A) else A.T)  # s × m
     SB = S @ B  # s × p
@@ -424,7 +426,7 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     _check_nonnegative(A, "A", xp)
     _check_nonnegative(B, "B", xp)
     c = _samples_for(walks, eps, delta, "random-walk", (A, B), "walks")
-    _check_draws(c, 0, 0, np.float64, xp, "walks")
+    _check_draws(c, 0, 0, np.float64, A, "walks")
     ca, rb = _col_sums(A, xp), _row_sums(B, xp)
     w = ca * rb
     S = float(xp.sum(w))
@@ -519,7 +521,7 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
     xp = compat(array_module(*mats))
     c = _samples_for(samples, eps, delta, "chain", mats)
     _check_draws(c, mats[0].shape[0] + 2 * len(mats), mats[-1].shape[1],
-                 numpy_dtype(xp.result_type(*[M.dtype for M in mats])), xp, "samples")
+                 numpy_dtype(xp.result_type(*[M.dtype for M in mats])), mats[0], "samples")
     Z, beta, u = _chain_norm(mats, xp)
     first, last = mats[0], mats[-1]
     dtype = xp.result_type(*[M.dtype for M in mats])

@@ -26,6 +26,7 @@ from .backend import (
     array_module,
     asarray,
     backend_name,
+    device,
     is_operator,
     is_sparse,
     namespace,
@@ -161,7 +162,7 @@ class SketchingOperator:
         n = A.shape[1] if rows else A.shape[0]
         need = self._workspace_bytes(n, numpy_dtype(A.dtype).itemsize)
         check_allocation(need, f"{type(self).__name__}(s={self.s}, m={self.m}) applied to "
-                               f"{n} columns", xp=array_module(A),
+                               f"{n} columns", xp=array_module(A), device=device(A),
                          fix="use a smaller sketch size s (a few times the number of columns "
                              "is typical)")
         return A

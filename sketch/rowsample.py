@@ -121,7 +121,7 @@ def sample_rows(
         raise ValueError("probabilities must have a positive sum")
     size = check_positive_int(size, "sample size")
     # indices, uniforms, weights and the search's temporaries: about five words per draw
-    check_allocation(40 * size, f"a sample of size={size} draws", xp=xp,
+    check_allocation(40 * size, f"a sample of size={size} draws", xp=xp, device=device(q),
                      fix="ask for a smaller size")
     q = q / total
     cdf = xp.cumulative_sum(q)

@@ -255,8 +255,16 @@ def device(x: Any) -> Any:
     """The library's own device object of ``x`` (``"cpu"`` for NumPy, a ``torch.device``...).
 
     Pass it as ``device=`` to the namespace's creation functions to create arrays
-    next to ``x``.
+    next to ``x``. A sparse matrix is on its data's device (SciPy's: ``"cpu"``).
+
+    Examples
+    --------
+    >>> import scipy.sparse
+    >>> device(np.ones(2)), device(scipy.sparse.eye(2))
+    ('cpu', 'cpu')
     """
+    if is_sparse(x) and not is_torch(x):
+        return x.data.device if is_cupy(x) else "cpu"
     return array_api_compat.device(x)
 
 

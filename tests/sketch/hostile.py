@@ -194,7 +194,7 @@ class _Budget:
 
     def __enter__(self):
         self._avail = sketch.checks.available_bytes
-        sketch.checks.available_bytes = lambda xp=None: MEMORY_BUDGET
+        sketch.checks.available_bytes = lambda xp=None, device=None: MEMORY_BUDGET
         self._limit = resource.getrlimit(resource.RLIMIT_AS)
         if not _CAP:
             vm = _vm_bytes()

@@ -123,3 +123,46 @@ def test_linalg_modules_refuse_torch_with_the_function_to_use():
     assert B.fft(xt).__name__ == "torch.fft"
     assert B.native_device("torch:cpu").type == "cpu"
     assert B.available_bytes(xt) is None or B.available_bytes(xt) > 0
+
+
+@pytest.fixture
+def small_cuda(monkeypatch):
+    """A stand-in CUDA device with 1 MiB free: torch.cuda.mem_get_info is the only probe."""
+    torch = pytest.importorskip("torch")
+    asked = []
+
+    def mem_get_info(dev=None):
+        asked.append(torch.device(dev))
+        return (2**20, 2**30)
+
+    monkeypatch.setattr(torch.cuda, "mem_get_info", mem_get_info)
+    return asked
+
+
+def test_allocation_on_a_torch_cuda_device_is_checked_against_that_device(small_cuda):
+    import torch
+
+    from sketch.checks import check_allocation
+    from sketch.errors import InsufficientMemoryError
+
+    xt, cuda = B.module_for_device("torch"), torch.device("cuda", 0)
+    check_allocation(2**19, "half a MiB", xp=xt, device=cuda)  # fits the stand-in's 1 MiB
+    with pytest.raises(InsufficientMemoryError, match="two MiB needs .* on the device cuda:0"):
+        check_allocation(2**21, "two MiB", xp=xt, device=cuda)
+    assert small_cuda == [cuda, cuda]
+    # The same request for a CPU tensor (or no device) asks the host, not the GPU.
+    check_allocation(2**21, "two MiB", xp=xt, device=torch.device("cpu"))
+    check_allocation(2**21, "two MiB", xp=xt)
+    assert len(small_cuda) == 2
+
+
+def test_haar_on_a_torch_cuda_device_is_refused_by_that_devices_memory(small_cuda):
+    import torch
+
+    from sketch import haar_unitary
+    from sketch.errors import InsufficientMemoryError
+
+    # 64 × 64 × 100 complex128 needs ~30 MiB: refused before touching CUDA (none is needed).
+    with pytest.raises(InsufficientMemoryError, match="on the device cuda"):
+        haar_unitary(64, batch=100, seed=0, device=torch.device("cuda"))
+    assert small_cuda == [torch.device("cuda")]
