@@ -25,7 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, compat, is_dask, is_operator, is_sparse, numpy_dtype, to_dense
+from .backend import (
+    array_module,
+    compat,
+    device,
+    is_dask,
+    is_operator,
+    is_sparse,
+    library_dtype,
+    numpy_dtype,
+    real_dtype,
+    to_dense,
+)
 from .checks import (
     check_allocation,
     check_computed_size,
@@ -89,23 +100,29 @@ def _score_factor(SA: Any, k2: int, key: Any, dtype: Any) -> Any:
     R⁻¹ from S₁A's SVD makes AR⁻¹ nearly orthonormal; a k₂-column Gaussian JL
     matrix shrinks it when k₂ is below the rank (otherwise it saves nothing).
     """
-    xp = array_module(SA)
-    dtype = np.dtype(dtype)
-    rdt = np.finfo(dtype).dtype
+    xp = compat(array_module(SA))
     _, s, Vh = xp.linalg.svd(SA, full_matrices=False)
-    r = _rank_cut(s, SA.shape, rdt)
-    Rinv = Vh[:r].conj().T / s[:r]
-    if k2 >= r:
-        return Rinv.astype(dtype, copy=False)
-    Pi = make_operator("gaussian", k2, r, seed=key.child("JL")).to_dense(xp, rdt).T
-    return (Rinv @ Pi.astype(Rinv.dtype)).astype(dtype, copy=False)
+    r = _rank_cut(s, SA.shape, s.dtype)
+    Vh = Vh[:r, :]
+    if k2 < r:
+        # Π mixes the columns of R⁻¹, so fix the SVD's free phases (each right singular
+        # vector's largest entry real positive): the same scores on every backend.
+        top = Vh[xp.arange(r, device=device(Vh)), xp.argmax(xp.abs(Vh), axis=1)]
+        Vh = Vh * (xp.conj(top) / xp.abs(top))[:, None]
+    Rinv = xp.conj(Vh).T / s[:r]
+    if k2 < r:
+        # R⁻¹Πᵀ for the k₂ × r Gaussian Π, as (Π (R⁻¹)ᵀ)ᵀ: Π applied, never formed.
+        Rinv = (make_operator("gaussian", k2, r, seed=key.child("JL")) @ Rinv.T).T
+    return xp.astype(Rinv, dtype, copy=False)
 
 
 def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, key: Any) -> Any:
     m, d = A.shape
-    xp = array_module(A)
-    dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
-    rdt = np.finfo(dtype).dtype
+    xp = compat(array_module(A))
+    dtype = A.dtype if A.dtype is not None else np.float64
+    if not is_operator(A):
+        dtype = library_dtype(xp, dtype)
+    rdt = real_dtype(xp, dtype)
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     if r1 > m:
         # A sketch longer than A costs more than the exact SVD and is less accurate.
@@ -113,19 +130,19 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
         warnings.warn(f"sketch_size={r1} exceeds the {m} rows of A; {use}", SizeWarning,
                       stacklevel=3)
         if not is_operator(A):
-            return _exact(A).astype(rdt, copy=False)
+            return xp.astype(_exact(A), rdt, copy=False)
         r1 = m
-    itemsize = dtype.itemsize
+    itemsize = numpy_dtype(dtype).itemsize
     check_allocation(itemsize * (3 * r1 * d + 2 * min(k2, d) * (m + d)),
                      f"approximate leverage scores with sketch_size={r1}, jl_size={k2}", xp=xp,
+                     device=None if is_operator(A) else device(A),
                      fix="choose a smaller sketch_size or jl_size")
     if not is_operator(A):
         A = unit_scaled(A)[0]  # scores are scale-free; subnormal or huge entries are not
     S1 = make_operator(sketch, r1, m, seed=key.child("S1"))
-    SA = S1 @ A
-    Om = _score_factor(SA.toarray() if is_sparse(SA) else SA, k2, key, dtype)
-    X = np.asarray(A.matmat(Om)) if is_operator(A) else A @ Om
-    return xp.sum(xp.abs(X) ** 2, axis=1).astype(rdt, copy=False)
+    Om = _score_factor(to_dense(S1 @ A), k2, key, dtype)
+    X = np.asarray(A.matmat(Om)) if is_operator(A) else to_dense(A @ Om)
+    return xp.astype(xp.sum(xp.abs(X) ** 2, axis=1), rdt, copy=False)
 
 
 def leverage_scores(

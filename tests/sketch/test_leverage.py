@@ -205,3 +205,32 @@ def test_exact_scores_and_sampling_on_every_backend(backend):
     SA = smp.apply(At)
     assert backend.owns(SA)
     np.testing.assert_allclose(backend.to_numpy(SA), ref.apply(A), rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
+def test_approximate_scores_on_every_backend(backend, dtype):
+    """DMMW scores, with and without the JL step, equal NumPy's for the same seed (to
+    rounding) and stay on the input's device; the samples they drive are the same rows."""
+    from sketch.leverage import leverage_sample, leverage_scores, ridge_leverage_scores
+
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((400, 12)) * np.logspace(0, 2, 12)
+    if dtype == np.complex128:
+        A = A + 1j * rng.standard_normal(A.shape)
+    A = A.astype(dtype)
+    At = backend.asarray(A)
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    for jl in (None, 5):  # jl_size=5 < rank 12: the Gaussian JL path
+        got = leverage_scores(At, method="approx", jl_size=jl, seed=2)
+        assert backend.owns(got) and backend.to_numpy(got).dtype == np.finfo(dtype).dtype
+        np.testing.assert_allclose(backend.to_numpy(got),
+                                   leverage_scores(A, method="approx", jl_size=jl, seed=2),
+                                   rtol=tol)
+    ridge = ridge_leverage_scores(At, 3.0, method="approx", seed=4)
+    assert backend.owns(ridge)
+    np.testing.assert_allclose(backend.to_numpy(ridge),
+                               ridge_leverage_scores(A, 3.0, method="approx", seed=4), rtol=tol)
+    if dtype != np.float32:  # float32 rounding may move a draw across a bin edge
+        smp = leverage_sample(At, 0.5, method="approx", seed=5)
+        assert np.array_equal(backend.to_numpy(smp.indices),
+                              leverage_sample(A, 0.5, method="approx", seed=5).indices)

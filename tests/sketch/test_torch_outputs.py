@@ -67,12 +67,15 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "SparseSign @ A": lambda A, B, dev: sk.SparseSign(10, A.shape[0], seed=0) @ A,
     "SRHT @ A": lambda A, B, dev: sk.SRHT(10, A.shape[0], seed=0) @ A,
     "sketched_matmul": lambda A, B, dev: sk.sketched_matmul(A.T, B, 20, seed=0),
+    "leverage_scores(approx)": lambda A, B, dev: sk.leverage_scores(A, method="approx", seed=0),
+    "leverage_scores(approx, JL)": lambda A, B, dev: sk.leverage_scores(
+        A, method="approx", jl_size=2, seed=0),
+    "lewis_weights(approx)": lambda A, B, dev: sk.lewis_weights(A, 1.0, method="approx", seed=0),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
 # low-rank family: backend dispatch instead of SciPy calls).
 PENDING: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "leverage_scores(approx)": lambda A, B, dev: sk.leverage_scores(A, method="approx", seed=0),
     "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
     "randomized_svd": lambda A, B, dev: sk.randomized_svd(A, 2, seed=0),
     "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
