@@ -37,6 +37,7 @@ from .errors import (
     NotPowerOfTwoError,
     ShapeError,
     ToleranceError,
+    UnsupportedBackendError,
 )
 
 _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
@@ -318,6 +319,39 @@ def unit_scaled(A: Any) -> tuple[Any, int]:
     e = -math.frexp(s)[1]
     half = e // 2
     return (A * 2.0**half) * 2.0**(e - half), e
+
+
+def check_backend(x: Any, name: str, supported: tuple[str, ...], what: str, fix: str) -> None:
+    """Refuse an array of a library that ``what`` does not serve, naming the conversion.
+
+    The one rule for NumPy/SciPy-only (or NumPy/CuPy-only) code paths: a torch tensor
+    (or CuPy array) given to them is refused with :class:`UnsupportedBackendError`
+    rather than silently copied to the host.
+
+    Parameters
+    ----------
+    x : array
+        The argument to check.
+    name : str
+        Its name in the caller's signature.
+    supported : tuple of str
+        The libraries served (``"numpy"``, ``"cupy"``, ``"torch"``).
+    what : str
+        The code path, e.g. ``"sparsify"``.
+    fix : str
+        What the caller can pass instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_backend(np.ones(2), "G", ("numpy",), "sparsify", "pass a SciPy matrix")
+    """
+    lib = backend_name(x)
+    if lib not in supported:
+        raise UnsupportedBackendError(
+            f"{name} is a {lib} array, but {what} runs on {' or '.join(supported)} arrays "
+            f"only; {fix}"
+        )
 
 
 def check_allocation(

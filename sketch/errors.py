@@ -58,6 +58,11 @@ class BackendMismatchError(TypeError):
     """Arrays from different array libraries (NumPy and CuPy) were mixed."""
 
 
+class UnsupportedBackendError(TypeError):
+    """An array library (e.g. torch) that a NumPy/SciPy-only path does not serve; the message
+    names the conversion to make."""
+
+
 class MissingDependencyError(ImportError):
     """An optional dependency is not installed; the message names the extra."""
 

@@ -23,7 +23,8 @@ Normalisation: if every eigenvalue sits on the clock grid, ``g(λ) = C/λ`` and
 ``P_success = ‖x_out‖²`` is the probability of flag = 1 and clock = 0.
 
 Cost: one Hermitian eigendecomposition, ``O(N_A³)``, plus ``O(N_A · N log N)``
-for the kernels; dense A on NumPy or CuPy. Large sparse A (or a
+for the kernels; dense A on NumPy, CuPy or torch (any device; the result stays
+there). Large sparse A (SciPy or CuPy sparse, or a
 LinearOperator) go through the Lanczos process on the Krylov space of b
 (Lanczos 1950; the Ritz pairs are the eigenpairs that b "sees"), exact once
 the Krylov space is invariant.
@@ -49,9 +50,23 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, fft, is_operator, is_sparse, sparse, to_numpy
+from .backend import (
+    array_module,
+    asarray,
+    compat,
+    device,
+    is_operator,
+    is_sparse,
+    is_torch,
+    numpy_dtype,
+    qr,
+    sparse,
+    to_dense,
+    to_numpy,
+)
 from .checks import (
     check_allocation,
+    check_backend,
     check_matrix,
     check_positive_int,
     check_square,
@@ -152,8 +167,9 @@ class HHLProblem:
 
     def embed(self, v: Any) -> Any:
         """Put a vector of unknowns into the padded space (zeros elsewhere)."""
-        xp = array_module(v)
-        out = xp.zeros(self.rhs.shape[0], dtype=xp.result_type(v.dtype, self.rhs.dtype))
+        xp = compat(array_module(v))
+        out = xp.zeros(self.rhs.shape[0], dtype=xp.result_type(v.dtype, self.rhs.dtype),
+                       device=device(v))
         out[self.offset : self.offset + self.size] = v
         return out
 
@@ -186,6 +202,13 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     >>> p.num_qubits, p.padded, p.dilated
     (2, True, False)
     """
+    if is_torch(A) and is_sparse(A):
+        # A sparse tensor at the sizes the emulator diagonalises densely costs nothing to
+        # densify; beyond, the Lanczos path needs a sparse format with a SciPy API.
+        if A.shape[0] > DENSE_LIMIT:
+            check_backend(A, "A", ("numpy", "cupy"), f"Lanczos on sparse A above {DENSE_LIMIT} "
+                          "rows", "pass a scipy.sparse (or cupyx) matrix, or a dense tensor")
+        A = to_dense(A)
     check_matrix(A, "A", sparse=True, operator=False)
     if A.shape[0] != A.shape[1]:
         raise ShapeError(
@@ -195,21 +218,18 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     check_vector(b, "b", length=A.shape[0])
     if b.ndim != 1:
         raise ShapeError("b must be one right-hand side (1-D); solve several systems one by one")
-    xp = array_module(A, b)
+    xp = compat(array_module(A, b))
     if not bool(xp.any(b)):
         raise ValueError("b is zero, so x = 0: HHL needs a non-zero right-hand side to prepare |b>")
     herm = is_hermitian(A) if hermitian is None else hermitian
-    dtype = np.result_type(A.dtype, b.dtype)
+    dtype = xp.result_type(A.dtype, b.dtype)
     n_rows, n_cols = A.shape
     if herm:
         check_square(A, "A")
         H, rhs, offset, size = A, b, 0, n_cols
     else:
-        sp = sparse(xp)
-        As = sp.csr_matrix(A) if not is_sparse(A) else A.tocsr()
-        Hs = sp.bmat([[None, As], [As.conj().T, None]], format="csr")
-        H = Hs if is_sparse(A) else Hs.toarray()
-        rhs = xp.concatenate([b, xp.zeros(n_cols, dtype=b.dtype)])
+        H = _dilation(A, xp)
+        rhs = xp.concat([b, xp.zeros(n_cols, dtype=b.dtype, device=device(b))])
         offset, size = n_rows, n_cols
     dim = H.shape[0]
     nq = max(1, (dim - 1).bit_length())
@@ -225,13 +245,26 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
             sp = sparse(xp)
             H = sp.block_diag([H, sp.identity(extra, dtype=dtype) * c], format="csr")
         else:
-            big = xp.zeros((dim + extra, dim + extra), dtype=dtype)
+            big = xp.zeros((dim + extra, dim + extra), dtype=dtype, device=device(H))
             big[:dim, :dim] = H
-            idx = xp.arange(dim, dim + extra)
+            idx = xp.arange(dim, dim + extra, device=device(H))
             big[idx, idx] = c
             H = big
-        rhs = xp.concatenate([rhs, xp.zeros(extra, dtype=rhs.dtype)])
+        rhs = xp.concat([rhs, xp.zeros(extra, dtype=rhs.dtype, device=device(rhs))])
     return HHLProblem(H, rhs, nq, size, offset, not herm, padded, bounds)
+
+
+def _dilation(A: Any, xp: ModuleType) -> Any:
+    """The Hermitian dilation ``[[0, A], [A†, 0]]``, sparse (CSR) when A is."""
+    if is_sparse(A):
+        sp = sparse(xp)
+        As = A.tocsr()
+        return sp.bmat([[None, As], [As.conj().T, None]], format="csr")
+    n_rows, n_cols = A.shape
+    dev = device(A)
+    top = xp.concat([xp.zeros((n_rows, n_rows), dtype=A.dtype, device=dev), A], axis=1)
+    low = xp.concat([xp.conj(A).T, xp.zeros((n_cols, n_cols), dtype=A.dtype, device=dev)], axis=1)
+    return xp.concat([top, low], axis=0)
 
 
 # --------------------------------------------------------------------------------------
@@ -265,16 +298,15 @@ def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
     re-orthogonalisation is needed); the Ritz pairs reproduce any function
     ``g(H) b`` exactly once the Krylov space is invariant.
     """
-    xp = array_module(b)
-    bn = (b / float(xp.abs(b).max())) / stable_norm(b / float(xp.abs(b).max()))
+    xp = compat(array_module(b))
+    bn = (b / float(xp.max(xp.abs(b)))) / stable_norm(b / float(xp.max(xp.abs(b))))
     n = b.shape[0]
     if not is_operator(H) and (not is_sparse(H) or n <= DENSE_LIMIT):
-        Hd = H.toarray() if is_sparse(H) else H
-        vals, vecs = xp.linalg.eigh(Hd)
-        return Spectrum(vals, vecs, vecs.conj().T @ bn, "dense", True)
+        vals, vecs = xp.linalg.eigh(to_dense(H))
+        return Spectrum(vals, vecs, xp.conj(vecs).T @ bn, "dense", True)
     k = min(n, krylov_dim or 200)
-    dtype = np.result_type(H.dtype, b.dtype)
-    V = xp.zeros((n, k), dtype=dtype)
+    dtype = xp.result_type(H.dtype, b.dtype)
+    V = xp.zeros((n, k), dtype=dtype, device=device(b))
     alpha, beta = [], []
     V[:, 0] = bn
     exact = False
@@ -295,9 +327,11 @@ def spectrum(H: Any, b: Any, *, krylov_dim: int | None = None) -> Spectrum:
         V[:, j + 1] = w / nb
     T = np.diag(alpha) + np.diag(beta[: k - 1], 1) + np.diag(beta[: k - 1], -1)
     theta, Q = np.linalg.eigh(T)
-    vecs = V[:, :k] @ xp.asarray(Q.astype(dtype))
-    weights = xp.asarray(Q[0, :].conj().astype(dtype))
-    return Spectrum(xp.asarray(theta), vecs, weights, "lanczos", exact, last)
+    # T is k × k from Python floats: its eigenpairs are found on the host and sent back.
+    Q = Q.astype(numpy_dtype(dtype))
+    vecs = V[:, :k] @ asarray(Q, like=V)
+    weights = asarray(Q[0, :].conj(), like=V)
+    return Spectrum(asarray(theta, like=xp.real(V)), vecs, weights, "lanczos", exact, last)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,20 +432,20 @@ class HHLEmulation:
         n, m = self.problem.num_qubits, self.sizing.clock_qubits
         check_simulable(n + m + 1, max_qubits, "HHL circuit")
         sp, N = self.spectrum, 1 << m
-        xp = array_module(sp.vectors)
+        xp = compat(array_module(sp.vectors))
         f = self._kernel  # (eigs, N): f_k(λ_i)
-        c = self.sizing.amplitudes(xp)
+        c = self.sizing.amplitudes(xp, device(sp.vectors))
         s = xp.sqrt(1 - c**2)
         beta = sp.weights
         out = []
         lam_t = sp.values * self.sizing.time
-        j = xp.arange(N)
+        j = xp.arange(N, device=device(sp.vectors))
         for amp in (s, c):
             phi = (f * amp[None, :]) * beta[:, None]  # (eigs, k)
-            w = fft(xp).ifft(phi, axis=1) * math.sqrt(N)  # inverse QFT† = QFT over k
+            w = xp.fft.ifft(phi, axis=1) * math.sqrt(N)  # inverse QFT† = QFT over k
             w = w * xp.exp(-1j * lam_t[:, None] * j[None, :])
             w = _walsh_hadamard(w, m, xp)
-            out.append(sp.vectors @ w)  # (sys, clock)
+            out.append(xp.astype(sp.vectors, w.dtype) @ w)  # (sys, clock)
         state = xp.stack([o.T for o in out])  # (flag, clock, sys)
         return state.reshape(-1)
 
@@ -421,8 +455,8 @@ def _walsh_hadamard(w: Any, m: int, xp: ModuleType) -> Any:
     rows = w.shape[0]
     v = w.reshape((rows,) + (2,) * m)
     for ax in range(1, m + 1):
-        a = xp.take(v, 0, axis=ax)
-        b = xp.take(v, 1, axis=ax)
+        a = v[(slice(None),) * ax + (0,)]
+        b = v[(slice(None),) * ax + (1,)]
         v = xp.stack([a + b, a - b], axis=ax) / math.sqrt(2)
     return v.reshape(rows, 1 << m)
 
@@ -437,11 +471,11 @@ def qpe_kernel(values: Any, clock_qubits: int, time: float) -> Any:
     >>> np.round(np.abs(f) ** 2, 12)
     array([[0., 1., 0., 0.]])
     """
-    xp = array_module(values)
+    xp = compat(array_module(values))
     N = 1 << clock_qubits
-    j = xp.arange(N)
+    j = xp.arange(N, dtype=values.dtype, device=device(values))
     E = xp.exp(1j * (values[:, None] * time) * j[None, :])
-    return fft(xp).fft(E, axis=1) / N
+    return xp.fft.fft(E, axis=1) / N
 
 
 def emulate_hhl(
@@ -498,9 +532,9 @@ def emulate_hhl(
                      if is_sparse(H) and H.shape[0] > DENSE_LIMIT
                      else 4 * 16 * float(1 << m) * H.shape[0],
                      f"the QPE kernel of {m} clock qubits", xp=array_module(problem.rhs),
-                     fix="use fewer clock_qubits")
+                     device=device(problem.rhs), fix="use fewer clock_qubits")
     sp = spectrum(H, problem.rhs, krylov_dim=krylov_dim)
-    xp = array_module(sp.vectors)
+    xp = compat(array_module(sp.vectors))
     if not sp.exact:
         warnings.warn(
             f"Lanczos stopped after {sp.values.shape[0]} steps before the Krylov space of b "
@@ -511,31 +545,33 @@ def emulate_hhl(
         )
     f = qpe_kernel(sp.values, m, sizing.time)
     fabs2 = xp.abs(f) ** 2
-    c = sizing.amplitudes(xp)
+    c = xp.astype(sizing.amplitudes(xp, device(fabs2)), fabs2.dtype)
     g = fabs2 @ c
     w2 = xp.abs(sp.weights) ** 2
     gamma = sp.weights * g
-    real = np.result_type(H.dtype, problem.rhs.dtype)
-    out = sp.vectors @ gamma.astype(np.result_type(real, sp.vectors.dtype))
-    if np.dtype(real).kind != "c":
-        out = xp.real(out).astype(real)
+    real = xp.result_type(H.dtype, problem.rhs.dtype)
+    out = sp.vectors @ xp.astype(gamma, xp.result_type(real, sp.vectors.dtype))
+    if not xp.isdtype(real, "complex floating"):
+        out = xp.astype(xp.real(out), real)
     p_s = float(xp.sum(xp.abs(gamma) ** 2))
     p_f = float(xp.sum(w2 * (fabs2 @ (c**2))))
-    leak = float(1.0 - xp.sum(w2 * fabs2.max(axis=1)))
+    leak = float(1.0 - xp.sum(w2 * xp.max(fabs2, axis=1)))
     dist = w2 @ fabs2
-    if not bool(xp.isfinite(out).all()):
+    if not bool(xp.all(xp.isfinite(out))):
         raise NonFiniteError("the emulated state holds NaN/inf; check A's scaling")
     return HHLEmulation(problem, sizing, sp, out, p_s, p_f, max(leak, 0.0), dist, f)
 
 
 def random_spd_system(
-    n: int, kappa: float, seed: Any = None, xp: ModuleType = np, dtype: Any = np.float64
+    n: int, kappa: float, seed: Any = None, xp: ModuleType = np, dtype: Any = np.float64,
+    device: Any = None,
 ) -> tuple[Any, Any]:
     """A random symmetric positive definite ``A`` with condition number ``kappa`` and a ``b``.
 
     Eigenvalues geometrically spaced in ``[1/kappa, 1]`` (so ``κ`` is exact),
     eigenvectors from the QR of a Gaussian matrix; ``b`` Gaussian. Both from
-    ``as_key(seed)``, created on ``xp``'s device.
+    ``as_key(seed)``, created on ``xp``'s device (for torch, ``device``: a
+    ``torch.device``); the same seed gives the same system on every backend.
 
     Examples
     --------
@@ -549,15 +585,17 @@ def random_spd_system(
         raise ValueError(f"kappa must be a finite condition number >= 1, got {kappa}")
     # the Gaussian, its Q and A: three n×n float64 arrays at the peak
     check_allocation(3 * 8 * float(n) ** 2, f"a random {n}×{n} system (n={n})", xp=xp,
-                     fix="ask for a smaller n")
+                     device=device, fix="ask for a smaller n")
     key = as_key(seed).child("random-spd")
-    G = key.child("Q").normal(xp.arange(n * n, dtype=xp.uint64), xp=xp).reshape(n, n)
-    Q, _ = xp.linalg.qr(G)
-    lam = kappa ** (-xp.linspace(0.0, 1.0, n)) if n > 1 else xp.ones(1)
+    cx = compat(xp)
+    G = cx.reshape(key.child("Q").normal(range(n * n), xp, device=device), (n, n))
+    Q = qr(G)[0]
+    lam = kappa ** (-cx.linspace(0.0, 1.0, n, dtype=cx.float64, device=device))
     A = (Q * lam[None, :]) @ Q.T
     A = (A + A.T) / 2
-    b = key.child("b").normal(xp.arange(n, dtype=xp.uint64), xp=xp)
-    return A.astype(dtype), b.astype(dtype)
+    b = key.child("b").normal(range(n), xp, device=device)
+    dt = numpy_dtype(dtype)
+    return cx.astype(A, getattr(cx, dt.name)), cx.astype(b, getattr(cx, dt.name))
 
 
 __all__ = [

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, to_numpy
+from .backend import array_module, compat, is_operator, numpy_dtype, to_dense
 from .checks import (
     check_computed_size,
     check_hermitian,
@@ -82,17 +82,18 @@ class HHLSizing:
         """Eigenvalue spacing of the clock, ``2π/(2^m t)``."""
         return 2 * math.pi / ((1 << self.clock_qubits) * self.time)
 
-    def clock_eigenvalues(self, xp: ModuleType = np) -> Any:
-        """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``)."""
+    def clock_eigenvalues(self, xp: ModuleType = np, device: Any = None) -> Any:
+        """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``), on
+        ``device`` of ``xp``."""
         N = 1 << self.clock_qubits
-        k = xp.arange(N, dtype=xp.float64)
+        k = xp.arange(N, dtype=xp.float64, device=device)
         if self.signed:
             k = xp.where(k >= N // 2, k - N, k)
         return 2 * math.pi * k / (N * self.time)
 
-    def amplitudes(self, xp: ModuleType = np) -> Any:
+    def amplitudes(self, xp: ModuleType = np, device: Any = None) -> Any:
         """Flag amplitudes ``c_k = clip(C/λ̃_k, −1, 1)``, ``c_0 = 0``."""
-        lam = self.clock_eigenvalues(xp)
+        lam = self.clock_eigenvalues(xp, device)
         safe = xp.where(lam == 0, 1.0, lam)
         return xp.where(lam == 0, 0.0, xp.clip(self.constant / safe, -1.0, 1.0))
 
@@ -125,11 +126,11 @@ def eigenvalue_bounds(
     """
     n = H.shape[0]
     if not is_operator(H) and n <= exact_limit:
-        Hd = H.toarray() if is_sparse(H) else H
-        xp = array_module(Hd)
-        vals = to_numpy(xp.linalg.eigvalsh(Hd))
-        a = np.abs(vals)
-        return float(a.min()), float(a.max()), bool(vals.min() < 0), "exact"
+        Hd = to_dense(H)
+        xp = compat(array_module(Hd))
+        vals = xp.linalg.eigvalsh(Hd)
+        a = xp.abs(vals)
+        return float(xp.min(a)), float(xp.max(a)), bool(xp.min(vals) < 0), "exact"
     ev = hermitian_extreme_eigenvalues(H, tol=tol, maxiter=max(300, min(n, 2000)), seed=seed)
     big = max(abs(ev.lambda_min), abs(ev.lambda_max))
     return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), "lanczos"
@@ -209,7 +210,7 @@ def size_hhl(
         negative, source = bool(signed), "user"
         if not (0 < lmin <= lmax) or not math.isfinite(lmax):
             raise ValueError(f"bounds must satisfy 0 < min|λ| <= max|λ| < inf, got {bounds}")
-    eps = np.finfo(np.result_type(H.dtype, np.float32)).eps
+    eps = np.finfo(np.result_type(numpy_dtype(H.dtype), np.float32)).eps
     if lmin <= n * eps * lmax:
         raise SingularMatrixError(
             f"H (the Hermitian form of A) is numerically singular: smallest |eigenvalue| "

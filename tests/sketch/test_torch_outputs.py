@@ -71,6 +71,9 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "leverage_scores(approx, JL)": lambda A, B, dev: sk.leverage_scores(
         A, method="approx", jl_size=2, seed=0),
     "lewis_weights(approx)": lambda A, B, dev: sk.lewis_weights(A, 1.0, method="approx", seed=0),
+    "emulate_hhl": lambda A, B, dev: sk.emulate_hhl(A.T @ A, B[:4, 0]),
+    "emulate_hhl(dilated)": lambda A, B, dev: sk.emulate_hhl(A[:3, :3], B[:3, 0]).statevector(),
+    "hhl_problem": lambda A, B, dev: sk.hhl_problem(A[:3, :3], B[:3, 0]),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
