@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from .backend import array_module
+from .backend import array_module, asarray, compat, device, numpy_dtype, qr
 from .checks import check_allocation, check_matrix, check_positive_int, check_vector
 from .errors import ShapeError
 from .operators import make_operator
@@ -135,32 +135,34 @@ class SketchSize:
 # --------------------------------------------------------------------------
 def _min_norm_solve(A: Any, B: Any, xp: Any) -> tuple[Any, int]:
     """A⁺ B by SVD, cutting singular values below the usual rank tolerance."""
-    U, s, Vt = xp.linalg.svd(A, full_matrices=False)
-    tol = float(s[0]) * max(A.shape) * np.finfo(np.dtype(A.dtype)).eps if s.shape[0] else 0.0
-    r = int((s > tol).sum())
+    U, s, Vh = xp.linalg.svd(A, full_matrices=False)
+    eps = float(np.finfo(numpy_dtype(A.dtype)).eps)
+    tol = float(s[0]) * max(A.shape) * eps if s.shape[0] else 0.0
+    r = int(xp.sum(s > tol))
     if r == 0:
-        return xp.zeros((A.shape[1],) + B.shape[1:], dtype=A.dtype), 0
-    UtB = U[:, :r].T @ B
+        return xp.zeros((A.shape[1],) + tuple(B.shape[1:]), dtype=A.dtype, device=device(A)), 0
+    UtB = xp.conj(U[:, :r]).T @ B
     scale = 1.0 / s[:r]
     UtB = UtB * (scale[:, None] if UtB.ndim == 2 else scale)
-    return Vt[:r].T @ UtB, r
+    return xp.conj(Vh[:r, :]).T @ xp.astype(UtB, Vh.dtype), r
 
 
 def _apply_sketch(sketch: str, m: int, Xy: Any, seed: Any) -> Any:
     """S @ Xy for the named sketch (m × n), generated from the seed."""
-    xp = array_module(Xy)
+    xp = compat(array_module(Xy))
     n = Xy.shape[0]
     key = as_key(seed)
     if sketch == "subsample":
+        # The row choice is drawn on the host (m indices) and sent to Xy's device.
         idx = key.child("subsample").generator().permutation(n)[:m]
-        return Xy[xp.asarray(np.sort(idx))]
+        return Xy[asarray(np.sort(idx), like=Xy)]
     if sketch == "orthogonal":
         # Haar-distributed orthonormal rows: Q from the QR of an n × m Gaussian.
         check_allocation(8.0 * n * m * 2, f"an orthogonal sketch with sketch_size={m}",
-                         xp=xp, fix="use sketch='subsample' or 'srht' for large n")
-        counter = xp.arange(n * m, dtype=xp.uint64).reshape(n, m)
-        G = key.child("orthogonal").normal(counter, xp).astype(Xy.dtype)
-        Q, _ = xp.linalg.qr(G)
+                         xp=xp, device=device(Xy),
+                         fix="use sketch='subsample' or 'srht' for large n")
+        G = key.child("orthogonal").normal(range(n * m), array_module(Xy), device=device(Xy))
+        Q = qr(xp.astype(xp.reshape(G, (n, m)), Xy.dtype))[0]
         return Q.T @ Xy
     return make_operator(sketch, m, n, key) @ Xy
 
@@ -172,7 +174,7 @@ def sketched_ridgeless(X: Any, y: Any, sketch_size: int | None = None, *,
     Parameters
     ----------
     X : array (n × p)
-        Features (NumPy or CuPy; the result lives on the same device).
+        Features (NumPy, CuPy or torch; the result lives on the same device).
     y : array (n,) or (n, k)
         Responses.
     sketch_size : int, optional
@@ -203,13 +205,13 @@ def sketched_ridgeless(X: Any, y: Any, sketch_size: int | None = None, *,
     check_matrix(X, "X", sparse=False)
     check_vector(y, "y", length=X.shape[0])
     n, p = X.shape
-    xp = array_module(X)
+    xp = compat(array_module(X))
     m = n if sketch_size is None else check_positive_int(sketch_size, "sketch_size")
     if m > n:
         raise ShapeError(f"sketch_size={m} exceeds the {n} samples; a downsampling sketch "
                          f"needs sketch_size <= n")
     vector = y.ndim == 1
-    Xy = xp.concatenate([X, (y[:, None] if vector else y).astype(X.dtype)], axis=1)
+    Xy = xp.concat([X, xp.astype(y[:, None] if vector else y, X.dtype)], axis=1)
     if not (m == n and sketch in ("orthogonal", "subsample")):
         Xy = _apply_sketch(sketch, m, Xy, seed)
     coef, rank = _min_norm_solve(Xy[:, :p], Xy[:, p:], xp)
@@ -351,13 +353,12 @@ def _validation_grid(n: int, p: int, points: int) -> np.ndarray:
 
 def _validation_size(X: Any, y: Any, validation: tuple[Any, Any] | None, holdout: float,
                      grid: Any, sketch: str, seed: Any, repeats: int) -> SketchSize:
-    xp = array_module(X)
     key = as_key(seed)
     n = X.shape[0]
     if validation is None:
         if not 0 < holdout < 1:
             raise ValueError(f"holdout must be in (0, 1), got {holdout}")
-        perm = xp.asarray(key.child("holdout").generator().permutation(n))
+        perm = asarray(key.child("holdout").generator().permutation(n), like=X)
         n_val = max(1, int(round(holdout * n)))
         if n - n_val < 1:
             raise ShapeError(f"{n} samples leave none to fit after holding out {n_val}")

@@ -112,3 +112,30 @@ def test_same_seed_same_fit_and_errors():
     with pytest.raises(ValueError, match="signal and noise are unknown"):
         optimal_sketch_size(n_samples=10, n_features=5)
     assert ridgeless_risk(100, 50, 50, signal=1, noise=1) == np.inf
+
+
+@pytest.mark.parametrize("sketch", ["orthogonal", "subsample", "gaussian", "srht"])
+def test_every_backend_gives_numpys_fit_on_its_device(backend, sketch):
+    """Same seed, same sketch: the coefficients equal NumPy's to rounding, on X's device."""
+    X, y, _ = _problem(60, 20, 3)
+    ref = sketched_ridgeless(X, y, 40, sketch=sketch, seed=5)
+    got = sketched_ridgeless(backend.asarray(X), backend.asarray(y), 40, sketch=sketch, seed=5)
+    assert backend.owns(got.coef) and got.rank == ref.rank
+    np.testing.assert_allclose(backend.to_numpy(got.coef), ref.coef, rtol=1e-9, atol=1e-12)
+
+
+def test_complex_features_use_the_conjugate_transpose():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 8)) + 1j * rng.standard_normal((30, 8))
+    beta = rng.standard_normal(8) + 1j * rng.standard_normal(8)
+    fit = sketched_ridgeless(X, X @ beta)  # the full sample: X⁺y = β exactly
+    np.testing.assert_allclose(fit.coef, beta, atol=1e-12)
+
+
+def test_validation_size_on_every_backend(backend):
+    X, y, _ = _problem(80, 30, 4)
+    ref = optimal_sketch_size(X, y, method="validation", grid=[20, 40, 64], seed=2)
+    got = optimal_sketch_size(backend.asarray(X), backend.asarray(y), method="validation",
+                              grid=[20, 40, 64], seed=2)
+    assert got.size == ref.size
+    np.testing.assert_allclose(got.curve, ref.curve, rtol=1e-8)

@@ -74,6 +74,9 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "emulate_hhl": lambda A, B, dev: sk.emulate_hhl(A.T @ A, B[:4, 0]),
     "emulate_hhl(dilated)": lambda A, B, dev: sk.emulate_hhl(A[:3, :3], B[:3, 0]).statevector(),
     "hhl_problem": lambda A, B, dev: sk.hhl_problem(A[:3, :3], B[:3, 0]),
+    "sketched_ridgeless": lambda A, B, dev: sk.sketched_ridgeless(A, B[:, 0], 50, seed=0),
+    "sketched_ridgeless(subsample)": lambda A, B, dev: sk.sketched_ridgeless(
+        A, B, 50, sketch="subsample", seed=0),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
