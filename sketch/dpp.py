@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, to_numpy
+from .backend import array_module, asarray, compat, device, min_norm_lstsq, numpy_dtype, qr
 from .checks import check_allocation, check_matrix, check_positive_int, check_vector
 from .errors import NonFiniteError, ShapeError
 from .rng import as_key
@@ -121,27 +121,29 @@ class WeightedLstsqResult:
 
     def error_ratio(self, features: Any, values: Any, measure: Any = None) -> float:
         """‖f − f̂‖_μ / min_v ‖f − v‖_μ over all candidate points (1 is optimal)."""
-        xp = array_module(features)
-        mu = _measure(measure, features.shape[0], xp)
-        sq = xp.sqrt(mu)
-        Fw = features * (sq[:, None] if features.ndim == 2 else sq)
-        vw = values * (sq if values.ndim == 1 else sq[:, None])
-        best, *_ = xp.linalg.lstsq(Fw, vw, rcond=None)
-        err = float(xp.linalg.norm(Fw @ self.coef - vw))
-        opt = float(xp.linalg.norm(Fw @ best - vw))
+        xp = compat(array_module(features))
+        sq = xp.sqrt(_measure(measure, features))
+        Fw = features * xp.astype(sq[:, None] if features.ndim == 2 else sq, features.dtype)
+        vw = values * xp.astype(sq if values.ndim == 1 else sq[:, None], values.dtype)
+        best = min_norm_lstsq(Fw, vw)[0]
+        err = float(xp.linalg.vector_norm(Fw @ self.coef - vw))
+        opt = float(xp.linalg.vector_norm(Fw @ best - vw))
         return err / opt if opt > 0 else (math.inf if err > 0 else 1.0)
 
 
-def _measure(measure: Any, N: int, xp: Any) -> Any:
+def _measure(measure: Any, features: Any) -> Any:
+    """The base measure μ (float64, sums to 1) on ``features``' device."""
+    xp = compat(array_module(features))
+    N = features.shape[0]
     if measure is None:
-        return xp.full(N, 1.0 / N)
-    mu = xp.asarray(measure, dtype=xp.float64)
+        return xp.full(N, 1.0 / N, dtype=xp.float64, device=device(features))
+    mu = xp.astype(asarray(measure, like=features), xp.float64)
     if mu.ndim != 1 or mu.shape[0] != N:
         raise ShapeError(f"measure must hold one weight per candidate point ({N}), "
-                         f"got shape {mu.shape}")
-    if not bool(xp.isfinite(mu).all()) or bool((mu < 0).any()) or float(mu.sum()) <= 0:
+                         f"got shape {tuple(mu.shape)}")
+    if not bool(xp.all(xp.isfinite(mu))) or bool(xp.any(mu < 0)) or float(xp.sum(mu)) <= 0:
         raise ValueError("measure must be finite, non-negative and not all zero")
-    return mu / mu.sum()
+    return mu / xp.sum(mu)
 
 
 def orthonormal_features(features: Any, measure: Any = None) -> Any:
@@ -164,11 +166,12 @@ def orthonormal_features(features: Any, measure: Any = None) -> Any:
     if m > N:
         raise ShapeError(f"features has {m} columns but only {N} candidate points; "
                          "the space needs at most as many functions as points")
-    xp = array_module(features)
-    mu = _measure(measure, N, xp)
-    Q, R = xp.linalg.qr(features * xp.sqrt(mu)[:, None].astype(features.dtype))
-    d = xp.abs(xp.diagonal(R))
-    if float(d.min()) <= float(d.max()) * max(N, m) * np.finfo(np.dtype(features.dtype)).eps:
+    xp = compat(array_module(features))
+    mu = _measure(measure, features)
+    Q, R = qr(features * xp.astype(xp.sqrt(mu)[:, None], features.dtype))
+    d = xp.abs(xp.linalg.diagonal(R))
+    eps = float(np.finfo(numpy_dtype(features.dtype)).eps)
+    if float(xp.min(d)) <= float(xp.max(d)) * max(N, m) * eps:
         raise ShapeError("features are linearly dependent on the candidate points (rank < m); "
                          "drop redundant functions or add candidate points")
     return Q
@@ -185,34 +188,65 @@ def optimal_density(features: Any, measure: Any = None) -> Any:
     (1.0, True)
     """
     Q = orthonormal_features(features, measure)
-    lev = (Q * Q).sum(axis=1)
-    return lev / lev.sum()
+    lev = _leverage(Q)
+    return lev / compat(array_module(lev)).sum(lev)
+
+
+def _leverage(Q: Any) -> Any:
+    """Row norms² of the orthonormal Q: the leverage scores ℓᵢ."""
+    return compat(array_module(Q)).sum(Q * Q, axis=1)
 
 
 def _draw(cum: Any, u: float, xp: Any) -> int:
-    i = int(xp.searchsorted(cum, u * float(cum[-1]), side="right"))
+    """The index that ``u`` (uniform in [0, 1)) falls on in the cumulative weights ``cum``
+    (``searchsorted(..., side="right")``, counted on cum's device)."""
+    i = int(xp.sum(cum <= u * float(cum[-1])))
     return min(i, cum.shape[0] - 1)
 
 
-def _dpp_from_q(Q: Any, gen: np.random.Generator) -> Any:
-    """The chain-rule projection-DPP sampler on orthonormal Q (N × m), O(N m²)."""
-    xp = array_module(Q)
+def _choice(gen: np.random.Generator, weights: Any, size: int) -> Any:
+    """``size`` i.i.d. indices with probabilities ∝ ``weights``, on weights' device.
+
+    The same draws as ``gen.choice(N, size, p=weights/weights.sum())`` (NumPy's
+    inversion of the cumulative sum at ``gen.random(size)``): the uniforms come from
+    the host generator, the inversion runs next to ``weights``.
+    """
+    xp = compat(array_module(weights))
+    cdf = xp.cumulative_sum(weights / xp.sum(weights))
+    cdf = cdf / cdf[-1]
+    u = asarray(gen.random(size), like=cdf)
+    return xp.astype(xp.searchsorted(cdf, u, side="right"), xp.int64)
+
+
+def _dpp_host(Q: Any, gen: np.random.Generator) -> np.ndarray:
+    """The chain-rule projection-DPP sampler on orthonormal Q (N × m), O(N m²).
+
+    The arithmetic runs on Q's device; the m chosen indices (drawn one by one) are
+    kept on the host as they are found.
+    """
+    xp = compat(array_module(Q))
     N, m = Q.shape
-    # residual[i] = ‖(I − P_E) Q_i‖², P_E the projector on the span of the chosen rows.
-    residual = (Q * Q).sum(axis=1)
-    basis = xp.zeros((m, m), dtype=Q.dtype)
+    # residual[i] = ‖(I − P_E) Q_i‖², P_E the projector on the span of the chosen rows;
+    # chosen rows are set to 0 and stay ≤ 0 after later updates (their weight stays 0).
+    residual = _leverage(Q)
+    basis = xp.zeros((m, m), dtype=Q.dtype, device=device(Q))
     out = np.empty(m, dtype=np.int64)
     for t in range(m):
-        weights = xp.maximum(residual, 0)
-        i = _draw(xp.cumsum(weights), gen.random(), xp)
+        weights = xp.maximum(residual, xp.zeros_like(residual))
+        i = _draw(xp.cumulative_sum(weights), gen.random(), xp)
         out[t] = i
         v = Q[i] - basis[:t].T @ (basis[:t] @ Q[i])
         v = v - basis[:t].T @ (basis[:t] @ v)  # second pass: keep the basis orthonormal
-        v = v / xp.linalg.norm(v)
+        v = v / xp.linalg.vector_norm(v)
         basis[t] = v
         residual = residual - (Q @ v) ** 2
-        residual[xp.asarray(out[: t + 1])] = 0
-    return xp.asarray(out)
+        residual[i] = 0
+    return out
+
+
+def _dpp_from_q(Q: Any, gen: np.random.Generator) -> Any:
+    """:func:`_dpp_host`'s indices on Q's device."""
+    return asarray(_dpp_host(Q, gen), like=Q)
 
 
 def _generator(seed: Any) -> np.random.Generator:
@@ -269,11 +303,10 @@ def volume_sample(features: Any, n: int, seed: Any = None) -> Any:
     if not m <= n <= N:
         raise ValueError(f"volume sampling needs m <= n <= N, got n={n}, m={m}, N={N}")
     gen = _generator(seed)
-    dpp = to_numpy(_dpp_from_q(Q, gen))
+    dpp = _dpp_host(Q, gen)
     rest = np.setdiff1d(np.arange(N), dpp)
     extra = gen.choice(rest, size=n - m, replace=False)
-    xp = array_module(features)
-    return xp.asarray(np.concatenate([dpp, extra]).astype(np.int64))
+    return asarray(np.concatenate([dpp, extra]).astype(np.int64), like=features)
 
 
 def volume_rescaled_sample(features: Any, n: int, seed: Any = None, *,
@@ -299,12 +332,12 @@ def volume_rescaled_sample(features: Any, n: int, seed: Any = None, *,
 
 
 def _volume_rescaled(Q: Any, n: int, gen: np.random.Generator) -> Any:
-    xp = array_module(Q)
+    xp = compat(array_module(Q))
     m = Q.shape[1]
-    dpp = to_numpy(_dpp_from_q(Q, gen))
-    lev = to_numpy((Q * Q).sum(axis=1))
-    iid = gen.choice(Q.shape[0], size=n - m, p=lev / lev.sum())
-    return xp.asarray(gen.permutation(np.concatenate([dpp, iid])).astype(np.int64))
+    dpp = _dpp_from_q(Q, gen)
+    iid = _choice(gen, _leverage(Q), n - m)
+    # gen.permutation(a) shuffles as a[gen.permutation(len(a))]: the order is drawn on the host.
+    return xp.concat([dpp, iid])[asarray(gen.permutation(n), like=dpp)]
 
 
 def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", seed: Any = None,
@@ -343,13 +376,12 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
     n = check_positive_int(n, "n")
     Q = orthonormal_features(features, measure)
     N, m = Q.shape
-    xp = array_module(Q)
-    mu = _measure(measure, N, xp)
+    xp = compat(array_module(Q))
+    mu = _measure(measure, Q)
     gen = _generator(seed)
     reps = 0
     if method == "iid-optimal":
-        lev = to_numpy((Q * Q).sum(axis=1))
-        idx = xp.asarray(gen.choice(N, size=n, p=lev / lev.sum()).astype(np.int64))
+        idx = _choice(gen, _leverage(Q), n)
     elif method == "volume":
         if n < m:
             raise ValueError(f"method='volume' needs n >= m = {m} points, got n={n}")
@@ -362,9 +394,10 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
             raise ValueError(f"method='dpp-repeated' needs n to be a multiple of m = {m}, got "
                              f"n={n}; use n={m * max(1, round(n / m))}")
         reps = n // m
-        check_allocation(8.0 * N * (m + reps), f"{reps} projection DPPs of {N} points", xp=xp)
-        idx = xp.concatenate([_dpp_from_q(Q, gen) for _ in range(reps)])
-    lev = (Q * Q).sum(axis=1)
+        check_allocation(8.0 * N * (m + reps), f"{reps} projection DPPs of {N} points", xp=xp,
+                         device=device(Q))
+        idx = xp.concat([_dpp_from_q(Q, gen) for _ in range(reps)])
+    lev = _leverage(Q)
     weights = mu[idx] * m / lev[idx]
     return WeightedSample(idx, weights, method, m, reps)
 
@@ -403,12 +436,12 @@ def weighted_lstsq(features: Any, values: Any, sample: WeightedSample | int, *,
                              f"has {features.shape[1]}")
     else:
         sample = weighted_lstsq_sample(features, sample, method, seed, measure=measure)
-    xp = array_module(features)
-    sw = xp.sqrt(sample.weights).astype(features.dtype)
+    xp = compat(array_module(features))
+    sw = xp.astype(xp.sqrt(sample.weights), features.dtype)
     A = features[sample.indices] * sw[:, None]
     vals = values[sample.indices]
-    b = vals * (sw if vals.ndim == 1 else sw[:, None])
-    coef, _, rank, _ = xp.linalg.lstsq(A, b, rcond=None)
-    if not bool(xp.isfinite(coef).all()):
+    b = vals * xp.astype(sw if vals.ndim == 1 else sw[:, None], vals.dtype)
+    coef, rank = min_norm_lstsq(A, b)
+    if not bool(xp.all(xp.isfinite(coef))):
         raise NonFiniteError("the weighted least-squares solution is not finite")
     return WeightedLstsqResult(coef, sample, int(rank))

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from .backend import array_module, asarray, compat, device, numpy_dtype, qr
+from .backend import array_module, asarray, compat, device, min_norm_lstsq, qr
 from .checks import check_allocation, check_matrix, check_positive_int, check_vector
 from .errors import ShapeError
 from .operators import make_operator
@@ -133,20 +133,6 @@ class SketchSize:
 # --------------------------------------------------------------------------
 # the estimator
 # --------------------------------------------------------------------------
-def _min_norm_solve(A: Any, B: Any, xp: Any) -> tuple[Any, int]:
-    """A⁺ B by SVD, cutting singular values below the usual rank tolerance."""
-    U, s, Vh = xp.linalg.svd(A, full_matrices=False)
-    eps = float(np.finfo(numpy_dtype(A.dtype)).eps)
-    tol = float(s[0]) * max(A.shape) * eps if s.shape[0] else 0.0
-    r = int(xp.sum(s > tol))
-    if r == 0:
-        return xp.zeros((A.shape[1],) + tuple(B.shape[1:]), dtype=A.dtype, device=device(A)), 0
-    UtB = xp.conj(U[:, :r]).T @ B
-    scale = 1.0 / s[:r]
-    UtB = UtB * (scale[:, None] if UtB.ndim == 2 else scale)
-    return xp.conj(Vh[:r, :]).T @ xp.astype(UtB, Vh.dtype), r
-
-
 def _apply_sketch(sketch: str, m: int, Xy: Any, seed: Any) -> Any:
     """S @ Xy for the named sketch (m × n), generated from the seed."""
     xp = compat(array_module(Xy))
@@ -214,7 +200,7 @@ def sketched_ridgeless(X: Any, y: Any, sketch_size: int | None = None, *,
     Xy = xp.concat([X, xp.astype(y[:, None] if vector else y, X.dtype)], axis=1)
     if not (m == n and sketch in ("orthogonal", "subsample")):
         Xy = _apply_sketch(sketch, m, Xy, seed)
-    coef, rank = _min_norm_solve(Xy[:, :p], Xy[:, p:], xp)
+    coef, rank = min_norm_lstsq(Xy[:, :p], Xy[:, p:])
     return RidgelessResult(coef[:, 0] if vector else coef, m, sketch, n, p, rank)
 
 

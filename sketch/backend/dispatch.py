@@ -18,12 +18,14 @@ from .arrays import (
     _torch,
     array_module,
     backend_name,
+    device,
     fft,
     is_sparse,
     is_torch,
     is_torch_namespace,
     linalg,
     namespace,
+    numpy_dtype,
     sparse,
     to_dense,
 )
@@ -103,6 +105,34 @@ def cholesky(A: Any, *, lower: bool = True) -> Any:
         return _torch().linalg.cholesky(A, upper=not lower)
     L = array_module(A).linalg.cholesky(A)
     return L if lower else L.conj().swapaxes(-1, -2)
+
+
+def min_norm_lstsq(A: Any, B: Any) -> tuple[Any, int]:
+    """``(A⁺B, rank)``: the minimum-norm least-squares solution by SVD, on A's device.
+
+    Singular values at or below ``σ₁·max(m, n)·eps`` count as zero (the rank rule of
+    ``numpy.linalg.lstsq(rcond=None)``); ``torch.linalg.lstsq`` has no rank-revealing
+    driver on CUDA, so this is the portable form.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, r = min_norm_lstsq(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([2.0, 2.0]))
+    >>> np.round(X, 12).tolist(), r        # rank 1: the shortest of the solutions x₁ + x₂ = 2
+    ([1.0, 1.0], 1)
+    """
+    xp = namespace(A)
+    U, s, Vh = xp.linalg.svd(A, full_matrices=False)
+    eps = float(np.finfo(numpy_dtype(A.dtype)).eps)
+    tol = float(s[0]) * max(A.shape) * eps if s.shape[0] else 0.0
+    r = int(xp.sum(s > tol))
+    if r == 0:
+        return xp.zeros((A.shape[1],) + tuple(B.shape[1:]), dtype=A.dtype,
+                        device=device(A)), 0
+    UtB = xp.conj(U[:, :r]).T @ B
+    scale = 1.0 / s[:r]
+    UtB = UtB * (scale[:, None] if UtB.ndim == 2 else scale)
+    return xp.conj(Vh[:r, :]).T @ xp.astype(UtB, Vh.dtype), r
 
 
 def lu(A: Any, *, permute_l: bool = False) -> Any:

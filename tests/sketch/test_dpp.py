@@ -160,3 +160,26 @@ def test_weights_sampling_density_and_errors():
     mu = np.exp(-x**2)
     fit = weighted_lstsq(Phi, x**3, 4, method="dpp", seed=1, measure=mu)
     assert fit.error_ratio(Phi, x**3, measure=mu) == 1.0 or np.allclose(Phi @ fit.coef, x**3)
+
+
+@pytest.mark.parametrize("method", ["iid-optimal", "volume", "dpp", "dpp-repeated"])
+def test_every_backend_draws_numpys_points_on_its_device(backend, method):
+    """Same seed → the same points (bitwise) and weights and fit (to rounding) as NumPy."""
+    x = np.linspace(-1, 1, 200)
+    Phi, f = np.polynomial.legendre.legvander(x, 4), np.exp(x)
+    mu = 1.0 + x**2  # a non-uniform base measure, given on the host
+    n = 5 if method == "dpp" else 10
+    ref = weighted_lstsq_sample(Phi, n, method, seed=3, measure=mu)
+    got = weighted_lstsq_sample(backend.asarray(Phi), n, method, seed=3, measure=mu)
+    assert backend.owns(got.indices) and backend.owns(got.weights)
+    np.testing.assert_array_equal(backend.to_numpy(got.indices), ref.indices)
+    np.testing.assert_allclose(backend.to_numpy(got.weights), ref.weights, rtol=1e-10)
+    fit = weighted_lstsq(backend.asarray(Phi), backend.asarray(f), got)
+    assert backend.owns(fit.coef) and fit.rank == 5
+    np.testing.assert_allclose(backend.to_numpy(fit.coef), weighted_lstsq(Phi, f, ref).coef,
+                               rtol=1e-8)
+    assert fit.error_ratio(backend.asarray(Phi), backend.asarray(f), mu) == pytest.approx(
+        weighted_lstsq(Phi, f, ref).error_ratio(Phi, f, mu), rel=1e-8)
+    vs = volume_sample(backend.asarray(Phi), 8, seed=4)
+    assert backend.owns(vs)
+    np.testing.assert_array_equal(backend.to_numpy(vs), volume_sample(Phi, 8, seed=4))

@@ -77,6 +77,14 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "sketched_ridgeless": lambda A, B, dev: sk.sketched_ridgeless(A, B[:, 0], 50, seed=0),
     "sketched_ridgeless(subsample)": lambda A, B, dev: sk.sketched_ridgeless(
         A, B, 50, sketch="subsample", seed=0),
+    "orthonormal_features": lambda A, B, dev: sk.orthonormal_features(A),
+    "optimal_density": lambda A, B, dev: sk.optimal_density(A),
+    "projection_dpp": lambda A, B, dev: sk.projection_dpp(A, seed=0),
+    "volume_sample": lambda A, B, dev: sk.volume_sample(A, 8, seed=0),
+    "volume_rescaled_sample": lambda A, B, dev: sk.volume_rescaled_sample(A, 8, seed=0),
+    "weighted_lstsq_sample": lambda A, B, dev: sk.weighted_lstsq_sample(A, 8, seed=0),
+    "weighted_lstsq(dpp-repeated)": lambda A, B, dev: sk.weighted_lstsq(
+        A, B[:, 0], 12, method="dpp-repeated", seed=0),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
