@@ -56,9 +56,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from .backend import array_module, is_sparse
+from .backend import array_module, compat, device, is_sparse
 from .checks import check_dtype, check_finite, check_positive_int
 from .coordinated import LinearSketch, SampledSketch, coordinated_sketch
 from .errors import AccuracyWarning, ShapeError
@@ -179,15 +177,15 @@ def row_blocks(rows: Any, block_rows: int = 4096) -> tuple[Iterator[Any], int | 
 def _norms2(B: Any, xp: Any) -> Any:
     if is_sparse(B):
         return xp.asarray(abs(B).power(2).sum(axis=1)).ravel().astype(xp.float64)
-    return (xp.abs(B) ** 2).sum(axis=1).astype(xp.float64)
+    return xp.astype(xp.sum(xp.abs(B) ** 2, axis=1), xp.float64)
 
 
 def _gram_block(B: Any, W: Any, xp: Any, mask: Any = None) -> Any:
     """Bᴴ (B W) with the rows where ``mask`` is False left out."""
     Z = xp.asarray(B @ W)
     if mask is not None:
-        Z = Z * mask[:, None]
-    return xp.asarray(B.T.conj() @ Z).astype(W.dtype, copy=False)
+        Z = Z * xp.astype(mask[:, None], Z.dtype)
+    return xp.astype(xp.asarray(B.T.conj() @ Z), W.dtype, copy=False)
 
 
 def _dense_rows(B: Any, idx: Any) -> Any:
@@ -196,11 +194,12 @@ def _dense_rows(B: Any, idx: Any) -> Any:
 
 
 def _start(B: Any, d: int, seed: Any) -> tuple[Any, Any]:
-    xp = array_module(B.data if is_sparse(B) else B)
-    dtype = np.result_type(B.dtype, np.float32)
-    counter = xp.arange(d, dtype=xp.uint64)
-    v = as_key(seed).child("start").normal(counter, xp).astype(dtype)
-    return v / xp.linalg.norm(v), xp
+    data = B.data if is_sparse(B) else B
+    xp = compat(array_module(data))
+    dtype = xp.result_type(B.dtype, xp.float32)
+    v = xp.astype(as_key(seed).child("start").normal(range(d), array_module(data),
+                                                     device=device(data)), dtype)
+    return v / xp.linalg.vector_norm(v), xp
 
 
 # --------------------------------------------------------------------------
@@ -220,7 +219,7 @@ def _oja(blocks: Iterator[Any], seed: Any, learning_rate: float | None) -> Strea
         rate = learning_rate if learning_rate is not None else (
             math.log2(2 * d) / lam if lam > 0 else 0.0)
         u = v + rate * g
-        nu = float(xp.linalg.norm(u))
+        nu = float(xp.linalg.vector_norm(u))
         if nu > 0:
             v = u / nu
         rows += B.shape[0]
@@ -237,10 +236,10 @@ def _segment_plan(n: int, q: int) -> list[int]:
 class _HeavyRows:
     """Stored rows with their squared norms and the segment each arrived in."""
 
-    def __init__(self, d: int, xp: Any, dtype: Any):
-        self.rows = xp.zeros((0, d), dtype=dtype)
-        self.norms = xp.zeros(0, dtype=xp.float64)
-        self.segment = xp.zeros(0, dtype=xp.int64)
+    def __init__(self, d: int, xp: Any, like: Any):
+        self.rows = xp.zeros((0, d), dtype=like.dtype, device=device(like))
+        self.norms = xp.zeros(0, dtype=xp.float64, device=device(like))
+        self.segment = xp.zeros(0, dtype=xp.int64, device=device(like))
         self.xp = xp
 
     def __len__(self) -> int:
@@ -248,9 +247,10 @@ class _HeavyRows:
 
     def add(self, rows: Any, norms: Any, segment: int) -> None:
         xp = self.xp
-        self.rows = xp.concatenate([self.rows, rows.astype(self.rows.dtype)], axis=0)
-        self.norms = xp.concatenate([self.norms, norms])
-        self.segment = xp.concatenate([self.segment, xp.full(norms.shape[0], segment)])
+        self.rows = xp.concat([self.rows, xp.astype(rows, self.rows.dtype)], axis=0)
+        self.norms = xp.concat([self.norms, norms])
+        self.segment = xp.concat([self.segment, xp.full(norms.shape[0], segment, dtype=xp.int64,
+                                                        device=device(norms))])
 
     def prune(self, tau: float) -> tuple[Any, Any]:
         """Drop rows now below ``tau``; return the dropped rows and their segments."""
@@ -270,8 +270,8 @@ def _basis(v: Any, heavy: _HeavyRows, floor: float, xp: Any) -> Any:
     top = top[heavy.norms[top] >= floor]
     if not top.shape[0]:
         return v[:, None]
-    Q, R = xp.linalg.qr(xp.concatenate([v[:, None], heavy.rows[top].T], axis=1))
-    diag = xp.abs(xp.diagonal(R))
+    Q, R = xp.linalg.qr(xp.concat([v[:, None], heavy.rows[top].T], axis=1))
+    diag = xp.abs(xp.linalg.diagonal(R))
     keep = diag > float(diag[0]) * 1e-8 * Q.shape[0]   # drop rows parallel to earlier columns
     keep[0] = True
     return Q[:, keep]
@@ -308,7 +308,7 @@ def _kacham_woodruff(blocks: Iterator[Any], n: int, seed: Any, segments: int | N
         u = MW @ y
         lam = float(evals[-1])
         lam_max = max(lam_max, lam)
-        nu = float(xp.linalg.norm(u))
+        nu = float(xp.linalg.vector_norm(u))
         if nu > 0:
             v = u / nu
         # Rows that alone carry 1/q of σ₁² would dominate a segment: their directions
@@ -323,7 +323,7 @@ def _kacham_woodruff(blocks: Iterator[Any], n: int, seed: Any, segments: int | N
         if v is None:
             d = B.shape[1]
             v, xp = _start(B, d, seed)
-            heavy = _HeavyRows(d, xp, v.dtype)
+            heavy = _HeavyRows(d, xp, v)
             W = v[:, None]
             acc = xp.zeros_like(W)
             q = segments if segments is not None else max(4, math.ceil(math.log2(d)) + 2)
@@ -440,9 +440,10 @@ def _keyed_blocks(rows: Any, keys: Any, block_rows: int) -> Iterator[tuple[Any, 
     offset = 0
     for k, B in enumerate(blocks):
         B = _check_block(B, None, k)
-        xp = array_module(B.data if is_sparse(B) else B)
+        data = B.data if is_sparse(B) else B
         if key_iter is None:
-            kb = xp.arange(offset, offset + B.shape[0], dtype=xp.int64)
+            xp = compat(array_module(data))
+            kb = xp.arange(offset, offset + B.shape[0], dtype=xp.int64, device=device(data))
         else:
             try:
                 kb = next(key_iter)

@@ -156,3 +156,25 @@ def test_complex_and_float32_rows(method):
     assert 1 - abs(np.vdot(V[:, -1], res.vector)) ** 2 < lam[-2] / lam[-1]
     res32 = streaming_top_eigenvector(A.real.astype(np.float32), method=method, seed=0)
     assert res32.vector.dtype == np.float32
+
+
+@pytest.mark.parametrize("method", ["kacham-woodruff", "oja"])
+def test_every_backend_streams_to_numpys_answer_on_its_device(backend, method):
+    """Blocks of any backend: the same iterate as NumPy's (heavy rows included), on their
+    device; the streamed linear and coordinated sketches likewise."""
+    d = 32
+    A = _heavy_case(4, d)
+    ref = streaming_top_eigenvector(A, method=method, block_rows=256, seed=1)
+    blocks = [backend.asarray(A[i:i + 256]) for i in range(0, A.shape[0], 256)]
+    got = streaming_top_eigenvector(blocks, method=method, seed=1)
+    assert backend.owns(got.vector) and got.heavy_rows == ref.heavy_rows
+    np.testing.assert_allclose(backend.to_numpy(got.vector), ref.vector, rtol=1e-8, atol=1e-10)
+    assert got.eigenvalue == pytest.approx(ref.eigenvalue, rel=1e-10)
+    SA = stream_sketch(blocks, 20, "countsketch", seed=3)
+    assert backend.owns(SA)
+    np.testing.assert_allclose(backend.to_numpy(SA), CountSketch(20, A.shape[0], seed=3) @ A,
+                               rtol=1e-10, atol=1e-10)
+    cs = stream_coordinated_sketch(blocks, "priority", 30, seed=2)
+    ref_cs = coordinated_sketch(A, "priority", 30, seed=2)
+    assert backend.owns(cs.rows) and backend.owns(cs.keys)
+    np.testing.assert_array_equal(backend.to_numpy(cs.keys), ref_cs.keys)

@@ -85,6 +85,13 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "weighted_lstsq_sample": lambda A, B, dev: sk.weighted_lstsq_sample(A, 8, seed=0),
     "weighted_lstsq(dpp-repeated)": lambda A, B, dev: sk.weighted_lstsq(
         A, B[:, 0], 12, method="dpp-repeated", seed=0),
+    "streaming_top_eigenvector": lambda A, B, dev: sk.streaming_top_eigenvector(
+        A, block_rows=50, seed=0),
+    "streaming_top_eigenvector(oja)": lambda A, B, dev: sk.streaming_top_eigenvector(
+        A, method="oja", block_rows=50, seed=0),
+    "stream_sketch": lambda A, B, dev: sk.stream_sketch(A, 20, seed=0, block_rows=50),
+    "stream_coordinated_sketch": lambda A, B, dev: sk.stream_coordinated_sketch(
+        A, "priority", 20, seed=0, block_rows=50),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
