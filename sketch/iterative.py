@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_operator, is_sparse, to_numpy
+from .backend import array_module, asarray, compat, device, is_operator, is_sparse, numpy_dtype
 from .checks import (
     check_matrix,
     check_positive_int,
@@ -112,21 +112,22 @@ def conjugate_gradient(
         check_vector(x0, "x0", length=A.shape[0])
         if x0.shape != b.shape:
             raise ShapeError(f"x0 has shape {x0.shape} but b has {b.shape}; they must match")
-    xp = array_module(A, b)
+    xp = compat(array_module(A, b))
     mv = _matvec(A)
-    dtype = np.result_type(A.dtype, b.dtype)
-    x = xp.zeros(b.shape, dtype=dtype) if x0 is None else xp.asarray(x0, dtype=dtype).copy()
-    bnorm = float(xp.linalg.norm(b))
+    dtype = xp.result_type(A.dtype, b.dtype)
+    x = (xp.zeros(b.shape, dtype=dtype, device=device(b)) if x0 is None
+         else xp.astype(asarray(x0, like=b), dtype, copy=True))
+    bnorm = float(xp.linalg.vector_norm(b))
     if bnorm == 0:
         return IterativeResult(x * 0, True, 0, 0.0, [0.0])
     r = b - mv(x)
-    p = r.copy()
-    rs = xp.vdot(r, r).real
+    p = r  # never updated in place
+    rs = xp.real(xp.vdot(r, r))
     hist = [math.sqrt(float(rs)) / bnorm]
     k = 0
     while hist[-1] > tol and k < maxiter:
         Ap = mv(p)
-        pAp = xp.vdot(p, Ap).real
+        pAp = xp.real(xp.vdot(p, Ap))
         if float(pAp) <= 0:
             raise NotHermitianError(
                 "A is not positive definite (p^H A p <= 0 in CG); use method='direct' or "
@@ -135,13 +136,13 @@ def conjugate_gradient(
         alpha = rs / pAp
         x = x + alpha * p
         r = r - alpha * Ap
-        rs_new = xp.vdot(r, r).real
+        rs_new = xp.real(xp.vdot(r, r))
         p = r + (rs_new / rs) * p
         rs = rs_new
         k += 1
         hist.append(math.sqrt(float(rs)) / bnorm)
-    res = float(xp.linalg.norm(b - mv(x))) / bnorm
-    ok = res <= max(tol, 10 * np.finfo(dtype).eps)
+    res = float(xp.linalg.vector_norm(b - mv(x))) / bnorm
+    ok = res <= max(tol, 10 * np.finfo(numpy_dtype(dtype)).eps)
     if not ok and warn:
         warnings.warn(
             f"CG stopped after {k} iterations at relative residual {res:.2e} > tol={tol:.1e}; "
@@ -197,11 +198,11 @@ def randomized_kaczmarz(
         raise ShapeError(f"b must be 1-D for Kaczmarz, got shape {b.shape}; solve one "
                          "right-hand side at a time")
     tol = check_tolerance(tol, "tol", allow_zero=True)
-    xp = array_module(A, b)
+    xp = compat(array_module(A, b))
     m, n = A.shape
     maxiter = 1000 * m if maxiter is None else check_positive_int(maxiter, "maxiter", minimum=0)
     check_every = m if check_every is None else check_positive_int(check_every, "check_every")
-    dtype = np.result_type(A.dtype, b.dtype)
+    dtype = xp.result_type(A.dtype, b.dtype)
     # Iterate on y = x·2⁻ᵉ with A·2ᵉ (the same rows are drawn): ‖aᵢ‖² of entries near 1e-160
     # or 1e160 would underflow or overflow and turn the projections into NaN.
     A, e = unit_scaled(A)
@@ -210,12 +211,12 @@ def randomized_kaczmarz(
         row_sq = xp.asarray(abs(A.multiply(A.conj())).sum(axis=1)).ravel()
     else:
         row_sq = xp.sum(xp.abs(A) ** 2, axis=1)
-    total = float(row_sq.sum())
+    total = float(xp.sum(row_sq))
     if total == 0:
         raise ShapeError("A is zero; Kaczmarz needs at least one non-zero row")
-    cdf = xp.cumsum(row_sq) / total
-    bnorm = float(xp.linalg.norm(b))
-    x = xp.zeros(n, dtype=dtype)
+    cdf = xp.cumulative_sum(row_sq) / total
+    bnorm = float(xp.linalg.vector_norm(b))
+    x = xp.zeros(n, dtype=dtype, device=device(b))
     if bnorm == 0:
         return IterativeResult(x, True, 0, 0.0, [0.0])
     key = as_key(seed).child("kaczmarz")
@@ -226,14 +227,14 @@ def randomized_kaczmarz(
         steps = min(check_every, maxiter - k)
         for c0 in range(k, k + steps, _DRAW_BLOCK):  # bounded memory for any check_every
             c1 = min(k + steps, c0 + _DRAW_BLOCK)
-            u = key.uniform(xp.arange(c0, c1, dtype=xp.uint64))
-            rows = to_numpy(xp.minimum(xp.searchsorted(cdf, u), m - 1))
+            u = key.uniform(range(c0, c1), array_module(b), device=device(b))
+            # The row indices drive a Python loop: one list per block, not one sync per row.
+            rows = xp.minimum(xp.searchsorted(cdf, xp.astype(u, cdf.dtype)), m - 1).tolist()
             for i in rows:
-                i = int(i)
                 ai = A[i].toarray().ravel() if is_sparse(A) else A[i]
                 x = x + ((b[i] - ai @ x) / row_sq[i]) * ai.conj()
         k += steps
-        res = float(xp.linalg.norm(b - A @ x)) / bnorm
+        res = float(xp.linalg.vector_norm(b - A @ x)) / bnorm
         hist.append(res)
         if res <= tol:
             break

@@ -111,3 +111,17 @@ def test_cupy_paths(cupy):
     k_cpu = randomized_kaczmarz(A, b, seed=3, maxiter=400, warn=False)
     k_gpu = randomized_kaczmarz(Ag, bg, seed=3, maxiter=400, warn=False)
     np.testing.assert_allclose(cupy.asnumpy(k_gpu.x), k_cpu.x, atol=1e-10)  # same rows
+
+
+def test_every_backend_iterates_like_numpy_on_its_device(backend):
+    """CG (with x0) and Kaczmarz (the same keyed rows) equal NumPy's iterates, on b's device."""
+    A, b = random_spd_system(40, 10.0, seed=5)
+    At, bt = backend.asarray(A), backend.asarray(b)
+    x0 = np.full(40, 0.1)
+    r, ref = conjugate_gradient(At, bt, x0=x0), conjugate_gradient(A, b, x0=x0)
+    assert backend.owns(r.x) and r.converged and r.iterations == ref.iterations
+    np.testing.assert_allclose(backend.to_numpy(r.x), ref.x, rtol=1e-9)
+    k = randomized_kaczmarz(At, bt, seed=3, maxiter=400, warn=False)
+    k_ref = randomized_kaczmarz(A, b, seed=3, maxiter=400, warn=False)
+    assert backend.owns(k.x)
+    np.testing.assert_allclose(backend.to_numpy(k.x), k_ref.x, atol=1e-10)  # same rows

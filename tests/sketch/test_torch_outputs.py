@@ -92,6 +92,9 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "stream_sketch": lambda A, B, dev: sk.stream_sketch(A, 20, seed=0, block_rows=50),
     "stream_coordinated_sketch": lambda A, B, dev: sk.stream_coordinated_sketch(
         A, "priority", 20, seed=0, block_rows=50),
+    "conjugate_gradient": lambda A, B, dev: sk.conjugate_gradient(A.T @ A, B[:4, 0]),
+    "randomized_kaczmarz": lambda A, B, dev: sk.randomized_kaczmarz(
+        A, A @ B[:4, 0], seed=0, maxiter=500, warn=False),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
