@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module
+from .backend import array_module, asarray, compat, device, numpy_dtype
 from .checks import (
     check_allocation,
     check_matrix,
@@ -112,11 +112,10 @@ def join_correlation(Sx: Sketch, Sy: Sketch) -> float:
 
 
 def _feature_matrix(X: Any) -> Any:
-    xp = array_module(X)
-    d = X.shape[1]
-    iu, ju = np.triu_indices(d)
+    xp = compat(array_module(X))
+    iu, ju = (asarray(i, like=X) for i in np.triu_indices(X.shape[1]))
     quad = X[:, iu] * X[:, ju]
-    return xp.concatenate([X, quad], axis=1)
+    return xp.concat([X, quad], axis=1)
 
 
 def regression_feature_sketch(X: Any, size: int, *, keys: Any = None, method: str = "priority",
@@ -131,9 +130,9 @@ def regression_feature_sketch(X: Any, size: int, *, keys: Any = None, method: st
     """
     check_matrix(X, "X", sparse=False)
     n, d = X.shape
-    check_allocation(2 * n * (d + d * (d + 1) // 2) * np.dtype(X.dtype).itemsize,
+    check_allocation(2 * n * (d + d * (d + 1) // 2) * numpy_dtype(X.dtype).itemsize,
                      f"the {d * (d + 3) // 2} feature columns [X, vech(xxᵀ)] of X",
-                     xp=array_module(X), fix="sketch fewer features")
+                     xp=array_module(X), device=device(X), fix="sketch fewer features")
     return coordinated_sketch(_feature_matrix(X), method, size, seed, keys=keys)
 
 
@@ -187,15 +186,15 @@ def join_regression(SF: Sketch, ST: Sketch, d: int, ridge: float = 0.0) -> tuple
         raise ShapeError(f"the feature sketch has {SF.n_cols} columns; d={d} features need "
                          f"{expected} (build it with regression_feature_sketch)")
     G = estimate_product(SF, ST).value
-    xp = array_module(G)
+    xp = compat(array_module(G))
     Xty = G[:d, 0]
-    iu, ju = np.triu_indices(d)
-    XtX = xp.zeros((d, d), dtype=G.dtype)
+    iu, ju = (asarray(i, like=G) for i in np.triu_indices(d))
+    XtX = xp.zeros((d, d), dtype=G.dtype, device=device(G))
     XtX[iu, ju] = G[d:, 1]
     XtX[ju, iu] = G[d:, 1]
     try:
-        beta = xp.linalg.solve(XtX + ridge * xp.eye(d, dtype=G.dtype), Xty)
-    except np.linalg.LinAlgError as exc:
+        beta = xp.linalg.solve(XtX + ridge * xp.eye(d, dtype=G.dtype, device=device(G)), Xty)
+    except (np.linalg.LinAlgError, RuntimeError) as exc:  # torch's LinAlgError: a RuntimeError
         raise SingularMatrixError(
             "the estimated XᵀX over the join is singular; pass ridge > 0 or use larger "
             "sketches") from exc

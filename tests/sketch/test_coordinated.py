@@ -378,3 +378,20 @@ def test_load_onto_gpu(cupy, tmp_path, AB):
     assert isinstance(SA.rows, cupy.ndarray)
     est = estimate_product(SA, priority_sample(cupy.asarray(B), 30, seed=2))
     assert isinstance(est.value, cupy.ndarray)
+
+
+def test_join_regression_on_every_backend(backend):
+    """User keys (a coordinated join), on every backend: NumPy's estimate, on the device."""
+    rng = np.random.default_rng(2)
+    k1 = rng.permutation(4000)[:600]
+    k2 = np.concatenate([k1[:400], 5000 + np.arange(300)])
+    X = np.column_stack([np.ones(600), rng.standard_normal((600, 2))])
+    y = np.concatenate([X[:400] @ np.array([0.5, 1.0, -2.0]), rng.standard_normal(300)])
+    ref = join_regression(regression_feature_sketch(X, 200, keys=k1, seed=4),
+                          regression_target_sketch(y, 200, keys=k2, seed=4), 3)
+    got = join_regression(
+        regression_feature_sketch(backend.asarray(X), 200, keys=backend.asarray(k1), seed=4),
+        regression_target_sketch(backend.asarray(y), 200, keys=backend.asarray(k2), seed=4), 3)
+    for g, r in zip(got, ref):
+        assert backend.owns(g)
+        np.testing.assert_allclose(backend.to_numpy(g), r, rtol=1e-9, atol=1e-9)

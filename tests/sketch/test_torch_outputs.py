@@ -95,6 +95,9 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "conjugate_gradient": lambda A, B, dev: sk.conjugate_gradient(A.T @ A, B[:4, 0]),
     "randomized_kaczmarz": lambda A, B, dev: sk.randomized_kaczmarz(
         A, A @ B[:4, 0], seed=0, maxiter=500, warn=False),
+    "join_regression": lambda A, B, dev: sk.join_regression(
+        sk.regression_feature_sketch(A[:, :2], 60, seed=0),
+        sk.regression_target_sketch(B[:, 0], 60, seed=0), 2),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
