@@ -33,9 +33,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from .backend import array_module, device
+from .backend import array_module, bincount, compat, device, numpy_dtype
 from .checks import (
     check_allocation,
     check_computed_size,
@@ -76,14 +74,14 @@ class KMeansResult:
 
 def _check_points(X: Any) -> None:
     check_matrix(X, "X", sparse=False)
-    if np.dtype(X.dtype).kind == "c":
+    if numpy_dtype(X.dtype).kind == "c":
         raise TypeError("X is complex; k-means clusters real points — to treat each complex "
                         "coordinate as two real ones pass numpy.hstack([X.real, X.imag])")
 
 
 def _sq_dist(X: Any, C: Any, xp: Any) -> Any:
-    d = (X * X).sum(axis=1)[:, None] - 2.0 * (X @ C.T) + (C * C).sum(axis=1)[None, :]
-    return xp.maximum(d, 0.0)
+    d = xp.sum(X * X, axis=1)[:, None] - 2.0 * (X @ C.T) + xp.sum(C * C, axis=1)[None, :]
+    return xp.maximum(d, xp.zeros_like(d))
 
 
 def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any = None
@@ -115,7 +113,7 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     [0.05, 10.05]
     """
     _check_points(X)
-    xp = array_module(X)
+    xp = compat(array_module(X))
     m = X.shape[0]
     k = check_positive_int(k, "k")
     maxiter = check_positive_int(maxiter, "maxiter")
@@ -126,40 +124,42 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     if k > m:
         raise ValueError(f"k={k} clusters cannot exceed the number of points m={m}")
     key = as_key(seed).child("kmeans++")
-    u = key.uniform(xp.arange(k, dtype=xp.uint64), xp)
+    u = key.uniform(range(k)).tolist()  # k host uniforms: the seeding's only draws
     first = min(int(float(u[0]) * m), m - 1)
     C = X[first:first + 1]
     D = _sq_dist(X, C, xp)[:, 0]
     for j in range(1, k):
-        total = float(D.sum())
+        total = float(xp.sum(D))
         if total <= 0:  # fewer distinct points than k: repeat one
             idx = j % m
         else:
-            cdf = xp.cumsum(D)
-            idx = min(int(xp.searchsorted(cdf, float(u[j]) * float(cdf[-1]), side="right")), m - 1)
-        C = xp.concatenate([C, X[idx:idx + 1]], axis=0)
+            cdf = xp.cumulative_sum(D)
+            # searchsorted(cdf, u·total, side="right"), counted on the device
+            idx = min(int(xp.sum(cdf <= u[j] * float(cdf[-1]))), m - 1)
+        C = xp.concat([C, X[idx:idx + 1]], axis=0)
         D = xp.minimum(D, _sq_dist(X, X[idx:idx + 1], xp)[:, 0])
     cost = math.inf
     rel = math.inf
     ok = False
     it = 0
-    labels = xp.zeros(m, dtype=xp.int64)
+    labels = xp.zeros(m, dtype=xp.int64, device=device(X))
+    clusters = xp.arange(k, device=device(X))
     while it < maxiter:
         it += 1
         Dall = _sq_dist(X, C, xp)
         labels = xp.argmin(Dall, axis=1)
-        new = float(Dall[xp.arange(m), labels].sum())
+        new = float(xp.sum(xp.min(Dall, axis=1)))
         rel = (cost - new) / new if math.isfinite(cost) and new > 0 else math.inf
         if (math.isfinite(cost) and new > 0 and rel <= tol) or new == 0.0:
             cost = new
             ok = True
             break
         cost = new
-        onehot = (labels[:, None] == xp.arange(k)[None, :]).astype(X.dtype)
-        counts = onehot.sum(axis=0)
+        onehot = xp.astype(labels[:, None] == clusters[None, :], X.dtype)
+        counts = xp.sum(onehot, axis=0)
         sums = onehot.T @ X
         keep = counts > 0  # an empty cluster keeps its old centre
-        C = xp.where(keep[:, None], sums / xp.maximum(counts, 1)[:, None], C)
+        C = xp.where(keep[:, None], sums / xp.maximum(counts, xp.ones_like(counts))[:, None], C)
     if not ok:
         warnings.warn(f"k-means did not converge in {maxiter} iterations", ConvergenceWarning,
                       stacklevel=2)
@@ -222,7 +222,7 @@ def cluster_sensitivity_sample(
     True
     """
     _check_points(X)
-    xp = array_module(X)
+    xp = compat(array_module(X))
     need = coreset_size(k, eps)
     s = need if size is None else check_positive_int(size, "size")
     if s < need:
@@ -232,13 +232,13 @@ def cluster_sensitivity_sample(
     cl = clustering if clustering is not None else kmeans(X, k, seed=key.child("kmeans"))
     if not isinstance(cl, KMeansResult) or cl.labels.shape != (X.shape[0],) or (
             cl.centers.ndim != 2 or cl.centers.shape[1] != X.shape[1]) or not bool(
-            ((cl.labels >= 0) & (cl.labels < cl.centers.shape[0])).all()):
+            xp.all((cl.labels >= 0) & (cl.labels < cl.centers.shape[0]))):
         raise ShapeError("clustering must be the KMeansResult of kmeans(X, k) for this X "
                          f"({X.shape[0]} labels, centres of {X.shape[1]} columns)")
     labels = cl.labels
-    dist = ((X - cl.centers[labels]) ** 2).sum(axis=1)
-    counts = xp.bincount(labels, minlength=cl.centers.shape[0]).astype(X.dtype)
-    total = float(dist.sum())
+    dist = xp.sum((X - cl.centers[labels]) ** 2, axis=1)
+    counts = xp.astype(bincount(labels, minlength=cl.centers.shape[0]), X.dtype)
+    total = float(xp.sum(dist))
     sens = (dist / total if total > 0 else 0.0 * dist) + 1.0 / counts[labels]
-    return sample_rows(sens.astype(np.float64), s, key.child("draw"), scheme="cluster-sensitivity",
-                       required_size=need)
+    return sample_rows(xp.astype(sens, xp.float64), s, key.child("draw"),
+                       scheme="cluster-sensitivity", required_size=need)

@@ -116,3 +116,19 @@ def test_cupy_coreset(cupy):
     assert isinstance(cl.centers, cupy.ndarray)
     smp = cluster_sensitivity_sample(Zd, K, 0.1, clustering=cl, seed=0)
     assert isinstance(smp.indices, cupy.ndarray) and smp.size == 120
+
+
+def test_every_backend_clusters_and_samples_like_numpy(backend):
+    """Same seed: the same k-means labels and coreset rows as NumPy, on the input's device."""
+    Z = DATA["gauss"][2][:800]
+    ref = kmeans(Z, 5, seed=0)
+    cl = kmeans(backend.asarray(Z), 5, seed=0)
+    assert backend.owns(cl.centers) and backend.owns(cl.labels)
+    np.testing.assert_array_equal(backend.to_numpy(cl.labels), ref.labels)
+    np.testing.assert_allclose(backend.to_numpy(cl.centers), ref.centers, rtol=1e-10)
+    assert cl.iterations == ref.iterations and cl.cost == pytest.approx(ref.cost, rel=1e-10)
+    smp = cluster_sensitivity_sample(backend.asarray(Z), 5, 0.2, seed=1)
+    want = cluster_sensitivity_sample(Z, 5, 0.2, seed=1)
+    assert backend.owns(smp.indices) and backend.owns(smp.weights)
+    np.testing.assert_array_equal(backend.to_numpy(smp.indices), want.indices)
+    np.testing.assert_allclose(backend.to_numpy(smp.weights), want.weights, rtol=1e-10)

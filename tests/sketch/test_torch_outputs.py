@@ -98,6 +98,8 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "join_regression": lambda A, B, dev: sk.join_regression(
         sk.regression_feature_sketch(A[:, :2], 60, seed=0),
         sk.regression_target_sketch(B[:, 0], 60, seed=0), 2),
+    "kmeans": lambda A, B, dev: sk.kmeans(A, 3, seed=0),
+    "cluster_sensitivity_sample": lambda A, B, dev: sk.cluster_sensitivity_sample(A, 3, seed=0),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
