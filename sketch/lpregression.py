@@ -5,7 +5,8 @@ exact ℓp sensitivities (:mod:`sketch.sensitivity`):
 
 * p = 2: weighted least squares (``lstsq`` of ``diag(√w)A``);
 * p = 1: the linear program ``min Σ wᵢtᵢ  s.t.  −t ≤ Ax − b ≤ t``, solved in its
-  dual form by ``scipy.optimize.linprog`` (HiGHS) — exact, on the host;
+  dual form by ``scipy.optimize.linprog`` (HiGHS) — exact, on the host (CuPy or
+  torch inputs are copied there for the LP, and x goes back to their device);
 * other 1 < p < ∞: iteratively reweighted least squares (IRLS). For p < 2 the
   reweighted step minimises a majoriser of the (smoothed) objective, so the
   cost decreases monotonically (Osborne 1985); for p > 2 the IRLS step is
@@ -33,7 +34,18 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, to_host, to_numpy
+from .backend import (
+    array_module,
+    asarray,
+    compat,
+    device,
+    is_sparse,
+    min_norm_lstsq,
+    numpy_dtype,
+    real_dtype,
+    to_host,
+    to_numpy,
+)
 from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .errors import ConvergenceWarning, ShapeError
 
@@ -89,7 +101,7 @@ def _check_weights(weights: Any, m: int) -> Any:
     check_vector(weights, "weights", length=m)
     if weights.ndim != 1:
         raise ShapeError(f"weights must have shape ({m},), got {weights.shape}")
-    if np.dtype(weights.dtype).kind == "c" or bool((weights < 0).any()):
+    if numpy_dtype(weights.dtype).kind == "c" or bool((weights < 0).any()):
         raise ValueError("weights must be real and non-negative")
     return weights
 
@@ -127,7 +139,7 @@ def _wlstsq(A: Any, b: Any, c: Any, xp: Any) -> Any:
         As = (sparse(xp).diags(sc) @ A).toarray()
     else:
         As = A * sc[:, None]
-    return xp.linalg.lstsq(As, b * sc, rcond=None)[0]
+    return min_norm_lstsq(As, b * sc)[0]
 
 
 def _l1_lp(A: Any, b: Any, w: Any) -> tuple[Any, bool]:
@@ -199,16 +211,16 @@ def lp_regression(
         raise ShapeError(f"b must be 1-D, got shape {b.shape}")
     maxiter = check_positive_int(maxiter, "maxiter")
     tol = check_tolerance(tol, "tol", allow_zero=True)
-    xp = array_module(A, b)
+    xp = compat(array_module(A, b))
     m, d = A.shape
-    w = xp.ones(m, dtype=np.finfo(b.dtype).dtype) if weights is None else _check_weights(
-        weights, m)
+    w = xp.ones(m, dtype=real_dtype(xp, b.dtype), device=device(b)) if weights is None else (
+        _check_weights(weights, m))
     if p == 2:
         x = _wlstsq(A, b, w, xp)
         return RegressionResult(x, lp_cost(A, b, x, p, w), True, 1, 0.0)
     if p == 1:
         xn, ok = _l1_lp(A, b, w)
-        x = xp.asarray(xn, dtype=b.dtype)
+        x = xp.astype(asarray(xn, like=b), b.dtype)  # back to b's device
         if not ok:
             warnings.warn("the l1 linear program did not solve", ConvergenceWarning, stacklevel=2)
         return RegressionResult(x, lp_cost(A, b, x, p, w), ok, 1, 0.0)
@@ -232,7 +244,7 @@ def _irls(A, b, p, w, tol, maxiter, xp) -> RegressionResult:
         r = xp.abs(A @ x - b)
         # Smoothing keeps the p < 2 weights finite at zero residuals.
         eta = max(float(r.max()) * 1e-9, np.finfo(float).tiny)
-        c = w * xp.maximum(r, eta) ** (p - 2)
+        c = w * xp.clip(r, min=eta) ** (p - 2)
         D = _wlstsq(A, b, c, xp) - x
         res = scipy.optimize.minimize_scalar(lambda t, x=x, D=D: f(x + t * D), bounds=(0.0, 1.5),
                                              method="bounded", options={"xatol": 1e-6})

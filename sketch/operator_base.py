@@ -29,6 +29,7 @@ from .backend import (
     device,
     is_operator,
     is_sparse,
+    library_dtype,
     namespace,
     numpy_dtype,
     to_dense,
@@ -134,13 +135,22 @@ class SketchingOperator:
         out = self._checked(self._apply(A2), A2)
         return out[:, 0] if vector else out
 
-    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64) -> Any:
-        """The explicit s × m matrix (for small sizes and tests)."""
-        check_allocation(self.s * self.m * np.dtype(dtype).itemsize,
+    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64, device: Any = None) -> Any:
+        """The explicit s × m matrix of library ``xp`` (for small sizes and tests).
+
+        For torch, ``device`` places it (a ``torch.device``; default the CPU): its
+        entries come from the host stream, as in every torch product.
+        """
+        dt = numpy_dtype(dtype)
+        check_allocation(self.s * self.m * dt.itemsize,
                          f"{type(self).__name__}(s={self.s}, m={self.m}).to_dense()", xp=xp,
+                         device=device,
                          fix="apply the operator instead (S @ A) or use a smaller sketch size s")
-        block = self._columns(0, self.m, xp, _real_dtype(dtype))
-        return (block.toarray() if is_sparse(block) else block).astype(dtype, copy=False)
+        block = to_dense(self._columns(0, self.m, _stream_module(xp), _real_dtype(dt)))
+        if backend_name(xp) == "torch":
+            return _astype(asarray(block.astype(dt, copy=False), xp=xp, device=device),
+                           library_dtype(xp, dt))
+        return block.astype(dt, copy=False)
 
     # -- machinery -------------------------------------------------------
     def _check(self, A: Any, *, rows: bool) -> Any:
@@ -306,5 +316,5 @@ class _Transposed:
         out = self.op._apply_transpose(Y2)
         return out[:, 0] if vector else out
 
-    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64) -> Any:
-        return self.op.to_dense(xp, dtype).T
+    def to_dense(self, xp: ModuleType = np, dtype: Any = np.float64, device: Any = None) -> Any:
+        return self.op.to_dense(xp, dtype, device).T

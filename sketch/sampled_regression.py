@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import array_module, is_sparse
+from .backend import array_module, bincount, compat, is_sparse
 from .checks import check_matrix, check_vector
 from .errors import ShapeError
 from .leverage import leverage_sample
@@ -66,7 +66,7 @@ def _augmented(A: Any, b: Any) -> Any:
         from .backend import sparse
 
         return sparse(xp).hstack([A, sparse(xp).csr_matrix(b.reshape(-1, 1))]).tocsr()
-    return xp.concatenate([A, b.reshape(-1, 1).astype(A.dtype, copy=False)], axis=1)
+    return compat(xp).concat([A, compat(xp).astype(b[:, None], A.dtype, copy=False)], axis=1)
 
 
 def _check(A: Any, b: Any) -> None:
@@ -79,9 +79,8 @@ def _check(A: Any, b: Any) -> None:
 def _solve_on(A: Any, b: Any, smp: Sample, p: float, **solver: Any) -> SampledRegressionResult:
     # Repeated draws of a row add their weights: Σⱼ wⱼ|aᵢⱼᵀx − bᵢⱼ|^p is the same objective on
     # the distinct rows, so the solve never sees more rows than A has, whatever the size.
-    xp = array_module(smp.indices)
-    idx, inv = xp.unique(smp.indices, return_inverse=True)
-    weights = xp.bincount(inv.ravel(), weights=smp.weights, minlength=idx.shape[0])
+    idx, inv = compat(array_module(smp.indices)).unique_inverse(smp.indices)
+    weights = bincount(inv, weights=smp.weights, minlength=idx.shape[0])
     res = lp_regression(A[idx], b[idx], p, weights=weights, **solver)
     return SampledRegressionResult(
         x=res.x, cost=lp_cost(A, b, res.x, p), sample_cost=res.cost, sample=smp,

@@ -40,8 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse, sparse, to_numpy
-from .checks import check_allocation, check_positive_int, check_tolerance
+from .backend import array_module, is_sparse, is_torch, sparse, to_numpy
+from .checks import check_allocation, check_backend, check_positive_int, check_tolerance
 from .errors import NonFiniteError, NotHermitianError, ShapeError
 from .leverage import leverage_sample_size
 from .operators import Rademacher
@@ -158,6 +158,11 @@ def _graph_edges(G: Any, name: str) -> GraphEdges:
         return GraphEdges(len(nodes), np.asarray(us, dtype=np.int64),
                           np.asarray(vs, dtype=np.int64), np.asarray(ws, dtype=np.float64),
                           nodes, np)
+    if is_torch(G):
+        # Edge lists, components and the Laplacian solver are SciPy's (or cupyx's).
+        check_backend(G, name, ("numpy", "cupy"), "graph sparsification",
+                      f"pass a networkx.Graph or a scipy.sparse Laplacian, e.g. "
+                      f"scipy.sparse.csr_matrix({name}.cpu().numpy())")
     if is_sparse(G):
         return _laplacian_edges(G, name)
     raise TypeError(f"{name} must be a networkx.Graph or a sparse Laplacian, got "

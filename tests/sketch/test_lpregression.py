@@ -160,3 +160,21 @@ def test_cupy_regression(cupy):
         assert res.cost == pytest.approx(ref.cost, rel=1e-6)
     res = sampled_lp_regression(A, b, 1.5, seed=0)
     assert isinstance(res.x, cupy.ndarray)
+
+
+def test_every_backend_regresses_like_numpy_on_its_device(backend):
+    A, b = HEAVY[:1000], Y_HEAVY[:1000]
+    At, bt = backend.asarray(A), backend.asarray(b)
+    w = np.abs(GAUSS[:1000, 0]) + 0.1
+    for p in (1.0, 1.5, 2.0, 3.0):
+        res, ref = lp_regression(At, bt, p, weights=backend.asarray(w)), lp_regression(
+            A, b, p, weights=w)
+        assert backend.owns(res.x)
+        assert res.cost == pytest.approx(ref.cost, rel=1e-8)
+        np.testing.assert_allclose(backend.to_numpy(res.x), ref.x, rtol=1e-5, atol=1e-7)
+    for res, ref in ((sampled_lstsq(At, bt, seed=2), sampled_lstsq(A, b, seed=2)),
+                     (sampled_lp_regression(At, bt, 1.5, seed=3),
+                      sampled_lp_regression(A, b, 1.5, seed=3))):
+        assert backend.owns(res.x) and backend.owns(res.sample.indices)
+        np.testing.assert_array_equal(backend.to_numpy(res.sample.indices), ref.sample.indices)
+        assert res.cost == pytest.approx(ref.cost, rel=1e-8)

@@ -5,11 +5,16 @@ backend of the ``backend`` fixture; every array in its result must be a tensor o
 input's device. While it runs, turning a tensor into a NumPy array raises, so a silent
 host round trip fails the test even on the CPU. Functions whose modules are not yet
 namespace-generic are listed in PENDING as strict xfails: the day one starts working,
-its xfail fails and the entry moves to CASES.
+its xfail fails and the entry moves to CASES. HOST_STEPS document a step on the host
+(tensors out, on the input's device); REFUSED are NumPy/SciPy- or Dask-only by nature
+and say so with a clear error. Every public function of ``sketch`` that takes arrays is
+in one of these lists (test_every_public_function_is_classified).
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +22,7 @@ import numpy as np
 import pytest
 
 import sketch as sk
+from sketch.errors import UnsupportedBackendError
 
 RNG = np.random.default_rng(0)
 A_NP = RNG.standard_normal((120, 4)) * np.array([1.0, 5.0, 0.2, 2.0])
@@ -67,6 +73,10 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "SparseSign @ A": lambda A, B, dev: sk.SparseSign(10, A.shape[0], seed=0) @ A,
     "SRHT @ A": lambda A, B, dev: sk.SRHT(10, A.shape[0], seed=0) @ A,
     "sketched_matmul": lambda A, B, dev: sk.sketched_matmul(A.T, B, 20, seed=0),
+    "SRHT.to_dense": lambda A, B, dev: sk.SRHT(10, 64, seed=0).to_dense(
+        sk.backend.array_module(A), A.dtype, device=A.device),
+    "CountSketch.T.to_dense": lambda A, B, dev: sk.CountSketch(10, 64, seed=0).T.to_dense(
+        sk.backend.array_module(A), A.dtype, device=A.device),
     "leverage_scores(approx)": lambda A, B, dev: sk.leverage_scores(A, method="approx", seed=0),
     "leverage_scores(approx, JL)": lambda A, B, dev: sk.leverage_scores(
         A, method="approx", jl_size=2, seed=0),
@@ -98,8 +108,46 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "join_regression": lambda A, B, dev: sk.join_regression(
         sk.regression_feature_sketch(A[:, :2], 60, seed=0),
         sk.regression_target_sketch(B[:, 0], 60, seed=0), 2),
+    "coordinated_sketch": lambda A, B, dev: sk.coordinated_sketch(A, "threshold", 20, seed=0),
+    "correlation_sketch": lambda A, B, dev: sk.correlation_sketch(B[:, 0], 20, seed=0),
+    "regression_feature_sketch": lambda A, B, dev: sk.regression_feature_sketch(A, 20, seed=0),
+    "regression_target_sketch": lambda A, B, dev: sk.regression_target_sketch(B[:, 0], 20,
+                                                                              seed=0),
+    "sampled_lstsq": lambda A, B, dev: sk.sampled_lstsq(A, B[:, 0], seed=0),
+    "sampled_lp_regression": lambda A, B, dev: sk.sampled_lp_regression(A, B[:, 0], 1.5, seed=0),
+    "lp_regression(p=3)": lambda A, B, dev: sk.lp_regression(A, B[:, 0], 3.0),
+    "attention_scores": lambda A, B, dev: sk.attention_scores(A, A, 20, seed=0),
+    "estimate_inner": lambda A, B, dev: sk.estimate_inner(sk.priority_sample(A[:, 0], 20, seed=1),
+                                                          sk.priority_sample(B[:, 0], 20, seed=1)),
+    "row_blocks": lambda A, B, dev: list(sk.row_blocks(A, 50)[0]),
+    "uniform_sample": lambda A, B, dev: sk.uniform_sample(100, 10, seed=0,
+                                                          xp=sk.backend.array_module(A)),
     "kmeans": lambda A, B, dev: sk.kmeans(A, 3, seed=0),
     "cluster_sensitivity_sample": lambda A, B, dev: sk.cluster_sensitivity_sample(A, 3, seed=0),
+}
+
+# A step the docstring says runs on the host (the ℓ1 linear program, HiGHS): the result
+# still comes back as a tensor on the input's device.
+HOST_STEPS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "lp_regression(p=1)": lambda A, B, dev: sk.lp_regression(A, B[:, 0], 1.0),
+    "sampled_lp_regression(p=1)": lambda A, B, dev: sk.sampled_lp_regression(
+        A, B[:, 0], 1.0, seed=0),
+}
+
+# NumPy/SciPy (graphs) or Dask by nature: a tensor is refused by name, never converted.
+REFUSED: dict[str, tuple[Callable[[Any, Any, Any], Any], type, str]] = {
+    "graph_edges": (lambda A, B, dev: sk.graph_edges(A[:4, :4]), UnsupportedBackendError,
+                    "scipy.sparse.csr_matrix"),
+    "effective_resistances": (lambda A, B, dev: sk.effective_resistances(A[:4, :4], seed=0),
+                              UnsupportedBackendError, "networkx.Graph"),
+    "sparsify": (lambda A, B, dev: sk.sparsify(A[:4, :4], seed=0), UnsupportedBackendError,
+                 "networkx.Graph"),
+    "quadratic_form_check": (lambda A, B, dev: sk.quadratic_form_check(A[:4, :4], A[:4, :4]),
+                             UnsupportedBackendError, "networkx.Graph"),
+    "sketch_dask": (lambda A, B, dev: sk.sketch_dask("gaussian", A, 10, seed=0), TypeError,
+                    "dask.array"),
+    "coordinated_sketch_dask": (lambda A, B, dev: sk.coordinated_sketch_dask(
+        A, "priority", 10, seed=0), TypeError, "dask.array"),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
@@ -148,3 +196,60 @@ def test_tensor_in_tensor_out_on_its_device(torch_backend, no_host_copies, name)
 @pytest.mark.xfail(strict=True, reason="not yet generic over array namespaces")
 def test_pending_functions_do_not_yet_return_tensors(torch_backend, no_host_copies, name):
     _check(PENDING[name], torch_backend)
+
+
+@pytest.mark.parametrize("name", sorted(HOST_STEPS))
+def test_documented_host_steps_still_return_tensors_on_the_device(torch_backend, name):
+    _check(HOST_STEPS[name], torch_backend)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_numpy_only_functions_refuse_tensors_by_name(torch_backend, no_host_copies, name):
+    fn, error, fix = REFUSED[name]
+    A, B = torch_backend.asarray(A_NP), torch_backend.asarray(B_NP)
+    with pytest.raises(error, match=re.escape(fix)):
+        fn(A, B, torch_backend.sample_device)
+
+
+# Tensors in, numbers out: computed on the device, only scalars read back.
+NUMBERS: dict[str, Callable[[Any, Any, Any], Any]] = {
+    "coherence": lambda A, B, dev: sk.coherence(A),
+    "lp_cost": lambda A, B, dev: sk.lp_cost(A, B[:, 0], A[0], 1.5),
+    "estimate_signal_noise": lambda A, B, dev: sk.estimate_signal_noise(A, B[:, 0]),
+    "optimal_sketch_size(validation)": lambda A, B, dev: sk.optimal_sketch_size(
+        A, B[:, 0], method="validation", grid=[20, 40], seed=0).size,
+    "join_correlation": lambda A, B, dev: sk.join_correlation(
+        sk.correlation_sketch(A[:, 0], 40, seed=0), sk.correlation_sketch(B[:, 0], 40, seed=0)),
+    "size_hhl": lambda A, B, dev: sk.size_hhl(A.T @ A).kappa,
+    "matmul_sample_size": lambda A, B, dev: sk.matmul_sample_size(0.5, mats=(A.T, B)),
+}
+
+# Public functions whose arguments hold no arrays (sizes, seeds, paths, namespaces).
+NO_ARRAYS = {
+    "as_key", "make_operator", "embedding_size", "linf_sketch_size", "preconditioner_size",
+    "leverage_sample_size", "lp_sample_size", "coreset_size", "check_p", "ridgeless_risk",
+    "load_sketch",
+}
+# Owned by the lstsq and low-rank work (issue 15's other engineers): they join CASES or
+# PENDING there.
+NOT_SCANNED_HERE = {
+    "range_finder", "randomized_eigh", "block_krylov_svd", "adaptive_qb", "adaptive_svd",
+    "residual_norm", "spectral_norm", "hermitian_extreme_eigenvalues",
+    "sketched_lstsq_dask",  # Dask only, but lstsq's input checks run first
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMBERS))
+def test_numbers_from_tensors_need_no_host_copy(torch_backend, no_host_copies, name):
+    A, B = torch_backend.asarray(A_NP), torch_backend.asarray(B_NP)
+    out = NUMBERS[name](A, B, torch_backend.sample_device)
+    assert all(isinstance(v, (int, float)) for v in (out if isinstance(out, tuple) else (out,)))
+
+
+def test_every_public_function_is_classified():
+    """A new public function must say how it treats tensors: it joins one of the lists."""
+    named = {re.split(r"[(. @]", key)[0]
+             for key in (*CASES, *HOST_STEPS, *REFUSED, *PENDING, *NUMBERS)}
+    public = {n for n in sk.__all__ if inspect.isfunction(getattr(sk, n))}
+    missing = public - named - NO_ARRAYS - NOT_SCANNED_HERE
+    assert not missing, f"classify for tensors: {sorted(missing)}"
