@@ -21,7 +21,9 @@ A second table (``haar-generator``) times the keyed generator itself
 Philox4x64-10 with the pair Box–Muller) against NumPy's default generator
 (``default_rng().standard_normal``, PCG64 + ziggurat), and the complex Ginibre
 draw haar needs against SciPy's way of making it (two ``normal`` draws
-combined); the goal is within 2x.
+combined); the goal is within 2x. Two more rows draw at counters that are no run:
+uniforms at random user keys and normals in keyed columns (``j·20 + i``), as the
+coordinated sketches on user keys draw them.
 """
 
 from __future__ import annotations
@@ -115,6 +117,10 @@ def generator_rows(n: int, repeat: int) -> list[dict]:
     from sketch.rng import as_key
 
     key, rng = as_key(1), np.random.default_rng(1)
+    # Counters that are no run: user keys (one hash each), and keyed Gaussian columns
+    # (counters j·r + i for r = 20 rows per key j), as coordinated joins draw them.
+    user = np.random.default_rng(2).integers(0, 2**62, size=n)
+    cols = user[: n // 20][None, :] * 20 + np.arange(20)[:, None]
 
     def scipy_ginibre():
         return (rng.normal(size=n // 2) + 1j * rng.normal(size=n // 2)) / np.sqrt(2)
@@ -122,8 +128,23 @@ def generator_rows(n: int, repeat: int) -> list[dict]:
     t = _alternate({"keyed": lambda: key.normal(range(n)),
                     "numpy": lambda: rng.standard_normal(n),
                     "keyed_c": lambda: key.complex_normal(range(n // 2)),
-                    "scipy_c": scipy_ginibre}, repeat)
+                    "scipy_c": scipy_ginibre,
+                    "keyed_u": lambda: key.uniform(user),
+                    "numpy_u": lambda: rng.random(n),
+                    "keyed_cols": lambda: key.normal(cols)}, repeat)
     z = t["keyed"]["result"]
+    scattered = [
+        {"draw": f"{n} uniforms at user keys", "qla_ns": 1e9 * t["keyed_u"]["median"] / n,
+         "peer": "default_rng().random", "peer_ns": 1e9 * t["numpy_u"]["median"] / n,
+         "slowdown": t["keyed_u"]["median"] / t["numpy_u"]["median"],
+         "mean": float(t["keyed_u"]["result"].mean()), "var": float(t["keyed_u"]["result"].var())},
+        {"draw": f"{cols.size} normals in keyed columns (20 per key)",
+         "qla_ns": 1e9 * t["keyed_cols"]["median"] / cols.size,
+         "peer": "default_rng().standard_normal", "peer_ns": 1e9 * t["numpy"]["median"] / n,
+         "slowdown": (t["keyed_cols"]["median"] / cols.size) / (t["numpy"]["median"] / n),
+         "mean": float(t["keyed_cols"]["result"].mean()),
+         "var": float(t["keyed_cols"]["result"].var())},
+    ]
     return [
         {"draw": f"{n} real normals", "qla_ns": 1e9 * t["keyed"]["median"] / n,
          "peer": "default_rng().standard_normal", "peer_ns": 1e9 * t["numpy"]["median"] / n,
@@ -134,6 +155,7 @@ def generator_rows(n: int, repeat: int) -> list[dict]:
          "slowdown": t["keyed_c"]["median"] / t["scipy_c"]["median"],
          "mean": float(abs(t["keyed_c"]["result"].mean())),
          "var": float(np.mean(np.abs(t["keyed_c"]["result"]) ** 2))},
+        *scattered,
     ]
 
 
@@ -173,7 +195,10 @@ def main(argv: list[str]) -> int:
                   "Nanoseconds per number (median of alternated repeats); slowdown = qla / peer "
                   "(goal <= 2). qla: sketch.rng.Key.normal / complex_normal on a run of counters "
                   "(Philox4x64-10 through NumPy's compiled Philox, pair Box-Muller with one "
-                  "tan per pair), the same numbers as on CuPy and torch (to rounding); peer: "
+                  "tan per pair), the same numbers as on CuPy and torch (to rounding). The last "
+                  "two rows draw at counters that are no run (user keys; keyed Gaussian columns "
+                  "j*20 + i): elementwise Philox in cache-sized chunks, blocks shared along "
+                  "columns (no goal; they were 20-40x slower than a run). Peer: "
                   "NumPy's default generator (PCG64, ziggurat), not reproducible across devices. "
                   "The machine was shared with other jobs. Reproduce: python -m benchmarks haar")
     cols = ["d", "batch", "qla_per_s", "scipy_per_s", "qiskit_per_s", "ratio_scipy",
