@@ -15,7 +15,11 @@ markdown table (``benchmarks/results/gpu-<host>-<date>.md``):
    against ``torch.svd_lowrank`` with the same oversampling and power iterations,
    at equal accuracy (spectral error within 1.1× of the peer's);
 5. Aer statevector, GPU against CPU, 24–30 qubits (CPU widths stop when the next
-   one would break the budget).
+   one would break the budget);
+6. the torch paths: every public ``sketch`` function that serves tensors (the
+   classified lists of ``tests/sketch/test_torch_outputs.py``) called once with
+   CUDA tensors, one row saying how many returned tensors on the device (a smoke
+   check that does not depend on pytest's budget; the ``gpu`` tests compare values).
 
 Every part is timed with a device synchronisation before the clock stops, and a
 part that fails is a row saying why, never a crash. Without a CUDA device it says
@@ -390,6 +394,47 @@ def aer_rows(clock: _Clock, widths: tuple[int, ...], layers: int, plumbing: bool
     return rows
 
 
+# -- 6. torch paths ----------------------------------------------------------------------
+
+
+def torch_path_rows(dev: _Devices, clock: _Clock) -> list[dict]:
+    """Each tensor-serving public function once on the device: tensors back, on it?"""
+    if dev.torch is None:
+        return [_row("torch paths", "tensor in, tensor out", note="skipped: no torch")]
+    try:
+        from tests.sketch.test_torch_outputs import A_NP, B_NP, CASES, HOST_STEPS, _arrays
+    except ImportError as exc:  # pytest or the tests are not there: nothing to call
+        return [_row("torch paths", "tensor in, tensor out",
+                     note=f"skipped: {type(exc).__name__}: {exc}")]
+    from sketch.backend import asarray, is_torch
+
+    torch = dev.torch
+    like = torch.empty(1, dtype=torch.float64, device=dev.torch_device)
+    A, B = asarray(A_NP, like=like), asarray(B_NP, like=like)
+    cases = {**CASES, **HOST_STEPS}
+    bad, done = [], 0
+    t0 = time.perf_counter()
+    for name, fn in cases.items():
+        if clock.left() < 20:
+            bad.append(f"{len(cases) - done} not run: time budget")
+            break
+        done += 1
+        try:
+            arrays = _arrays(fn(A, B, f"torch:{dev.torch_device.type}"))
+            wrong = [a for a in arrays
+                     if not is_torch(a) or a.device.type != dev.torch_device.type]
+            if not arrays or wrong:
+                bad.append(f"{name}: {type(wrong[0]).__name__ if wrong else 'no arrays'}")
+        except Exception as exc:  # noqa: BLE001 - every function gets its say
+            bad.append(f"{name}: {type(exc).__name__}: {str(exc)[:80]}")
+    dev.sync()
+    good = done - len([b for b in bad if "time budget" not in b])
+    return [_row("torch paths", f"{good}/{len(cases)} public functions: tensors on "
+                                f"{dev.torch_device.type}",
+                 ours_s=time.perf_counter() - t0, equal_accuracy=not bad,
+                 note=("failed: " + "; ".join(bad[:8])) if bad else None)]
+
+
 # -- driver ------------------------------------------------------------------------------
 
 
@@ -422,6 +467,7 @@ def main(argv: list[str]) -> int:
                                                       sizes["entries"], sizes["repeat"]))
     rows += _guarded("lowrank", "all", lambda: lowrank_rows(dev, clock, sizes["lr_n"],
                                                             sizes["lr_k"], sizes["repeat"]))
+    rows += _guarded("torch paths", "all", lambda: torch_path_rows(dev, clock))
     rows += _guarded("aer", "all", lambda: aer_rows(clock, sizes["widths"], sizes["layers"],
                                                     args.plumbing))
     notes = (
