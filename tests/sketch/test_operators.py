@@ -275,7 +275,7 @@ def test_srht_plan_memory_is_bounded(monkeypatch):
     S = ops.SRHT(40, m, seed=2)
     A = np.random.default_rng(0).standard_normal((m, 9))
     ref = S @ A
-    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 4 to 32
+    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 16 to 32
     assert kernels.srht_inner_size(40, m, 1024) == 32
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
     monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
