@@ -15,10 +15,11 @@ threads:
   independent of the thread count and equal to one CSC product. Sparse A is
   scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
-  block by block just ahead of use: while BLAS multiplies block t, the
-  threads generate block t+1 of S from the keyed stream, in chunks that stay
-  in cache. Blocks are fixed by the sketch size only, so the sum over blocks
-  has one order.
+  block by block just ahead of use: for each block of A's rows the threads
+  first draw that block of S from the keyed stream, in chunks that stay in
+  cache, then multiply it in fixed chunks of S's rows (both phases use every
+  thread, so overlapping them would not add parallelism). Blocks are fixed by
+  the sketch size only, so the sum over blocks has one order.
 * **SRHT** (Walsh–Hadamard): three Kronecker stages with the row sampling
   folded in. With ``m' = a·b`` and ``b = b₁·b₂``,
   ``H_{m'} = H_a ⊗ H_{b₁} ⊗ H_{b₂}``; the first stage (``H_{b₂}`` with the
@@ -31,9 +32,16 @@ threads:
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
-measured in ``python -m benchmarks sketch``. A compiled scatter kernel (e.g.
-numba) would remove the sparse sketches' remaining per-nonzero overhead, but
-is a heavy dependency for that.
+measured in ``python -m benchmarks sketch``. A numba scatter kernel for the
+sparse sketches was tried for issue 20 (A in column blocks narrow enough that
+the s × w block of the result stays in L2, A's next rows prefetched, the same
+ascending-j sums, hence the same bits). On the 2-core development machine
+(shared, load ~12), A 100000 × 1000, s = 4000, k = 8, it took 5–10 passes over
+A against 6–9 for the SciPy kernels: no gain beyond the noise, so numba is not
+a dependency. Each entry of A is added into k rows of a result that does not
+fit in cache; blocking the result into cache makes the reads of A strided
+instead, and either way memory traffic, not the per-nonzero loop, sets the
+time.
 
 The number of threads is :func:`threads` (all CPUs this process may use,
 unless set with :func:`set_threads`); BLAS keeps its own thread setting.
