@@ -15,23 +15,33 @@ threads:
   independent of the thread count and equal to one CSC product. Sparse A is
   scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
-  block by block just ahead of use: while BLAS multiplies block t, the
-  threads generate block t+1 of S from the keyed stream, in chunks that stay
-  in cache. Blocks are fixed by the sketch size only, so the sum over blocks
-  has one order.
-* **SRHT** (Walsh–Hadamard): two Kronecker stages with the row sampling
-  folded in. With ``m' = a·b``, ``H_{m'} = H_a ⊗ H_b``; the inner stage
-  (``H_b`` with the signs D) is a batched GEMM over A's rows, reading A once
-  and never building the zero-padded copy; the outer stage is computed only
-  for the s sampled rows (grouped by their inner index), so it costs
-  ``O(s·a)`` instead of ``O(m'·a)`` per column. ``b ≈ √(s·m'/m)`` balances
-  the two. Threads take column blocks.
+  block by block just ahead of use: for each block of A's rows the threads
+  first draw that block of S from the keyed stream, in chunks that stay in
+  cache, then multiply it in fixed chunks of S's rows (both phases use every
+  thread, so overlapping them would not add parallelism). Blocks are fixed by
+  the sketch size only, so the sum over blocks has one order.
+* **SRHT** (Walsh–Hadamard): three Kronecker stages with the row sampling
+  folded in. With ``m' = a·b`` and ``b = b₁·b₂``,
+  ``H_{m'} = H_a ⊗ H_{b₁} ⊗ H_{b₂}``; the first stage (``H_{b₂}`` with the
+  signs D) is a batched GEMM over groups of b₂ rows of A, reading A once and
+  never building the zero-padded copy; the second applies ``H_{b₁}`` as one
+  GEMM per group of b rows; the outer stage is computed only for the s
+  sampled rows (grouped by their inner index), so it costs ``O(s·a)``
+  instead of ``O(m'·a)`` per column. b minimises the multiply-adds per
+  column, ``m·(b₁ + b₂) + s·m'/b``. Threads take column blocks.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
-measured in ``python -m benchmarks sketch``. A compiled scatter kernel (e.g.
-numba) would remove the sparse sketches' remaining per-nonzero overhead, but
-is a heavy dependency for that.
+measured in ``python -m benchmarks sketch``. A numba scatter kernel for the
+sparse sketches was tried for issue 20 (A in column blocks narrow enough that
+the s × w block of the result stays in L2, A's next rows prefetched, the same
+ascending-j sums, hence the same bits). On the 2-core development machine
+(shared, load ~12), A 100000 × 1000, s = 4000, k = 8, it took 5–10 passes over
+A against 6–9 for the SciPy kernels: no gain beyond the noise, so numba is not
+a dependency. Each entry of A is added into k rows of a result that does not
+fit in cache; blocking the result into cache makes the reads of A strided
+instead, and either way memory traffic, not the per-nonzero loop, sets the
+time.
 
 The number of threads is :func:`threads` (all CPUs this process may use,
 unless set with :func:`set_threads`); BLAS keeps its own thread setting.
@@ -53,7 +63,6 @@ True
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,8 +84,8 @@ COPY_BYTES = 1 << 23
 SRHT_BLOCK_ENTRIES = 1 << 22
 #: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
 SRHT_PLAN_ENTRIES = 1 << 25
-#: Largest inner factor b worth its ``2b`` flops per entry; beyond, the plain transform.
-SRHT_MAX_INNER = 1024
+#: Largest inner factor b worth its ``2(b₁ + b₂)`` flops per entry; beyond, the plain transform.
+SRHT_MAX_INNER = 4096
 
 
 def threads() -> int:
@@ -245,30 +254,40 @@ def hadamard_signs(rows: np.ndarray, cols: np.ndarray, dtype: Any) -> np.ndarray
     return (1 - 2 * parity.astype(np.int8)).astype(dtype)
 
 
+def srht_factors(b: int) -> tuple[int, int]:
+    """The two inner Kronecker factors ``(b₁, b₂)`` of a power of two ``b = b₁·b₂``, b₁ ≥ b₂."""
+    e = b.bit_length() - 1
+    return 1 << (e - e // 2), 1 << (e // 2)
+
+
 def srht_inner_size(s: int, m: int, padded: int) -> int:
-    """The inner Kronecker factor b (a power of two) minimising ``m·b + s·m'/b``, raised
-    until the sampled outer rows (``s·m'/b`` entries) fit :data:`SRHT_PLAN_ENTRIES`."""
-    best = max(1, round(math.sqrt(s * padded / m)))
-    b = 1 << max(0, best.bit_length() - 1)
-    if 2 * b <= padded and abs(2 * b - best) < abs(b - best):
-        b *= 2
+    """The inner Kronecker factor b (a power of two) minimising the multiply-adds per column,
+    ``m·(b₁ + b₂) + s·m'/b``, raised until the sampled outer rows (``s·m'/b`` entries) fit
+    :data:`SRHT_PLAN_ENTRIES`."""
+
+    def cost(b: int) -> int:
+        return m * sum(srht_factors(b)) + s * (padded // b)
+
+    b = min((1 << e for e in range(padded.bit_length())), key=cost)
     while s * (padded // b) > SRHT_PLAN_ENTRIES and b < padded:
         b *= 2
-    return min(b, padded)
+    return b
 
 
 class SRHTPlan:
     """The Hadamard SRHT kernel for one operator and one real dtype: the factors
-    ``m' = a·b``, the sampled rows grouped by their inner index, and the ±1 outer
+    ``m' = a·b₁·b₂``, the sampled rows grouped by their inner index, and the ±1 outer
     rows each group needs (``s × ⌈m/b⌉`` entries, made once)."""
 
     def __init__(self, selected: np.ndarray, signs: np.ndarray, m: int, padded: int,
                  dtype: Any):
         s = selected.size
         self.b = b = srht_inner_size(s, m, padded)
+        self.b1, self.b2 = srht_factors(b)
         self.P = -(-m // b)  # outer indices that touch A's rows (the rest is zero padding)
         self.dtype = np.dtype(dtype)
-        self.Hb = hadamard_signs(np.arange(b), np.arange(b), self.dtype)
+        self.H1 = hadamard_signs(np.arange(self.b1), np.arange(self.b1), self.dtype)
+        self.H2 = hadamard_signs(np.arange(self.b2), np.arange(self.b2), self.dtype)
         self.signs = np.zeros(self.P * b, dtype=self.dtype)
         self.signs[:m] = signs
         r1, r2 = selected // b, selected % b
@@ -282,27 +301,32 @@ class SRHTPlan:
         """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
         times ``scales[1]``."""
         m, n = A.shape
-        b, P = self.b, self.P
+        b, b1, b2, P = self.b, self.b1, self.b2, self.P
+        G = P * b1  # groups of b2 rows, zero padding included
         s = sum(idx.size for _, idx, _ in self.groups)
         out = np.empty((s, n), dtype=A.dtype)
         width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
         dense = not scipy.sparse.issparse(A)
-        full = m // b if dense else 0
-        A3 = A[: full * b].reshape(full, b, n) if full else None
-        d = self.signs.reshape(P, 1, b)
-        pstep = max(1, (1 << 18) // (b * b))  # inner factors with the signs folded in, ≤ 2 MB
+        full = m // b2 if dense else 0
+        A3 = A[: full * b2].reshape(full, b2, n) if full else None
+        d = self.signs.reshape(G, 1, b2)
+        gstep = max(1, (1 << 18) // (b2 * b2))  # first factors with the signs folded in, ≤ 2 MB
 
         def block(c: tuple[int, int]) -> None:
             c0, c1 = c
-            W = np.empty((P, b, c1 - c0), dtype=A.dtype)
-            for p0 in range(0, full, pstep):  # W_p = (H_b diag(d_p)) A_p, read from A in place
-                p1 = min(full, p0 + pstep)
-                np.matmul(self.Hb[None] * d[p0:p1], A3[p0:p1, :, c0:c1], out=W[p0:p1])
-            if P > full:  # rows not in a whole group of b: zero-padded (all rows if A is sparse)
-                X = np.zeros(((P - full) * b, c1 - c0), dtype=A.dtype)
-                X[: m - full * b] = _dense(A[full * b:, c0:c1])
-                X = X.reshape(P - full, b, c1 - c0)
-                np.matmul(self.Hb[None] * d[full:], X, out=W[full:])
+            w = c1 - c0
+            W = np.empty((G, b2, w), dtype=A.dtype)
+            for g0 in range(0, full, gstep):  # W_g = (H_b2 diag(d_g)) A_g, read from A in place
+                g1 = min(full, g0 + gstep)
+                np.matmul(self.H2[None] * d[g0:g1], A3[g0:g1, :, c0:c1], out=W[g0:g1])
+            if G > full:  # rows not in a whole group of b2: zero-padded (all rows if A is sparse)
+                X = np.zeros(((G - full) * b2, w), dtype=A.dtype)
+                X[: m - full * b2] = _dense(A[full * b2:, c0:c1])
+                X = X.reshape(G - full, b2, w)
+                np.matmul(self.H2[None] * d[full:], X, out=W[full:])
+            if b1 > 1:  # second factor: H_b1 over the groups of each outer index
+                W = np.matmul(self.H1, W.reshape(P, b1, b2 * w))
+            W = W.reshape(P, b, w)
             for q, idx, Ha in self.groups:
                 Y = Ha @ W[:, q, :]
                 Y *= Y.dtype.type(scales[0])

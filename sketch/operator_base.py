@@ -75,9 +75,16 @@ def _astype(x: Any, dtype: Any) -> Any:
 
 
 def _stream_module(xp: ModuleType) -> ModuleType:
-    """Where the keyed stream runs for arrays of ``xp``: on the device for CuPy, on the host
-    for torch (then moved to the tensor's device)."""
+    """Where an SRHT's row sample is drawn for arrays of ``xp``: on the device for CuPy, on
+    the host for torch (its int64 words would sort in another order than unsigned ones)."""
     return np if backend_name(xp) == "torch" else xp
+
+
+def _draws_on_host(like: Any) -> bool:
+    """Whether blocks of S for ``like`` (a torch tensor) are drawn by NumPy: on the CPU its
+    compiled stream is the faster one and torch shares the result without a copy; on a GPU
+    torch draws them on the tensor's device (the same bits; Gaussians to rounding)."""
+    return like.device.type == "cpu"
 
 
 class SketchingOperator:
@@ -201,7 +208,8 @@ class SketchingOperator:
     def _block_rows(self) -> int:
         return max(1, _BLOCK_ENTRIES // self.s)
 
-    def _columns(self, j0: int, j1: int, xp: ModuleType, dtype: Any) -> Any:
+    def _columns(self, j0: int, j1: int, xp: ModuleType, dtype: Any, device: Any = None) -> Any:
+        """The block ``S[:, j0:j1]`` made by ``xp`` (on ``device``), in ``dtype``."""
         raise NotImplementedError
 
     def _apply(self, A: Any) -> Any:
@@ -222,12 +230,13 @@ class SketchingOperator:
         return self._apply_blocks(A)
 
     def _block(self, j0: int, j1: int, like: Any, dtype: Any) -> Any:
-        """``S[:, j0:j1]`` on ``like``'s library and device (dense for torch)."""
+        """``S[:, j0:j1]`` generated on ``like``'s library and device (dense for torch)."""
         xp = array_module(like)
-        block = self._columns(j0, j1, _stream_module(xp), dtype)
         if backend_name(xp) != "torch":
-            return block
-        return asarray(to_dense(block), like=like)
+            return self._columns(j0, j1, xp, dtype)
+        if _draws_on_host(like):
+            return asarray(to_dense(self._columns(j0, j1, np, dtype)), like=like)
+        return to_dense(self._columns(j0, j1, xp, dtype, device=device(like)))
 
     def _apply_blocks(self, A: Any) -> Any:
         """``S @ A`` as a sum over blocks of S's columns (every backend)."""

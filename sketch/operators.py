@@ -47,10 +47,13 @@ from .backend import (
     array_module,
     asarray,
     backend_name,
+    compat,
     dct,
+    device,
     fwht,
     idct,
     index_add,
+    library_dtype,
     sparse,
     to_dense,
 )
@@ -59,6 +62,7 @@ from .errors import ShapeError
 from .operator_base import (  # noqa: F401 - _product is re-exported for sketch.distributed
     SketchingOperator,
     _astype,
+    _draws_on_host,
     _product,
     _real_dtype,
     _stream_module,
@@ -71,11 +75,11 @@ class _DenseSketch(SketchingOperator):
     def _entries(self, counter: Any, xp: ModuleType, dtype: Any) -> Any:
         raise NotImplementedError
 
-    def _columns(self, j0, j1, xp, dtype):
-        counter = xp.arange(j0, j1, dtype=xp.uint64)[None, :] * xp.uint64(self.s) + xp.arange(
-            self.s, dtype=xp.uint64
-        )[:, None]
-        return self._entries(counter, xp, dtype)
+    def _columns(self, j0, j1, xp, dtype, device=None):
+        x = compat(xp)
+        counter = (x.arange(j0, j1, dtype=x.int64, device=device)[None, :] * self.s
+                   + x.arange(self.s, dtype=x.int64, device=device)[:, None])
+        return self._entries(counter, x, library_dtype(xp, dtype))
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
         return 2.0 * self.s * n * itemsize + 2.0 * self._block_rows() * self.s * itemsize
@@ -109,7 +113,7 @@ class Gaussian(_DenseSketch):
     """
 
     def _entries(self, counter, xp, dtype):
-        return self.key.normal(counter, xp).astype(dtype) * dtype.type(1.0 / math.sqrt(self.s))
+        return _astype(self.key.normal(counter, xp), dtype) * (1.0 / math.sqrt(self.s))
 
 
 class Rademacher(_DenseSketch):
@@ -127,7 +131,7 @@ class Rademacher(_DenseSketch):
     """
 
     def _entries(self, counter, xp, dtype):
-        return self.key.signs(counter, xp).astype(dtype) * dtype.type(1.0 / math.sqrt(self.s))
+        return _astype(self.key.signs(counter, xp), dtype) * (1.0 / math.sqrt(self.s))
 
 
 class _HashedSketch(SketchingOperator):
@@ -136,17 +140,27 @@ class _HashedSketch(SketchingOperator):
     dense = False
     k: int = 1
 
-    def _hash(self, j0: int, j1: int, xp: ModuleType, dtype: Any) -> tuple[Any, Any]:
-        """Rows (int64) and values of the nonzeros of columns j0..j1-1, each (j1-j0) × k."""
+    def _hash(self, j0: int, j1: int, xp: ModuleType, dtype: Any,
+              device: Any = None) -> tuple[Any, Any]:
+        """Rows (int64) and values of the nonzeros of columns j0..j1-1, each (j1-j0) × k,
+        made by ``xp`` on ``device``."""
         raise NotImplementedError
 
     def _block_rows(self) -> int:
         return max(1, (1 << 24) // self.k)
 
-    def _columns(self, j0, j1, xp, dtype):
-        rows, vals = self._hash(j0, j1, xp, dtype)
+    def _columns(self, j0, j1, xp, dtype, device=None):
+        rows, vals = self._hash(j0, j1, xp, dtype, device)
+        x = compat(xp)
+        if backend_name(xp) == "torch":  # torch has no CSC matrix here: a dense block
+            block = x.zeros((self.s, j1 - j0), dtype=vals.dtype, device=device)
+            cols = x.arange(j1 - j0, device=device)
+            for t in range(self.k):
+                block[rows[:, t], cols] = vals[:, t]
+            return block
         indptr = xp.arange(0, (j1 - j0) * self.k + 1, self.k, dtype=xp.int32)
-        return sparse(xp).csc_matrix((vals.ravel(), rows.astype(xp.int32).ravel(), indptr),
+        return sparse(xp).csc_matrix((x.reshape(vals, (-1,)),
+                                      x.reshape(_astype(rows, x.int32), (-1,)), indptr),
                                      shape=(self.s, j1 - j0))
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
@@ -172,11 +186,16 @@ class _HashedSketch(SketchingOperator):
     def _apply_blocks(self, A):
         if backend_name(A) != "torch":
             return super()._apply_blocks(A)
-        # torch: a scatter-add of A's rows with index_add_, k times (once per nonzero of a column)
+        # torch: a scatter-add of A's rows with index_add_, k times (once per nonzero of a
+        # column), the hash drawn on A's device (or shared from NumPy on the CPU)
         xp = array_module(A)
         A = to_dense(A)
-        rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
-        rows, vals = asarray(rows, like=A), _astype(asarray(vals, like=A), A.dtype)
+        if _draws_on_host(A):
+            rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
+            rows, vals = asarray(rows, like=A), asarray(vals, like=A)
+        else:
+            rows, vals = self._hash(0, self.m, xp, _real_dtype(A.dtype), device(A))
+        vals = _astype(vals, A.dtype)
         out = xp.zeros((self.s, A.shape[1]), dtype=A.dtype, device=A.device)
         for t in range(self.k):
             index_add(out, rows[:, t], A * vals[:, t][:, None])
@@ -199,10 +218,11 @@ class CountSketch(_HashedSketch):
     True
     """
 
-    def _hash(self, j0, j1, xp, dtype):
-        j = xp.arange(j0, j1, dtype=xp.uint64)
-        rows = self.key.child("rows").integers(j, self.s, xp)
-        vals = self.key.child("signs").signs(j, xp).astype(dtype)
+    def _hash(self, j0, j1, xp, dtype, device=None):
+        x = compat(xp)
+        j = x.arange(j0, j1, dtype=x.int64, device=device)
+        rows = self.key.child("rows").integers(j, self.s, x)
+        vals = _astype(self.key.child("signs").signs(j, x), library_dtype(xp, dtype))
         return rows[:, None], vals[:, None]
 
 
@@ -239,23 +259,23 @@ class SparseSign(_HashedSketch):
     def _bounds(self) -> np.ndarray:
         return (np.arange(self.k + 1) * self.s) // self.k  # block t: rows bounds[t]..bounds[t+1]-1
 
-    def _hash(self, j0, j1, xp, dtype):
+    def _hash(self, j0, j1, xp, dtype, device=None):
         k = self.k
+        x = compat(xp)
         bounds = self._bounds()
-        start = xp.asarray(bounds[:-1], dtype=xp.int64)
+        start = x.asarray(bounds[:-1], dtype=x.int64, device=device)
         width = bounds[1:] - bounds[:-1]
-        counter = xp.arange(j0, j1, dtype=xp.uint64)[:, None] * xp.uint64(k) + xp.arange(
-            k, dtype=xp.uint64
-        )[None, :]
+        counter = (x.arange(j0, j1, dtype=x.int64, device=device)[:, None] * k
+                   + x.arange(k, dtype=x.int64, device=device)[None, :])
         # Widths differ by at most one: draw the whole (contiguous) counter block for each
         # distinct width and keep each column's own (the stream is elementwise in the counter).
         rows = None
         for w in sorted(set(width.tolist())):
-            drawn = self.key.child("rows").integers(counter, int(w), xp)
-            cols = xp.asarray(width == w)[None, :]
-            rows = drawn if rows is None else xp.where(cols, drawn, rows)
-        vals = self.key.child("signs").signs(counter, xp).astype(dtype)
-        vals *= dtype.type(1.0 / math.sqrt(k))
+            drawn = self.key.child("rows").integers(counter, int(w), x)
+            cols = x.asarray(width == w, device=device)[None, :]
+            rows = drawn if rows is None else x.where(cols, drawn, rows)
+        vals = _astype(self.key.child("signs").signs(counter, x), library_dtype(xp, dtype))
+        vals = vals * (1.0 / math.sqrt(k))
         return rows + start[None, :], vals
 
     def _row_groups(self):
@@ -316,10 +336,9 @@ class SRHT(SketchingOperator):
             self._rows[name] = rows if gx is xp else asarray(rows, xp=xp)
         return self._rows[name]
 
-    def _signs(self, xp: ModuleType) -> Any:
-        gx = _stream_module(xp)
-        signs = self.key.child("signs").signs(gx.arange(self.m, dtype=gx.uint64), gx)
-        return signs if gx is xp else asarray(signs, xp=xp)
+    def _signs(self, xp: ModuleType, device: Any = None) -> Any:
+        x = compat(xp)
+        return self.key.child("signs").signs(x.arange(self.m, dtype=x.int64, device=device), x)
 
     def _plan(self, dtype: Any) -> kernels.SRHTPlan:
         name = np.dtype(dtype).name
@@ -360,27 +379,28 @@ class SRHT(SketchingOperator):
         # CuPy and torch (and huge m): zero-pad, sign, one fast transform, sample.
         xp = array_module(A)
         A = to_dense(A)
-        signs = _astype(self._signs(xp), A.dtype)
+        signs = _astype(self._signs(xp, device(A)), A.dtype)
         X = xp.zeros((self.padded, A.shape[1]), dtype=A.dtype, device=getattr(A, "device", None)
                      ) if backend_name(xp) == "torch" else xp.zeros((self.padded, A.shape[1]),
                                                                     dtype=A.dtype)
         X[: self.m] = A * signs[:, None]
         X = fwht(X) if self.transform == "hadamard" else dct(X, axis=0)
-        return X[self._selected(xp)] * math.sqrt(self.padded / self.s)
+        return X[asarray(self._selected(xp), like=X)] * math.sqrt(self.padded / self.s)
 
     def _apply_transpose(self, Y: Any) -> Any:
         xp = array_module(Y)
-        signs = _astype(self._signs(xp), Y.dtype)
+        signs = _astype(self._signs(xp, device(Y)), Y.dtype)
         shape = (self.padded, Y.shape[1])
         X = xp.zeros(shape, dtype=Y.dtype, device=Y.device) if backend_name(xp) == "torch" \
             else xp.zeros(shape, dtype=Y.dtype)
-        X[self._selected(xp)] = Y * math.sqrt(self.padded / self.s)
+        X[asarray(self._selected(xp), like=X)] = Y * math.sqrt(self.padded / self.s)
         X = (fwht(X) if self.transform == "hadamard" else idct(X, axis=0))[: self.m]
         return X * signs[:, None]
 
-    def _columns(self, j0, j1, xp, dtype):
-        E = xp.zeros((self.m, j1 - j0), dtype=dtype)
-        E[xp.arange(j0, j1), xp.arange(j1 - j0)] = 1
+    def _columns(self, j0, j1, xp, dtype, device=None):
+        x = compat(xp)
+        E = x.zeros((self.m, j1 - j0), dtype=library_dtype(xp, dtype), device=device)
+        E[x.arange(j0, j1, device=device), x.arange(j1 - j0, device=device)] = 1
         return self._apply(E)
 
 

@@ -14,6 +14,7 @@ import sketch.kernels as kernels
 import sketch.operator_base as operator_base
 import sketch.operators as ops
 from sketch import as_key, embedding_size, linf_sketch_size, make_operator, preconditioner_size
+from sketch.backend import backend_name
 from sketch.errors import (
     AccuracyWarning,
     BackendMismatchError,
@@ -275,7 +276,7 @@ def test_srht_plan_memory_is_bounded(monkeypatch):
     S = ops.SRHT(40, m, seed=2)
     A = np.random.default_rng(0).standard_normal((m, 9))
     ref = S @ A
-    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 4 to 32
+    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 16 to 32
     assert kernels.srht_inner_size(40, m, 1024) == 32
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
     monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
@@ -473,3 +474,50 @@ def test_mixing_numpy_and_cupy_is_refused(cupy):
         lstsq(A, np.ones(100))
     with pytest.raises(TypeError, match="mixed"):
         lstsq(cupy.asnumpy(A), cupy.ones(100))
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "rademacher", "countsketch", "sparse-sign"])
+def test_torch_blocks_are_generated_on_the_tensors_device(kind, monkeypatch):
+    # On a GPU, blocks of S are drawn by torch on the tensor's device (no host array moved
+    # over) and are the NumPy operator's blocks: bitwise for signs and hashes, to rounding for
+    # the Gaussian (Box–Muller's log1p/tan are each library's own). On the CPU NumPy draws
+    # them (shared, not copied): bitwise NumPy's. Both paths run here on torch-CPU.
+    torch = pytest.importorskip("torch")
+    m = 300
+    S = make_operator(kind, 24, m, seed=5)
+    A = np.random.default_rng(0).standard_normal((m, 7))
+    At = torch.as_tensor(A)
+    ref = S.to_dense(dtype=np.float32)[:, 40:90]
+    np.testing.assert_array_equal(S._block(40, 90, At, np.dtype(np.float32)).numpy(), ref)
+
+    def no_host_copies(*args, **kwargs):
+        raise AssertionError("a block of S was made on the host and copied")
+
+    monkeypatch.setattr(operator_base, "_draws_on_host", lambda like: False)
+    monkeypatch.setattr(ops, "_draws_on_host", lambda like: False)
+    monkeypatch.setattr(ops, "asarray", no_host_copies)
+    monkeypatch.setattr(operator_base, "asarray", no_host_copies)
+    made_by = []
+    columns = type(S)._columns
+
+    def spy(self, j0, j1, xp, dtype, device=None):
+        made_by.append(backend_name(xp))
+        return columns(self, j0, j1, xp, dtype, device)
+
+    monkeypatch.setattr(type(S), "_columns", spy)
+    block = S._block(40, 90, At, np.dtype(np.float32))
+    assert made_by == ["torch"]
+    assert isinstance(block, torch.Tensor) and block.device == At.device
+    assert block.dtype == torch.float32
+    if kind == "gaussian":
+        np.testing.assert_allclose(block.numpy(), ref, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(block.numpy(), ref)
+    for B in (At, At.to(torch.float32)):
+        out = S @ B
+        assert out.dtype == B.dtype and out.device == B.device
+        tol = 1e-5 if B.dtype == torch.float32 else 1e-12
+        np.testing.assert_allclose(out.numpy(), S @ B.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose((B.T @ S.T).numpy(), (S @ B.numpy()).T, rtol=tol, atol=tol)
+    np.testing.assert_allclose((S.T @ torch.ones(24, 2, dtype=torch.float64)).numpy(),
+                               S.to_dense().T @ np.ones((24, 2)), atol=1e-12)
