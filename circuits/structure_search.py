@@ -24,15 +24,40 @@ import numpy as np
 
 from .instantiate import InstantiationResult, instantiate
 
-__all__ = ["Search", "coupling_pairs", "single_thread_blas"]
+__all__ = ["Search", "coupling_pairs", "sequential_steps", "single_thread_blas"]
+
+#: From this many qubits the search is sequential: layered templates from the lower bound
+#: plus a margin, bisected down, fitted one start at a time in the reduced parameterisation.
+SEQUENTIAL_QUBITS = 5
+#: CNOTs above the lower bound of the first template (5 qubits: 260 for a bound of 252).
+SEQUENTIAL_MARGIN = 8
+#: Fresh starts per CNOT count in the bisection (the ``starts`` default from 5 qubits).
+SEQUENTIAL_TRIES = 2
+#: Levenberg-Marquardt steps per start (a converging 5-qubit start needs 30-250).
+SEQUENTIAL_MAX_ITER = 300
+
+
+def sequential_steps(margin: int, tries: int) -> int:
+    """Worst-case Levenberg–Marquardt steps of :meth:`Search.sequential` (the bar's total).
+
+    Examples
+    --------
+    >>> sequential_steps(8, 2)
+    2700
+    """
+    return SEQUENTIAL_MAX_ITER * (1 + tries * max(0, margin).bit_length())
 
 
 class Search:
     """State of one numerical search: best circuits, budget, progress, trace."""
 
-    def __init__(self, U, n, tol, pairs, starts, key, deadline, bar):
+    def __init__(self, U, n, tol, pairs, starts, key, deadline, bar, max_iter=None,
+                 reduced=False):
         self.U, self.n, self.tol, self.pairs = U, n, tol, pairs
         self.starts, self.key, self.deadline, self.bar = starts, key, deadline, bar
+        # max_iter None: 200 + 4 L iterations per template, and the bar counts templates;
+        # else that many, and the bar counts Levenberg-Marquardt steps (the sequential search)
+        self.max_iter, self.reduced = max_iter, reduced
         self.best: InstantiationResult | None = None  # fewest CNOTs among converged
         self.closest: InstantiationResult | None = None  # smallest distance overall
         self.trace: list[tuple[int, float]] = []
@@ -47,12 +72,14 @@ class Search:
     def fit(self, structure, starts=None, x0=None) -> InstantiationResult:
         left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
         self.count += 1
+        L = len(structure)
+        steps = self.bar is not None and self.max_iter is not None
+        max_iter = 200 + 4 * L if self.max_iter is None else self.max_iter
         r = instantiate(
             self.U, structure, starts=starts or self.starts, tol=self.tol,
-            seed=self.key.child(self.count), x0=x0, time_limit=left,
-            max_iter=200 + 4 * len(structure),
+            seed=self.key.child(self.count), x0=x0, time_limit=left, max_iter=max_iter,
+            reduced=self.reduced, callback=(lambda dist: self._step(L, dist)) if steps else None,
         )
-        L = len(structure)
         self.trace.append((L, r.distance))
         if r.converged and (self.best is None or L < len(self.best.structure)
                             or (L == len(self.best.structure) and r.distance < self.best.distance)):
@@ -60,12 +87,15 @@ class Search:
         if self.closest is None or r.distance < self.closest.distance:
             self.closest = r
         if self.bar is not None:
-            self.bar.update(1)
-            b = len(self.best.structure) if self.best else "-"
-            # refresh=False: a refresh would print the bar before tqdm's 2 s delay
-            self.bar.set_postfix_str(f"tried {L} CX, best {b} CX, dist {self.closest.distance:.1e}",
-                                     refresh=False)
+            # a fit that ends early (converged or stalled) leaves its planned steps done
+            self._step(L, self.closest.distance, max(0, max_iter - r.iterations) if steps else 1)
         return r
+
+    def _step(self, L: int, dist: float, advance: int = 1) -> None:
+        self.bar.update(advance)
+        b = len(self.best.structure) if self.best else "-"
+        # refresh=False: a refresh would print the bar before tqdm's 2 s delay
+        self.bar.set_postfix_str(f"fitting {L} CX at {dist:.1e}, best {b} CX", refresh=False)
 
     def top_down(self, L: int) -> int | None:
         """Layered structures: a count that converges, from ``L`` up (escalating on failure)."""
@@ -99,6 +129,40 @@ class Search:
                 lo = mid
                 if first:
                     break
+        return hi
+
+    def sequential(self, first: int, lb: int, tries: int) -> None:
+        """The search from 5 qubits: ``first`` CNOTs (escalating), then bisect down to ``lb``.
+
+        Below ``lb`` only a special ``U`` converges; one test at ``lb − 1``
+        (and a bisection below if it passes) finds those. No removal scans or
+        A*: each 5-qubit fit costs seconds, and there are ~250 CNOTs to scan.
+        """
+        ok = self.top_down(first)
+        if ok is None:
+            return
+        hi = self.descend(lb - 1, ok, tries)
+        if hi == lb and not self.out_of_time():
+            self.bisect(lb)
+
+    def descend(self, lo: int, hi: int, tries: int) -> int:
+        """Bisect the layered CNOT count in ``(lo, hi]``, ``hi`` known to converge.
+
+        A count passes when one of ``tries`` fresh starts converges. Near the
+        lower bound the fraction of starts that converge falls quickly with
+        the count (Ashhab et al. 2023 see the same for random circuits), so
+        this is a search for the count where success stops being likely.
+        """
+        while hi - lo > 1 and not self.out_of_time():
+            mid = (lo + hi) // 2
+            for _ in range(tries):
+                if self.fit(self.layered(mid)).converged:
+                    hi = mid
+                    break
+                if self.out_of_time():
+                    return hi
+            else:
+                lo = mid
         return hi
 
     def prune(self, budget: int) -> None:

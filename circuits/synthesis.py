@@ -77,7 +77,16 @@ from sketch.rng import as_key
 
 from .exact_synthesis import UNITARY_ATOL, exact_circuit, synthesize_diagonal, synthesize_state
 from .instantiate import operator_distance, template_circuit
-from .structure_search import Search, coupling_pairs, single_thread_blas
+from .structure_search import (
+    SEQUENTIAL_MARGIN,
+    SEQUENTIAL_MAX_ITER,
+    SEQUENTIAL_QUBITS,
+    SEQUENTIAL_TRIES,
+    Search,
+    coupling_pairs,
+    sequential_steps,
+    single_thread_blas,
+)
 
 __all__ = [
     "SynthesisResult",
@@ -268,7 +277,7 @@ def synthesize(
     seed: Any = None,
     progress: bool | None = None,
     basis: Sequence[str] = ("cx", "u"),
-    starts: int = 8,
+    starts: int | None = None,
     heuristic_weight: float = 10.0,
     astar_budget: int = 60,
     prune_budget: int = 120,
@@ -299,8 +308,10 @@ def synthesize(
     basis : sequence of str
         Gate names of the output (default ``("cx", "u")``); others go through
         ``qiskit.transpile``.
-    starts : int
-        Random starts per template, batched together.
+    starts : int, optional
+        Up to 4 qubits: random starts per template, batched together
+        (default 8). From 5 qubits: fresh starts tried per CNOT count, one at
+        a time, until one converges (default 2).
     heuristic_weight : float
         Weight of the distance in the A* priority ``#CNOTs + w · distance``.
     astar_budget, prune_budget : int
@@ -341,8 +352,8 @@ def synthesize(
     if method not in ("exact", "numerical", "approximate"):
         raise ValueError(f"method must be 'exact', 'numerical' or 'approximate', got {method!r}")
     basis = check_basis(basis)
-    _check_search_options(starts, time_limit, max_cnots, heuristic_weight, astar_budget,
-                          prune_budget)
+    _check_search_options(8 if starts is None else starts, time_limit, max_cnots,
+                          heuristic_weight, astar_budget, prune_budget)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise TypeError(f"tol must be a number, got {type(tol).__name__}")
     Ux, n = _check_unitary(U, tol)
@@ -361,26 +372,42 @@ def synthesize(
         )
     pairs = coupling_pairs(n, coupling_map)
     if max_cnots is None:
-        max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95}.get(
-            n, 4**n))
-    # the Jacobian of the first template, for twice the starts, and the LM work on it
+        max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95,
+                                                                5: 423}.get(n, 4**n))
+    sequential = n >= SEQUENTIAL_QUBITS
+    if starts is None:
+        starts = SEQUENTIAL_TRIES if sequential else 8
     d2 = float(4**n)
-    check_allocation(2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2,
-                     f"numerical synthesis of {n} qubits with starts={starts}",
+    if sequential:
+        # one start at a time (two when a count is retried): its Jacobian, the real copy and
+        # the forward products, each ~(4^n) x 4^n complex, and the normal matrix
+        need = 2 * 4 * 16 * d2 * d2
+    else:
+        # the Jacobian of the first template, for twice the starts, and the LM work on it
+        need = 2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2
+    check_allocation(need, f"numerical synthesis of {n} qubits with starts={starts}",
                      fix="use fewer starts or method='exact'")
+    first_count = min(lb + SEQUENTIAL_MARGIN if sequential else lb, max_cnots)
     bar = None
     if progress or progress is None:
         from tqdm.auto import tqdm
 
-        bar = tqdm(desc=f"synthesize {n}q", unit="template", delay=0 if progress else 2.0,
-                   leave=False)
+        # the sequential search counts Levenberg-Marquardt steps against its worst case, so
+        # the bar's ETA is an upper bound; the layered search counts templates (no total)
+        total = sequential_steps(first_count - lb, starts) if sequential else None
+        bar = tqdm(desc=f"synthesize {n}q", unit="step" if sequential else "template",
+                   total=total, delay=0 if progress else 2.0, leave=False)
     deadline = None if time_limit is None else t0 + float(time_limit)
-    s = Search(Ux, n, tol, pairs, starts, as_key(seed).child("synthesize"), deadline, bar)
+    s = Search(Ux, n, tol, pairs, 1 if sequential else starts,
+               as_key(seed).child("synthesize"), deadline, bar,
+               max_iter=SEQUENTIAL_MAX_ITER if sequential else None, reduced=sequential)
     s.max_cnots = max_cnots
     limits = single_thread_blas() if array_module(Ux).__name__ == "numpy" else None
     try:
         if n == 1:
             s.fit([])
+        elif sequential:
+            s.sequential(first_count, lb, tries=starts)
         else:
             first = s.top_down(min(lb, max_cnots))
             if first is not None and first > 0:
