@@ -21,7 +21,7 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
   CNOT placements below that (QSearch, Davis et al. 2020, with LEAP-style warm
   starts, Smith et al. 2023) under an instantiation budget. Deterministic
   under ``seed``; a ``time_limit`` returns the best circuit so far with its
-  distance.
+  distance. From 5 qubits the search is *sequential* (below).
 * ``method="approximate"``: the same search under a CNOT budget
   (``max_cnots``) or a distance target (``tol``), returning the best circuit
   found and its distance, not an error, when the target is out of reach.
@@ -29,8 +29,33 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
 Measured on a shared 2-core CPU (``python -m benchmarks synthesis``): Haar
 3-qubit targets at 14 CNOTs in about 0.5 s, 4-qubit at 61 CNOTs in about
 12 s, both to ~1e-12; Toffoli 6, Fredkin 7, 3-qubit QFT 6 CNOTs. The numerical
-search is practical up to 4 qubits; special (non-generic) 4-qubit targets can
-stop above their optimum, so give them a ``time_limit``.
+search is practical up to 4 qubits by structure search; special (non-generic)
+4-qubit targets can stop above their optimum, so give them a ``time_limit``.
+
+Five qubits (lower bound 252). A template of ``L ≈ 252`` CNOTs fitted with a
+``U3`` after every CNOT has ~1530 angles, a ``1530 × 2048`` real Jacobian
+and a ``32 × 32`` unitary; one Levenberg–Marquardt step of one start costs
+~0.2 s of one core, a start at the bound needs 200-700 steps or never
+converges, and the structure search above would batch 8 starts and then
+remove CNOTs one at a time (~250 fits): hours. So from 5 qubits the search
+fixes the structure to the layered one, fits it in the reduced
+parameterisation (``Rz·Ry`` on a CNOT's control and ``Rx·Ry`` on its target:
+``3n + 4L = 4ⁿ − 1`` angles at the bound, a square Gauss–Newton system, 0.11
+s a step), starts 8 CNOTs above the bound (260: converges in 30-40 steps),
+then bisects the count down to the bound with ``starts`` (default 2) fresh
+starts per count, one at a time. The closer to the bound, the fewer starts
+converge and the more steps they take (measured on one target: 256 in 38
+steps, 254 in 88, 253 in 236; 252 converged from one of two starts in 198
+steps): what limits it is steps per start times starts per count, each step
+dominated by the Jacobian (``4ⁿ`` columns of ``4ⁿ`` entries) and the
+``4ⁿ × 4ⁿ`` normal equations. The progress bar counts steps against the
+worst case, so its ETA is an upper bound. A GPU would change the second
+factor: starts are a batch dimension (``instantiate(starts=k)`` runs ``k``
+of them in the same array operations, on CuPy too), and 32 × 32 products
+and a 1024 × 1024 solve per start leave a GPU mostly idle, so ``k`` starts
+per count would cost about one; the sequential search runs them one at a
+time because on 2 CPU cores a batch of ``k`` costs ``k`` (not measured on a
+GPU: none was available).
 
 A ``coupling_map`` (list of qubit pairs) restricts CNOTs to its edges (either
 direction: the single-qubit gates around a CNOT reverse it for free).

@@ -9,6 +9,7 @@ from scipy.stats import unitary_group
 
 from circuits import cnot_lower_bound, instantiate, synthesize
 from circuits.instantiate import _Template, operator_distance, template_unitary
+from circuits.structure_search import sequential_steps
 from sketch.errors import ConvergenceWarning
 
 STRUCTURE = [(0, 1), (1, 2), (0, 2), (0, 1), (2, 1)]
@@ -59,10 +60,13 @@ def test_reduced_instantiation_reaches_a_reachable_target():
     assert operator_distance(U, r.circuit()) == pytest.approx(r.distance, rel=1e-6, abs=1e-15)
 
 
-def test_five_qubits_time_limit_returns_a_valid_circuit():
+def test_five_qubits_time_limit_returns_a_valid_circuit(capsys):
     U = unitary_group.rvs(32, random_state=0)
     with pytest.warns(ConvergenceWarning, match="time limit"):
-        res = synthesize(U, method="numerical", time_limit=0.5, seed=0, progress=False)
+        res = synthesize(U, method="numerical", time_limit=0.5, seed=0, progress=True)
+    # the bar counts Levenberg-Marquardt steps against the worst case: it has a total (an ETA)
+    bar = capsys.readouterr().err
+    assert "synthesize 5q" in bar and f"/{sequential_steps(8, 2)}" in bar
     assert res.circuit.num_qubits == 5
     assert set(res.circuit.count_ops()) <= {"cx", "u"}
     assert res.cnot_count == res.circuit.count_ops()["cx"] == len(res.structure)
