@@ -150,8 +150,9 @@ class Search:
 
         A count passes when one of ``tries`` fresh starts converges. Near the
         lower bound the fraction of starts that converge falls quickly with
-        the count (Ashhab et al. 2023 see the same for random circuits), so
-        this is a search for the count where success stops being likely.
+        the count (a random-search study, arXiv:2311.17298, reports the same
+        for random circuits), so this finds the count where success stops
+        being likely, not a proof that fewer CNOTs cannot work.
         """
         while hi - lo > 1 and not self.out_of_time():
             mid = (lo + hi) // 2
