@@ -21,7 +21,7 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
   CNOT placements below that (QSearch, Davis et al. 2020, with LEAP-style warm
   starts, Smith et al. 2023) under an instantiation budget. Deterministic
   under ``seed``; a ``time_limit`` returns the best circuit so far with its
-  distance.
+  distance. From 5 qubits the search is *sequential* (below).
 * ``method="approximate"``: the same search under a CNOT budget
   (``max_cnots``) or a distance target (``tol``), returning the best circuit
   found and its distance, not an error, when the target is out of reach.
@@ -29,8 +29,37 @@ exact quantum Shannon / block-ZXZ decomposition uses 3/19/95/423.
 Measured on a shared 2-core CPU (``python -m benchmarks synthesis``): Haar
 3-qubit targets at 14 CNOTs in about 0.5 s, 4-qubit at 61 CNOTs in about
 12 s, both to ~1e-12; Toffoli 6, Fredkin 7, 3-qubit QFT 6 CNOTs. The numerical
-search is practical up to 4 qubits; special (non-generic) 4-qubit targets can
-stop above their optimum, so give them a ``time_limit``.
+search is practical up to 4 qubits by structure search; special (non-generic)
+4-qubit targets can stop above their optimum, so give them a ``time_limit``.
+
+Five qubits (lower bound 252). A template of ``L ≈ 252`` CNOTs fitted with a
+``U3`` after every CNOT has ~1530 angles, a ``1530 × 2048`` real Jacobian
+and a ``32 × 32`` unitary; one Levenberg–Marquardt step of one start costs
+~0.2 s of one core, a start at the bound had not converged after 660 steps
+(distance 5e-5, one target measured), and the structure search above fits
+8 starts together for up to 1200 steps per template: about 30 min of CPU for
+the first template, 16 starts for the second. So from 5 qubits the search
+fixes the structure to the layered one, fits it in the reduced
+parameterisation (``Rz·Ry`` on a CNOT's control and ``Rx·Ry`` on its target:
+``3n + 4L = 4ⁿ − 1`` angles at the bound, a square Gauss–Newton system, 0.11
+s a step), starts 8 CNOTs above the bound (260: converges in 30-40 steps),
+then bisects the count down to the bound with ``starts`` (default 2) fresh
+starts per count, one at a time. The closer to the bound, the fewer starts
+converge and the more steps they take (measured on one target: 256 in 38
+steps, 254 in 88, 253 in 236; 252 converged from one of two starts in 198
+steps; on another target none of 6 starts of up to 700 steps did, each
+creeping at 1e-4…7e-4): what limits it is steps per start times starts per count, each step
+dominated by the Jacobian (``4ⁿ`` columns of ``4ⁿ`` entries) and the
+``4ⁿ × 4ⁿ`` normal equations. The progress bar counts steps against the
+worst case, so its ETA is an upper bound. A GPU would change the second
+factor: starts are a batch dimension (``instantiate(starts=k)`` runs ``k``
+of them in the same array operations, on CuPy too), and 32 × 32 products
+and a 1024 × 1024 solve per start leave a GPU mostly idle, so ``k`` starts
+per count would cost about one; the sequential search runs them one at a
+time because on 2 CPU cores a batch of ``k`` costs ``k`` (not measured on a
+GPU: none was available). Measured (``python -m benchmarks synthesis
+--qubits 5``, three Haar targets): 253 CNOTs each at distance ≤ 8e-12, in
+102-123 s of CPU time and 305 MiB peak memory.
 
 A ``coupling_map`` (list of qubit pairs) restricts CNOTs to its edges (either
 direction: the single-qubit gates around a CNOT reverse it for free).
@@ -56,8 +85,6 @@ Examples
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
 import warnings
 from collections.abc import Sequence
@@ -73,17 +100,22 @@ from sketch.checks import (
     check_positive_int,
     check_power_of_two,
     check_square,
-    check_vector,
 )
-from sketch.errors import (
-    ConvergenceWarning,
-    NotUnitaryError,
-    ShapeError,
-    ToleranceError,
-)
+from sketch.errors import ConvergenceWarning, NotUnitaryError, ShapeError, ToleranceError
 from sketch.rng import as_key
 
-from .instantiate import InstantiationResult, instantiate, operator_distance, template_circuit
+from .exact_synthesis import UNITARY_ATOL, exact_circuit, synthesize_diagonal, synthesize_state
+from .instantiate import operator_distance, template_circuit
+from .structure_search import (
+    SEQUENTIAL_MARGIN,
+    SEQUENTIAL_MAX_ITER,
+    SEQUENTIAL_QUBITS,
+    SEQUENTIAL_TRIES,
+    Search,
+    coupling_pairs,
+    sequential_steps,
+    single_thread_blas,
+)
 
 __all__ = [
     "SynthesisResult",
@@ -99,9 +131,6 @@ __all__ = [
 #: Most qubits the numerical search accepts: its first template already has about 4ⁿ/4
 #: CNOTs, and each instantiation holds a Jacobian of ``starts × 4ⁿ/2 × 3 × 4ⁿ`` entries.
 MAX_NUMERICAL_QUBITS = 5
-
-#: Largest ``max|U†U − I|`` accepted as unitary; beyond it, re-unitarise (polar factor).
-UNITARY_ATOL = 1e-6
 
 
 @dataclass
@@ -267,249 +296,6 @@ def _cx(qc: Any) -> int:
     return int(ops.get("cx", 0) + ops.get("cz", 0) + ops.get("ecr", 0))
 
 
-# ---------------------------------------------------------------------------
-# exact
-
-
-def _exact_circuit(U: np.ndarray, n: int) -> Any:
-    from qiskit import transpile
-    from qiskit.synthesis import (
-        OneQubitEulerDecomposer,
-        TwoQubitBasisDecomposer,
-        qs_decomposition,
-    )
-
-    if n == 1:
-        return OneQubitEulerDecomposer(basis="U")(U)
-    if n == 2:
-        from qiskit.circuit.library import CXGate
-
-        return TwoQubitBasisDecomposer(CXGate(), euler_basis="U")(U)
-    off = U - np.diag(np.diag(U))
-    if np.max(np.abs(off)) < 1e-14:
-        return synthesize_diagonal(np.diag(U))
-    return transpile(qs_decomposition(U), basis_gates=["cx", "u"], optimization_level=0)
-
-
-def synthesize_diagonal(diagonal: Any) -> Any:
-    """A ``cx``/``u`` circuit for ``diag(diagonal)`` (unit-modulus entries), exact.
-
-    Uses Qiskit's ``DiagonalGate`` (Bullock and Markov 2004: ``2ⁿ − 2`` CNOTs
-    at most, fewer when the phases allow).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from qiskit.quantum_info import Operator
-    >>> D = np.exp(1j * np.array([0.1, 0.5, -0.3, 0.9]))
-    >>> qc = synthesize_diagonal(D)
-    >>> bool(np.allclose(Operator(qc).data, np.diag(D)))
-    True
-    """
-    from qiskit import transpile
-    from qiskit.circuit.library import DiagonalGate
-
-    dvec = to_numpy(check_vector(diagonal, "diagonal")).astype(complex)
-    check_power_of_two(dvec.shape[0], "len(diagonal)")
-    if np.max(np.abs(np.abs(dvec) - 1)) > UNITARY_ATOL:
-        raise NotUnitaryError("diagonal entries must have modulus 1 (a diagonal unitary)")
-    qc = DiagonalGate(list(dvec)).definition
-    return transpile(qc, basis_gates=["cx", "u"], optimization_level=1)
-
-
-def synthesize_state(psi: Any) -> Any:
-    """A ``cx``/``u`` circuit preparing ``psi`` from ``|0…0⟩`` (Qiskit ``StatePreparation``).
-
-    Qiskit uses the Shende–Bullock–Markov (2006) isometry/state-preparation
-    scheme (``2ⁿ⁺¹`` CNOTs order).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from qiskit.quantum_info import Statevector
-    >>> psi = np.array([1, 0, 0, 1j]) / np.sqrt(2)
-    >>> qc = synthesize_state(psi)
-    >>> bool(np.allclose(Statevector(qc).data, psi))
-    True
-    """
-    from qiskit import transpile
-    from qiskit.circuit.library import StatePreparation
-
-    v = to_numpy(check_vector(psi, "psi")).astype(complex).ravel()
-    check_power_of_two(v.shape[0], "len(psi)")
-    norm = np.linalg.norm(v)
-    if abs(norm - 1) > UNITARY_ATOL:
-        raise ValueError(f"psi must have norm 1, got {norm:.6g}; divide it by its norm")
-    qc = StatePreparation(v / norm).definition
-    return transpile(qc, basis_gates=["cx", "u"], optimization_level=1)
-
-
-# ---------------------------------------------------------------------------
-# numerical search
-
-
-class _Search:
-    """State of one numerical search: best circuits, budget, progress, trace."""
-
-    def __init__(self, U, n, tol, pairs, starts, key, deadline, bar):
-        self.U, self.n, self.tol, self.pairs = U, n, tol, pairs
-        self.starts, self.key, self.deadline, self.bar = starts, key, deadline, bar
-        self.best: InstantiationResult | None = None  # fewest CNOTs among converged
-        self.closest: InstantiationResult | None = None  # smallest distance overall
-        self.trace: list[tuple[int, float]] = []
-        self.count = 0
-
-    def out_of_time(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
-
-    def layered(self, L: int) -> list[tuple[int, int]]:
-        return [self.pairs[i % len(self.pairs)] for i in range(L)]
-
-    def fit(self, structure, starts=None, x0=None) -> InstantiationResult:
-        left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
-        self.count += 1
-        r = instantiate(
-            self.U, structure, starts=starts or self.starts, tol=self.tol,
-            seed=self.key.child(self.count), x0=x0, time_limit=left,
-            max_iter=200 + 4 * len(structure),
-        )
-        L = len(structure)
-        self.trace.append((L, r.distance))
-        if r.converged and (self.best is None or L < len(self.best.structure)
-                            or (L == len(self.best.structure) and r.distance < self.best.distance)):
-            self.best = r
-        if self.closest is None or r.distance < self.closest.distance:
-            self.closest = r
-        if self.bar is not None:
-            self.bar.update(1)
-            b = len(self.best.structure) if self.best else "-"
-            # refresh=False: a refresh would print the bar before tqdm's 2 s delay
-            self.bar.set_postfix_str(f"tried {L} CX, best {b} CX, dist {self.closest.distance:.1e}",
-                                     refresh=False)
-        return r
-
-    def top_down(self, L: int) -> int | None:
-        """Layered structures: a count that converges, from ``L`` up (escalating on failure)."""
-        while True:  # at least one fit, even past the deadline, so there is a circuit to return
-            r = self.fit(self.layered(L))
-            if not r.converged and not self.out_of_time():
-                r = self.fit(self.layered(L), starts=2 * self.starts)  # fresh starts, same count
-            if r.converged:
-                return L
-            if L >= self.max_cnots:
-                return None
-            if self.out_of_time():
-                return None
-            L = min(self.max_cnots, L + max(1, L // 8))
-
-    def bisect(self, ok: int) -> int:
-        """Smallest layered count that converges, assuming the family is monotone."""
-        lo = -1
-        hi = ok
-        while hi - lo > 1 and not self.out_of_time():
-            # test ok-1 first: the cheap exit for generic targets
-            first = hi == ok
-            mid = hi - 1 if first else (lo + hi) // 2
-            # all starts even for the first test: a special U is not always easy one CNOT
-            # below the bound (about half of single starts fail), so skimping here
-            # misclassifies it as generic
-            r = self.fit(self.layered(mid))
-            if r.converged:
-                hi = mid
-            else:
-                lo = mid
-                if first:
-                    break
-        return hi
-
-    def prune(self, budget: int) -> None:
-        """Delete CNOTs one at a time while the rest still reaches ``tol``.
-
-        Top-down scanning gate removal (as BQSKit's ``ScanningGateRemovalPass``):
-        drop one CNOT (and the two gates after it) from the best circuit, warm
-        start from its angles, accept at the first removal that converges and
-        rescan, until no single CNOT can go or ``budget`` templates were tried.
-        """
-        improved = True
-        start = self.count
-        while improved and self.best is not None and not self.out_of_time():
-            improved = False
-            st, x = self.best.structure, self.best.params.reshape(-1, 3)
-            n = self.n
-            for i in reversed(range(len(st))):
-                child = st[:i] + st[i + 1:]
-                keep = [k for k in range(len(x)) if k not in (n + 2 * i, n + 2 * i + 1)]
-                r = self.fit(child, starts=max(2, self.starts // 2), x0=x[keep].ravel())
-                if r.converged:
-                    improved = True
-                    break
-                if self.out_of_time() or self.count - start >= budget:
-                    return
-
-    def astar(self, limit: int, weight: float, budget: int) -> None:
-        """Bottom-up A* over CNOT placements (QSearch, Davis et al. 2020) below ``limit`` CNOTs.
-
-        A node is a CNOT list; its priority is ``#CNOTs + weight · distance``
-        after instantiation (QSearch's heuristic, weight 10). Children append
-        one CNOT on an allowed pair and are warm-started from the parent's
-        angles with the new gates at identity (LEAP's prefix reuse, Smith et
-        al. 2023). Stops at the first child that reaches ``tol``.
-        """
-        if limit <= 1:
-            return
-        heap: list[tuple[float, int, list[tuple[int, int]], Any]] = [(0.0, 0, [], None)]
-        tie = 0
-        start = self.count
-        while heap and not self.out_of_time() and self.count - start < budget:
-            _, _, s, params = heapq.heappop(heap)
-            for pair in self.pairs:
-                child = s + [pair]
-                if len(child) >= 4 and len(set(child[-4:])) == 1:
-                    continue  # 4 CNOTs on one pair in a row: 3 always suffice (KAK)
-                x0 = None if params is None else np.concatenate([params, np.zeros(6)])
-                r = self.fit(child, starts=max(2, self.starts // 2), x0=x0)
-                if r.converged:
-                    return
-                if len(child) + 1 < limit:
-                    tie += 1
-                    heapq.heappush(heap, (len(child) + weight * r.distance, tie, child, r.params))
-                if self.out_of_time():
-                    return
-
-
-def _single_thread_blas() -> Any:
-    """Limit BLAS to one thread while searching, if threadpoolctl is installed.
-
-    The search multiplies thousands of tiny (d ≤ 16) matrices; BLAS threads only
-    add synchronisation, which on a loaded machine costs 3-10x.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _pairs(n: int, coupling_map: Any) -> list[tuple[int, int]]:
-    if coupling_map is None:
-        return list(itertools.combinations(range(n), 2))
-    pairs = []
-    for e in coupling_map:
-        a, b = (int(v) for v in e)
-        if not (0 <= a < n and 0 <= b < n) or a == b:
-            raise ValueError(f"coupling_map edge {tuple(e)} is not a pair of distinct qubits < {n}")
-        p = (min(a, b), max(a, b))
-        if p not in pairs:
-            pairs.append(p)
-    import networkx as nx
-
-    g = nx.Graph(pairs)
-    g.add_nodes_from(range(n))
-    if n > 1 and not nx.is_connected(g):
-        raise ValueError("coupling_map does not connect all qubits; no circuit on it can reach U")
-    return pairs
-
-
 def synthesize(
     U: Any,
     method: str = "exact",
@@ -520,7 +306,7 @@ def synthesize(
     seed: Any = None,
     progress: bool | None = None,
     basis: Sequence[str] = ("cx", "u"),
-    starts: int = 8,
+    starts: int | None = None,
     heuristic_weight: float = 10.0,
     astar_budget: int = 60,
     prune_budget: int = 120,
@@ -551,8 +337,10 @@ def synthesize(
     basis : sequence of str
         Gate names of the output (default ``("cx", "u")``); others go through
         ``qiskit.transpile``.
-    starts : int
-        Random starts per template, batched together.
+    starts : int, optional
+        Up to 4 qubits: random starts per template, batched together
+        (default 8). From 5 qubits: fresh starts tried per CNOT count, one at
+        a time, until one converges (default 2).
     heuristic_weight : float
         Weight of the distance in the A* priority ``#CNOTs + w · distance``.
     astar_budget, prune_budget : int
@@ -593,15 +381,15 @@ def synthesize(
     if method not in ("exact", "numerical", "approximate"):
         raise ValueError(f"method must be 'exact', 'numerical' or 'approximate', got {method!r}")
     basis = check_basis(basis)
-    _check_search_options(starts, time_limit, max_cnots, heuristic_weight, astar_budget,
-                          prune_budget)
+    _check_search_options(8 if starts is None else starts, time_limit, max_cnots,
+                          heuristic_weight, astar_budget, prune_budget)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise TypeError(f"tol must be a number, got {type(tol).__name__}")
     Ux, n = _check_unitary(U, tol)
     lb = cnot_lower_bound(n)
     if method == "exact":
         Un = to_numpy(Ux)
-        qc = _to_basis(_exact_circuit(Un, n), basis)
+        qc = _to_basis(exact_circuit(Un, n), basis)
         dist = operator_distance(Un, qc)
         return SynthesisResult(qc, dist, _cx(qc), time.perf_counter() - t0, "exact",
                                dist <= tol, tol, lb)
@@ -611,28 +399,44 @@ def synthesize(
             f"{lb} CNOTs, beyond what it can instantiate (at most {MAX_NUMERICAL_QUBITS} "
             "qubits; practical up to 4); use method='exact' (Qiskit's Shannon decomposition)"
         )
-    pairs = _pairs(n, coupling_map)
+    pairs = coupling_pairs(n, coupling_map)
     if max_cnots is None:
-        max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95}.get(
-            n, 4**n))
-    # the Jacobian of the first template, for twice the starts, and the LM work on it
+        max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95,
+                                                                5: 423}.get(n, 4**n))
+    sequential = n >= SEQUENTIAL_QUBITS
+    if starts is None:
+        starts = SEQUENTIAL_TRIES if sequential else 8
     d2 = float(4**n)
-    check_allocation(2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2,
-                     f"numerical synthesis of {n} qubits with starts={starts}",
+    if sequential:
+        # one start at a time (two when a count is retried): its Jacobian, the real copy and
+        # the forward products, each ~(4^n) x 4^n complex, and the normal matrix
+        need = 2 * 4 * 16 * d2 * d2
+    else:
+        # the Jacobian of the first template, for twice the starts, and the LM work on it
+        need = 2 * 16 * 2 * starts * (n + 2 * min(lb, max_cnots)) * 3 * d2
+    check_allocation(need, f"numerical synthesis of {n} qubits with starts={starts}",
                      fix="use fewer starts or method='exact'")
+    first_count = min(lb + SEQUENTIAL_MARGIN if sequential else lb, max_cnots)
     bar = None
     if progress or progress is None:
         from tqdm.auto import tqdm
 
-        bar = tqdm(desc=f"synthesize {n}q", unit="template", delay=0 if progress else 2.0,
-                   leave=False)
+        # the sequential search counts Levenberg-Marquardt steps against its worst case, so
+        # the bar's ETA is an upper bound; the layered search counts templates (no total)
+        total = sequential_steps(first_count - lb, starts) if sequential else None
+        bar = tqdm(desc=f"synthesize {n}q", unit="step" if sequential else "template",
+                   total=total, delay=0 if progress else 2.0, leave=False)
     deadline = None if time_limit is None else t0 + float(time_limit)
-    s = _Search(Ux, n, tol, pairs, starts, as_key(seed).child("synthesize"), deadline, bar)
+    s = Search(Ux, n, tol, pairs, 1 if sequential else starts,
+               as_key(seed).child("synthesize"), deadline, bar,
+               max_iter=SEQUENTIAL_MAX_ITER if sequential else None, reduced=sequential)
     s.max_cnots = max_cnots
-    limits = _single_thread_blas() if array_module(Ux).__name__ == "numpy" else None
+    limits = single_thread_blas() if array_module(Ux).__name__ == "numpy" else None
     try:
         if n == 1:
             s.fit([])
+        elif sequential:
+            s.sequential(first_count, lb, tries=starts)
         else:
             first = s.top_down(min(lb, max_cnots))
             if first is not None and first > 0:
