@@ -69,6 +69,9 @@ from .synthesis import distance_floor
 
 __all__ = ["OptimizeResult", "coupling_pairs", "optimize"]
 
+#: Most partition-and-resynthesis passes (a KAK pass, then alternating scan directions).
+MAX_PASSES = 6
+
 @dataclass
 class OptimizeResult:
     """An optimised circuit and how it was obtained.
@@ -200,33 +203,96 @@ def _block_circuit(qc: Any, block: Block) -> Any:
     return sub
 
 
-def _run_tasks(tasks: list[tuple], workers: Any, bar: Any) -> list[Any]:
-    if not tasks:
-        return []
-    if workers is None:
-        workers = min(os.cpu_count() or 1, len(tasks)) if len(tasks) >= 4 else 1
-    if hasattr(workers, "submit"):  # a dask.distributed Client
-        futures = workers.map(resynthesize, tasks, pure=False)
+class _Runner:
+    """Runs block searches serially, in a process pool (made on first need) or on Dask."""
+
+    def __init__(self, workers: Any, bar: Any) -> None:
+        self.workers, self.bar, self.pool = workers, bar, None
+
+    def map(self, tasks: list[tuple]) -> list[Any]:
+        w = self.workers
+        if w is None:
+            w = min(os.cpu_count() or 1, len(tasks)) if len(tasks) >= 4 else 1
+        if hasattr(w, "submit"):  # a dask.distributed Client
+            results: Any = (f.result() for f in w.map(resynthesize, tasks, pure=False))
+        elif w == 1:
+            results = map(resynthesize, tasks)
+        else:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(max_workers=w)
+            results = self.pool.map(resynthesize, tasks)
         out = []
-        for f in futures:
-            out.append(f.result())
-            if bar is not None:
-                bar.update(1)
-        return out
-    if workers == 1:
-        out = []
-        for t in tasks:
-            out.append(resynthesize(t))
-            if bar is not None:
-                bar.update(1)
-        return out
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        out = []
-        for r in pool.map(resynthesize, tasks):
+        for r in results:
             out.append(r)
-            if bar is not None:
-                bar.update(1)
+            if self.bar is not None:
+                self.bar.update(1)
         return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+        if self.bar is not None:
+            self.bar.close()
+
+
+@dataclass
+class _Round:
+    circuit: Any
+    op_bound: float
+    hs_bound: float
+    blocks: int
+    searched: int
+    replaced: int
+
+
+def _one_round(work: Any, k: int, reverse: bool, pairs: Any, tolerance: float, key: Any,
+               runner: _Runner, cache: dict[bytes, Any]) -> _Round:
+    """Partition ``work``, resynthesise the blocks not in ``cache``, reassemble."""
+    from qiskit.quantum_info import Operator
+
+    items = partition(work, k, reverse=reverse)
+    blocks = [b for b in items if isinstance(b, Block)]
+    # distinct unitaries worth a search, in order of first appearance (seeds follow it)
+    tasks: list[tuple] = []
+    tags: list[bytes] = []
+    plan: dict[int, tuple[bytes, np.ndarray]] = {}  # id(block) -> (cache tag, unitary)
+    for b in blocks:
+        width, cx = len(b.qubits), b.cx_count
+        if not worth_trying(width, cx):
+            continue
+        U = Operator(_block_circuit(work, b)).data
+        local = None
+        if pairs is not None:
+            local = sorted((b.qubits.index(p), b.qubits.index(q)) for p, q in pairs
+                           if p in b.qubits and q in b.qubits)
+        tag = np.round(U, 12).tobytes() + repr((cx, local)).encode()
+        if tag not in cache and tag not in tags:
+            tags.append(tag)
+            tasks.append((U, cx - 1, local, tolerance, key.child(len(tasks))))
+        plan[id(b)] = (tag, U)
+    if runner.bar is not None and tasks:
+        runner.bar.total = (runner.bar.total or 0) + len(tasks)
+        runner.bar.refresh()
+    cache.update(zip(tags, runner.map(tasks)))
+
+    out = work.copy_empty_like()
+    op_bound = hs_bound = 0.0
+    replaced = 0
+    for item in items:
+        new = cache[plan[id(item)][0]] if id(item) in plan else None
+        if new is not None:
+            U = plan[id(item)][1]
+            R = Operator(new).data - U
+            hs = float(np.linalg.norm(R) / np.sqrt(len(U)))
+            if hs <= tolerance and _cx_count(new) < item.cx_count:
+                op_bound += float(np.linalg.norm(R, 2))
+                hs_bound += hs
+                replaced += 1
+                out.compose(new, qubits=[work.qubits[q] for q in item.qubits], inplace=True)
+                continue
+        for ins in (item.instructions if isinstance(item, Block) else [item.instruction]):
+            out._append(ins)
+    return _Round(out, op_bound, hs_bound, len(blocks), len(tasks), replaced)
 
 
 def optimize(
@@ -276,7 +342,6 @@ def optimize(
     """
     t0 = time.perf_counter()
     from qiskit import QuantumCircuit
-    from qiskit.quantum_info import Operator
 
     if not isinstance(qc, QuantumCircuit):
         raise TypeError(f"qc must be a qiskit QuantumCircuit, got {type(qc).__name__}; load "
@@ -295,60 +360,32 @@ def optimize(
     work = _unroll(qc)
     if pairs is not None:
         _check_routed(work, pairs)
-    items = partition(work, block_size)
-    blocks = [b for b in items if isinstance(b, Block)]
-
-    # distinct unitaries worth a search, in order of first appearance (seeds follow it)
-    tasks: list[tuple] = []
-    slot: dict[bytes, int] = {}
-    plan: dict[int, tuple[int, np.ndarray]] = {}  # id(block) -> (task index, unitary)
-    for b in blocks:
-        width, cx = len(b.qubits), b.cx_count
-        if not worth_trying(width, cx):
-            continue
-        U = Operator(_block_circuit(work, b)).data
-        local = None
-        if pairs is not None:
-            local = sorted((b.qubits.index(p), b.qubits.index(q)) for p, q in pairs
-                           if p in b.qubits and q in b.qubits)
-            if width == 2 and not local:
-                continue
-        tag = np.round(U, 12).tobytes() + repr((cx, local)).encode()
-        if tag not in slot:
-            slot[tag] = len(tasks)
-            tasks.append((U, cx - 1, local, tolerance, key.child(len(tasks))))
-        plan[id(b)] = (slot[tag], U)
-
+    # KAK on two-qubit blocks first (exact and cheap), then full-width blocks scanned
+    # forwards and backwards (other boundaries) while a pair of passes still gains
+    schedule = [(2, False)] if block_size > 2 else []
+    schedule += [(block_size, bool(r % 2)) for r in range(MAX_PASSES - len(schedule))]
     bar = None
-    if tasks and (progress or progress is None):
+    if progress or progress is None:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(tasks), desc=f"optimize {qc.num_qubits}q", unit="block",
+        bar = tqdm(total=0, desc=f"optimize {qc.num_qubits}q", unit="block",
                    delay=0 if progress else 2.0, leave=False)
+    runner = _Runner(workers, bar)
+    cache: dict[bytes, Any] = {}
+    out, op_bound, hs_bound = work, 0.0, 0.0
+    blocks = searched = replaced = 0
+    history = [_cx_count(work)]
     try:
-        found = _run_tasks(tasks, workers, bar)
+        for r, (k, reverse) in enumerate(schedule):
+            rnd = _one_round(out, k, reverse, pairs, tolerance, key.child(r), runner, cache)
+            out = rnd.circuit
+            op_bound, hs_bound = op_bound + rnd.op_bound, hs_bound + rnd.hs_bound
+            blocks, searched = blocks + rnd.blocks, searched + rnd.searched
+            replaced += rnd.replaced
+            history.append(_cx_count(out))
+            if k == block_size and len(history) >= 3 and history[-1] == history[-3]:
+                break  # neither direction gained since the pass before last
     finally:
-        if bar is not None:
-            bar.close()
-
-    out = work.copy_empty_like()
-    op_bound = hs_bound = 0.0
-    replaced = 0
-    for item in items:
-        new = None
-        if isinstance(item, Block) and id(item) in plan:
-            j, U = plan[id(item)]
-            new = found[j]
-        if new is not None:
-            R = Operator(new).data - U
-            hs = float(np.linalg.norm(R) / np.sqrt(len(U)))
-            if hs <= tolerance and _cx_count(new) < item.cx_count:
-                op_bound += float(np.linalg.norm(R, 2))
-                hs_bound += hs
-                replaced += 1
-                out.compose(new, qubits=[work.qubits[q] for q in item.qubits], inplace=True)
-                continue
-        for ins in (item.instructions if isinstance(item, Block) else [item.instruction]):
-            out._append(ins)
-    return OptimizeResult(out, _cx_count(work), _cx_count(out), op_bound, hs_bound, len(blocks),
-                          len(tasks), replaced, time.perf_counter() - t0)
+        runner.close()
+    return OptimizeResult(out, history[0], history[-1], op_bound, hs_bound, blocks,
+                          searched, replaced, time.perf_counter() - t0)

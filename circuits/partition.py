@@ -47,7 +47,7 @@ class Block:
         Circuit qubit indices, sorted; the block's local qubit ``j`` is ``qubits[j]``.
     instructions : list of qiskit CircuitInstruction
     last : int
-        Position of the block's last instruction in the input circuit.
+        Position, in the scan, of the block's last instruction.
     """
 
     qubits: tuple[int, ...]
@@ -66,7 +66,7 @@ class Fixed:
 
     instruction: Any
     qubits: tuple[int, ...]
-    last: int
+    last: int  #: position in the scan
 
 
 def is_blockable(instruction: Any, k: int) -> bool:
@@ -87,7 +87,7 @@ def is_blockable(instruction: Any, k: int) -> bool:
     return not any(hasattr(p, "parameters") and p.parameters for p in op.params)
 
 
-def partition(qc: Any, k: int) -> list[Block | Fixed]:
+def partition(qc: Any, k: int, reverse: bool = False) -> list[Block | Fixed]:
     """Split ``qc`` into blocks of at most ``k`` qubits and fixed instructions, in order.
 
     Parameters
@@ -95,6 +95,9 @@ def partition(qc: Any, k: int) -> list[Block | Fixed]:
     qc : qiskit.QuantumCircuit
     k : int
         Largest block width (qubits).
+    reverse : bool
+        Scan from the last instruction to the first (the partition of the inverse
+        circuit, read backwards): other block boundaries, for a second pass.
 
     Returns
     -------
@@ -111,7 +114,7 @@ def partition(qc: Any, k: int) -> list[Block | Fixed]:
                 del open_block[q]
         done.append(b)
 
-    for pos, ins in enumerate(qc.data):
+    for pos, ins in enumerate(reversed(qc.data) if reverse else qc.data):
         qs = tuple(index[q] for q in ins.qubits)
         if not is_blockable(ins, k):
             for b in {id(open_block[q]): open_block[q] for q in qs if q in open_block}.values():
@@ -140,4 +143,9 @@ def partition(qc: Any, k: int) -> list[Block | Fixed]:
     for b in {id(b): b for b in open_block.values()}.values():
         done.append(b)
     done.sort(key=lambda item: item.last)
+    if reverse:
+        for item in done:
+            if isinstance(item, Block):
+                item.instructions.reverse()
+        done.reverse()
     return done

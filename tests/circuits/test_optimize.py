@@ -73,7 +73,7 @@ def test_reduces_a_reducible_circuit():
     qc.rz(0.3, 2)
     res = optimize(qc, seed=0, progress=False, workers=1)
     assert (res.cx_before, res.cx_after) == (14, 0)
-    assert res.replaced == 1
+    assert res.replaced >= 1
     _assert_same_operator(res.circuit, qc, res.distance_bound)
 
 
