@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.library import QFTGate
 from qiskit.quantum_info import Operator
@@ -11,6 +13,7 @@ from qiskit.quantum_info import Operator
 from circuits import BlockResynthesis, optimize, partition, random_brickwork
 from circuits.partition import Block, Fixed
 from sketch.errors import ToleranceError
+from tests.hostile_calls import call
 
 
 def _adder(bits: int) -> QuantumCircuit:
@@ -201,3 +204,58 @@ def test_opaque_and_parameterised_gates():
     out = optimize(qc, progress=False).circuit
     assert out.count_ops()["cx"] == 2 and theta in out.parameters
     assert [type(i) for i in partition(qc, 3)] == [Block, Fixed, Block]
+
+
+_GATES = st.sampled_from(["cx", "cz", "h", "t", "rz", "swap", "barrier", "ccx"])
+
+
+@st.composite
+def _circuits(draw):
+    n = draw(st.integers(2, 4))
+    qc = QuantumCircuit(n)
+    for _ in range(draw(st.integers(0, 14))):
+        g = draw(_GATES)
+        qs = draw(st.permutations(range(n)))
+        if g == "rz":
+            qc.rz(draw(st.sampled_from([0.0, 0.3, np.pi])), qs[0])
+        elif g == "barrier":
+            qc.barrier(qs[:2])
+        elif g == "ccx":
+            if n >= 3:
+                qc.ccx(*qs[:3])
+        elif g in ("h", "t"):
+            getattr(qc, g)(qs[0])
+        else:
+            getattr(qc, g)(qs[0], qs[1])
+    return qc
+
+
+@pytest.mark.hostile
+@given(_circuits())
+def test_property_same_operator_never_more_cx(qc):
+    # two-qubit blocks: the exact path (qubit splitting and KAK), fast enough for many cases
+    res = optimize(qc, block_size=2, seed=0, progress=False, workers=1)
+    assert res.cx_after <= res.cx_before
+    _assert_same_operator(res.circuit, qc, res.distance_bound)
+    assert res.circuit.count_ops().get("barrier", 0) == qc.count_ops().get("barrier", 0)
+
+
+@pytest.mark.hostile
+@given(st.fixed_dictionaries({}, optional={
+    "block_size": st.sampled_from([1, 2, 3, 5, 2.0, None]),
+    "tolerance": st.sampled_from([1e-10, 0.0, -1.0, 1.0, 1e-20, np.nan, "1e-8"]),
+    "coupling_map": st.sampled_from([None, [(0, 1)], [(0, 0)], [(1, 0)], [], "0-1", [(0,)]]),
+    "workers": st.sampled_from([None, 1, 0, -2, 1.5]),
+}))
+def test_optimize_answers_or_refuses(kw):
+    qc = QuantumCircuit(2)
+    qc.cx(0, 1)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.cx(0, 1)
+    qc.cx(1, 0)
+    ok, res = call(lambda: optimize(qc, progress=False, seed=0, **kw),
+                   ["block_size", "tolerance", "coupling_map", "workers"])
+    if ok:
+        assert res.cx_after <= res.cx_before
+        _assert_same_operator(res.circuit, qc, res.distance_bound)
