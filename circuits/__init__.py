@@ -9,7 +9,7 @@ from . import statistics
 from .codes import haar_code, knill_laflamme_violation, pauli_errors
 from .hhl import HHLCircuit, hhl
 from .instantiate import InstantiationResult, instantiate
-from .optimize import OptimizeResult, optimize
+from .optimization import OptimizeResult, optimize
 from .partition import partition
 from .peft import (
     num_qubits_for,

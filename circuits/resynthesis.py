@@ -27,7 +27,9 @@ __all__ = ["resynthesize", "split_qubits", "worth_trying"]
 
 #: Templates the search may instantiate below the lower bound (see ``synthesize``): smaller
 #: than ``synthesize``'s defaults, since a circuit has many blocks and most are not special.
-ASTAR_BUDGET, PRUNE_BUDGET = 20, 40
+ASTAR_BUDGET, PRUNE_BUDGET = 0, 8
+#: Random starts per template (the search doubles them once before giving up on a count).
+STARTS = 4
 #: Relative second operator-Schmidt coefficient below which a qubit is taken as separable.
 SEPARABLE_RTOL = 1e-13
 
@@ -115,7 +117,7 @@ def resynthesize(task: tuple) -> Any:
             res = synthesize(G, method="approximate", tol=tol, max_cnots=left,
                              coupling_map=local, seed=key, progress=False,
                              astar_budget=ASTAR_BUDGET,
-                             prune_budget=PRUNE_BUDGET)
+                             prune_budget=PRUNE_BUDGET, starts=STARTS)
             if not res.converged:
                 return None
         out.compose(res.circuit, qubits=qubits, inplace=True)

@@ -28,7 +28,7 @@ from typing import Any
 
 from qiskit.transpiler.basepasses import TransformationPass
 
-from .optimize import _check_workers, coupling_pairs, optimize
+from .optimization import _check_workers, coupling_pairs, optimize
 
 __all__ = ["BlockResynthesis"]
 

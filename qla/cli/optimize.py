@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from circuits.optimize import optimize
+    from circuits.optimization import optimize
     from qla.cli import parse_pairs
     from qla.cli.export import read_circuit
     from qla.export import export
