@@ -5,9 +5,13 @@ partition-and-resynthesise flow does (Younis et al. 2021; Wu et al. 2020,
 "QGo"; Smith et al. 2023, "LEAP"): partition the circuit into blocks of at most
 ``block_size`` qubits (:mod:`circuits.partition`), compute each block's
 unitary, resynthesise it with :func:`circuits.synthesize` under a CNOT budget
-one below the block's count, keep the new block only when it has fewer CNOTs
-*and* its distance to the block's unitary is at most ``tolerance``, and
-reassemble.
+one below the block's count (:mod:`circuits.resynthesis`: qubits that factor
+out of the block are split off first, two-qubit parts go through KAK), keep the
+new block only when it has fewer CNOTs *and* its distance to the block's
+unitary is at most ``tolerance``, and reassemble. One pass on two-qubit blocks
+(exact, cheap) comes first; then passes on ``block_size`` blocks alternate the
+scan direction, so block boundaries move, until two passes in a row gain
+nothing (:data:`MAX_PASSES` at most). Identical block unitaries are searched once.
 
 Correctness. A replaced block ``V_i`` of the block ``U_i`` is checked after
 synthesis, with its global phase (no phase freedom). Because every block acts
@@ -71,6 +75,7 @@ __all__ = ["OptimizeResult", "coupling_pairs", "optimize"]
 
 #: Most partition-and-resynthesis passes (a KAK pass, then alternating scan directions).
 MAX_PASSES = 6
+
 
 @dataclass
 class OptimizeResult:
