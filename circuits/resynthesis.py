@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from sketch.errors import NotUnitaryError, ToleranceError
+
 from .synthesis import cnot_lower_bound, synthesize
 
 __all__ = ["resynthesize", "split_qubits", "worth_trying"]
@@ -86,7 +88,7 @@ def _factor_out(U: np.ndarray, j: int, n: int) -> tuple[np.ndarray, np.ndarray] 
     if s[1] > SEPARABLE_RTOL * s[0]:
         return None
     A = W[:, 0].reshape(2, 2) * np.sqrt(2)  # unitary up to a phase: ‖A‖_F = √2
-    B = (s[0] / np.sqrt(2)) * Vh[0].reshape((2,) * (2 * n - 2)).reshape(2 ** (n - 1), -1)
+    B = (s[0] / np.sqrt(2)) * Vh[0].reshape(2 ** (n - 1), -1)  # rows: outputs, columns: inputs
     return A, B
 
 
@@ -97,9 +99,16 @@ def resynthesize(task: tuple) -> Any:
     budget, the allowed local CNOT pairs (``None``: all) and the distance target
     and seed key of the numerical search.
     """
+    U, budget, pairs, tol, key = task
+    try:
+        return _resynthesize(U, budget, pairs, tol, key)
+    except (ToleranceError, NotUnitaryError):
+        return None  # a split-off factor rounded too far from unitary for a tight ``tol``
+
+
+def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any) -> Any:
     from qiskit import QuantumCircuit
 
-    U, budget, pairs, tol, key = task
     n = int(np.log2(len(U)))
     out = QuantumCircuit(n)
     for qubits, G in split_qubits(U):
@@ -116,8 +125,8 @@ def resynthesize(task: tuple) -> Any:
                 return None  # no room, or a block at the generic bound: leave it
             res = synthesize(G, method="approximate", tol=tol, max_cnots=left,
                              coupling_map=local, seed=key, progress=False,
-                             astar_budget=ASTAR_BUDGET,
-                             prune_budget=PRUNE_BUDGET, starts=STARTS)
+                             astar_budget=ASTAR_BUDGET, prune_budget=PRUNE_BUDGET,
+                             starts=STARTS)
             if not res.converged:
                 return None
         out.compose(res.circuit, qubits=qubits, inplace=True)
