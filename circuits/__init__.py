@@ -9,6 +9,8 @@ from . import statistics
 from .codes import haar_code, knill_laflamme_violation, pauli_errors
 from .hhl import HHLCircuit, hhl
 from .instantiate import InstantiationResult, instantiate
+from .optimization import OptimizeResult, optimize
+from .partition import partition
 from .peft import (
     num_qubits_for,
     pauli_circuit,
@@ -25,6 +27,7 @@ from .random_circuits import (
     random_brickwork,
     random_clifford_circuit,
 )
+from .resynthesis_pass import BlockResynthesis
 from .synthesis import (
     SynthesisResult,
     cnot_lower_bound,
@@ -43,3 +46,4 @@ __all__ += ["synthesize", "SynthesisResult", "synthesize_diagonal", "synthesize_
 __all__ += ["PFC", "pfc", "pfc_matrix", "statistics", "haar_circuit", "random_brickwork",
             "brickwork_unitaries", "random_clifford_circuit", "clifford_unitaries",
             "haar_code", "knill_laflamme_violation", "pauli_errors"]
+__all__ += ["optimize", "OptimizeResult", "partition", "BlockResynthesis"]

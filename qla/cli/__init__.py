@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     "qla.cli.circuit",
     "qla.cli.export",
     "qla.cli.synth",
+    "qla.cli.optimize",
 ]
 
 

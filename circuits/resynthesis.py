@@ -1,0 +1,137 @@
+"""Resynthesis of one block: fewer CNOTs for a small unitary, or ``None``.
+
+Two steps, cheapest first:
+
+1. *Split off independent qubits.* A qubit ``q`` factors out of ``U`` exactly
+   when the operator-Schmidt rank of ``U`` across ``q | rest`` is one: reshape
+   ``U`` to the ``4 × (d/2)²`` matrix whose rows index ``q``'s input and output
+   and take its SVD (Nielsen and Chuang §2.5 / Tyson 2003 on operator-Schmidt
+   decompositions). A block that was written with CNOTs but acts as ``A ⊗ B``
+   (a gate and its inverse, a cancelling pair) then costs only what ``B`` costs.
+2. *Synthesize what is left*: one qubit by its Euler angles, two by the KAK
+   decomposition (optimal: 0–3 CNOTs), three or four by the numerical search
+   of :func:`circuits.synthesize` under a CNOT budget one below the block's.
+
+The caller checks the result's distance to ``U`` before using it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sketch.errors import NotUnitaryError, ToleranceError
+
+from .synthesis import cnot_lower_bound, synthesize
+
+__all__ = ["resynthesize", "split_qubits", "worth_trying"]
+
+#: Templates the search may instantiate below the lower bound (see ``synthesize``): smaller
+#: than ``synthesize``'s defaults, since a circuit has many blocks and most are not special.
+ASTAR_BUDGET, PRUNE_BUDGET = 0, 8
+#: Random starts per template (the search doubles them once before giving up on a count).
+STARTS = 4
+#: Relative second operator-Schmidt coefficient below which a qubit is taken as separable.
+SEPARABLE_RTOL = 1e-13
+
+
+def worth_trying(width: int, cx: int) -> bool:
+    """Whether a block of ``width`` qubits and ``cx`` CNOTs might be written with fewer.
+
+    ``width − 1`` CNOTs are the fewest that entangle ``width`` qubits, so blocks
+    at or below that are left alone; everything else is at least worth the
+    (cheap) separability test.
+    """
+    return width >= 2 and cx > width - 1
+
+
+def split_qubits(U: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+    """Factor ``U`` into a tensor product over groups of qubits (qubit 0 least significant).
+
+    Returns ``[(qubits, U_group), ...]`` with ``U = ⊗ U_group`` up to rounding
+    (each ``U_group`` on its qubits, local order increasing). Qubits are split
+    off one at a time while one factors out.
+
+    Examples
+    --------
+    >>> H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
+    >>> CX = np.array([[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0]])
+    >>> [q for q, _ in split_qubits(np.kron(CX, H))]  # H on qubit 0, CX on qubits 1, 2
+    [[0], [1, 2]]
+    """
+    n = int(np.log2(len(U)))
+    groups: list[tuple[list[int], np.ndarray]] = []
+    rest, qubits = U, list(range(n))
+    while len(qubits) > 1:
+        for j in range(len(qubits)):
+            f = _factor_out(rest, j, len(qubits))
+            if f is not None:
+                a, rest = f
+                groups.append(([qubits[j]], a))
+                qubits = qubits[:j] + qubits[j + 1:]
+                break
+        else:
+            break
+    groups.append((qubits, rest))
+    return groups
+
+
+def _factor_out(U: np.ndarray, j: int, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(A, B)`` with ``U = A ⊗_j B`` (``A`` on local qubit ``j``), or ``None``."""
+    # axes of the tensor: outputs (n-1 ... 0), inputs (n-1 ... 0); qubit j is axis n-1-j
+    T = U.reshape((2,) * (2 * n))
+    out_j, in_j = n - 1 - j, 2 * n - 1 - j
+    others = [a for a in range(2 * n) if a not in (out_j, in_j)]
+    M = T.transpose([out_j, in_j, *others]).reshape(4, -1)
+    W, s, Vh = np.linalg.svd(M, full_matrices=False)
+    if s[1] > SEPARABLE_RTOL * s[0]:
+        return None
+    A = W[:, 0].reshape(2, 2) * np.sqrt(2)  # unitary up to a phase: ‖A‖_F = √2
+    B = (s[0] / np.sqrt(2)) * Vh[0].reshape(2 ** (n - 1), -1)  # rows: outputs, columns: inputs
+    return A, B
+
+
+def resynthesize(task: tuple) -> Any:
+    """One block's search (runs in a worker): a circuit with at most ``budget`` CNOTs, or ``None``.
+
+    ``task`` is ``(U, budget, pairs, tol, key)``: the block's unitary, its CNOT
+    budget, the allowed local CNOT pairs (``None``: all) and the distance target
+    and seed key of the numerical search.
+    """
+    U, budget, pairs, tol, key = task
+    try:
+        return _resynthesize(U, budget, pairs, tol, key)
+    except (ToleranceError, NotUnitaryError):
+        return None  # a split-off factor rounded too far from unitary for a tight ``tol``
+
+
+def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any) -> Any:
+    from qiskit import QuantumCircuit
+
+    n = int(np.log2(len(U)))
+    out = QuantumCircuit(n)
+    for qubits, G in split_qubits(U):
+        w = len(qubits)
+        local = None if pairs is None else [(qubits.index(a), qubits.index(b))
+                                            for a, b in pairs if a in qubits and b in qubits]
+        if w <= 2:
+            res = synthesize(G, method="exact", tol=tol)
+            if res.cnot_count and local is not None and not local:
+                return None  # two entangled qubits that are not coupled
+        else:
+            left = budget - _cx(out)
+            if left < w - 1 or (w == n and budget + 1 == cnot_lower_bound(w)):
+                return None  # no room, or a block at the generic bound: leave it
+            res = synthesize(G, method="approximate", tol=tol, max_cnots=left,
+                             coupling_map=local, seed=key, progress=False,
+                             astar_budget=ASTAR_BUDGET, prune_budget=PRUNE_BUDGET,
+                             starts=STARTS)
+            if not res.converged:
+                return None
+        out.compose(res.circuit, qubits=qubits, inplace=True)
+    return out if _cx(out) <= budget else None
+
+
+def _cx(qc: Any) -> int:
+    return int(qc.count_ops().get("cx", 0))
