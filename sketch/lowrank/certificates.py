@@ -4,6 +4,13 @@
   (no extra pass), independent of the factors: the bound of Halko, Martinsson
   and Tropp (2011, §4.3) ``‖A − Â‖₂ ≤ 10 √(2/π) maxᵢ ‖(A − Â)ωᵢ‖`` (probability
   ≥ 1 − 10⁻ʳ) and an unbiased estimate of ``‖A − Â‖_F²``.
+* :func:`posterior_accuracy` — a proof-grade stop from the same probes: for
+  ``Â = Q[Q^H A]_k`` (Rayleigh–Ritz, truncated), ``A − Â`` is the sum of
+  ``(I−QQ^H)A`` and ``Q(B − B_k)``, whose column spaces are orthogonal, so
+  ``‖A − Â‖₂² ≤ ‖(I−QQ^H)A‖₂² + σ̃ₖ₊₁²`` with σ̃ₖ₊₁ ≤ σₖ₊₁; the first term is
+  bounded by the probes as above, and bounds the per-value error too. When
+  the spectrum decays fast this proves the request within a block or two,
+  with no pass spent on watching the Ritz values settle.
 * :func:`ritz_stagnation` — the accuracy-first stopping rule: with σ̃ᵢ the
   Ritz values of the current basis (σ̃ᵢ ≤ σᵢ by interlacing, non-decreasing
   as a Krylov space grows), ``ε̂ = maxᵢ≤ₖ₊₁ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` over the last
@@ -25,6 +32,10 @@ from ..backend import array_module, to_numpy
 
 # HMT (2011) eq. (4.3): ‖(I−QQ*)A‖ ≤ 10·√(2/π)·max‖(I−QQ*)Aω‖ with probability 1 − 10^{-r}.
 _HMT_FACTOR = 10.0 * math.sqrt(2.0 / math.pi)
+# The stopping certificate's factor c in ‖R‖₂ ≤ c·maxᵢ‖Rωᵢ‖: it fails only if every
+# |v₁ᴴωᵢ| < 1/c (v₁ the top right singular vector of R), probability < (√(2/π)/c)^r
+# (3·10⁻⁶ for c = 10 and the default r = 5 probes).
+CERTIFICATE_FACTOR = 10.0
 
 
 @dataclass
@@ -49,14 +60,37 @@ def probe_errors(P: Probes | None, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[fl
     return P.errors(U, s, Vh, xp) if P is not None else (float("nan"), float("nan"))
 
 
+def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: Any) -> float:
+    """ε̄ = ‖(I−QQ^H)A‖₂²/σ̃ₖ₊₁² bounded by the probes (probability ≥ 1 − (√(2/π)/c)^r).
+
+    ``Q`` is an orthonormal basis built from A and the range test matrix only
+    (so independent of the probes), ``now`` its squared Ritz values σ̃ᵢ², and
+    ``c·maxᵢ‖(I−QQ^H)Aωᵢ‖ ≥ ‖(I−QQ^H)A‖₂`` (c = :data:`CERTIFICATE_FACTOR`). ε̄
+    bounds both of Musco–Musco's errors: per value, ``σᵢ² − σ̃ᵢ² ≤ ‖(I−QQ^H)A‖₂²
+    ≤ ε̄·σₖ₊₁²`` (Weyl, as ``A^H A = A^H QQ^H A + A^H (I−QQ^H) A``); in norm, for
+    ``Â = Q[Q^H A]_k``, ``‖A − Â‖₂² ≤ ‖(I−QQ^H)A‖₂² + σ̃ₖ₊₁² ≤ (1+ε̄)σₖ₊₁²``.
+    Infinite without probes or without a (k+1)-th Ritz value.
+    """
+    if P is None or len(now) <= k or not now[k] > 0:
+        return float("inf")
+    AW = P.AW.astype(Q.dtype, copy=False)
+    R = AW - Q @ (Q.conj().T @ AW)
+    top = CERTIFICATE_FACTOR * float(xp.linalg.norm(R, axis=0).max())
+    return top**2 / float(now[k])
+
+
 def ritz_squares(G: Any, count: int, square: bool = False) -> np.ndarray:
     """The ``count`` largest |eigenvalues| of the Hermitian matrix G, on the host, descending.
 
+    The eigenvalues are computed in double precision: an eigensolver's rounding
+    of u₃₂·‖G‖ in single precision would blur the stopping rule's step-to-step rise.
     For the Gram matrix ``G = (A^H Q)^H (A^H Q)`` they are σ̃ᵢ², the squared Ritz
     singular values; for a Rayleigh quotient ``Q^H A Q`` (``square=True``) the
     Ritz values are squared here.
     """
     xp = array_module(G)
+    if G.dtype in (xp.float32, xp.complex64):  # float32 passes: eigenvalues in double
+        G = G.astype(xp.complex128 if G.dtype == xp.complex64 else xp.float64)
     w = np.abs(to_numpy(xp.linalg.eigvalsh((G + G.conj().T) / 2)))
     w = np.sort(w**2 if square else w)[::-1]
     return w[:count]
@@ -77,13 +111,16 @@ def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: flo
 
 
 def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: float, eps: float,
-                  passes: int, cost: int, max_passes: int) -> tuple[bool, float, bool]:
+                  passes: int, cost: int, max_passes: int,
+                  certified: float = float("inf")) -> tuple[bool, float, bool]:
     """The accuracy-first loop's decision: ``(stop, ε̂, converged)``.
 
-    Converged when ε̂ (:func:`ritz_stagnation`) is at most ``eps``; otherwise stop
-    unconverged when the next step's ``cost`` passes would exceed ``max_passes``.
+    Converged when the posterior bound ``certified`` (:func:`posterior_accuracy`)
+    or the estimate ε̂ (:func:`ritz_stagnation`) is at most ``eps`` (ε̂ is then
+    the smaller of the two); otherwise stop unconverged when the next step's
+    ``cost`` passes would exceed ``max_passes``.
     """
-    est = ritz_stagnation(now, before, k, unit)
+    est = min(ritz_stagnation(now, before, k, unit), certified)
     if est <= eps:
         return True, est, True
     return passes + cost > max_passes, est, False
@@ -91,7 +128,8 @@ def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: floa
 
 def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
     """Whether float32 passes resolve ε: the rounding of σ̃ᵢ² in single precision,
-    about u₃₂·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε), i.e.
+    about u₃₂·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε, and a Krylov step,
+    which adds directions at σₖ₊₁²/σ₁² of its length, is not lost to rounding), i.e.
     σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·u₃₂)) (≈ 90 for ε = 10⁻²)."""
     j = min(k, len(now) - 1)
     u32 = float(np.finfo(np.float32).eps)

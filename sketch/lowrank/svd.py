@@ -20,7 +20,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import accuracy_stop, ritz_squares
+from .certificates import accuracy_stop, posterior_accuracy, ritz_squares
 from .krylov import (
     check_max_passes,
     confirm_precision,
@@ -60,10 +60,15 @@ def randomized_svd(
     the Ritz values taken after every power step; ``"auto"`` (default) picks
     subspace iteration for sparse A, whose passes cost less than
     re-orthogonalising a growing Krylov basis, and block Krylov otherwise. Either
-    stops as soon as the Ritz values σ̃₁…σ̃ₖ₊₁ rise by at most
-    ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the a-posteriori estimate
-    of Musco–Musco's per-value error, ``accuracy_estimate``; it is an estimate,
-    not a proof). Measured with ε = 10⁻² (``python -m benchmarks lowrank``):
+    stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
+    for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
+    failure probability < 0.08^probes; it implies both the (1+ε) spectral and
+    the per-value errors, :func:`~sketch.lowrank.certificates.posterior_accuracy`),
+    which ends fast-decaying spectra after a block or two, or (ii) the Ritz values
+    σ̃₁…σ̃ₖ₊₁ rise by at most ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the
+    a-posteriori estimate of Musco–Musco's per-value error; an estimate, not a
+    proof). ``accuracy_estimate`` is the smaller of the two. Measured with
+    ε = 10⁻² (``python -m benchmarks lowrank``):
     ``‖A − UΣV^H‖₂ ≤ 1.0001·σ_{k+1}`` on dense fast-decay, slow-decay
     (σᵢ = i^{-1/2}) and gap-then-flat spectra, 1.003·σ_{k+1} on a sparse
     power-law term matrix (subspace iteration).
@@ -159,8 +164,8 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
     """
     xp = op.xp
     unit = float(np.finfo(op.real_dtype).eps)
-    low = start_in_single_precision(op, eps, mixed)
     _, Y, P = first_pass(op, l, r, key, sketch)
+    low = start_in_single_precision(op, Y, k, eps, mixed)
     Z = lu_normalize(Y, xp)
     before, it, converged = None, 0, False
     while True:
@@ -176,12 +181,14 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
         if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:
             low, Z = False, Q64
             continue
-        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes)
+        Q = Z @ _H(M)
+        M2 = _inverse_cholesky(Q, xp)  # a second Cholesky QR step: Q orthonormal to rounding
+        Q = Q @ _H(M2)
+        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes,
+                                             posterior_accuracy(P, Q, now, k, xp))
         if stop:
             break
         Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
         before = now
         it += 1
-    Q = Z @ _H(M)
-    M2 = _inverse_cholesky(Q, xp)  # a second Cholesky QR step, applied to both sides
-    return svd_from_basis(op, Q @ _H(M2), C @ _H(M2), k, P, it, converged, est)
+    return svd_from_basis(op, Q, C @ _H(M2), k, P, it, converged, est)
