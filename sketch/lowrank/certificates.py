@@ -60,7 +60,8 @@ def probe_errors(P: Probes | None, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[fl
     return P.errors(U, s, Vh, xp) if P is not None else (float("nan"), float("nan"))
 
 
-def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: Any) -> float:
+def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: Any,
+                       M: Any = None) -> float:
     """ε̄ = ‖(I−QQ^H)A‖₂²/σ̃ₖ₊₁² bounded by the probes (probability ≥ 1 − (√(2/π)/c)^r).
 
     ``Q`` is an orthonormal basis built from A and the range test matrix only
@@ -69,12 +70,16 @@ def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: An
     bounds both of Musco–Musco's errors: per value, ``σᵢ² − σ̃ᵢ² ≤ ‖(I−QQ^H)A‖₂²
     ≤ ε̄·σₖ₊₁²`` (Weyl, as ``A^H A = A^H QQ^H A + A^H (I−QQ^H) A``); in norm, for
     ``Â = Q[Q^H A]_k``, ``‖A − Â‖₂² ≤ ‖(I−QQ^H)A‖₂² + σ̃ₖ₊₁² ≤ (1+ε̄)σₖ₊₁²``.
-    Infinite without probes or without a (k+1)-th Ritz value.
+    Infinite without probes or without a (k+1)-th Ritz value. With ``M`` the
+    basis is ``Q M^H`` (not formed: subspace iteration's Cholesky step).
     """
     if P is None or len(now) <= k or not now[k] > 0:
         return float("inf")
     AW = P.AW.astype(Q.dtype, copy=False)
-    R = AW - Q @ (Q.conj().T @ AW)
+    QhAW = Q.conj().T @ AW if Q.dtype.kind == "c" else Q.T @ AW
+    if M is not None:
+        QhAW = M.conj().T @ (M @ QhAW)
+    R = AW - Q @ QhAW
     top = CERTIFICATE_FACTOR * float(xp.linalg.norm(R, axis=0).max())
     return top**2 / float(now[k])
 
@@ -110,17 +115,37 @@ def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: flo
     return float(max(rise.max(), 0.0) / denom)
 
 
+def geometric_tail(rise: float, previous: float | None) -> float:
+    """Subspace iteration's error estimate from its last two rises ε̂ₜ₋₁, ε̂ₜ.
+
+    It converges geometrically, at a rate ρ ≈ (σₗ₊₁/σₖ₊₁)² that can be close to
+    1 (slow decay), so one small rise does not mean the rest are small: with
+    ``ρ = ε̂ₜ/ε̂ₜ₋₁`` the rises still to come sum to ``ε̂ₜ·ρ/(1−ρ)``, and the
+    estimate is ``ε̂ₜ·max(1, ρ/(1−ρ))`` (∞ before two rises or when ρ ≥ 1).
+    """
+    if previous is None or not previous > 0:
+        return float("inf") if previous is None or rise > 0 else 0.0
+    rho = rise / previous
+    return rise * max(1.0, rho / (1.0 - rho)) if rho < 1 else float("inf")
+
+
 def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: float, eps: float,
                   passes: int, cost: int, max_passes: int,
-                  certified: float = float("inf")) -> tuple[bool, float, bool]:
+                  certified: float = float("inf"),
+                  previous: float | None | bool = False) -> tuple[bool, float, bool]:
     """The accuracy-first loop's decision: ``(stop, ε̂, converged)``.
 
     Converged when the posterior bound ``certified`` (:func:`posterior_accuracy`)
-    or the estimate ε̂ (:func:`ritz_stagnation`) is at most ``eps`` (ε̂ is then
-    the smaller of the two); otherwise stop unconverged when the next step's
-    ``cost`` passes would exceed ``max_passes``.
+    or the estimate ε̂ (:func:`ritz_stagnation`; for subspace iteration, which
+    passes its ``previous`` rise — None before it has one — the
+    :func:`geometric_tail` of it) is at most ``eps`` (ε̂ is then the smaller of
+    the two); otherwise stop unconverged when the next step's ``cost`` passes
+    would exceed ``max_passes``.
     """
-    est = min(ritz_stagnation(now, before, k, unit), certified)
+    est = ritz_stagnation(now, before, k, unit)
+    if previous is not False:
+        est = geometric_tail(est, previous)
+    est = min(est, certified)
     if est <= eps:
         return True, est, True
     return passes + cost > max_passes, est, False

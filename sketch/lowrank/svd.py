@@ -20,7 +20,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import accuracy_stop, posterior_accuracy, ritz_squares
+from .certificates import accuracy_stop, posterior_accuracy, ritz_squares, ritz_stagnation
 from .krylov import (
     check_max_passes,
     confirm_precision,
@@ -159,36 +159,38 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
 
     Between steps the basis is only LU-normalised, as in scikit-learn (a QR per
     step would cost more than a pass over a sparse A); the Ritz values of
-    range(Z) come from the small pencil ``(Bt^H Bt, Z^H Z)`` with ``Bt = A^H Z``,
-    and the basis is orthonormalised once, at the end.
+    range(Z) come from the small pencil ``(Bt^H Bt, Z^H Z)`` with ``Bt = A^H Z``
+    (one Cholesky factor of ``Z^H Z``), and the basis is orthonormalised once, at
+    the end. ε̂ extrapolates the last two rises (:func:`geometric_tail`): this
+    iteration can creep.
     """
     xp = op.xp
     unit = float(np.finfo(op.real_dtype).eps)
     _, Y, P = first_pass(op, l, r, key, sketch)
     low = start_in_single_precision(op, Y, k, eps, mixed)
     Z = lu_normalize(Y, xp)
-    before, it, converged = None, 0, False
+    before, rise, it, converged = None, None, 0, False
     while True:
         Bt = op.rmm(Z)
         try:
-            M = _inverse_cholesky(Z, xp)
+            M = _inverse_cholesky(Z, xp)  # Q = Z M^H is orthonormal (to κ(Z)²u)
         except (np.linalg.LinAlgError, RuntimeError, ValueError):  # rank-deficient block
             Z = orth(Z, xp)
             Bt = op.rmm(Z)
             M = xp.eye(Z.shape[1], dtype=Z.dtype)
-        C = Bt @ _H(M)  # A^H Q for Q = Z M^H
+        C = Bt @ _H(M)  # A^H Q
         now = ritz_squares(_H(C) @ C, k + 1)
         if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:
             low, Z = False, Q64
             continue
-        Q = Z @ _H(M)
-        M2 = _inverse_cholesky(Q, xp)  # a second Cholesky QR step: Q orthonormal to rounding
-        Q = Q @ _H(M2)
         stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes,
-                                             posterior_accuracy(P, Q, now, k, xp))
+                                             posterior_accuracy(P, Z, now, k, xp, M), rise)
         if stop:
             break
+        rise = ritz_stagnation(now, before, k, unit) if before is not None else None
         Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
         before = now
         it += 1
-    return svd_from_basis(op, Q, C @ _H(M2), k, P, it, converged, est)
+    Q = Z @ _H(M)
+    M2 = _inverse_cholesky(Q, xp)  # a second Cholesky QR step, applied to both sides
+    return svd_from_basis(op, Q @ _H(M2), C @ _H(M2), k, P, it, converged, est)

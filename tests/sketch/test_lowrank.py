@@ -423,6 +423,16 @@ def test_posterior_certificate_bounds_per_value_and_spectral_error():
     assert posterior_accuracy(None, Q, now, k, np) == np.inf
 
 
+def test_subspace_iteration_extrapolates_its_rises():
+    from sketch.lowrank.certificates import geometric_tail
+
+    assert geometric_tail(1e-3, None) == np.inf  # one rise says nothing about the rate
+    assert geometric_tail(5e-3, 1e-2) == pytest.approx(5e-3)  # ρ = 1/2: the tail ≤ the rise
+    assert geometric_tail(9e-3, 1e-2) == pytest.approx(8.1e-2)  # ρ = 0.9: 9 more such steps
+    assert geometric_tail(2e-2, 1e-2) == np.inf
+    assert geometric_tail(0.0, 0.0) == 0.0
+
+
 @pytest.mark.parametrize("spectrum", ["fast", "slow", "gap-flat"])
 def test_accuracy_first_eigh_and_nystrom(spectrum):
     n, k, eps = 300, 20, 1e-2
