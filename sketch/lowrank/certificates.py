@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, to_numpy
+from ..backend import array_module, namespace, numpy_dtype
 
 # HMT (2011) eq. (4.3): ‖(I−QQ*)A‖ ≤ 10·√(2/π)·max‖(I−QQ*)Aω‖ with probability 1 − 10^{-r}.
 _HMT_FACTOR = 10.0 * math.sqrt(2.0 / math.pi)
@@ -75,8 +75,8 @@ def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: An
     """
     if P is None or len(now) <= k or not now[k] > 0:
         return float("inf")
-    AW = P.AW.astype(Q.dtype, copy=False)
-    QhAW = Q.conj().T @ AW if Q.dtype.kind == "c" else Q.T @ AW
+    AW = namespace(P.AW).astype(P.AW, Q.dtype, copy=False)
+    QhAW = Q.conj().T @ AW if numpy_dtype(Q.dtype).kind == "c" else Q.T @ AW
     if M is not None:
         QhAW = M.conj().T @ (M @ QhAW)
     R = AW - Q @ QhAW
@@ -95,8 +95,9 @@ def ritz_squares(G: Any, count: int, square: bool = False) -> np.ndarray:
     """
     xp = array_module(G)
     if G.dtype in (xp.float32, xp.complex64):  # float32 passes: eigenvalues in double
-        G = G.astype(xp.complex128 if G.dtype == xp.complex64 else xp.float64)
-    w = np.abs(to_numpy(xp.linalg.eigvalsh((G + G.conj().T) / 2)))
+        G = namespace(G).astype(G, xp.complex128 if G.dtype == xp.complex64 else xp.float64)
+    # A few numbers for the host's decisions (tolist: no array copy through NumPy's protocol)
+    w = np.abs(np.asarray(xp.linalg.eigvalsh((G + G.conj().T) / 2).tolist()))
     w = np.sort(w**2 if square else w)[::-1]
     return w[:count]
 

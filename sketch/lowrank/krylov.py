@@ -34,7 +34,7 @@ from .certificates import (
     ritz_squares,
     single_precision_allows,
 )
-from .operator import _Operator
+from .operator import _Operator, cast
 from .results import SVDResult
 
 #: Default cap on the passes over A of an accuracy-first run.
@@ -94,7 +94,7 @@ def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float
     if op.work_dtype == op.dtype or single_precision_allows(now, k, eps):
         return None
     op.full_precision()
-    return orth(Q.astype(op.dtype), op.xp)
+    return orth(cast(Q, op.dtype), op.xp)
 
 
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
@@ -129,7 +129,8 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
             converged, est = True, 0.0
             break
         # Next block: A A^H Q_last (LU keeps A^H Q_last's columns apart, same span).
-        Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp)[:, : limit - Q.shape[1]]
+        Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp,
+                    float(np.finfo(op.work_dtype).eps))[:, : limit - Q.shape[1]]
         if Qn.shape[1] == 0 and op.work_dtype != op.dtype:
             # float32 has run out of digits, not the space: go on in full precision
             Q, before = confirm_precision(op, Q, now, k, 0.0), now

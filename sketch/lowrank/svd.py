@@ -28,7 +28,7 @@ from .krylov import (
     start_in_single_precision,
     warn_unconverged,
 )
-from .operator import _Operator
+from .operator import _Operator, eye_like
 from .range_finder import subspace_iterate
 from .results import SVDResult
 
@@ -150,7 +150,7 @@ def _inverse_cholesky(Z: Any, xp: Any) -> Any:
     L = xp.linalg.cholesky(_H(Z) @ Z)
     if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
         raise np.linalg.LinAlgError("Cholesky factor is not finite")
-    return solve_triangular(L, xp.eye(L.shape[0], dtype=L.dtype), lower=True)
+    return solve_triangular(L, eye_like(L.shape[0], L), lower=True)
 
 
 def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, eps: float,
@@ -177,7 +177,7 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
         except (np.linalg.LinAlgError, RuntimeError, ValueError):  # rank-deficient block
             Z = orth(Z, xp)
             Bt = op.rmm(Z)
-            M = xp.eye(Z.shape[1], dtype=Z.dtype)
+            M = eye_like(Z.shape[1], Z)
         C = Bt @ _H(M)  # A^H Q
         now = ritz_squares(_H(C) @ C, k + 1)
         if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:

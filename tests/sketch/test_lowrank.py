@@ -472,3 +472,30 @@ def test_krylov_exhausts_on_low_rank_and_falls_back_on_rank_deficient_blocks():
         np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
     res = randomized_eigh(B @ B.T, 7, seed=0)
     np.testing.assert_allclose(res.w, np.linspace(2, 1, 8)[:7] ** 2, rtol=1e-10)
+
+
+def test_torch_tensors_match_numpy_for_the_same_seed():
+    """Tensor in, tensor out, and the same factorisation as NumPy's (same keyed test matrices)."""
+    torch = pytest.importorskip("torch")
+    B = with_spectrum(200, 120, np.arange(1, 121) ** -1.0, seed=3)
+    S = B.T @ B
+    Bt, St = torch.from_numpy(B), torch.from_numpy(S)
+    runs = [
+        (lambda A: randomized_svd(A, 8, seed=1), B, Bt),
+        (lambda A: randomized_svd(A, 8, method="subspace", seed=1), B, Bt),
+        (lambda A: randomized_svd(A, 8, power_iters=2, seed=1), B, Bt),
+        (lambda A: block_krylov_svd(A, 8, mixed_precision=False, seed=1), B, Bt),
+        (lambda A: randomized_eigh(A, 8, seed=1), S, St),
+        (lambda A: nystrom(A, 8, seed=1), S, St),
+    ]
+    for fn, A, At in runs:
+        ref, got = fn(A), fn(At)
+        assert got.passes == ref.passes
+        assert all(isinstance(x, torch.Tensor) and x.dtype == torch.float64 for x in got)
+        vals, X = (("s", "U") if hasattr(ref, "s") else ("w", "V"))
+        single = getattr(ref, "pass_dtype", "") == "float32"  # two BLAS' float32 GEMMs
+        assert getattr(got, "pass_dtype", "") == getattr(ref, "pass_dtype", "")
+        np.testing.assert_allclose(getattr(got, vals).numpy(), getattr(ref, vals),
+                                   rtol=1e-6 if single else 1e-9)
+        Xr, Xg = getattr(ref, X), getattr(got, X).numpy()  # the same space, up to signs
+        np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-7)

@@ -67,15 +67,23 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "SparseSign @ A": lambda A, B, dev: sk.SparseSign(10, A.shape[0], seed=0) @ A,
     "SRHT @ A": lambda A, B, dev: sk.SRHT(10, A.shape[0], seed=0) @ A,
     "sketched_matmul": lambda A, B, dev: sk.sketched_matmul(A.T, B, 20, seed=0),
+    # the low-rank family (issue 14): backend dispatch in sketch.lowrank
+    "randomized_svd": lambda A, B, dev: sk.randomized_svd(A, 2, seed=0),
+    "randomized_svd(subspace)": lambda A, B, dev: sk.randomized_svd(A, 2, method="subspace",
+                                                                     oversample=1, seed=0),
+    "randomized_svd(power_iters)": lambda A, B, dev: sk.randomized_svd(A, 2, power_iters=1,
+                                                                        seed=0),
+    "block_krylov_svd": lambda A, B, dev: sk.block_krylov_svd(A, 2, block=2, seed=0),
+    "range_finder": lambda A, B, dev: sk.range_finder(A, 3, seed=0),
+    "randomized_eigh": lambda A, B, dev: sk.randomized_eigh(A.T @ A, 2, seed=0),
+    "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
 }
 
-# Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
-# low-rank family: backend dispatch instead of SciPy calls).
+# Not yet namespace-generic: what each needs is in the owners' issues (lstsq: backend
+# dispatch instead of SciPy calls).
 PENDING: dict[str, Callable[[Any, Any, Any], Any]] = {
     "leverage_scores(approx)": lambda A, B, dev: sk.leverage_scores(A, method="approx", seed=0),
     "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
-    "randomized_svd": lambda A, B, dev: sk.randomized_svd(A, 2, seed=0),
-    "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
 }
 
 
