@@ -13,7 +13,7 @@
   with no pass spent on watching the Ritz values settle.
 * :func:`ritz_stagnation` — the accuracy-first stopping rule: with σ̃ᵢ the
   Ritz values of the current basis (σ̃ᵢ ≤ σᵢ by interlacing, non-decreasing
-  as a Krylov space grows), ``ε̂ = maxᵢ≤ₖ₊₁ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` over the last
+  as a Krylov space grows), ``ε̂ = maxᵢ≤ₖ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` over the last
   step estimates the per-value error ``(σᵢ² − σ̃ᵢ²)/σₖ₊₁²`` of Musco and Musco
   (2015), whose per-vector and spectral ``(1+ε)`` guarantees hold together.
 
@@ -102,9 +102,13 @@ def ritz_squares(G: Any, count: int, square: bool = False) -> np.ndarray:
     return w[:count]
 
 
-def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: float) -> float:
-    """ε̂: the largest rise of σ̃ᵢ² (i ≤ k+1) over the last step, relative to σ̃ₖ₊₁².
+def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: float,
+                    count: int | None = None) -> float:
+    """ε̂: the largest rise of σ̃ᵢ² (i ≤ ``count``, default k) over the last step,
+    relative to σ̃ₖ₊₁².
 
+    The rises of σ̃₁…σ̃ₖ are the per-value errors Musco–Musco bound; σ̃ₖ₊₁ sets the
+    scale (a Krylov run need not wait for it to settle inside a flat tail).
     ``eps`` is the unit roundoff of the data: Ritz values of a Gram matrix are
     known to about ``eps·σ̃₁²``, which floors the denominator (exactly low-rank A).
     """
@@ -112,7 +116,8 @@ def ritz_stagnation(now: np.ndarray, before: np.ndarray | None, k: int, eps: flo
         return float("inf")
     j = min(k, len(now) - 1, len(before) - 1)
     denom = max(float(now[j]), 10 * len(now) * eps * float(now[0]), np.finfo(float).tiny)
-    rise = now[: j + 1] - before[: j + 1]
+    c = max(1, min(k if count is None else count, len(now), len(before)))
+    rise = now[:c] - before[:c]
     return float(max(rise.max(), 0.0) / denom)
 
 
@@ -143,9 +148,10 @@ def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: floa
     the two); otherwise stop unconverged when the next step's ``cost`` passes
     would exceed ``max_passes``.
     """
-    est = ritz_stagnation(now, before, k, unit)
-    if previous is not False:
-        est = geometric_tail(est, previous)
+    if previous is False:
+        est = ritz_stagnation(now, before, k, unit)
+    else:  # subspace iteration: σ̃ₖ₊₁'s creep counts too (its rate is the slowest)
+        est = geometric_tail(ritz_stagnation(now, before, k, unit, k + 1), previous)
     est = min(est, certified)
     if est <= eps:
         return True, est, True

@@ -207,7 +207,7 @@ def block_krylov_svd(
     ``q = O(log n / √ε)`` steps, against ``O(log n / ε)`` for subspace iteration.
 
     Accuracy first (the default): the depth is not fixed in advance; after
-    each step the Ritz values σ̃₁…σ̃ₖ₊₁ of the whole space are compared with the
+    each step the Ritz values σ̃₁…σ̃ₖ of the whole space are compared with the
     previous step's, and the iteration stops once their largest rise
     ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` is at most ``accuracy`` (an a-posteriori
     estimate of the per-value error; it is not a proof, the Musco–Musco bound

@@ -65,9 +65,11 @@ def randomized_svd(
     failure probability < 0.08^probes; it implies both the (1+ε) spectral and
     the per-value errors, :func:`~sketch.lowrank.certificates.posterior_accuracy`),
     which ends fast-decaying spectra after a block or two, or (ii) the Ritz values
-    σ̃₁…σ̃ₖ₊₁ rise by at most ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the
-    a-posteriori estimate of Musco–Musco's per-value error; an estimate, not a
-    proof). ``accuracy_estimate`` is the smaller of the two. Measured with
+    σ̃₁…σ̃ₖ rise by at most ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the
+    a-posteriori estimate of Musco–Musco's per-value error; subspace iteration,
+    which converges more slowly, counts σ̃ₖ₊₁ too and extrapolates its last two
+    rises; an estimate, not a proof). ``accuracy_estimate`` is the smaller of
+    the two. Measured with
     ε = 10⁻² (``python -m benchmarks lowrank``):
     ``‖A − UΣV^H‖₂ ≤ 1.0001·σ_{k+1}`` on dense fast-decay, slow-decay
     (σᵢ = i^{-1/2}) and gap-then-flat spectra, 1.003·σ_{k+1} on a sparse
@@ -187,7 +189,7 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
                                              posterior_accuracy(P, Z, now, k, xp, M), rise)
         if stop:
             break
-        rise = ritz_stagnation(now, before, k, unit) if before is not None else None
+        rise = ritz_stagnation(now, before, k, unit, k + 1) if before is not None else None
         Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
         before = now
         it += 1
