@@ -70,21 +70,20 @@ def orth(Y: Any, xp: ModuleType) -> Any:
         return Q
 
 
-def extend(Q: Any, Z: Any, xp: ModuleType, unit: float | None = None) -> Any:
+def extend(Q: Any, Z: Any, xp: ModuleType) -> Any:
     """Orthonormal columns spanning the part of range(Z) orthogonal to range(Q).
 
     Block classical Gram–Schmidt twice ("twice is enough", Giraud et al. 2005).
     A column whose projection is below ``100·u`` of its length is rounding
     (that direction of the Krylov space is exhausted) and is dropped; of the
     rest, directions the others span to ``10·√u`` are dropped too. No column
-    left means the space is invariant. ``unit``: the rounding unit Z was computed
-    in (default: Z's dtype's; a single-precision pass returns double).
+    left means the space is invariant.
     """
     if is_dask(Q) or is_dask(Z):  # tall row-chunked blocks (sketch.distributed)
         from ..distributed.lowrank import tall_extend
 
         return tall_extend(Q, Z)
-    u = float(np.finfo(numpy_dtype(Z.dtype)).eps) if unit is None else unit
+    u = float(np.finfo(numpy_dtype(Z.dtype)).eps)
     before = xp.linalg.norm(Z, axis=0)
     for _ in range(2):
         Z = Z - Q @ (_H(Q) @ Z)

@@ -108,7 +108,8 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     unit = float(np.finfo(op.real_dtype).eps)
     _, Y, P = first_pass(op, b, r, key, sketch)
     Q = orth(Y, xp)
-    low = start_in_single_precision(op, Y, k, eps, mixed)
+    if low := start_in_single_precision(op, Y, k, eps, mixed):
+        Q = cast(Q, op.work_dtype)  # the basis work runs in single precision too
     Bt = op.rmm(Q)  # A^H Q, one block per Krylov step
     G = _H(Bt) @ Bt
     now, before = ritz_squares(G, k + 1), None
@@ -129,8 +130,7 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
             converged, est = True, 0.0
             break
         # Next block: A A^H Q_last (LU keeps A^H Q_last's columns apart, same span).
-        Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp,
-                    float(np.finfo(op.work_dtype).eps))[:, : limit - Q.shape[1]]
+        Qn = extend(Q, op.mm(lu_normalize(Bt[:, lo:], xp)), xp)[:, : limit - Q.shape[1]]
         if Qn.shape[1] == 0 and op.work_dtype != op.dtype:
             # float32 has run out of digits, not the space: go on in full precision
             Q, before = confirm_precision(op, Q, now, k, 0.0), now

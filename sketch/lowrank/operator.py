@@ -78,22 +78,22 @@ class _Operator:
         self.work = self.A
 
     def mm(self, X: Any) -> Any:
-        """``A X``, in A's precision (a single-precision pass is cast back)."""
+        """``A X`` in the passes' precision (``work_dtype``)."""
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.matmat(X))
-        return cast(self.work @ cast(X, self.work_dtype), self.dtype)
+        return self.work @ cast(X, self.work_dtype)
 
     def rmm(self, Y: Any) -> Any:
-        """``A^H Y``, in A's precision."""
+        """``A^H Y`` in the passes' precision."""
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.rmatmat(Y))
         Y = cast(Y, self.work_dtype)
         if self.complex:
             # (Y^H A)^H avoids materialising conj(A).
-            return cast((Y.conj().T @ self.work).conj().T, self.dtype)
-        return cast((Y.T @ self.work).T if self.kind == "dense" else self.work.T @ Y, self.dtype)
+            return (Y.conj().T @ self.work).conj().T
+        return (Y.T @ self.work).T if self.kind == "dense" else self.work.T @ Y
 
     def frobenius_norm(self) -> float | None:
         if self.kind == "operator":

@@ -498,4 +498,4 @@ def test_torch_tensors_match_numpy_for_the_same_seed():
         np.testing.assert_allclose(getattr(got, vals).numpy(), getattr(ref, vals),
                                    rtol=1e-6 if single else 1e-9)
         Xr, Xg = getattr(ref, X), getattr(got, X).numpy()  # the same space, up to signs
-        np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-7)
+        np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-5 if single else 1e-7)
