@@ -71,9 +71,9 @@ def randomized_svd(
     rises; an estimate, not a proof). ``accuracy_estimate`` is the smaller of
     the two. Measured with
     ε = 10⁻² (``python -m benchmarks lowrank``):
-    ``‖A − UΣV^H‖₂ ≤ 1.0001·σ_{k+1}`` on dense fast-decay, slow-decay
-    (σᵢ = i^{-1/2}) and gap-then-flat spectra, 1.003·σ_{k+1} on a sparse
-    power-law term matrix (subspace iteration).
+    ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
+    (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
+    power-law term matrix (subspace iteration, 20).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q
     steps, LU-renormalised (``normalizer``), ``2q + 2`` passes, as
