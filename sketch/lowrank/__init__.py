@@ -20,11 +20,11 @@ module                    what it holds
 ========================  ================================================
 
 Every routine needs only products with ``A`` and ``A^H``, so it accepts dense
-NumPy/CuPy arrays, scipy/cupyx sparse matrices and
+NumPy/CuPy arrays, dense torch tensors, scipy/cupyx sparse matrices and
 ``scipy.sparse.linalg.LinearOperator`` alike. The output lives on the input's
 device and keeps its precision. Test matrices come from the keyed sketching
 operators of :mod:`sketch.operators`, so the same ``seed`` gives the same
-factors on NumPy and CuPy (to rounding).
+factors on NumPy, CuPy and torch (to rounding).
 
 Each result carries estimates next to the factors: ``accuracy_estimate`` (ε̂
 of the stopping rule), ``error_estimate`` (HMT's a-posteriori bound on the

@@ -18,36 +18,38 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import is_dask, linalg, solve_triangular
+from ..backend import asarray, is_dask, is_torch, linalg, lu, numpy_dtype, solve_triangular
 from ..checks import check_positive_int
 from ..errors import ToleranceError
 from ..operators import make_operator
 from .certificates import Probes, probe_errors
-from .operator import _Operator
+from .operator import _Operator, cast, eye_like
 from .results import SVDResult
 
 
 def _H(X: Any) -> Any:
     """Conjugate transpose (a view for real arrays)."""
-    return X.conj().T if X.dtype.kind == "c" else X.T
+    return X.conj().T if numpy_dtype(X.dtype).kind == "c" else X.T
 
 
 def draw_test_matrix(n: int, l: int, op: _Operator, key: Any, sketch: str, label: str) -> Any:
     """An n × l random test matrix from a keyed sketching operator (Ω = Sᵀ)."""
     S = make_operator(sketch, l, n, seed=key.child(label))
+    if is_torch(op.A):  # the keyed stream runs on the host for tensors (as in sketch.operators)
+        return asarray(S.to_dense(np, op.dtype).T, like=op.A)
     return S.to_dense(op.xp, op.dtype).T
 
 
 def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:
     G = _H(Y) @ Y
     if shift:
-        G = G + shift * xp.eye(G.shape[0], dtype=G.dtype)
+        G = G + shift * eye_like(G.shape[0], G)
     L = xp.linalg.cholesky(G)  # G = L L^H, so Y = Q L^H
     if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
         raise np.linalg.LinAlgError("Cholesky factor is not finite")
     # Q = Y L^{-H} as one GEMM with the small inverse: a tall triangular solve runs at a
     # fraction of GEMM speed, and CholeskyQR's accuracy rests on the repetition, not the solve.
-    return Y @ _H(solve_triangular(L, xp.eye(L.shape[0], dtype=L.dtype), lower=True))
+    return Y @ _H(solve_triangular(L, eye_like(L.shape[0], L), lower=True))
 
 
 def orth(Y: Any, xp: ModuleType) -> Any:
@@ -57,7 +59,7 @@ def orth(Y: Any, xp: ModuleType) -> Any:
 
         return tall_orth(Y)
     m, l = Y.shape
-    u = float(np.finfo(Y.dtype).eps) / 2
+    u = float(np.finfo(numpy_dtype(Y.dtype)).eps) / 2
     shift = 11 * (m * l + l * (l + 1)) * u * float(xp.linalg.norm(Y)) ** 2
     try:
         Q = _cholesky_qr(Y, xp, shift)
@@ -81,7 +83,7 @@ def extend(Q: Any, Z: Any, xp: ModuleType) -> Any:
         from ..distributed.lowrank import tall_extend
 
         return tall_extend(Q, Z)
-    u = float(np.finfo(Z.dtype).eps)
+    u = float(np.finfo(numpy_dtype(Z.dtype)).eps)
     before = xp.linalg.norm(Z, axis=0)
     for _ in range(2):
         Z = Z - Q @ (_H(Q) @ Z)
@@ -106,8 +108,7 @@ def lu_normalize(Y: Any, xp: ModuleType) -> Any:
     """
     if is_dask(Y):  # a tall row-chunked block: TSQR spans the same space
         return orth(Y, xp)
-    kw = {"check_finite": False} if xp is np else {}
-    return linalg(xp).lu(Y, permute_l=True, **kw)[0]
+    return lu(Y, permute_l=True)[0]
 
 
 def check_normalizer(normalizer: str) -> str:
@@ -194,7 +195,7 @@ def svd_from_basis(op: _Operator, Q: Any, Bt: Any, k: int, P: Any, iterations: i
     U, s, Vh = Q @ _H(VrH[:k]), s[:k], _H(Qb @ Wr[:, :k])
     pass_dtype = op.work_dtype.name
     if op.work_dtype != op.dtype:  # float32 passes: factors returned in A's precision
-        U, s, Vh = (U.astype(op.dtype), s.astype(op.real_dtype), Vh.astype(op.dtype))
+        U, s, Vh = cast(U, op.dtype), cast(s, op.real_dtype), cast(Vh, op.dtype)
         op.full_precision()
     spec, frob = probe_errors(P, U, s, Vh, xp)
     return SVDResult(U=U, s=s, Vh=Vh, error_estimate=spec, frobenius_estimate=frob,

@@ -28,8 +28,13 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import accuracy_stop, ritz_squares, single_precision_allows
-from .operator import _Operator
+from .certificates import (
+    accuracy_stop,
+    posterior_accuracy,
+    ritz_squares,
+    single_precision_allows,
+)
+from .operator import _Operator, cast
 from .results import SVDResult
 
 #: Default cap on the passes over A of an accuracy-first run.
@@ -64,11 +69,23 @@ def _check_basis_memory(op: _Operator, width: int, what: str) -> None:
                      fix="ask for a smaller k, block or max_passes")
 
 
-def start_in_single_precision(op: _Operator, eps: float | None, mixed: bool) -> bool:
-    """Accuracy-first runs on dense double-precision A start their passes in float32
-    when ε is far above float32's resolution; :func:`confirm_precision` decides for good."""
-    return bool(mixed and eps is not None and eps >= 1e3 * float(np.finfo(np.float32).eps)
-                and op.lower_precision())
+def start_in_single_precision(op: _Operator, Y: Any, k: int, eps: float | None,
+                              mixed: bool) -> bool:
+    """Whether an accuracy-first run on dense double-precision A makes its passes after
+    the first (``Y = AΩ``, full precision) in float32.
+
+    Decided from Y at no pass's cost: the singular values of Y stand in for the Ritz
+    values in :func:`single_precision_allows`, with ε/10 for ε — a heavy tail lifts
+    σₖ₊₁(Y) above σₖ₊₁ (a flat tail of 1950 values at σₖ₊₁ made σ₁(Y)/σₖ₊₁(Y) ≈ 80
+    where σ₁/σₖ₊₁ ≈ 450), and a wrong guess costs a pass; :func:`confirm_precision`
+    checks again on the first Ritz values.
+    """
+    if not (mixed and eps is not None and eps >= 1e3 * float(np.finfo(np.float32).eps)
+            and op.kind == "dense" and op.dtype in (np.float64, np.complex128)):
+        return False
+    if not single_precision_allows(ritz_squares(_H(Y) @ Y, k + 1), k, eps / 10):
+        return False
+    return op.lower_precision()
 
 
 def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float):
@@ -79,7 +96,7 @@ def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float
     if op.work_dtype == op.dtype or single_precision_allows(now, k, eps):
         return None
     op.full_precision()
-    return orth(Q.astype(op.dtype), op.xp)
+    return orth(cast(Q, op.dtype), op.xp)
 
 
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
@@ -91,9 +108,10 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     steps = depth if depth is not None else (max_passes - 2) // 2
     _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
     unit = float(np.finfo(op.real_dtype).eps)
-    low = start_in_single_precision(op, eps, mixed)
     _, Y, P = first_pass(op, b, r, key, sketch)
     Q = orth(Y, xp)
+    if low := start_in_single_precision(op, Y, k, eps, mixed):
+        Q = cast(Q, op.work_dtype)  # the basis work runs in single precision too
     Bt = op.rmm(Q)  # A^H Q, one block per Krylov step
     G = _H(Bt) @ Bt
     now, before = ritz_squares(G, k + 1), None
@@ -105,7 +123,7 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     while True:
         if depth is None:
             stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2,
-                                                 max_passes)
+                                                 max_passes, posterior_accuracy(P, Q, now, k, xp))
             if stop:
                 break
         elif step >= depth:
@@ -191,11 +209,13 @@ def block_krylov_svd(
     ``q = O(log n / √ε)`` steps, against ``O(log n / ε)`` for subspace iteration.
 
     Accuracy first (the default): the depth is not fixed in advance; after
-    each step the Ritz values σ̃₁…σ̃ₖ₊₁ of the whole space are compared with the
+    each step the Ritz values σ̃₁…σ̃ₖ of the whole space are compared with the
     previous step's, and the iteration stops once their largest rise
     ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁²`` is at most ``accuracy`` (an a-posteriori
-    estimate of the per-value error, reported as ``accuracy_estimate``; it is
-    not a proof, the Musco–Musco bound is). Passes: ``2·steps + 2``, at least 4.
+    estimate of the per-value error; it is not a proof, the Musco–Musco bound
+    is), or earlier, as soon as the probes prove the request (see
+    :func:`sketch.lowrank.randomized_svd`); ``accuracy_estimate`` reports the
+    smaller. Passes: ``2·steps + 2``, at least 2.
 
     Parameters
     ----------
@@ -213,8 +233,9 @@ def block_krylov_svd(
         Cap on the passes of an accuracy-first run (default 24); reaching it
         warns (ConvergenceWarning) and sets ``converged=False``.
     mixed_precision : bool
-        Let an accuracy-first run on dense float64 A make its passes in float32
-        when the first Ritz values show that float32 resolves ``accuracy``
+        Let an accuracy-first run on dense float64 A make its passes after the
+        first in float32 when the first look at the spectrum (the singular values
+        of AΩ, then the first Ritz values) shows that float32 resolves ``accuracy``
         (σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·u₃₂)), e.g. 90 for ε = 10⁻²); the result says so in
         ``pass_dtype`` and keeps A's precision. Costs a float32 copy of A.
     sketch, probes, seed

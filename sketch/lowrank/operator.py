@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, is_dask, is_operator, is_sparse
+from ..backend import (
+    array_module,
+    device,
+    is_dask,
+    is_operator,
+    is_sparse,
+    library_dtype,
+    namespace,
+    numpy_dtype,
+)
 from ..checks import check_allocation, check_hermitian, check_matrix, check_square
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (a NumPy dtype or the library's), no copy if it already is."""
+    xp = namespace(x)
+    return xp.astype(x, library_dtype(xp, dtype), copy=False)
+
+
+def eye_like(n: int, like: Any) -> Any:
+    """The n × n identity in ``like``'s library, dtype and device."""
+    return namespace(like).eye(n, dtype=like.dtype, device=device(like))
 
 
 class _Operator:
@@ -26,7 +47,7 @@ class _Operator:
         self.shape = tuple(A.shape)
         self.xp = array_module(A)
         self.kind = "operator" if is_operator(A) else "sparse" if is_sparse(A) else "dense"
-        self.dtype = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        self.dtype = numpy_dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
         self.complex = self.dtype.kind == "c"
         self.real_dtype = np.finfo(self.dtype).dtype
         self.passes = 0
@@ -34,7 +55,7 @@ class _Operator:
 
     @property
     def work_dtype(self) -> np.dtype:
-        return np.dtype(self.work.dtype) if self.work.dtype is not None else self.dtype
+        return numpy_dtype(self.work.dtype) if self.work.dtype is not None else self.dtype
 
     def lower_precision(self) -> bool:
         """Run the next passes on a single-precision copy of a dense double-precision A.
@@ -46,27 +67,29 @@ class _Operator:
             return False
         low = np.float32 if self.dtype == np.float64 else np.complex64
         try:
-            check_allocation(self.A.size * np.dtype(low).itemsize, "a float32 copy of A",
+            check_allocation(math.prod(self.shape) * np.dtype(low).itemsize, "a float32 copy of A",
                              xp=self.xp)
         except MemoryError:
             return False
-        self.work = self.A.astype(low)
+        self.work = cast(self.A, low)
         return True
 
     def full_precision(self) -> None:
         self.work = self.A
 
     def mm(self, X: Any) -> Any:
+        """``A X`` in the passes' precision (``work_dtype``)."""
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.matmat(X))
-        return self.work @ X.astype(self.work_dtype, copy=False)
+        return self.work @ cast(X, self.work_dtype)
 
     def rmm(self, Y: Any) -> Any:
+        """``A^H Y`` in the passes' precision."""
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.rmatmat(Y))
-        Y = Y.astype(self.work_dtype, copy=False)
+        Y = cast(Y, self.work_dtype)
         if self.complex:
             # (Y^H A)^H avoids materialising conj(A).
             return (Y.conj().T @ self.work).conj().T

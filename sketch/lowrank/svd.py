@@ -20,7 +20,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import accuracy_stop, ritz_squares
+from .certificates import accuracy_stop, posterior_accuracy, ritz_squares, ritz_stagnation
 from .krylov import (
     check_max_passes,
     confirm_precision,
@@ -28,7 +28,7 @@ from .krylov import (
     start_in_single_precision,
     warn_unconverged,
 )
-from .operator import _Operator
+from .operator import _Operator, cast, eye_like
 from .range_finder import subspace_iterate
 from .results import SVDResult
 
@@ -60,13 +60,20 @@ def randomized_svd(
     the Ritz values taken after every power step; ``"auto"`` (default) picks
     subspace iteration for sparse A, whose passes cost less than
     re-orthogonalising a growing Krylov basis, and block Krylov otherwise. Either
-    stops as soon as the Ritz values σ̃₁…σ̃ₖ₊₁ rise by at most
-    ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the a-posteriori estimate
-    of Musco–Musco's per-value error, ``accuracy_estimate``; it is an estimate,
-    not a proof). Measured with ε = 10⁻² (``python -m benchmarks lowrank``):
-    ``‖A − UΣV^H‖₂ ≤ 1.0001·σ_{k+1}`` on dense fast-decay, slow-decay
-    (σᵢ = i^{-1/2}) and gap-then-flat spectra, 1.003·σ_{k+1} on a sparse
-    power-law term matrix (subspace iteration).
+    stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
+    for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
+    failure probability < 0.08^probes; it implies both the (1+ε) spectral and
+    the per-value errors, :func:`~sketch.lowrank.certificates.posterior_accuracy`),
+    which ends fast-decaying spectra after a block or two, or (ii) the Ritz values
+    σ̃₁…σ̃ₖ rise by at most ``ε̂ = maxᵢ (σ̃ᵢ² − σ̃ᵢ'²)/σ̃ₖ₊₁² ≤ ε`` in a step (the
+    a-posteriori estimate of Musco–Musco's per-value error; subspace iteration,
+    which converges more slowly, counts σ̃ₖ₊₁ too and extrapolates its last two
+    rises; an estimate, not a proof). ``accuracy_estimate`` is the smaller of
+    the two. Measured with
+    ε = 10⁻² (``python -m benchmarks lowrank``):
+    ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
+    (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
+    power-law term matrix (subspace iteration, 20).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q
     steps, LU-renormalised (``normalizer``), ``2q + 2`` passes, as
@@ -145,7 +152,7 @@ def _inverse_cholesky(Z: Any, xp: Any) -> Any:
     L = xp.linalg.cholesky(_H(Z) @ Z)
     if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
         raise np.linalg.LinAlgError("Cholesky factor is not finite")
-    return solve_triangular(L, xp.eye(L.shape[0], dtype=L.dtype), lower=True)
+    return solve_triangular(L, eye_like(L.shape[0], L), lower=True)
 
 
 def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, eps: float,
@@ -154,31 +161,35 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
 
     Between steps the basis is only LU-normalised, as in scikit-learn (a QR per
     step would cost more than a pass over a sparse A); the Ritz values of
-    range(Z) come from the small pencil ``(Bt^H Bt, Z^H Z)`` with ``Bt = A^H Z``,
-    and the basis is orthonormalised once, at the end.
+    range(Z) come from the small pencil ``(Bt^H Bt, Z^H Z)`` with ``Bt = A^H Z``
+    (one Cholesky factor of ``Z^H Z``), and the basis is orthonormalised once, at
+    the end. ε̂ extrapolates the last two rises (:func:`geometric_tail`): this
+    iteration can creep.
     """
     xp = op.xp
     unit = float(np.finfo(op.real_dtype).eps)
-    low = start_in_single_precision(op, eps, mixed)
     _, Y, P = first_pass(op, l, r, key, sketch)
-    Z = lu_normalize(Y, xp)
-    before, it, converged = None, 0, False
+    low = start_in_single_precision(op, Y, k, eps, mixed)
+    Z = lu_normalize(cast(Y, op.work_dtype), xp)  # single-precision basis work if chosen
+    before, rise, it, converged = None, None, 0, False
     while True:
         Bt = op.rmm(Z)
         try:
-            M = _inverse_cholesky(Z, xp)
+            M = _inverse_cholesky(Z, xp)  # Q = Z M^H is orthonormal (to κ(Z)²u)
         except (np.linalg.LinAlgError, RuntimeError, ValueError):  # rank-deficient block
             Z = orth(Z, xp)
             Bt = op.rmm(Z)
-            M = xp.eye(Z.shape[1], dtype=Z.dtype)
-        C = Bt @ _H(M)  # A^H Q for Q = Z M^H
+            M = eye_like(Z.shape[1], Z)
+        C = Bt @ _H(M)  # A^H Q
         now = ritz_squares(_H(C) @ C, k + 1)
         if low and (Q64 := confirm_precision(op, Z @ _H(M), now, k, eps)) is not None:
             low, Z = False, Q64
             continue
-        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes)
+        stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes,
+                                             posterior_accuracy(P, Z, now, k, xp, M), rise)
         if stop:
             break
+        rise = ritz_stagnation(now, before, k, unit, k + 1) if before is not None else None
         Z = lu_normalize(op.mm(lu_normalize(Bt, xp)), xp)
         before = now
         it += 1

@@ -387,9 +387,50 @@ def test_accuracy_first_reaches_one_plus_eps_of_optimal(spectrum, method):
     # per-value accuracy of Musco–Musco: |σ̃ᵢ² − σᵢ²| ≤ ε σ_{k+1}²
     assert np.all(np.abs(res.s**2 - sig[:k] ** 2) <= eps * sig[k] ** 2)
     assert res.passes <= 16
+    if spectrum == "fast" and method == "krylov":  # proved by the probes after two blocks
+        assert res.passes == 4
     # float32 passes only where float32 resolves ε: σ₁/σ₂₁ = 4.6 (slow) yes, 100 (fast) no
     assert res.pass_dtype == {"slow": "float32", "fast": "float64"}.get(spectrum, res.pass_dtype)
     assert res.U.dtype == res.s.dtype == np.float64
+
+
+def test_posterior_certificate_bounds_per_value_and_spectral_error():
+    """ε̄ of posterior_accuracy bounds (σᵢ² − σ̃ᵢ²)/σₖ₊₁² and ‖A − Q[QᵀA]_k‖₂²/σₖ₊₁² − 1."""
+    from sketch.lowrank.basis import first_pass, orth
+    from sketch.lowrank.certificates import posterior_accuracy, ritz_squares
+    from sketch.lowrank.operator import _Operator
+    from sketch.rng import as_key
+
+    m, n, k = 300, 200, 10
+    sig = 10.0 ** (-np.arange(1, n + 1) / 8)
+    B = with_spectrum(m, n, sig, seed=2)
+    certified = 0
+    for seed in range(20):
+        for l, q in ((k + 5, 0), (k + 10, 1), (k + 20, 1)):
+            op = _Operator(B)
+            _, Y, P = first_pass(op, l, 5, as_key(seed), "gaussian")
+            Q = orth(Y, np)
+            for _ in range(q):
+                Q = orth(B @ (B.T @ Q), np)
+            now = ritz_squares((B.T @ Q).T @ (B.T @ Q), k + 1)
+            bound = posterior_accuracy(P, Q, now, k, np)
+            U, s, Vh = np.linalg.svd(Q.T @ B, full_matrices=False)
+            err = np.linalg.norm(B - (Q @ U[:, :k]) * s[:k] @ Vh[:k], 2)
+            assert err**2 <= (1 + bound) * sig[k] ** 2 * (1 + 1e-12)
+            assert np.all(sig[: k + 1] ** 2 - now <= bound * sig[k] ** 2 + 1e-14)
+            certified += bound <= 1e-2
+    assert certified >= 15  # tight enough to stop on, once σ_(l+1) ≪ σ_(k+1)
+    assert posterior_accuracy(None, Q, now, k, np) == np.inf
+
+
+def test_subspace_iteration_extrapolates_its_rises():
+    from sketch.lowrank.certificates import geometric_tail
+
+    assert geometric_tail(1e-3, None) == np.inf  # one rise says nothing about the rate
+    assert geometric_tail(5e-3, 1e-2) == pytest.approx(5e-3)  # ρ = 1/2: the tail ≤ the rise
+    assert geometric_tail(9e-3, 1e-2) == pytest.approx(8.1e-2)  # ρ = 0.9: 9 more such steps
+    assert geometric_tail(2e-2, 1e-2) == np.inf
+    assert geometric_tail(0.0, 0.0) == 0.0
 
 
 @pytest.mark.parametrize("spectrum", ["fast", "slow", "gap-flat"])
@@ -425,9 +466,36 @@ def test_accuracy_first_cap_warns_and_bad_requests():
 def test_krylov_exhausts_on_low_rank_and_falls_back_on_rank_deficient_blocks():
     B = with_spectrum(200, 150, np.linspace(2, 1, 8), seed=5)  # rank 8 < block 17
     for fn in (block_krylov_svd, randomized_svd):
-        res = fn(B, 7, seed=0)
+        res = fn(B, 7, mixed_precision=False, seed=0)
         assert res.converged
         np.testing.assert_allclose(res.s, np.linspace(2, 1, 8)[:7], rtol=1e-10)
         np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
     res = randomized_eigh(B @ B.T, 7, seed=0)
     np.testing.assert_allclose(res.w, np.linspace(2, 1, 8)[:7] ** 2, rtol=1e-10)
+
+
+def test_torch_tensors_match_numpy_for_the_same_seed():
+    """Tensor in, tensor out, and the same factorisation as NumPy's (same keyed test matrices)."""
+    torch = pytest.importorskip("torch")
+    B = with_spectrum(200, 120, np.arange(1, 121) ** -1.0, seed=3)
+    S = B.T @ B
+    Bt, St = torch.from_numpy(B), torch.from_numpy(S)
+    runs = [
+        (lambda A: randomized_svd(A, 8, seed=1), B, Bt),
+        (lambda A: randomized_svd(A, 8, method="subspace", seed=1), B, Bt),
+        (lambda A: randomized_svd(A, 8, power_iters=2, seed=1), B, Bt),
+        (lambda A: block_krylov_svd(A, 8, mixed_precision=False, seed=1), B, Bt),
+        (lambda A: randomized_eigh(A, 8, seed=1), S, St),
+        (lambda A: nystrom(A, 8, seed=1), S, St),
+    ]
+    for fn, A, At in runs:
+        ref, got = fn(A), fn(At)
+        assert got.passes == ref.passes
+        assert all(isinstance(x, torch.Tensor) and x.dtype == torch.float64 for x in got)
+        vals, X = (("s", "U") if hasattr(ref, "s") else ("w", "V"))
+        single = getattr(ref, "pass_dtype", "") == "float32"  # two BLAS' float32 GEMMs
+        assert getattr(got, "pass_dtype", "") == getattr(ref, "pass_dtype", "")
+        np.testing.assert_allclose(getattr(got, vals).numpy(), getattr(ref, vals),
+                                   rtol=1e-6 if single else 1e-9)
+        Xr, Xg = getattr(ref, X), getattr(got, X).numpy()  # the same space, up to signs
+        np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-5 if single else 1e-7)
