@@ -58,17 +58,13 @@ from ..lowrank.basis import draw_test_matrix, extend, orth, svd_from_basis
 from ..lowrank.certificates import Probes, accuracy_stop, single_precision_allows
 from ..lowrank.krylov import _check_basis_memory
 from ..lowrank.results import SVDResult
-from .lowrank import DaskOperator, _adjoint_times, _rows_like, tall_times
+from .lowrank import _H, DaskOperator, _adjoint_times, _rows_like, tall_times
 from .rows import dask_modules, fold, gather, persist, row_sum
 
 __all__ = ["krylov_svd", "pencil_ritz"]
 
 #: Final passes of the Dask schedule beyond the in-memory count: A(VX) and AᴴQ.
 FINAL_PASSES = 2
-
-
-def _H(X: Any) -> Any:
-    return X.conj().T if X.dtype.kind == "c" else X.T
 
 
 def _gram_times(a: Any, j0: int, j1: int, V: Any) -> Any:

@@ -306,7 +306,7 @@ def test_krylov_basis_on_client(client):
 
 
 def test_leverage_and_sampling_equal_in_memory(client):
-    from sketch import leverage_sample, leverage_scores
+    from sketch import leverage_sample, leverage_scores, ridge_leverage_scores
 
     rng = np.random.default_rng(8)
     A = rng.standard_normal((6000, 5))
@@ -322,6 +322,12 @@ def test_leverage_and_sampling_equal_in_memory(client):
         np.testing.assert_array_equal(got.indices, ref.indices)
         np.testing.assert_allclose(got.weights, ref.weights, rtol=1e-10)
         np.testing.assert_allclose(got.apply(X).compute(), ref.apply(A), rtol=1e-10)
+        # ridge: λ = 1e5 is of the size of σᵢ(A)² (0.7e5 to 1.6e5), so d_λ ≈ 2.6 of 5
+        ridge = ridge_leverage_scores(X, 1e5, method=method, seed=3)
+        assert ridge.chunks[0] == UNEVEN
+        np.testing.assert_allclose(ridge.compute(),
+                                   ridge_leverage_scores(A, 1e5, method=method, seed=3),
+                                   rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.gpu
