@@ -11,27 +11,34 @@ The in-memory loop keeps an m-row orthonormal basis of K_L(q); here the n-row
 basis V of K_R(q) stays on the client and every Krylov step is one round trip
 in which each block computes ``A_bᴴ(A_b V_j)`` where it lives (one read of A,
 two products) and only the n × b sum moves. So no tall basis is orthogonalised
-step by step: the whole tall work is one k-column TSQR at the end.
+step by step: the only tall work is the k-column Rayleigh–Ritz at the end.
 
 The in-memory Ritz values are those of the left space, σ̃ᵢ(QᴴA) with
 Q = orth(AV); with W = MV they are the generalised eigenvalues σ̃² of the pencil
 ``(WᴴW, VᴴW)`` (for AV = QR: QᴴA = R⁻ᴴWᴴ and RᴴR = VᴴW), computed on the
 client after every step for the same stopping rule
 (:func:`sketch.lowrank.certificates.accuracy_stop`). They carry rounding of
-about u·σ₁² (u the unit roundoff), as the in-memory Gram matrix's do. The
-factors come from a final Rayleigh–Ritz in the top-k Ritz directions X of the
-pencil, done the stable way on the workers: ``Y = A(VX)``, Q = TSQR(Y) and
-``AᴴQ``, one round trip with two reads of A, then the small SVD as in memory.
-That k-dimensional left space holds the in-memory top-k Ritz vectors, so the
+about u·σ₁² (u the unit roundoff), as the in-memory Gram matrix's do. As in
+memory, a float64 A is multiplied in float32 when the first Ritz values show
+that float32 resolves the accuracy asked for (``mixed_precision``): each block
+is cast where it lives, so no copy of A is kept.
+
+The factors come from a final Rayleigh–Ritz, in A's precision, in the top-k
+Ritz directions X of the pencil: each block computes ``Y_b = A_b(VX)``,
+``Y_bᴴY_b`` and ``A_bᴴY_b`` from one read; AVX is orthonormal up to rounding,
+so one Cholesky QR of it is as stable as Householder (TSQR and a second read
+are the fallback when it is not), and the small SVD runs as in memory. That
+k-dimensional left space holds the in-memory top-k Ritz vectors, so the
 singular values agree with the in-memory ones up to the rounding of X
 (rtol 1e-14 on moderate spectra; about u·(σ₁/σₖ)² on steep ones, far below
 σₖ₊₁ in ‖A − UΣVᴴ‖₂).
 
 Passes (products with A or Aᴴ): the in-memory count plus 2 (the final
-Rayleigh–Ritz); reads of A: ``steps + 3`` against the in-memory ``2·steps + 2``;
-round trips to the workers: ``steps + 3`` (the last gathers the probes'
-residual norms). The same ``max_passes`` counts the final two, so at the cap
-the Dask run can stop a step earlier than in memory.
+Rayleigh–Ritz); reads of A: ``steps + 2`` against the in-memory
+``2·steps + 2`` (plus one of the r probe columns); round trips to the
+workers: ``steps + 3`` (the last gathers the probes' residual norms). The
+same ``max_passes`` counts the final two, so at the cap the Dask run can stop
+a step earlier than in memory.
 
 Examples
 --------
