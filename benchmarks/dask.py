@@ -1,7 +1,7 @@
 """qla on Dask arrays against dask's own linear algebra, on a LocalCluster of worker processes.
 
 ``python -m benchmarks dask [--quick | --full] [--lstsq-rows M] [--svd-rows M] [--repeat R]
-[--memory LIMIT] [--no-scaling] [--cases lstsq svd]``. The data are generated on the
+[--memory LIMIT] [--no-scaling] [--cases lstsq svd] [--short-sweep]``. The data are generated on the
 workers (block by block, from a seed) and persisted there; the client only ever holds
 small arrays — except for the in-memory LAPACK reference, which gathers A once (outside the
 clock) on sizes up to 1e8 entries.
@@ -229,10 +229,13 @@ def run_lstsq(m: int, n: int, chunk: int, repeat: int, workers: int, reference: 
 # few iterations rounding swamps it (σᵢ = 1/i); "QR" does (a TSQR per product).
 SWEEP = ([("power", q, 10) for q in range(6)] + [("QR", q, 10) for q in (2, 3, 4, 6)]
          + [("power", q, 40) for q in (1, 2, 3)])
+# --short-sweep (larger sizes): the configurations that mattered at the default size.
+SHORT_SWEEP = [("power", q, 10) for q in (2, 3, 4)] + [("power", q, 40) for q in (1, 2, 3)]
 TOLERANCE = 1.01  # ‖A − UΣVᵀ‖₂ ≤ 1.01·σ₅₁: what sketch.randomized_svd's default accuracy aims at
 
 
-def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: bool, k: int = 50):
+def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list | None,
+            k: int = 50):
     import dask.array as da
     import distributed
 
@@ -270,7 +273,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: bool, 
         return f"svd_compressed iterator={it}, n_power_iter={q}, n_oversamples={p}"
 
     errs, done = {}, set()
-    for cfg in SWEEP:  # a family stops once it reached qla's error or got worse
+    for cfg in sweep:  # a family stops once it reached qla's error or got worse
         family = (cfg[0], cfg[2])
         if family in done:
             continue
@@ -360,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
                              "at most 16 GiB in all, shared by the workers; beyond it they "
                              "spill to disk)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the 1-worker runs")
+    parser.add_argument("--short-sweep", action="store_true",
+                        help="sweep only the svd_compressed configurations in SHORT_SWEEP")
     parser.add_argument("--cases", nargs="+", choices=("lstsq", "svd"), default=["lstsq", "svd"],
                         help="which cases to run (default both)")
     args = parser.parse_args(argv)
@@ -380,14 +385,15 @@ def main(argv: list[str] | None = None) -> int:
             r, scale[("lstsq", 2)] = run_lstsq(*ls, chunk_ls, args.repeat, 2, reference)
             rows += r
         if "svd" in args.cases:
-            r, scale[("svd", 2)] = run_svd(*sv, chunk_sv, args.repeat, 2, True)
+            r, scale[("svd", 2)] = run_svd(*sv, chunk_sv, args.repeat, 2,
+                                           SHORT_SWEEP if args.short_sweep else SWEEP)
             rows += r
     if not args.no_scaling:
         with local_cluster(1, memory_per_worker(1, args.memory)):
             if "lstsq" in args.cases:
                 _, scale[("lstsq", 1)] = run_lstsq(*ls, chunk_ls, args.repeat, 1, False)
             if "svd" in args.cases:
-                _, scale[("svd", 1)] = run_svd(*sv, chunk_sv, args.repeat, 1, False)
+                _, scale[("svd", 1)] = run_svd(*sv, chunk_sv, args.repeat, 1, None)
         for case in args.cases:
             rows.append({"case": f"scaling {case}", "method": "qla, 1 -> 2 workers (time ratio)",
                          "workers": "1 -> 2", "seconds": scale[(case, 2)],
