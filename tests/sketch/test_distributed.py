@@ -270,9 +270,15 @@ def test_lowrank_equals_in_memory(client):
     np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
 
 
-def test_krylov_basis_on_client(client):
-    """The Dask block Krylov schedule: float32 passes by default, steep and rank-deficient A."""
-    from sketch import randomized_svd
+def test_krylov_basis_on_client(client, monkeypatch):
+    """The Dask block Krylov schedule: one gather per step, float32 passes by default,
+    steep and rank-deficient A."""
+    import sketch.distributed.krylov as schedule
+    from sketch import block_krylov_svd, randomized_svd
+
+    calls = []
+    gather = schedule.gather
+    monkeypatch.setattr(schedule, "gather", lambda *v: calls.append(len(v)) or gather(*v))
 
     rng = np.random.default_rng(5)
     G = rng.standard_normal((6000, 80))
@@ -282,6 +288,8 @@ def test_krylov_basis_on_client(client):
         return np.linalg.norm(A - (U * r.s) @ r.Vh, 2)
 
     A = G / np.arange(1, 81)  # slow decay, σ₁/σ₁₁ ≈ 11: float32 passes resolve ε = 1e-2
+    res = block_krylov_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, krylov_iters=2, seed=0)
+    assert len(calls) == 2 + 2 and res.passes == 2 * 2 + 2 + 2  # first, 2 steps, Rayleigh–Ritz
     got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, seed=0)
     sv = np.linalg.svd(A, compute_uv=False)
     assert got.pass_dtype == "float32" and got.converged
