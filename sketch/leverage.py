@@ -220,7 +220,7 @@ def ridge_leverage_scores(
 
     Parameters
     ----------
-    A : array or sparse matrix (m × d)
+    A : array, sparse matrix or row-chunked Dask array (m × d)
     lam : float
         Ridge parameter λ > 0.
     method : {"exact", "approx"}
@@ -234,12 +234,16 @@ def ridge_leverage_scores(
     >>> ridge_leverage_scores(A, 1.0).tolist()
     [0.5, 0.5, 0.5, 0.0, 0.0]
     """
-    check_matrix(A, "A")
     lam = check_tolerance(lam, "the ridge parameter lam")
     unknown = set(options) - {"sketch_size", "jl_size", "sketch"}
     if unknown:
         raise TypeError(f"unknown option(s) {', '.join(sorted(unknown))}; ridge_leverage_scores "
                         "takes sketch_size, jl_size and sketch")
+    if is_dask(A):  # row-chunked Dask arrays: scores block by block (sketch.distributed)
+        from .distributed.leverage import ridge_leverage_scores as dask_ridge_scores
+
+        return dask_ridge_scores(A, lam, method=method, seed=seed, **options)
+    check_matrix(A, "A")
     xp = array_module(A)
     m, d = A.shape
     if method == "exact":

@@ -14,7 +14,8 @@ module                    what it holds
 ``rows``                  row-chunked arrays: validation, one-pass reductions, TSQR
 ``sketches``              :func:`sketch_dask`, :func:`coordinated_sketch_dask`
 ``lstsq``                 the products of the least-squares solvers
-``lowrank``               randomized SVD, block Krylov, Nyström
+``krylov``                block Krylov SVD of a tall A, the basis on the client
+``lowrank``               the other low-rank routines: passes as in memory
 ``leverage``              approximate leverage scores and row sampling
 ========================  ================================================
 

@@ -1,8 +1,9 @@
 """Leverage scores and leverage sampling of a row-chunked Dask matrix, rows left in place.
 
-:func:`sketch.leverage_scores` and :func:`sketch.leverage_sample` take this
-path for a Dask A (m × d). The scores are a Dask vector chunked like A's rows,
-computed block by block from a d × d factor on the client:
+:func:`sketch.leverage_scores`, :func:`sketch.ridge_leverage_scores` and
+:func:`sketch.leverage_sample` take this path for a Dask A (m × d). The scores
+are a Dask vector chunked like A's rows, computed block by block from a d × d
+factor on the client:
 
 * ``"approx"`` (Drineas, Magdon-Ismail, Mahoney and Woodruff 2012): the sketch
   S₁A is computed where the blocks live (:func:`sketch_dask`), its SVD on the
@@ -47,10 +48,10 @@ from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_
 from ..operators import make_operator
 from ..rng import as_key
 from ..rowsample import Sample
-from .rows import as_rows, chunk_module, gather, offsets, persist, tsqr
+from .rows import as_rows, chunk_module, dask_modules, gather, offsets, persist, tsqr
 from .sketches import sketch_dask
 
-__all__ = ["leverage_scores", "leverage_sample", "sample_rows"]
+__all__ = ["leverage_scores", "ridge_leverage_scores", "leverage_sample", "sample_rows"]
 
 
 def _row_norms(a: Any, W: Any) -> Any:
@@ -92,6 +93,33 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     SA = gather(sketch_dask(make_operator(sketch, r1, m, seed=key.child("S1")), A))[0]
     return persist(_scores(A, _score_factor(SA, k2, key, A.dtype)))[0]
+
+
+def ridge_leverage_scores(A: Any, lam: float, *, method: str = "exact", seed: Any = None,
+                          **options: Any) -> Any:
+    """λ-ridge leverage scores of a row-chunked Dask A, as a Dask vector chunked like A's rows.
+
+    ``"exact"``: TSQR A = QR and the SVD R = UΣVᴴ on the client give
+    ``τᵢ = ‖(Q_b U diag(σ/√(σ² + λ)))ᵢ‖²``, block by block. ``"approx"``: the
+    approximate leverage scores of the first m rows of ``[A; √λ I]``, that
+    d-row block appended as one more chunk (as :func:`sketch.ridge_leverage_scores`
+    does in memory, with the same sizes and keys).
+    """
+    A = _matrix(A)
+    m, d = A.shape
+    if method == "exact":
+        Q, R = tsqr(A)
+        xp = array_module(R)
+        U, s, _ = xp.linalg.svd(R)
+        return persist(_scores(Q, U * (s / xp.sqrt(s**2 + lam))))[0]
+    if method != "approx":
+        raise ValueError(f"method must be 'exact' or 'approx', got {method!r}")
+    _, da = dask_modules()
+    xp = chunk_module(A)
+    ridge = da.from_array(math.sqrt(lam) * xp.eye(d, dtype=A.dtype), chunks=(d, d),
+                          asarray=False)
+    lev = leverage_scores(da.concatenate([A, ridge]), method="approx", seed=seed, **options)
+    return persist(lev[:m])[0]
 
 
 def _draw(q: Any, u: Any, j0: int, total: float, start: float) -> tuple[Any, Any]:

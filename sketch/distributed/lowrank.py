@@ -1,10 +1,12 @@
-"""Randomized SVD, block Krylov and Nyström on row-chunked Dask arrays: passes on the workers.
+"""Randomized SVD, subspace iteration and Nyström on row-chunked Dask arrays: passes on the workers.
 
-:func:`sketch.randomized_svd`, :func:`sketch.block_krylov_svd`,
-:func:`sketch.nystrom` (and every
-routine of :mod:`sketch.lowrank` built on its counted products) take a
-row-chunked Dask A (m × n) through :class:`DaskOperator`: the algorithm is the
-in-memory one, line for line, and only the arrays it touches move.
+:func:`sketch.randomized_svd` with ``power_iters`` or ``method="subspace"``,
+:func:`sketch.nystrom`, :func:`sketch.randomized_eigh` (and every routine of
+:mod:`sketch.lowrank` built on its counted products, block Krylov of a wide A
+included) take a row-chunked Dask A (m × n) through :class:`DaskOperator`: the
+algorithm is the in-memory one, line for line, and only the arrays it touches
+move. Block Krylov of a tall A — :func:`sketch.randomized_svd`'s default — has
+its own schedule with the basis on the client (:mod:`sketch.distributed.krylov`).
 
 * ``A X`` for a small X (n × l, on the client): each block computes A_b X
   where it lives; the m × l result stays on the workers (persisted) — for a
@@ -30,8 +32,8 @@ Examples
 >>> import numpy as np, dask.array as da
 >>> from sketch import randomized_svd
 >>> A = np.random.default_rng(0).standard_normal((2000, 40)) * 0.7 ** np.arange(40)
->>> res = randomized_svd(da.from_array(A, chunks=500), 5, seed=0)
->>> ref = randomized_svd(A, 5, seed=0, mixed_precision=False)   # passes in A's precision too
+>>> res = randomized_svd(da.from_array(A, chunks=500), 5, power_iters=2, seed=0)
+>>> ref = randomized_svd(A, 5, power_iters=2, seed=0)
 >>> bool(np.allclose(res.s, ref.s, rtol=1e-12)), res.passes == ref.passes
 (True, True)
 >>> U = res.U.compute()

@@ -103,6 +103,11 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                eps: float | None = None, max_passes: int = MAX_PASSES,
                depth: int | None = None, mixed: bool = True) -> SVDResult:
     """Block Krylov SVD: ``depth`` steps, or (``depth=None``) until ε̂ ≤ ``eps``."""
+    if op.kind == "dask" and op.shape[0] >= op.shape[1]:  # tall Dask A: sketch.distributed
+        from ..distributed.krylov import krylov_svd as dask_krylov_svd
+
+        return dask_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
+                               depth=depth, mixed=mixed)
     xp = op.xp
     limit = min(op.shape)
     steps = depth if depth is not None else (max_passes - 2) // 2

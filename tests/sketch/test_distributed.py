@@ -242,18 +242,24 @@ def test_lstsq_dask_bad_input(ill):
 
 
 def test_lowrank_equals_in_memory(client):
-    """Randomized SVD / block Krylov / Nyström on Dask: the in-memory factors, the same passes."""
+    """Randomized SVD / block Krylov / Nyström on Dask: the in-memory factors.
+
+    Block Krylov (randomized_svd's default) keeps its basis on the client
+    (sketch.distributed.krylov): the same Krylov spaces and steps, two more
+    passes for the final Rayleigh–Ritz; power_iters (HMT) makes the same passes.
+    """
     from sketch import block_krylov_svd, nystrom, randomized_svd
 
-    # randomized_svd's default is block_krylov_svd's computation; power_iters is HMT's.
     rng = np.random.default_rng(3)
     A = rng.standard_normal((6000, 60)) * 0.8 ** np.arange(60)
     X = da.from_array(A, chunks=(UNEVEN, 60))
     # Passes in A's precision on both sides (in memory a float64 A may be multiplied in float32).
     full = {"mixed_precision": False}
-    for fn, kw in ((block_krylov_svd, full), (randomized_svd, {"power_iters": 2, **full})):
+    for fn, kw, extra in ((block_krylov_svd, full, 2), (block_krylov_svd, {"krylov_iters": 3}, 2),
+                          (randomized_svd, {"power_iters": 2, **full}, 0)):
         got, ref = fn(X, 8, seed=4, **kw), fn(A, 8, seed=4, **kw)
-        assert got.passes == ref.passes and got.converged
+        assert got.passes == ref.passes + extra and got.iterations == ref.iterations
+        assert got.converged
         np.testing.assert_allclose(got.s, ref.s, rtol=1e-12)
         U = got.U.compute()  # a Dask array, chunked like A's rows
         np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-12)
@@ -264,8 +270,51 @@ def test_lowrank_equals_in_memory(client):
     np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
 
 
+def test_krylov_basis_on_client(client, monkeypatch):
+    """The Dask block Krylov schedule: one gather per step, float32 passes by default,
+    steep and rank-deficient A."""
+    import sketch.distributed.krylov as schedule
+    from sketch import block_krylov_svd, randomized_svd
+
+    calls = []
+    gather = schedule.gather
+    monkeypatch.setattr(schedule, "gather", lambda *v: calls.append(len(v)) or gather(*v))
+
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((6000, 80))
+
+    def err(A, r):  # ‖A − UΣVᴴ‖₂ from the factors (U gathered)
+        U = r.U.compute() if hasattr(r.U, "compute") else r.U
+        return np.linalg.norm(A - (U * r.s) @ r.Vh, 2)
+
+    A = G / np.arange(1, 81)  # slow decay, σ₁/σ₁₁ ≈ 11: float32 passes resolve ε = 1e-2
+    res = block_krylov_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, krylov_iters=2, seed=0)
+    assert len(calls) == 2 + 2 and res.passes == 2 * 2 + 2 + 2  # first, 2 steps, Rayleigh–Ritz
+    got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, seed=0)
+    sv = np.linalg.svd(A, compute_uv=False)
+    assert got.pass_dtype == "float32" and got.converged
+    assert err(A, got) <= 1.01 * sv[10]
+    U = got.U.compute()  # the Rayleigh–Ritz ran in float64: U orthonormal to rounding
+    np.testing.assert_allclose(U.T @ U, np.eye(10), atol=1e-12)
+    # σ₁/σₖ = 3e4: Ritz values agree with in memory to about u·(σ₁/σₖ)², the error to rounding.
+    A = G * 0.3 ** np.arange(80)
+    got, ref = (randomized_svd(M, 10, seed=1, mixed_precision=False)
+                for M in (da.from_array(A, chunks=(UNEVEN, 80)), A))
+    np.testing.assert_allclose(got.s, ref.s, rtol=1e-6)
+    assert err(A, got) == pytest.approx(err(A, ref), rel=1e-6)
+    # rank 3 < k = 5, and complex data
+    A = G[:, :3] @ rng.standard_normal((3, 80))
+    got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 5, seed=2)
+    np.testing.assert_allclose(got.s[:3], np.linalg.svd(A, compute_uv=False)[:3], rtol=1e-12)
+    assert got.converged and np.all(got.s[3:] <= 1e-12 * got.s[0])
+    A = G[:, :40] + 1j * G[:, 40:]
+    got, ref = (randomized_svd(M, 5, seed=3, mixed_precision=False)
+                for M in (da.from_array(A, chunks=(UNEVEN, 40)), A))
+    np.testing.assert_allclose(got.s, ref.s, rtol=1e-12)
+
+
 def test_leverage_and_sampling_equal_in_memory(client):
-    from sketch import leverage_sample, leverage_scores
+    from sketch import leverage_sample, leverage_scores, ridge_leverage_scores
 
     rng = np.random.default_rng(8)
     A = rng.standard_normal((6000, 5))
@@ -281,6 +330,12 @@ def test_leverage_and_sampling_equal_in_memory(client):
         np.testing.assert_array_equal(got.indices, ref.indices)
         np.testing.assert_allclose(got.weights, ref.weights, rtol=1e-10)
         np.testing.assert_allclose(got.apply(X).compute(), ref.apply(A), rtol=1e-10)
+        # ridge: λ = 1e5 is of the size of σᵢ(A)² (0.7e5 to 1.6e5), so d_λ ≈ 2.6 of 5
+        ridge = ridge_leverage_scores(X, 1e5, method=method, seed=3)
+        assert ridge.chunks[0] == UNEVEN
+        np.testing.assert_allclose(ridge.compute(),
+                                   ridge_leverage_scores(A, 1e5, method=method, seed=3),
+                                   rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.gpu
