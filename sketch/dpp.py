@@ -121,6 +121,14 @@ class WeightedLstsqResult:
 
     def error_ratio(self, features: Any, values: Any, measure: Any = None) -> float:
         """‖f − f̂‖_μ / min_v ‖f − v‖_μ over all candidate points (1 is optimal)."""
+        check_matrix(features, "features", sparse=False)
+        check_vector(values, "values", length=features.shape[0])
+        if features.shape[1] != self.coef.shape[0]:
+            raise ShapeError(f"features has {features.shape[1]} functions but the fit has "
+                             f"{self.coef.shape[0]} coefficients")
+        if values.ndim != self.coef.ndim:
+            raise ShapeError(f"values has shape {values.shape} but the fit was for "
+                             f"{self.coef.ndim}-D values")
         xp = array_module(features)
         mu = _measure(measure, features.shape[0], xp)
         sq = xp.sqrt(mu)
@@ -135,13 +143,22 @@ class WeightedLstsqResult:
 def _measure(measure: Any, N: int, xp: Any) -> Any:
     if measure is None:
         return xp.full(N, 1.0 / N)
-    mu = xp.asarray(measure, dtype=xp.float64)
-    if mu.ndim != 1 or mu.shape[0] != N:
+    check_vector(measure, "measure", length=N)
+    if measure.ndim != 1:
         raise ShapeError(f"measure must hold one weight per candidate point ({N}), "
-                         f"got shape {mu.shape}")
-    if not bool(xp.isfinite(mu).all()) or bool((mu < 0).any()) or float(mu.sum()) <= 0:
-        raise ValueError("measure must be finite, non-negative and not all zero")
+                         f"got shape {measure.shape}")
+    if measure.dtype.kind == "c":
+        raise TypeError("measure must be real (a weight per candidate point), got complex")
+    mu = xp.asarray(measure, dtype=xp.float64)
+    if bool((mu < 0).any()) or not float(mu.sum()) > 0:
+        raise ValueError("measure must be non-negative and not all zero")
     return mu / mu.sum()
+
+
+def _check_draws(n: int, xp: Any) -> None:
+    """Refuse, before drawing, n points that do not fit (indices, weights, uniforms)."""
+    check_allocation(24.0 * n, f"a sample of n={n} points", xp=xp,
+                     fix="draw fewer points; O(m log m) suffice for a space of dimension m")
 
 
 def orthonormal_features(features: Any, measure: Any = None) -> Any:
@@ -160,6 +177,9 @@ def orthonormal_features(features: Any, measure: Any = None) -> Any:
     True
     """
     check_matrix(features, "features", sparse=False)
+    if features.dtype.kind == "c":
+        raise TypeError("features must be real: the samplers weigh points by |φ(x)|² of a "
+                        "real basis; pass the real and imaginary parts as separate functions")
     N, m = features.shape
     if m > N:
         raise ShapeError(f"features has {m} columns but only {N} candidate points; "
@@ -169,8 +189,9 @@ def orthonormal_features(features: Any, measure: Any = None) -> Any:
     Q, R = xp.linalg.qr(features * xp.sqrt(mu)[:, None].astype(features.dtype))
     d = xp.abs(xp.diagonal(R))
     if float(d.min()) <= float(d.max()) * max(N, m) * np.finfo(np.dtype(features.dtype)).eps:
-        raise ShapeError("features are linearly dependent on the candidate points (rank < m); "
-                         "drop redundant functions or add candidate points")
+        raise ShapeError("features are linearly dependent on the candidate points (where "
+                         "measure > 0): rank < m; drop redundant functions or add candidate "
+                         "points")
     return Q
 
 
@@ -295,6 +316,7 @@ def volume_rescaled_sample(features: Any, n: int, seed: Any = None, *,
     n = check_positive_int(n, "n")
     if n < m:
         raise ValueError(f"volume-rescaled sampling needs n >= m = {m} points, got n={n}")
+    _check_draws(n, array_module(Q))
     return _volume_rescaled(Q, n, _generator(seed))
 
 
@@ -345,6 +367,7 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
     N, m = Q.shape
     xp = array_module(Q)
     mu = _measure(measure, N, xp)
+    _check_draws(n, xp)
     gen = _generator(seed)
     reps = 0
     if method == "iid-optimal":
@@ -402,7 +425,8 @@ def weighted_lstsq(features: Any, values: Any, sample: WeightedSample | int, *,
             raise ShapeError(f"the sample was drawn for m={sample.dimension} functions, features "
                              f"has {features.shape[1]}")
     else:
-        sample = weighted_lstsq_sample(features, sample, method, seed, measure=measure)
+        n = check_positive_int(sample, "sample")
+        sample = weighted_lstsq_sample(features, n, method, seed, measure=measure)
     xp = array_module(features)
     sw = xp.sqrt(sample.weights).astype(features.dtype)
     A = features[sample.indices] * sw[:, None]
