@@ -93,7 +93,8 @@ def check_simulable(num_qubits: int, max_qubits: int | None = None, what: str = 
     ValueError
         Naming the qubit count and the memory the state would take.
     """
-    limit = MAX_SIMULATED_QUBITS if max_qubits is None else max_qubits
+    limit = (MAX_SIMULATED_QUBITS if max_qubits is None
+             else check_positive_int(max_qubits, "max_qubits"))
     if num_qubits > limit:
         gib = simulation_bytes(num_qubits) / 2**30
         raise ValueError(
@@ -375,6 +376,7 @@ class HHLEmulation:
         ``norm`` ``‖b‖ √(successes/shots) / C``, and ``counts`` of system outcomes
         among the successes (padded basis index → count).
         """
+        shots = check_positive_int(shots, "shots")
         rng = as_key(seed).child("hhl-shots").generator()
         p = min(max(self.success_probability, 0.0), 1.0)
         succ = int(rng.binomial(shots, p))
