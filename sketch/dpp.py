@@ -73,6 +73,9 @@ __all__ = [
 ]
 
 METHODS = ("iid-optimal", "volume", "dpp", "dpp-repeated")
+#: Most independent projection DPPs one ``dpp-repeated`` sample draws (each is an O(N m²)
+#: chain; the memory of all of them is checked with the points drawn).
+MAX_REPETITIONS = 10_000
 
 
 @dataclass
@@ -384,8 +387,9 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
         if n % m:
             raise ValueError(f"method='dpp-repeated' needs n to be a multiple of m = {m}, got "
                              f"n={n}; use n={m * max(1, round(n / m))}")
-        reps = n // m
-        check_allocation(8.0 * N * (m + reps), f"{reps} projection DPPs of {N} points", xp=xp)
+        reps = check_positive_int(
+            n // m, "the repetitions n/m", maximum=MAX_REPETITIONS,
+            why=f"n={n} is far above m log m, where method='iid-optimal' is as accurate")
         idx = xp.concatenate([_dpp_from_q(Q, gen) for _ in range(reps)])
     lev = (Q * Q).sum(axis=1)
     weights = mu[idx] * m / lev[idx]

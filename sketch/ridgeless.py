@@ -323,10 +323,11 @@ def estimate_signal_noise(X: Any, y: Any) -> tuple[float, float]:
     if y.ndim != 1:
         raise ShapeError(f"y must be 1-D to estimate its signal and noise, got shape {y.shape}")
     n, p = X.shape
-    s2 = float((X * X).sum()) / (n * p)
-    a = float(y @ y) / n
-    Xty = X.T @ y
-    b = float(Xty @ Xty) / (n * max(s2, np.finfo(float).tiny))
+    xp = array_module(X)
+    s2 = float((xp.abs(X) ** 2).sum()) / (n * p)   # |·|²: complex features too
+    a = float(xp.vdot(y, y).real) / n
+    Xty = X.conj().T @ y
+    b = float(xp.vdot(Xty, Xty).real) / (n * max(s2, np.finfo(float).tiny))
     r2 = min(max((b - p * a) / (n + 1), 0.0), a)
     return r2, a - r2
 
@@ -368,7 +369,8 @@ def _validation_size(X: Any, y: Any, validation: tuple[Any, Any] | None, holdout
         perm = xp.asarray(key.child("holdout").generator().permutation(n))
         n_val = max(1, int(round(holdout * n)))
         if n - n_val < 1:
-            raise ShapeError(f"{n} samples leave none to fit after holding out {n_val}")
+            raise ShapeError(f"{n} samples leave none to fit after holding out {n_val} "
+                             f"(holdout={holdout}); lower holdout")
         Xv, yv = X[perm[:n_val]], y[perm[:n_val]]
         Xt, yt = X[perm[n_val:]], y[perm[n_val:]]
     else:

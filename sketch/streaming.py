@@ -129,6 +129,8 @@ def _check_block(B: Any, d: int | None, k: int) -> Any:
         if getattr(B, "ndim", None) != 2:
             raise ShapeError(f"block {k} of the stream must be 2-D, got shape "
                              f"{getattr(B, 'shape', None)}")
+    if B.shape[1] == 0:
+        raise ShapeError(f"block {k} of the stream has no columns; every row needs at least one")
     if d is not None and B.shape[1] != d:
         raise ShapeError(f"block {k} has {B.shape[1]} columns but the stream started with {d}; "
                          "every block needs the same columns")
