@@ -182,8 +182,9 @@ def _finite_result(obj: Any, depth: int = 0, *, infinite_ok: bool = False) -> bo
     if isinstance(obj, (float, complex, np.floating, np.complexfloating)):
         return not bool(np.isnan(obj))
     if isinstance(obj, np.ndarray):
-        ok = np.isnan(obj) if infinite_ok else ~np.isfinite(obj)
-        return obj.dtype.kind not in "fc" or not bool(ok.any())
+        if obj.dtype.kind not in "fc":
+            return True
+        return not bool((np.isnan(obj) if infinite_ok else ~np.isfinite(obj)).any())
     if hasattr(obj, "toarray") and hasattr(obj, "data"):  # scipy sparse
         return _finite_result(np.asarray(obj.data), depth + 1)
     if isinstance(obj, (tuple, list)):
