@@ -18,7 +18,7 @@ M, D, A, b = h.M, h.D, h.A, h.b
 SA = sketch.priority_sample(A[:6], 4, seed=1)
 SA2 = sketch.priority_sample(A[6:], 4, seed=1, keys=np.arange(6, 12))
 LA = sketch.jl_sketch(A, 4, seed=1)
-SAMPLE = sketch.leverage_sample(A, size=8, seed=0)
+SAMPLE = sketch.leverage_sample(A, seed=0)  # the size its guarantee asks for: no warning
 HHL = sketch.emulate_hhl(np.diag([1.0, 2.0, 3.0, 4.0]) + 0.1, np.ones(4))
 PHI = np.polynomial.legendre.legvander(np.linspace(-1, 1, M), 2)
 F = np.exp(np.linspace(-1, 1, M))
