@@ -85,3 +85,13 @@ def _entries() -> list[h.Entry]:
 @pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
 def test_bad_dask_argument_is_refused_clearly(entry, arg):
     h.run_property(entry, arg, share=0.2, most=40)
+
+
+@pytest.mark.parametrize("call", [lambda X: sketch.randomized_svd(X, 2, seed=0),
+                                  lambda X: sketch.leverage_scores(X, method="exact"),
+                                  lambda X: sketch.leverage_scores(X, method="approx", seed=0)])
+def test_nan_in_a_dask_matrix_is_named(call):
+    X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(sketch.errors.NonFiniteError,
+                                                                  match="A holds NaN"):
+        call(X)  # was LinAlgError ("SVD did not converge") from the client's factorisation

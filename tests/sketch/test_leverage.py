@@ -205,3 +205,10 @@ def test_exact_scores_and_sampling_on_every_backend(backend):
     SA = smp.apply(At)
     assert backend.owns(SA)
     np.testing.assert_allclose(backend.to_numpy(SA), ref.apply(A), rtol=1e-10)
+
+
+def test_approximate_scores_of_a_wide_matrix_are_exact():
+    # m < d: no sketch of fewer rows than d embeds A, and the default used to fail on it
+    A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 5.0]])
+    np.testing.assert_allclose(leverage_scores(A, method="approx", seed=0), [1.0, 1.0])
+    np.testing.assert_array_equal(leverage_scores(np.zeros((1, 2)), method="approx"), [0.0])
