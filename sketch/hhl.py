@@ -526,7 +526,8 @@ def emulate_hhl(
     leak = float(1.0 - xp.sum(w2 * fabs2.max(axis=1)))
     dist = w2 @ fabs2
     if not bool(xp.isfinite(out).all()):
-        raise NonFiniteError("the emulated state holds NaN/inf; check A's scaling")
+        raise NonFiniteError(f"the emulated state holds NaN/inf: the phases λ·time overflow "
+                             f"(time={sizing.time:.3g}); check A's scaling and time")
     return HHLEmulation(problem, sizing, sp, out, p_s, p_f, max(leak, 0.0), dist, f)
 
 
