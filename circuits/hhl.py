@@ -49,7 +49,15 @@ from qiskit.circuit.library import (
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from sketch.backend import is_sparse, to_numpy
-from sketch.checks import check_allocation, check_observable, check_positive_int
+from sketch.checks import (
+    check_allocation,
+    check_array,
+    check_dtype,
+    check_finite,
+    check_observable,
+    check_positive_int,
+)
+from sketch.errors import ShapeError
 from sketch.hhl import (
     HHLProblem,
     HHLSizing,
@@ -103,6 +111,12 @@ class HHLCircuit:
         norm is the success probability.
         """
         n, m = self.system_qubits, self.clock_qubits
+        check_array(state, "state")
+        if state.size != 1 << (n + m + 1):
+            raise ShapeError(f"state must hold the circuit's 2^{n + m + 1} amplitudes, got "
+                             f"shape {state.shape}")
+        check_dtype(state.dtype, "state")
+        check_finite(state, "state")
         psi = np.asarray(to_numpy(state)).reshape(2, 1 << m, 1 << n)[1, 0]
         return self.problem.extract(psi) if unknowns else psi
 

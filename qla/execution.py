@@ -161,6 +161,11 @@ class RunResult(Sequence):
 
     def _pick(self, attr: str, i: int | None) -> Any:
         if i is not None:
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"i must be a circuit index (an int), got {type(i).__name__}")
+            if not -len(self.circuits) <= i < len(self.circuits):
+                raise IndexError(f"i={i} is out of range: the run holds "
+                                 f"{len(self.circuits)} circuit(s)")
             return getattr(self.circuits[i], attr)
         if len(self.circuits) == 1:
             return getattr(self.circuits[0], attr)

@@ -225,13 +225,20 @@ def check_power_of_two(n: int, name: str) -> int:
     return n.bit_length() - 1
 
 
+#: The largest size :func:`check_positive_int` accepts by default (and the largest a computed
+#: size may reach, :func:`check_computed_size`).
+MAX_SIZE = 2**62
+
+
 def check_positive_int(
     k: Any, name: str, *, minimum: int = 1, maximum: int | None = None, why: str = ""
 ) -> int:
     """Require an integer in ``[minimum, maximum]`` (bools refused) and return it as ``int``.
 
     ``maximum`` bounds iteration counts whose work is not sized by memory; ``why`` (appended
-    to the error) says why larger values are refused and what to do instead.
+    to the error) says why larger values are refused and what to do instead. Without it,
+    :data:`MAX_SIZE` (2⁶²) is the bound: no size beyond it fits any memory, and larger
+    integers (10**400) overflow a float or a C integer in the arithmetic that follows.
 
     Examples
     --------
@@ -246,8 +253,12 @@ def check_positive_int(
         raise TypeError(f"{name} must be an integer, got {type(k).__name__}")
     if k < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {k}")
-    if maximum is not None and k > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {k}" + (f"; {why}" if why else ""))
+    if maximum is None:
+        maximum, why = MAX_SIZE, why or "no size beyond 2**62 fits in any memory"
+    if k > maximum:
+        shown = k if k < 10**30 else f"an integer of {len(str(k))} digits"
+        raise ValueError(f"{name} must be at most {maximum}, got {shown}"
+                         + (f"; {why}" if why else ""))
     return int(k)
 
 
@@ -282,6 +293,29 @@ def check_tolerance(
     return v
 
 
+def check_p(p: Any, *, allow_inf: bool = False) -> float:
+    """Validate the exponent p (1 ≤ p < ∞) and return it as a float.
+
+    Examples
+    --------
+    >>> check_p(1)
+    1.0
+    >>> check_p(0.5)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: p must satisfy 1 <= p < inf (got 0.5); ...
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"p must be a number, got {type(p).__name__}")
+    p = float(p)
+    if math.isnan(p) or p < 1 or (p == math.inf and not allow_inf):
+        raise ValueError(
+            f"p must satisfy 1 <= p < inf (got {p}); p < 1 is not a norm and the sampling "
+            "guarantees do not hold"
+        )
+    return p
+
+
 def check_computed_size(value: float, what: str, *, fix: str) -> int:
     """A sample or sketch size computed from tolerances, as an ``int`` of at least 1.
 
@@ -293,7 +327,7 @@ def check_computed_size(value: float, what: str, *, fix: str) -> int:
     >>> check_computed_size(12.2, "the sample size for eps=0.3", fix="raise eps")
     13
     """
-    if not value < 2.0**62:  # also catches NaN and infinity
+    if not value < MAX_SIZE:  # also catches NaN and infinity
         raise ToleranceError(f"{what} is {value:.3g}, beyond any memory; {fix}")
     return max(1, math.ceil(value))
 

@@ -73,6 +73,9 @@ __all__ = [
 ]
 
 METHODS = ("iid-optimal", "volume", "dpp", "dpp-repeated")
+#: Most independent projection DPPs one ``dpp-repeated`` sample draws (each is an O(N m²)
+#: chain; the memory of all of them is checked with the points drawn).
+MAX_REPETITIONS = 10_000
 
 
 @dataclass
@@ -121,6 +124,14 @@ class WeightedLstsqResult:
 
     def error_ratio(self, features: Any, values: Any, measure: Any = None) -> float:
         """‖f − f̂‖_μ / min_v ‖f − v‖_μ over all candidate points (1 is optimal)."""
+        check_matrix(features, "features", sparse=False)
+        check_vector(values, "values", length=features.shape[0])
+        if features.shape[1] != self.coef.shape[0]:
+            raise ShapeError(f"features has {features.shape[1]} functions but the fit has "
+                             f"{self.coef.shape[0]} coefficients")
+        if values.ndim != self.coef.ndim:
+            raise ShapeError(f"values has shape {values.shape} but the fit was for "
+                             f"{self.coef.ndim}-D values")
         xp = compat(array_module(features))
         sq = xp.sqrt(_measure(measure, features))
         Fw = features * xp.astype(sq[:, None] if features.ndim == 2 else sq, features.dtype)
@@ -137,13 +148,23 @@ def _measure(measure: Any, features: Any) -> Any:
     N = features.shape[0]
     if measure is None:
         return xp.full(N, 1.0 / N, dtype=xp.float64, device=device(features))
-    mu = xp.astype(asarray(measure, like=features), xp.float64)
-    if mu.ndim != 1 or mu.shape[0] != N:
+    check_vector(measure, "measure", length=N)
+    if measure.ndim != 1:
         raise ShapeError(f"measure must hold one weight per candidate point ({N}), "
-                         f"got shape {tuple(mu.shape)}")
-    if not bool(xp.all(xp.isfinite(mu))) or bool(xp.any(mu < 0)) or float(xp.sum(mu)) <= 0:
-        raise ValueError("measure must be finite, non-negative and not all zero")
+                         f"got shape {tuple(measure.shape)}")
+    if numpy_dtype(measure.dtype).kind == "c":
+        raise TypeError("measure must be real (a weight per candidate point), got complex")
+    mu = xp.astype(asarray(measure, like=features), xp.float64)
+    if bool(xp.any(mu < 0)) or not float(xp.sum(mu)) > 0:
+        raise ValueError("measure must be non-negative and not all zero")
     return mu / xp.sum(mu)
+
+
+def _check_draws(n: int, like: Any) -> None:
+    """Refuse, before drawing, n points that do not fit (indices, weights, uniforms)."""
+    check_allocation(24.0 * n, f"a sample of n={n} points", xp=array_module(like),
+                     device=device(like),
+                     fix="draw fewer points; O(m log m) suffice for a space of dimension m")
 
 
 def orthonormal_features(features: Any, measure: Any = None) -> Any:
@@ -162,6 +183,9 @@ def orthonormal_features(features: Any, measure: Any = None) -> Any:
     True
     """
     check_matrix(features, "features", sparse=False)
+    if numpy_dtype(features.dtype).kind == "c":
+        raise TypeError("features must be real: the samplers weigh points by |φ(x)|² of a "
+                        "real basis; pass the real and imaginary parts as separate functions")
     N, m = features.shape
     if m > N:
         raise ShapeError(f"features has {m} columns but only {N} candidate points; "
@@ -172,8 +196,9 @@ def orthonormal_features(features: Any, measure: Any = None) -> Any:
     d = xp.abs(xp.linalg.diagonal(R))
     eps = float(np.finfo(numpy_dtype(features.dtype)).eps)
     if float(xp.min(d)) <= float(xp.max(d)) * max(N, m) * eps:
-        raise ShapeError("features are linearly dependent on the candidate points (rank < m); "
-                         "drop redundant functions or add candidate points")
+        raise ShapeError("features are linearly dependent on the candidate points (where "
+                         "measure > 0): rank < m; drop redundant functions or add candidate "
+                         "points")
     return Q
 
 
@@ -328,6 +353,7 @@ def volume_rescaled_sample(features: Any, n: int, seed: Any = None, *,
     n = check_positive_int(n, "n")
     if n < m:
         raise ValueError(f"volume-rescaled sampling needs n >= m = {m} points, got n={n}")
+    _check_draws(n, Q)
     return _volume_rescaled(Q, n, _generator(seed))
 
 
@@ -378,6 +404,7 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
     N, m = Q.shape
     xp = compat(array_module(Q))
     mu = _measure(measure, Q)
+    _check_draws(n, Q)
     gen = _generator(seed)
     reps = 0
     if method == "iid-optimal":
@@ -393,7 +420,9 @@ def weighted_lstsq_sample(features: Any, n: int, method: str = "iid-optimal", se
         if n % m:
             raise ValueError(f"method='dpp-repeated' needs n to be a multiple of m = {m}, got "
                              f"n={n}; use n={m * max(1, round(n / m))}")
-        reps = n // m
+        reps = check_positive_int(
+            n // m, "the repetitions n/m", maximum=MAX_REPETITIONS,
+            why=f"n={n} is far above m log m, where method='iid-optimal' is as accurate")
         check_allocation(8.0 * N * (m + reps), f"{reps} projection DPPs of {N} points", xp=xp,
                          device=device(Q))
         idx = xp.concat([_dpp_from_q(Q, gen) for _ in range(reps)])
@@ -435,7 +464,8 @@ def weighted_lstsq(features: Any, values: Any, sample: WeightedSample | int, *,
             raise ShapeError(f"the sample was drawn for m={sample.dimension} functions, features "
                              f"has {features.shape[1]}")
     else:
-        sample = weighted_lstsq_sample(features, sample, method, seed, measure=measure)
+        n = check_positive_int(sample, "sample")
+        sample = weighted_lstsq_sample(features, n, method, seed, measure=measure)
     xp = compat(array_module(features))
     sw = xp.astype(xp.sqrt(sample.weights), features.dtype)
     A = features[sample.indices] * sw[:, None]

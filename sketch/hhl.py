@@ -108,7 +108,8 @@ def check_simulable(num_qubits: int, max_qubits: int | None = None, what: str = 
     ValueError
         Naming the qubit count and the memory the state would take.
     """
-    limit = MAX_SIMULATED_QUBITS if max_qubits is None else max_qubits
+    limit = (MAX_SIMULATED_QUBITS if max_qubits is None
+             else check_positive_int(max_qubits, "max_qubits"))
     if num_qubits > limit:
         gib = simulation_bytes(num_qubits) / 2**30
         raise ValueError(
@@ -409,6 +410,7 @@ class HHLEmulation:
         ``norm`` ``‖b‖ √(successes/shots) / C``, and ``counts`` of system outcomes
         among the successes (padded basis index → count).
         """
+        shots = check_positive_int(shots, "shots")
         rng = as_key(seed).child("hhl-shots").generator()
         p = min(max(self.success_probability, 0.0), 1.0)
         succ = int(rng.binomial(shots, p))
@@ -558,7 +560,8 @@ def emulate_hhl(
     leak = float(1.0 - xp.sum(w2 * xp.max(fabs2, axis=1)))
     dist = w2 @ fabs2
     if not bool(xp.all(xp.isfinite(out))):
-        raise NonFiniteError("the emulated state holds NaN/inf; check A's scaling")
+        raise NonFiniteError(f"the emulated state holds NaN/inf: the phases λ·time overflow "
+                             f"(time={sizing.time:.3g}); check A's scaling and time")
     return HHLEmulation(problem, sizing, sp, out, p_s, p_f, max(leak, 0.0), dist, f)
 
 

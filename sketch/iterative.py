@@ -124,13 +124,18 @@ def conjugate_gradient(
     p = r  # never updated in place
     rs = xp.real(xp.vdot(r, r))
     hist = [math.sqrt(float(rs)) / bnorm]
+    unit = float(np.finfo(numpy_dtype(dtype)).eps)
     k = 0
     while hist[-1] > tol and k < maxiter:
         Ap = mv(p)
         pAp = xp.real(xp.vdot(p, Ap))
-        if float(pAp) <= 0:
+        # p^H A p ≤ ‖p‖‖Ap‖ (Cauchy–Schwarz), and ≥ 2/√κ of it for SPD A: a ratio at
+        # rounding level means p lies in A's null space (singular A, b not in its range),
+        # where the next step would divide by ~0 and diverge to NaN.
+        if float(pAp) <= unit * float(xp.linalg.norm(p)) * float(xp.linalg.norm(Ap)):
             raise NotHermitianError(
-                "A is not positive definite (p^H A p <= 0 in CG); use method='direct' or "
+                "A is not positive definite (p^H A p <= 0 in CG, up to rounding: A is "
+                "indefinite, or singular with b outside its range); use method='direct' or "
                 "'kaczmarz', or solve the normal equations"
             )
         alpha = rs / pAp

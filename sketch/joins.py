@@ -43,13 +43,8 @@ from .checks import (
     check_tolerance,
     check_vector,
 )
-from .coordinated import (
-    LinearSketch,
-    SampledSketch,
-    _check_sketch,
-    coordinated_sketch,
-    estimate_product,
-)
+from .coordinated import LinearSketch, SampledSketch, coordinated_sketch, estimate_product
+from .coordinated.estimates import _check_sketch
 from .errors import ShapeError, SingularMatrixError
 
 __all__ = [

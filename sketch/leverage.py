@@ -88,7 +88,8 @@ def _approx_sizes(m: int, d: int, sketch_size: int | None,
     r1 = min(m, max(8 * d, d + 40)) if sketch_size is None else check_positive_int(
         sketch_size, "sketch_size")
     if r1 < d:
-        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d}")
+        raise ValueError(f"sketch_size={r1} must be at least the number of columns d={d} "
+                         f"of A ({m} × {d})")
     k2 = max(20, math.ceil(8 * math.log(max(m, 2)))) if jl_size is None else check_positive_int(
         jl_size, "jl_size")
     return r1, k2
@@ -123,6 +124,8 @@ def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str, k
     if not is_operator(A):
         dtype = library_dtype(xp, dtype)
     rdt = real_dtype(xp, dtype)
+    if sketch_size is None and m < d and not is_operator(A):
+        return xp.astype(_exact(A), rdt, copy=False)  # no sketch of fewer rows embeds d columns
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     if r1 > m:
         # A sketch longer than A costs more than the exact SVD and is less accurate.

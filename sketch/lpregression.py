@@ -46,7 +46,7 @@ from .backend import (
     to_host,
     to_numpy,
 )
-from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
+from .checks import check_matrix, check_p, check_positive_int, check_tolerance, check_vector
 from .errors import ConvergenceWarning, ShapeError
 
 __all__ = ["RegressionResult", "check_p", "lp_regression", "lp_cost"]
@@ -72,29 +72,6 @@ class RegressionResult:
     converged: bool
     iterations: int
     residual: float
-
-
-def check_p(p: Any, *, allow_inf: bool = False) -> float:
-    """Validate the exponent p (1 ≤ p < ∞) and return it as a float.
-
-    Examples
-    --------
-    >>> check_p(1)
-    1.0
-    >>> check_p(0.5)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: p must satisfy 1 <= p < inf (got 0.5); ...
-    """
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p must be a number, got {type(p).__name__}")
-    p = float(p)
-    if math.isnan(p) or p < 1 or (p == math.inf and not allow_inf):
-        raise ValueError(
-            f"p must satisfy 1 <= p < inf (got {p}); p < 1 is not a norm and the sampling "
-            "guarantees do not hold"
-        )
-    return p
 
 
 def _check_weights(weights: Any, m: int) -> Any:

@@ -53,7 +53,13 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .backend import array_module, asarray, compat, device, min_norm_lstsq, qr
-from .checks import check_allocation, check_matrix, check_positive_int, check_vector
+from .checks import (
+    check_allocation,
+    check_matrix,
+    check_positive_int,
+    check_tolerance,
+    check_vector,
+)
 from .errors import ShapeError
 from .operators import make_operator
 from .rng import as_key
@@ -67,6 +73,8 @@ __all__ = [
     "optimal_sketch_size",
 ]
 
+#: Most sketches averaged per candidate size in validation (each is a full fit).
+MAX_REPEATS = 100
 #: Sketches with a closed-form risk limit (``subsample`` is orthogonal: its rows are e_iᵀ).
 THEORY_SKETCHES = ("orthogonal", "subsample", "gaussian")
 
@@ -109,10 +117,10 @@ class SketchSize:
     risk : float
         Limiting risk at ``size`` (``method="theory"``) or its validation
         mean-squared prediction error (``method="validation"``).
-    full_risk : float
-        The same at m = n (no downsampling).
-    signal, noise : float
-        r² = Var(xᵀβ) and σ² used (given or estimated; NaN for validation).
+    full_risk : float or None
+        The same at m = n (no downsampling); None when validation's grid leaves out n.
+    signal, noise : float or None
+        r² = Var(xᵀβ) and σ² used (given or estimated; None for validation).
     method : str
         ``"theory"`` or ``"validation"``.
     grid, curve : arrays
@@ -122,9 +130,9 @@ class SketchSize:
     size: int
     ratio: float
     risk: float
-    full_risk: float
-    signal: float
-    noise: float
+    full_risk: float | None
+    signal: float | None
+    noise: float | None
     method: str
     grid: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=int))
     curve: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
@@ -265,8 +273,8 @@ def ridgeless_risk(n_samples: int, n_features: int, sketch_size: int | None = No
         raise ValueError(f"no risk limit for sketch={sketch!r}; choose one of {THEORY_SKETCHES}")
     if m > n:
         raise ShapeError(f"sketch_size={m} exceeds n_samples={n}")
-    if signal < 0 or noise < 0:
-        raise ValueError(f"signal and noise must be >= 0, got {signal} and {noise}")
+    signal = check_tolerance(signal, "signal", allow_zero=True)
+    noise = check_tolerance(noise, "noise", allow_zero=True)
     phi = p / m
     if phi == 1:
         return math.inf if noise > 0 else 0.0
@@ -303,10 +311,11 @@ def estimate_signal_noise(X: Any, y: Any) -> tuple[float, float]:
     if y.ndim != 1:
         raise ShapeError(f"y must be 1-D to estimate its signal and noise, got shape {y.shape}")
     n, p = X.shape
-    s2 = float((X * X).sum()) / (n * p)
-    a = float(y @ y) / n
-    Xty = X.T @ y
-    b = float(Xty @ Xty) / (n * max(s2, np.finfo(float).tiny))
+    xp = array_module(X)
+    s2 = float((xp.abs(X) ** 2).sum()) / (n * p)   # |·|²: complex features too
+    a = float(xp.vdot(y, y).real) / n
+    Xty = X.conj().T @ y
+    b = float(xp.vdot(Xty, Xty).real) / (n * max(s2, np.finfo(float).tiny))
     r2 = min(max((b - p * a) / (n + 1), 0.0), a)
     return r2, a - r2
 
@@ -320,7 +329,8 @@ def _theory_size(n: int, p: int, signal: float, noise: float, sketch: str) -> Sk
     with np.errstate(divide="ignore", invalid="ignore"):
         over = signal * (1 - 1 / phi) + noise / (phi - 1)
         under = noise * phi / (1 - phi)
-    curve = np.where(phi > 1, over, np.where(phi < 1, under, np.inf))
+    # at p = m the risk is infinite, or 0 without noise (as in ridgeless_risk)
+    curve = np.where(phi > 1, over, np.where(phi < 1, under, np.inf if noise > 0 else 0.0))
     if sketch == "gaussian":
         # For m > p a Gaussian sketch only adds variance as m shrinks, so its optimum over
         # that branch is m = n; only the endpoint needs the Marchenko–Pastur integral.
@@ -342,12 +352,12 @@ def _validation_size(X: Any, y: Any, validation: tuple[Any, Any] | None, holdout
     key = as_key(seed)
     n = X.shape[0]
     if validation is None:
-        if not 0 < holdout < 1:
-            raise ValueError(f"holdout must be in (0, 1), got {holdout}")
+        holdout = check_tolerance(holdout, "holdout", upper=1)
         perm = asarray(key.child("holdout").generator().permutation(n), like=X)
         n_val = max(1, int(round(holdout * n)))
         if n - n_val < 1:
-            raise ShapeError(f"{n} samples leave none to fit after holding out {n_val}")
+            raise ShapeError(f"{n} samples leave none to fit after holding out {n_val} "
+                             f"(holdout={holdout}); lower holdout")
         Xv, yv = X[perm[:n_val]], y[perm[:n_val]]
         Xt, yt = X[perm[n_val:]], y[perm[n_val:]]
     else:
@@ -358,9 +368,7 @@ def _validation_size(X: Any, y: Any, validation: tuple[Any, Any] | None, holdout
             raise ShapeError(f"validation X has {Xv.shape[1]} features, X has {X.shape[1]}")
         Xt, yt = X, y
     nt, p = Xt.shape
-    cand = _validation_grid(nt, p, 12) if grid is None else np.asarray(grid, dtype=int)
-    if cand.ndim != 1 or cand.size == 0 or cand.min() < 1 or cand.max() > nt:
-        raise ValueError(f"grid must hold sizes between 1 and the {nt} fitting samples")
+    cand = _validation_grid(nt, p, 12) if grid is None else _check_grid(grid, nt)
     errors = np.empty(cand.size)
     for k, m in enumerate(cand):
         err = 0.0
@@ -370,11 +378,21 @@ def _validation_size(X: Any, y: Any, validation: tuple[Any, Any] | None, holdout
             err += float((res * res).mean())
         errors[k] = err / repeats
     best = int(np.argmin(errors))
-    full = errors[-1] if cand[-1] == nt else math.nan
+    full = float(errors[-1]) if cand[-1] == nt else None
     size = int(cand[best]) if validation is not None else int(round(cand[best] * n / nt))
     size = min(max(size, 1), n)
-    return SketchSize(size, size / n, float(errors[best]), float(full), math.nan, math.nan,
+    return SketchSize(size, size / n, float(errors[best]), full, None, None,
                       "validation", cand, errors)
+
+
+def _check_grid(grid: Any, nt: int) -> np.ndarray:
+    """The validation grid as int sizes in 1..nt (fitting samples), sorted."""
+    cand = np.asarray(grid) if isinstance(grid, (list, tuple, np.ndarray)) else None
+    if (cand is None or cand.ndim != 1 or cand.size == 0 or cand.dtype.kind not in "iu"
+            or cand.min() < 1 or cand.max() > nt):
+        raise ValueError(f"grid must be a 1-D sequence of integer sizes between 1 and the {nt} "
+                         f"fitting samples, got {grid!r:.60}")
+    return np.sort(cand.astype(np.int64))
 
 
 def optimal_sketch_size(X: Any = None, y: Any = None, *, n_samples: int | None = None,
@@ -435,8 +453,9 @@ def optimal_sketch_size(X: Any = None, y: Any = None, *, n_samples: int | None =
     if method == "validation":
         if X is None or y is None:
             raise ValueError("method='validation' needs the training data X and y")
-        return _validation_size(X, y, validation, holdout, grid, sketch, seed,
-                                check_positive_int(repeats, "repeats"))
+        repeats = check_positive_int(repeats, "repeats", maximum=MAX_REPEATS,
+                                     why="the pick barely changes past a few repeats")
+        return _validation_size(X, y, validation, holdout, grid, sketch, seed, repeats)
     if n_samples is None or n_features is None:
         raise ValueError("give X (and y) or n_samples and n_features")
     n = check_positive_int(n_samples, "n_samples")
@@ -451,6 +470,9 @@ def optimal_sketch_size(X: Any = None, y: Any = None, *, n_samples: int | None =
         est_signal, est_noise = estimate_signal_noise(X, y)
         signal = est_signal if signal is None else signal
         noise = est_noise if noise is None else noise
-    if signal < 0 or noise < 0:
-        raise ValueError(f"signal and noise must be >= 0, got {signal} and {noise}")
-    return _theory_size(n, p, float(signal), float(noise), sketch)
+    signal = check_tolerance(signal, "signal", allow_zero=True)
+    noise = check_tolerance(noise, "noise", allow_zero=True)
+    # the risk curve over every m = 1..n: a handful of float64 arrays of n entries
+    check_allocation(48.0 * n, f"the risk curve over sketch sizes 1..n_samples={n}",
+                     fix="give a smaller n_samples (the risk depends only on p/n and m/n)")
+    return _theory_size(n, p, signal, noise, sketch)

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_dask, is_sparse, numpy_dtype, real_dtype
-from .checks import check_allocation, check_positive_int, check_vector
+from .checks import (
+    check_allocation,
+    check_matrix,
+    check_p,
+    check_positive_int,
+    check_vector,
+)
 from .errors import ShapeError
 from .rng import as_key
 
@@ -67,6 +73,12 @@ class Sample:
 
         For p = 2 this is the sampling sketch S A with ``E[(SA)^H SA] = A^H A``.
         """
+        if not is_dask(A):
+            (check_vector if getattr(A, "ndim", None) == 1 else check_matrix)(A, "A")
+        if A.shape[0] != self.probabilities.shape[0]:
+            raise ShapeError(f"A has {A.shape[0]} rows but the sample was drawn from "
+                             f"{self.probabilities.shape[0]}; apply it to the matrix it is for")
+        p = check_p(p)
         rows = A[self.indices]
         scale = self.weights ** (1.0 / p)
         if is_sparse(rows):

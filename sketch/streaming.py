@@ -57,7 +57,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import array_module, compat, device, is_sparse
-from .checks import check_dtype, check_finite, check_positive_int
+from .checks import (
+    check_array,
+    check_dtype,
+    check_finite,
+    check_positive_int,
+    check_tolerance,
+)
 from .coordinated import LinearSketch, SampledSketch, coordinated_sketch
 from .errors import AccuracyWarning, ShapeError
 from .rng import as_key
@@ -115,12 +121,14 @@ def _check_block(B: Any, d: int | None, k: int) -> Any:
     if is_sparse(B):
         B = B.tocsr()
     else:
-        array_module(B)  # TypeError for lists and foreign objects
+        check_array(B, f"block {k} of the stream")  # lists and foreign objects
         if getattr(B, "ndim", None) == 1:
             B = B.reshape(1, -1)
         if getattr(B, "ndim", None) != 2:
             raise ShapeError(f"block {k} of the stream must be 2-D, got shape "
                              f"{getattr(B, 'shape', None)}")
+    if B.shape[1] == 0:
+        raise ShapeError(f"block {k} of the stream has no columns; every row needs at least one")
     if d is not None and B.shape[1] != d:
         raise ShapeError(f"block {k} has {B.shape[1]} columns but the stream started with {d}; "
                          "every block needs the same columns")
@@ -161,15 +169,18 @@ def row_blocks(rows: Any, block_rows: int = 4096) -> tuple[Iterator[Any], int | 
             raise ShapeError("the dask array has unknown chunk sizes; call "
                              "X.compute_chunk_sizes() first")
         return (X.blocks[i, 0].compute() for i in range(X.numblocks[0])), int(X.shape[0])
-    if is_sparse(rows) or (hasattr(rows, "shape") and getattr(rows, "ndim", None) == 2):
+    if hasattr(rows, "shape") and not is_sparse(rows) and getattr(rows, "ndim", None) != 2:
+        raise ShapeError(f"rows must be a 2-D matrix or an iterable of row blocks, got an "
+                         f"array of shape {rows.shape}")
+    if is_sparse(rows) or hasattr(rows, "shape"):
         n = int(rows.shape[0])
         R = rows.tocsr() if is_sparse(rows) else rows
         return (R[i:i + block_rows] for i in range(0, n, block_rows)), n
-    if not isinstance(rows, Iterable):
+    if not isinstance(rows, Iterable) or isinstance(rows, (str, bytes)):
         raise TypeError(f"rows must be a matrix, a dask array or an iterable of row blocks, "
                         f"got {type(rows).__name__}")
-    n = len(rows) if isinstance(rows, (list, tuple)) else None
-    if n is not None:
+    n = None
+    if isinstance(rows, (list, tuple)) and all(hasattr(b, "shape") for b in rows):
         n = sum(int(b.shape[0]) if getattr(b, "ndim", 2) == 2 else 1 for b in rows)
     return iter(rows), n
 
@@ -419,8 +430,8 @@ def streaming_top_eigenvector(rows: Any, *, method: str = "kacham-woodruff",
         segments = check_positive_int(segments, "segments")
     if max_heavy is not None:
         max_heavy = check_positive_int(max_heavy, "max_heavy", minimum=0)
-    if learning_rate is not None and not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    if learning_rate is not None:
+        learning_rate = check_tolerance(learning_rate, "learning_rate")
     if method == "oja":
         return _oja(blocks, seed, learning_rate)
     n = n_rows if n_rows is not None else known
@@ -436,10 +447,19 @@ def streaming_top_eigenvector(rows: Any, *, method: str = "kacham-woodruff",
 # --------------------------------------------------------------------------
 def _keyed_blocks(rows: Any, keys: Any, block_rows: int) -> Iterator[tuple[Any, Any]]:
     blocks, _ = row_blocks(rows, block_rows)
+    if keys is not None and (not isinstance(keys, Iterable) or isinstance(keys, (str, bytes))):
+        raise TypeError(f"keys must be an iterable of key arrays, one per block, got "
+                        f"{type(keys).__name__}")
     key_iter = None if keys is None else iter(keys)
     offset = 0
+    d = None
     for k, B in enumerate(blocks):
-        B = _check_block(B, None, k)
+        B = _check_block(B, d, k)
+        d = B.shape[1]
+        if B.shape[0] == 0:  # nothing to sketch (its key array, if any, is consumed)
+            if key_iter is not None:
+                next(key_iter, None)
+            continue
         data = B.data if is_sparse(B) else B
         if key_iter is None:
             xp = compat(array_module(data))
@@ -519,7 +539,7 @@ def stream_sketch(rows: Any, size: int, sketch: str = "gaussian", seed: Any = No
     names = {"gaussian": "jl", "countsketch": "countsketch"}
     if sketch not in names:
         raise ValueError(
-            f"stream_sketch supports {', '.join(names)} (their columns can be generated block "
-            f"by block from the seed); got {sketch!r}")
+            f"stream_sketch supports sketch='gaussian' or 'countsketch' (their columns can be "
+            f"generated block by block from the seed); got {sketch!r}")
     return stream_coordinated_sketch(rows, names[sketch], size, seed,
                                      block_rows=block_rows).data

@@ -66,7 +66,7 @@ from ..lowrank.certificates import Probes, accuracy_stop, single_precision_allow
 from ..lowrank.krylov import _check_basis_memory
 from ..lowrank.results import SVDResult
 from .lowrank import _H, DaskOperator, _adjoint_times, _rows_like, tall_times
-from .rows import dask_modules, fold, gather, persist, row_sum
+from .rows import dask_modules, finite_on_client, fold, gather, persist, row_sum
 
 __all__ = ["krylov_svd", "pencil_ritz"]
 
@@ -121,6 +121,7 @@ def _first_pass(op: DaskOperator, V: Any, r: int, key: Any, dtype: Any) -> tuple
 def _gram(op: DaskOperator, V: Any, dtype: Any) -> Any:
     """MV in the passes' precision ``dtype``, back in A's precision: one round trip."""
     (W,) = gather(gram_times(op.A, V.astype(dtype, copy=False)))
+    W = finite_on_client(W, op.name)
     op.passes += 2
     return W.astype(op.dtype, copy=False)
 
@@ -151,6 +152,7 @@ def _rayleigh_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any] | None:
                         for (y, _, _), n in zip(parts, op.A.chunks[0])])
     (Y,) = persist(Y)
     G, C = gather(fold([g for _, g, _ in parts]), fold([c for _, _, c in parts]))
+    G, C = finite_on_client(G, op.name), finite_on_client(C, op.name)
     op.passes += FINAL_PASSES
     I = xp.eye(G.shape[0], dtype=G.dtype)
     if not float(xp.linalg.norm(G - I, 2)) <= 0.5:

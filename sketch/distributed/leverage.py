@@ -48,7 +48,16 @@ from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_
 from ..operators import make_operator
 from ..rng import as_key
 from ..rowsample import Sample
-from .rows import as_rows, chunk_module, dask_modules, gather, offsets, persist, tsqr
+from .rows import (
+    as_rows,
+    chunk_module,
+    dask_modules,
+    finite_on_client,
+    gather,
+    offsets,
+    persist,
+    tsqr,
+)
 from .sketches import sketch_dask
 
 __all__ = ["leverage_scores", "ridge_leverage_scores", "leverage_sample", "sample_rows"]
@@ -83,6 +92,7 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
     rdt = np.finfo(A.dtype).dtype
     if method == "exact":
         Q, R = tsqr(A)
+        R = finite_on_client(R, "A")
         xp = array_module(R)
         U, s, _ = xp.linalg.svd(R)
         return persist(_scores(Q, U[:, :_rank_cut(s, A.shape, rdt)]))[0]
@@ -91,7 +101,8 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
     key = as_key(seed)
     # The sizes and keys of sketch.leverage's in-memory approximation, so the scores match it.
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
-    SA = gather(sketch_dask(make_operator(sketch, r1, m, seed=key.child("S1")), A))[0]
+    SA = finite_on_client(gather(sketch_dask(make_operator(sketch, r1, m, seed=key.child("S1")),
+                                             A))[0], "A")
     return persist(_scores(A, _score_factor(SA, k2, key, A.dtype)))[0]
 
 

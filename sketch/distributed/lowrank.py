@@ -52,7 +52,16 @@ from ..backend import array_module, is_dask
 from ..checks import check_dtype, check_square
 from ..errors import ShapeError
 from ..lowrank.operator import _Operator
-from .rows import as_rows, chunk_module, dask_modules, gather, persist, row_sum, tsqr
+from .rows import (
+    as_rows,
+    chunk_module,
+    dask_modules,
+    finite_on_client,
+    gather,
+    persist,
+    row_sum,
+    tsqr,
+)
 
 __all__ = ["DaskOperator", "tall_orth", "tall_extend"]
 
@@ -149,6 +158,7 @@ class DaskOperator(_Operator):
             raise ShapeError(f"{name} must be 2-D, got shape {A.shape}")
         check_dtype(A.dtype, name)
         (self.A,) = persist(A)
+        self.name = name
         self.shape = tuple(A.shape)
         self.xp = chunk_module(A)
         self.kind = "dask"
@@ -168,7 +178,7 @@ class DaskOperator(_Operator):
         Y = tall_times(self.A, X)
         if self.shape[0] == self.shape[1]:
             # Square A (Nyström, eigh): A X has the size of the X each block received.
-            return gather(Y)[0]
+            return finite_on_client(gather(Y)[0], self.name)
         (Y,) = persist(Y)
         return Y
 
@@ -177,7 +187,8 @@ class DaskOperator(_Operator):
         if not is_dask(Y):
             _, da = dask_modules()
             Y = da.from_array(Y, chunks=(self.A.chunks[0], -1), asarray=False)
-        return gather(row_sum(_adjoint_times, self.A, _rows_like(Y, self.A)))[0]
+        out = gather(row_sum(_adjoint_times, self.A, _rows_like(Y, self.A)))[0]
+        return finite_on_client(out, self.name)
 
     def frobenius_norm(self) -> float | None:
         return math.sqrt(float(gather(row_sum(_square_norm, self.A))[0]))

@@ -44,10 +44,10 @@ import numpy as np
 
 from ..backend import array_module
 from ..checks import check_dtype
-from ..errors import NonFiniteError, ShapeError
+from ..errors import ShapeError
 from ..lstsq_products import gram_product, residual_pair
 from ..operators import SketchingOperator
-from .rows import as_rows, chunk_module, gather, like_rows, persist, row_sum
+from .rows import as_rows, chunk_module, finite_on_client, gather, like_rows, persist, row_sum
 from .sketches import block_sketch
 
 __all__ = ["RowChunked", "dask_operands", "sketched_lstsq_dask", "DASK_METHODS", "OVERSAMPLING"]
@@ -96,13 +96,7 @@ class RowChunked:
         """(S·A, S·b) in one pass; non-finite entries of A or b show up in them."""
         self.passes += 1
         SA, Sb = gather(row_sum(_sketch_pair, self.A, b, args=(S,)))[0]
-        xp = self.xp
-        for name, part in (("A", SA), ("b", Sb)):
-            if not bool(xp.all(xp.isfinite(part))):
-                raise NonFiniteError(f"{name} holds NaN or infinity (or entries so large that "
-                                     f"its sketch overflows); clean {name}, e.g. with "
-                                     f"{name}[~dask.array.isfinite({name})] = 0")
-        return SA, Sb
+        return finite_on_client(SA, "A"), finite_on_client(Sb, "b")
 
     def gram_product(self, w: Any) -> Any:
         """AᴴA·w (one pass)."""

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, is_dask
-from ..errors import ShapeError, require
+from ..errors import NonFiniteError, ShapeError, require
 
 
 def dask_modules() -> tuple[Any, Any]:
@@ -52,9 +52,24 @@ def as_rows(X: Any, name: str) -> Any:
     return X
 
 
+def finite_on_client(out: Any, name: str) -> Any:
+    """``out`` (a sketch or product of ``name`` that reached the client) if it is finite.
+
+    NaN or infinity in a Dask matrix show up in every product with it, so they are caught
+    here instead of in a pass of their own.
+    """
+    if not bool(array_module(out).isfinite(out).all()):
+        raise NonFiniteError(f"{name} holds NaN or infinity (or entries so large that a product "
+                             f"with it overflows), found in a pass over it; clean {name}, e.g. "
+                             f"with {name}[~dask.array.isfinite({name})] = 0")
+    return out
+
+
 def like_rows(Y: Any, X: Any, name: str) -> Any:
     """Y (a Dask or in-memory array with X's rows) chunked like X's rows."""
     _, da = dask_modules()
+    if getattr(Y, "ndim", None) not in (1, 2):
+        raise ShapeError(f"{name} must be 1-D or 2-D, got shape {getattr(Y, 'shape', None)}")
     if Y.shape[0] != X.shape[0]:
         raise ShapeError(f"{name} has {Y.shape[0]} rows but the matrix has {X.shape[0]}; "
                          "they must match")

@@ -34,14 +34,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..coordinated import (
-    LINEAR_METHODS,
-    SAMPLED_METHODS,
-    LinearSketch,
-    SampledSketch,
-    _linear,
-    _sample,
-)
+from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
+from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError
 from ..operators import SketchingOperator, _product, make_operator
 from ..rng import as_key

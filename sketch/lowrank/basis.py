@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import asarray, is_dask, is_torch, linalg, lu, numpy_dtype, solve_triangular
-from ..checks import check_positive_int
+from ..checks import check_positive_int, check_tolerance
 from ..errors import ToleranceError
 from ..operators import make_operator
 from .certificates import Probes, probe_errors
@@ -146,10 +146,7 @@ def check_power_iters(v: Any) -> int:
 
 def check_accuracy(accuracy: Any, dtype: Any) -> float:
     """ε of an accuracy-first call: 0 < ε < 1 and resolvable in ``dtype``."""
-    eps = float(accuracy)
-    if not 0 < eps < 1 or not math.isfinite(eps):
-        raise ValueError(f"accuracy must be in (0, 1), got {accuracy!r} (e.g. 1e-2 for "
-                         f"‖A − Â‖₂ ≤ 1.01·σ_(k+1))")
+    eps = check_tolerance(accuracy, "accuracy", upper=1)  # e.g. 1e-2: ‖A − Â‖₂ ≤ 1.01·σ_(k+1)
     floor = 1e3 * float(np.finfo(dtype).eps)
     if eps < floor:
         raise ToleranceError(

@@ -196,3 +196,41 @@ def test_pauli_ansatz_answers_or_refuses(q, layers, theta_kind, entangler):
         qc, theta = out
         U = pauli_unitary(theta, q, layers, entangler=entangler)
         np.testing.assert_allclose(Operator(qc).data, U, atol=1e-12)
+
+
+_H = circuits.hhl(A2, B2, clock_qubits=2, time=3 * np.pi / 4)
+_STATE = _H.statevector()
+_STATES = st.sampled_from(["ok", "short", "nan", "2d", "none", "list", "int", "empty"])
+_OBSERVABLES = st.sampled_from([None, "eye", "nonherm", "big", "nan", "sparse", "str", "vec"])
+
+
+@pytest.mark.hostile
+@given(_STATES, st.booleans(), _OBSERVABLES,
+       st.sampled_from([None, 1, 5, 30, 0, -1, 2.5, "4", True, 10**400]))
+def test_hhl_circuit_methods_answer_or_refuse(state_kind, unknowns, obs_kind, max_qubits):
+    """The methods of a built HHL circuit: postselect, observable, statevector."""
+    import scipy.sparse
+
+    state = {"ok": _STATE, "short": _STATE[:-1], "nan": np.full_like(_STATE, np.nan),
+             "2d": _STATE.reshape(2, -1), "none": None, "list": list(_STATE),
+             "int": np.ones(_STATE.shape, int), "empty": _STATE[:0]}[state_kind]
+    ok, out = call(lambda: _H.postselect(state, unknowns), ["state"])
+    if ok:
+        assert state_kind in ("ok", "2d")  # a 2-D reshape of the same amplitudes is fine
+        full = _H.postselect(_STATE, unknowns=False)
+        np.testing.assert_array_equal(out, _H.problem.extract(full) if unknowns else full)
+    M = {None: None, "eye": np.eye(2), "nonherm": np.triu(np.ones((2, 2))), "big": np.eye(3),
+         "nan": np.full((2, 2), np.nan), "sparse": scipy.sparse.eye(2, format="csr"),
+         "str": "Z", "vec": np.ones(2)}[obs_kind]
+    ok, op = call(lambda: _H.observable(M), ["M", "x†Mx"])
+    if ok:
+        assert obs_kind in (None, "eye", "sparse") and op.num_qubits == _H.circuit.num_qubits
+    key = repr(max_qubits)  # the same call gives the same state: run Aer once per value
+    if key not in _SIMULATED:
+        _SIMULATED[key] = call(lambda: _H.statevector(max_qubits), ["max_qubits", "qubits"])
+    ok, sv = _SIMULATED[key]
+    if ok:
+        np.testing.assert_allclose(sv, _STATE, atol=1e-12)
+
+
+_SIMULATED: dict = {}

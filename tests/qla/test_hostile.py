@@ -405,6 +405,56 @@ def test_run_answers_or_refuses(kw, which):
                 assert np.all(np.abs(c.expectation_values) <= 1 + 1e-9)
 
 
+_INDICES = st.sampled_from([None, 0, 1, -1, -2, 2, 10**400, True, 1.0, "0", np.int64(1)])
+
+
+@pytest.mark.hostile
+@given(_INDICES, st.sampled_from(["get_counts", "get_probabilities"]))
+def test_run_result_methods_answer_or_refuse(i, method):
+    res = _two_runs()
+    try:
+        ok, out = call(lambda: getattr(res, method)(i), ["i"])
+    except AssertionError as exc:  # a Sequence's out-of-range index is an IndexError
+        if not isinstance(exc.__cause__, IndexError) or "i=" not in str(exc.__cause__):
+            raise
+        ok = False
+    if ok:
+        assert isinstance(out, list if i is None else dict)
+        if i is not None:
+            assert out == getattr(res[int(i)], method.removeprefix("get_"))
+
+
+def _two_runs():
+    """A RunResult of two circuits, built directly (the methods are tested, not the run)."""
+    from qla.execution import CircuitResult, RunResult
+
+    circs = [CircuitResult(f"c{k}", 2, 2, 1, {"cx": 1}, counts={"00": 40 + k, "11": 24 - k},
+                           probabilities={"00": (40 + k) / 64, "11": (24 - k) / 64})
+             for k in range(2)]
+    return RunResult(circs, "aer_simulator", 64, "statevector", "sampler", 1, 0.1)
+
+
+_FITTED: dict = {}  # one fit per estimator: predict is what is tested
+_BAD_X = st.sampled_from([np.ones((3, 2)), np.ones((3, 5)), np.full((2, 3), np.nan), np.ones(3),
+                          np.ones((0, 3)), "X", None, [[1.0, 2.0, 3.0]], np.ones((2, 3), int),
+                          np.array([[1.0, 2.0, 3.0]], dtype=object)])
+
+
+@pytest.mark.hostile
+@given(_BAD_X, st.sampled_from(["SketchedLinearRegression", "SketchedRidge",
+                                "SketchedRidgelessRegression"]))
+def test_estimator_predict_answers_or_refuses(X, name):
+    if name not in _FITTED:
+        Xt = np.random.default_rng(0).standard_normal((40, 3))
+        options = dict(sketch_size=1.0) if "Ridgeless" in name else {}  # no size search
+        _FITTED[name] = getattr(qla, name)(random_state=0, **options).fit(Xt, Xt @ np.ones(3))
+    model = _FITTED[name]
+    ok, out = call(lambda: model.predict(X), ["X", "feature", "array", "NaN", "infinity"])
+    if ok:
+        assert np.asarray(X).shape[1] == 3 and np.isfinite(out).all()
+        assert np.allclose(out, np.asarray(X, dtype=float) @ model.coef_ + model.intercept_)
+
+
 _QASM = st.sampled_from([
     "", "   ", "OPENQASM 2.0;", 'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; u(1,2,3) q[0];',
     'OPENQASM 2.0; include "qelib1.inc"; qreg q[1]; foo q[0];', "OPENQASM 3.0; qubit q; h q;",

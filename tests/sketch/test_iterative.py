@@ -125,3 +125,15 @@ def test_every_backend_iterates_like_numpy_on_its_device(backend):
     k_ref = randomized_kaczmarz(A, b, seed=3, maxiter=400, warn=False)
     assert backend.owns(k.x)
     np.testing.assert_allclose(backend.to_numpy(k.x), k_ref.x, atol=1e-10)  # same rows
+
+
+def test_cg_breakdown_on_singular_system_is_refused_not_nan():
+    # PSD but singular, b outside the range: p^H A p reaches rounding level at step 2 and
+    # the next step divided by it (x grew to 1e143, then NaN).
+    A = np.diag([0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+    b = np.array([1.8, 1.3, 0.36, -1.2, -0.0045, 0.66])
+    with pytest.raises(NotHermitianError, match="singular with b outside its range"):
+        conjugate_gradient(A, b)
+    # consistent b on the same A: one step solves it
+    res = conjugate_gradient(A, np.eye(6)[5])
+    assert res.converged and np.allclose(res.x, np.eye(6)[5])

@@ -234,3 +234,10 @@ def test_approximate_scores_on_every_backend(backend, dtype):
         smp = leverage_sample(At, 0.5, method="approx", seed=5)
         assert np.array_equal(backend.to_numpy(smp.indices),
                               leverage_sample(A, 0.5, method="approx", seed=5).indices)
+
+
+def test_approximate_scores_of_a_wide_matrix_are_exact():
+    # m < d: no sketch of fewer rows than d embeds A, and the default used to fail on it
+    A = np.array([[1.0, 2.0, 0.0], [0.0, 1.0, 5.0]])
+    np.testing.assert_allclose(leverage_scores(A, method="approx", seed=0), [1.0, 1.0])
+    np.testing.assert_array_equal(leverage_scores(np.zeros((1, 2)), method="approx"), [0.0])

@@ -1,0 +1,97 @@
+"""Property-based bad-input suite over the Dask entry points (``lstsq``, ``randomized_svd``,
+``leverage_scores`` on ``dask.array`` input): bad chunks, NaN, wrong shapes and dtypes.
+
+Cheap on purpose: the synchronous scheduler (no cluster), a 12 × 3 matrix and a fifth of
+the profile's examples. A lazy result is computed, so an error or a NaN hidden in the
+graph counts too (see :mod:`tests.sketch.hostile` for the property).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import sketch
+from tests.sketch import hostile as h
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+pytestmark = pytest.mark.hostile
+
+M, D, A, b = h.M, h.D, h.A, h.b
+
+
+def _chunked(value: np.ndarray, how: str, rows: int) -> object:
+    if how == "unknown":  # chunk sizes unknown until computed (boolean-mask indexing)
+        X = da.from_array(value, chunks=max(1, value.shape[0] // 2) if value.ndim else ())
+        return X[X[:, 0] == X[:, 0]] if value.ndim == 2 else X
+    if how == "columns" and value.ndim == 2:  # chunks across the columns, too
+        return da.from_array(value, chunks=(rows, 1))
+    return da.from_array(value, chunks=rows if value.ndim else ())
+
+
+def dask_arrays(ndim: int, rows: int, cols: int | None = None) -> st.SearchStrategy:
+    """Dask arrays over the harness's generated h.arrays, in odd chunkings, or not Dask at all."""
+    def make(draw_value, how, chunk_rows):
+        value, bad = draw_value
+        if how == "unknown" and value.ndim != 2:
+            how = "rows"
+        return _chunked(value, how, chunk_rows), bad
+
+    chunked = st.builds(make, h.arrays(ndim=ndim, rows=rows, cols=cols),
+                        st.sampled_from(["rows", "rows", "columns", "unknown"]),
+                        st.integers(1, rows + 2))
+    odd = st.sampled_from([lambda: da.zeros((0, D), chunks=1), lambda: da.ones((M, D, 2)),
+                           lambda: da.from_array(A.astype(object), chunks=5),
+                           lambda: da.from_array(A[:, :1] * np.ones((1, D)))]
+                          ).map(lambda f: (f(), None))
+    return st.one_of(chunked, chunked, chunked, odd)
+
+
+def _computed(f):
+    """Call f on the synchronous scheduler and compute any Dask array it returns."""
+    def call(**kw):
+        with dask.config.set(scheduler="synchronous"):
+            out = f(**kw)
+            fields = vars(out) if hasattr(out, "__dict__") else None
+            if fields is not None:
+                for name, value in fields.items():
+                    if isinstance(value, da.Array):
+                        setattr(out, name, value.compute())
+            elif isinstance(out, da.Array):
+                out = out.compute()
+        return out
+    return call
+
+
+def _entries() -> list[h.Entry]:
+    A_d = da.from_array(A, chunks=5)
+    b_d = da.from_array(b, chunks=5)
+    return [
+        h.Entry("lstsq[dask]", _computed(sketch.lstsq), dict(A=A_d, b=b_d, seed=0),
+              dict(A=dask_arrays(2, M, D), b=dask_arrays(1, M)), dict(A=("matrix",))),
+        h.Entry("randomized_svd[dask]", _computed(sketch.randomized_svd),
+              dict(A=A_d, k=2, seed=0, accuracy=1e-2),
+              dict(A=dask_arrays(2, M, D), accuracy=h.tolerances(upper=1))),
+        h.Entry("leverage_scores[dask]", _computed(sketch.leverage_scores),
+              dict(A=A_d, method="approx", seed=0), dict(A=dask_arrays(2, M, D))),
+        h.Entry("leverage_scores[dask,exact]", _computed(sketch.leverage_scores),
+              dict(A=A_d, method="exact", seed=0), dict(A=dask_arrays(2, M, D))),
+    ]
+
+
+@pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
+def test_bad_dask_argument_is_refused_clearly(entry, arg):
+    h.run_property(entry, arg, share=0.2, most=40)
+
+
+@pytest.mark.parametrize("call", [lambda X: sketch.randomized_svd(X, 2, seed=0),
+                                  lambda X: sketch.leverage_scores(X, method="exact"),
+                                  lambda X: sketch.leverage_scores(X, method="approx", seed=0)])
+def test_nan_in_a_dask_matrix_is_named(call):
+    X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(sketch.errors.NonFiniteError,
+                                                                  match="A holds NaN"):
+        call(X)  # was LinAlgError ("SVD did not converge") from the client's factorisation
