@@ -32,12 +32,15 @@ def _H(X: Any) -> Any:
     return X.conj().T if numpy_dtype(X.dtype).kind == "c" else X.T
 
 
-def draw_test_matrix(n: int, l: int, op: _Operator, key: Any, sketch: str, label: str) -> Any:
-    """An n × l random test matrix from a keyed sketching operator (Ω = Sᵀ)."""
+def draw_test_matrix(n: int, l: int, op: _Operator, key: Any, sketch: str, label: str,
+                     dtype: Any = None) -> Any:
+    """An n × l random test matrix from a keyed sketching operator (Ω = Sᵀ), in ``dtype``
+    (default A's) on A's device."""
     S = make_operator(sketch, l, n, seed=key.child(label))
+    dtype = op.dtype if dtype is None else dtype
     if is_torch(op.A):  # the keyed stream runs on the host for tensors (as in sketch.operators)
-        return asarray(S.to_dense(np, op.dtype).T, like=op.A)
-    return S.to_dense(op.xp, op.dtype).T
+        return asarray(S.to_dense(np, dtype).T, like=op.A)
+    return S.to_dense(op.xp, dtype).T
 
 
 def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:

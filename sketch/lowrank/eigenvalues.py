@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import device
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning
-from ..operators import make_operator
 from ..rng import as_key
-from .operator import _Operator
+from .basis import draw_test_matrix
+from .operator import _Operator, cast
 
 
 @dataclass
@@ -64,9 +65,9 @@ class ExtremeEigenvalues:
         return max(self.residual_min, self.residual_max)
 
 
-def _lanczos_extremes(mv, n: int, xp: ModuleType, dtype: Any, v0: Any, maxiter: int, tol: float):
+def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: float):
     """Lanczos with full re-orthogonalisation; returns (θ_min, θ_max, r_min, r_max, steps, ok)."""
-    V = xp.zeros((n, min(maxiter, n) + 1), dtype=dtype)
+    V = xp.zeros((n, min(maxiter, n) + 1), dtype=v0.dtype, device=device(v0))
     V[:, 0] = v0 / xp.linalg.norm(v0)
     alpha: list[float] = []
     beta: list[float] = []
@@ -137,8 +138,8 @@ def hermitian_extreme_eigenvalues(
     tol = check_tolerance(tol, "tol")
     maxiter = check_positive_int(maxiter, "maxiter")
     key = as_key(seed)
-    v0 = make_operator("gaussian", 1, n, seed=key.child("lanczos")).to_dense(
-        xp, op.real_dtype)[0].astype(op.dtype)
+    v0 = cast(draw_test_matrix(n, 1, op, key, "gaussian", "lanczos", dtype=op.real_dtype)[:, 0],
+              op.dtype)
     ax = op.A
     if op.kind == "operator":
         def mv(x):
@@ -146,11 +147,11 @@ def hermitian_extreme_eigenvalues(
     else:
         def mv(x):
             return ax @ x
-    lo, hi, rlo, rhi, steps, ok = _lanczos_extremes(mv, n, xp, op.dtype, v0, maxiter, tol)
+    lo, hi, rlo, rhi, steps, ok = _lanczos_extremes(mv, n, xp, v0, maxiter, tol)
     if lo > 0 or hi < 0:
         absmin = min(abs(lo), abs(hi))
     else:
-        lo2, _, r2, _, s2, ok2 = _lanczos_extremes(lambda x: mv(mv(x)), n, xp, op.dtype, v0,
+        lo2, _, r2, _, s2, ok2 = _lanczos_extremes(lambda x: mv(mv(x)), n, xp, v0,
                                                    maxiter, tol)
         absmin = math.sqrt(max(lo2, 0.0))
         steps += 2 * s2

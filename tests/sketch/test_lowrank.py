@@ -499,3 +499,22 @@ def test_torch_tensors_match_numpy_for_the_same_seed():
                                    rtol=1e-6 if single else 1e-9)
         Xr, Xg = getattr(ref, X), getattr(got, X).numpy()  # the same space, up to signs
         np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-5 if single else 1e-7)
+
+
+def test_torch_rank_adaptive_and_norms_match_numpy():
+    """adaptive_qb/svd, the power-iteration norms and Lanczos bounds take tensors: same keyed
+    draws as NumPy, so the same rank and values to rounding."""
+    torch = pytest.importorskip("torch")
+    B = with_spectrum(150, 60, 0.7 ** np.arange(60), seed=4)
+    Bt = torch.from_numpy(B)
+    ref, got = adaptive_svd(B, 1e-3, block=4, seed=2), adaptive_svd(Bt, 1e-3, block=4, seed=2)
+    assert isinstance(got.U, torch.Tensor) and got.s.shape == ref.s.shape
+    np.testing.assert_allclose(got.s.numpy(), ref.s, rtol=1e-10)
+    U, s, Vh = np.linalg.svd(B, full_matrices=False)
+    factors = (U[:, :3], s[:3], Vh[:3])
+    assert math.isclose(residual_norm(Bt, *map(torch.from_numpy, factors), seed=1),
+                        residual_norm(B, *factors, seed=1), rel_tol=1e-10)
+    assert math.isclose(spectral_norm(Bt, seed=1), spectral_norm(B, seed=1), rel_tol=1e-10)
+    ev, ev_ref = (hermitian_extreme_eigenvalues(X.T @ X, seed=1) for X in (Bt, B))
+    assert math.isclose(ev.lambda_max, ev_ref.lambda_max, rel_tol=1e-10)
+    assert math.isclose(ev.lambda_min, ev_ref.lambda_min, rel_tol=1e-6)

@@ -134,6 +134,8 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "range_finder": lambda A, B, dev: sk.range_finder(A, 3, seed=0),
     "randomized_eigh": lambda A, B, dev: sk.randomized_eigh(A.T @ A, 2, seed=0),
     "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
+    "adaptive_qb": lambda A, B, dev: sk.adaptive_qb(A[:, :4], 0.5, seed=0),
+    "adaptive_svd": lambda A, B, dev: sk.adaptive_svd(A[:, :4], 0.5, seed=0),
 }
 
 # A step the docstring says runs on the host (the ℓ1 linear program, HiGHS): the result
@@ -160,12 +162,9 @@ REFUSED: dict[str, tuple[Callable[[Any, Any, Any], Any], type, str]] = {
         A, "priority", 10, seed=0), TypeError, "dask.array"),
 }
 
-# Not yet namespace-generic: lstsq (backend dispatch instead of SciPy calls) and the
-# rank-adaptive factorisations (NumPy dtypes given to the array namespace).
+# Not yet namespace-generic: lstsq (backend dispatch instead of SciPy calls).
 PENDING: dict[str, Callable[[Any, Any, Any], Any]] = {
     "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
-    "adaptive_qb": lambda A, B, dev: sk.adaptive_qb(A, 1e-1, seed=0),
-    "adaptive_svd": lambda A, B, dev: sk.adaptive_svd(A, 1e-1, seed=0),
 }
 
 
@@ -232,6 +231,10 @@ NUMBERS: dict[str, Callable[[Any, Any, Any], Any]] = {
         sk.correlation_sketch(A[:, 0], 40, seed=0), sk.correlation_sketch(B[:, 0], 40, seed=0)),
     "size_hhl": lambda A, B, dev: sk.size_hhl(A.T @ A).kappa,
     "matmul_sample_size": lambda A, B, dev: sk.matmul_sample_size(0.5, mats=(A.T, B)),
+    "spectral_norm": lambda A, B, dev: sk.spectral_norm(A, seed=0),
+    "residual_norm": lambda A, B, dev: sk.residual_norm(A, A[:, :1], A[0, :1], A[:1], seed=0),
+    "hermitian_extreme_eigenvalues": lambda A, B, dev: sk.hermitian_extreme_eigenvalues(
+        A.T @ A, seed=0).lambda_max,
 }
 
 # Public functions whose arguments hold no arrays (sizes, seeds, paths, namespaces).
@@ -240,10 +243,7 @@ NO_ARRAYS = {
     "leverage_sample_size", "lp_sample_size", "coreset_size", "check_p", "ridgeless_risk",
     "load_sketch",
 }
-# Not yet namespace-generic and returning numbers (so PENDING's array check cannot
-# follow them): the low-rank norms and eigenvalue bounds (issue 15).
 NOT_SCANNED_HERE = {
-    "residual_norm", "spectral_norm", "hermitian_extreme_eigenvalues",
     "sketched_lstsq_dask",  # Dask only, but lstsq's input checks run first
 }
 
