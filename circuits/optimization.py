@@ -6,7 +6,8 @@ partition-and-resynthesise flow does (Younis et al. 2021; Wu et al. 2020,
 ``block_size`` qubits (:mod:`circuits.partition`), compute each block's
 unitary, resynthesise it with :func:`circuits.synthesize` under a CNOT budget
 one below the block's count (:mod:`circuits.resynthesis`: qubits that factor
-out of the block are split off first, two-qubit parts go through KAK), keep the
+out of the block are split off first, two-qubit parts go through KAK, and
+three-qubit blocks also try deleting CNOTs from their own layout), keep the
 new block only when it has fewer CNOTs *and* its distance to the block's
 unitary is at most ``tolerance``, and reassemble. One pass on two-qubit blocks
 (exact, cheap) comes first; then passes on ``block_size`` blocks alternate the
@@ -265,7 +266,10 @@ def _one_round(work: Any, k: int, reverse: bool, pairs: Any, tolerance: float, k
         width, cx = len(b.qubits), b.cx_count
         if not worth_trying(width, cx):
             continue
-        U = Operator(_block_circuit(work, b)).data
+        sub = _block_circuit(work, b)
+        U = Operator(sub).data
+        structure = [(sub.find_bit(i.qubits[0]).index, sub.find_bit(i.qubits[1]).index)
+                     for i in sub.data if i.operation.name == "cx"]
         local = None
         if pairs is not None:
             local = sorted((b.qubits.index(p), b.qubits.index(q)) for p, q in pairs
@@ -273,7 +277,7 @@ def _one_round(work: Any, k: int, reverse: bool, pairs: Any, tolerance: float, k
         tag = np.round(U, 12).tobytes() + repr((cx, local)).encode()
         if tag not in cache and tag not in tags:
             tags.append(tag)
-            tasks.append((U, cx - 1, local, tolerance, key.child(len(tasks))))
+            tasks.append((U, cx - 1, local, tolerance, key.child(len(tasks)), structure))
         plan[id(b)] = (tag, U)
     if runner.bar is not None and tasks:
         runner.bar.total = (runner.bar.total or 0) + len(tasks)
