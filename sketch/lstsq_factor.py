@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import linalg
+from .backend import linalg, qr
 
 
 def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
@@ -95,7 +95,7 @@ class SketchedFactor:
         self.xp = xp
         n = SA.shape[1]
         Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
-        R_full = xp.linalg.qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
+        R_full = qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
         R, c = R_full[:n, :n], R_full[:n, n:]
         cond = math.inf if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:

@@ -52,7 +52,27 @@ def qr(A: Any, mode: str = "reduced") -> Any:
     if name == "torch":
         Q, R = _torch().linalg.qr(A, mode=mode)
         return R if mode == "r" else (Q, R)
+    if mode == "r" and name == "numpy" and A.ndim == 2 and min(A.shape) >= _GEQRT_FROM:
+        return _r_factor(A)
     return array_module(A).linalg.qr(A, mode=mode)
+
+
+# geqrt's block size: measured 1.4-2x faster than geqrf (numpy.linalg.qr) on tall
+# matrices with hundreds of columns or more, one BLAS thread (12000 x 1001: 1.4 s vs 2.0-2.8 s).
+_GEQRT_BLOCK = 128
+_GEQRT_FROM = 256
+
+
+def _r_factor(A: np.ndarray) -> np.ndarray:
+    """R of a NumPy matrix by LAPACK ``geqrt`` (Householder QR, compact-WY blocks of 128)."""
+    import scipy.linalg as sl
+
+    geqrt = sl.get_lapack_funcs("geqrt", (A,))
+    k = min(A.shape)
+    out, _, info = geqrt(min(_GEQRT_BLOCK, k), A)
+    if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
+        raise ValueError(f"LAPACK geqrt failed (info={info})")
+    return np.triu(out[:k])
 
 
 def solve_triangular(
