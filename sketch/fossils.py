@@ -58,6 +58,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .backend import vector_norm
 from .backward_error import karlson_walden
 from .lstsq_factor import SketchedFactor
 from .lstsq_products import gram_product, residual_norms
@@ -98,7 +99,7 @@ class FossilsState:
 
 
 def _norms(v: Any, xp: Any) -> Any:
-    return xp.linalg.norm(v, axis=0)
+    return vector_norm(v, axis=0)
 
 
 def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, need: int | None = None):

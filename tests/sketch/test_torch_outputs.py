@@ -67,13 +67,19 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "SparseSign @ A": lambda A, B, dev: sk.SparseSign(10, A.shape[0], seed=0) @ A,
     "SRHT @ A": lambda A, B, dev: sk.SRHT(10, A.shape[0], seed=0) @ A,
     "sketched_matmul": lambda A, B, dev: sk.sketched_matmul(A.T, B, 20, seed=0),
+    # least squares (issue 13): the default and the other sketched methods
+    "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
+    "lstsq(several b, ridge)": lambda A, B, dev: sk.lstsq(A, B, alpha=0.1, seed=0),
+    "lstsq(sketch-and-precondition)": lambda A, B, dev: sk.lstsq(
+        A, B[:, 0], method="sketch-and-precondition", seed=0),
+    "lstsq(sketch-and-solve)": lambda A, B, dev: sk.lstsq(A, B[:, 0], method="sketch-and-solve",
+                                                          seed=0),
 }
 
 # Not yet namespace-generic: what each needs is in the owners' issues (lstsq and the
 # low-rank family: backend dispatch instead of SciPy calls).
 PENDING: dict[str, Callable[[Any, Any, Any], Any]] = {
     "leverage_scores(approx)": lambda A, B, dev: sk.leverage_scores(A, method="approx", seed=0),
-    "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
     "randomized_svd": lambda A, B, dev: sk.randomized_svd(A, 2, seed=0),
     "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
 }
