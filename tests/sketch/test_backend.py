@@ -123,3 +123,20 @@ def test_linalg_modules_refuse_torch_with_the_function_to_use():
     assert B.fft(xt).__name__ == "torch.fft"
     assert B.native_device("torch:cpu").type == "cpu"
     assert B.available_bytes(xt) is None or B.available_bytes(xt) > 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128])
+def test_r_factor_of_wide_enough_numpy_matrices_is_householders(dtype):
+    # mode="r" on NumPy takes LAPACK geqrt from 256 columns on: the same R as geqrf
+    # (numpy.linalg.qr), whose rows may differ in sign, and RᴴR = AᴴA.
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((700, 300)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        A = A + 1j * rng.standard_normal((700, 300))
+    R, R0 = B.qr(A, mode="r"), np.linalg.qr(A, mode="r")
+    tol = 50 * np.finfo(dtype).eps
+    assert R.dtype == A.dtype and R.shape == (300, 300) and np.allclose(R, np.triu(R))
+    assert np.abs(np.abs(R) - np.abs(R0)).max() <= tol * np.abs(R0).max()
+    G = A.conj().T @ A
+    assert np.abs(R.conj().T @ R - G).max() <= tol * np.abs(G).max()
+    assert B.qr(A.T.copy(), mode="r").shape == (300, 700)
