@@ -6,7 +6,7 @@
 Problems with a known solution, as in the stability literature: A = U Σ Vᵀ
 with σ log-spaced from 1 to 1/κ, ‖x*‖ = 1 and b = A x* + r with r ⟂ range(A),
 ‖r‖ given (U = G R⁻¹ from a Gaussian G = QR, exact to rounding, so r is
-projected with G). Cases:
+projected with G; :func:`qla.tour.regression.conditioned_problem`). Cases:
 
 * ``dense`` — float64, κ × ‖r‖ over the grid (default κ ∈ {1e2, 1e8, 1e12},
   ‖r‖ ∈ {1e-12, 1e-3, 1}); m × n = 100000 × 1000 (``--quick``: 20000 × 200).
@@ -55,6 +55,7 @@ import scipy.linalg as sl
 import scipy.sparse as sp
 
 from benchmarks.harness import write_results
+from qla.tour.regression import conditioned_problem
 
 EQUAL = 10.0  # equal accuracy: forward and backward error within this factor of LAPACK's
 
@@ -74,39 +75,15 @@ class Known:
     rcond: float | None = None  # LAPACK's cut-off (rank-deficient A needs one)
 
 
-def _gaussian(rng, m, n):
-    G = rng.standard_normal((m, n))
-    R = np.linalg.cholesky(G.T @ G).T  # κ(G) small: Cholesky QR is accurate
-    return G, R
-
-
-def _project_out(G, R, r):
-    """r minus its component in range(G) = range(G R⁻¹), twice."""
-    for _ in range(2):
-        r -= G @ sl.solve_triangular(R, sl.solve_triangular(R, r @ G, trans="T"))
-    return r
-
-
 def dense_problem(m: int, n: int, kappa: float, rnorm: float, *, seed: int = 0,
                   dtype: Any = np.float64, rank: int | None = None) -> Known:
-    """A = (G R⁻¹) diag(σ) Vᵀ, x* unit (in the row space), r ⟂ range(A) with ‖r‖ = rnorm."""
-    rng = np.random.default_rng(seed)
-    G, R = _gaussian(rng, m, n)
-    V = np.linalg.qr(rng.standard_normal((n, n)))[0]
-    sv = np.logspace(0, -math.log10(kappa), n)
-    if rank is not None:
-        sv[rank:] = 0.0
-    A = G @ sl.solve_triangular(R, sv[:, None] * V.T)
-    x = V[:, : rank or n] @ rng.standard_normal(rank or n)
-    x /= np.linalg.norm(x)
-    r = _project_out(G, R, rng.standard_normal(m))
-    del G
-    r *= rnorm / np.linalg.norm(r)
-    b = A @ x + r
+    """The known-solution problem of :func:`qla.tour.regression.conditioned_problem`."""
+    p = conditioned_problem(m, n, kappa, seed, dtype=dtype, residual=rnorm, rank=rank)
     exact = dtype == np.float64 and rank is None
     name = "dense" if rank is None else f"rank {rank}/{n}"
-    return Known(name if dtype == np.float64 else "float32", A.astype(dtype, copy=False),
-                 b.astype(dtype), x, kappa, rnorm, V if exact else None, sv if exact else None,
+    return Known(name if dtype == np.float64 else "float32", p.A, p.b,
+                 p.x.astype(np.float64), kappa, rnorm, p.V if exact else None,
+                 p.sigma if exact else None,
                  None if rank is None else n * float(np.finfo(dtype).eps))
 
 

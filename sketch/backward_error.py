@@ -41,6 +41,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .backend import vector_norm
+
 
 def karlson_walden(g: Any, rnorm: Any, xnorm: Any, sv: Any, V: Any, xp: Any) -> Any:
     """η(x) = ‖(Σ² + θ²I)^(−1/2) Vᴴ g‖/‖x‖ with θ = ‖r‖/‖x‖ and g = Aᴴ r.
@@ -58,8 +60,8 @@ def karlson_walden(g: Any, rnorm: Any, xnorm: Any, sv: Any, V: Any, xp: Any) -> 
     safe_x = xp.where(xnorm > 0, xnorm, 1)
     theta2 = (rnorm / safe_x) ** 2
     scale = xp.sqrt(sv2 + theta2)  # 0 only where σᵢ = 0 and r = 0, so g = Aᴴr = 0 too
-    est = xp.linalg.norm(z / xp.where(scale > 0, scale, 1), axis=0) / safe_x
-    at_zero = xp.where(rnorm > 0, xp.linalg.norm(g, axis=0) / xp.where(rnorm > 0, rnorm, 1), 0)
+    est = vector_norm(z / xp.where(scale > 0, scale, 1), axis=0) / safe_x
+    at_zero = xp.where(rnorm > 0, vector_norm(g, axis=0) / xp.where(rnorm > 0, rnorm, 1), 0)
     return xp.where(xnorm > 0, est, at_zero)
 
 

@@ -112,7 +112,7 @@ def lsqr(
     LSQRState
     """
     xp = array_module(b)
-    u = b.copy()
+    u = b
     beta = _norm(u, xp)
     x = None
     if beta == 0:
@@ -127,7 +127,7 @@ def lsqr(
     if alpha == 0:  # b ⟂ range(A): x = 0 is optimal
         return LSQRState(x, 0, True, beta, 0.0, float("nan"), 0.0)
     v = v / alpha
-    w = v.copy()
+    w = v
     phibar, rhobar = beta, alpha
     bnorm = beta
     anorm2 = 0.0

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_dask
+from .backend import array_module, astype, is_dask, numpy_dtype
 from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
@@ -53,7 +53,8 @@ def _check_inputs(A: Any, b: Any) -> tuple[Any, Any]:
     check_matrix(A, "A", operator=True)
     check_vector(b, "b", length=A.shape[0])
     xp = array_module(A, b)  # raises BackendMismatchError for NumPy/CuPy mixes
-    dtype = np.result_type(np.dtype(A.dtype) if A.dtype is not None else np.float64, b.dtype)
+    dtype = np.result_type(numpy_dtype(A.dtype) if A.dtype is not None else np.float64,
+                           numpy_dtype(b.dtype))
     return xp, dtype
 
 
@@ -181,7 +182,7 @@ def lstsq(
     delta = check_tolerance(delta, "delta", upper=1)
     maxiter = 200 if maxiter is None else check_positive_int(maxiter, "maxiter")
     problem = LstsqProblem(
-        A=A, b=b.astype(dtype, copy=False), xp=xp, dtype=dtype, alpha=alpha,
+        A=A, b=astype(b, dtype), xp=xp, dtype=dtype, alpha=alpha,
         tol=_check_tol(tol, method, dtype), maxiter=maxiter,
         rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
         sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta)

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import linalg
+from .backend import astype, device, qr, solve_triangular
 
 
 def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
@@ -40,8 +40,8 @@ def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> float:
     diag = xp.abs(xp.diagonal(R))
     if not bool(xp.all(diag > 0)) or not bool(xp.all(xp.isfinite(R))):
         return math.inf
-    tri = linalg(xp).solve_triangular
-    z = key.normal(xp.arange(n, dtype=xp.uint64), xp).astype(R.dtype)
+    tri = solve_triangular
+    z = astype(key.normal(range(n), xp, device=device(R)), R.dtype)
     y = z / xp.linalg.norm(z)
     smax = 0.0
     for _ in range(steps):
@@ -95,12 +95,12 @@ class SketchedFactor:
         self.xp = xp
         n = SA.shape[1]
         Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
-        R_full = xp.linalg.qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
+        R_full = qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
         R, c = R_full[:n, :n], R_full[:n, n:]
         cond = math.inf if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
             self.kind, self.R, self.rank, self.cond = "qr", R, n, cond
-            x0 = linalg(xp).solve_triangular(R, c)
+            x0 = solve_triangular(R, c)
         else:
             U, sv, Vh = xp.linalg.svd(R)
             r = int((sv > rcond * sv[0]).sum())
@@ -118,7 +118,7 @@ class SketchedFactor:
     def apply(self, y: Any) -> Any:
         """N y."""
         if self.kind == "qr":
-            return linalg(self.xp).solve_triangular(self.R, y)
+            return solve_triangular(self.R, y)
         r = self.rank
         scale = self.sv[:r] if y.ndim == 1 else self.sv[:r, None]
         return self.V[:, :r] @ (y / scale)
@@ -126,7 +126,7 @@ class SketchedFactor:
     def adjoint(self, z: Any) -> Any:
         """Nᴴ z."""
         if self.kind == "qr":
-            return linalg(self.xp).solve_triangular(self.R, z, trans="C")
+            return solve_triangular(self.R, z, trans="C")
         r = self.rank
         scale = self.sv[:r] if z.ndim == 1 else self.sv[:r, None]
         return (self.V[:, :r].conj().T @ z) / scale

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import is_operator, is_sparse
+from .backend import is_operator, is_sparse, numpy_dtype, vector_norm
 
 # Row blocks of about this many bytes stay in a core's L2 cache between the two products.
 _BLOCK_BYTES = 2 << 20
@@ -42,8 +42,8 @@ def rmatvec(A: Any, u: Any, xp: Any) -> Any:
     if is_operator(A):
         return A.rmatmat(u) if u.ndim == 2 else A.rmatvec(u)
     if is_sparse(A):
-        return A.conj().T @ u if np.dtype(A.dtype).kind == "c" else A.T @ u
-    if np.dtype(A.dtype).kind == "c":
+        return A.conj().T @ u if numpy_dtype(A.dtype).kind == "c" else A.T @ u
+    if numpy_dtype(A.dtype).kind == "c":
         return xp.conj(xp.conj(u).T @ A).T if u.ndim == 2 else xp.conj(xp.conj(u) @ A)
     return u @ A if u.ndim == 1 else A.T @ u
 
@@ -98,4 +98,4 @@ def residual_norms(A: Any, x: Any, b: Any, xp: Any) -> tuple[Any, Any]:
     if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
         return A.residual_norms(x, b)
     r, g = residual_pair(A, x, b, xp)
-    return xp.linalg.norm(r, axis=0), g
+    return vector_norm(r, axis=0), g

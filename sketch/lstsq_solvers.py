@@ -32,7 +32,15 @@ from typing import Any
 
 import numpy as np
 
-from .backend import is_operator, is_sparse, to_numpy
+from .backend import (
+    astype,
+    dense_lstsq,
+    is_operator,
+    is_sparse,
+    library_dtype,
+    to_numpy,
+    vector_norm,
+)
 from .backward_error import forward_error_bound
 from .checks import check_allocation
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
@@ -79,7 +87,7 @@ def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
     if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
         return _scalar(A.residual_norms(x, b)[0], x.ndim)
     r = b - matvec(A, x)
-    return float(xp.linalg.norm(r)) if r.ndim == 1 else xp.linalg.norm(r, axis=0)
+    return float(vector_norm(r)) if r.ndim == 1 else vector_norm(r, axis=0)
 
 
 def _scalar(v: Any, ndim: int) -> Any:
@@ -122,12 +130,12 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
     # A distributed A (sketch.distributed) sketches [A b] in one pass.
     SA, Sb = p.A.sketch_pair(S, p.b) if hasattr(p.A, "sketch_pair") else (S @ p.A, S @ p.b)
     if not is_operator(p.A):
-        SA = SA.astype(p.dtype, copy=False)
-    Sb = Sb.astype(p.dtype, copy=False)
+        SA = astype(SA, p.dtype)
+    Sb = astype(Sb, p.dtype)
     if p.alpha > 0:
-        xp = p.xp
-        SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=p.dtype)], axis=0)
-        Sb = xp.concatenate([Sb, xp.zeros((n,) + Sb.shape[1:], dtype=p.dtype)], axis=0)
+        xp, dtype = p.xp, library_dtype(p.xp, p.dtype)
+        SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
+        Sb = xp.concatenate([Sb, xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype)], axis=0)
     F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
     return S, s, F
 
@@ -146,12 +154,13 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
             raise ValueError(f"method='direct' would densify a sparse {A.shape} matrix; "
                              "use method='fossils'")
         A = A.toarray()
-    A = A.astype(dtype, copy=False)
+    A = astype(A, dtype)
     n = A.shape[1]
     if p.alpha > 0:
-        A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
-        b = xp.concatenate([b, xp.zeros((n,) + b.shape[1:], dtype=dtype)], axis=0)
-    x, _, rank, sv = xp.linalg.lstsq(A, b, rcond=p.rcond)
+        ldt = library_dtype(xp, dtype)
+        A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=ldt)], axis=0)
+        b = xp.concatenate([b, xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt)], axis=0)
+    x, rank, sv = dense_lstsq(A, b, rcond=p.rcond)
     sv = to_numpy(sv)
     smin = float(sv[-1]) if len(sv) else 0.0
     cond = float(sv[0]) / smin if smin > 0 else math.inf
@@ -250,7 +259,7 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     absolute = st.backward_error * float(xp.linalg.norm(F.sv))
     if norm2 > 0:
         bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
-                                    xp.linalg.norm(st.x, axis=0), norm=norm2,
+                                    vector_norm(st.x, axis=0), norm=norm2,
                                     cond=F.cond * spread, xp=xp)
     else:  # S·A = 0: x = 0, and a bound relative to ‖x‖ says nothing
         bound = xp.full_like(xp.asarray(st.backward_error), math.inf)

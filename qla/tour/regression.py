@@ -39,15 +39,17 @@ class Problem:
     Attributes
     ----------
     A : array (m × n)
-        Singular values log-spaced from 1 to 1/κ, random singular vectors.
+        A = U diag(σ) Vᵀ, singular values log-spaced from 1 to 1/κ.
     b : array (m,)
         ``A x + r`` with ``r`` orthogonal to the range of A.
     x : array (n,)
-        The least-squares solution (standard normal entries).
+        The (minimum-norm) least-squares solution, ‖x‖ = 1.
     residual_norm : float
-        ‖b − A x‖₂, the optimal residual (‖r‖ = ‖A x‖ by construction).
+        ‖b − A x‖₂ of the stored arrays, the optimal residual.
     kappa : float
-        The prescribed condition number of A.
+        The prescribed condition number of A (of its nonzero part when rank-deficient).
+    V, sigma : numpy arrays
+        Right singular vectors (n × n) and singular values of A, in float64 on the host.
     """
 
     A: Any
@@ -55,18 +57,25 @@ class Problem:
     x: Any
     residual_norm: float
     kappa: float
+    V: Any = None
+    sigma: Any = None
 
 
 def conditioned_problem(
-    m: int, n: int, kappa: float, seed: Any = 0, xp: ModuleType = np, dtype: Any = np.float64
+    m: int, n: int, kappa: float, seed: Any = 0, xp: ModuleType = np, dtype: Any = np.float64,
+    *, residual: float | None = None, rank: int | None = None,
 ) -> Problem:
     """A dense Gaussian-like m × n least-squares problem with condition number κ.
 
     A = U diag(σ) Vᵀ with U = G R⁻¹ for a Gaussian G = QR (the Cholesky QR
     of GᵀG, accurate because κ(G) ≈ (1 + √(n/m))/(1 − √(n/m)) is small), so A
     is formed as G (R⁻¹ diag(σ) Vᵀ) at the cost of two m × n × n products —
-    no m × n Householder QR. The residual r is a Gaussian vector projected
-    twice onto range(A)⊥ and scaled to ‖A x‖, so the optimum is known.
+    no m × n Householder QR. The solution x is a unit vector in the row space;
+    the residual r is a Gaussian vector projected twice onto range(A)⊥ with the
+    well-conditioned G and R (exact to rounding whatever κ), then scaled. The
+    stability literature's test problems (e.g. Epperly, Meier and Nakatsukasa
+    2024); the least-squares benchmark (``python -m benchmarks lstsq``) uses
+    them too.
 
     Parameters
     ----------
@@ -80,6 +89,10 @@ def conditioned_problem(
         NumPy or CuPy: where the arrays live.
     dtype : dtype
         float64 or float32 (the construction runs in float64).
+    residual : float, optional
+        ‖r‖ (default ‖A x‖: b is as far from range(A) as it is long in it).
+    rank : int, optional
+        Make the last n − rank singular values exactly 0.
 
     Returns
     -------
@@ -89,6 +102,9 @@ def conditioned_problem(
         raise ValueError(f"need m > n >= 1, got m={m}, n={n}")
     if not kappa >= 1:
         raise ValueError(f"kappa must be >= 1, got {kappa}")
+    k = n if rank is None else rank
+    if not 1 <= k <= n:
+        raise ValueError(f"rank must be between 1 and n={n}, got {rank}")
     # Built on the host with a Generator from the seed's key (fast for 10⁸ normals),
     # then moved to xp: the construction is set-up, not what the tour or benchmark time.
     rng = as_key(seed).generator()
@@ -96,21 +112,22 @@ def conditioned_problem(
     R = np.linalg.cholesky(G.T @ G).T
     V = np.linalg.qr(rng.standard_normal((n, n)))[0]
     sigma = np.logspace(0, -math.log10(kappa), n)
+    sigma[k:] = 0.0
     A = G @ scipy.linalg.solve_triangular(R, sigma[:, None] * V.T)
-    del G
-    # U = A V diag(1/σ) is an orthonormal basis of range(A); project with it twice
-    # (the second pass removes what rounding left of the first).
-    x = rng.standard_normal(n)
+    x = V[:, :k] @ rng.standard_normal(k)
+    x /= np.linalg.norm(x)
     r = rng.standard_normal(m)
-    Vs = V / sigma
-    for _ in range(2):
-        r -= A @ (Vs @ (Vs.T @ (r @ A)))
+    for _ in range(2):  # minus its part in range(A) ⊆ range(G); the second pass removes
+        # what rounding left of the first
+        r -= G @ scipy.linalg.solve_triangular(R, scipy.linalg.solve_triangular(
+            R, r @ G, trans="T"))
+    del G
     Ax = A @ x
-    r *= np.linalg.norm(Ax) / np.linalg.norm(r)
+    r *= (np.linalg.norm(Ax) if residual is None else residual) / np.linalg.norm(r)
     b = Ax + r
     A = xp.asarray(A.astype(dtype, copy=False))
     b, x = xp.asarray(b.astype(dtype)), xp.asarray(x.astype(dtype))
-    return Problem(A, b, x, float(xp.linalg.norm(b - A @ x)), float(kappa))
+    return Problem(A, b, x, float(xp.linalg.norm(b - A @ x)), float(kappa), V, sigma)
 
 
 def excess_residual(p: Problem, x: Any) -> float:

@@ -23,6 +23,7 @@ from .arrays import (
     is_sparse,
     is_torch,
     is_torch_namespace,
+    library_dtype,
     linalg,
     namespace,
     numpy_dtype,
@@ -54,7 +55,79 @@ def qr(A: Any, mode: str = "reduced") -> Any:
     if name == "torch":
         Q, R = _torch().linalg.qr(A, mode=mode)
         return R if mode == "r" else (Q, R)
+    if mode == "r" and name == "numpy" and A.ndim == 2 and min(A.shape) >= _GEQRT_FROM:
+        return _r_factor(A)
     return array_module(A).linalg.qr(A, mode=mode)
+
+
+# geqrt's block size: measured 1.4-2x faster than geqrf (numpy.linalg.qr) on tall
+# matrices with hundreds of columns or more, one BLAS thread (12000 x 1001: 1.4 s vs 2.0-2.8 s).
+_GEQRT_BLOCK = 128
+_GEQRT_FROM = 256
+
+
+def _r_factor(A: np.ndarray) -> np.ndarray:
+    """R of a NumPy matrix by LAPACK ``geqrt`` (Householder QR, compact-WY blocks of 128)."""
+    import scipy.linalg as sl
+
+    geqrt = sl.get_lapack_funcs("geqrt", (A,))
+    k = min(A.shape)
+    out, _, info = geqrt(min(_GEQRT_BLOCK, k), A)
+    if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
+        raise ValueError(f"LAPACK geqrt failed (info={info})")
+    return np.triu(out[:k])
+
+
+def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int, Any]:
+    """``(x, rank, singular values)`` of min ‖A x − b‖ by LAPACK gelsd (SVD-based).
+
+    NumPy/CuPy: ``linalg.lstsq``; torch: ``torch.linalg.lstsq`` with driver gelsd on the
+    CPU, gels on a GPU (full rank assumed; no singular values: an empty array).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, rank, sv = dense_lstsq(np.eye(3)[:, :2], np.ones(3))
+    >>> x.tolist(), rank
+    ([1.0, 1.0], 2)
+    """
+    if backend_name(A) != "torch":
+        x, _, rank, sv = array_module(A, b).linalg.lstsq(A, b, rcond=rcond)
+        return x, int(rank), sv
+    torch = _torch()
+    cpu = A.device.type == "cpu"
+    out = torch.linalg.lstsq(A, b[:, None] if b.ndim == 1 else b, rcond=rcond,
+                             driver="gelsd" if cpu else "gels")
+    x = out.solution[:, 0] if b.ndim == 1 else out.solution
+    return x, int(out.rank) if cpu else min(A.shape), out.singular_values
+
+
+def vector_norm(x: Any, axis: int | None = None) -> Any:
+    """2-norm of a vector, or of each column (``axis=0``) / row (``axis=1``) of a matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vector_norm(np.array([[3.0, 0.0], [4.0, 1.0]]), axis=0).tolist()
+    [5.0, 1.0]
+    """
+    if backend_name(x) == "torch":
+        return _torch().linalg.vector_norm(x, dim=axis)
+    return array_module(x).linalg.norm(x, axis=axis)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (a NumPy dtype or any library's), no copy when it already is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> astype(np.ones(2, dtype=np.float32), np.float64).dtype
+    dtype('float64')
+    """
+    if is_torch(x):
+        return x.to(library_dtype(x, dtype))
+    return x.astype(numpy_dtype(dtype), copy=False)  # NumPy, CuPy (and Dask) arrays
 
 
 def solve_triangular(

@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, is_dask, is_torch, linalg, lu, numpy_dtype, solve_triangular
+from ..backend import asarray, astype, is_dask, is_torch, linalg, lu, numpy_dtype, solve_triangular
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ToleranceError
 from ..operators import make_operator
 from .certificates import Probes, probe_errors
-from .operator import _Operator, cast, eye_like
+from .operator import _Operator, eye_like
 from .results import SVDResult
 
 
@@ -195,7 +195,7 @@ def svd_from_basis(op: _Operator, Q: Any, Bt: Any, k: int, P: Any, iterations: i
     U, s, Vh = Q @ _H(VrH[:k]), s[:k], _H(Qb @ Wr[:, :k])
     pass_dtype = op.work_dtype.name
     if op.work_dtype != op.dtype:  # float32 passes: factors returned in A's precision
-        U, s, Vh = cast(U, op.dtype), cast(s, op.real_dtype), cast(Vh, op.dtype)
+        U, s, Vh = astype(U, op.dtype), astype(s, op.real_dtype), astype(Vh, op.dtype)
         op.full_precision()
     spec, frob = probe_errors(P, U, s, Vh, xp)
     return SVDResult(U=U, s=s, Vh=Vh, error_estimate=spec, frobenius_estimate=frob,

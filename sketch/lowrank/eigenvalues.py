@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import device
+from ..backend import astype, device
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning
 from ..rng import as_key
 from .basis import draw_test_matrix
-from .operator import _Operator, cast
+from .operator import _Operator
 
 
 @dataclass
@@ -138,7 +138,7 @@ def hermitian_extreme_eigenvalues(
     tol = check_tolerance(tol, "tol")
     maxiter = check_positive_int(maxiter, "maxiter")
     key = as_key(seed)
-    v0 = cast(draw_test_matrix(n, 1, op, key, "gaussian", "lanczos", dtype=op.real_dtype)[:, 0],
+    v0 = astype(draw_test_matrix(n, 1, op, key, "gaussian", "lanczos", dtype=op.real_dtype)[:, 0],
               op.dtype)
     ax = op.A
     if op.kind == "operator":

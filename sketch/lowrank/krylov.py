@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import astype
 from ..checks import check_allocation, check_positive_int
 from ..errors import ConvergenceWarning
 from ..rng import as_key
@@ -34,7 +35,7 @@ from .certificates import (
     ritz_squares,
     single_precision_allows,
 )
-from .operator import _Operator, cast
+from .operator import _Operator
 from .results import SVDResult
 
 #: Default cap on the passes over A of an accuracy-first run.
@@ -96,7 +97,7 @@ def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float
     if op.work_dtype == op.dtype or single_precision_allows(now, k, eps):
         return None
     op.full_precision()
-    return orth(cast(Q, op.dtype), op.xp)
+    return orth(astype(Q, op.dtype), op.xp)
 
 
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
@@ -116,7 +117,7 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     _, Y, P = first_pass(op, b, r, key, sketch)
     Q = orth(Y, xp)
     if low := start_in_single_precision(op, Y, k, eps, mixed):
-        Q = cast(Q, op.work_dtype)  # the basis work runs in single precision too
+        Q = astype(Q, op.work_dtype)  # the basis work runs in single precision too
     Bt = op.rmm(Q)  # A^H Q, one block per Krylov step
     G = _H(Bt) @ Bt
     now, before = ritz_squares(G, k + 1), None

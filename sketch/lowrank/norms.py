@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backend import astype
 from ..checks import check_matrix, check_positive_int, check_vector
 from ..errors import ShapeError
 from ..rng import as_key
 from .basis import draw_test_matrix, orth
-from .operator import _Operator, cast
+from .operator import _Operator
 
 # The block power estimate's relative error falls like log(n)/iters at worst (Kuczyński and
 # Woźniakowski 1992); a thousand steps already resolve it to well under a percent.
@@ -42,7 +43,7 @@ def _power_norm(op: Any, iters: int, block: int, key: Any) -> float:
     xp = op.xp
     n = op.shape[1]
     G = draw_test_matrix(n, block, op, key, "gaussian", "power", dtype=op.real_dtype)
-    X = orth(cast(G, op.dtype), xp)
+    X = orth(astype(G, op.dtype), xp)
     est = 0.0
     for _ in range(iters):
         Y = op.mm(X)

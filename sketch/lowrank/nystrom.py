@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import solve_triangular
+from ..backend import astype, solve_triangular
 from ..errors import NotPositiveSemidefiniteError
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_rank, nonneg_int
 from .certificates import probe_errors
 from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
-from .operator import _Operator, cast
+from .operator import _Operator
 from .results import EighResult
 
 
@@ -117,7 +117,7 @@ def nystrom(
             "Hermitian matrices, or shift A by a multiple of the identity")
     F = _H(solve_triangular(C, _H(Ynu), lower=True))  # Y_ν C^{-H}
     U, sig, _ = xp.linalg.svd(F, full_matrices=False)
-    lam = cast(xp.maximum(sig[:k] ** 2 - nu, 0), op.real_dtype)
+    lam = astype(xp.maximum(sig[:k] ** 2 - nu, 0), op.real_dtype)
     U = U[:, :k]
     spec, frob = probe_errors(P, U, lam, _H(U), xp)
     return EighResult(w=lam, V=U, error_estimate=spec, frobenius_estimate=frob,

@@ -9,21 +9,15 @@ import numpy as np
 
 from ..backend import (
     array_module,
+    astype,
     device,
     is_dask,
     is_operator,
     is_sparse,
-    library_dtype,
     namespace,
     numpy_dtype,
 )
 from ..checks import check_allocation, check_hermitian, check_matrix, check_square
-
-
-def cast(x: Any, dtype: Any) -> Any:
-    """``x`` in ``dtype`` (a NumPy dtype or the library's), no copy if it already is."""
-    xp = namespace(x)
-    return xp.astype(x, library_dtype(xp, dtype), copy=False)
 
 
 def eye_like(n: int, like: Any) -> Any:
@@ -71,7 +65,7 @@ class _Operator:
                              xp=self.xp)
         except MemoryError:
             return False
-        self.work = cast(self.A, low)
+        self.work = astype(self.A, low)
         return True
 
     def full_precision(self) -> None:
@@ -82,14 +76,14 @@ class _Operator:
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.matmat(X))
-        return self.work @ cast(X, self.work_dtype)
+        return self.work @ astype(X, self.work_dtype)
 
     def rmm(self, Y: Any) -> Any:
         """``A^H Y`` in the passes' precision."""
         self.passes += 1
         if self.kind == "operator":
             return np.asarray(self.A.rmatmat(Y))
-        Y = cast(Y, self.work_dtype)
+        Y = astype(Y, self.work_dtype)
         if self.complex:
             # (Y^H A)^H avoids materialising conj(A).
             return (Y.conj().T @ self.work).conj().T

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import solve_triangular
+from ..backend import astype, solve_triangular
 from ..rng import as_key
 from .basis import (
     _H,
@@ -28,7 +28,7 @@ from .krylov import (
     start_in_single_precision,
     warn_unconverged,
 )
-from .operator import _Operator, cast, eye_like
+from .operator import _Operator, eye_like
 from .range_finder import subspace_iterate
 from .results import SVDResult
 
@@ -170,7 +170,7 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
     unit = float(np.finfo(op.real_dtype).eps)
     _, Y, P = first_pass(op, l, r, key, sketch)
     low = start_in_single_precision(op, Y, k, eps, mixed)
-    Z = lu_normalize(cast(Y, op.work_dtype), xp)  # single-precision basis work if chosen
+    Z = lu_normalize(astype(Y, op.work_dtype), xp)  # single-precision basis work if chosen
     before, rise, it, converged = None, None, 0, False
     while True:
         Bt = op.rmm(Z)

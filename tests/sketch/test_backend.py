@@ -166,3 +166,20 @@ def test_haar_on_a_torch_cuda_device_is_refused_by_that_devices_memory(small_cud
     with pytest.raises(InsufficientMemoryError, match="on the device cuda"):
         haar_unitary(64, batch=100, seed=0, device=torch.device("cuda"))
     assert small_cuda == [torch.device("cuda")]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128])
+def test_r_factor_of_wide_enough_numpy_matrices_is_householders(dtype):
+    # mode="r" on NumPy takes LAPACK geqrt from 256 columns on: the same R as geqrf
+    # (numpy.linalg.qr), whose rows may differ in sign, and RᴴR = AᴴA.
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((700, 300)).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        A = A + 1j * rng.standard_normal((700, 300))
+    R, R0 = B.qr(A, mode="r"), np.linalg.qr(A, mode="r")
+    tol = 50 * np.finfo(dtype).eps
+    assert R.dtype == A.dtype and R.shape == (300, 300) and np.allclose(R, np.triu(R))
+    assert np.abs(np.abs(R) - np.abs(R0)).max() <= tol * np.abs(R0).max()
+    G = A.conj().T @ A
+    assert np.abs(R.conj().T @ R - G).max() <= tol * np.abs(G).max()
+    assert B.qr(A.T.copy(), mode="r").shape == (300, 700)

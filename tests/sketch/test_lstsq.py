@@ -406,3 +406,24 @@ def test_cupy_matches_numpy(method, cupy):
     As = cusp.csr_matrix(cupy.asarray(A))
     res_sp = lstsq(As, cupy.asarray(b), seed=4)
     np.testing.assert_allclose(cupy.asnumpy(res_sp.x), optimal(A, b)[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["fossils", "sketch-and-precondition", "sketch-and-solve",
+                                    "direct"])
+def test_torch_cpu_matches_numpy_for_the_same_seed(method):
+    # The same keyed sketch on both backends: the results differ only by rounding (LSQR,
+    # stopped at tol = 1e-10, amplifies it to about its tolerance).
+    torch = pytest.importorskip("torch")
+    close = 1e-8 if method == "sketch-and-precondition" else 1e-12
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((3000, 20)) * np.logspace(0, -2, 20)
+    B = rng.standard_normal((3000, 2))
+    for b, alpha in ((B[:, 0], 0.0), (B, 0.0), (B[:, 1], 0.1)):
+        ref = lstsq(A, b, method=method, alpha=alpha, seed=3)
+        out = lstsq(torch.from_numpy(A), torch.from_numpy(b), method=method, alpha=alpha, seed=3)
+        assert isinstance(out.x, torch.Tensor) and out.x.dtype == torch.float64
+        assert out.x.shape == ref.x.shape and out.iterations == ref.iterations
+        np.testing.assert_allclose(out.x.numpy(), ref.x, rtol=0,
+                                   atol=close * float(np.abs(ref.x).max()))
+        np.testing.assert_allclose(np.asarray(out.residual_norm, dtype=float),
+                                   np.asarray(ref.residual_norm), rtol=close)

@@ -3,9 +3,7 @@
 Every public ``sketch`` function that serves torch is called with tensors on each torch
 backend of the ``backend`` fixture; every array in its result must be a tensor on the
 input's device. While it runs, turning a tensor into a NumPy array raises, so a silent
-host round trip fails the test even on the CPU. Functions whose modules are not yet
-namespace-generic are listed in PENDING as strict xfails: the day one starts working,
-its xfail fails and the entry moves to CASES. HOST_STEPS document a step on the host
+host round trip fails the test even on the CPU. HOST_STEPS document a step on the host
 (tensors out, on the input's device); REFUSED are NumPy/SciPy- or Dask-only by nature
 and say so with a clear error. Every public function of ``sketch`` that takes arrays is
 in one of these lists (test_every_public_function_is_classified).
@@ -136,6 +134,14 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "nystrom": lambda A, B, dev: sk.nystrom(A.T @ A, 2, seed=0),
     "adaptive_qb": lambda A, B, dev: sk.adaptive_qb(A[:, :4], 0.5, seed=0),
     "adaptive_svd": lambda A, B, dev: sk.adaptive_svd(A[:, :4], 0.5, seed=0),
+    # least squares (issue 13): the default and the other sketched methods
+    "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
+    "lstsq(several b, ridge)": lambda A, B, dev: sk.lstsq(A, B, alpha=0.1, seed=0),
+    "lstsq(sketch-and-precondition)": lambda A, B, dev: sk.lstsq(
+        A, B[:, 0], method="sketch-and-precondition", seed=0),
+    "lstsq(sketch-and-solve)": lambda A, B, dev: sk.lstsq(A, B[:, 0], method="sketch-and-solve",
+                                                          seed=0),
+    "sketched_lstsq_dask": lambda A, B, dev: sk.sketched_lstsq_dask(A, B[:, 0], 20, seed=0),
 }
 
 # A step the docstring says runs on the host (the ℓ1 linear program, HiGHS): the result
@@ -162,10 +168,6 @@ REFUSED: dict[str, tuple[Callable[[Any, Any, Any], Any], type, str]] = {
         A, "priority", 10, seed=0), TypeError, "dask.array"),
 }
 
-# Not yet namespace-generic: lstsq (backend dispatch instead of SciPy calls).
-PENDING: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
-}
 
 
 @pytest.fixture
@@ -199,12 +201,6 @@ def _check(fn, backend) -> None:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_tensor_in_tensor_out_on_its_device(torch_backend, no_host_copies, name):
     _check(CASES[name], torch_backend)
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-@pytest.mark.xfail(strict=True, reason="not yet generic over array namespaces")
-def test_pending_functions_do_not_yet_return_tensors(torch_backend, no_host_copies, name):
-    _check(PENDING[name], torch_backend)
 
 
 @pytest.mark.parametrize("name", sorted(HOST_STEPS))
@@ -243,9 +239,6 @@ NO_ARRAYS = {
     "leverage_sample_size", "lp_sample_size", "coreset_size", "check_p", "ridgeless_risk",
     "load_sketch",
 }
-NOT_SCANNED_HERE = {
-    "sketched_lstsq_dask",  # Dask only, but lstsq's input checks run first
-}
 
 
 @pytest.mark.parametrize("name", sorted(NUMBERS))
@@ -258,7 +251,7 @@ def test_numbers_from_tensors_need_no_host_copy(torch_backend, no_host_copies, n
 def test_every_public_function_is_classified():
     """A new public function must say how it treats tensors: it joins one of the lists."""
     named = {re.split(r"[(. @]", key)[0]
-             for key in (*CASES, *HOST_STEPS, *REFUSED, *PENDING, *NUMBERS)}
+             for key in (*CASES, *HOST_STEPS, *REFUSED, *NUMBERS)}
     public = {n for n in sk.__all__ if inspect.isfunction(getattr(sk, n))}
-    missing = public - named - NO_ARRAYS - NOT_SCANNED_HERE
+    missing = public - named - NO_ARRAYS
     assert not missing, f"classify for tensors: {sorted(missing)}"
