@@ -162,6 +162,7 @@ class DaskOperator(_Operator):
         self.shape = tuple(A.shape)
         self.xp = chunk_module(A)
         self.kind = "dask"
+        self.device = None  # the chunks' library's default device
         self.dtype = np.dtype(A.dtype)
         self.complex = self.dtype.kind == "c"
         self.real_dtype = np.finfo(self.dtype).dtype

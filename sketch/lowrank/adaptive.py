@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, device, library_dtype
+from ..backend import array_module, compat, library_dtype
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning, ToleranceError
 from ..rng import as_key
@@ -125,9 +125,9 @@ def adaptive_qb(
     q = check_power_iters(power_iters)
     key = as_key(seed)
     m, n = op.shape
-    dtype, dev = library_dtype(xp, op.dtype), None if op.kind == "operator" else device(op.A)
-    Q = xp.zeros((m, 0), dtype=dtype, device=dev)
-    B = xp.zeros((0, n), dtype=dtype, device=dev)
+    dtype, ns = library_dtype(xp, op.dtype), compat(xp)  # compat: creation with device=
+    Q = ns.zeros((m, 0), dtype=dtype, device=op.device)
+    B = ns.zeros((0, n), dtype=dtype, device=op.device)
     normA = op.frobenius_norm()
     explicit = normA is not None
     E = normA**2 if explicit else None

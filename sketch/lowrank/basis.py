@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import asarray, astype, is_dask, is_torch, linalg, lu, numpy_dtype, solve_triangular
+from ..backend import astype, is_dask, linalg, lu, numpy_dtype, solve_triangular
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ToleranceError
 from ..operators import make_operator
@@ -37,10 +37,7 @@ def draw_test_matrix(n: int, l: int, op: _Operator, key: Any, sketch: str, label
     """An n × l random test matrix from a keyed sketching operator (Ω = Sᵀ), in ``dtype``
     (default A's) on A's device."""
     S = make_operator(sketch, l, n, seed=key.child(label))
-    dtype = op.dtype if dtype is None else dtype
-    if is_torch(op.A):  # the keyed stream runs on the host for tensors (as in sketch.operators)
-        return asarray(S.to_dense(np, dtype).T, like=op.A)
-    return S.to_dense(op.xp, dtype).T
+    return S.to_dense(op.xp, op.dtype if dtype is None else dtype, device=op.device).T
 
 
 def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import astype, device
+from ..backend import astype, device, namespace
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning
 from ..rng import as_key
@@ -67,7 +67,7 @@ class ExtremeEigenvalues:
 
 def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: float):
     """Lanczos with full re-orthogonalisation; returns (θ_min, θ_max, r_min, r_max, steps, ok)."""
-    V = xp.zeros((n, min(maxiter, n) + 1), dtype=v0.dtype, device=device(v0))
+    V = namespace(v0).zeros((n, min(maxiter, n) + 1), dtype=v0.dtype, device=device(v0))
     V[:, 0] = v0 / xp.linalg.norm(v0)
     alpha: list[float] = []
     beta: list[float] = []

@@ -28,7 +28,7 @@ class _Residual:
 
     def __init__(self, op: _Operator, U: Any, s: Any, Vh: Any):
         self.op, self.U, self.s, self.Vh = op, U, s, Vh
-        self.A, self.shape, self.xp = op.A, op.shape, op.xp
+        self.A, self.shape, self.xp, self.device = op.A, op.shape, op.xp, op.device
         self.dtype, self.real_dtype = op.dtype, op.real_dtype
 
     def mm(self, X: Any) -> Any:

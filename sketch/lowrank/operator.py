@@ -41,6 +41,7 @@ class _Operator:
         self.shape = tuple(A.shape)
         self.xp = array_module(A)
         self.kind = "operator" if is_operator(A) else "sparse" if is_sparse(A) else "dense"
+        self.device = None if self.kind == "operator" else device(A)  # where test matrices go
         self.dtype = numpy_dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
         self.complex = self.dtype.kind == "c"
         self.real_dtype = np.finfo(self.dtype).dtype
