@@ -79,10 +79,11 @@ def _r_factor(A: np.ndarray) -> np.ndarray:
 
 
 def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int, Any]:
-    """``(x, rank, singular values)`` of min ‖A x − b‖ by LAPACK gelsd (SVD-based).
+    """``(x, rank, singular values)`` of min ‖A x − b‖, rank-revealing on every device.
 
     NumPy/CuPy: ``linalg.lstsq``; torch: ``torch.linalg.lstsq`` with driver gelsd on the
-    CPU, gels on a GPU (full rank assumed; no singular values: an empty array).
+    CPU and, on a GPU (where torch has no rank-revealing driver), the SVD solve of
+    :func:`min_norm_lstsq` with the same ``rcond`` rule.
 
     Examples
     --------
@@ -94,12 +95,12 @@ def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int
     if backend_name(A) != "torch":
         x, _, rank, sv = array_module(A, b).linalg.lstsq(A, b, rcond=rcond)
         return x, int(rank), sv
-    torch = _torch()
-    cpu = A.device.type == "cpu"
-    out = torch.linalg.lstsq(A, b[:, None] if b.ndim == 1 else b, rcond=rcond,
-                             driver="gelsd" if cpu else "gels")
+    if A.device.type != "cpu":
+        return _svd_lstsq(A, b, rcond)
+    out = _torch().linalg.lstsq(A, b[:, None] if b.ndim == 1 else b, rcond=rcond,
+                                driver="gelsd")
     x = out.solution[:, 0] if b.ndim == 1 else out.solution
-    return x, int(out.rank) if cpu else min(A.shape), out.singular_values
+    return x, int(out.rank), out.singular_values
 
 
 def vector_norm(x: Any, axis: int | None = None) -> Any:
@@ -194,18 +195,24 @@ def min_norm_lstsq(A: Any, B: Any) -> tuple[Any, int]:
     >>> np.round(X, 12).tolist(), r        # rank 1: the shortest of the solutions x₁ + x₂ = 2
     ([1.0, 1.0], 1)
     """
+    return _svd_lstsq(A, B, None)[:2]
+
+
+def _svd_lstsq(A: Any, B: Any, rcond: float | None) -> tuple[Any, int, Any]:
+    """(A⁺B, rank, σ) with σᵢ ≤ σ₁·rcond counted as zero (rcond None: max(m, n)·eps)."""
     xp = namespace(A)
     U, s, Vh = xp.linalg.svd(A, full_matrices=False)
-    eps = float(np.finfo(numpy_dtype(A.dtype)).eps)
-    tol = float(s[0]) * max(A.shape) * eps if s.shape[0] else 0.0
+    if rcond is None or rcond < 0:
+        rcond = max(A.shape) * float(np.finfo(numpy_dtype(A.dtype)).eps)
+    tol = float(s[0]) * rcond if s.shape[0] else 0.0
     r = int(xp.sum(s > tol))
     if r == 0:
         return xp.zeros((A.shape[1],) + tuple(B.shape[1:]), dtype=A.dtype,
-                        device=device(A)), 0
+                        device=device(A)), 0, s
     UtB = xp.conj(U[:, :r]).T @ B
     scale = 1.0 / s[:r]
     UtB = UtB * (scale[:, None] if UtB.ndim == 2 else scale)
-    return xp.conj(Vh[:r, :]).T @ xp.astype(UtB, Vh.dtype), r
+    return xp.conj(Vh[:r, :]).T @ xp.astype(UtB, Vh.dtype), r, s
 
 
 def lu(A: Any, *, permute_l: bool = False) -> Any:

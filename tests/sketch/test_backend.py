@@ -183,3 +183,18 @@ def test_r_factor_of_wide_enough_numpy_matrices_is_householders(dtype):
     G = A.conj().T @ A
     assert np.abs(R.conj().T @ R - G).max() <= tol * np.abs(G).max()
     assert B.qr(A.T.copy(), mode="r").shape == (300, 700)
+
+
+def test_svd_solve_of_dense_lstsq_on_gpus_matches_gelsd_on_rank_deficient_input():
+    # torch on a GPU has no rank-revealing lstsq driver: dense_lstsq takes the SVD solve
+    # there, whose rank rule and answer must be numpy's gelsd's (checked on the host).
+    from sketch.backend.dispatch import _svd_lstsq
+
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((40, 3)) @ rng.standard_normal((3, 6))  # rank 3 of 6
+    b = rng.standard_normal(40)
+    x_ref, _, rank_ref, _ = np.linalg.lstsq(A, b, rcond=None)
+    for rcond in (None, 1e-8):
+        x, rank, s = _svd_lstsq(A, b, rcond)
+        assert rank == rank_ref == 3 and s.shape == (6,)
+        np.testing.assert_allclose(x, x_ref, atol=1e-10)
