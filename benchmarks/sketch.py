@@ -50,6 +50,10 @@ BEFORE = "be05d37"
 KINDS = ["countsketch", "sparse-sign", "srht", "srht-dct", "rademacher", "gaussian"]
 GOALS = {"countsketch": ("passes", 2.0), "sparse-sign": ("passes", 4.0),
          "srht": ("passes", 10.0), "gaussian": ("gemm", 1.2)}
+#: The scatter sketches, for their extra rows (cache-resident bound, ``A @ S.T``).
+SCATTER_KINDS = ("countsketch", "sparse-sign")
+#: Sketch rows of the bound rows: the s × n result (≤ 512 KB here) stays in L2.
+CACHED_ROWS = 64
 
 
 def load_before(rev: str) -> types.ModuleType | None:
@@ -126,7 +130,8 @@ def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_c
     for n_threads in thread_counts:
         with threads(n_threads):
             p = one_pass(A, repeat)
-            gemm = gemm_time(A, s, repeat) if not sp.issparse(A) else None
+            gemm = (gemm_time(A, s, repeat)  # the Gaussian's reference only
+                    if not sp.issparse(A) and "gaussian" in kinds else None)
             if gemm is not None:
                 rows.append({"A": label, "dtype": A.dtype.name, "threads": n_threads,
                              "operator": "gemm", "after_s": gemm, "after_passes": gemm / p,
@@ -151,6 +156,45 @@ def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_c
                     row["met"] = f"{'yes' if value <= limit else 'no'} ({value:.2g})"
                 rows.append(row)
                 print(row, flush=True)
+    return rows
+
+
+def scatter_rows(A: np.ndarray, s: int, before: Any, repeat: int, thread_counts,
+                 kinds: list[str]) -> list[dict[str, Any]]:
+    """The scatter sketches' extra rows on dense A, in passes over A:
+
+    * ``KIND, result in cache``: the same kernel with :data:`CACHED_ROWS` sketch rows, so
+      that the result stays in L2 while A streams from memory: the floor of that kernel
+      on this machine, which no blocking of the s-row result can beat;
+    * ``KIND, A @ S.T``: the product from the right on the C-ordered transpose of A
+      (before/after like the main rows).
+    """
+    import sketch.operators as ops
+
+    rows = []
+    m = A.shape[0]
+    At = np.ascontiguousarray(A.T)
+    for n_threads in thread_counts:
+        with threads(n_threads):
+            p = one_pass(A, repeat)
+            for kind in (k for k in kinds if k in SCATTER_KINDS):
+                cases = {f"{kind}, result in cache (s={CACHED_ROWS})":
+                         (lambda mk, k=kind: mk(k, CACHED_ROWS, m, seed=0) @ A, False),
+                         f"{kind}, A @ S.T": (lambda mk, k=kind: At @ mk(k, s, m, seed=0).T,
+                                              True)}
+                for name, (call, compare) in cases.items():
+                    after_t, after = best_time(lambda c=call: c(ops.make_operator), repeat)
+                    row = {"A": "dense", "dtype": A.dtype.name, "threads": n_threads,
+                           "operator": name, "after_s": after_t, "after_passes": after_t / p,
+                           "after_GB/s": A.nbytes / after_t / 1e9}
+                    if compare and before is not None:
+                        before_t, ref = best_time(lambda c=call: c(before.make_operator), repeat)
+                        row.update(before_s=before_t, before_passes=before_t / p,
+                                   speedup=before_t / after_t,
+                                   rel_diff=float(np.abs(ref - after).max()
+                                                  / np.abs(ref).max()))
+                    rows.append(row)
+                    print(row, flush=True)
     return rows
 
 
@@ -242,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     for A, label in ((A64, "dense"), (A64.astype(np.float32), "dense")):
         rows += operator_rows(A, label, s, before, args.repeat, args.threads,
                               set(args.skip_before), args.kinds)
+        rows += scatter_rows(A, s, before, args.repeat, args.threads, args.kinds)
     del A64, A
     As = sp.random(m, n, density=1e-3, random_state=1, format="csr")
     for A in (As, As.astype(np.float32)) if args.sparse else ():

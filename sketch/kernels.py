@@ -9,11 +9,12 @@ threads:
 * **CountSketch, sparse sign** (``S`` with k nonzeros per column): a
   scatter-add of A's rows, ``(S A)_i = Σ_{j: h(j)=i} v_j A_j``. SciPy's
   sparse × dense product does it in one sweep; threads take disjoint groups
-  of output rows (CountSketch: a CSR block each; sparse sign: a group of its
-  k row blocks, as CSC so that each thread streams A once). Every output
-  row is summed over ascending j in every split, so the result is bitwise
-  independent of the thread count and equal to one CSC product. Sparse A is
-  scattered entry by entry (``coo → dense``, ascending j again).
+  of output rows, each as CSC so that a thread streams A once in ascending j
+  (CountSketch: a range of rows, which reads each row of A in one thread
+  only; sparse sign: a group of its k row blocks, all of them in one sweep).
+  Every output row is summed over ascending j in every split, so the result
+  is bitwise independent of the thread count and equal to one CSC product.
+  Sparse A is scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
   block by block just ahead of use: for each block of A's rows the threads
   first draw that block of S from the keyed stream, in chunks that stay in
@@ -32,16 +33,35 @@ threads:
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
-measured in ``python -m benchmarks sketch``. A numba scatter kernel for the
-sparse sketches was tried for issue 20 (A in column blocks narrow enough that
-the s × w block of the result stays in L2, A's next rows prefetched, the same
-ascending-j sums, hence the same bits). On the 2-core development machine
-(shared, load ~12), A 100000 × 1000, s = 4000, k = 8, it took 5–10 passes over
-A against 6–9 for the SciPy kernels: no gain beyond the noise, so numba is not
-a dependency. Each entry of A is added into k rows of a result that does not
-fit in cache; blocking the result into cache makes the reads of A strided
-instead, and either way memory traffic, not the per-nonzero loop, sets the
-time.
+measured in ``python -m benchmarks sketch``. For the sparse sketches the
+limit was measured for issue 20 (2-core machine shared with other jobs, A
+100000 × 1000, s = 4000, k = 8, CPU time of one thread, in passes over A =
+time of ``A.T @ v``; float64 / float32):
+
+* the floor: the same sparsetools scatter into a result that stays in L2
+  (s = 64) takes 3.8 / 3.6 passes for sparse sign and 1.4 for CountSketch
+  (the ``result in cache`` rows of the benchmark); with s = 4000 the result
+  (32 MB) does not fit and one CSC product takes 8.8 / 7.5 passes;
+* blocking the result into cache (column strips of width 32–128 so that
+  s × w stays in L2, row tiles of 64–512 rows, the tile of A copied
+  contiguous because sparsetools needs contiguous rows, accumulated in place)
+  takes 9.1–11.7 passes: the scatter itself drops to 5.1–7.8, but the strided
+  copy of A (each row's segment on its own page) costs about 4 passes. A
+  numba kernel with the same blocking (no copy) measured 5–10 passes against
+  6–9 under heavier load;
+* both threads on the same row tile of A in lockstep (A read from memory
+  once, k/2 row blocks each) against each thread sweeping A on its own:
+  7.0–7.9 against 7.6 passes (wall time, 2 threads): no gain;
+* segment sums (rows of A gathered in the order of their target, then
+  ``np.add.reduceat``): the gather alone takes 8.4 passes, four times the
+  whole CountSketch;
+* CountSketch as CSC row ranges rather than CSR: 2.03 / 1.95 against
+  2.13 / 2.31 passes, and ``A @ S.T`` (column blocks) 1.0–1.6× faster.
+
+So the sparse sign goal of 4 passes is out of reach with these primitives:
+even a free blocking would only reach the L2 floor of 3.6–3.8 passes, and
+the blocking costs more than it saves; a compiled kernel would have to be a
+new dependency for a gain not shown here.
 
 The number of threads is :func:`threads` (all CPUs this process may use,
 unless set with :func:`set_threads`); BLAS keeps its own thread setting.

@@ -168,7 +168,7 @@ class _HashedSketch(SketchingOperator):
 
     def _row_groups(self) -> tuple[list[tuple[int, int]], bool]:
         """Disjoint groups of S's rows, one thread task each, and whether to use CSC."""
-        return kernels._ranges(self.s, kernels.threads()), False
+        return kernels._ranges(self.s, kernels.threads()), True
 
     def _apply_host(self, A):
         # S as CSR, kept for the last dtype (an operator is often applied to A, then to b)
