@@ -40,8 +40,9 @@ time of ``A.T @ v``; float64 / float32):
 
 * the floor: the same sparsetools scatter into a result that stays in L2
   (s = 64) takes 3.8 / 3.6 passes for sparse sign and 1.4 for CountSketch
-  (the ``result in cache`` rows of the benchmark); with s = 4000 the result
-  (32 MB) does not fit and one CSC product takes 8.8 / 7.5 passes;
+  (the benchmark's ``result in cache`` rows, in wall time: 5.0 / 5.5 and
+  1.7 / 1.5 at load 13); with s = 4000 the result (32 MB) does not fit and
+  one CSC product takes 8.8 / 7.5 passes;
 * blocking the result into cache (column strips of width 32–128 so that
   s × w stays in L2, row tiles of 64–512 rows, the tile of A copied
   contiguous because sparsetools needs contiguous rows, accumulated in place)
@@ -55,8 +56,10 @@ time of ``A.T @ v``; float64 / float32):
 * segment sums (rows of A gathered in the order of their target, then
   ``np.add.reduceat``): the gather alone takes 8.4 passes, four times the
   whole CountSketch;
-* CountSketch as CSC row ranges rather than CSR: 2.03 / 1.95 against
-  2.13 / 2.31 passes, and ``A @ S.T`` (column blocks) 1.0–1.6× faster.
+* CountSketch as CSC row ranges rather than CSR: the same in float64
+  (2.0–2.4 passes either way, two runs), 2.0–2.4 against 2.3–2.8 in
+  float32, and ``A @ S.T`` (column blocks) 1.0–1.6× faster; more, smaller
+  row ranges (result blocks of L2 size) are no faster.
 
 So the sparse sign goal of 4 passes is out of reach with these primitives:
 even a free blocking would only reach the L2 floor of 3.6–3.8 passes, and
