@@ -175,17 +175,17 @@ def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
 # -- sparse sketches: scatter-add of A's rows ------------------------------------------------
 
 
-def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]], csc: bool) -> Any:
-    """``S @ A`` for a SciPy CSR ``S`` (s × m) and a dense ``A`` (m × n).
+def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> Any:
+    """``S @ A`` for a SciPy CSC ``S`` (s × m) and a dense ``A`` (m × n).
 
-    ``groups`` are disjoint row ranges of S covering all s rows, one task each
-    (as CSC when ``csc``, so that a task streams A once). Each output entry is
-    the sum over ascending j, whatever the groups: bitwise-stable.
+    ``groups`` are disjoint row ranges of S covering all s rows, one task each;
+    each task streams A once in ascending j. Each output entry is the sum over
+    ascending j, whatever the groups: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
     out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
     if A.flags.c_contiguous:
-        parts = [(i0, i1, S[i0:i1].tocsc() if csc else S[i0:i1]) for i0, i1 in groups]
+        parts = [(i0, i1, S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
@@ -195,10 +195,9 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]], csc:
         return out
     # Rows of A not contiguous (e.g. A @ S.T on a C-ordered A): column blocks made contiguous.
     width = max(1, COPY_BYTES // max(1, A.shape[0] * A.itemsize))
-    Sc = S.tocsc() if csc else S
 
     def columns(c: tuple[int, int]) -> None:
-        out[:, c[0]:c[1]] = Sc @ np.ascontiguousarray(A[:, c[0]:c[1]])
+        out[:, c[0]:c[1]] = S @ np.ascontiguousarray(A[:, c[0]:c[1]])
 
     _run(columns, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
     return out

@@ -166,18 +166,17 @@ class _HashedSketch(SketchingOperator):
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
         return 2.0 * self.s * n * itemsize + 3.0 * self.m * self.k * 16 + 8.0 * self.s
 
-    def _row_groups(self) -> tuple[list[tuple[int, int]], bool]:
-        """Disjoint groups of S's rows, one thread task each, and whether to use CSC."""
-        return kernels._ranges(self.s, kernels.threads()), True
+    def _row_groups(self) -> list[tuple[int, int]]:
+        """Disjoint groups of S's rows, one thread task each (CountSketch: each reads its
+        own rows of A)."""
+        return kernels._ranges(self.s, kernels.threads())
 
     def _apply_host(self, A):
-        # S as CSR, kept for the last dtype (an operator is often applied to A, then to b)
-        cached = getattr(self, "_csr", None)
+        # S as CSC, kept for the last dtype (an operator is often applied to A, then to b)
+        cached = getattr(self, "_csc", None)
         if cached is None or cached.dtype != A.dtype:
-            cached = self._csr = self._columns(0, self.m, np, A.dtype).tocsr()
-        S = cached
-        groups, csc = self._row_groups()
-        return kernels.scatter_dense(S, A, groups, csc)
+            cached = self._csc = self._columns(0, self.m, np, A.dtype)
+        return kernels.scatter_dense(cached, A, self._row_groups())
 
     def _apply_host_sparse(self, A):
         rows, vals = self._hash(0, self.m, np, _real_dtype(A.dtype))
@@ -279,10 +278,10 @@ class SparseSign(_HashedSketch):
         return rows + start[None, :], vals
 
     def _row_groups(self):
-        # Each thread takes whole row blocks (as CSC, so it streams A once for its blocks).
+        # Each thread takes whole row blocks, all of them in one sweep of A.
         bounds = self._bounds()
         layers = kernels._ranges(self.k, kernels.threads())
-        return [(int(bounds[a]), int(bounds[b])) for a, b in layers], True
+        return [(int(bounds[a]), int(bounds[b])) for a, b in layers]
 
 
 class SRHT(SketchingOperator):

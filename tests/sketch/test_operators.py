@@ -303,8 +303,8 @@ def test_scatter_kernels_equal_one_sparse_product(kind):
 @pytest.mark.parametrize("kind", ["countsketch", "sparse-sign"])
 def test_scatter_dense_same_bits_for_any_row_groups(kind, monkeypatch):
     # Any split of S's rows into thread tasks (aligned with the sparse sign's row blocks or
-    # not, single rows, CSR or CSC) and any column-block width on non-contiguous A gives the
-    # bits of one CSC product: each output row is summed over ascending j in every split.
+    # not, single rows) and any column-block width on non-contiguous A gives the bits of one
+    # CSC product: each output row is summed over ascending j in every split.
     m, s, n = 900, 40, 23
     S = make_operator(kind, s, m, seed=5)
     A = np.random.default_rng(2).standard_normal((m, n))
@@ -312,16 +312,13 @@ def test_scatter_dense_same_bits_for_any_row_groups(kind, monkeypatch):
               [(i, i + 1) for i in range(s)]]
     for dtype in (np.float64, np.float32):
         Sc = S._columns(0, m, np, np.dtype(dtype))
-        Sr = Sc.tocsr()
         for name, X in (("C", A.astype(dtype)), ("F", np.asfortranarray(A.astype(dtype)))):
             ref = Sc @ np.ascontiguousarray(X)
             for groups in splits:
-                for csc in (False, True):
-                    for copy_bytes in (kernels.COPY_BYTES, 5 * m * X.itemsize):
-                        monkeypatch.setattr(kernels, "COPY_BYTES", copy_bytes)
-                        got = kernels.scatter_dense(Sr, X, groups, csc)
-                        np.testing.assert_array_equal(
-                            got, ref, err_msg=f"{name} {dtype.__name__} {groups[:2]} {csc}")
+                for copy_bytes in (kernels.COPY_BYTES, 5 * m * X.itemsize):
+                    monkeypatch.setattr(kernels, "COPY_BYTES", copy_bytes)
+                    np.testing.assert_array_equal(kernels.scatter_dense(Sc, X, groups), ref,
+                                                  err_msg=f"{name} {dtype.__name__} {groups[:2]}")
 
 
 def test_set_threads():
