@@ -23,22 +23,24 @@ memory, a float64 A is multiplied in float32 when the first Ritz values show
 that float32 resolves the accuracy asked for (``mixed_precision``): each block
 is cast where it lives, so no copy of A is kept.
 
-The factors come from a final Rayleigh–Ritz, in A's precision, in the top-k
-Ritz directions X of the pencil: each block computes ``Y_b = A_b(VX)``,
-``Y_bᴴY_b`` and ``A_bᴴY_b`` from one read; AVX is orthonormal up to rounding,
-so one Cholesky QR of it is as stable as Householder (TSQR and a second read
-are the fallback when it is not), and the small SVD runs as in memory. That
-k-dimensional left space holds the in-memory top-k Ritz vectors, so the
-singular values agree with the in-memory ones up to the rounding of X
-(rtol 1e-14 on moderate spectra; about u·(σ₁/σₖ)² on steep ones, far below
-σₖ₊₁ in ‖A − UΣVᴴ‖₂).
+Every step keeps ``A_b V_j`` where it was computed (AV, m × L in the passes'
+precision, on the workers; the probes' images ride along with the first
+step), so the factors cost no further read of A: in the top-k Ritz directions
+X of the pencil, Y = (AV)X is orthonormal up to rounding, one Cholesky QR of
+it (one round trip over Y, m × k) is as stable as Householder (TSQR and two
+reads of A are the fallback when it is not), AᴴY = WX is already on the
+client, and the small SVD runs as in memory. That k-dimensional left space
+holds the in-memory top-k Ritz vectors, so the singular values agree with
+the in-memory ones up to the rounding of X (rtol 1e-14 on moderate spectra;
+about u·(σ₁/σₖ)² on steep ones, far below σₖ₊₁ in ‖A − UΣVᴴ‖₂). After
+float32 passes the factors carry float32's rounding, as in memory (U is
+orthonormal in A's precision).
 
-Passes (products with A or Aᴴ): the in-memory count plus 2 (the final
-Rayleigh–Ritz); reads of A: ``steps + 2`` against the in-memory
-``2·steps + 2`` (plus one of the r probe columns); round trips to the
-workers: ``steps + 3`` (the last gathers the probes' residual norms). The
-same ``max_passes`` counts the final two, so at the cap the Dask run can stop
-a step earlier than in memory.
+Passes (products with A or Aᴴ): the in-memory count; reads of A:
+``steps + 1`` against the in-memory ``2·steps + 2``; round trips to the
+workers: ``steps + 3`` (the Cholesky QR of Y, and the probes' residual
+norms). The workers hold AV besides A: ``L/n`` of A's size in the passes'
+precision (L = b·(steps + 1) columns).
 
 Examples
 --------
@@ -47,7 +49,7 @@ Examples
 >>> A = np.random.default_rng(0).standard_normal((3000, 60)) * 0.8 ** np.arange(60)
 >>> got = block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1, mixed_precision=False)
 >>> ref = block_krylov_svd(A, 5, seed=1, mixed_precision=False)
->>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.passes == ref.passes + 2
+>>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.passes == ref.passes
 (True, True)
 >>> block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1).pass_dtype  # the default
 'float32'
@@ -66,23 +68,47 @@ from ..lowrank.certificates import Probes, accuracy_stop, single_precision_allow
 from ..lowrank.krylov import _check_basis_memory
 from ..lowrank.results import SVDResult
 from .lowrank import _H, DaskOperator, _adjoint_times, _rows_like, tall_times
-from .rows import dask_modules, finite_on_client, fold, gather, persist, row_sum
+from .rows import chunk_module, dask_modules, finite_on_client, fold, gather, persist, row_sum
 
 __all__ = ["krylov_svd", "pencil_ritz"]
 
-#: Final passes of the Dask schedule beyond the in-memory count: A(VX) and AᴴQ.
-FINAL_PASSES = 2
+def _step_block(a: Any, V: Any, Wp: Any) -> tuple[Any, ...]:
+    """(A_b V, A_bᴴ(A_b V)[, A_b Wp]) from one read of block b.
+
+    The first two in V's precision (float32 passes: the block is cast where it
+    lives), the probes' images in A's.
+    """
+    probes = () if Wp is None else (a @ Wp,)
+    a = a.astype(V.dtype, copy=False)
+    Z = a @ V
+    return (Z, _H(a) @ Z) + probes
 
 
-def _gram_times(a: Any, j0: int, j1: int, V: Any) -> Any:
-    """A_bᴴ (A_b V): block b's share of MV, from one read of the block (in V's precision)."""
-    a = a.astype(V.dtype, copy=False)  # float32 passes: the block is cast where it lives
-    return _H(a) @ (a @ V)
+def _tall(parts: list[Any], rows: tuple[int, ...], width: int, dtype: Any, xp: Any) -> Any:
+    """Per-block results still being computed (``dask.delayed``) as one row-chunked array."""
+    _, da = dask_modules()
+    meta = xp.empty((0, 0), dtype=dtype)
+    return da.concatenate([da.from_delayed(p, (r, width), dtype=dtype, meta=meta)
+                           for p, r in zip(parts, rows)])
 
 
-def gram_times(A: Any, V: Any) -> Any:
-    """``AᴴA V`` for a row-chunked A and a small V (client), lazily: one read of A."""
-    return row_sum(_gram_times, A, args=(V,))
+def krylov_step(A: Any, V: Any, Wp: Any = None) -> tuple[Any, Any, Any]:
+    """One read of A: ``(AV, AᴴAV, AWp)`` — AV and AWp kept on the workers (persisted,
+    None without probes), AᴴAV gathered to the client. One round trip."""
+    import dask
+
+    xp = chunk_module(A)
+    task = dask.delayed(_step_block, pure=True, nout=2 if Wp is None else 3)
+    parts = [task(a, V, Wp) for a in A.to_delayed().ravel()]
+    rows = A.chunks[0]
+    Z = _tall([p[0] for p in parts], rows, V.shape[1], V.dtype, xp)
+    if Wp is None:
+        (Z,), AW = persist(Z), None
+    else:
+        dtype = np.result_type(A.dtype, Wp.dtype)
+        Z, AW = persist(Z, _tall([p[2] for p in parts], rows, Wp.shape[1], dtype, xp))
+    (W,) = gather(fold([p[1] for p in parts]))
+    return Z, W, AW
 
 
 def pencil_ritz(V: Any, W: Any, unit: float) -> tuple[np.ndarray, Any]:
@@ -108,57 +134,51 @@ def pencil_ritz(V: Any, W: Any, unit: float) -> tuple[np.ndarray, Any]:
     return to_numpy(xp.abs(mu[order])), T @ Y[:, order]
 
 
-def _first_pass(op: DaskOperator, V: Any, r: int, key: Any, dtype: Any) -> tuple[Any, Any]:
-    """(MV₀, probes): the in-memory probes (persisted) and MV₀, one round trip."""
-    P = None
-    if r:
-        Wp = draw_test_matrix(op.shape[1], r, op, key, "gaussian", "probes") * math.sqrt(r)
-        (AW,) = persist(tall_times(op.A, Wp))  # starts now, alongside the reduction
-        P = Probes(Wp, AW)
-    return _gram(op, V, dtype), P
+class _Space:
+    """The Krylov space so far: V (n × L, client), AV (m × L, workers, per step) and
+    W = AᴴAV (client), AV and W in the passes' precision ``work``."""
+
+    def __init__(self, op: DaskOperator, work: Any):
+        self.op, self.work = op, work
+        self.V = self.W = None
+        self.AV: list[Any] = []
+
+    def grow(self, Vn: Any, Wp: Any = None) -> Any:
+        """Add the block Vn (one round trip, one read of A); returns AWp when probes are given."""
+        op = self.op
+        Z, Wn, AW = krylov_step(op.A, Vn.astype(self.work, copy=False), Wp)
+        Wn = finite_on_client(Wn, op.name).astype(op.dtype, copy=False)
+        op.passes += 2
+        self.AV.append(Z)
+        if self.V is None:
+            self.V, self.W = Vn, Wn
+        else:
+            self.V = op.xp.concatenate([self.V, Vn], axis=1)
+            self.W = op.xp.concatenate([self.W, Wn], axis=1)
+        return AW
+
+    def left_basis(self, X: Any) -> tuple[Any, Any] | None:
+        """(Q, AᴴQ) for Q an orthonormal basis of A·V·X, from the kept AV: no read of A.
+
+        Y = (AV)X is orthonormal up to rounding by the choice of X, so one
+        Cholesky QR (R from YᴴY, one round trip over Y) is as stable as
+        Householder; AᴴQ = W X R⁻¹ needs no pass (AᴴAV = W). None when YᴴY is
+        not within 1/2 of the identity (then :func:`_tsqr_ritz`).
+        """
+        _, da = dask_modules()
+        xp = self.op.xp
+        AV = da.concatenate(self.AV, axis=1).rechunk({1: -1})  # a block per row chunk
+        (Y,) = persist(tall_times(AV, X))
+        (G,) = gather(row_sum(_gram, Y))
+        I = xp.eye(G.shape[0], dtype=G.dtype)
+        if not float(xp.linalg.norm(G - I, 2)) <= 0.5:
+            return None
+        Rinv = _H(solve_triangular(xp.linalg.cholesky(G), I, lower=True))  # R⁻¹ for G = RᴴR
+        return tall_times(Y, Rinv), (self.W @ X) @ Rinv
 
 
-def _gram(op: DaskOperator, V: Any, dtype: Any) -> Any:
-    """MV in the passes' precision ``dtype``, back in A's precision: one round trip."""
-    (W,) = gather(gram_times(op.A, V.astype(dtype, copy=False)))
-    W = finite_on_client(W, op.name)
-    op.passes += 2
-    return W.astype(op.dtype, copy=False)
-
-
-def _final_block(a: Any, VX: Any) -> tuple[Any, Any, Any]:
-    """(Y_b, Y_bᴴY_b, A_bᴴY_b) for Y_b = A_b VX: one read of the block."""
-    Y = a @ VX
-    return Y, _H(Y) @ Y, _H(a) @ Y
-
-
-def _rayleigh_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any] | None:
-    """(Q, AᴴQ) for Q an orthonormal basis of Y = A·VX: one round trip, one read of A.
-
-    Y is nearly orthonormal by construction, so one Cholesky QR (R from the
-    Gram matrix YᴴY, gathered with AᴴY in the same pass) is as stable as
-    Householder: its loss of orthogonality is about u·κ(Y)². Returns None when
-    YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
-    """
-    import dask
-
-    _, da = dask_modules()
-    xp = op.xp
-    task = dask.delayed(_final_block, pure=True, nout=3)
-    parts = [task(a, VX) for a in op.A.to_delayed().ravel()]
-    dtype = np.result_type(op.dtype, VX.dtype)
-    Y = da.concatenate([da.from_delayed(y, (n, VX.shape[1]), dtype=dtype,
-                                        meta=xp.empty((0, 0), dtype=dtype))
-                        for (y, _, _), n in zip(parts, op.A.chunks[0])])
-    (Y,) = persist(Y)
-    G, C = gather(fold([g for _, g, _ in parts]), fold([c for _, _, c in parts]))
-    G, C = finite_on_client(G, op.name), finite_on_client(C, op.name)
-    op.passes += FINAL_PASSES
-    I = xp.eye(G.shape[0], dtype=G.dtype)
-    if not float(xp.linalg.norm(G - I, 2)) <= 0.5:
-        return None
-    Rinv = _H(solve_triangular(xp.linalg.cholesky(G), I, lower=True))  # R⁻¹ for G = RᴴR
-    return tall_times(Y, Rinv), C @ Rinv
+def _gram(y: Any, j0: int, j1: int) -> Any:
+    return _H(y) @ y
 
 
 def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
@@ -167,7 +187,7 @@ def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
     Q, _ = da.linalg.tsqr(tall_times(op.A, VX))
     (Q,) = persist(Q)
     (Bt,) = gather(row_sum(_adjoint_times, op.A, _rows_like(Q, op.A)))
-    op.passes += FINAL_PASSES
+    op.passes += 2
     return Q, Bt
 
 
@@ -178,49 +198,50 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     xp = op.xp
     n = op.shape[1]
     limit = min(op.shape)
-    steps = depth if depth is not None else (max_passes - 2 - FINAL_PASSES) // 2
+    steps = depth if depth is not None else (max_passes - 2) // 2
     _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
     unit = float(np.finfo(op.real_dtype).eps)
-    # float32 Krylov passes where ε is far above float32's resolution (as in memory);
-    # the final Rayleigh–Ritz runs in A's precision.
+    # float32 Krylov passes where ε is far above float32's resolution (as in memory).
     low = bool(mixed and eps is not None and eps >= 1e3 * float(np.finfo(np.float32).eps)
                and op.dtype in (np.float64, np.complex128))
     work = (np.complex64 if op.complex else np.float32) if low else op.dtype
     V = orth(draw_test_matrix(n, b, op, key, sketch, "range"), xp)
-    W, P = _first_pass(op, V, r, key, work)
-    now, X = pencil_ritz(V, W, unit)
+    Wp = draw_test_matrix(n, r, op, key, "gaussian", "probes") * math.sqrt(r) if r else None
+    space = _Space(op, work)
+    AW = space.grow(V, Wp)  # the probes ride along with the first pass
+    P = Probes(Wp, AW) if r else None
+    now, X = pencil_ritz(space.V, space.W, unit)
     if low and not single_precision_allows(now, k, eps):  # float32 cannot resolve ε
         low, work = False, op.dtype
-        W = _gram(op, V, work)
-        now, X = pencil_ritz(V, W, unit)
+        space = _Space(op, work)
+        space.grow(V)
+        now, X = pencil_ritz(space.V, space.W, unit)
     before = None
     lo, step, est, converged = 0, 0, float("inf"), False
     while True:
         if depth is None:
-            # The final Rayleigh–Ritz's passes count against the cap too.
             stop, est, converged = accuracy_stop(now[: k + 1], before, k, unit, eps,
-                                                 op.passes + FINAL_PASSES, 2, max_passes)
+                                                 op.passes, 2, max_passes)
             if stop:
                 break
         elif step >= depth:
             break
-        if V.shape[1] >= limit:  # V spans all of Cⁿ: the factorisation is exact
+        if space.V.shape[1] >= limit:  # V spans all of Cⁿ: the factorisation is exact
             converged, est = True, 0.0
             break
-        Vn = extend(V, W[:, lo:], xp)[:, : n - V.shape[1]]
+        Vn = extend(space.V, space.W[:, lo:], xp)[:, : n - space.V.shape[1]]
         if Vn.shape[1] == 0:  # Krylov space exhausted: invariant, so exact
             converged, est = True, 0.0
             break
-        Wn = _gram(op, Vn, work)
-        lo = V.shape[1]
-        V, W = xp.concatenate([V, Vn], axis=1), xp.concatenate([W, Wn], axis=1)
+        lo = space.V.shape[1]
+        space.grow(Vn)
         before = now[: k + 1]
-        now, X = pencil_ritz(V, W, unit)
+        now, X = pencil_ritz(space.V, space.W, unit)
         step += 1
     if X.shape[1] < k:  # A V has numerical rank < k: complete X with other directions of V
         X = xp.concatenate([X, xp.linalg.svd(X)[0][:, X.shape[1]:k]], axis=1)
-    VX = V @ X[:, :k]
-    Q, Bt = _rayleigh_ritz(op, VX) or _tsqr_ritz(op, VX)
+    X = X[:, :k]
+    Q, Bt = space.left_basis(X) or _tsqr_ritz(op, space.V @ X)
     res = svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
                          est if depth is None else None)
     res.pass_dtype = np.dtype(work).name
