@@ -157,24 +157,35 @@ class _Space:
             self.W = op.xp.concatenate([self.W, Wn], axis=1)
         return AW
 
-    def left_basis(self, X: Any) -> tuple[Any, Any] | None:
-        """(Q, AᴴQ) for Q an orthonormal basis of A·V·X, from the kept AV: no read of A.
+    def left_basis(self, X: Any, P: Probes | None) -> tuple[Any, Any, Any] | None:
+        """(Q, AᴴQ, probe errors) for Q an orthonormal basis of A·V·X, from the kept AV:
+        no read of A.
 
         Y = (AV)X is orthonormal up to rounding by the choice of X, so one
-        Cholesky QR (R from YᴴY, one round trip over Y) is as stable as
-        Householder; AᴴQ = W X R⁻¹ needs no pass (AᴴAV = W). None when YᴴY is
-        not within 1/2 of the identity (then :func:`_tsqr_ritz`).
+        Cholesky QR (R from YᴴY) is as stable as Householder; AᴴQ = W X R⁻¹
+        needs no pass (AᴴAV = W). The same round trip gathers the Gram matrix
+        of [Y, AΩ_p] (Ω_p the probes), which is all the probes' bounds need:
+        for Â = QQᴴA, Âω = Q(AᴴQ)ᴴω, and with FᴴF that Gram matrix the
+        residuals ‖Aω − Âω‖ are those of F's columns (to about √u·‖Aω‖).
+        None when YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
         """
         _, da = dask_modules()
-        xp = self.op.xp
+        xp, k = self.op.xp, X.shape[1]
         AV = da.concatenate(self.AV, axis=1).rechunk({1: -1})  # a block per row chunk
         (Y,) = persist(tall_times(AV, X))
-        (G,) = gather(row_sum(_gram, Y))
-        I = xp.eye(G.shape[0], dtype=G.dtype)
-        if not float(xp.linalg.norm(G - I, 2)) <= 0.5:
+        YP = Y if P is None else da.concatenate([Y, P.AW.astype(Y.dtype)], axis=1)
+        (G,) = gather(row_sum(_gram, YP.rechunk({1: -1})))
+        I = xp.eye(k, dtype=G.dtype)
+        if not float(xp.linalg.norm(G[:k, :k] - I, 2)) <= 0.5:
             return None
-        Rinv = _H(solve_triangular(xp.linalg.cholesky(G), I, lower=True))  # R⁻¹ for G = RᴴR
-        return tall_times(Y, Rinv), (self.W @ X) @ Rinv
+        Rinv = _H(solve_triangular(xp.linalg.cholesky(G[:k, :k]), I, lower=True))  # G = RᴴR
+        Q, Bt = tall_times(Y, Rinv), (self.W @ X) @ Rinv
+        if P is None:
+            return Q, Bt, (float("nan"), float("nan"))
+        lam, E = xp.linalg.eigh((G + _H(G)) / 2)
+        F = xp.sqrt(xp.clip(lam, 0, None))[:, None] * _H(E)  # FᴴF = G: [Y, AΩ_p] ↦ F
+        errors = Probes(P.W, F[:, k:]).errors(F[:, :k] @ Rinv, xp.ones(k), _H(Bt), xp)
+        return Q, Bt, errors
 
 
 def _gram(y: Any, j0: int, j1: int) -> Any:
@@ -241,8 +252,15 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     if X.shape[1] < k:  # A V has numerical rank < k: complete X with other directions of V
         X = xp.concatenate([X, xp.linalg.svd(X)[0][:, X.shape[1]:k]], axis=1)
     X = X[:, :k]
-    Q, Bt = space.left_basis(X) or _tsqr_ritz(op, space.V @ X)
-    res = svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
-                         est if depth is None else None)
+    done = converged or depth is not None
+    estimate = est if depth is None else None
+    basis = space.left_basis(X, P)
+    if basis is None:  # (AV)X far from orthonormal: Householder, two reads of A
+        Q, Bt = _tsqr_ritz(op, space.V @ X)
+        res = svd_from_basis(op, Q, Bt, k, P, step, done, estimate)
+    else:
+        Q, Bt, errors = basis
+        res = svd_from_basis(op, Q, Bt, k, None, step, done, estimate)
+        res.error_estimate, res.frobenius_estimate = errors
     res.pass_dtype = np.dtype(work).name
     return res
