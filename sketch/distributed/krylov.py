@@ -73,15 +73,24 @@ from .rows import chunk_module, dask_modules, finite_on_client, fold, gather, pe
 __all__ = ["krylov_svd", "pencil_ritz"]
 
 def _step_block(a: Any, V: Any, Wp: Any) -> tuple[Any, ...]:
-    """(A_b V, A_bᴴ(A_b V)[, A_b Wp]) from one read of block b.
+    """(A_b V[, A_b Wp], A_bᴴ(A_b V)) from one read of block b.
 
-    The first two in V's precision (float32 passes: the block is cast where it
-    lives), the probes' images in A's.
+    AV and AᴴAV in V's precision (float32 passes: the block is cast where it
+    lives, one row slab at a time so that the second product finds it in
+    cache), the probes' images in A's.
     """
-    probes = () if Wp is None else (a @ Wp,)
-    a = a.astype(V.dtype, copy=False)
-    Z = a @ V
-    return (Z, _H(a) @ Z) + probes
+    xp = array_module(a)
+    Z = xp.empty((a.shape[0], V.shape[1]), dtype=V.dtype)
+    W = xp.zeros((a.shape[1], V.shape[1]), dtype=V.dtype)
+    for i in range(0, a.shape[0], _SLAB):
+        s = a[i: i + _SLAB].astype(V.dtype, copy=False)
+        Z[i: i + _SLAB] = s @ V
+        W += _H(s) @ Z[i: i + _SLAB]
+    return (Z, W) if Wp is None else (Z, a @ Wp, W)
+
+
+#: Rows of a block cast and multiplied at once in a Krylov step (a few MB: stays in cache).
+_SLAB = 2048
 
 
 def _tall(parts: list[Any], rows: tuple[int, ...], width: int, dtype: Any, xp: Any) -> Any:
@@ -92,23 +101,35 @@ def _tall(parts: list[Any], rows: tuple[int, ...], width: int, dtype: Any, xp: A
                            for p, r in zip(parts, rows)])
 
 
+def blockwise_pass(func: Any, arrays: list[Any], args: tuple, tall: list[tuple[int, Any]]
+                   ) -> tuple[list[Any], Any]:
+    """Run ``func(blocks_b…, *args) -> (*tall_b, small_b)`` on every row block b: the
+    tall outputs (``(width, dtype)`` each) stay on the workers, Σ_b small_b comes to
+    the client. One graph, one read of every block.
+
+    Submitted as one unoptimised graph: dask's fusion would otherwise merge ``func``
+    into the tall outputs' chains and run it a second time for the sum.
+    """
+    import dask
+
+    xp = chunk_module(arrays[0])
+    rows = arrays[0].chunks[0]
+    task = dask.delayed(func, pure=True, nout=len(tall) + 1)
+    parts = [task(*blocks, *args) for blocks in zip(*(X.to_delayed().ravel() for X in arrays))]
+    outs = [_tall([p[i] for p in parts], rows, w, dtype, xp) for i, (w, dtype) in enumerate(tall)]
+    *outs, total = dask.persist(*outs, fold([p[-1] for p in parts]), optimize_graph=False)
+    (total,) = gather(total)
+    return outs, total
+
+
 def krylov_step(A: Any, V: Any, Wp: Any = None) -> tuple[Any, Any, Any]:
     """One read of A: ``(AV, AᴴAV, AWp)`` — AV and AWp kept on the workers (persisted,
     None without probes), AᴴAV gathered to the client. One round trip."""
-    import dask
-
-    xp = chunk_module(A)
-    task = dask.delayed(_step_block, pure=True, nout=2 if Wp is None else 3)
-    parts = [task(a, V, Wp) for a in A.to_delayed().ravel()]
-    rows = A.chunks[0]
-    Z = _tall([p[0] for p in parts], rows, V.shape[1], V.dtype, xp)
-    if Wp is None:
-        (Z,), AW = persist(Z), None
-    else:
-        dtype = np.result_type(A.dtype, Wp.dtype)
-        Z, AW = persist(Z, _tall([p[2] for p in parts], rows, Wp.shape[1], dtype, xp))
-    (W,) = gather(fold([p[1] for p in parts]))
-    return Z, W, AW
+    tall = [(V.shape[1], V.dtype)]
+    if Wp is not None:
+        tall.append((Wp.shape[1], np.result_type(A.dtype, Wp.dtype)))
+    outs, W = blockwise_pass(_step_block, [A], (V, Wp), tall)
+    return outs[0], W, outs[1] if Wp is not None else None
 
 
 def pencil_ritz(V: Any, W: Any, unit: float) -> tuple[np.ndarray, Any]:
@@ -169,12 +190,12 @@ class _Space:
         residuals ‖Aω − Âω‖ are those of F's columns (to about √u·‖Aω‖).
         None when YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
         """
-        _, da = dask_modules()
         xp, k = self.op.xp, X.shape[1]
-        AV = da.concatenate(self.AV, axis=1).rechunk({1: -1})  # a block per row chunk
-        (Y,) = persist(tall_times(AV, X))
-        YP = Y if P is None else da.concatenate([Y, P.AW.astype(Y.dtype)], axis=1)
-        (G,) = gather(row_sum(_gram, YP.rechunk({1: -1})))
+        splits = np.cumsum([Z.shape[1] for Z in self.AV])[:-1].tolist()
+        Xs = xp.split(X, splits, axis=0)
+        arrays = self.AV + ([] if P is None else [P.AW])
+        dtype = np.result_type(self.work, X.dtype)
+        (Y,), G = blockwise_pass(_left_block, arrays, (Xs, P is not None), [(k, dtype)])
         I = xp.eye(k, dtype=G.dtype)
         if not float(xp.linalg.norm(G[:k, :k] - I, 2)) <= 0.5:
             return None
@@ -188,8 +209,14 @@ class _Space:
         return Q, Bt, errors
 
 
-def _gram(y: Any, j0: int, j1: int) -> Any:
-    return _H(y) @ y
+def _left_block(*blocks: Any) -> tuple[Any, Any]:
+    """(Y_b, Gram matrix of [Y_b, (AΩ_p)_b]) for Y_b = Σ_j (A_b V_j) X_j, the AV_j kept
+    from the Krylov steps: block b's share of :meth:`_Space.left_basis`."""
+    *blocks, Xs, probes = blocks
+    zs, aw = (blocks[:-1], blocks[-1]) if probes else (blocks, None)
+    Y = sum(z @ x for z, x in zip(zs, Xs))
+    YP = Y if aw is None else array_module(Y).concatenate([Y, aw.astype(Y.dtype)], axis=1)
+    return Y, _H(YP) @ YP
 
 
 def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
