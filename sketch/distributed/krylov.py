@@ -72,7 +72,7 @@ from .rows import chunk_module, dask_modules, finite_on_client, fold, gather, pe
 
 __all__ = ["krylov_svd", "pencil_ritz"]
 
-def _step_block(a: Any, V: Any, Wp: Any) -> tuple[Any, ...]:
+def _step_block(a: Any, V: Any, Wp: Any, slab: int) -> tuple[Any, ...]:
     """(A_b V[, A_b Wp], A_bᴴ(A_b V)) from one read of block b.
 
     AV and AᴴAV in V's precision (float32 passes: the block is cast where it
@@ -82,10 +82,10 @@ def _step_block(a: Any, V: Any, Wp: Any) -> tuple[Any, ...]:
     xp = array_module(a)
     Z = xp.empty((a.shape[0], V.shape[1]), dtype=V.dtype)
     W = xp.zeros((a.shape[1], V.shape[1]), dtype=V.dtype)
-    for i in range(0, a.shape[0], _SLAB):
-        s = a[i: i + _SLAB].astype(V.dtype, copy=False)
-        Z[i: i + _SLAB] = s @ V
-        W += _H(s) @ Z[i: i + _SLAB]
+    for i in range(0, a.shape[0], slab):
+        s = a[i: i + slab].astype(V.dtype, copy=False)
+        Z[i: i + slab] = s @ V
+        W += _H(s) @ Z[i: i + slab]
     return (Z, W) if Wp is None else (Z, a @ Wp, W)
 
 
@@ -128,7 +128,7 @@ def krylov_step(A: Any, V: Any, Wp: Any = None) -> tuple[Any, Any, Any]:
     tall = [(V.shape[1], V.dtype)]
     if Wp is not None:
         tall.append((Wp.shape[1], np.result_type(A.dtype, Wp.dtype)))
-    outs, W = blockwise_pass(_step_block, [A], (V, Wp), tall)
+    outs, W = blockwise_pass(_step_block, [A], (V, Wp, _SLAB), tall)
     return outs[0], W, outs[1] if Wp is not None else None
 
 

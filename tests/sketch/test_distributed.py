@@ -265,9 +265,14 @@ def test_lowrank_equals_in_memory(client):
         np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-12)
         np.testing.assert_allclose(np.abs(U.T @ ref.U), np.eye(8), atol=1e-8)
         assert got.error_estimate == pytest.approx(ref.error_estimate, rel=1e-8)
-    C = A[:300].T @ A[:300]  # 60 × 60 PSD, row-chunked unevenly
-    got, ref = nystrom(da.from_array(C, chunks=((25, 35), 60)), 5, seed=2), nystrom(C, 5, seed=2)
-    np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
+    C = A[:300].T @ A[:300]  # 60 × 60 PSD, row-chunked unevenly, and as a single chunk
+    ref = nystrom(C, 5, seed=2)
+    for chunks in (((25, 35), 60), -1):
+        got = nystrom(da.from_array(C, chunks=chunks), 5, seed=2)
+        np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
+        np.testing.assert_allclose(np.abs(got.V.T @ ref.V), np.eye(5), atol=1e-8)
+    got = block_krylov_svd(da.from_array(A, chunks=-1), 8, seed=4, **full)  # one chunk
+    np.testing.assert_allclose(got.s, block_krylov_svd(A, 8, seed=4, **full).s, rtol=1e-12)
 
 
 def test_krylov_basis_on_client(client, monkeypatch):
@@ -279,6 +284,7 @@ def test_krylov_basis_on_client(client, monkeypatch):
     calls = []
     gather = schedule.gather
     monkeypatch.setattr(schedule, "gather", lambda *v: calls.append(len(v)) or gather(*v))
+    monkeypatch.setattr(schedule, "_SLAB", 500)  # blocks of 700 to 2300 rows: several slabs
 
     rng = np.random.default_rng(5)
     G = rng.standard_normal((6000, 80))
