@@ -38,9 +38,17 @@ orthonormal in A's precision).
 
 Passes (products with A or Aᴴ): the in-memory count; reads of A:
 ``steps + 1`` against the in-memory ``2·steps + 2``; round trips to the
-workers: ``steps + 3`` (the Cholesky QR of Y, and the probes' residual
-norms). The workers hold AV besides A: ``L/n`` of A's size in the passes'
-precision (L = b·(steps + 1) columns).
+workers: ``steps + 2`` (the last one over Y and AΩ_p, for the Cholesky QR
+and the probes' bounds). The workers hold AV besides A: ``L/n`` of A's size
+in the passes' precision (L = b·(steps + 1) columns).
+
+The stopping rule is the in-memory Ritz-value rule without the probes'
+posterior certificate (:func:`sketch.lowrank.certificates.posterior_accuracy`):
+here it would need ‖Aω‖² − ‖QᴴAω‖² from client-side Gram matrices, whose
+cancellation (about √u·σ₁²‖ω‖² through the whitening of AV) is too large to
+prove ε, or a tall pass of its own, which costs what the step it would save
+costs. On slowly decaying spectra the certificate cannot fire anyway (the
+probes see ‖(I − QQᴴ)A‖_F, far above ε·σₖ₊₁).
 
 Examples
 --------
