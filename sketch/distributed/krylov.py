@@ -212,7 +212,7 @@ class _Space:
         if P is None:
             return Q, Bt, (float("nan"), float("nan"))
         lam, E = xp.linalg.eigh((G + _H(G)) / 2)
-        F = xp.sqrt(xp.clip(lam, 0, None))[:, None] * _H(E)  # FᴴF = G: [Y, AΩ_p] ↦ F
+        F = xp.sqrt(xp.maximum(lam, 0))[:, None] * _H(E)  # FᴴF = G: [Y, AΩ_p] ↦ F
         errors = Probes(P.W, F[:, k:]).errors(F[:, :k] @ Rinv, xp.ones(k), _H(Bt), xp)
         return Q, Bt, errors
 
