@@ -294,9 +294,14 @@ def test_krylov_basis_on_client(client, monkeypatch):
         return np.linalg.norm(A - (U * r.s) @ r.Vh, 2)
 
     A = G / np.arange(1, 81)  # slow decay, σ₁/σ₁₁ ≈ 11: float32 passes resolve ε = 1e-2
-    res = block_krylov_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, krylov_iters=2, seed=0)
+    X = da.from_array(A, chunks=(UNEVEN, 80)).persist()
+    with distributed.get_task_stream(client) as stream:
+        res = block_krylov_svd(X, 10, krylov_iters=2, seed=0)
     # first, 2 steps, the Cholesky QR of (AV)X: no pass beyond the in-memory ones
     assert len(calls) == 1 + 2 + 1 and res.passes == 2 * 2 + 2
+    # and every block's step runs once (graph fusion once ran it a second time for AV)
+    names = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
+    assert sum("step_block" in name for name in names) == 3 * len(UNEVEN)
     got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, seed=0)
     sv = np.linalg.svd(A, compute_uv=False)
     assert got.pass_dtype == "float32" and got.converged
