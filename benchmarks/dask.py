@@ -179,11 +179,19 @@ def lstsq_errors(An, bn, solutions: dict[str, np.ndarray]) -> dict[str, tuple[fl
     return out
 
 
-def residual_norm(A, U, s, Vh) -> float:
-    """‖A − U diag(s) Vh‖₂ from the exact n × n Gram matrix of the residual (one pass)."""
-    R = A - U.rechunk((A.chunks[0], -1)) @ (np.asarray(s)[:, None] * np.asarray(Vh))
-    G = (R.T @ R).compute()
-    return float(np.sqrt(max(np.linalg.eigvalsh(G)[-1], 0.0)))
+def residual_norm(A, G, U, s, Vh) -> float:
+    """‖A − U diag(s) Vh‖₂ from the exact n × n Gram matrix of the residual, given
+    G = AᵀA: Rᵀ R = G − C − Cᵀ + VΣ(UᵀU)ΣVᵀ with C = (AᵀU)ΣVᵀ. One pass, AᵀU and UᵀU
+    (k columns), instead of the n-column product RᵀR; the cancellation costs about
+    u·σ₁², far below the 5 decimals shown of σ₅₁² = σ₁²/51²."""
+    import dask
+
+    U = U.rechunk((A.chunks[0], -1))
+    AtU, UtU = dask.compute(A.T @ U, U.T @ U)
+    SV = np.asarray(s)[:, None] * np.asarray(Vh)
+    C = AtU @ SV
+    R = G - C - C.T + SV.T @ UtU @ SV
+    return float(np.sqrt(max(np.linalg.eigvalsh((R + R.T) / 2)[-1], 0.0)))
 
 
 # -- cases ----------------------------------------------------------------------------------
@@ -230,7 +238,7 @@ def run_lstsq(m: int, n: int, chunk: int, repeat: int, workers: int, reference: 
 SWEEP = ([("power", q, 10) for q in range(6)] + [("QR", q, 10) for q in (2, 3, 4, 6)]
          + [("power", q, 40) for q in (1, 2, 3)])
 # --short-sweep (larger sizes): the configurations that mattered at the default size.
-SHORT_SWEEP = [("power", q, 10) for q in (2, 3, 4)] + [("power", q, 40) for q in (1, 2, 3)]
+SHORT_SWEEP = [("power", q, 10) for q in (2, 3)] + [("power", q, 40) for q in (1, 2, 3)]
 TOLERANCE = 1.01  # ‖A − UΣVᵀ‖₂ ≤ 1.01·σ₅₁: what sketch.randomized_svd's default accuracy aims at
 
 
@@ -262,7 +270,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
         return run
 
     t_qla, res, mb_qla = timed(ours, repeat)
-    err_qla = residual_norm(A, res.U, res.s, res.Vh) / sigma
+    err_qla = residual_norm(A, G, res.U, res.s, res.Vh) / sigma
     rows = [{"case": case, "method": f"sketch.randomized_svd (defaults: {res.pass_dtype} "
              "Krylov passes)", "workers": workers, "seconds": t_qla, "speedup": 1.0,
              "passes": res.passes, "error/sigma_51": f"{err_qla:.5f}", "MB_to_client": mb_qla}]
@@ -278,7 +286,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
         if family in done:
             continue
         u, s, v = theirs(*cfg)()
-        errs[cfg] = residual_norm(A, u, s, v) / sigma
+        errs[cfg] = residual_norm(A, G, u, s, v) / sigma
         previous = [e for c, e in errs.items() if (c[0], c[2]) == family and c != cfg]
         if errs[cfg] <= err_qla + 5e-6 or (previous and errs[cfg] > previous[-1]):
             done.add(family)
@@ -316,7 +324,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
     for why, cfg in picks:
         if cfg not in errs:
             u, s, v = theirs(*cfg)()
-            errs[cfg] = residual_norm(A, u, s, v) / sigma
+            errs[cfg] = residual_norm(A, G, u, s, v) / sigma
         t, _, mb = time_cfg(cfg)
         # A speed-up counts only where both meet the accuracy asked of qla.
         fair = errs[cfg] <= TOLERANCE and err_qla <= TOLERANCE or why == "equal passes"

@@ -23,22 +23,32 @@ memory, a float64 A is multiplied in float32 when the first Ritz values show
 that float32 resolves the accuracy asked for (``mixed_precision``): each block
 is cast where it lives, so no copy of A is kept.
 
-The factors come from a final Rayleigh–Ritz, in A's precision, in the top-k
-Ritz directions X of the pencil: each block computes ``Y_b = A_b(VX)``,
-``Y_bᴴY_b`` and ``A_bᴴY_b`` from one read; AVX is orthonormal up to rounding,
-so one Cholesky QR of it is as stable as Householder (TSQR and a second read
-are the fallback when it is not), and the small SVD runs as in memory. That
-k-dimensional left space holds the in-memory top-k Ritz vectors, so the
-singular values agree with the in-memory ones up to the rounding of X
-(rtol 1e-14 on moderate spectra; about u·(σ₁/σₖ)² on steep ones, far below
-σₖ₊₁ in ‖A − UΣVᴴ‖₂).
+Every step keeps ``A_b V_j`` where it was computed (AV, m × L in the passes'
+precision, on the workers; the probes' images ride along with the first
+step), so the factors cost no further read of A: in the top-k Ritz directions
+X of the pencil, Y = (AV)X is orthonormal up to rounding, one Cholesky QR of
+it (one round trip over Y, m × k) is as stable as Householder (TSQR and two
+reads of A are the fallback when it is not), AᴴY = WX is already on the
+client, and the small SVD runs as in memory. That k-dimensional left space
+holds the in-memory top-k Ritz vectors, so the singular values agree with
+the in-memory ones up to the rounding of X (rtol 1e-14 on moderate spectra;
+about u·(σ₁/σₖ)² on steep ones, far below σₖ₊₁ in ‖A − UΣVᴴ‖₂). After
+float32 passes the factors carry float32's rounding, as in memory (U is
+orthonormal in A's precision).
 
-Passes (products with A or Aᴴ): the in-memory count plus 2 (the final
-Rayleigh–Ritz); reads of A: ``steps + 2`` against the in-memory
-``2·steps + 2`` (plus one of the r probe columns); round trips to the
-workers: ``steps + 3`` (the last gathers the probes' residual norms). The
-same ``max_passes`` counts the final two, so at the cap the Dask run can stop
-a step earlier than in memory.
+Passes (products with A or Aᴴ): the in-memory count; reads of A:
+``steps + 1`` against the in-memory ``2·steps + 2``; round trips to the
+workers: ``steps + 2`` (the last one over Y and AΩ_p, for the Cholesky QR
+and the probes' bounds). The workers hold AV besides A: ``L/n`` of A's size
+in the passes' precision (L = b·(steps + 1) columns).
+
+The stopping rule is the in-memory Ritz-value rule without the probes'
+posterior certificate (:func:`sketch.lowrank.certificates.posterior_accuracy`):
+here it would need ‖Aω‖² − ‖QᴴAω‖² from client-side Gram matrices, whose
+cancellation (about √u·σ₁²‖ω‖² through the whitening of AV) is too large to
+prove ε, or a tall pass of its own, which costs what the step it would save
+costs. On slowly decaying spectra the certificate cannot fire anyway (the
+probes see ‖(I − QQᴴ)A‖_F, far above ε·σₖ₊₁).
 
 Examples
 --------
@@ -47,7 +57,7 @@ Examples
 >>> A = np.random.default_rng(0).standard_normal((3000, 60)) * 0.8 ** np.arange(60)
 >>> got = block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1, mixed_precision=False)
 >>> ref = block_krylov_svd(A, 5, seed=1, mixed_precision=False)
->>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.passes == ref.passes + 2
+>>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.passes == ref.passes
 (True, True)
 >>> block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1).pass_dtype  # the default
 'float32'
@@ -66,23 +76,68 @@ from ..lowrank.certificates import Probes, accuracy_stop, single_precision_allow
 from ..lowrank.krylov import _check_basis_memory
 from ..lowrank.results import SVDResult
 from .lowrank import _H, DaskOperator, _adjoint_times, _rows_like, tall_times
-from .rows import dask_modules, finite_on_client, fold, gather, persist, row_sum
+from .rows import chunk_module, dask_modules, finite_on_client, fold, gather, persist, row_sum
 
 __all__ = ["krylov_svd", "pencil_ritz"]
 
-#: Final passes of the Dask schedule beyond the in-memory count: A(VX) and AᴴQ.
-FINAL_PASSES = 2
+def _step_block(a: Any, V: Any, Wp: Any, slab: int) -> tuple[Any, ...]:
+    """(A_b V[, A_b Wp], A_bᴴ(A_b V)) from one read of block b.
+
+    AV and AᴴAV in V's precision (float32 passes: the block is cast where it
+    lives, one row slab at a time so that the second product finds it in
+    cache), the probes' images in A's.
+    """
+    xp = array_module(a)
+    Z = xp.empty((a.shape[0], V.shape[1]), dtype=V.dtype)
+    W = xp.zeros((a.shape[1], V.shape[1]), dtype=V.dtype)
+    for i in range(0, a.shape[0], slab):
+        s = a[i: i + slab].astype(V.dtype, copy=False)
+        Z[i: i + slab] = s @ V
+        W += _H(s) @ Z[i: i + slab]
+    return (Z, W) if Wp is None else (Z, a @ Wp, W)
 
 
-def _gram_times(a: Any, j0: int, j1: int, V: Any) -> Any:
-    """A_bᴴ (A_b V): block b's share of MV, from one read of the block (in V's precision)."""
-    a = a.astype(V.dtype, copy=False)  # float32 passes: the block is cast where it lives
-    return _H(a) @ (a @ V)
+#: Rows of a block cast and multiplied at once in a Krylov step (a few MB: stays in cache).
+_SLAB = 2048
 
 
-def gram_times(A: Any, V: Any) -> Any:
-    """``AᴴA V`` for a row-chunked A and a small V (client), lazily: one read of A."""
-    return row_sum(_gram_times, A, args=(V,))
+def _tall(parts: list[Any], rows: tuple[int, ...], width: int, dtype: Any, xp: Any) -> Any:
+    """Per-block results still being computed (``dask.delayed``) as one row-chunked array."""
+    _, da = dask_modules()
+    meta = xp.empty((0, 0), dtype=dtype)
+    return da.concatenate([da.from_delayed(p, (r, width), dtype=dtype, meta=meta)
+                           for p, r in zip(parts, rows)])
+
+
+def blockwise_pass(func: Any, arrays: list[Any], args: tuple, tall: list[tuple[int, Any]]
+                   ) -> tuple[list[Any], Any]:
+    """Run ``func(blocks_b…, *args) -> (*tall_b, small_b)`` on every row block b: the
+    tall outputs (``(width, dtype)`` each) stay on the workers, Σ_b small_b comes to
+    the client. One graph, one read of every block.
+
+    Submitted as one unoptimised graph: dask's fusion would otherwise merge ``func``
+    into the tall outputs' chains and run it a second time for the sum.
+    """
+    import dask
+
+    xp = chunk_module(arrays[0])
+    rows = arrays[0].chunks[0]
+    task = dask.delayed(func, pure=True, nout=len(tall) + 1)
+    parts = [task(*blocks, *args) for blocks in zip(*(X.to_delayed().ravel() for X in arrays))]
+    outs = [_tall([p[i] for p in parts], rows, w, dtype, xp) for i, (w, dtype) in enumerate(tall)]
+    *outs, total = dask.persist(*outs, fold([p[-1] for p in parts]), optimize_graph=False)
+    (total,) = gather(total)
+    return outs, total
+
+
+def krylov_step(A: Any, V: Any, Wp: Any = None) -> tuple[Any, Any, Any]:
+    """One read of A: ``(AV, AᴴAV, AWp)`` — AV and AWp kept on the workers (persisted,
+    None without probes), AᴴAV gathered to the client. One round trip."""
+    tall = [(V.shape[1], V.dtype)]
+    if Wp is not None:
+        tall.append((Wp.shape[1], np.result_type(A.dtype, Wp.dtype)))
+    outs, W = blockwise_pass(_step_block, [A], (V, Wp, _SLAB), tall)
+    return outs[0], W, outs[1] if Wp is not None else None
 
 
 def pencil_ritz(V: Any, W: Any, unit: float) -> tuple[np.ndarray, Any]:
@@ -108,57 +163,68 @@ def pencil_ritz(V: Any, W: Any, unit: float) -> tuple[np.ndarray, Any]:
     return to_numpy(xp.abs(mu[order])), T @ Y[:, order]
 
 
-def _first_pass(op: DaskOperator, V: Any, r: int, key: Any, dtype: Any) -> tuple[Any, Any]:
-    """(MV₀, probes): the in-memory probes (persisted) and MV₀, one round trip."""
-    P = None
-    if r:
-        Wp = draw_test_matrix(op.shape[1], r, op, key, "gaussian", "probes") * math.sqrt(r)
-        (AW,) = persist(tall_times(op.A, Wp))  # starts now, alongside the reduction
-        P = Probes(Wp, AW)
-    return _gram(op, V, dtype), P
+class _Space:
+    """The Krylov space so far: V (n × L, client), AV (m × L, workers, per step) and
+    W = AᴴAV (client), AV and W in the passes' precision ``work``."""
+
+    def __init__(self, op: DaskOperator, work: Any):
+        self.op, self.work = op, work
+        self.V = self.W = None
+        self.AV: list[Any] = []
+
+    def grow(self, Vn: Any, Wp: Any = None) -> Any:
+        """Add the block Vn (one round trip, one read of A); returns AWp when probes are given."""
+        op = self.op
+        Z, Wn, AW = krylov_step(op.A, Vn.astype(self.work, copy=False), Wp)
+        Wn = finite_on_client(Wn, op.name).astype(op.dtype, copy=False)
+        op.passes += 2
+        self.AV.append(Z)
+        if self.V is None:
+            self.V, self.W = Vn, Wn
+        else:
+            self.V = op.xp.concatenate([self.V, Vn], axis=1)
+            self.W = op.xp.concatenate([self.W, Wn], axis=1)
+        return AW
+
+    def left_basis(self, X: Any, P: Probes | None) -> tuple[Any, Any, Any] | None:
+        """(Q, AᴴQ, probe errors) for Q an orthonormal basis of A·V·X, from the kept AV:
+        no read of A.
+
+        Y = (AV)X is orthonormal up to rounding by the choice of X, so one
+        Cholesky QR (R from YᴴY) is as stable as Householder; AᴴQ = W X R⁻¹
+        needs no pass (AᴴAV = W). The same round trip gathers the Gram matrix
+        of [Y, AΩ_p] (Ω_p the probes), which is all the probes' bounds need:
+        for Â = QQᴴA, Âω = Q(AᴴQ)ᴴω, and with FᴴF that Gram matrix the
+        residuals ‖Aω − Âω‖ are those of F's columns (to about √u·‖Aω‖).
+        None when YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
+        """
+        xp, k = self.op.xp, X.shape[1]
+        splits = np.cumsum([Z.shape[1] for Z in self.AV])[:-1].tolist()
+        Xs = xp.split(X, splits, axis=0)
+        arrays = self.AV + ([] if P is None else [P.AW])
+        dtype = np.result_type(self.work, X.dtype)
+        (Y,), G = blockwise_pass(_left_block, arrays, (Xs, P is not None), [(k, dtype)])
+        I = xp.eye(k, dtype=G.dtype)
+        if not float(xp.linalg.norm(G[:k, :k] - I, 2)) <= 0.5:
+            return None
+        Rinv = _H(solve_triangular(xp.linalg.cholesky(G[:k, :k]), I, lower=True))  # G = RᴴR
+        Q, Bt = tall_times(Y, Rinv), (self.W @ X) @ Rinv
+        if P is None:
+            return Q, Bt, (float("nan"), float("nan"))
+        lam, E = xp.linalg.eigh((G + _H(G)) / 2)
+        F = xp.sqrt(xp.maximum(lam, 0))[:, None] * _H(E)  # FᴴF = G: [Y, AΩ_p] ↦ F
+        errors = Probes(P.W, F[:, k:]).errors(F[:, :k] @ Rinv, xp.ones(k), _H(Bt), xp)
+        return Q, Bt, errors
 
 
-def _gram(op: DaskOperator, V: Any, dtype: Any) -> Any:
-    """MV in the passes' precision ``dtype``, back in A's precision: one round trip."""
-    (W,) = gather(gram_times(op.A, V.astype(dtype, copy=False)))
-    W = finite_on_client(W, op.name)
-    op.passes += 2
-    return W.astype(op.dtype, copy=False)
-
-
-def _final_block(a: Any, VX: Any) -> tuple[Any, Any, Any]:
-    """(Y_b, Y_bᴴY_b, A_bᴴY_b) for Y_b = A_b VX: one read of the block."""
-    Y = a @ VX
-    return Y, _H(Y) @ Y, _H(a) @ Y
-
-
-def _rayleigh_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any] | None:
-    """(Q, AᴴQ) for Q an orthonormal basis of Y = A·VX: one round trip, one read of A.
-
-    Y is nearly orthonormal by construction, so one Cholesky QR (R from the
-    Gram matrix YᴴY, gathered with AᴴY in the same pass) is as stable as
-    Householder: its loss of orthogonality is about u·κ(Y)². Returns None when
-    YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
-    """
-    import dask
-
-    _, da = dask_modules()
-    xp = op.xp
-    task = dask.delayed(_final_block, pure=True, nout=3)
-    parts = [task(a, VX) for a in op.A.to_delayed().ravel()]
-    dtype = np.result_type(op.dtype, VX.dtype)
-    Y = da.concatenate([da.from_delayed(y, (n, VX.shape[1]), dtype=dtype,
-                                        meta=xp.empty((0, 0), dtype=dtype))
-                        for (y, _, _), n in zip(parts, op.A.chunks[0])])
-    (Y,) = persist(Y)
-    G, C = gather(fold([g for _, g, _ in parts]), fold([c for _, _, c in parts]))
-    G, C = finite_on_client(G, op.name), finite_on_client(C, op.name)
-    op.passes += FINAL_PASSES
-    I = xp.eye(G.shape[0], dtype=G.dtype)
-    if not float(xp.linalg.norm(G - I, 2)) <= 0.5:
-        return None
-    Rinv = _H(solve_triangular(xp.linalg.cholesky(G), I, lower=True))  # R⁻¹ for G = RᴴR
-    return tall_times(Y, Rinv), C @ Rinv
+def _left_block(*blocks: Any) -> tuple[Any, Any]:
+    """(Y_b, Gram matrix of [Y_b, (AΩ_p)_b]) for Y_b = Σ_j (A_b V_j) X_j, the AV_j kept
+    from the Krylov steps: block b's share of :meth:`_Space.left_basis`."""
+    *blocks, Xs, probes = blocks
+    zs, aw = (blocks[:-1], blocks[-1]) if probes else (blocks, None)
+    Y = sum(z @ x for z, x in zip(zs, Xs))
+    YP = Y if aw is None else array_module(Y).concatenate([Y, aw.astype(Y.dtype)], axis=1)
+    return Y, _H(YP) @ YP
 
 
 def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
@@ -167,7 +233,7 @@ def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
     Q, _ = da.linalg.tsqr(tall_times(op.A, VX))
     (Q,) = persist(Q)
     (Bt,) = gather(row_sum(_adjoint_times, op.A, _rows_like(Q, op.A)))
-    op.passes += FINAL_PASSES
+    op.passes += 2
     return Q, Bt
 
 
@@ -178,50 +244,58 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     xp = op.xp
     n = op.shape[1]
     limit = min(op.shape)
-    steps = depth if depth is not None else (max_passes - 2 - FINAL_PASSES) // 2
+    steps = depth if depth is not None else (max_passes - 2) // 2
     _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
     unit = float(np.finfo(op.real_dtype).eps)
-    # float32 Krylov passes where ε is far above float32's resolution (as in memory);
-    # the final Rayleigh–Ritz runs in A's precision.
+    # float32 Krylov passes where ε is far above float32's resolution (as in memory).
     low = bool(mixed and eps is not None and eps >= 1e3 * float(np.finfo(np.float32).eps)
                and op.dtype in (np.float64, np.complex128))
     work = (np.complex64 if op.complex else np.float32) if low else op.dtype
     V = orth(draw_test_matrix(n, b, op, key, sketch, "range"), xp)
-    W, P = _first_pass(op, V, r, key, work)
-    now, X = pencil_ritz(V, W, unit)
+    Wp = draw_test_matrix(n, r, op, key, "gaussian", "probes") * math.sqrt(r) if r else None
+    space = _Space(op, work)
+    AW = space.grow(V, Wp)  # the probes ride along with the first pass
+    P = Probes(Wp, AW) if r else None
+    now, X = pencil_ritz(space.V, space.W, unit)
     if low and not single_precision_allows(now, k, eps):  # float32 cannot resolve ε
         low, work = False, op.dtype
-        W = _gram(op, V, work)
-        now, X = pencil_ritz(V, W, unit)
+        space = _Space(op, work)
+        space.grow(V)
+        now, X = pencil_ritz(space.V, space.W, unit)
     before = None
     lo, step, est, converged = 0, 0, float("inf"), False
     while True:
         if depth is None:
-            # The final Rayleigh–Ritz's passes count against the cap too.
             stop, est, converged = accuracy_stop(now[: k + 1], before, k, unit, eps,
-                                                 op.passes + FINAL_PASSES, 2, max_passes)
+                                                 op.passes, 2, max_passes)
             if stop:
                 break
         elif step >= depth:
             break
-        if V.shape[1] >= limit:  # V spans all of Cⁿ: the factorisation is exact
+        if space.V.shape[1] >= limit:  # V spans all of Cⁿ: the factorisation is exact
             converged, est = True, 0.0
             break
-        Vn = extend(V, W[:, lo:], xp)[:, : n - V.shape[1]]
+        Vn = extend(space.V, space.W[:, lo:], xp)[:, : n - space.V.shape[1]]
         if Vn.shape[1] == 0:  # Krylov space exhausted: invariant, so exact
             converged, est = True, 0.0
             break
-        Wn = _gram(op, Vn, work)
-        lo = V.shape[1]
-        V, W = xp.concatenate([V, Vn], axis=1), xp.concatenate([W, Wn], axis=1)
+        lo = space.V.shape[1]
+        space.grow(Vn)
         before = now[: k + 1]
-        now, X = pencil_ritz(V, W, unit)
+        now, X = pencil_ritz(space.V, space.W, unit)
         step += 1
     if X.shape[1] < k:  # A V has numerical rank < k: complete X with other directions of V
         X = xp.concatenate([X, xp.linalg.svd(X)[0][:, X.shape[1]:k]], axis=1)
-    VX = V @ X[:, :k]
-    Q, Bt = _rayleigh_ritz(op, VX) or _tsqr_ritz(op, VX)
-    res = svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
-                         est if depth is None else None)
+    X = X[:, :k]
+    done = converged or depth is not None
+    estimate = est if depth is None else None
+    basis = space.left_basis(X, P)
+    if basis is None:  # (AV)X far from orthonormal: Householder, two reads of A
+        Q, Bt = _tsqr_ritz(op, space.V @ X)
+        res = svd_from_basis(op, Q, Bt, k, P, step, done, estimate)
+    else:
+        Q, Bt, errors = basis
+        res = svd_from_basis(op, Q, Bt, k, None, step, done, estimate)
+        res.error_estimate, res.frobenius_estimate = errors
     res.pass_dtype = np.dtype(work).name
     return res

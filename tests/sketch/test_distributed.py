@@ -245,8 +245,8 @@ def test_lowrank_equals_in_memory(client):
     """Randomized SVD / block Krylov / Nyström on Dask: the in-memory factors.
 
     Block Krylov (randomized_svd's default) keeps its basis on the client
-    (sketch.distributed.krylov): the same Krylov spaces and steps, two more
-    passes for the final Rayleigh–Ritz; power_iters (HMT) makes the same passes.
+    (sketch.distributed.krylov): the same Krylov spaces, steps and passes (the
+    final Rayleigh–Ritz reuses the AV kept on the workers); power_iters (HMT) too.
     """
     from sketch import block_krylov_svd, nystrom, randomized_svd
 
@@ -255,19 +255,24 @@ def test_lowrank_equals_in_memory(client):
     X = da.from_array(A, chunks=(UNEVEN, 60))
     # Passes in A's precision on both sides (in memory a float64 A may be multiplied in float32).
     full = {"mixed_precision": False}
-    for fn, kw, extra in ((block_krylov_svd, full, 2), (block_krylov_svd, {"krylov_iters": 3}, 2),
-                          (randomized_svd, {"power_iters": 2, **full}, 0)):
+    for fn, kw in ((block_krylov_svd, full), (block_krylov_svd, {"krylov_iters": 3}),
+                   (randomized_svd, {"power_iters": 2, **full})):
         got, ref = fn(X, 8, seed=4, **kw), fn(A, 8, seed=4, **kw)
-        assert got.passes == ref.passes + extra and got.iterations == ref.iterations
+        assert got.passes == ref.passes and got.iterations == ref.iterations
         assert got.converged
         np.testing.assert_allclose(got.s, ref.s, rtol=1e-12)
         U = got.U.compute()  # a Dask array, chunked like A's rows
         np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-12)
         np.testing.assert_allclose(np.abs(U.T @ ref.U), np.eye(8), atol=1e-8)
         assert got.error_estimate == pytest.approx(ref.error_estimate, rel=1e-8)
-    C = A[:300].T @ A[:300]  # 60 × 60 PSD, row-chunked unevenly
-    got, ref = nystrom(da.from_array(C, chunks=((25, 35), 60)), 5, seed=2), nystrom(C, 5, seed=2)
-    np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
+    C = A[:300].T @ A[:300]  # 60 × 60 PSD, row-chunked unevenly, and as a single chunk
+    ref = nystrom(C, 5, seed=2)
+    for chunks in (((25, 35), 60), -1):
+        got = nystrom(da.from_array(C, chunks=chunks), 5, seed=2)
+        np.testing.assert_allclose(got.w, ref.w, rtol=1e-12)
+        np.testing.assert_allclose(np.abs(got.V.T @ ref.V), np.eye(5), atol=1e-8)
+    got = block_krylov_svd(da.from_array(A, chunks=-1), 8, seed=4, **full)  # one chunk
+    np.testing.assert_allclose(got.s, block_krylov_svd(A, 8, seed=4, **full).s, rtol=1e-12)
 
 
 def test_krylov_basis_on_client(client, monkeypatch):
@@ -279,6 +284,7 @@ def test_krylov_basis_on_client(client, monkeypatch):
     calls = []
     gather = schedule.gather
     monkeypatch.setattr(schedule, "gather", lambda *v: calls.append(len(v)) or gather(*v))
+    monkeypatch.setattr(schedule, "_SLAB", 500)  # blocks of 700 to 2300 rows: several slabs
 
     rng = np.random.default_rng(5)
     G = rng.standard_normal((6000, 80))
@@ -288,8 +294,14 @@ def test_krylov_basis_on_client(client, monkeypatch):
         return np.linalg.norm(A - (U * r.s) @ r.Vh, 2)
 
     A = G / np.arange(1, 81)  # slow decay, σ₁/σ₁₁ ≈ 11: float32 passes resolve ε = 1e-2
-    res = block_krylov_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, krylov_iters=2, seed=0)
-    assert len(calls) == 2 + 2 and res.passes == 2 * 2 + 2 + 2  # first, 2 steps, Rayleigh–Ritz
+    X = da.from_array(A, chunks=(UNEVEN, 80)).persist()
+    with distributed.get_task_stream(client) as stream:
+        res = block_krylov_svd(X, 10, krylov_iters=2, seed=0)
+    # first, 2 steps, the Cholesky QR of (AV)X: no pass beyond the in-memory ones
+    assert len(calls) == 1 + 2 + 1 and res.passes == 2 * 2 + 2
+    # and every block's step runs once (graph fusion once ran it a second time for AV)
+    names = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
+    assert sum("step_block" in name for name in names) == 3 * len(UNEVEN)
     got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, seed=0)
     sv = np.linalg.svd(A, compute_uv=False)
     assert got.pass_dtype == "float32" and got.converged
