@@ -521,3 +521,21 @@ def test_torch_blocks_are_generated_on_the_tensors_device(kind, monkeypatch):
         np.testing.assert_allclose((B.T @ S.T).numpy(), (S @ B.numpy()).T, rtol=tol, atol=tol)
     np.testing.assert_allclose((S.T @ torch.ones(24, 2, dtype=torch.float64)).numpy(),
                                S.to_dense().T @ np.ones((24, 2)), atol=1e-12)
+
+
+@pytest.mark.parametrize("s, m", [(1, 1), (3, 5), (20, 100), (40, 700), (64, 5000)])
+def test_srht_chunks_do_not_change_bits(s, m, monkeypatch):
+    # The Hadamard kernel's inner stages run chunk by chunk of outer indices, in cache: every
+    # entry's sums are the same, so the bits are (column blocks may change BLAS's rounding:
+    # one column is a GEMV).
+    S = ops.SRHT(s, m, seed=5)
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((m, 13))
+    inputs = [A, np.asfortranarray(A), A.astype(np.float32),
+              sp.random(m, 13, density=0.1, random_state=2, format="csc")]
+    refs = [S @ X for X in inputs]
+    dense = _reference_operator(S)
+    np.testing.assert_allclose(refs[0], dense @ A, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(kernels, "SRHT_CHUNK_ENTRIES", 1)  # one outer index per chunk
+    for X, ref in zip(inputs, refs, strict=True):
+        np.testing.assert_array_equal(ops.SRHT(s, m, seed=5) @ X, ref)
