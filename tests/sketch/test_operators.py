@@ -262,6 +262,7 @@ def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch
         monkeypatch.setattr(kernels, "GEMM_ROWS", 7)
         monkeypatch.setattr(kernels, "COPY_BYTES", 3000)
         monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 9000)
+        monkeypatch.setattr(kernels, "DCT_BLOCK_ENTRIES", 3000)
         monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 1000)
         small = make_operator(kind, s, m, seed=21) @ A
         if kind in _BITWISE_OVER_BLOCKS:
