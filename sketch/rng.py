@@ -13,8 +13,9 @@ It is evaluated two ways that give the same bits:
   CuPy and torch (which lacks unsigned 64-bit arithmetic), CPU or GPU;
 * for a contiguous run of counters (a ``range``, or an array that is one), by
   NumPy's compiled ``numpy.random.Philox`` on the host, which is the same
-  function (tested bit for bit), or by one elementwise evaluation per block of
-  four words on a device.
+  function (tested bit for bit; :mod:`sketch.rng_host`, which also writes runs of
+  normals and signs in place: :meth:`Key.fill_normal`, :meth:`Key.fill_signs`),
+  or by one elementwise evaluation per block of four words on a device.
 
 Hence:
 
