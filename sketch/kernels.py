@@ -17,19 +17,26 @@ threads:
   Sparse A is scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
   block by block just ahead of use: for each block of A's rows the threads
-  first draw that block of S from the keyed stream, in chunks that stay in
-  cache, then multiply it in fixed chunks of S's rows (both phases use every
-  thread, so overlapping them would not add parallelism). Blocks are fixed by
-  the sketch size only, so the sum over blocks has one order.
+  first draw that block of S from the keyed stream, written in place in
+  chunks that stay in cache (:mod:`sketch.rng_host`), then multiply it in
+  fixed chunks of S's rows (both phases use every thread, so overlapping them
+  would not add parallelism). Blocks are fixed by the sketch size only, so the
+  sum over blocks has one order. The floor of the generation is NumPy's
+  compiled Philox4x64-10 (about 4–5 ns a word on the development machine):
+  one word per entry, against ``2n`` flops of GEMM per entry of S.
 * **SRHT** (Walsh–Hadamard): three Kronecker stages with the row sampling
   folded in. With ``m' = a·b`` and ``b = b₁·b₂``,
-  ``H_{m'} = H_a ⊗ H_{b₁} ⊗ H_{b₂}``; the first stage (``H_{b₂}`` with the
-  signs D) is a batched GEMM over groups of b₂ rows of A, reading A once and
-  never building the zero-padded copy; the second applies ``H_{b₁}`` as one
-  GEMM per group of b rows; the outer stage is computed only for the s
-  sampled rows (grouped by their inner index), so it costs ``O(s·a)``
-  instead of ``O(m'·a)`` per column. b minimises the multiply-adds per
-  column, ``m·(b₁ + b₂) + s·m'/b``. Threads take column blocks.
+  ``H_{m'} = H_a ⊗ H_{b₁} ⊗ H_{b₂}``; per column block of A, chunk by chunk of
+  outer indices (in cache), the first stage (``H_{b₂}`` with the signs D) is a
+  batched GEMM over groups of b₂ rows of A, reading A once and never building
+  the zero-padded copy; the second applies ``H_{b₁}`` and stores the block's
+  inner transform inner index first; the outer stage is computed only for the
+  s sampled rows (grouped by their inner index, each group one GEMM on a
+  contiguous matrix), so it costs ``O(s·a)`` instead of ``O(m'·a)`` per
+  column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
+  (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
+  1024). Threads take column blocks. The DCT variant runs SciPy's DCT on
+  blocks of a few columns, so that each block's transforms stay in cache.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
@@ -97,14 +104,19 @@ import scipy.sparse
 _threads: int | None = None
 _controller: Any = None  # threadpoolctl's, made on first use
 
-#: Entries of a dense sketch generated per call of the keyed stream (fits in L2 cache).
-GENERATE_CHUNK = 1 << 14
+#: Entries of a dense sketch generated per task (the stream works in cache-sized chunks).
+GENERATE_CHUNK = 1 << 16
 #: Rows of a dense sketch per GEMM task (fixed, so that results do not depend on threads).
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
 #: Entries (columns × m') of the SRHT's inner-stage result per column block.
 SRHT_BLOCK_ENTRIES = 1 << 22
+#: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
+#: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
+DCT_BLOCK_ENTRIES = 1 << 20
+#: Entries of the SRHT's first-stage result per chunk (stays in L2 for the second stage).
+SRHT_CHUNK_ENTRIES = 1 << 17
 #: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
 SRHT_PLAN_ENTRIES = 1 << 25
 #: Largest inner factor b worth its ``2(b₁ + b₂)`` flops per entry; beyond, the plain transform.
@@ -220,10 +232,11 @@ def scatter_sparse(rows: np.ndarray, vals: np.ndarray, A: Any, s: int) -> np.nda
 # -- dense sketches: GEMM with the left factor generated just ahead of use ------------------
 
 
-def generated_gemm(entries: Callable[[Any, np.ndarray], None], s: int, A: Any,
+def generated_gemm(entries: Callable[[int, np.ndarray], None], s: int, A: Any,
                    block_rows: int, dtype: Any) -> np.ndarray:
     """``S @ A`` for a dense s × m ``S`` whose entry ``S[i, j]`` is number ``j·s + i`` of a
-    stream: ``entries(counters, out)`` writes the numbers at ``counters`` into ``out``.
+    stream: ``entries(start, out)`` writes the numbers ``start, start + 1, ...`` into the
+    contiguous 1-D ``out``.
 
     A is walked in blocks of ``block_rows`` rows. For each, the threads first make
     ``G = S[:, j0:j1]ᵀ``, whose numbers are one contiguous run of the stream, in
@@ -241,7 +254,7 @@ def generated_gemm(entries: Callable[[Any, np.ndarray], None], s: int, A: Any,
     def generate(r: tuple[int, int, int]) -> None:
         j0, a, b = r
         flat = G_all[a - j0:b - j0].reshape(-1)
-        entries(np.arange(a * s, b * s, dtype=np.uint64), flat)
+        entries(a * s, flat)
 
     def gemm(task: tuple[int, int, int, int]) -> None:
         j0, j1, i0, i1 = task
@@ -321,42 +334,67 @@ class SRHTPlan:
 
     def apply(self, A: Any, scales: tuple[float, float]) -> np.ndarray:
         """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
-        times ``scales[1]``."""
+        times ``scales[1]``.
+
+        Per column block of A (w columns), chunk by chunk of outer indices p (their
+        ``b = b₁·b₂`` rows each), the first stage ``H_b₂ diag(d)`` is a batched GEMM over
+        groups of b₂ rows read from A in place; it writes the chunk as ``(b₁, b₂, p, w)``
+        (:data:`SRHT_CHUNK_ENTRIES`, in cache), so that the second, ``H_b₁``, is b₂ GEMMs
+        of ``b₁ × b₁`` by ``b₁ × (p·w)`` writing the block's inner transform inner index
+        first: the outer stage's GEMM for inner index q then reads the contiguous
+        ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
+        instead cost a quarter of the time). Every entry's sums are those of the
+        unchunked stages: chunks and layouts do not change a bit.
+        """
         m, n = A.shape
         b, b1, b2, P = self.b, self.b1, self.b2, self.P
-        G = P * b1  # groups of b2 rows, zero padding included
         s = sum(idx.size for _, idx, _ in self.groups)
         out = np.empty((s, n), dtype=A.dtype)
         width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
+        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), (1 << 18) // (b * b2)))
         dense = not scipy.sparse.issparse(A)
-        full = m // b2 if dense else 0
-        A3 = A[: full * b2].reshape(full, b2, n) if full else None
-        d = self.signs.reshape(G, 1, b2)
-        gstep = max(1, (1 << 18) // (b2 * b2))  # first factors with the signs folded in, ≤ 2 MB
+        whole = m // b  # outer indices whose b rows are all rows of A
+        d4 = self.signs.reshape(P, b1, 1, b2)
 
         def block(c: tuple[int, int]) -> None:
             c0, c1 = c
             w = c1 - c0
-            W = np.empty((G, b2, w), dtype=A.dtype)
-            for g0 in range(0, full, gstep):  # W_g = (H_b2 diag(d_g)) A_g, read from A in place
-                g1 = min(full, g0 + gstep)
-                np.matmul(self.H2[None] * d[g0:g1], A3[g0:g1, :, c0:c1], out=W[g0:g1])
-            if G > full:  # rows not in a whole group of b2: zero-padded (all rows if A is sparse)
-                X = np.zeros(((G - full) * b2, w), dtype=A.dtype)
-                X[: m - full * b2] = _dense(A[full * b2:, c0:c1])
-                X = X.reshape(G - full, b2, w)
-                np.matmul(self.H2[None] * d[full:], X, out=W[full:])
-            if b1 > 1:  # second factor: H_b1 over the groups of each outer index
-                W = np.matmul(self.H1, W.reshape(P, b1, b2 * w))
-            W = W.reshape(P, b, w)
+            src = A if dense else A[:, c0:c1].toarray()  # sparse: the block, once
+            cols = slice(c0, c1) if dense else slice(0, w)
+            A4 = _view(src[: whole * b], (whole, b1, b2, src.shape[1]))[..., cols]
+            W = np.empty((b1, b2, P, w), dtype=A.dtype)  # inner index (b₁, b₂) first
+            T = np.empty((b1, b2, pstep, w), dtype=A.dtype) if b1 > 1 else None
+            for p0 in range(0, P, pstep):
+                p1 = min(P, p0 + pstep)
+                pc = p1 - p0
+                if p1 <= whole:
+                    X = A4[p0:p1]
+                else:  # the last rows, zero-padded to whole outer indices
+                    X = np.zeros((pc * b, w), dtype=A.dtype)
+                    X[: m - p0 * b] = src[p0 * b:, cols]
+                    X = _view(X, (pc, b1, b2, w))
+                first = W[:, :, p0:p1] if b1 == 1 else T[:, :, :pc]
+                np.matmul(self.H2[None, None] * d4[p0:p1], X, out=first.transpose(2, 0, 1, 3))
+                if b1 > 1:  # second factor: H_b1, for each b₂ index
+                    np.matmul(self.H1, _view(first, (b1, b2, pc * w)).transpose(1, 0, 2),
+                              out=_view(W[:, :, p0:p1], (b1, b2, pc * w)).transpose(1, 0, 2))
+            W = _view(W, (b, P, w))
             for q, idx, Ha in self.groups:
-                Y = Ha @ W[:, q, :]
+                Y = Ha @ W[q]
                 Y *= Y.dtype.type(scales[0])
                 out[idx, c0:c1] = Y * scales[1]
 
         with _blas_threads(1):
             _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
         return out
+
+
+def _view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``x`` reshaped without a copy (an error if the strides do not allow it: the kernels
+    write into these views)."""
+    v = x.view()
+    v.shape = shape
+    return v
 
 
 def dct_sketch(A: np.ndarray, signs: np.ndarray, selected: np.ndarray,
@@ -366,7 +404,7 @@ def dct_sketch(A: np.ndarray, signs: np.ndarray, selected: np.ndarray,
 
     m, n = A.shape
     out = np.empty((selected.size, n), dtype=A.dtype)
-    width = max(1, SRHT_BLOCK_ENTRIES // m)
+    width = max(1, DCT_BLOCK_ENTRIES // m)
     d = signs.astype(np.finfo(A.dtype).dtype)[:, None]
 
     def block(c: tuple[int, int]) -> None:

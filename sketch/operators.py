@@ -75,6 +75,11 @@ class _DenseSketch(SketchingOperator):
     def _entries(self, counter: Any, xp: ModuleType, dtype: Any) -> Any:
         raise NotImplementedError
 
+    def _fill(self, start: int, out: np.ndarray) -> None:
+        """The entries ``start, start + 1, ...`` (in the stream's order) into ``out``, on the
+        host: the values of :meth:`_entries`, bit for bit, in place."""
+        raise NotImplementedError
+
     def _columns(self, j0, j1, xp, dtype, device=None):
         x = compat(xp)
         counter = (x.arange(j0, j1, dtype=x.int64, device=device)[None, :] * self.s
@@ -86,11 +91,7 @@ class _DenseSketch(SketchingOperator):
 
     def _apply_host(self, A):
         rdt = _real_dtype(A.dtype)
-
-        def fill(counters: np.ndarray, out: np.ndarray) -> None:
-            out[...] = self._entries(counters, np, rdt)
-
-        return kernels.generated_gemm(fill, self.s, A, self._block_rows(), rdt)
+        return kernels.generated_gemm(self._fill, self.s, A, self._block_rows(), rdt)
 
     def _apply_host_sparse(self, A):
         return self._apply_host(A.tocsr())
@@ -115,6 +116,9 @@ class Gaussian(_DenseSketch):
     def _entries(self, counter, xp, dtype):
         return _astype(self.key.normal(counter, xp), dtype) * (1.0 / math.sqrt(self.s))
 
+    def _fill(self, start, out):
+        self.key.fill_normal(start, out, 1.0 / math.sqrt(self.s))
+
 
 class Rademacher(_DenseSketch):
     """Random sign sketch, entries ±1/√s with equal probability.
@@ -132,6 +136,9 @@ class Rademacher(_DenseSketch):
 
     def _entries(self, counter, xp, dtype):
         return _astype(self.key.signs(counter, xp), dtype) * (1.0 / math.sqrt(self.s))
+
+    def _fill(self, start, out):
+        self.key.fill_signs(start, out, 1.0 / math.sqrt(self.s))
 
 
 class _HashedSketch(SketchingOperator):

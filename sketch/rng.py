@@ -13,8 +13,9 @@ It is evaluated two ways that give the same bits:
   CuPy and torch (which lacks unsigned 64-bit arithmetic), CPU or GPU;
 * for a contiguous run of counters (a ``range``, or an array that is one), by
   NumPy's compiled ``numpy.random.Philox`` on the host, which is the same
-  function (tested bit for bit), or by one elementwise evaluation per block of
-  four words on a device.
+  function (tested bit for bit; :mod:`sketch.rng_host`, which also writes runs of
+  normals and signs in place: :meth:`Key.fill_normal`, :meth:`Key.fill_signs`),
+  or by one elementwise evaluation per block of four words on a device.
 
 Hence:
 
@@ -53,6 +54,8 @@ from typing import Any
 import array_api_compat
 import array_api_compat.numpy
 import numpy as np
+
+from . import rng_host
 
 #: Version of the stream (key, counter) -> bits. Saved sketches record it, and sketches from
 #: different versions refuse to be combined: a new generator changes every stream.
@@ -240,9 +243,8 @@ def _run_words(key: int, start: int, count: int, x: Any, device: Any,
     nblocks = (off + count + 3) >> 2
     torch_cpu = x is not array_api_compat.numpy and str(device) == "cpu" and _is_torch(x)
     if compiled and (x is array_api_compat.numpy or torch_cpu):
-        bg = np.random.Philox(counter=(b0 - 1) % (1 << 256),
-                              key=np.array([key, STREAM_KEY_HI], dtype=np.uint64))
-        w = bg.random_raw(4 * nblocks)[off:off + count].view(np.int64)
+        w = rng_host.words(np.array([key, STREAM_KEY_HI], dtype=np.uint64), start,
+                           count).view(np.int64)
         if torch_cpu:
             import torch
 
@@ -397,7 +399,7 @@ class Key:
             last = c.start + c.size - 1 if complex_ else (c.start + c.size - 1) >> 1
             npairs = last - first + 1
             if x is array_api_compat.numpy:
-                z = _pairs_host(self.value, first, npairs, scale)
+                z = rng_host.pairs(self._philox_key, first, npairs, scale)
             else:
                 w = x.reshape(_run_words(self.value, 2 * first, 2 * npairs, x, c.device), (-1, 2))
                 z = x.stack(_box_muller(_unit53(w[:, 0], x), _unit53(w[:, 1], x), scale, x),
@@ -417,6 +419,21 @@ class Key:
             return x.where((f & 1) == 1, zs, zc)
 
         return c.map(real), c
+
+    def fill_normal(self, start: int, out: np.ndarray, factor: float = 1.0) -> None:
+        """Write ``normal(range(start, start + out.size))``, cast to ``out``'s dtype and times
+        ``factor`` in that dtype, into the contiguous 1-D float64/float32 NumPy ``out``: the
+        same bits, computed in place in cache-sized chunks (:mod:`sketch.rng_host`)."""
+        rng_host.fill_normal(self._philox_key, start, out, factor)
+
+    def fill_signs(self, start: int, out: np.ndarray, factor: float = 1.0) -> None:
+        """Write ``signs(range(start, start + out.size))``, cast to ``out``'s dtype and times
+        ``factor``, into ``out`` (as :meth:`fill_normal`)."""
+        rng_host.fill_signs(self._philox_key, start, out, factor)
+
+    @property
+    def _philox_key(self) -> np.ndarray:
+        return np.array([self.value, STREAM_KEY_HI], dtype=np.uint64)
 
     def _column_normals(self, starts: Any, rows: int, scale: float, x: Any) -> Any:
         """Normals at counters ``starts[j] + i`` (i < rows) as a ``(rows, k)`` array: the
@@ -458,35 +475,6 @@ def _box_muller(v1: Any, v2: Any, scale: float, x: Any) -> tuple[Any, Any]:
     t2 = t * t
     q = r / (1.0 + t2)
     return (1.0 - t2) * q, (t + t) * q
-
-
-def _pairs_host(key: int, first: int, npairs: int, scale: float) -> np.ndarray:
-    """Pairs ``first ...`` of the run path on NumPy: NumPy's compiled Philox and
-    ``Generator.random`` give the words as ``_unit53`` floats; the transform runs on
-    contiguous rows (NumPy's vectorised loops), in place where it can. The same
-    operations on the same values as :func:`_box_muller`, so the same numbers."""
-    start = 2 * first
-    b0, off = start >> 2, start & 3
-    bg = np.random.Philox(counter=(b0 - 1) % (1 << 256),
-                          key=np.array([key, STREAM_KEY_HI], dtype=np.uint64))
-    u = np.random.Generator(bg).random(off + 2 * npairs)[off:]
-    v = u.reshape(npairs, 2).T.copy()  # rows: v1, v2 (contiguous)
-    r, t = v[0], v[1]
-    np.negative(r, out=r)
-    np.log1p(r, out=r)
-    r *= -scale
-    np.sqrt(r, out=r)
-    t *= math.pi
-    np.tan(t, out=t)
-    t2 = t * t
-    q = 1.0 + t2
-    np.divide(r, q, out=q)
-    z = np.empty((npairs, 2))
-    np.subtract(1.0, t2, out=t2)
-    np.multiply(t2, q, out=z[:, 0])
-    t += t
-    np.multiply(t, q, out=z[:, 1])
-    return z
 
 
 def _as_complex(z: Any, x: Any) -> Any:

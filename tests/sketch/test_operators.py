@@ -262,6 +262,7 @@ def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch
         monkeypatch.setattr(kernels, "GEMM_ROWS", 7)
         monkeypatch.setattr(kernels, "COPY_BYTES", 3000)
         monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 9000)
+        monkeypatch.setattr(kernels, "DCT_BLOCK_ENTRIES", 3000)
         monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 1000)
         small = make_operator(kind, s, m, seed=21) @ A
         if kind in _BITWISE_OVER_BLOCKS:
@@ -542,3 +543,21 @@ def test_torch_blocks_are_generated_on_the_tensors_device(kind, monkeypatch):
         np.testing.assert_allclose((B.T @ S.T).numpy(), (S @ B.numpy()).T, rtol=tol, atol=tol)
     np.testing.assert_allclose((S.T @ torch.ones(24, 2, dtype=torch.float64)).numpy(),
                                S.to_dense().T @ np.ones((24, 2)), atol=1e-12)
+
+
+@pytest.mark.parametrize("s, m", [(1, 1), (3, 5), (20, 100), (40, 700), (64, 5000)])
+def test_srht_chunks_do_not_change_bits(s, m, monkeypatch):
+    # The Hadamard kernel's inner stages run chunk by chunk of outer indices, in cache: every
+    # entry's sums are the same, so the bits are (column blocks may change BLAS's rounding:
+    # one column is a GEMV).
+    S = ops.SRHT(s, m, seed=5)
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((m, 13))
+    inputs = [A, np.asfortranarray(A), A.astype(np.float32),
+              sp.random(m, 13, density=0.1, random_state=2, format="csc")]
+    refs = [S @ X for X in inputs]
+    dense = _reference_operator(S)
+    np.testing.assert_allclose(refs[0], dense @ A, rtol=1e-12, atol=1e-12)
+    monkeypatch.setattr(kernels, "SRHT_CHUNK_ENTRIES", 1)  # one outer index per chunk
+    for X, ref in zip(inputs, refs, strict=True):
+        np.testing.assert_array_equal(ops.SRHT(s, m, seed=5) @ X, ref)

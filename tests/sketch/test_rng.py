@@ -189,3 +189,21 @@ def test_columns_of_runs_share_blocks_and_equal_the_scattered_path(backend, rows
         assert backend.owns(got) and tuple(got.shape) == C.shape
         want = backend.to_numpy(scattered[name])[inv].reshape(C.shape)
         assert _same(backend.to_numpy(got), want), name
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("start, count", [(0, 1), (1, 8), (6, 33), (2**40 + 3, 1000)])
+def test_in_place_fills_are_the_runs_bit_for_bit(start, count, dtype, monkeypatch):
+    # The dense sketches' entries: normal/signs of a run, cast, times a factor in that dtype.
+    import sketch.rng_host as rng_host
+
+    k = as_key(23)
+    c = range(start, start + count)
+    for pairs in (rng_host.PAIRS, 5):  # chunks of the Box-Muller, across their boundaries
+        monkeypatch.setattr(rng_host, "PAIRS", pairs)
+        for fill, draw in ((k.fill_normal, k.normal), (k.fill_signs, k.signs)):
+            for factor in (0.3, -1 / 7**0.5):  # Python floats, as the operators pass
+                out = np.full(count, np.nan, dtype=dtype)
+                fill(start, out, factor)
+                np.testing.assert_array_equal(out, draw(c).astype(dtype) * factor)
+                assert out.dtype == dtype

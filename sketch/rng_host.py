@@ -1,0 +1,131 @@
+"""Contiguous runs of the keyed stream on the host, written in place.
+
+:mod:`sketch.rng` defines the stream (Philox4x64-10 words; normals by the pair
+Box–Muller; signs from the top bit). This module evaluates a contiguous run of
+it with NumPy's compiled ``numpy.random.Philox`` (the same function, tested bit
+for bit) and NumPy's ufuncs, for the dense sketches, whose entries are such runs.
+It computes exactly what :mod:`sketch.rng` computes (the same operations on the
+same values, hence the same bits) but writes into the caller's array and works
+in chunks of :data:`PAIRS` pairs whose temporaries stay in the L1/L2 caches, so
+a normal costs one Philox word and half a ``log1p``, ``tan``, ``sqrt`` and
+division, with no pass over memory beyond writing the result.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sketch.rng import as_key
+>>> key = as_key(5)
+>>> out = np.empty(7)
+>>> key.fill_normal(3, out, 0.5)
+>>> bool(np.array_equal(out, key.normal(range(3, 10)) * 0.5))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: Pairs per chunk of the Box–Muller transform (about 10 temporaries of this length).
+PAIRS = 4096
+
+_SIGN64 = np.uint64(1 << 63)
+_SIGN32 = np.uint32(1 << 31)
+
+
+def philox(key: np.ndarray, word: int) -> np.random.Philox:
+    """NumPy's Philox4x64-10 under the 128-bit ``key``, positioned at the block of ``word``
+    (its ``word mod 4`` first words still to be skipped)."""
+    return np.random.Philox(counter=((word >> 2) - 1) % (1 << 256), key=key)
+
+
+def words(key: np.ndarray, start: int, count: int) -> np.ndarray:
+    """The uint64 words ``start ... start + count - 1``."""
+    off = start & 3
+    return philox(key, start).random_raw(off + count)[off:]
+
+
+def pairs(key: np.ndarray, first: int, npairs: int, scale: float) -> np.ndarray:
+    """Box–Muller pairs ``first ... first + npairs - 1`` as an ``(npairs, 2)`` float64 array
+    ``(r cos θ, r sin θ)`` with ``r = sqrt(-scale log(1 - v(2p)))``, ``θ = 2π v(2p+1)``."""
+    z = np.empty((npairs, 2))
+    _fill_pairs(key, first, z, scale, None)
+    return z
+
+
+def fill_normal(key: np.ndarray, start: int, out: np.ndarray, factor: float) -> None:
+    """``out[k] = dtype(normal(start + k)) · factor`` (the product in ``out``'s dtype, as
+    ``key.normal(range(...)).astype(out.dtype) * factor`` computes it) for a contiguous
+    1-D float64 or float32 ``out``."""
+    n = out.shape[0]
+    off = start & 1
+    npairs = (off + n + 1) >> 1
+    if off == 0 and n % 2 == 0:
+        _fill_pairs(key, start >> 1, out.reshape(npairs, 2), 2.0, factor)
+        return
+    z = np.empty((npairs, 2), dtype=out.dtype)
+    _fill_pairs(key, start >> 1, z, 2.0, factor)
+    out[...] = z.reshape(-1)[off:off + n]
+
+
+def fill_signs(key: np.ndarray, start: int, out: np.ndarray, factor: float) -> None:
+    """``out[k] = ±factor`` with the sign of word ``start + k``'s top bit (``-`` when set),
+    in ``out``'s dtype (float64 or float32, contiguous 1-D): the bits of
+    ``key.signs(range(...)).astype(out.dtype) * factor``, made by flipping the sign bit of
+    ``factor`` where the word's top bit is set."""
+    w = words(key, start, out.shape[0])
+    np.bitwise_and(w, _SIGN64, out=w)
+    if out.dtype == np.float64:
+        bits = np.array(factor, dtype=np.float64).view(np.uint64)
+        np.bitwise_xor(w, bits, out=out.view(np.uint64))
+        return
+    bits = np.array(factor, dtype=np.float32).view(np.uint32)
+    np.right_shift(w, np.uint64(32), out=w)
+    np.bitwise_xor(w, bits, out=out.view(np.uint32), casting="unsafe")
+
+
+def _fill_pairs(key: np.ndarray, first: int, z: np.ndarray, scale: float,
+                factor: float | None) -> None:
+    """Pairs ``first ...`` into the ``(npairs, 2)`` array ``z`` (times ``factor`` in z's dtype
+    when given), :data:`PAIRS` at a time. The operations and their order are those of
+    :func:`sketch.rng._box_muller` on :func:`sketch.rng._unit53` of the words."""
+    npairs = z.shape[0]
+    word = 2 * first
+    gen = np.random.Generator(philox(key, word))
+    if word & 3:
+        gen.random(word & 3)  # the words of the block before the run
+    k = min(PAIRS, npairs)
+    u, v = np.empty((k, 2)), np.empty((2, k))
+    t2, q = np.empty(k), np.empty(k)
+    f = None if factor is None else z.dtype.type(factor)
+    for p0 in range(0, npairs, PAIRS):
+        k = min(PAIRS, npairs - p0)
+        if k < u.shape[0]:
+            u, v, t2, q = u[:k], v[:, :k], t2[:k], q[:k]
+        gen.random(out=u)  # v(2p), v(2p+1): NumPy's (top 53 bits) / 2**53 of each word
+        np.copyto(v, u.T)  # contiguous rows run the ufuncs' vector loops (strided: 2-3x slower)
+        r, t = v[0], v[1]
+        np.negative(r, out=r)
+        np.log1p(r, out=r)
+        r *= -scale
+        np.sqrt(r, out=r)
+        t *= math.pi
+        np.tan(t, out=t)
+        np.multiply(t, t, out=t2)
+        np.add(t2, 1.0, out=q)
+        np.divide(r, q, out=q)
+        np.subtract(1.0, t2, out=t2)
+        t += t
+        _product(t2, q, f, z[p0:p0 + k, 0])
+        _product(t, q, f, z[p0:p0 + k, 1])
+
+
+def _product(a: np.ndarray, q: np.ndarray, f: Any, out: np.ndarray) -> None:
+    """``out = a·q`` (float64), then times ``f`` in out's dtype when ``f`` is given."""
+    if f is None:
+        np.multiply(a, q, out=out)
+        return
+    np.multiply(a, q, out=a)
+    np.multiply(a, f, out=out, dtype=out.dtype, casting="same_kind")
