@@ -97,7 +97,7 @@ def randomized_svd(
         Cap on the passes over A of an accuracy-first run (default 24); reaching
         it warns (ConvergenceWarning) and sets ``converged=False``.
     mixed_precision : bool
-        Float32 passes over a dense float64 A where the accuracy allows (see
+        Float32 passes over a dense or sparse float64 A where the accuracy allows (see
         :func:`block_krylov_svd`); ``pass_dtype`` on the result says which ran.
     sketch : str
         Test matrix kind (``"gaussian"``, ``"srht"``, ``"sparse-sign"``, ...).
