@@ -73,7 +73,8 @@ def randomized_svd(
     ε = 10⁻² (``python -m benchmarks lowrank``):
     ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
     (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
-    power-law term matrix (subspace iteration, 20).
+    power-law term matrix (subspace iteration, 20, in float32:
+    σ₁/σ₂₁ = 6 there).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q
     steps, LU-renormalised (``normalizer``), ``2q + 2`` passes, as
