@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,15 @@ class Probes:
 
     W: Any
     AW: Any
+    _cast: dict = field(default_factory=dict, repr=False)
+
+    def images(self, dtype: Any) -> Any:
+        """AW in ``dtype``, cast once (a float32 run's certificate uses it every step)."""
+        if dtype == self.AW.dtype:
+            return self.AW
+        if dtype not in self._cast:
+            self._cast[dtype] = namespace(self.AW).astype(self.AW, dtype, copy=False)
+        return self._cast[dtype]
 
     def errors(self, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[float, float]:
         """(HMT spectral bound, Frobenius estimate) of A − U diag(s) Vh from the probes.
@@ -75,7 +84,7 @@ def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: An
     """
     if P is None or len(now) <= k or not now[k] > 0:
         return float("inf")
-    AW = namespace(P.AW).astype(P.AW, Q.dtype, copy=False)
+    AW = P.images(Q.dtype)
     QhAW = Q.conj().T @ AW if numpy_dtype(Q.dtype).kind == "c" else Q.T @ AW
     if M is not None:
         QhAW = M.conj().T @ (M @ QhAW)

@@ -518,3 +518,43 @@ def test_torch_rank_adaptive_and_norms_match_numpy():
     ev, ev_ref = (hermitian_extreme_eigenvalues(X.T @ X, seed=1) for X in (Bt, B))
     assert math.isclose(ev.lambda_max, ev_ref.lambda_max, rel_tol=1e-10)
     assert math.isclose(ev.lambda_min, ev_ref.lambda_min, rel_tol=1e-6)
+
+
+def test_ritz_normalised_power_step_spans_AAtQ_and_is_well_conditioned():
+    """Subspace iteration's next block A·C·V·Λ⁻¹ (C = AᵀQ, CᵀC = VΛVᵀ) spans A Aᵀ Q, with
+    columns ≈ the Ritz directions: κ ≈ 1 where the unnormalised A Aᵀ Q has κ ≈ 10⁹."""
+    from sketch.lowrank.basis import orth
+    from sketch.lowrank.svd import _ritz_step
+
+    m, n, k = 400, 300, 10
+    B = with_spectrum(m, n, 10.0 ** (-np.arange(n) / 4), seed=1)
+    for seed in range(3):
+        Q = orth(B @ np.random.default_rng(seed).standard_normal((n, k + 10)), np)
+        C = B.T @ Q
+        now, S = _ritz_step(C, k, np)
+        np.testing.assert_allclose(now, np.sort(np.linalg.eigvalsh(C.T @ C))[::-1][: k + 1],
+                                   rtol=1e-12, atol=1e-15 * now[0])
+        Z, raw = B @ (C @ S), B @ C
+        assert np.linalg.cond(Z) < 3 and np.linalg.cond(raw) > 1e8
+        P, R = orth(Z, np), np.linalg.qr(raw)[0]
+        assert np.linalg.norm(P @ P.T - R @ R.T, 2) < 1e-8
+
+
+def test_sparse_input_passes_in_float32_where_it_resolves_the_accuracy():
+    """A sparse float64 A with σ₁/σₖ₊₁ = 4.6 runs its passes on a float32 copy and still
+    meets ‖A − Â‖₂ ≤ (1+ε)σₖ₊₁; A itself is untouched and the factors are float64."""
+    m, n, k, eps = 600, 400, 20, 1e-2
+    sig = np.arange(1, n + 1) ** -0.5
+    rng = np.random.default_rng(0)
+    rows, cols = rng.permutation(m)[:n], rng.permutation(n)
+    A = scipy.sparse.csr_matrix((sig, (rows, cols)), shape=(m, n))  # singular values: sig
+    dense = A.toarray()
+    for method in ("auto", "krylov"):
+        res = randomized_svd(A, k, accuracy=eps, method=method, seed=0)
+        assert res.pass_dtype == "float32" and res.converged
+        assert res.U.dtype == res.s.dtype == res.Vh.dtype == np.float64 and A.dtype == np.float64
+        ratio = np.linalg.norm(dense - res.U * res.s @ res.Vh, 2) / sig[k]
+        assert 1 - 1e-9 <= ratio <= 1 + eps
+    full = randomized_svd(A, k, accuracy=eps, mixed_precision=False, seed=0)
+    assert full.pass_dtype == "float64"
+    assert np.linalg.norm(dense - full.U * full.s @ full.Vh, 2) / sig[k] <= 1 + eps
