@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_dtype, check_positive_int
+from ..checks import check_dtype, check_positive_int, check_sampling_mass
 from ..errors import AccuracyWarning, ShapeError
 from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_size
 from ..operators import make_operator
@@ -185,6 +185,7 @@ def leverage_sample(A: Any, eps: float = 0.5, delta: float = 0.1, *, size: int |
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
     total = float(gather(lev.sum())[0])
+    check_sampling_mass(total, "A")  # was a ValueError about "the scores" from the draw
     rank = min(A.shape[1], max(1, round(total)))
     need = leverage_sample_size(rank, eps, delta, 1.0 if method == "exact" else 0.5)
     s = need if size is None else check_positive_int(size, "size")

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
+from ..checks import check_positive_int
 from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
 from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError
@@ -158,6 +159,7 @@ def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
         raise ValueError(f"unknown method {method!r}; choose one of "
                          f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
     X = as_rows(X, "X")
+    size = check_positive_int(size, "size")  # before the graph: a lazy sketch would hide it
     key = as_key(seed)
     blocks = X.to_delayed().ravel()
     starts = offsets(X.chunks[0])

@@ -21,6 +21,7 @@ dask = pytest.importorskip("dask")
 pytestmark = pytest.mark.hostile
 
 M, D, A, b = h.M, h.D, h.A, h.b
+SQ = (lambda G: G @ G.T)(np.random.default_rng(1).standard_normal((8, 8)))
 
 
 def _chunked(value: np.ndarray, how: str, rows: int) -> object:
@@ -69,12 +70,42 @@ def _computed(f):
 def _entries() -> list[h.Entry]:
     A_d = da.from_array(A, chunks=5)
     b_d = da.from_array(b, chunks=5)
+    SQ_d = da.from_array(SQ, chunks=4)
+    opt_size = st.one_of(h.sizes(), st.just((None, False)))
+    # the sketches take a length-m vector too: a 1-D array is then a matter of its values
+    rows = dask_arrays(2, M, D).map(lambda vb: (vb[0], None if vb[0].ndim == 1 else vb[1]))
     return [
+        h.Entry("block_krylov_svd[dask]", _computed(sketch.block_krylov_svd),
+                dict(A=A_d, k=2, krylov_iters=2, block=None, seed=0),
+                dict(A=dask_arrays(2, M, D), k=h.sizes(), block=opt_size)),
+        h.Entry("nystrom[dask]", _computed(sketch.nystrom), dict(A=SQ_d, k=2, seed=0),
+                dict(A=dask_arrays(2, 8, 8), k=h.sizes())),
+        h.Entry("randomized_eigh[dask]", _computed(sketch.randomized_eigh),
+                dict(A=SQ_d, k=2, seed=0), dict(A=dask_arrays(2, 8, 8), k=h.sizes())),
+        h.Entry("ridge_leverage_scores[dask]", _computed(sketch.ridge_leverage_scores),
+                dict(A=A_d, lam=1.0), dict(A=dask_arrays(2, M, D), lam=h.tolerances())),
+        h.Entry("leverage_sample[dask]", _computed(sketch.leverage_sample),
+                dict(A=A_d, size=None, seed=0), dict(A=dask_arrays(2, M, D), size=h.sizes())),
+        h.Entry("sketched_lstsq_dask", _computed(sketch.sketched_lstsq_dask),
+                dict(A=A_d, b=b_d, size=8, seed=0),
+                dict(A=dask_arrays(2, M, D), b=dask_arrays(1, M), size=h.sizes(),
+                     sketch=h.choices(["gaussian", "countsketch", "sparse-sign", "srht"])),
+                # size < n is refused by lstsq's rule, naming the sketch_size it is passed as
+                dict(A=("matrix",), size=("sketch_size",))),
+        h.Entry("sketch_dask", _computed(sketch.sketch_dask),
+                dict(S="gaussian", X=A_d, size=4, seed=0),
+                dict(X=rows, size=h.sizes(),
+                     S=h.choices(["gaussian", "countsketch", "sparse-sign", "srht"])),
+                dict(S=("sketch",))),
+        h.Entry("coordinated_sketch_dask", _computed(sketch.coordinated_sketch_dask),
+                dict(X=A_d, method="priority", size=4, seed=0),
+                dict(X=rows, size=h.sizes(),
+                     method=h.choices(["priority", "threshold", "jl", "countsketch"]))),
         h.Entry("lstsq[dask]", _computed(sketch.lstsq), dict(A=A_d, b=b_d, seed=0),
               dict(A=dask_arrays(2, M, D), b=dask_arrays(1, M)), dict(A=("matrix",))),
         h.Entry("randomized_svd[dask]", _computed(sketch.randomized_svd),
               dict(A=A_d, k=2, seed=0, accuracy=1e-2),
-              dict(A=dask_arrays(2, M, D), accuracy=h.tolerances(upper=1))),
+              dict(A=dask_arrays(2, M, D), k=h.sizes(), accuracy=h.tolerances(upper=1))),
         h.Entry("leverage_scores[dask]", _computed(sketch.leverage_scores),
               dict(A=A_d, method="approx", seed=0), dict(A=dask_arrays(2, M, D))),
         h.Entry("leverage_scores[dask,exact]", _computed(sketch.leverage_scores),
@@ -95,3 +126,19 @@ def test_nan_in_a_dask_matrix_is_named(call):
     with dask.config.set(scheduler="synchronous"), pytest.raises(sketch.errors.NonFiniteError,
                                                                   match="A holds NaN"):
         call(X)  # was LinAlgError ("SVD did not converge") from the client's factorisation
+
+
+def test_zero_dask_matrix_is_named_when_sampling():
+    """Was a ValueError about "the scores" (not A) from the distributed draw."""
+    with dask.config.set(scheduler="synchronous"), pytest.raises(ValueError, match="A is zero"):
+        sketch.leverage_sample(da.zeros((M, D), chunks=5), seed=0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda X: sketch.coordinated_sketch_dask(X, "priority", 0, seed=0, compute=False),
+    lambda X: sketch.sketched_lstsq_dask(X, X[:, 0], True, seed=0),
+])
+def test_dask_size_is_checked_before_the_graph(call):
+    """Named k / sketch_size (or, lazily, only on compute) instead of the caller's ``size``."""
+    with pytest.raises((TypeError, ValueError), match=r"\bsize\b"):
+        call(da.from_array(A, chunks=5))
