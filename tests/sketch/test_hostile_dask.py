@@ -89,7 +89,8 @@ def _entries() -> list[h.Entry]:
         h.Entry("sketched_lstsq_dask", _computed(sketch.sketched_lstsq_dask),
                 dict(A=A_d, b=b_d, size=8, seed=0),
                 dict(A=dask_arrays(2, M, D), b=dask_arrays(1, M), size=h.sizes(),
-                     sketch=h.choices(["gaussian", "countsketch", "sparse-sign", "srht"])),
+                     sketch=h.choices(["gaussian", "countsketch", "sparse-sign", "srht"],
+                                      optional=True)),  # None: lstsq's default sketch
                 # size < n is refused by lstsq's rule, naming the sketch_size it is passed as
                 dict(A=("matrix",), size=("sketch_size",))),
         h.Entry("sketch_dask", _computed(sketch.sketch_dask),
@@ -142,3 +143,23 @@ def test_dask_size_is_checked_before_the_graph(call):
     """Named k / sketch_size (or, lazily, only on compute) instead of the caller's ``size``."""
     with pytest.raises((TypeError, ValueError), match=r"\bsize\b"):
         call(da.from_array(A, chunks=5))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    # each found by QLA_HYPOTHESIS=long: a crash with a foreign error, a wrong name, a NaN
+    # result or an unchecked allocation
+    (lambda X: sketch.ridge_leverage_scores(X, 1.0), sketch.errors.NonFiniteError,
+     "A holds NaN"),  # was LinAlgError ("SVD did not converge")
+    (lambda X: sketch.sketch_dask("gaussian", X, 4, seed=0).compute(),
+     sketch.errors.NonFiniteError, "X holds NaN"),  # was a NaN sketch
+    (lambda X: sketch.sketch_dask(None, X), TypeError, "S must be"),  # was AttributeError
+    (lambda X: sketch.coordinated_sketch_dask(X.astype(object), "priority", 4, seed=0),
+     TypeError, "X has dtype object"),  # named A (the partitions' argument)
+    (lambda X: sketch.leverage_sample(abs(X), size=10**9, seed=0),
+     sketch.errors.InsufficientMemoryError, "size=1000000000"),  # allocated 7.5 GiB first
+])
+def test_found_dask_failures_are_refused_by_name(call, error, match, monkeypatch):
+    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 26)
+    X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
+    with dask.config.set(scheduler="synchronous"), pytest.raises(error, match=match):
+        call(X if error is sketch.errors.NonFiniteError else da.from_array(A, chunks=5))
