@@ -163,3 +163,28 @@ def test_found_dask_failures_are_refused_by_name(call, error, match, monkeypatch
     X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
     with dask.config.set(scheduler="synchronous"), pytest.raises(error, match=match):
         call(X if error is sketch.errors.NonFiniteError else da.from_array(A, chunks=5))
+
+
+@pytest.fixture(scope="module")
+def worker_process():
+    """One forked worker process: errors raised in tasks there must reach the caller intact."""
+    distributed = pytest.importorskip("distributed")
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=50)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.mark.parametrize("call", [
+    lambda X: sketch.sketch_dask("countsketch", X, 4, seed=0).compute(),  # raised in a task
+    lambda X: sketch.lstsq(X, da.ones(M, chunks=5), seed=0),
+    lambda X: sketch.leverage_scores(X, method="approx", seed=0),
+])
+def test_nan_is_named_across_worker_processes(worker_process, call):
+    """The refusals above, with the graph run in another process (exceptions pickled back)."""
+    X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
+    with pytest.raises(sketch.errors.NonFiniteError, match="(A|X) holds NaN"):
+        call(X)
