@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_dtype, check_positive_int
+from ..checks import check_dtype, check_finite, check_positive_int
 from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
 from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError
@@ -117,6 +117,7 @@ def sketched_rows(S: SketchingOperator, X: Any, name: str) -> Any:
 
 
 def _partial(block: Any, keys: Any, method: str, size: int, key: Any, offset: int) -> Any:
+    check_finite(block, "X")  # the in-memory sketches below would name it A
     if method in SAMPLED_METHODS:
         return _sample(block, size, key, keys, method, offset)
     return _linear(block, size, key, keys, method, offset)

@@ -37,8 +37,8 @@ def dask_arrays(ndim: int, rows: int, cols: int | None = None) -> st.SearchStrat
     """Dask arrays over the harness's generated h.arrays, in odd chunkings, or not Dask at all."""
     def make(draw_value, how, chunk_rows):
         value, bad = draw_value
-        if how == "unknown" and value.ndim != 2:
-            how = "rows"
+        if how == "unknown" and (value.ndim != 2 or value.shape[1] == 0):
+            how = "rows"  # the mask reads column 0
         return _chunked(value, how, chunk_rows), bad
 
     chunked = st.builds(make, h.arrays(ndim=ndim, rows=rows, cols=cols),
@@ -56,13 +56,12 @@ def _computed(f):
     def call(**kw):
         with dask.config.set(scheduler="synchronous"):
             out = f(**kw)
-            fields = vars(out) if hasattr(out, "__dict__") else None
-            if fields is not None:
-                for name, value in fields.items():
+            if isinstance(out, da.Array):  # first: a dask array has a __dict__ too
+                out = out.compute()
+            elif hasattr(out, "__dict__"):
+                for name, value in vars(out).items():
                     if isinstance(value, da.Array):
                         setattr(out, name, value.compute())
-            elif isinstance(out, da.Array):
-                out = out.compute()
         return out
     return call
 
@@ -152,6 +151,8 @@ def test_dask_size_is_checked_before_the_graph(call):
      "A holds NaN"),  # was LinAlgError ("SVD did not converge")
     (lambda X: sketch.sketch_dask("gaussian", X, 4, seed=0).compute(),
      sketch.errors.NonFiniteError, "X holds NaN"),  # was a NaN sketch
+    (lambda X: sketch.coordinated_sketch_dask(X, "priority", 4, seed=0),
+     sketch.errors.NonFiniteError, "X holds NaN"),  # named A (the partitions' argument)
     (lambda X: sketch.sketch_dask(None, X), TypeError, "S must be"),  # was AttributeError
     (lambda X: sketch.coordinated_sketch_dask(X.astype(object), "priority", 4, seed=0),
      TypeError, "X has dtype object"),  # named A (the partitions' argument)
