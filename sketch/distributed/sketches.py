@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_dtype, check_finite, check_positive_int
+from ..checks import check_allocation, check_dtype, check_finite, check_positive_int
 from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
 from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError
@@ -103,7 +103,14 @@ def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
     """
     X = as_rows(X, "X")
     check_dtype(X.dtype, "X")
-    return sketched_rows(check_sketch(S, X.shape[0], size, seed), X, "X")
+    S = check_sketch(S, X.shape[0], size, seed)
+    d = X.shape[1] if X.ndim == 2 else 1
+    # the in-memory S @ A rule, before the graph: the s × d result lands on the client
+    check_allocation(S._workspace_bytes(d, X.dtype.itemsize),
+                     f"{type(S).__name__}(s={S.s}, m={S.m}) applied to {d} columns",
+                     xp=chunk_module(X), fix="use a smaller size (a few times the number of "
+                                             "columns is typical)")
+    return sketched_rows(S, X, "X")
 
 
 def sketched_rows(S: SketchingOperator, X: Any, name: str) -> Any:

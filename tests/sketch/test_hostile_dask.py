@@ -93,7 +93,8 @@ def _entries() -> list[h.Entry]:
                 # size < n is refused by lstsq's rule, naming the sketch_size it is passed as
                 dict(A=("matrix",), size=("sketch_size",))),
         h.Entry("sketch_dask", _computed(sketch.sketch_dask),
-                dict(S="gaussian", X=A_d, size=4, seed=0),
+                # countsketch: a Gaussian's block workspace alone is the harness's memory budget
+                dict(S="countsketch", X=A_d, size=4, seed=0),
                 dict(X=rows, size=h.sizes(),
                      S=h.choices(["gaussian", "countsketch", "sparse-sign", "srht"])),
                 dict(S=("sketch",))),
@@ -149,13 +150,15 @@ def test_dask_size_is_checked_before_the_graph(call):
     # result or an unchecked allocation
     (lambda X: sketch.ridge_leverage_scores(X, 1.0), sketch.errors.NonFiniteError,
      "A holds NaN"),  # was LinAlgError ("SVD did not converge")
-    (lambda X: sketch.sketch_dask("gaussian", X, 4, seed=0).compute(),
+    (lambda X: sketch.sketch_dask("countsketch", X, 4, seed=0).compute(),
      sketch.errors.NonFiniteError, "X holds NaN"),  # was a NaN sketch
     (lambda X: sketch.coordinated_sketch_dask(X, "priority", 4, seed=0),
      sketch.errors.NonFiniteError, "X holds NaN"),  # named A (the partitions' argument)
     (lambda X: sketch.sketch_dask(None, X), TypeError, "S must be"),  # was AttributeError
     (lambda X: sketch.coordinated_sketch_dask(X.astype(object), "priority", 4, seed=0),
      TypeError, "X has dtype object"),  # named A (the partitions' argument)
+    (lambda X: sketch.sketch_dask("countsketch", X, 10**9, seed=0),
+     sketch.errors.InsufficientMemoryError, "s=1000000000"),  # allocated 7.5 GiB on compute
     (lambda X: sketch.leverage_sample(abs(X), size=10**9, seed=0),
      sketch.errors.InsufficientMemoryError, "size=1000000000"),  # allocated 7.5 GiB first
 ])
