@@ -31,6 +31,7 @@ from .backend import (
     numpy_dtype,
 )
 from .errors import (
+    BackendMismatchError,
     InsufficientMemoryError,
     NonFiniteError,
     NotHermitianError,
@@ -53,7 +54,11 @@ def check_dtype(dtype: Any, name: str) -> None:
     (float128) are refused too, because LAPACK (and so every factorisation) has no
     kernels for them — convert to float32/float64 first.
     """
-    dt = numpy_dtype(dtype)
+    try:
+        dt = numpy_dtype(dtype)
+    except TypeError:  # a dtype NumPy does not know (torch.bfloat16, float8...)
+        raise TypeError(f"{name} has dtype {dtype}; qla needs float32, float64, complex64 or "
+                        f"complex128 — convert it first (e.g. {name}.to(torch.float32))") from None
     if dt.name not in _DTYPES:
         to = "float64" if dt.kind in "biuf" else ("complex128" if dt.kind == "c" else "float")
         raise TypeError(
@@ -70,6 +75,54 @@ def check_finite(x: Any, name: str) -> None:
     xp = array_module(data)
     if not bool(xp.isfinite(data).all()):
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
+
+
+def check_same_backend(**arrays: Any) -> ModuleType:
+    """The namespace that owns the named ``arrays`` (see :func:`~sketch.backend.array_module`);
+    a mix of libraries or devices, or of dtypes among torch tensors (which torch does not
+    promote), is refused naming which argument is which.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_same_backend(A=np.eye(2), b=None).__name__
+    'numpy'
+    """
+    try:
+        xp = array_module(*arrays.values())
+    except BackendMismatchError as exc:
+        owners = ", ".join(f"{name} is {_owner(x)}" for name, x in arrays.items()
+                           if x is not None and not isinstance(x, (int, float, complex)))
+        raise BackendMismatchError(f"{owners}: {exc}") from None
+    if backend_name(xp) == "torch":
+        # torch promotes no dtypes in products (a float32 A times a float64 x fails deep inside)
+        dtypes = {name: x.dtype for name, x in arrays.items() if x is not None}
+        if len(set(dtypes.values())) > 1:
+            first = next(iter(dtypes))
+            raise TypeError(
+                " and ".join(f"{n} is {dt}" for n, dt in dtypes.items()) + "; torch multiplies "
+                f"only tensors of one dtype — convert them to one, e.g. x.to({first}.dtype)")
+    return xp
+
+
+def _owner(x: Any) -> str:
+    name = backend_name(x)
+    return f"a torch tensor on {x.device}" if name == "torch" else f"a {name} array"
+
+
+def check_sampling_mass(total: float, name: str = "A") -> None:
+    """Refuse to sample rows by leverage scores that sum to zero (``name`` is the zero matrix).
+
+    Examples
+    --------
+    >>> check_sampling_mass(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: A is zero: every leverage score vanishes, so there is no row to sample
+    """
+    if not total > 0:
+        raise ValueError(f"{name} is zero: every leverage score vanishes, so there is no row "
+                         "to sample")
 
 
 def check_array(x: Any, name: str) -> None:

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, asarray, compat, device, min_norm_lstsq, numpy_dtype, qr
+from .backend import array_module, asarray, compat, dense_lstsq, device, numpy_dtype, qr
 from .checks import check_allocation, check_matrix, check_positive_int, check_vector
 from .errors import NonFiniteError, ShapeError
 from .rng import as_key
@@ -136,7 +136,7 @@ class WeightedLstsqResult:
         sq = xp.sqrt(_measure(measure, features))
         Fw = features * xp.astype(sq[:, None] if features.ndim == 2 else sq, features.dtype)
         vw = values * xp.astype(sq if values.ndim == 1 else sq[:, None], values.dtype)
-        best = min_norm_lstsq(Fw, vw)[0]
+        best = dense_lstsq(Fw, vw)[0]
         err = float(xp.linalg.vector_norm(Fw @ self.coef - vw))
         opt = float(xp.linalg.vector_norm(Fw @ best - vw))
         return err / opt if opt > 0 else (math.inf if err > 0 else 1.0)
@@ -471,7 +471,7 @@ def weighted_lstsq(features: Any, values: Any, sample: WeightedSample | int, *,
     A = features[sample.indices] * sw[:, None]
     vals = values[sample.indices]
     b = vals * xp.astype(sw if vals.ndim == 1 else sw[:, None], vals.dtype)
-    coef, rank = min_norm_lstsq(A, b)
+    coef, rank, _ = dense_lstsq(A, b)
     if not bool(xp.all(xp.isfinite(coef))):
         raise NonFiniteError("the weighted least-squares solution is not finite")
     return WeightedLstsqResult(coef, sample, int(rank))

@@ -29,6 +29,7 @@ from .backend import array_module, asarray, compat, device, is_operator, is_spar
 from .checks import (
     check_matrix,
     check_positive_int,
+    check_same_backend,
     check_square,
     check_tolerance,
     check_vector,
@@ -112,7 +113,7 @@ def conjugate_gradient(
         check_vector(x0, "x0", length=A.shape[0])
         if x0.shape != b.shape:
             raise ShapeError(f"x0 has shape {x0.shape} but b has {b.shape}; they must match")
-    xp = compat(array_module(A, b))
+    xp = compat(check_same_backend(A=A, b=b))  # x0 may be any library (moved below)
     mv = _matvec(A)
     dtype = xp.result_type(A.dtype, b.dtype)
     x = (xp.zeros(b.shape, dtype=dtype, device=device(b)) if x0 is None
@@ -203,7 +204,7 @@ def randomized_kaczmarz(
         raise ShapeError(f"b must be 1-D for Kaczmarz, got shape {b.shape}; solve one "
                          "right-hand side at a time")
     tol = check_tolerance(tol, "tol", allow_zero=True)
-    xp = compat(array_module(A, b))
+    xp = compat(check_same_backend(A=A, b=b))
     m, n = A.shape
     maxiter = 1000 * m if maxiter is None else check_positive_int(maxiter, "maxiter", minimum=0)
     check_every = m if check_every is None else check_positive_int(check_every, "check_every")

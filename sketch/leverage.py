@@ -42,6 +42,7 @@ from .checks import (
     check_computed_size,
     check_matrix,
     check_positive_int,
+    check_sampling_mass,
     check_tolerance,
     unit_scaled,
 )
@@ -372,6 +373,5 @@ def leverage_sample(
                       f"of rank {rank} needs (delta={delta}); the guarantee does not hold",
                       AccuracyWarning, stacklevel=2)
     q = xp.clip(lev, min=0.0)
-    if not float(xp.sum(q)) > 0:
-        raise ValueError("A is zero: every leverage score vanishes, so there is no row to sample")
+    check_sampling_mass(float(xp.sum(q)), "A")
     return sample_rows(q, s, key.child("draw"), scheme="leverage", required_size=need)

@@ -38,9 +38,9 @@ from .backend import (
     array_module,
     asarray,
     compat,
+    dense_lstsq,
     device,
     is_sparse,
-    min_norm_lstsq,
     numpy_dtype,
     real_dtype,
     to_host,
@@ -116,7 +116,7 @@ def _wlstsq(A: Any, b: Any, c: Any, xp: Any) -> Any:
         As = (sparse(xp).diags(sc) @ A).toarray()
     else:
         As = A * sc[:, None]
-    return min_norm_lstsq(As, b * sc)[0]
+    return dense_lstsq(As, b * sc)[0]
 
 
 def _l1_lp(A: Any, b: Any, w: Any) -> tuple[Any, bool]:

@@ -38,8 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, astype, is_dask, numpy_dtype
-from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
+from .backend import astype, is_dask, numpy_dtype
+from .checks import (
+    check_matrix,
+    check_positive_int,
+    check_same_backend,
+    check_tolerance,
+    check_vector,
+)
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
 from .lstsq_solvers import METHODS, LstsqProblem, default_tol
@@ -52,7 +58,7 @@ __all__ = ["lstsq", "LstsqResult", "METHODS"]
 def _check_inputs(A: Any, b: Any) -> tuple[Any, Any]:
     check_matrix(A, "A", operator=True)
     check_vector(b, "b", length=A.shape[0])
-    xp = array_module(A, b)  # raises BackendMismatchError for NumPy/CuPy mixes
+    xp = check_same_backend(A=A, b=b)
     dtype = np.result_type(numpy_dtype(A.dtype) if A.dtype is not None else np.float64,
                            numpy_dtype(b.dtype))
     return xp, dtype

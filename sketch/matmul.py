@@ -57,6 +57,7 @@ from .checks import (
     check_computed_size,
     check_matrix,
     check_positive_int,
+    check_same_backend,
     check_tolerance,
 )
 from .errors import AccuracyWarning, ShapeError, SizeWarning
@@ -114,7 +115,7 @@ def _check_pair(A: Any, B: Any) -> ModuleType:
     check_matrix(B, "B")
     if A.shape[1] != B.shape[0]:
         raise ShapeError(f"A is {A.shape} and B is {B.shape}; A's columns must equal B's rows")
-    return compat(array_module(A, B))
+    return compat(check_same_backend(A=A, B=B))
 
 
 def _dev(M: Any) -> Any:
@@ -518,7 +519,7 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
         if mats[t].shape[1] != mats[t + 1].shape[0]:
             raise ShapeError(f"mats[{t}] is {mats[t].shape} and mats[{t + 1}] is "
                              f"{mats[t + 1].shape}; inner dimensions must agree")
-    xp = compat(array_module(*mats))
+    xp = compat(check_same_backend(**{f"mats[{t}]": M for t, M in enumerate(mats)}))
     c = _samples_for(samples, eps, delta, "chain", mats)
     _check_draws(c, mats[0].shape[0] + 2 * len(mats), mats[-1].shape[1],
                  numpy_dtype(xp.result_type(*[M.dtype for M in mats])), mats[0], "samples")

@@ -173,7 +173,7 @@ class SketchingOperator:
                 f"{type(self).__name__} has m={self.m} but the matrix has {dim} {side} "
                 f"(shape {A.shape}); build the sketch with m={dim}"
             )
-        check_dtype(numpy_dtype(A.dtype), "the sketched matrix")
+        check_dtype(A.dtype, "the sketched matrix")
         if not self._scan_later(A):
             check_finite(A, "the sketched matrix")
         n = A.shape[1] if rows else A.shape[0]
@@ -321,7 +321,7 @@ class _Transposed:
         Y2 = Y.reshape(-1, 1) if vector else Y
         if Y2.shape[0] != self.op.s:
             raise ShapeError(f"S.T @ Y needs Y with s={self.op.s} rows, got shape {Y.shape}")
-        check_dtype(numpy_dtype(Y2.dtype), "Y")
+        check_dtype(Y2.dtype, "Y")
         out = self.op._apply_transpose(Y2)
         return out[:, 0] if vector else out
 

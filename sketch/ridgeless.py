@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
-from .backend import array_module, asarray, compat, device, min_norm_lstsq, qr
+from .backend import array_module, asarray, compat, dense_lstsq, device, qr
 from .checks import (
     check_allocation,
     check_matrix,
@@ -208,7 +208,7 @@ def sketched_ridgeless(X: Any, y: Any, sketch_size: int | None = None, *,
     Xy = xp.concat([X, xp.astype(y[:, None] if vector else y, X.dtype)], axis=1)
     if not (m == n and sketch in ("orthogonal", "subsample")):
         Xy = _apply_sketch(sketch, m, Xy, seed)
-    coef, rank = min_norm_lstsq(Xy[:, :p], Xy[:, p:])
+    coef, rank, _ = dense_lstsq(Xy[:, :p], Xy[:, p:])
     return RidgelessResult(coef[:, 0] if vector else coef, m, sketch, n, p, rank)
 
 

@@ -298,7 +298,7 @@ def to_numpy(x: Any) -> np.ndarray:
         t = x.detach()
         if t.layout != _torch().strided:
             t = t.to_dense()
-        return t.cpu().numpy()
+        return t.resolve_conj().resolve_neg().cpu().numpy()  # a lazy conj()/neg() view too
     return np.asarray(x)
 
 

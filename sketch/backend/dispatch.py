@@ -79,11 +79,13 @@ def _r_factor(A: np.ndarray) -> np.ndarray:
 
 
 def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int, Any]:
-    """``(x, rank, singular values)`` of min ‖A x − b‖, rank-revealing on every device.
+    """``(A⁺b, rank, singular values)``: the minimum-norm solution of min ‖A x − b‖ (b may
+    hold several right-hand sides as columns), rank-revealing on every device.
 
-    NumPy/CuPy: ``linalg.lstsq``; torch: ``torch.linalg.lstsq`` with driver gelsd on the
-    CPU and, on a GPU (where torch has no rank-revealing driver), the SVD solve of
-    :func:`min_norm_lstsq` with the same ``rcond`` rule.
+    Singular values at or below ``σ₁·rcond`` count as zero; ``rcond=None`` means
+    ``max(m, n)·eps`` (the rule of ``numpy.linalg.lstsq(rcond=None)``). NumPy/CuPy:
+    ``linalg.lstsq``; torch: ``torch.linalg.lstsq`` with driver gelsd on the CPU and, on a
+    GPU (where torch has no rank-revealing driver), an SVD solve with the same rule.
 
     Examples
     --------
@@ -91,6 +93,9 @@ def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int
     >>> x, rank, sv = dense_lstsq(np.eye(3)[:, :2], np.ones(3))
     >>> x.tolist(), rank
     ([1.0, 1.0], 2)
+    >>> X, r, _ = dense_lstsq(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([2.0, 2.0]))
+    >>> np.round(X, 12).tolist(), r        # rank 1: the shortest of the solutions x₁ + x₂ = 2
+    ([1.0, 1.0], 1)
     """
     if backend_name(A) != "torch":
         x, _, rank, sv = array_module(A, b).linalg.lstsq(A, b, rcond=rcond)
@@ -179,23 +184,6 @@ def cholesky(A: Any, *, lower: bool = True) -> Any:
         return _torch().linalg.cholesky(A, upper=not lower)
     L = array_module(A).linalg.cholesky(A)
     return L if lower else L.conj().swapaxes(-1, -2)
-
-
-def min_norm_lstsq(A: Any, B: Any) -> tuple[Any, int]:
-    """``(A⁺B, rank)``: the minimum-norm least-squares solution by SVD, on A's device.
-
-    Singular values at or below ``σ₁·max(m, n)·eps`` count as zero (the rank rule of
-    ``numpy.linalg.lstsq(rcond=None)``); ``torch.linalg.lstsq`` has no rank-revealing
-    driver on CUDA, so this is the portable form.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X, r = min_norm_lstsq(np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([2.0, 2.0]))
-    >>> np.round(X, 12).tolist(), r        # rank 1: the shortest of the solutions x₁ + x₂ = 2
-    ([1.0, 1.0], 1)
-    """
-    return _svd_lstsq(A, B, None)[:2]
 
 
 def _svd_lstsq(A: Any, B: Any, rcond: float | None) -> tuple[Any, int, Any]:

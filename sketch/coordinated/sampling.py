@@ -14,6 +14,7 @@ from typing import Any
 
 from ..backend import (
     array_module,
+    backend_name,
     compat,
     device,
     is_sparse,
@@ -156,7 +157,8 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, 
     xp = compat(array_module(A))
     keys, keyed = _check_keys(keys, A.shape[0], A, offset)
     key = as_key(seed)
-    rdt = real_dtype(xp, A.dtype)
+    # torch multiplies no real S into a complex A: S is made in A's dtype there (same values)
+    sdt = A.dtype if backend_name(A) == "torch" else real_dtype(xp, A.dtype)
     # The r × d result and one partial sum, plus the keyed counters of one S block.
     check_allocation(r * (2 * A.shape[1] * numpy_dtype(A.dtype).itemsize + 48),
                      f"a {method} sketch with {name}={r} rows of {A.shape[1]} columns", xp=xp,
@@ -165,7 +167,7 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, 
     step = max(1, (1 << 22) // r) if method == "jl" else 1 << 24  # bounds the temporary S block
     for i0 in range(0, A.shape[0], step):
         i1 = min(A.shape[0], i0 + step)
-        S = _keyed_block(method, key, r, keys[i0:i1], xp, rdt)
+        S = _keyed_block(method, key, r, keys[i0:i1], xp, sdt)
         block = A[i0:i1]
         if is_sparse(block):
             part = (block.T @ S.T).T if not is_sparse(S) else (S @ block).toarray()

@@ -103,8 +103,22 @@ def _take_rows(A: Any, idx: Any) -> Any:
 # --------------------------------------------------------------------------
 # sketches
 # --------------------------------------------------------------------------
+class _Stored:
+    """What both kinds of sketch share: ``load``, the reverse of their ``save``."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Any:
+        """Read a sketch of this class written by ``save`` (onto the host); see
+        :func:`load_sketch` for the checks and for other devices."""
+        sk = load_sketch(path)
+        if not isinstance(sk, cls):
+            raise TypeError(f"path {path} holds a {type(sk).__name__}, not a {cls.__name__}; "
+                            f"read it with {type(sk).__name__}.load or load_sketch")
+        return sk
+
+
 @dataclass
-class SampledSketch:
+class SampledSketch(_Stored):
     """A priority or threshold sample of rows, with their keys and threshold.
 
     Build with :func:`priority_sample` or :func:`threshold_sample`; combine two
@@ -253,17 +267,9 @@ class SampledSketch:
             payload.update(data=to_numpy(rows))
         sketchfile.write(path, payload)
 
-    @staticmethod
-    def load(path: str | Path) -> SampledSketch:
-        """Read a sketch written by :meth:`save` (onto the host)."""
-        sk = load_sketch(path)
-        if not isinstance(sk, SampledSketch):
-            raise TypeError(f"{path} holds a {type(sk).__name__}, not a SampledSketch")
-        return sk
-
 
 @dataclass
-class LinearSketch:
+class LinearSketch(_Stored):
     """A linear sketch SA (r × d) with the interface of :class:`SampledSketch`.
 
     Attributes
@@ -318,14 +324,6 @@ class LinearSketch:
             n_rows=np.int64(self.n_rows), n_cols=np.int64(self.n_cols),
             fingerprint=np.array(self.fingerprint), keyed=np.bool_(self.keyed),
             vector=np.bool_(self.vector), stream_version=np.int64(self.stream_version)))
-
-    @staticmethod
-    def load(path: str | Path) -> LinearSketch:
-        """Read a sketch written by :meth:`save` (onto the host)."""
-        sk = load_sketch(path)
-        if not isinstance(sk, LinearSketch):
-            raise TypeError(f"{path} holds a {type(sk).__name__}, not a LinearSketch")
-        return sk
 
 
 def _key_from_fp(sk: SampledSketch) -> Key:

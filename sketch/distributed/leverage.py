@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_dtype, check_positive_int
+from ..checks import check_allocation, check_dtype, check_positive_int, check_sampling_mass
 from ..errors import AccuracyWarning, ShapeError
 from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_size
 from ..operators import make_operator
@@ -58,7 +58,7 @@ from .rows import (
     persist,
     tsqr,
 )
-from .sketches import sketch_dask
+from .sketches import sketched_rows
 
 __all__ = ["leverage_scores", "ridge_leverage_scores", "leverage_sample", "sample_rows"]
 
@@ -101,8 +101,7 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
     key = as_key(seed)
     # The sizes and keys of sketch.leverage's in-memory approximation, so the scores match it.
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
-    SA = finite_on_client(gather(sketch_dask(make_operator(sketch, r1, m, seed=key.child("S1")),
-                                             A))[0], "A")
+    SA = gather(sketched_rows(make_operator(sketch, r1, m, seed=key.child("S1")), A, "A"))[0]
     return persist(_scores(A, _score_factor(SA, k2, key, A.dtype)))[0]
 
 
@@ -120,6 +119,7 @@ def ridge_leverage_scores(A: Any, lam: float, *, method: str = "exact", seed: An
     m, d = A.shape
     if method == "exact":
         Q, R = tsqr(A)
+        R = finite_on_client(R, "A")  # was LinAlgError ("SVD did not converge") on NaN
         xp = array_module(R)
         U, s, _ = xp.linalg.svd(R)
         return persist(_scores(Q, U * (s / xp.sqrt(s**2 + lam))))[0]
@@ -154,6 +154,9 @@ def sample_rows(q: Any, size: int, key: Any, *, scheme: str, required_size: int)
 
     q = as_rows(q, "probabilities")
     size = check_positive_int(size, "sample size")
+    # the in-memory rule (sketch.sample_rows): about five words per draw, here on the client
+    check_allocation(40 * size, f"a sample of size={size} draws", xp=np,
+                     fix="ask for a smaller size")
     sums = np.asarray(gather(*[dask.delayed(float)(b.sum()) for b in q.to_delayed()]),
                       dtype=np.float64)
     total = float(sums.sum())
@@ -185,6 +188,7 @@ def leverage_sample(A: Any, eps: float = 0.5, delta: float = 0.1, *, size: int |
     key = as_key(seed)
     lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
     total = float(gather(lev.sum())[0])
+    check_sampling_mass(total, "A")  # was a ValueError about "the scores" from the draw
     rank = min(A.shape[1], max(1, round(total)))
     need = leverage_sample_size(rank, eps, delta, 1.0 if method == "exact" else 0.5)
     s = need if size is None else check_positive_int(size, "size")

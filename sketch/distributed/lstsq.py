@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_dtype
+from ..checks import check_dtype, check_positive_int
 from ..errors import ShapeError
 from ..lstsq_products import gram_product, residual_pair
 from ..operators import SketchingOperator
@@ -162,4 +162,5 @@ def sketched_lstsq_dask(A: Any, b: Any, size: int, *, sketch: str = "countsketch
     """
     from ..lstsq import lstsq
 
+    size = check_positive_int(size, "size")  # lstsq would name it sketch_size
     return lstsq(A, b, "sketch-and-solve", sketch=sketch, sketch_size=size, seed=seed).x

@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
+from ..checks import check_allocation, check_dtype, check_finite, check_positive_int
 from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
 from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError
 from ..operators import SketchingOperator, _product, make_operator
 from ..rng import as_key
-from .rows import as_rows, chunk_module, dask_modules, offsets, row_sum
+from .rows import as_rows, chunk_module, dask_modules, finite_on_client, offsets, row_sum
 
 __all__ = ["sketch_dask", "coordinated_sketch_dask"]
 
@@ -62,6 +63,9 @@ def check_sketch(S: SketchingOperator | str, m: int, size: int | None, seed: Any
         if size is None:
             raise ValueError("give size= when the sketch is named")
         S = make_operator(S, size, m, seed)
+    if not isinstance(S, SketchingOperator):
+        raise TypeError(f"S must be a SketchingOperator or an operator name, got "
+                        f"{type(S).__name__}")
     if S.m != m:
         raise ShapeError(f"the sketch has m={S.m} but X has {m} rows")
     return S
@@ -97,15 +101,30 @@ def sketch_dask(S: SketchingOperator | str, X: Any, size: int | None = None,
     share of S costs. An SRHT mixes all rows, so generating one column block of
     it costs a transform of length m per column: prefer the others on dask.
     """
-    _, da = dask_modules()
     X = as_rows(X, "X")
+    check_dtype(X.dtype, "X")
     S = check_sketch(S, X.shape[0], size, seed)
+    d = X.shape[1] if X.ndim == 2 else 1
+    # the in-memory S @ A rule, before the graph: the s × d result lands on the client
+    check_allocation(S._workspace_bytes(d, X.dtype.itemsize),
+                     f"{type(S).__name__}(s={S.s}, m={S.m}) applied to {d} columns",
+                     xp=chunk_module(X), fix="use a smaller size (a few times the number of "
+                                             "columns is typical)")
+    return sketched_rows(S, X, "X")
+
+
+def sketched_rows(S: SketchingOperator, X: Any, name: str) -> Any:
+    """S @ X, lazily, for a checked row-chunked X; refuses, by ``name``, NaN or infinity in X
+    when computed (they reach every product with X, so the s × d result shows them)."""
+    dask, da = dask_modules()
     shape = (S.s,) + X.shape[1:]
     meta = chunk_module(X).empty((0,) * X.ndim, dtype=X.dtype)
-    return da.from_delayed(row_sum(block_sketch, X, args=(S,)), shape, dtype=X.dtype, meta=meta)
+    out = dask.delayed(finite_on_client)(row_sum(block_sketch, X, args=(S,)), name)
+    return da.from_delayed(out, shape, dtype=X.dtype, meta=meta)
 
 
 def _partial(block: Any, keys: Any, method: str, size: int, key: Any, offset: int) -> Any:
+    check_finite(block, "X")  # the in-memory sketches below would name it A
     if method in SAMPLED_METHODS:
         return _sample(block, size, key, keys, method, offset)
     return _linear(block, size, key, keys, method, offset)
@@ -158,6 +177,8 @@ def coordinated_sketch_dask(X: Any, method: str, size: int, seed: Any = None, *,
         raise ValueError(f"unknown method {method!r}; choose one of "
                          f"{', '.join(SAMPLED_METHODS + LINEAR_METHODS)}")
     X = as_rows(X, "X")
+    check_dtype(X.dtype, "X")  # the partitions' checks would name it A
+    size = check_positive_int(size, "size")  # before the graph: a lazy sketch would hide it
     key = as_key(seed)
     blocks = X.to_delayed().ravel()
     starts = offsets(X.chunks[0])

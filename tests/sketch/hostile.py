@@ -31,6 +31,7 @@ from hypothesis.extra import numpy as hnp
 
 import sketch.checks
 from sketch import errors
+from sketch.backend import is_torch, to_numpy
 
 TIME_LIMIT_S = 20.0
 MEMORY_BUDGET = 1 << 26  # what check_allocation is told is free during a case
@@ -95,21 +96,49 @@ _NON_ARRAYS = st.sampled_from([None, "A", 3.0, [[1.0, 2.0], [3.0, 4.0]], (1.0, 2
                                np.array([[object()]], dtype=object)])
 
 
+_TORCH_DTYPES = {"float64": "float64", "float32": "float32", "float16": "float16",
+                 "int64": "int64", "bool": "bool", "complex128": "complex128",
+                 "uint8": "uint8", "longdouble": "bfloat16", "float128": "bfloat16"}
+
+
+@st.composite
+def tensors(draw, *, ndim: int, rows: int, cols: int | None = None) -> tuple[Any, bool]:
+    """:func:`arrays` as torch CPU tensors, laid out contiguously, transposed in memory or
+    strided (non-contiguous views must not matter); extended precision becomes bfloat16,
+    which torch has and qla refuses alike."""
+    import torch
+
+    value, bad = draw(arrays(ndim=ndim, rows=rows, cols=cols))
+    dtype = getattr(torch, _TORCH_DTYPES[np.dtype(value.dtype).name])
+    layout = draw(st.sampled_from(["contiguous", "fortran", "strided"]))
+    host = np.ascontiguousarray(value.astype(np.float64) if dtype is torch.bfloat16 else value)
+    if layout == "strided" and value.ndim >= 1:
+        t = torch.from_numpy(np.repeat(host, 2, axis=0)).to(dtype)[::2]
+    elif layout == "fortran" and value.ndim == 2:
+        t = torch.from_numpy(np.ascontiguousarray(host.T)).to(dtype).T
+    else:
+        t = torch.from_numpy(host).to(dtype)
+    return t, bad
+
+
 def _non_arrays(optional: bool) -> st.SearchStrategy:
     return _NON_ARRAYS.map(lambda v: (v, not (optional and v is None)))
 
 
-def matrices(rows: int, cols: int, *, vector_ok: bool = False) -> st.SearchStrategy:
-    """2-D arrays of shape (rows, cols) (``vector_ok``: a 1-D array is valid too)."""
-    mats = arrays(ndim=2, rows=rows, cols=cols)
+def matrices(rows: int, cols: int, *, vector_ok: bool = False,
+             torch: bool = False) -> st.SearchStrategy:
+    """2-D arrays of shape (rows, cols) (``vector_ok``: a 1-D array is valid too;
+    ``torch``: torch CPU tensors instead of NumPy arrays)."""
+    mats = (tensors if torch else arrays)(ndim=2, rows=rows, cols=cols)
     if vector_ok:
         mats = mats.map(lambda vb: (vb[0], None if vb[0].ndim == 1 and vb[1] else vb[1]))
     return st.one_of(mats, _non_arrays(False))
 
 
-def vectors(rows: int, *, optional: bool = False) -> st.SearchStrategy:
-    """1-D arrays of ``rows`` entries (``optional``: None is a valid value)."""
-    return st.one_of(arrays(ndim=1, rows=rows), _non_arrays(optional))
+def vectors(rows: int, *, optional: bool = False, torch: bool = False) -> st.SearchStrategy:
+    """1-D arrays of ``rows`` entries (``optional``: None is a valid value; ``torch``: torch
+    CPU tensors instead of NumPy arrays)."""
+    return st.one_of((tensors if torch else arrays)(ndim=1, rows=rows), _non_arrays(optional))
 
 
 def sizes(minimum: int = 1) -> st.SearchStrategy:
@@ -179,6 +208,8 @@ def _finite_result(obj: Any, depth: int = 0, *, infinite_ok: bool = False) -> bo
     """
     if depth > 3 or obj is None:
         return True
+    if is_torch(obj):
+        return _finite_result(to_numpy(obj), depth, infinite_ok=infinite_ok)
     if isinstance(obj, (float, complex, np.floating, np.complexfloating)):
         return not bool(np.isnan(obj))
     if isinstance(obj, np.ndarray):
@@ -319,6 +350,9 @@ def check_case(entry: Entry, arg: str, value: Any, must_refuse: bool | None, *,
 def _show(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array(shape={value.shape}, dtype={value.dtype}, finite={_finite_or_na(value)})"
+    if is_torch(value):
+        return (f"tensor(shape={tuple(value.shape)}, dtype={value.dtype}, "
+                f"contiguous={value.is_contiguous()})")
     text = repr(value)
     return text if len(text) < 60 else text[:57] + "..."
 

@@ -238,6 +238,9 @@ def test_save_load_roundtrip(tmp_path, method, sparse_input, AB):
     np.testing.assert_allclose(estimate_product(LA, LB).value, estimate_product(SA, SB).value)
     cls = SampledSketch if method in ("priority", "threshold") else LinearSketch
     assert isinstance(cls.load(tmp_path / "a.npz"), cls)
+    other = LinearSketch if cls is SampledSketch else SampledSketch
+    with pytest.raises(TypeError, match=f"path .* holds a {cls.__name__}, not a {other.__name__}"):
+        other.load(tmp_path / "a.npz")
 
 
 def test_loaded_sketch_merges_after_attaching_seed(tmp_path, AB):

@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse
 
 import sketch.hhl as shhl
+import sketch.hhl_system
 from sketch.errors import (
     AccuracyWarning,
     NonFiniteError,
@@ -316,6 +317,6 @@ def test_sparse_tensors_are_densified_where_the_emulator_is_dense(monkeypatch):
     assert isinstance(out.output, torch.Tensor)
     np.testing.assert_allclose(out.output.numpy(), ref.output, atol=1e-12)
     # Above the dense limit the Lanczos path needs a SciPy-style sparse matrix: said by name.
-    monkeypatch.setattr(shhl, "DENSE_LIMIT", 4)
+    monkeypatch.setattr(sketch.hhl_system, "DENSE_LIMIT", 4)
     with pytest.raises(UnsupportedBackendError, match="A is a torch array.*scipy.sparse"):
         hhl_problem(torch.as_tensor(A).to_sparse(), torch.as_tensor(b))
