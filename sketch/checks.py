@@ -126,13 +126,23 @@ def check_sampling_mass(total: float, name: str = "A") -> None:
 
 
 def check_array(x: Any, name: str) -> None:
-    """Refuse None, lists and foreign objects, naming the argument."""
+    """Refuse None, lists, foreign objects and torch sparse layouts, naming the argument."""
     try:
         array_module(x)
     except TypeError as exc:
         raise TypeError(f"{name}: {exc}") from exc
     if not hasattr(x, "dtype"):
         raise TypeError(f"{name} must be an array, got {type(x).__name__}")
+    _refuse_torch_sparse(x, name)
+
+
+def _refuse_torch_sparse(x: Any, name: str) -> None:
+    """Sparse torch tensors are qla's own operators' layout, not an input it takes."""
+    if backend_name(x) == "torch" and str(x.layout) != "torch.strided":
+        raise UnsupportedBackendError(
+            f"{name} is a torch tensor with layout {x.layout}; qla takes dense (strided) torch "
+            f"tensors — pass {name}.to_dense(), or a scipy.sparse matrix for sparse input"
+        )
 
 
 def check_matrix(
@@ -159,6 +169,7 @@ def check_matrix(
         if not operator:
             raise TypeError(f"{name} is a LinearOperator, but this function needs its entries")
     elif is_sparse(A):
+        _refuse_torch_sparse(A, name)
         if not sparse:
             raise TypeError(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"

@@ -103,15 +103,18 @@ _TORCH_DTYPES = {"float64": "float64", "float32": "float32", "float16": "float16
 
 @st.composite
 def tensors(draw, *, ndim: int, rows: int, cols: int | None = None) -> tuple[Any, bool]:
-    """:func:`arrays` as torch CPU tensors, laid out contiguously, transposed in memory or
-    strided (non-contiguous views must not matter); extended precision becomes bfloat16,
+    """:func:`arrays` as torch CPU tensors, laid out contiguously, transposed in memory,
+    strided (non-contiguous views must not matter) or sparse (COO, which qla refuses: it
+    takes scipy.sparse for sparse input); extended precision becomes bfloat16,
     which torch has and qla refuses alike."""
     import torch
 
     value, bad = draw(arrays(ndim=ndim, rows=rows, cols=cols))
     dtype = getattr(torch, _TORCH_DTYPES[np.dtype(value.dtype).name])
-    layout = draw(st.sampled_from(["contiguous", "fortran", "strided"]))
+    layout = draw(st.sampled_from(["contiguous", "fortran", "strided", "sparse"]))
     host = np.ascontiguousarray(value.astype(np.float64) if dtype is torch.bfloat16 else value)
+    if layout == "sparse" and value.ndim >= 1:  # torch's sparse layouts are refused by name
+        return torch.from_numpy(host).to(dtype).to_sparse(), True
     if layout == "strided" and value.ndim >= 1:
         t = torch.from_numpy(np.repeat(host, 2, axis=0)).to(dtype)[::2]
     elif layout == "fortran" and value.ndim == 2:

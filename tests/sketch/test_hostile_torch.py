@@ -114,6 +114,8 @@ def test_bad_tensor_argument_is_refused_clearly(entry, arg):
      r"A is torch.float32 and b is torch.float64"),
     (lambda: sketch.lstsq(A, h.b, seed=0),
      r"A is a torch tensor on cpu, b is a numpy array"),  # did not name A or b
+    (lambda: sketch.randomized_svd(A.to_sparse(), 2, seed=0),
+     r"A is a torch tensor with layout torch.sparse_coo"),  # was NotImplementedError (isfinite)
 ])
 def test_found_tensor_failures_are_refused_by_name(call, match):
     with pytest.raises(TypeError, match=match):
