@@ -3,7 +3,8 @@
 :func:`optimize` lowers the CNOT count of a circuit the way BQSKit's
 partition-and-resynthesise flow does (Younis et al. 2021; Wu et al. 2020,
 "QGo"; Smith et al. 2023, "LEAP"): partition the circuit into blocks of at most
-``block_size`` qubits (:mod:`circuits.partition`), compute each block's
+``block_size`` qubits, largest block first
+(:func:`circuits.partition.greedy_partition`), compute each block's
 unitary, resynthesise it with :func:`circuits.synthesize` under a CNOT budget
 one below the block's count (:mod:`circuits.resynthesis`: qubits that factor
 out of the block are split off first, two-qubit parts go through KAK, and
@@ -68,7 +69,7 @@ from sketch.checks import check_positive_int, check_tolerance
 from sketch.errors import ToleranceError
 from sketch.rng import as_key
 
-from .partition import NON_GATES, Block, partition
+from .partition import NON_GATES, Block, greedy_partition
 from .resynthesis import resynthesize, worth_trying
 from .synthesis import distance_floor
 
@@ -256,7 +257,7 @@ def _one_round(work: Any, k: int, reverse: bool, pairs: Any, tolerance: float, k
     """Partition ``work``, resynthesise the blocks not in ``cache``, reassemble."""
     from qiskit.quantum_info import Operator
 
-    items = partition(work, k, reverse=reverse)
+    items = greedy_partition(work, k, reverse=reverse)
     blocks = [b for b in items if isinstance(b, Block)]
     # distinct unitaries worth a search, in order of first appearance (seeds follow it)
     tasks: list[tuple] = []
