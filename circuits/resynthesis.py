@@ -11,7 +11,7 @@ Two steps, cheapest first:
 2. *Synthesize what is left*: one qubit by its Euler angles, two by the KAK
    decomposition (optimal: 0–3 CNOTs), three or four by the numerical search
    of :func:`circuits.synthesize` under a CNOT budget one below the block's.
-3. *Structure-seeded deletion* (three qubits that do not split): the block's
+3. *Structure-seeded deletion* (three or four qubits that do not split): the block's
    own CNOT layout, with free single-qubit gates around every CNOT, is
    instantiated (:func:`circuits.instantiate.instantiate`) and its CNOTs are
    deleted one at a time, last first, each deletion kept when the shorter
