@@ -11,9 +11,10 @@ out of the block are split off first, two-qubit parts go through KAK, and
 three-qubit blocks also try deleting CNOTs from their own layout), keep the
 new block only when it has fewer CNOTs *and* its distance to the block's
 unitary is at most ``tolerance``, and reassemble. One pass on two-qubit blocks
-(exact, cheap) comes first; then passes on ``block_size`` blocks alternate the
-scan direction, so block boundaries move, until two passes in a row gain
-nothing (:data:`MAX_PASSES` at most). Identical block unitaries are searched once.
+(exact, cheap) comes first; then passes on 3-qubit blocks (and, for
+``block_size=4``, then on 4-qubit blocks) alternate the scan direction, so
+block boundaries move, until two passes in a row gain nothing
+(:data:`MAX_PASSES` at most per width). Identical block unitaries are searched once.
 
 Correctness. A replaced block ``V_i`` of the block ``U_i`` is checked after
 synthesis, with its global phase (no phase freedom). Because every block acts
@@ -370,10 +371,13 @@ def optimize(
     work = _unroll(qc)
     if pairs is not None:
         _check_routed(work, pairs)
-    # KAK on two-qubit blocks first (exact and cheap), then full-width blocks scanned
-    # forwards and backwards (other boundaries) while a pair of passes still gains
-    schedule = [(2, False)] if block_size > 2 else []
-    schedule += [(block_size, bool(r % 2)) for r in range(MAX_PASSES - len(schedule))]
+    # KAK on two-qubit blocks first (exact and cheap), then each wider block size in turn,
+    # scanned forwards and backwards (other boundaries) while a pair of passes still gains:
+    # 4-qubit blocks start from what 3-qubit ones left (cheaper searches, and 3-qubit
+    # blocks find some reductions that 4-qubit ones miss)
+    widths = [(2, 1)] + [(k, MAX_PASSES - 1) for k in range(3, block_size + 1)]
+    if block_size == 2:
+        widths = [(2, MAX_PASSES)]
     bar = None
     if progress or progress is None:
         from tqdm.auto import tqdm
@@ -385,16 +389,21 @@ def optimize(
     out, op_bound, hs_bound = work, 0.0, 0.0
     blocks = searched = replaced = 0
     history = [_cx_count(work)]
+    r = 0
     try:
-        for r, (k, reverse) in enumerate(schedule):
-            rnd = _one_round(out, k, reverse, pairs, tolerance, key.child(r), runner, cache)
-            out = rnd.circuit
-            op_bound, hs_bound = op_bound + rnd.op_bound, hs_bound + rnd.hs_bound
-            blocks, searched = blocks + rnd.blocks, searched + rnd.searched
-            replaced += rnd.replaced
-            history.append(_cx_count(out))
-            if k == block_size and len(history) >= 3 and history[-1] == history[-3]:
-                break  # neither direction gained since the pass before last
+        for k, passes in widths:
+            for j in range(passes):
+                rnd = _one_round(out, k, bool(j % 2), pairs, tolerance, key.child(r), runner,
+                                 cache)
+                r += 1
+                out = rnd.circuit
+                op_bound, hs_bound = op_bound + rnd.op_bound, hs_bound + rnd.hs_bound
+                blocks, searched = blocks + rnd.blocks, searched + rnd.searched
+                replaced += rnd.replaced
+                history.append(_cx_count(out))
+                if (k > 2 or block_size == 2) and len(history) >= 3 \
+                        and history[-1] == history[-3]:
+                    break  # neither direction gained since the pass before last
     finally:
         runner.close()
     return OptimizeResult(out, history[0], history[-1], op_bound, hs_bound, blocks,

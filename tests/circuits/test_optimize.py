@@ -93,6 +93,17 @@ def test_structured_block_loses_cnots_by_deletion():
     assert scan_delete(U, [(0, 1)] * 8, 1e-10, key=0) is None
 
 
+def test_four_qubit_blocks_start_from_the_three_qubit_result():
+    from benchmarks.optimize import tfim
+
+    # block_size=4 runs the 3-qubit passes first, so it never ends above them (13 CX on
+    # this 5-qubit Ising chain, from 16), and every replaced 4-qubit block is checked
+    qc = tfim(5)
+    res = optimize(qc, block_size=4, seed=0, progress=False, workers=1)
+    assert (res.cx_before, res.cx_after) == (16, 13)
+    _assert_same_operator(res.circuit, qc, res)
+
+
 def test_reduces_a_reducible_circuit():
     # CX·CX cancels, and a Toffoli followed by its inverse is the identity
     qc = QuantumCircuit(3)
