@@ -1,6 +1,6 @@
 """Whole-circuit CNOT reduction: ``circuits.optimize`` against Qiskit O3 and BQSKit, in one run.
 
-``python -m benchmarks optimize [--quick] [--no-bqskit]``
+``python -m benchmarks optimize [--quick] [--no-bqskit] [--block-size K]``
 
 Circuits generated here (8–16 qubits; ``--quick``: 5–6): QFT, Cuccaro
 ripple-carry adder, multi-controlled Toffoli (MCX, no ancillas), one
@@ -12,7 +12,8 @@ count). For each method: CX count and seconds.
 * ``qiskit-o3``: ``transpile(qc, basis_gates=["cx", "u"], optimization_level=3)``.
   With no coupling map Qiskit may elide final SWAPs into an output permutation
   (``layout.final_layout``); we check its operator with that permutation.
-* ``qla``: ``circuits.optimize(qc)`` at its defaults on the unrolled input.
+* ``qla``: ``circuits.optimize(qc)`` at its defaults on the unrolled input
+  (``--block-size K``: ``optimize(qc, block_size=K)``, results in ``optimize-bK``).
 * ``qla(o3)``: ``circuits.optimize(transpile(qc, O3))``; its seconds include O3's.
 * ``bqskit``: ``bqskit.compile(qc, optimization_level=2)`` when BQSKit is importable.
 
@@ -169,11 +170,12 @@ def run_o3(qc: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def run_qla(qc: Any) -> tuple[Any, float]:
+def run_qla(qc: Any, block_size: int | None = None) -> tuple[Any, float]:
     from circuits import optimize
 
+    kw = {} if block_size is None else {"block_size": block_size}
     t0 = time.perf_counter()
-    res = optimize(qc, seed=0, progress=False)
+    res = optimize(qc, seed=0, progress=False, **kw)
     return res.circuit, time.perf_counter() - t0
 
 
@@ -198,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks optimize")
     ap.add_argument("--quick", action="store_true", help="5-qubit circuits")
     ap.add_argument("--no-bqskit", action="store_true", help="skip BQSKit")
+    ap.add_argument("--block-size", type=int, default=None,
+                    help="qla's block_size (default: the library's)")
     args = ap.parse_args(argv)
     notes = [f"Machine shared with other engineers (load average {os.getloadavg()[0]:.1f} at "
              "the start): compare ratios within this run. Seconds are wall time; BQSKit uses "
@@ -216,8 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         U = _operator(flat) if flat.num_qubits <= CHECK_QUBITS else None
         base = _cx(flat)
         o3, t_o3 = run_o3(flat)
-        runs: dict[str, tuple[Any, float]] = {"qiskit-o3": (o3, t_o3), "qla": run_qla(flat)}
-        c2, t2 = run_qla(o3.remove_final_measurements(inplace=False))
+        runs: dict[str, tuple[Any, float]] = {"qiskit-o3": (o3, t_o3),
+                                              "qla": run_qla(flat, args.block_size)}
+        c2, t2 = run_qla(o3.remove_final_measurements(inplace=False), args.block_size)
         c2._layout = o3.layout  # the same final permutation as O3's output
         runs["qla(o3)"] = (c2, t2 + t_o3)
         if use_bq:
@@ -238,9 +243,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"dist {dist if dist is None else f'{dist:.1e}'}", flush=True)
         if not use_bq:
             rows.append({"circuit": qc.name, "n": qc.num_qubits,
-                         "method": "bqskit (not installed)"})
+                         "method": "bqskit (skipped)" if args.no_bqskit
+                         else "bqskit (not installed)"})
     notes += goals(rows, use_bq)
-    write_results("optimize-quick" if args.quick else "optimize", rows, COLUMNS,
+    name = "optimize-quick" if args.quick else "optimize"
+    if args.block_size is not None:
+        name += f"-b{args.block_size}"
+    write_results(name, rows, COLUMNS,
                   notes="\n".join(notes))
     return 0
 
@@ -261,7 +270,7 @@ def goals(rows: list[dict[str, Any]], use_bq: bool) -> list[str]:
                f"{len(names)}; not on: {', '.join(c for c in names if c not in beat) or '-'}).")
     names = [c for c in names if best[c] is not None and (c, "bqskit") in by]
     if not use_bq:
-        out.append("Goals 2 and 3 (against BQSKit): not measured, BQSKit not installed.")
+        out.append("Goals 2 and 3 (against BQSKit): not measured, no BQSKit rows.")
         return out
     ours = statistics.median(best[c]["reduction"] for c in names)
     theirs = statistics.median(by[(c, "bqskit")]["reduction"] for c in names)

@@ -10,7 +10,7 @@ from .codes import haar_code, knill_laflamme_violation, pauli_errors
 from .hhl import HHLCircuit, hhl
 from .instantiate import InstantiationResult, instantiate
 from .optimization import OptimizeResult, optimize
-from .partition import partition
+from .partition import greedy_partition, partition
 from .peft import (
     num_qubits_for,
     pauli_circuit,
@@ -46,4 +46,4 @@ __all__ += ["synthesize", "SynthesisResult", "synthesize_diagonal", "synthesize_
 __all__ += ["PFC", "pfc", "pfc_matrix", "statistics", "haar_circuit", "random_brickwork",
             "brickwork_unitaries", "random_clifford_circuit", "clifford_unitaries",
             "haar_code", "knill_laflamme_violation", "pauli_errors"]
-__all__ += ["optimize", "OptimizeResult", "partition", "BlockResynthesis"]
+__all__ += ["optimize", "OptimizeResult", "partition", "greedy_partition", "BlockResynthesis"]

@@ -11,7 +11,7 @@ Two steps, cheapest first:
 2. *Synthesize what is left*: one qubit by its Euler angles, two by the KAK
    decomposition (optimal: 0–3 CNOTs), three or four by the numerical search
    of :func:`circuits.synthesize` under a CNOT budget one below the block's.
-3. *Structure-seeded deletion* (three qubits that do not split): the block's
+3. *Structure-seeded deletion* (three or four qubits that do not split): the block's
    own CNOT layout, with free single-qubit gates around every CNOT, is
    instantiated (:func:`circuits.instantiate.instantiate`) and its CNOTs are
    deleted one at a time, last first, each deletion kept when the shorter
@@ -34,6 +34,7 @@ from sketch.errors import NotUnitaryError, ToleranceError
 from sketch.rng import as_key
 
 from .instantiate import instantiate, template_circuit
+from .structure_search import single_thread_blas
 from .synthesis import cnot_lower_bound, synthesize
 
 __all__ = ["resynthesize", "scan_delete", "split_qubits", "worth_trying"]
@@ -48,8 +49,9 @@ SCAN_STARTS = 1
 #: Iteration cap of a deletion trial: on the benchmark suite every deletion that succeeded
 #: did so within 42 Levenberg–Marquardt steps, while failing ones run on for 60–140.
 SCAN_ITER = 60
-#: Widest block the deletion scan runs on (one instantiation per CNOT of the block).
-SCAN_WIDTH = 3
+#: Widest block the deletion scan runs on (one instantiation per CNOT of the block; a
+#: 4-qubit trial costs ~10x a 3-qubit one, which is why ``block_size=4`` is slower).
+SCAN_WIDTH = 4
 #: Relative second operator-Schmidt coefficient below which a qubit is taken as separable.
 SEPARABLE_RTOL = 1e-13
 
@@ -119,10 +121,14 @@ def resynthesize(task: tuple) -> Any:
     ``[(control, target), ...]`` in local qubits (``None``: no deletion scan).
     """
     U, budget, pairs, tol, key, structure = task
+    limits = single_thread_blas()  # the deletion scan too: BLAS threads only slow d <= 16
     try:
         return _resynthesize(U, budget, pairs, tol, key, structure)
     except (ToleranceError, NotUnitaryError):
         return None  # a split-off factor rounded too far from unitary for a tight ``tol``
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
 
 
 def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,

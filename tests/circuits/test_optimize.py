@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qiskit import QuantumCircuit, transpile
 from qiskit.circuit.library import QFTGate
+from qiskit.converters import circuit_to_dag
 from qiskit.quantum_info import Operator
 
-from circuits import BlockResynthesis, optimize, partition, random_brickwork
+from circuits import BlockResynthesis, greedy_partition, optimize, partition, random_brickwork
 from circuits.partition import Block, Fixed
 from sketch.errors import ToleranceError
 from tests.hostile_calls import call
@@ -92,6 +93,17 @@ def test_structured_block_loses_cnots_by_deletion():
     assert scan_delete(U, [(0, 1)] * 8, 1e-10, key=0) is None
 
 
+def test_four_qubit_blocks_start_from_the_three_qubit_result():
+    from benchmarks.optimize import tfim
+
+    # block_size=4 runs the 3-qubit passes first, so it never ends above them (13 CX on
+    # this 5-qubit Ising chain, from 16), and every replaced 4-qubit block is checked
+    qc = tfim(5)
+    res = optimize(qc, block_size=4, seed=0, progress=False, workers=1)
+    assert (res.cx_before, res.cx_after) == (16, 13)
+    _assert_same_operator(res.circuit, qc, res)
+
+
 def test_reduces_a_reducible_circuit():
     # CX·CX cancels, and a Toffoli followed by its inverse is the identity
     qc = QuantumCircuit(3)
@@ -106,17 +118,36 @@ def test_reduces_a_reducible_circuit():
     _assert_same_operator(res.circuit, qc, res)
 
 
-def test_partition_blocks_are_narrow_and_rebuild_the_circuit():
+def _rebuilt(qc: QuantumCircuit, items: list) -> QuantumCircuit:
+    out = qc.copy_empty_like()
+    for i in items:
+        for ins in (i.instructions if isinstance(i, Block) else [i.instruction]):
+            out.append(ins)
+    return out
+
+
+@pytest.mark.parametrize("split", [partition, greedy_partition])
+def test_partition_blocks_are_narrow_and_rebuild_the_circuit(split):
     qc = transpile(random_brickwork(6, 4, seed=2), basis_gates=["cx", "u"])
     for k in (2, 3, 4):
-        items = partition(qc, k)
-        assert all(len(i.qubits) <= k for i in items if isinstance(i, Block))
-        rebuilt = qc.copy_empty_like()
-        for i in items:
-            for ins in (i.instructions if isinstance(i, Block) else [i.instruction]):
-                rebuilt.append(ins)
-        assert sum(len(i.instructions) for i in items if isinstance(i, Block)) == len(qc.data)
-        assert Operator(rebuilt).equiv(Operator(qc))
+        for reverse in (False, True):
+            items = split(qc, k, reverse=reverse)
+            assert all(len(i.qubits) <= k for i in items if isinstance(i, Block))
+            n_ins = sum(len(i.instructions) for i in items if isinstance(i, Block))
+            assert n_ins == len(qc.data)
+            assert circuit_to_dag(_rebuilt(qc, items)) == circuit_to_dag(qc)
+
+
+def test_greedy_partition_keeps_the_big_block_the_scan_breaks():
+    from benchmarks.optimize import tfim
+
+    # a 16-qubit Ising chain, two Trotter steps, in 4-qubit blocks: the scan closes blocks
+    # early (six of 2 CX), the greedy partition cuts fewer, larger ones (four of 8 CX)
+    qc = transpile(tfim(16), basis_gates=["cx", "u"], optimization_level=0)
+    sizes = {f.__name__: sorted(b.cx_count for b in f(qc, 4) if isinstance(b, Block))
+             for f in (partition, greedy_partition)}
+    assert sizes["partition"] == [2] * 6 + [4] + [6] * 6 + [8]
+    assert sizes["greedy_partition"] == [4] + [6] * 4 + [8] * 4
 
 
 def test_measurements_and_barriers_split_blocks_and_stay():
@@ -132,7 +163,9 @@ def test_measurements_and_barriers_split_blocks_and_stay():
     assert [type(i).__name__ for i in items] == ["Block", "Fixed", "Block", "Fixed", "Block",
                                                  "Fixed", "Block"]
     out = optimize(qc, seed=0, progress=False).circuit
-    assert [ins.operation.name for ins in out.data] == [ins.operation.name for ins in qc.data]
+    # same instructions in the same order on every wire (the DAGs compare equal); a CX on
+    # other qubits may move past the measurement, which does not change the circuit
+    assert circuit_to_dag(out) == circuit_to_dag(qc)
     assert out.count_ops()["cx"] == 4
 
 
@@ -254,6 +287,16 @@ def _circuits(draw):
         else:
             getattr(qc, g)(qs[0], qs[1])
     return qc
+
+
+@pytest.mark.hostile
+@given(_circuits(), st.integers(1, 4), st.booleans())
+def test_property_partitions_rebuild_the_circuit(qc, k, reverse):
+    qc.measure_all()  # fixed instructions at the end, and the barrier measure_all adds
+    for split in (partition, greedy_partition):
+        items = split(qc, k, reverse=reverse)
+        assert all(len(i.qubits) <= k for i in items if isinstance(i, Block))
+        assert circuit_to_dag(_rebuilt(qc, items)) == circuit_to_dag(qc)
 
 
 @pytest.mark.hostile
