@@ -1,10 +1,11 @@
 """FOSSILS: backward-stable sketched least squares by iterative refinement.
 
 Epperly, Meier and Nakatsukasa (2024), "Fast randomized least-squares solvers
-can be just as accurate and stable as classical direct solvers". With the SVD
-S·A = U Σ Vᴴ of a subspace embedding (distortion η) and N = V Σ⁻¹:
+can be just as accurate and stable as classical direct solvers". With the QR
+S·A = Q R of a subspace embedding (distortion η) and N = R⁻¹ (or, where R is
+near singular, the SVD S·A = U Σ Vᴴ and N = V Σ⁻¹ on the numerical rank):
 
-1. x₀ = N Uᴴ S b (sketch-and-solve).
+1. x₀ = N Qᴴ S b (sketch-and-solve).
 2. Refinement step: r = b − A xᵢ, c = Nᴴ Aᴴ r; solve M y = c for
    M = Nᴴ AᴴA N — whose eigenvalues lie in [(1 + η)⁻², (1 − η)⁻²] — by
    Polyak's heavy-ball iteration y ← y + a (c − M y) + β (y − y_prev) with
@@ -62,7 +63,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import vector_norm
-from .backward_error import karlson_walden
 from .lstsq_factor import SketchedFactor
 from .lstsq_products import gram_product, residual_norms
 
@@ -133,12 +133,12 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
             maxiter: int, xp: Any) -> FossilsState:
     """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
 
-    ``F`` must hold the SVD of the (ridge-augmented) sketch; ``eta`` is the
+    ``F`` factors the (ridge-augmented) sketch; ``eta`` is the
     embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
     ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
     products with AᴴA over all steps.
     """
-    fro = float(xp.linalg.norm(F.sv))
+    fro = F.fro
 
     def normal_op(y):
         w = F.apply(y)
@@ -152,7 +152,7 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         if alpha > 0:  # the residual of [A; √α I] x ≈ [b; 0]
             g = g - alpha * x
             rnorm = xp.sqrt(plain**2 + alpha * xnorm**2)
-        est = karlson_walden(g, rnorm, xnorm, F.sv, F.V, xp)
+        est = F.backward_error(g, rnorm, xnorm)
         # relative to ‖S·A‖_F; S·A = 0 (A = 0): x is exact if Aᴴr = 0, else unbounded
         est = est / fro if fro > 0 else xp.where(est > 0, math.inf, 0.0)
         return g, plain, xnorm, est
