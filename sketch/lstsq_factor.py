@@ -46,7 +46,10 @@ def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> tuple[floa
     diag = xp.abs(xp.diagonal(R))
     if not bool(xp.all(diag > 0)) or not bool(xp.all(xp.isfinite(R))):
         return math.inf, math.inf
-    tri = solve_triangular
+
+    def tri(R, y, trans=0):  # R is finite (checked above); an overflow in y shows in its norm
+        return solve_triangular(R, y, trans=trans, check_finite=False)
+
     z = astype(key.normal(range(n), xp, device=device(R)), R.dtype)
     y = z / xp.linalg.norm(z)
     smax = 0.0
@@ -103,8 +106,11 @@ class SketchedFactor:
         self.xp = xp
         n = SA.shape[1]
         Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
-        R_full = qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
-        R, c = R_full[:n, :n], R_full[:n, n:]
+        # [S·A, S·b] built in Fortran order (the transpose of a C-ordered stack), which
+        # LAPACK factors in place: no copy of the s × (n + 1) matrix
+        R_full = qr(xp.concatenate([SA.T, Sb2.T], axis=0).T, mode="r", overwrite_a=True)
+        # a contiguous R: SciPy copies a strided one into Fortran order on every solve
+        R, c = xp.triu(R_full[:n, :n]), R_full[:n, n:]
         self.fro = float(vector_norm(xp.reshape(R, (-1,))))
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
@@ -128,8 +134,8 @@ class SketchedFactor:
 
     def apply(self, y: Any) -> Any:
         """N y."""
-        if self.kind == "qr":
-            return solve_triangular(self.R, y)
+        if self.kind == "qr":  # R is finite: condition_estimate checked it
+            return solve_triangular(self.R, y, check_finite=False)
         r = self.rank
         scale = self.sv[:r] if y.ndim == 1 else self.sv[:r, None]
         return self.V[:, :r] @ (y / scale)
@@ -137,7 +143,7 @@ class SketchedFactor:
     def adjoint(self, z: Any) -> Any:
         """Nᴴ z."""
         if self.kind == "qr":
-            return solve_triangular(self.R, z, trans="C")
+            return solve_triangular(self.R, z, trans="C", check_finite=False)
         r = self.rank
         scale = self.sv[:r] if z.ndim == 1 else self.sv[:r, None]
         return (self.V[:, :r].conj().T @ z) / scale

@@ -12,7 +12,8 @@ copies between host and device unless a function says so in its name
   and :func:`device` answer "which library, which device" for an array or a
   namespace; no other module should sniff types (``hasattr(x, "get")``).
 * The dispatch functions cover what the array API lacks: :func:`qr` (all
-  modes), :func:`shifted_r` (R of [R; θI]), :func:`solve_triangular`, :func:`lu`, :func:`lu_factor`/:func:`lu_solve`,
+  modes), :func:`shifted_r` (R of [R; θI]), :func:`solve_triangular`, :func:`lu`,
+  :func:`lu_factor`/:func:`lu_solve`,
   :func:`cholesky`, :func:`min_norm_lstsq`, :func:`dense_lstsq`, :func:`vector_norm`,
   :func:`astype`, :func:`dct`/:func:`idct`, :func:`fwht`, :func:`index_add`,
   :func:`bincount`, :func:`spmm` and :func:`sparse_from_csc`/:func:`sparse_coo`.
