@@ -84,11 +84,13 @@ def forward_error_bound(backward: Any, rnorm: Any, xnorm: Any, *, norm: float, c
     return xp.where((ke < 1) & (xnorm > 0), with_ratio, math.inf)
 
 
-def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any) -> Any:
+def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any, *,
+                              shifted: Any = None) -> Any:
     """:func:`karlson_walden` from an invertible triangular factor R (RᴴR = (S·A)ᴴ S·A).
 
     η(x) = ‖T⁻ᴴ g‖/‖x‖ with T the triangular factor of [R; θ I], θ = ‖r‖/‖x‖,
-    per column of ``g`` (one T per right-hand side).
+    per column of ``g`` (one T per right-hand side). ``shifted(θ)`` returns T
+    (default :func:`~sketch.backend.shifted_r`; a caller may reuse them).
 
     Examples
     --------
@@ -110,7 +112,7 @@ def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any) -
     for j, gj in enumerate(columns):
         rn, xn = float(rnorms[j]), float(xnorms[j])
         if xn > 0:
-            T = shifted_r(R, rn / xn)
+            T = shifted(rn / xn) if shifted is not None else shifted_r(R, rn / xn)
             out.append(vector_norm(solve_triangular(T, gj, trans="C")) / xn)
         else:  # the limit θ → ∞, as in karlson_walden
             out.append(vector_norm(gj) / (rn if rn > 0 else math.inf))

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import astype, device, qr, solve_triangular, vector_norm
+from .backend import astype, device, qr, shifted_r, solve_triangular, vector_norm
 from .backward_error import karlson_walden, karlson_walden_triangular
 
 
@@ -115,6 +115,7 @@ class SketchedFactor:
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
             self.kind, self.R, self.rank, self.cond, self.norm = "qr", R, n, cond, norm
+            self._shifted: dict[float, Any] = {}  # θ → R of [R; θI], for the last θs
             x0 = solve_triangular(R, c)
         else:
             U, sv, Vh = xp.linalg.svd(R)
@@ -129,8 +130,41 @@ class SketchedFactor:
     def backward_error(self, g: Any, rnorm: Any, xnorm: Any) -> Any:
         """The sketched Karlson–Waldén estimate (absolute) for g = Aᴴr, ‖r‖, ‖x‖."""
         if self.kind == "qr":
-            return karlson_walden_triangular(g, rnorm, xnorm, self.R, self.xp)
+            self._shifted = {}  # a new iterate: new θs
+            return karlson_walden_triangular(g, rnorm, xnorm, self.R, self.xp,
+                                             shifted=self._shifted_r)
         return karlson_walden(g, rnorm, xnorm, self.sv, self.V, self.xp)
+
+    def _shifted_r(self, theta: float) -> Any:
+        if theta not in self._shifted:
+            self._shifted[theta] = shifted_r(self.R, theta)
+        return self._shifted[theta]
+
+    def weighted_norms(self, z: Any, rnorm: Any, xnorm: Any) -> Any:
+        """‖(SᴴS-sketched AᴴA + θ²I)^(−1/2) g‖ per column for the g with Nᴴ g = z.
+
+        The numerator of :meth:`backward_error` (at the θ = ‖r‖/‖x‖ of its last
+        call, where ``xnorm > 0``; ‖z‖ elsewhere), for a g known only through
+        Nᴴ g — a refinement step's inner residual. It is ≤ ‖z‖: the estimate
+        weighs the directions of σᵢ < θ by σᵢ/θ. O(n²) per column.
+        """
+        xp = self.xp
+        cols = [z] if z.ndim == 1 else [z[:, j] for j in range(z.shape[1])]
+        rnorms = xp.reshape(xp.asarray(rnorm), (-1,))
+        xnorms = xp.reshape(xp.asarray(xnorm), (-1,))
+        out = []
+        for j, zj in enumerate(cols):
+            rn, xn = float(rnorms[j]), float(xnorms[j])
+            if xn <= 0:
+                out.append(vector_norm(zj))
+            elif self.kind == "qr":  # g = Rᴴ z: ‖T⁻ᴴ Rᴴ z‖
+                T = self._shifted_r(rn / xn)
+                out.append(vector_norm(solve_triangular(
+                    T, self.R.conj().T @ zj, trans="C", check_finite=False)))
+            else:  # g = V Σ z on the rank: ‖Σ (Σ² + θ²)^(−1/2) z‖
+                sv = self.sv[:self.rank]
+                out.append(vector_norm(zj * (sv / xp.sqrt(sv * sv + (rn / xn) ** 2))))
+        return out[0] if z.ndim == 1 else xp.stack(out)
 
     def apply(self, y: Any) -> Any:
         """N y."""
