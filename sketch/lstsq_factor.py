@@ -109,8 +109,9 @@ class SketchedFactor:
         # [S·A, S·b] built in Fortran order (the transpose of a C-ordered stack), which
         # LAPACK factors in place: no copy of the s × (n + 1) matrix
         R_full = qr(xp.concatenate([SA.T, Sb2.T], axis=0).T, mode="r", overwrite_a=True)
-        # a contiguous R: SciPy copies a strided one into Fortran order on every solve
-        R, c = xp.triu(R_full[:n, :n]), R_full[:n, n:]
+        # R in Fortran order (the transpose of a C-ordered Rᵀ): SciPy copies any other
+        # layout into it on every solve with R or Rᴴ (1 ms against 0.2 ms at n = 1000)
+        R, c = xp.tril(R_full[:n, :n].T).T, R_full[:n, n:]
         self.fro = float(vector_norm(xp.reshape(R, (-1,))))
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:

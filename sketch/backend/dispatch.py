@@ -105,7 +105,7 @@ def shifted_r(R: Any, theta: float) -> Any:
         out, _, _, info = tpqrt(n, max(1, min(_TPQRT_BLOCK, n)), R, shift)
         if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
             raise ValueError(f"LAPACK tpqrt failed (info={info})")
-        return np.triu(out)
+        return np.asfortranarray(np.triu(out))  # LAPACK's layout: no copy per solve
     xp = namespace(R)
     eye = xp.eye(n, dtype=R.dtype, device=device(R))
     return qr(xp.concat([R, theta * eye], axis=0), mode="r")
