@@ -106,9 +106,7 @@ class SketchedFactor:
         self.xp = xp
         n = SA.shape[1]
         Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
-        # [S·A, S·b] built in Fortran order (the transpose of a C-ordered stack), which
-        # LAPACK factors in place: no copy of the s × (n + 1) matrix
-        R_full = qr(xp.concatenate([SA.T, Sb2.T], axis=0).T, mode="r", overwrite_a=True)
+        R_full = qr(xp.concatenate([SA, Sb2], axis=1), mode="r")
         # R in Fortran order (the transpose of a C-ordered Rᵀ): SciPy copies any other
         # layout into it on every solve with R or Rᴴ (1 ms against 0.2 ms at n = 1000)
         R, c = xp.tril(R_full[:n, :n].T).T, R_full[:n, n:]

@@ -36,13 +36,11 @@ from .arrays import (
 # --------------------------------------------------------------------------
 
 
-def qr(A: Any, mode: str = "reduced", *, overwrite_a: bool = False) -> Any:
+def qr(A: Any, mode: str = "reduced") -> Any:
     """QR factorisation on the array's own device (batched over leading axes).
 
     ``mode="reduced"`` (default) and ``"complete"`` return ``(Q, R)``; ``"r"``
-    returns ``R`` alone (no Q formed). ``overwrite_a=True`` lets LAPACK work in
-    A's memory (NumPy, ``mode="r"``, A in Fortran order — e.g. the transpose of
-    a C-ordered array): no copy of A is made, and A is destroyed.
+    returns ``R`` alone (no Q formed).
 
     Examples
     --------
@@ -58,7 +56,7 @@ def qr(A: Any, mode: str = "reduced", *, overwrite_a: bool = False) -> Any:
         Q, R = _torch().linalg.qr(A, mode=mode)
         return R if mode == "r" else (Q, R)
     if mode == "r" and name == "numpy" and A.ndim == 2 and min(A.shape) >= _GEQRT_FROM:
-        return _r_factor(A, overwrite_a)
+        return _r_factor(A)
     return array_module(A).linalg.qr(A, mode=mode)
 
 
@@ -68,13 +66,13 @@ _GEQRT_BLOCK = 128
 _GEQRT_FROM = 256
 
 
-def _r_factor(A: np.ndarray, overwrite_a: bool = False) -> np.ndarray:
+def _r_factor(A: np.ndarray) -> np.ndarray:
     """R of a NumPy matrix by LAPACK ``geqrt`` (Householder QR, compact-WY blocks of 128)."""
     import scipy.linalg as sl
 
     geqrt = sl.get_lapack_funcs("geqrt", (A,))
     k = min(A.shape)
-    out, _, info = geqrt(min(_GEQRT_BLOCK, k), A, overwrite_a=int(overwrite_a))
+    out, _, info = geqrt(min(_GEQRT_BLOCK, k), A)
     if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
         raise ValueError(f"LAPACK geqrt failed (info={info})")
     return np.triu(out[:k])
