@@ -163,12 +163,15 @@ def _lapack(p: Known, drivers: list[str]) -> list[tuple[str, Any, str]]:
     return out + [("QR solve: R of [A b] + solve_triangular", qr_r, "lapack")]
 
 
-def _qla(p: Known) -> list[tuple[str, Any, str]]:
+QLA_METHODS = ("fossils", "sketch-and-precondition", "sketch-and-solve")
+
+
+def _qla(p: Known, methods: tuple[str, ...] = QLA_METHODS) -> list[tuple[str, Any, str]]:
     from sketch.lstsq import lstsq
 
     return [(f"qla {m}" + (" (default)" if m == "fossils" else ""),
              lambda m=m: lstsq(p.A, p.b, m, seed=0), "qla")
-            for m in ("fossils", "sketch-and-precondition", "sketch-and-solve")]
+            for m in methods]
 
 
 def _krylov(p: Known) -> list[tuple[str, Any, str]]:
@@ -200,11 +203,12 @@ def _warm_up(fn: Any) -> dict[str, Any]:
 
 
 def run_problem(p: Known, repeat: int, threads: str,
-                drivers: tuple[str, ...] = ("gelsd", "gelsy", "gelss", "qr")) -> list[dict]:
+                drivers: tuple[str, ...] = ("gelsd", "gelsy", "gelss", "qr"),
+                methods: tuple[str, ...] = QLA_METHODS) -> list[dict]:
     """Every contender on one problem: time, accuracy, equal-accuracy flag, speed-up."""
     if p.V is None:
         p.V, p.sv = _svd_of(p.A)
-    contenders = _lapack(p, ["gelsd", *drivers]) + _qla(p) + (
+    contenders = _lapack(p, ["gelsd", *drivers]) + _qla(p, methods) + (
         _krylov(p) if sp.issparse(p.A) else [])
     rows = []
     A64 = p.A.astype(np.float64) if p.A.dtype != np.float64 else p.A
@@ -291,6 +295,8 @@ def main(argv: list[str]) -> int:
                     help="sparse case shape (default 200000 500; quick 40000 100)")
     ap.add_argument("--lapack", default="gelsd,gelsy,gelss,qr",
                     help="LAPACK paths to time (gelsd, the accuracy reference, always runs)")
+    ap.add_argument("--qla", default=",".join(QLA_METHODS),
+                    help="qla methods to time (default: all three)")
     ap.add_argument("--tag", default="", help="suffix of the result file name")
     args = ap.parse_args(argv)
     # Load every BLAS now (NumPy's and SciPy's OpenBLAS are separate libraries): a library
@@ -307,7 +313,8 @@ def main(argv: list[str]) -> int:
             t0 = time.perf_counter()
             p = build()
             print(f"{title} {p.A.shape}: built in {time.perf_counter() - t0:.1f}s", flush=True)
-            rows += run_problem(p, args.repeat, label, tuple(args.lapack.split(",")))
+            rows += run_problem(p, args.repeat, label, tuple(args.lapack.split(",")),
+                                tuple(args.qla.split(",")))
             del p
     cols = ["problem", "m", "n", "kappa", "residual", "solver", "seconds", "speedup", "counts",
             "forward_error", "fitted_error", "backward_error", "reported_backward_error",

@@ -16,6 +16,10 @@ sketch is known:
 
     η̂(x) = ‖(Σ² + θ² I)^(−1/2) Vᴴ Aᴴ r‖ / ‖x‖.
 
+Without the SVD, from the triangular factor R of S·A: RᴴR + θ² I = TᴴT for
+the triangular factor T of [R; θ I], so η̂(x) = ‖T⁻ᴴ Aᴴ r‖ / ‖x‖ — one
+structured QR (``tpqrt``) per evaluation instead of an SVD of R.
+
 A backward error of a small multiple of u‖A‖ (u the unit roundoff) is what
 Householder QR achieves: the solution is then as accurate as LAPACK's, and
 the perturbation theory of least squares (Wedin 1973; Higham 2002, Thm 20.1)
@@ -41,7 +45,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .backend import vector_norm
+from .backend import shifted_r, solve_triangular, vector_norm
 
 
 def karlson_walden(g: Any, rnorm: Any, xnorm: Any, sv: Any, V: Any, xp: Any) -> Any:
@@ -78,3 +82,38 @@ def forward_error_bound(backward: Any, rnorm: Any, xnorm: Any, *, norm: float, c
     ratio = xp.asarray(rnorm) / (norm * xp.where(xnorm > 0, xnorm, 1))
     with_ratio = ke / xp.where(ke < 1, 1 - ke, 1) * (2 + (cond + 1) * ratio)
     return xp.where((ke < 1) & (xnorm > 0), with_ratio, math.inf)
+
+
+def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any, *,
+                              shifted: Any = None) -> Any:
+    """:func:`karlson_walden` from an invertible triangular factor R (RᴴR = (S·A)ᴴ S·A).
+
+    η(x) = ‖T⁻ᴴ g‖/‖x‖ with T the triangular factor of [R; θ I], θ = ‖r‖/‖x‖,
+    per column of ``g`` (one T per right-hand side). ``shifted(θ)`` returns T
+    (default :func:`~sketch.backend.shifted_r`; a caller may reuse them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((500, 8)); b = rng.standard_normal(500)
+    >>> x = rng.standard_normal(8); r = b - A @ x
+    >>> _, sv, Vh = np.linalg.svd(A, full_matrices=False)
+    >>> R = np.linalg.qr(A, mode="r")
+    >>> args = (A.T @ r, np.linalg.norm(r), np.linalg.norm(x))
+    >>> bool(np.isclose(karlson_walden_triangular(*args, R, np),
+    ...                 karlson_walden(*args, sv, Vh.T, np)))
+    True
+    """
+    columns = [g] if g.ndim == 1 else [g[:, j] for j in range(g.shape[1])]
+    rnorms = xp.reshape(xp.asarray(rnorm), (-1,))
+    xnorms = xp.reshape(xp.asarray(xnorm), (-1,))
+    out = []
+    for j, gj in enumerate(columns):
+        rn, xn = float(rnorms[j]), float(xnorms[j])
+        if xn > 0:
+            T = shifted(rn / xn) if shifted is not None else shifted_r(R, rn / xn)
+            out.append(vector_norm(solve_triangular(T, gj, trans="C")) / xn)
+        else:  # the limit θ → ∞, as in karlson_walden
+            out.append(vector_norm(gj) / (rn if rn > 0 else math.inf))
+    return out[0] if g.ndim == 1 else xp.stack(out)

@@ -1,10 +1,11 @@
 """FOSSILS: backward-stable sketched least squares by iterative refinement.
 
 Epperly, Meier and Nakatsukasa (2024), "Fast randomized least-squares solvers
-can be just as accurate and stable as classical direct solvers". With the SVD
-S·A = U Σ Vᴴ of a subspace embedding (distortion η) and N = V Σ⁻¹:
+can be just as accurate and stable as classical direct solvers". With the QR
+S·A = Q R of a subspace embedding (distortion η) and N = R⁻¹ (or, where R is
+near singular, the SVD S·A = U Σ Vᴴ and N = V Σ⁻¹ on the numerical rank):
 
-1. x₀ = N Uᴴ S b (sketch-and-solve).
+1. x₀ = N Qᴴ S b (sketch-and-solve).
 2. Refinement step: r = b − A xᵢ, c = Nᴴ Aᴴ r; solve M y = c for
    M = Nᴴ AᴴA N — whose eigenvalues lie in [(1 + η)⁻², (1 − η)⁻²] — by
    Polyak's heavy-ball iteration y ← y + a (c − M y) + β (y − y_prev) with
@@ -24,10 +25,13 @@ coefficients also treat several right-hand sides as one block.
 
 Stopping rule: the sketched Karlson–Waldén estimate of the backward error
 (:mod:`sketch.backward_error`), evaluated after every refinement step from
-the residual pass the next step needs anyway. Each inner solve runs the
-number of products the rate η predicts for bringing ‖c − M y‖ — which
-bounds ‖x‖ times the estimate of the refined iterate — to ``INNER``·tol, and
-stops early when its own residual shows it is there. Once the estimate is
+the residual pass the next step needs anyway. Each inner solve runs at most
+the number of products the rate η predicts for bringing ‖c − M y‖ to
+``INNER``·tol (times ‖x‖‖S·A‖_F), and stops early when its own residual,
+weighed as the estimate weighs Aᴴr (directions of σᵢ < θ = ‖r‖/‖x‖ count
+σᵢ/θ: :meth:`~sketch.lstsq_factor.SketchedFactor.weighted_norms`), is
+there — for large residuals 2-3 products sooner than the plain ‖c − M y‖
+would, with no loss of accuracy (measured as below). Once the estimate is
 ≤ ``AIM``·tol (or ≤ tol and no longer halving), the solve stops — after one
 polishing step of ``POLISH`` products where a single refinement step got
 there: the backward error cannot see error along the smallest singular
@@ -59,10 +63,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .backend import vector_norm
-from .backward_error import karlson_walden
 from .lstsq_factor import SketchedFactor
 from .lstsq_products import gram_product, residual_norms
 
@@ -105,12 +109,18 @@ def _norms(v: Any, xp: Any) -> Any:
     return vector_norm(v, axis=0)
 
 
-def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, need: int | None = None):
+def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, need: int | None = None,
+                measure: Any = None):
     """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns (y, products, ok).
 
-    Runs until ‖c − M y‖ ≤ target, or for ``need`` products (default: as many as the
-    rate η predicts for reaching the target), or ``budget``.
+    Runs until measure(c − M y) ≤ target (default measure: the 2-norm per column), or
+    for ``need`` products (default: as many as the rate η predicts for bringing
+    ‖c − M y‖ to the target), or ``budget``.
     """
+    if measure is None:
+        def measure(v):
+            return _norms(v, xp)
+
     a, beta = (1 - eta * eta) ** 2, eta * eta
     cnorm = _norms(c, xp)
     if need is None:
@@ -120,7 +130,7 @@ def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, need: int 
     y_prev = y
     rho = c
     k = 0
-    while k < min(need, budget) and bool(xp.any(_norms(rho, xp) > target)):
+    while k < min(need, budget) and bool(xp.any(measure(rho) > target)):
         y, y_prev = y + a * rho + beta * (y - y_prev), y
         rho = c - op(y)
         k += 1
@@ -133,12 +143,12 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
             maxiter: int, xp: Any) -> FossilsState:
     """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
 
-    ``F`` must hold the SVD of the (ridge-augmented) sketch; ``eta`` is the
+    ``F`` factors the (ridge-augmented) sketch; ``eta`` is the
     embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
     ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
     products with AᴴA over all steps.
     """
-    fro = float(xp.linalg.norm(F.sv))
+    fro = F.fro
 
     def normal_op(y):
         w = F.apply(y)
@@ -152,17 +162,17 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         if alpha > 0:  # the residual of [A; √α I] x ≈ [b; 0]
             g = g - alpha * x
             rnorm = xp.sqrt(plain**2 + alpha * xnorm**2)
-        est = karlson_walden(g, rnorm, xnorm, F.sv, F.V, xp)
+        est = F.backward_error(g, rnorm, xnorm)
         # relative to ‖S·A‖_F; S·A = 0 (A = 0): x is exact if Aᴴr = 0, else unbounded
         est = est / fro if fro > 0 else xp.where(est > 0, math.inf, 0.0)
-        return g, plain, xnorm, est
+        return g, plain, xnorm, est, rnorm
 
     x = F.x0
     iterations = steps = 0
     previous = before = None
     stalled = raised = polished = False
     while True:
-        g, rnorm, xnorm, est = evaluate(x)  # rnorm = ‖b − A x‖
+        g, rnorm, xnorm, est, rnorm_aug = evaluate(x)  # rnorm = ‖b − A x‖
         if before is not None:  # a step from an iterate already within tol
             if bool(xp.any(est > 2 * before[-1])):  # it only added the noise of Aᴴr: undo
                 x, rnorm, est = before[0], before[1], before[-1]
@@ -193,7 +203,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         else:
             target = xp.where(xnorm > 0, INNER * tol * fro * xnorm,
                               INNER * tol * _norms(c, xp))
-            y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp)
+            y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp,
+                                   measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm))
         iterations += k
         steps += 1
         if not ok:

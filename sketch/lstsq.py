@@ -4,7 +4,7 @@ Minimises ‖Ax − b‖₂² + α‖x‖₂² by one of the methods of
 :mod:`sketch.lstsq_solvers` (a table of solver functions):
 
 * ``"fossils"`` (default) — backward stable, as accurate as LAPACK's
-  Householder QR: sketch S·A (sparse sign, s = 12n rows), SVD it, start from
+  Householder QR: sketch S·A (sparse sign, s = 12n rows), QR it, start from
   sketch-and-solve and refine with heavy-ball iterations on the
   preconditioned normal equations (Epperly, Meier and Nakatsukasa 2024),
   stopping when the sketched Karlson–Waldén estimate of the backward error

@@ -41,8 +41,9 @@ class LstsqResult:
     backward_error : float, array or None
         Estimate of the normwise relative backward error
         min{‖ΔA‖_F : x solves min ‖(A + ΔA)x − b‖} / ‖A‖_F — the
-        Karlson–Waldén estimate computed with the sketch's SVD (see
-        :mod:`sketch.backward_error`; of [A; √α I] with ridge). ``x`` is as
+        Karlson–Waldén estimate computed with the sketch's R factor (or its
+        SVD where R is near singular; see :mod:`sketch.backward_error`; of
+        [A; √α I] with ridge). ``x`` is as
         accurate as a backward-stable (Householder QR) solve when this is a
         small multiple of the unit roundoff. None where not estimated
         (``"direct"`` is LAPACK, backward stable by construction).
@@ -59,8 +60,10 @@ class LstsqResult:
         (1 + η)/(1 − η) for the embedding distortion η (``"fossils"``); ``None`` where nothing
         was estimated (LSQR took no step, e.g. for b = 0).
     sketched_condition : float or None
-        Condition number of the sketched matrix S·A (≈ κ(A)); for
-        ``"direct"``, κ(A) from its singular values.
+        Condition number of the sketched matrix S·A (≈ κ(A)): exact where
+        its SVD was taken, else a power-iteration estimate (a lower bound,
+        usually within a few percent); for ``"direct"``, κ(A) from its
+        singular values.
     rank : int
         Numerical rank used (columns, unless rank deficient).
     alpha : float

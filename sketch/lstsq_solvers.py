@@ -56,6 +56,10 @@ from .sizing import linf_sketch_size, preconditioner_size
 # product with AᴴA: s = 12n (η ≈ 0.29) costs a larger QR than 4n (η = 0.5) but
 # about half the passes over A, which dominate for tall dense A.
 OVERSAMPLING = {"fossils": 12.0, "sketch-and-precondition": 4.0, "sketch-and-solve": 4.0}
+# FOSSILS' backward-error estimate costs one structured QR of [R; θI] per right-hand side
+# and evaluation from R (about 1/10 of an SVD of R), O(n²) from the SVD: with more
+# right-hand sides than this the SVD is cheaper. R near singular takes the SVD anyway.
+SVD_FROM_COLUMNS = 3
 
 
 @dataclass(kw_only=True)
@@ -246,17 +250,18 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
 
 
 def solve_fossils(p: LstsqProblem) -> LstsqResult:
-    """FOSSILS refinement from the SVD of the sketch, stopped on the backward error."""
+    """FOSSILS refinement preconditioned by the sketch's R, stopped on the backward error."""
     xp, ndim = p.xp, p.b.ndim
     kind = "sparse-sign" if p.sketch is None else p.sketch
-    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=True)
+    k = 1 if ndim == 1 else p.b.shape[1]
+    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS)
     eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
     st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp)
     # ‖A‖₂ ≥ σ₁(SA)/(1 + η) and κ(A) ≤ κ(SA)(1 + η)/(1 − η) for an η-embedding; the
     # Karlson–Waldén estimate is within √2 of the optimal ‖ΔA‖_F ≥ ‖ΔA‖₂.
     spread = (1 + st.eta) / (1 - st.eta)
     norm2 = F.norm / (1 + st.eta)
-    absolute = st.backward_error * float(xp.linalg.norm(F.sv))
+    absolute = st.backward_error * F.fro
     if norm2 > 0:
         bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
                                     vector_norm(st.x, axis=0), norm=norm2,

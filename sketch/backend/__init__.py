@@ -12,8 +12,9 @@ copies between host and device unless a function says so in its name
   and :func:`device` answer "which library, which device" for an array or a
   namespace; no other module should sniff types (``hasattr(x, "get")``).
 * The dispatch functions cover what the array API lacks: :func:`qr` (all
-  modes), :func:`solve_triangular`, :func:`lu`, :func:`lu_factor`/:func:`lu_solve`,
-  :func:`cholesky`, :func:`dense_lstsq` (minimum-norm least squares), :func:`vector_norm`,
+  modes), :func:`shifted_r` (R of [R; θI]), :func:`solve_triangular`, :func:`lu`,
+  :func:`lu_factor`/:func:`lu_solve`, :func:`cholesky`,
+  :func:`dense_lstsq` (minimum-norm least squares), :func:`vector_norm`,
   :func:`astype`, :func:`dct`/:func:`idct`, :func:`fwht`, :func:`index_add`,
   :func:`bincount`, :func:`spmm` and :func:`sparse_from_csc`/:func:`sparse_coo`.
   NumPy → SciPy, CuPy → cupyx.scipy, torch → torch.linalg/torch.fft/torch.sparse.
@@ -75,6 +76,7 @@ from .dispatch import (
     lu_factor,
     lu_solve,
     qr,
+    shifted_r,
     solve_triangular,
     sparse_coo,
     sparse_from_csc,
@@ -90,6 +92,6 @@ __all__ = [
     "is_dask", "namespace", "native_device", "numpy_dtype", "real_dtype", "sparse", "sparse_linalg",
     "synchronize", "to_dense", "to_host", "to_numpy", "torch_module",
     "bincount", "cholesky", "dct", "fwht", "idct", "index_add", "lu", "lu_factor", "lu_solve",
-    "astype", "dense_lstsq", "qr", "solve_triangular", "vector_norm",
+    "astype", "dense_lstsq", "qr", "shifted_r", "solve_triangular", "vector_norm",
     "sparse_coo", "sparse_from_csc", "spmm", "top_k_indices",
 ]

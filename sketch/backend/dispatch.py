@@ -78,6 +78,41 @@ def _r_factor(A: np.ndarray) -> np.ndarray:
     return np.triu(out[:k])
 
 
+def shifted_r(R: Any, theta: float) -> Any:
+    """The triangular factor of [R; θ I] for an upper-triangular n × n ``R``.
+
+    Its Gram matrix is RᴴR + θ² I, formed without squaring R. NumPy: LAPACK
+    ``tpqrt``, which keeps both blocks triangular (about n³/3 flops, 10-20x
+    faster than an SVD of R at n = 1000, one thread); otherwise the R of a
+    QR of the stacked 2n × n matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> R = np.array([[3.0, 1.0], [0.0, 2.0]])
+    >>> T = shifted_r(R, 0.5)
+    >>> bool(np.allclose(T.T @ T, R.T @ R + 0.25 * np.eye(2)))
+    True
+    """
+    n = R.shape[0]
+    if backend_name(R) == "numpy":
+        import scipy.linalg as sl
+
+        tpqrt = sl.get_lapack_funcs("tpqrt", (R,))
+        shift = theta * np.eye(n, dtype=R.dtype)
+        out, _, _, info = tpqrt(n, max(1, min(_TPQRT_BLOCK, n)), R, shift)
+        if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
+            raise ValueError(f"LAPACK tpqrt failed (info={info})")
+        return np.asfortranarray(np.triu(out))  # LAPACK's layout: no copy per solve
+    xp = namespace(R)
+    eye = xp.eye(n, dtype=R.dtype, device=device(R))
+    return qr(xp.concat([R, theta * eye], axis=0), mode="r")
+
+
+# tpqrt's block size: 32 measured fastest at n = 1000 (0.065 s vs 0.078 s for 64).
+_TPQRT_BLOCK = 32
+
+
 def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int, Any]:
     """``(A⁺b, rank, singular values)``: the minimum-norm solution of min ‖A x − b‖ (b may
     hold several right-hand sides as columns), rank-revealing on every device.
@@ -137,11 +172,15 @@ def astype(x: Any, dtype: Any) -> Any:
 
 
 def solve_triangular(
-    R: Any, B: Any, *, lower: bool = False, trans: int | str = 0, unit_diagonal: bool = False
+    R: Any, B: Any, *, lower: bool = False, trans: int | str = 0, unit_diagonal: bool = False,
+    check_finite: bool = True,
 ) -> Any:
     """Solve ``R X = B`` (``trans=0``), ``Rᵀ X = B`` (``'T'``/1) or ``Rᴴ X = B`` (``'C'``/2).
 
     ``R`` is triangular (upper unless ``lower``); ``B`` a vector or matrix.
+    ``check_finite=False`` skips SciPy's scan of R and B for inf/NaN (a pass
+    over all n² entries, 2-7x the solve itself for one vector at n = 1000) where
+    the caller knows they are finite; CuPy and torch never scan.
 
     Examples
     --------
@@ -151,8 +190,9 @@ def solve_triangular(
     """
     name = backend_name(R)
     if name != "torch":
+        kw = {} if check_finite or name != "numpy" else {"check_finite": False}
         return linalg(array_module(R, B)).solve_triangular(
-            R, B, lower=lower, trans=trans, unit_diagonal=unit_diagonal
+            R, B, lower=lower, trans=trans, unit_diagonal=unit_diagonal, **kw
         )
     array_module(R, B)  # same library and device, or a clear error
     torch = _torch()

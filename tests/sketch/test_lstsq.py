@@ -98,6 +98,40 @@ def test_reported_backward_error_matches_independent_estimate(maxiter):
     assert res.converged == (maxiter == 200)
 
 
+def test_backward_error_from_r_matches_the_svd_formula():
+    # FOSSILS estimates from R (the triangular factor of [R; θI]) instead of an SVD of R:
+    # the same number, also for ill-conditioned R, θ far below and above σ_min, x = 0.
+    from sketch.backward_error import karlson_walden as from_svd
+    from sketch.backward_error import karlson_walden_triangular as from_r
+
+    A, _, _, _, _ = known(400, 30, 1e10, 1.0, 5)
+    R = np.linalg.qr(A, mode="r")
+    _, sv, Vh = np.linalg.svd(R)
+    g = np.random.default_rng(1).standard_normal((30, 4))
+    rnorm, xnorm = np.array([1e-14, 1e-3, 10.0, 2.0]), np.array([1.0, 1.0, 0.5, 0.0])
+    ours, ref = from_r(g, rnorm, xnorm, R, np), from_svd(g, rnorm, xnorm, sv, Vh.T, np)
+    np.testing.assert_allclose(ours, ref, rtol=1e-8)
+    assert ref[3] == pytest.approx(np.linalg.norm(g[:, 3]) / 2.0)  # the limit at x = 0
+
+
+@pytest.mark.parametrize("svd", [False, True])
+def test_inner_residual_is_weighed_like_the_estimate(svd):
+    # FOSSILS stops an inner solve on Nᴴg weighed as the estimate weighs g: the same number.
+    from sketch.lstsq_factor import SketchedFactor
+    from sketch.rng import as_key
+
+    A, _, _, _, _ = known(400, 30, 1e3, 1.0, 6)
+    F = SketchedFactor(A, np.ones(400), np, rcond=1e-12, key=as_key(0), svd=svd)
+    assert F.kind == ("svd" if svd else "qr")
+    g = np.random.default_rng(2).standard_normal((30, 3))
+    rnorm, xnorm = np.array([1e-6, 1.0, 3.0]), np.array([1.0, 1.0, 0.0])
+    ours = F.weighted_norms(F.adjoint(g), rnorm, xnorm)
+    np.testing.assert_allclose(ours[:2], F.backward_error(g, rnorm, xnorm)[:2] * xnorm[:2],
+                               rtol=1e-10)
+    assert ours[1] < 0.5 * np.linalg.norm(F.adjoint(g[:, 1]))  # θ = 1 weighs σ < 1 down
+    assert ours[2] == pytest.approx(np.linalg.norm(F.adjoint(g[:, 2])))  # x = 0: plain
+
+
 def test_forward_error_bound_holds():
     for kappa, rnorm in [(1e2, 1.0), (1e8, 1e-3), (1e12, 1e-6)]:
         A, b, x_star, _, _ = known(3000, 40, kappa, rnorm, 8)
