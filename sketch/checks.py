@@ -138,7 +138,7 @@ def check_array(x: Any, name: str) -> None:
 
 def _refuse_torch_sparse(x: Any, name: str) -> None:
     """Sparse torch tensors are qla's own operators' layout, not an input it takes."""
-    if backend_name(x) == "torch" and str(x.layout) != "torch.strided":
+    if is_sparse(x) and backend_name(x) == "torch":
         raise UnsupportedBackendError(
             f"{name} is a torch tensor with layout {x.layout}; qla takes dense (strided) torch "
             f"tensors — pass {name}.to_dense(), or a scipy.sparse matrix for sparse input"

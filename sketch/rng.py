@@ -232,6 +232,11 @@ def _is_run(flat: Any, x: Any) -> bool:
     return bool(x.all(flat[1:] - flat[:-1] == 1))
 
 
+def _philox_key(key: int) -> np.ndarray:
+    """The 128-bit Philox key of the stream under ``key``, as NumPy's Philox takes it."""
+    return np.array([key, STREAM_KEY_HI], dtype=np.uint64)
+
+
 def _run_words(key: int, start: int, count: int, x: Any, device: Any,
                compiled: bool = True) -> Any:
     """The words ``start ... start + count - 1`` as int64 bits.
@@ -243,8 +248,7 @@ def _run_words(key: int, start: int, count: int, x: Any, device: Any,
     nblocks = (off + count + 3) >> 2
     torch_cpu = x is not array_api_compat.numpy and str(device) == "cpu" and _is_torch(x)
     if compiled and (x is array_api_compat.numpy or torch_cpu):
-        w = rng_host.words(np.array([key, STREAM_KEY_HI], dtype=np.uint64), start,
-                           count).view(np.int64)
+        w = rng_host.words(_philox_key(key), start, count).view(np.int64)
         if torch_cpu:
             import torch
 
@@ -399,7 +403,7 @@ class Key:
             last = c.start + c.size - 1 if complex_ else (c.start + c.size - 1) >> 1
             npairs = last - first + 1
             if x is array_api_compat.numpy:
-                z = rng_host.pairs(self._philox_key, first, npairs, scale)
+                z = rng_host.pairs(_philox_key(self.value), first, npairs, scale)
             else:
                 w = x.reshape(_run_words(self.value, 2 * first, 2 * npairs, x, c.device), (-1, 2))
                 z = x.stack(_box_muller(_unit53(w[:, 0], x), _unit53(w[:, 1], x), scale, x),
@@ -424,16 +428,12 @@ class Key:
         """Write ``normal(range(start, start + out.size))``, cast to ``out``'s dtype and times
         ``factor`` in that dtype, into the contiguous 1-D float64/float32 NumPy ``out``: the
         same bits, computed in place in cache-sized chunks (:mod:`sketch.rng_host`)."""
-        rng_host.fill_normal(self._philox_key, start, out, factor)
+        rng_host.fill_normal(_philox_key(self.value), start, out, factor)
 
     def fill_signs(self, start: int, out: np.ndarray, factor: float = 1.0) -> None:
         """Write ``signs(range(start, start + out.size))``, cast to ``out``'s dtype and times
         ``factor``, into ``out`` (as :meth:`fill_normal`)."""
-        rng_host.fill_signs(self._philox_key, start, out, factor)
-
-    @property
-    def _philox_key(self) -> np.ndarray:
-        return np.array([self.value, STREAM_KEY_HI], dtype=np.uint64)
+        rng_host.fill_signs(_philox_key(self.value), start, out, factor)
 
     def _column_normals(self, starts: Any, rows: int, scale: float, x: Any) -> Any:
         """Normals at counters ``starts[j] + i`` (i < rows) as a ``(rows, k)`` array: the
