@@ -1,4 +1,4 @@
-"""Block Krylov SVD of a tall row-chunked Dask A: the basis on the client, one read of A per step.
+"""Block Krylov SVD of a tall row-chunked Dask A: the basis on the client, two schedules.
 
 :func:`sketch.randomized_svd` (its default) and :func:`sketch.block_krylov_svd`
 take this schedule for a Dask A (m × n, m ≥ n). It builds the *same* Krylov
@@ -42,6 +42,20 @@ workers: ``steps + 2`` (the last one over Y and AΩ_p, for the Cholesky QR
 and the probes' bounds). The workers hold AV besides A: ``L/n`` of A's size
 in the passes' precision (L = b·(steps + 1) columns).
 
+**The Gram schedule** (where n ≤ 10·b, b the block; the default for the
+tall, narrow matrices Dask holds best): one read of A gathers G = AᴴA
+(n × n, summed over the blocks; the probes' images ride along), then every
+step's W = G·V_j is a product on the client — the same Krylov spaces, Ritz
+values and stopping rule, with W's rounding again about u·σ₁²‖V‖ (float32
+passes: G is summed from float32 slabs, and the precision check after the
+first block is the same) — and the Rayleigh–Ritz above reads A once more for
+Y = A(VX), in A's precision. Reads of A: 2 whatever the number of steps (3
+passes: Aᴴ·A and A·VX), round trips 2. AᴴA costs m·n² flops against a step's
+4·m·n·b, but it is one large syrk near the core's peak where a step is two
+skinny products; measured on 12,500 × 500 blocks (b = 60, one thread, shared
+machine) it cost 1.2–2.5 steps, and an accuracy-first run takes 2 steps at
+least (4 on σᵢ = 1/i): ``python -m benchmarks dask --cases svd`` times both.
+
 The stopping rule is the in-memory Ritz-value rule without the probes'
 posterior certificate (:func:`sketch.lowrank.certificates.posterior_accuracy`):
 here it would need ‖Aω‖² − ‖QᴴAω‖² from client-side Gram matrices, whose
@@ -57,8 +71,10 @@ Examples
 >>> A = np.random.default_rng(0).standard_normal((3000, 60)) * 0.8 ** np.arange(60)
 >>> got = block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1, mixed_precision=False)
 >>> ref = block_krylov_svd(A, 5, seed=1, mixed_precision=False)
->>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.passes == ref.passes
+>>> bool(np.allclose(got.s, ref.s, rtol=1e-12)), got.iterations == ref.iterations
 (True, True)
+>>> got.passes, ref.passes  # the Gram schedule: n = 60 ≤ 10·b, two reads of A
+(3, 6)
 >>> block_krylov_svd(da.from_array(A, chunks=1000), 5, seed=1).pass_dtype  # the default
 'float32'
 """
@@ -71,6 +87,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, solve_triangular, to_numpy
+from ..checks import check_allocation
 from ..lowrank.basis import draw_test_matrix, extend, orth, svd_from_basis
 from ..lowrank.certificates import Probes, accuracy_stop, single_precision_allows
 from ..lowrank.krylov import _check_basis_memory
@@ -99,6 +116,20 @@ def _step_block(a: Any, V: Any, Wp: Any, slab: int) -> tuple[Any, ...]:
 
 #: Rows of a block cast and multiplied at once in a Krylov step (a few MB: stays in cache).
 _SLAB = 2048
+
+#: The Gram schedule runs where n ≤ _GRAM_WIDTH·b (b the block; see the module).
+_GRAM_WIDTH = 10
+
+
+def _gram_block(a: Any, Wp: Any, slab: int, work: Any) -> tuple[Any, ...]:
+    """([A_b Wp,] A_bᴴA_b) from one read of block b: the Gram matrix from row slabs cast
+    to ``work`` (float32 passes) and summed in A's precision, the probes' images in A's."""
+    xp = array_module(a)
+    G = xp.zeros((a.shape[1], a.shape[1]), dtype=a.dtype)
+    for i in range(0, a.shape[0], slab):
+        s = a[i: i + slab].astype(work, copy=False)
+        G += (_H(s) @ s).astype(a.dtype, copy=False)
+    return (G,) if Wp is None else (a @ Wp, G)
 
 
 def _tall(parts: list[Any], rows: tuple[int, ...], width: int, dtype: Any, xp: Any) -> Any:
@@ -186,9 +217,14 @@ class _Space:
             self.W = op.xp.concatenate([self.W, Wn], axis=1)
         return AW
 
+    def _left_terms(self, X: Any) -> tuple[list[Any], list[Any]]:
+        """(tall blocks Z_j on the workers, small X_j) with Σ_j Z_j X_j = A·V·X: the kept AV."""
+        splits = np.cumsum([Z.shape[1] for Z in self.AV])[:-1].tolist()
+        return self.AV, self.op.xp.split(X, splits, axis=0)
+
     def left_basis(self, X: Any, P: Probes | None) -> tuple[Any, Any, Any] | None:
-        """(Q, AᴴQ, probe errors) for Q an orthonormal basis of A·V·X, from the kept AV:
-        no read of A.
+        """(Q, AᴴQ, probe errors) for Q an orthonormal basis of A·V·X, from the kept AV
+        (no read of A; :class:`_GramSpace`: one read).
 
         Y = (AV)X is orthonormal up to rounding by the choice of X, so one
         Cholesky QR (R from YᴴY) is as stable as Householder; AᴴQ = W X R⁻¹
@@ -199,10 +235,9 @@ class _Space:
         None when YᴴY is not within 1/2 of the identity (then :func:`_tsqr_ritz`).
         """
         xp, k = self.op.xp, X.shape[1]
-        splits = np.cumsum([Z.shape[1] for Z in self.AV])[:-1].tolist()
-        Xs = xp.split(X, splits, axis=0)
-        arrays = self.AV + ([] if P is None else [P.AW])
-        dtype = np.result_type(self.work, X.dtype)
+        tall, Xs = self._left_terms(X)
+        arrays = tall + ([] if P is None else [P.AW])
+        dtype = np.result_type(*(Z.dtype for Z in tall), X.dtype)
         (Y,), G = blockwise_pass(_left_block, arrays, (Xs, P is not None), [(k, dtype)])
         I = xp.eye(k, dtype=G.dtype)
         if not float(xp.linalg.norm(G[:k, :k] - I, 2)) <= 0.5:
@@ -222,9 +257,39 @@ def _left_block(*blocks: Any) -> tuple[Any, Any]:
     from the Krylov steps: block b's share of :meth:`_Space.left_basis`."""
     *blocks, Xs, probes = blocks
     zs, aw = (blocks[:-1], blocks[-1]) if probes else (blocks, None)
-    Y = sum(z @ x for z, x in zip(zs, Xs))
+    dtype = np.result_type(zs[0].dtype, Xs[0].dtype)  # one precision: a mixed product
+    Y = sum(z.astype(dtype, copy=False) @ x for z, x in zip(zs, Xs))  # skips BLAS
     YP = Y if aw is None else array_module(Y).concatenate([Y, aw.astype(Y.dtype)], axis=1)
     return Y, _H(YP) @ YP
+
+
+class _GramSpace(_Space):
+    """The Krylov space with the products on the client: G = AᴴA (n × n) gathered in one
+    read of A, then every step's W = G·V_j costs no pass (the Gram schedule)."""
+
+    def __init__(self, op: DaskOperator, work: Any, Wp: Any = None):
+        super().__init__(op, work)
+        n = op.shape[1]
+        check_allocation(3.0 * n * n * op.dtype.itemsize, f"the Gram matrix AᴴA of A "
+                         f"({n} columns)", xp=op.xp, fix="ask for a smaller k or use "
+                         "power_iters")
+        tall = [] if Wp is None else [(Wp.shape[1], np.result_type(op.dtype, Wp.dtype))]
+        outs, G = blockwise_pass(_gram_block, [op.A], (Wp, _SLAB, work), tall)
+        self.G = finite_on_client(G, op.name)
+        self.AW = outs[0] if Wp is not None else None
+        op.passes += 2  # Aᴴ·A, one read
+
+    def grow(self, Vn: Any, Wp: Any = None) -> Any:
+        """Add the block Vn: W = G·Vn on the client, no pass."""
+        Wn = self.G @ Vn
+        self.V = Vn if self.V is None else self.op.xp.concatenate([self.V, Vn], axis=1)
+        self.W = Wn if self.W is None else self.op.xp.concatenate([self.W, Wn], axis=1)
+        return None
+
+    def _left_terms(self, X: Any) -> tuple[list[Any], list[Any]]:
+        """A·(VX) from one read of A, in A's precision."""
+        self.op.passes += 1
+        return [self.op.A], [self.V @ X]
 
 
 def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
@@ -253,13 +318,19 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     work = (np.complex64 if op.complex else np.float32) if low else op.dtype
     V = orth(draw_test_matrix(n, b, op, key, sketch, "range"), xp)
     Wp = draw_test_matrix(n, r, op, key, "gaussian", "probes") * math.sqrt(r) if r else None
-    space = _Space(op, work)
-    AW = space.grow(V, Wp)  # the probes ride along with the first pass
+    gram = n <= _GRAM_WIDTH * b
+    if gram:  # the probes ride along with the read of AᴴA
+        space = _GramSpace(op, work, Wp)
+        space.grow(V)
+        AW = space.AW
+    else:  # the probes ride along with the first step
+        space = _Space(op, work)
+        AW = space.grow(V, Wp)
     P = Probes(Wp, AW) if r else None
     now, X = pencil_ritz(space.V, space.W, unit)
     if low and not single_precision_allows(now, k, eps):  # float32 cannot resolve ε
         low, work = False, op.dtype
-        space = _Space(op, work)
+        space = _GramSpace(op, work) if gram else _Space(op, work)
         space.grow(V)
         now, X = pencil_ritz(space.V, space.W, unit)
     before = None

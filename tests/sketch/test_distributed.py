@@ -241,15 +241,20 @@ def test_lstsq_dask_bad_input(ill):
             lstsq(da.from_array(bad, chunks=3000), y)
 
 
-def test_lowrank_equals_in_memory(client):
+@pytest.mark.parametrize("gram", [True, False], ids=["gram", "steps"])
+def test_lowrank_equals_in_memory(client, monkeypatch, gram):
     """Randomized SVD / block Krylov / Nyström on Dask: the in-memory factors.
 
     Block Krylov (randomized_svd's default) keeps its basis on the client
-    (sketch.distributed.krylov): the same Krylov spaces, steps and passes (the
-    final Rayleigh–Ritz reuses the AV kept on the workers); power_iters (HMT) too.
+    (sketch.distributed.krylov): the same Krylov spaces and steps, with the
+    products from AᴴA gathered once (``gram``: 3 passes, two reads of A) or one
+    read of A per step (``steps``: the in-memory passes; the final Rayleigh–Ritz
+    reuses the AV kept on the workers); power_iters (HMT) too.
     """
+    import sketch.distributed.krylov as schedule
     from sketch import block_krylov_svd, nystrom, randomized_svd
 
+    monkeypatch.setattr(schedule, "_GRAM_WIDTH", 10 if gram else 0)
     rng = np.random.default_rng(3)
     A = rng.standard_normal((6000, 60)) * 0.8 ** np.arange(60)
     X = da.from_array(A, chunks=(UNEVEN, 60))
@@ -258,7 +263,9 @@ def test_lowrank_equals_in_memory(client):
     for fn, kw in ((block_krylov_svd, full), (block_krylov_svd, {"krylov_iters": 3}),
                    (randomized_svd, {"power_iters": 2, **full})):
         got, ref = fn(X, 8, seed=4, **kw), fn(A, 8, seed=4, **kw)
-        assert got.passes == ref.passes and got.iterations == ref.iterations
+        krylov = fn is block_krylov_svd
+        assert got.passes == (3 if gram and krylov else ref.passes)
+        assert got.iterations == ref.iterations
         assert got.converged
         np.testing.assert_allclose(got.s, ref.s, rtol=1e-12)
         U = got.U.compute()  # a Dask array, chunked like A's rows
@@ -275,12 +282,15 @@ def test_lowrank_equals_in_memory(client):
     np.testing.assert_allclose(got.s, block_krylov_svd(A, 8, seed=4, **full).s, rtol=1e-12)
 
 
-def test_krylov_basis_on_client(client, monkeypatch):
-    """The Dask block Krylov schedule: one gather per step, float32 passes by default,
-    steep and rank-deficient A."""
+@pytest.mark.parametrize("gram", [True, False], ids=["gram", "steps"])
+def test_krylov_basis_on_client(client, monkeypatch, gram):
+    """The Dask block Krylov schedules: one gather per step (``steps``) or two in all
+    (``gram``: AᴴA, then the Rayleigh–Ritz), float32 passes by default, steep and
+    rank-deficient A."""
     import sketch.distributed.krylov as schedule
     from sketch import block_krylov_svd, randomized_svd
 
+    monkeypatch.setattr(schedule, "_GRAM_WIDTH", 10 if gram else 0)
     calls = []
     gather = schedule.gather
     monkeypatch.setattr(schedule, "gather", lambda *v: calls.append(len(v)) or gather(*v))
@@ -297,11 +307,14 @@ def test_krylov_basis_on_client(client, monkeypatch):
     X = da.from_array(A, chunks=(UNEVEN, 80)).persist()
     with distributed.get_task_stream(client) as stream:
         res = block_krylov_svd(X, 10, krylov_iters=2, seed=0)
-    # first, 2 steps, the Cholesky QR of (AV)X: no pass beyond the in-memory ones
-    assert len(calls) == 1 + 2 + 1 and res.passes == 2 * 2 + 2
-    # and every block's step runs once (graph fusion once ran it a second time for AV)
     names = [t["key"][0] if isinstance(t["key"], tuple) else t["key"] for t in stream.data]
-    assert sum("step_block" in name for name in names) == 3 * len(UNEVEN)
+    if gram:  # AᴴA, then the Cholesky QR of A(VX): two reads of A
+        assert len(calls) == 2 and res.passes == 3
+        assert sum("gram_block" in name for name in names) == len(UNEVEN)
+    else:  # first, 2 steps, the Cholesky QR of (AV)X: no pass beyond the in-memory ones
+        assert len(calls) == 1 + 2 + 1 and res.passes == 2 * 2 + 2
+        # and every block's step runs once (graph fusion once ran it a second time for AV)
+        assert sum("step_block" in name for name in names) == 3 * len(UNEVEN)
     got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 10, seed=0)
     sv = np.linalg.svd(A, compute_uv=False)
     assert got.pass_dtype == "float32" and got.converged
