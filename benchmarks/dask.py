@@ -1,10 +1,10 @@
 """qla on Dask arrays against dask's own linear algebra, on a LocalCluster of worker processes.
 
 ``python -m benchmarks dask [--quick | --full] [--lstsq-rows M] [--svd-rows M] [--repeat R]
-[--memory LIMIT] [--no-scaling] [--cases lstsq svd] [--short-sweep]``. The data are generated on the
-workers (block by block, from a seed) and persisted there; the client only ever holds
-small arrays — except for the in-memory LAPACK reference, which gathers A once (outside the
-clock) on sizes up to 1e8 entries.
+[--memory LIMIT] [--no-scaling] [--cases lstsq svd] [--short-sweep] [--qla-only | --early-exit]``.
+The data are generated on the workers (block by block, from a seed) and persisted there;
+the client only ever holds small arrays — except for the in-memory LAPACK reference, which
+gathers A once (outside the clock) on sizes up to 1e8 entries.
 
 * **lstsq**, m × 100 with κ(A) = 1e6 and a residual of norm ~√m: ``qla.lstsq``
   (FOSSILS, defaults) against ``dask.array.linalg.lstsq`` (TSQR). Accuracy
@@ -12,13 +12,20 @@ clock) on sizes up to 1e8 entries.
   ‖x − x_LAPACK‖/‖x_LAPACK‖ and the normwise backward error (Karlson–Waldén
   with the exact SVD of A, relative to ‖A‖_F).
 * **svd**, rank 50 of an m × 500 matrix with σᵢ = 1/i: ``sketch.randomized_svd``
-  (defaults: block Krylov, accuracy 1e-2, basis on the client) against
+  (defaults: block Krylov, accuracy 1e-2, basis on the client; here n ≤ 10·b, so
+  the Gram schedule: AᵀA gathered in one read, one more read for the factors;
+  a row times the other schedule, one read per Krylov step) against
   ``dask.array.linalg.svd_compressed`` swept over its iterator ("power", "QR"),
   ``n_power_iter`` and ``n_oversamples`` (see ``SWEEP``) for the error each
   reaches. Timed: the sweep's configuration with qla's number of passes, the
   fastest of those within 1.01·σ₅₁ (the accuracy qla's default asks for), and
   the cheapest at qla's own error. Error: ‖A − UΣVᵀ‖₂/σ₅₁ from the exact Gram
   matrix of the residual (one distributed pass, 500 × 500), σ₅₁ from that of A.
+  ``--early-exit`` instead computes the errors in order of cost (passes × width)
+  and times only the first configuration within 1.01·σ₅₁ (the cheapest; on the
+  quiet 100,000-row run it was also the fastest); ``--qla-only`` times qla alone.
+  The issue's size on a quiet machine:
+  ``python -m benchmarks dask --full --cases svd --early-exit --repeat 1 --no-scaling``.
 * **scaling**: the same qla calls on 1 and on 2 workers.
 
 Bytes to the client: everything the client gathered during the timed call
@@ -242,12 +249,18 @@ SHORT_SWEEP = [("power", q, 10) for q in (2, 3)] + [("power", q, 40) for q in (1
 TOLERANCE = 1.01  # ‖A − UΣVᵀ‖₂ ≤ 1.01·σ₅₁: what sketch.randomized_svd's default accuracy aims at
 
 
+def _cost(cfg: tuple, k: int = 50) -> int:
+    """svd_compressed's products with A times their width: what its time should follow."""
+    return (2 * cfg[1] + 2) * (k + cfg[2]) * (2 if cfg[0] == "QR" else 1)
+
+
 def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list | None,
-            k: int = 50):
+            k: int = 50, early_exit: bool = False):
     import dask.array as da
     import distributed
 
     import sketch
+    import sketch.distributed.krylov as schedule
 
     A = svd_data(m, n, chunk)
     G = (A.T @ A).compute()
@@ -272,7 +285,8 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
     t_qla, res, mb_qla = timed(ours, repeat)
     err_qla = residual_norm(A, G, res.U, res.s, res.Vh) / sigma
     rows = [{"case": case, "method": f"sketch.randomized_svd (defaults: {res.pass_dtype} "
-             "Krylov passes)", "workers": workers, "seconds": t_qla, "speedup": 1.0,
+             "passes; here the Gram schedule)", "workers": workers, "seconds": t_qla,
+             "speedup": 1.0,
              "passes": res.passes, "error/sigma_51": f"{err_qla:.5f}", "MB_to_client": mb_qla}]
     if not sweep:
         return rows, t_qla
@@ -280,7 +294,39 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
     def label(it, q, p):
         return f"svd_compressed iterator={it}, n_power_iter={q}, n_oversamples={p}"
 
-    errs, done = {}, set()
+    # qla's other schedule (one read of A per Krylov step), for the Gram schedule's gain.
+    width, schedule._GRAM_WIDTH = schedule._GRAM_WIDTH, 0
+    try:
+        t_steps, steps, _ = timed(ours, repeat)
+    finally:
+        schedule._GRAM_WIDTH = width
+    err_steps = residual_norm(A, G, steps.U, steps.s, steps.Vh) / sigma
+    rows.append({"case": case, "method": "sketch.randomized_svd, one read of A per Krylov "
+                 "step (the schedule where n > 10 b)", "workers": workers, "seconds": t_steps,
+                 "speedup": t_steps / t_qla, "passes": steps.passes,
+                 "error/sigma_51": f"{err_steps:.5f}"})
+    errs = {}
+    if early_exit:  # the cheapest configuration within the tolerance, and only it timed
+        for cfg in sorted(sweep, key=lambda c: (_cost(c, k), c[1])):
+            u, s, v = theirs(*cfg)()
+            errs[cfg] = residual_norm(A, G, u, s, v) / sigma
+            if errs[cfg] <= TOLERANCE:
+                t, _, mb = timed(theirs(*cfg), repeat)
+                fair = err_qla <= TOLERANCE
+                rows.append({"case": case, "method": f"{label(*cfg)} (cheapest with error <= "
+                             f"{TOLERANCE} sigma_51, early exit)", "workers": workers,
+                             "seconds": t, "speedup": t / t_qla if fair else None,
+                             "passes": 2 * cfg[1] + 2, "error/sigma_51": f"{errs[cfg]:.5f}",
+                             "MB_to_client": mb})
+                break
+        else:
+            rows.append({"case": case, "method": f"svd_compressed within {TOLERANCE} sigma_51: "
+                         "missing (no configuration swept reached it)", "workers": workers})
+        rows += [{"case": case, "method": f"{label(*c)} (error only)", "passes": 2 * c[1] + 2,
+                  "error/sigma_51": f"{e:.5f}"} for c, e in errs.items()]
+        return rows, t_qla
+
+    done = set()
     for cfg in sweep:  # a family stops once it reached qla's error or got worse
         family = (cfg[0], cfg[2])
         if family in done:
@@ -290,9 +336,6 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
         previous = [e for c, e in errs.items() if (c[0], c[2]) == family and c != cfg]
         if errs[cfg] <= err_qla + 5e-6 or (previous and errs[cfg] > previous[-1]):
             done.add(family)
-
-    def cost(cfg):  # products with A times their width: what the time should follow
-        return (2 * cfg[1] + 2) * (k + cfg[2]) * (2 if cfg[0] == "QR" else 1)
 
     def first(bound):  # per (iterator, n_oversamples): the fewest iterations within bound
         best = {}
@@ -320,7 +363,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
                       min(within, key=lambda c: timed_cfg[c][0])))
     match = first(err_qla + 5e-6)
     if match:
-        picks.append(("cheapest at qla's error", min(match, key=cost)))
+        picks.append(("cheapest at qla's error", min(match, key=lambda c: _cost(c, k))))
     for why, cfg in picks:
         if cfg not in errs:
             u, s, v = theirs(*cfg)()
@@ -375,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="sweep only the svd_compressed configurations in SHORT_SWEEP")
     parser.add_argument("--cases", nargs="+", choices=("lstsq", "svd"), default=["lstsq", "svd"],
                         help="which cases to run (default both)")
+    svd = parser.add_mutually_exclusive_group()
+    svd.add_argument("--qla-only", action="store_true",
+                     help="svd: time qla alone (its error included), no svd_compressed")
+    svd.add_argument("--early-exit", action="store_true",
+                     help="svd: compute svd_compressed's error in order of cost (passes x width) "
+                          f"and time only the first configuration within {TOLERANCE} sigma_51")
     args = parser.parse_args(argv)
     if args.quick:
         ls, sv, chunk_ls, chunk_sv = (40_000, 50), (20_000, 200), 5_000, 2_500
@@ -393,8 +442,9 @@ def main(argv: list[str] | None = None) -> int:
             r, scale[("lstsq", 2)] = run_lstsq(*ls, chunk_ls, args.repeat, 2, reference)
             rows += r
         if "svd" in args.cases:
-            r, scale[("svd", 2)] = run_svd(*sv, chunk_sv, args.repeat, 2,
-                                           SHORT_SWEEP if args.short_sweep else SWEEP)
+            sweep = None if args.qla_only else SHORT_SWEEP if args.short_sweep else SWEEP
+            r, scale[("svd", 2)] = run_svd(*sv, chunk_sv, args.repeat, 2, sweep,
+                                           early_exit=args.early_exit)
             rows += r
     if not args.no_scaling:
         with local_cluster(1, memory_per_worker(1, args.memory)):
@@ -411,18 +461,21 @@ def main(argv: list[str] | None = None) -> int:
         "speedup: the peer's time over qla's (lstsq, svd) or the 1-worker time over the "
         "2-worker time (scaling); for svd it is shown only at equal passes or where both "
         f"errors are at most {TOLERANCE}·σ₅₁ (the accuracy qla's default asks for). "
-        "passes: products with A or Aᵀ (qla svd: each Krylov step is one read of A on the "
-        "workers, AᵀA V for a block V; svd_compressed: 2q + 2; qla lstsq: products with "
-        "AᵀA, residual evaluations and the sketch). forward/backward errors against LAPACK "
-        "gelsd on the gathered A (only up to 1e8 entries; otherwise backward_error is qla's "
-        "own sketched estimate). error/sigma_51: exact ‖A − UΣVᵀ‖₂/σ₅₁ (1 is optimal; "
-        "5 decimals). MB_to_client: what the client gathered during one call. "
+        "passes: products with A or Aᵀ (qla svd, Gram schedule: AᵀA in one read, then the "
+        "Krylov products on the client and one read for A·VX: 3; one read per Krylov step: "
+        "two products each, plus none for the factors; svd_compressed: 2q + 2; qla lstsq: "
+        "products with AᵀA, residual evaluations and the sketch). forward/backward errors "
+        "against LAPACK gelsd on the gathered A (only up to 1e8 entries; otherwise "
+        "backward_error is qla's own sketched estimate). error/sigma_51: exact "
+        "‖A − UΣVᵀ‖₂/σ₅₁ (1 is optimal; 5 decimals). MB_to_client: what the client "
+        "gathered during one call. "
         f"Medians of {args.repeat} runs after a warm-up. The machine is shared with other "
         "engineers' jobs, so times are noisy and the workers compete for cores with each "
         "other and with the client: compare the ratios, measured in the same run."
     )
     name = ("dask-quick" if args.quick else "dask-full" if args.full
             else "dask-mid" if args.lstsq_rows or args.svd_rows else "dask")
+    name += "-qla-only" if args.qla_only else "-early-exit" if args.early_exit else ""
     write_results(name, rows, COLUMNS, notes)
     return 0
 
