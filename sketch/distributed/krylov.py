@@ -42,19 +42,21 @@ workers: ``steps + 2`` (the last one over Y and AΩ_p, for the Cholesky QR
 and the probes' bounds). The workers hold AV besides A: ``L/n`` of A's size
 in the passes' precision (L = b·(steps + 1) columns).
 
-**The Gram schedule** (where n ≤ 10·b, b the block; the default for the
-tall, narrow matrices Dask holds best): one read of A gathers G = AᴴA
-(n × n, summed over the blocks; the probes' images ride along), then every
-step's W = G·V_j is a product on the client — the same Krylov spaces, Ritz
-values and stopping rule, with W's rounding again about u·σ₁²‖V‖ (float32
-passes: G is summed from float32 slabs, and the precision check after the
-first block is the same) — and the Rayleigh–Ritz above reads A once more for
+**The Gram schedule** (the default where n ≤ 10·b, b the block, unless
+``krylov_iters`` < 2 fixes fewer than 3 reads): one read of A gathers
+G = AᴴA (n × n, summed over the blocks; the probes' images ride along), then
+every step's W = G·V_j is a product on the client — the same Krylov spaces,
+Ritz values and stopping rule, W's rounding again about u·σ₁²‖V‖ (float32
+passes: G is summed from float32 slabs, with the same precision check after
+the first block) — and the Rayleigh–Ritz above reads A once more for
 Y = A(VX), in A's precision. Reads of A: 2 whatever the number of steps (3
-passes: Aᴴ·A and A·VX), round trips 2. AᴴA costs m·n² flops against a step's
-4·m·n·b, but it is one large syrk near the core's peak where a step is two
-skinny products; measured on 12,500 × 500 blocks (b = 60, one thread, shared
-machine) it cost 1.2–2.5 steps, and an accuracy-first run takes 2 steps at
-least (4 on σᵢ = 1/i): ``python -m benchmarks dask --cases svd`` times both.
+passes: Aᴴ·A and A·VX); round trips: 2. ``max_passes`` still ends a run at
+the in-memory step (the steps count their in-memory passes there). AᴴA costs
+m·n² flops against a step's 4·m·n·b, but it is one syrk near the core's peak
+where a step is two skinny products: on 12,500 × 500 blocks (b = 60, one
+thread, shared machine) it took the time of 1.2–2.5 steps, against at least
+2 reads of A for the other schedule (4 on σᵢ = 1/i, k = 50);
+``python -m benchmarks dask --cases svd`` times both.
 
 The stopping rule is the in-memory Ritz-value rule without the probes'
 posterior certificate (:func:`sketch.lowrank.certificates.posterior_accuracy`):
@@ -217,6 +219,10 @@ class _Space:
             self.W = op.xp.concatenate([self.W, Wn], axis=1)
         return AW
 
+    def budget(self) -> int:
+        """Passes that count against ``max_passes``: the in-memory schedule's."""
+        return self.op.passes
+
     def _left_terms(self, X: Any) -> tuple[list[Any], list[Any]]:
         """(tall blocks Z_j on the workers, small X_j) with Σ_j Z_j X_j = A·V·X: the kept AV."""
         splits = np.cumsum([Z.shape[1] for Z in self.AV])[:-1].tolist()
@@ -277,10 +283,17 @@ class _GramSpace(_Space):
         outs, G = blockwise_pass(_gram_block, [op.A], (Wp, _SLAB, work), tall)
         self.G = finite_on_client(G, op.name)
         self.AW = outs[0] if Wp is not None else None
+        self.blocks = 0
         op.passes += 2  # Aᴴ·A, one read
+
+    def budget(self) -> int:
+        """The in-memory schedule's passes (2 per block), so that ``max_passes`` ends the
+        run at the in-memory step: the Gram read stands for the first block's two."""
+        return self.op.passes - 2 + 2 * self.blocks
 
     def grow(self, Vn: Any, Wp: Any = None) -> Any:
         """Add the block Vn: W = G·Vn on the client, no pass."""
+        self.blocks += 1
         Wn = self.G @ Vn
         self.V = Vn if self.V is None else self.op.xp.concatenate([self.V, Vn], axis=1)
         self.W = Wn if self.W is None else self.op.xp.concatenate([self.W, Wn], axis=1)
@@ -318,7 +331,7 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     work = (np.complex64 if op.complex else np.float32) if low else op.dtype
     V = orth(draw_test_matrix(n, b, op, key, sketch, "range"), xp)
     Wp = draw_test_matrix(n, r, op, key, "gaussian", "probes") * math.sqrt(r) if r else None
-    gram = n <= _GRAM_WIDTH * b
+    gram = n <= _GRAM_WIDTH * b and (depth is None or depth >= 2)  # ≥ 3 reads otherwise
     if gram:  # the probes ride along with the read of AᴴA
         space = _GramSpace(op, work, Wp)
         space.grow(V)
@@ -338,7 +351,7 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     while True:
         if depth is None:
             stop, est, converged = accuracy_stop(now[: k + 1], before, k, unit, eps,
-                                                 op.passes, 2, max_passes)
+                                                 space.budget(), 2, max_passes)
             if stop:
                 break
         elif step >= depth:

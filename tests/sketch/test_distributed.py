@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sketch.coordinated import coordinated_sketch, estimate_product
-from sketch.errors import ShapeError
+from sketch.errors import ConvergenceWarning, ShapeError
 from sketch.operators import SRHT, CountSketch, Gaussian, Rademacher, SparseSign
 
 da = pytest.importorskip("dask.array")
@@ -321,6 +321,11 @@ def test_krylov_basis_on_client(client, monkeypatch, gram):
     assert err(A, got) <= 1.01 * sv[10]
     U = got.U.compute()  # the Rayleigh–Ritz ran in float64: U orthonormal to rounding
     np.testing.assert_allclose(U.T @ U, np.eye(10), atol=1e-12)
+    ref = randomized_svd(A, 10, seed=0)  # the same steps as in memory, and max_passes
+    assert got.iterations == ref.iterations >= 2  # ends the run at the same step
+    with pytest.warns(ConvergenceWarning):
+        short = randomized_svd(X, 10, seed=0, max_passes=2 * ref.iterations)
+    assert short.iterations == ref.iterations - 1 and not short.converged
     # σ₁/σₖ = 3e4: Ritz values agree with in memory to about u·(σ₁/σₖ)², the error to rounding.
     A = G * 0.3 ** np.arange(80)
     got, ref = (randomized_svd(M, 10, seed=1, mixed_precision=False)
