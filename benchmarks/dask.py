@@ -475,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     name = ("dask-quick" if args.quick else "dask-full" if args.full
             else "dask-mid" if args.lstsq_rows or args.svd_rows else "dask")
+    name += "" if len(args.cases) == 2 else f"-{args.cases[0]}"  # keeps the other case's file
     name += "-qla-only" if args.qla_only else "-early-exit" if args.early_exit else ""
     write_results(name, rows, COLUMNS, notes)
     return 0
