@@ -351,13 +351,14 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
             timed_cfg[cfg] = timed(theirs(*cfg), repeat)
         return timed_cfg[cfg]
 
-    q_equal = max(0, (res.passes - 2) // 2)
+    q_equal = max(0, -(-(res.passes - 2) // 2))  # the fewest 2q + 2 >= qla's passes
     # Equal error: every family's cheapest configuration within the tolerance is timed and
     # the fastest is the peer; "qla's error" (to the 5 decimals shown): the cheapest by cost.
     within = first(TOLERANCE)
     for cfg in within:
         time_cfg(cfg)
-    picks = [("equal passes", ("power", q_equal, 10))]
+    equal = "equal passes" if 2 * q_equal + 2 == res.passes else "the fewest passes >= qla's"
+    picks = [(equal, ("power", q_equal, 10))]
     if within:
         picks.append((f"fastest with error <= {TOLERANCE} sigma_51",
                       min(within, key=lambda c: timed_cfg[c][0])))
@@ -370,7 +371,7 @@ def run_svd(m: int, n: int, chunk: int, repeat: int, workers: int, sweep: list |
             errs[cfg] = residual_norm(A, G, u, s, v) / sigma
         t, _, mb = time_cfg(cfg)
         # A speed-up counts only where both meet the accuracy asked of qla.
-        fair = errs[cfg] <= TOLERANCE and err_qla <= TOLERANCE or why == "equal passes"
+        fair = errs[cfg] <= TOLERANCE and err_qla <= TOLERANCE or why == equal
         rows.append({"case": case, "method": f"{label(*cfg)} ({why})", "workers": workers,
                      "seconds": t, "speedup": t / t_qla if fair else None,
                      "passes": 2 * cfg[1] + 2, "error/sigma_51": f"{errs[cfg]:.5f}",
@@ -459,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     notes = (
         "LocalCluster, one thread per worker process, data generated on the workers. "
         "speedup: the peer's time over qla's (lstsq, svd) or the 1-worker time over the "
-        "2-worker time (scaling); for svd it is shown only at equal passes or where both "
+        "2-worker time (scaling); for svd it is shown only at equal passes (or the fewest not "
+        "below qla's) or where both "
         f"errors are at most {TOLERANCE}·σ₅₁ (the accuracy qla's default asks for). "
         "passes: products with A or Aᵀ (qla svd, Gram schedule: AᵀA in one read, then the "
         "Krylov products on the client and one read for A·VX: 3; one read per Krylov step: "
