@@ -54,9 +54,12 @@ passes: Aᴴ·A and A·VX); round trips: 2. ``max_passes`` still ends a run at
 the in-memory step (the steps count their in-memory passes there). AᴴA costs
 m·n² flops against a step's 4·m·n·b, but it is one syrk near the core's peak
 where a step is two skinny products: on 12,500 × 500 blocks (b = 60, one
-thread, shared machine) it took the time of 1.2–2.5 steps, against at least
-2 reads of A for the other schedule (4 on σᵢ = 1/i, k = 50);
-``python -m benchmarks dask --cases svd`` times both.
+thread, shared machine) it took the time of 1.2–2.5 steps (float32 slabs: 2/3
+of float64's), against at least 2 reads of A for the other schedule (4 on
+σᵢ = 1/i, k = 50). On 100,000 × 500 (2 workers, loaded machine) the Gram
+schedule was 1.6–2.8× faster on σᵢ = 1/i and 1.1–1.2× on σᵢ = 0.8^i (2
+steps, float64 after the precision check on both schedules);
+``python -m benchmarks dask --cases svd`` times both on 1/i.
 
 The stopping rule is the in-memory Ritz-value rule without the probes'
 posterior certificate (:func:`sketch.lowrank.certificates.posterior_accuracy`):
