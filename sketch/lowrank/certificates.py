@@ -167,11 +167,15 @@ def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: floa
     return passes + cost > max_passes, est, False
 
 
-def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
-    """Whether float32 passes resolve ε: the rounding of σ̃ᵢ² in single precision,
-    about u₃₂·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε, and a Krylov step,
+def gram_resolves(now: np.ndarray, k: int, eps: float, unit: float) -> bool:
+    """Whether Gram matrices rounded at ``unit`` resolve ε: the rounding of σ̃ᵢ²,
+    about unit·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε, and a Krylov step,
     which adds directions at σₖ₊₁²/σ₁² of its length, is not lost to rounding), i.e.
-    σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·u₃₂)) (≈ 90 for ε = 10⁻²)."""
+    σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·unit)) (≈ 90 for ε = 10⁻² in float32, 2·10⁶ in float64)."""
     j = min(k, len(now) - 1)
-    u32 = float(np.finfo(np.float32).eps)
-    return bool(now[j] > 0 and u32 * now[0] <= eps / 10 * now[j])
+    return bool(now[j] > 0 and unit * now[0] <= eps / 10 * now[j])
+
+
+def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
+    """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit)."""
+    return gram_resolves(now, k, eps, float(np.finfo(np.float32).eps))

@@ -332,6 +332,11 @@ def test_krylov_basis_on_client(client, monkeypatch, gram):
                 for M in (da.from_array(A, chunks=(UNEVEN, 80)), A))
     np.testing.assert_allclose(got.s, ref.s, rtol=1e-6)
     assert err(A, got) == pytest.approx(err(A, ref), rel=1e-6)
+    # σ₁/σₖ₊₁ = 3e11: the client's Gram matrices cannot resolve σₖ₊₁ (their rounding,
+    # u·σ₁², is above σₖ₊₁²), so the Rayleigh–Ritz runs on A (it once returned 11.6·σₖ₊₁).
+    A = G[:, :60] * 10.0 ** (-np.arange(1, 61) / 2)
+    got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 60)), 20, seed=1)
+    assert err(A, got) <= 1.01 * np.linalg.svd(A, compute_uv=False)[20]
     # rank 3 < k = 5, and complex data
     A = G[:, :3] @ rng.standard_normal((3, 80))
     got = randomized_svd(da.from_array(A, chunks=(UNEVEN, 80)), 5, seed=2)
