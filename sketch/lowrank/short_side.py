@@ -87,6 +87,23 @@ def _whitener(Gjj: Any, xp: Any) -> tuple[Any, Any]:
     return astype(V / root[None, :], Gjj.dtype), astype(root[:, None] * _H(V), Gjj.dtype)
 
 
+def _extend(Z: Any, raw: Any, xp: Any) -> Any:
+    """Orthonormal columns spanning range(raw) ⊥ range(Z): block classical Gram–Schmidt
+    twice and a Gram-based QR (W V Λ^{-1/2}) twice when the projected block is well conditioned
+    (κ ≤ 0.01/√u, no direction near exhaustion), else :func:`~sketch.lowrank.basis.extend`,
+    which drops exhausted and dependent directions."""
+    W = raw - Z @ (_H(Z) @ raw)
+    W = W - Z @ (_H(Z) @ W)
+    lam, V = _eigh_double(_H(W) @ W, xp)
+    u = float(np.finfo(numpy_dtype(W.dtype)).eps)
+    scale = float(xp.max(xp.linalg.norm(raw, axis=0))) ** 2
+    if not (float(lam[-1]) > 1e4 * u * float(lam[0]) and float(lam[-1]) > 1e6 * u * u * scale):
+        return extend(Z, W, xp)
+    W = W @ astype(V / xp.sqrt(lam)[None, :], W.dtype)  # Gram-based QR, twice
+    lam, V = _eigh_double(_H(W) @ W, xp)
+    return W @ astype(V / xp.sqrt(lam)[None, :], W.dtype)
+
+
 def _certificate(R: Any, now: np.ndarray, k: int, xp: Any) -> float:
     """ε̄ = ‖A(I−ZZ^H)‖₂²/σ̃ₖ₊₁² bounded by the probe residuals ``R = A(I−ZZ^H)W``.
 
@@ -149,7 +166,7 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
             N = _Columns(raw @ Sinv, cap)
         else:
             N.append(raw @ Sinv)
-        Zn = extend(Z, raw, xp)[:, : n - Z.shape[1]]
+        Zn = _extend(Z, raw, xp)[:, : n - Z.shape[1]]
         if Zn.shape[1] == 0 and op.work_dtype != op.dtype:
             # float32 has run out of digits, not the space: go on in full precision
             before = now
