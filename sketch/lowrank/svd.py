@@ -58,10 +58,11 @@ def randomized_svd(
     (Musco and Musco 2015, block ``k + oversample``); ``method="subspace"``
     runs subspace iteration (Halko, Martinsson and Tropp 2011, Alg. 4.4) with
     the Ritz values taken after every power step; ``"auto"`` (default) picks
-    block Krylov, except for a sparse A with fewer rows than columns (or square),
-    where subspace iteration's passes cost less than re-orthogonalising a growing
-    basis; a tall sparse A grows its Krylov basis on the short side, in ``A^H A``
-    (:mod:`sketch.lowrank.short_side`). Either
+    subspace iteration for sparse A, whose passes cost less than growing and
+    re-orthogonalising a Krylov basis, and block Krylov otherwise (on a tall
+    sparse A ``"krylov"`` grows its basis on the short side, in ``A^H A``,
+    :mod:`sketch.lowrank.short_side`: 11 passes against 20 on the term matrix
+    below, at a time within the machine's noise of subspace iteration's). Either
     stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
     for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
     failure probability < 0.08^probes; it implies both the (1+ε) spectral and
@@ -74,9 +75,9 @@ def randomized_svd(
     the two. Measured with
     ε = 10⁻² (``python -m benchmarks lowrank``):
     ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
-    (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.000·σ_{k+1} on a sparse
-    100000 × 20000 power-law term matrix (block Krylov on the short side, 11
-    passes, in float32: σ₁/σ₂₁ = 6 there).
+    (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
+    100000 × 20000 power-law term matrix (subspace iteration, 20, in float32:
+    σ₁/σ₂₁ = 6 there).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q
     steps, LU-renormalised (``normalizer``), ``2q + 2`` passes, as
@@ -141,8 +142,7 @@ def randomized_svd(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     eps = check_accuracy(accuracy, op.real_dtype)
     cap = check_max_passes(max_passes, 4)
-    tall_sparse = op.kind == "sparse" and op.shape[0] > op.shape[1]  # Krylov on the short side
-    if method == "krylov" or (method == "auto" and (op.kind != "sparse" or tall_sparse)):
+    if method == "krylov" or (method == "auto" and op.kind != "sparse"):
         res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap,
                          mixed=mixed_precision)
     else:

@@ -50,8 +50,8 @@ def test_short_side_accuracy_first_meets_one_plus_eps(dtype):
     S = tall_sparse(m, n, sig, seed=1, dtype=dtype)
     if dtype == np.complex128:
         S = S @ scipy.sparse.diags(np.exp(1j * np.arange(n)))  # complex, same singular values
-    for fn in (block_krylov_svd, randomized_svd):
-        res = fn(S, k, accuracy=eps, seed=0)
+    for fn, kw in ((block_krylov_svd, {}), (randomized_svd, {"method": "krylov"})):
+        res = fn(S, k, accuracy=eps, seed=0, **kw)
         assert res.converged and res.accuracy_estimate <= eps and res.passes % 2 == 1
         assert res.U.dtype == res.Vh.dtype == dtype
         ratio = np.linalg.norm(S.toarray() - res.U * res.s @ res.Vh, 2) / sig[k]
@@ -62,8 +62,8 @@ def test_short_side_exhausts_on_low_rank():
     sig = np.linspace(2, 1, 8)
     S = tall_sparse(400, 150, np.concatenate([sig, np.zeros(142)]), seed=2)
     S.eliminate_zeros()  # rank 8 < block 17: the second block has nothing new
-    for fn in (block_krylov_svd, randomized_svd):
-        res = fn(S, 7, mixed_precision=False, seed=0)
+    for fn, kw in ((block_krylov_svd, {}), (randomized_svd, {"method": "krylov"})):
+        res = fn(S, 7, mixed_precision=False, seed=0, **kw)
         assert res.converged and res.accuracy_estimate <= 1e-20 and res.passes == 3
         np.testing.assert_allclose(res.s, sig[:7], rtol=1e-10)
         np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
