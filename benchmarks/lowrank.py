@@ -206,7 +206,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override the dense size and rank")
     parser.add_argument("--sparse", type=int, nargs=4, metavar=("DOCS", "TERMS", "NNZ", "K"),
                         help="override the term-matrix size and rank")
-    parser.add_argument("--spectra", nargs="+", default=["fast", "slow", "gap-flat"])
+    parser.add_argument("--spectra", nargs="*", default=["fast", "slow", "gap-flat"],
+                        help="dense spectra to run (none: only the sparse case, written to "
+                             "lowrank[-quick]-sparse)")
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: as set)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -253,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({threads}). The machine is shared with other engineers running jobs: "
         "absolute seconds are noisy; compare the ratios, measured in the same run."
     )
-    write_results("lowrank-quick" if args.quick else "lowrank", rows, COLUMNS, notes)
+    name = ("lowrank-quick" if args.quick else "lowrank") + ("" if args.spectra else "-sparse")
+    write_results(name, rows, COLUMNS, notes)
     return 0
 
 

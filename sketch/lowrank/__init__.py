@@ -10,6 +10,7 @@ module                    what it holds
 ``range_finder``          randomized range finder, subspace iteration (HMT 2011)
 ``svd``                   :func:`randomized_svd` (block Krylov or subspace iteration)
 ``krylov``                :func:`block_krylov_svd` and block Lanczos (Musco–Musco 2015)
+``short_side``            block Krylov of a tall sparse A with its basis on the short side
 ``eigh``                  :func:`randomized_eigh` (Hermitian, indefinite allowed)
 ``nystrom``               :func:`nystrom` (PSD, Tropp et al. 2017)
 ``adaptive``              rank-adaptive QB / SVD to a Frobenius tolerance (Yu–Gu–Li 2018)

@@ -109,6 +109,11 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
 
         return dask_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
                                depth=depth, mixed=mixed)
+    if op.kind == "sparse" and op.shape[0] > op.shape[1]:  # tall sparse A: basis on the n side
+        from .short_side import short_side_krylov_svd
+
+        return short_side_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
+                                     depth=depth, mixed=mixed)
     xp = op.xp
     limit = min(op.shape)
     steps = depth if depth is not None else (max_passes - 2) // 2
@@ -221,7 +226,11 @@ def block_krylov_svd(
     estimate of the per-value error; it is not a proof, the Musco–Musco bound
     is), or earlier, as soon as the probes prove the request (see
     :func:`sketch.lowrank.randomized_svd`); ``accuracy_estimate`` reports the
-    smaller. Passes: ``2·steps + 2``, at least 2.
+    smaller. Passes: ``2·steps + 2``, at least 2. A tall sparse A (m > n)
+    builds the basis on its short side instead, in ``A^H A`` from a right
+    starting block, with Rayleigh–Ritz from the right (``Â = [AZ]_k Z^H``,
+    :mod:`sketch.lowrank.short_side`): ``2·steps + 1`` passes, and the block
+    Gram–Schmidt runs on vectors of length n.
 
     Parameters
     ----------
@@ -231,7 +240,8 @@ def block_krylov_svd(
     accuracy : float
         ε: stop when ε̂ ≤ ε (``1e-2``: aim at ``‖A − UΣV^H‖₂ ≤ 1.01·σ_{k+1}``).
     krylov_iters : int, optional
-        A fixed depth q instead (``2q + 2`` passes; ``accuracy`` is then unused).
+        A fixed depth q instead (``2q + 2`` passes, ``2q + 1`` for a tall sparse A;
+        ``accuracy`` is then unused).
     block : int, optional
         Block size b (default ``k + 10``); the basis has at most
         ``min(m, n)`` columns.

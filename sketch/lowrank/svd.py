@@ -58,8 +58,11 @@ def randomized_svd(
     (Musco and Musco 2015, block ``k + oversample``); ``method="subspace"``
     runs subspace iteration (Halko, Martinsson and Tropp 2011, Alg. 4.4) with
     the Ritz values taken after every power step; ``"auto"`` (default) picks
-    subspace iteration for sparse A, whose passes cost less than
-    re-orthogonalising a growing Krylov basis, and block Krylov otherwise. Either
+    subspace iteration for sparse A, whose passes cost less than growing and
+    re-orthogonalising a Krylov basis, and block Krylov otherwise (on a tall
+    sparse A ``"krylov"`` grows its basis on the short side, in ``A^H A``,
+    :mod:`sketch.lowrank.short_side`: 11 passes against 20 on the term matrix
+    below, at a time within the machine's noise of subspace iteration's). Either
     stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
     for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
     failure probability < 0.08^probes; it implies both the (1+ε) spectral and
@@ -73,7 +76,7 @@ def randomized_svd(
     ε = 10⁻² (``python -m benchmarks lowrank``):
     ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
     (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
-    power-law term matrix (subspace iteration, 20, in float32:
+    100000 × 20000 power-law term matrix (subspace iteration, 20, in float32:
     σ₁/σ₂₁ = 6 there).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q

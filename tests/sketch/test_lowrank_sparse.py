@@ -1,0 +1,69 @@
+"""Block Krylov on the short side of a tall sparse A (sketch.lowrank.short_side)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from sketch import block_krylov_svd, randomized_svd
+from sketch.lowrank.basis import draw_test_matrix, orth
+from sketch.lowrank.operator import _Operator
+from sketch.rng import as_key
+
+
+def tall_sparse(m: int, n: int, sig: np.ndarray, seed: int = 0, dtype=np.float64):
+    """A sparse m × n matrix (one entry per row and column) with singular values ``sig``."""
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.permutation(m)[:n], rng.permutation(n)
+    return scipy.sparse.csr_matrix((sig.astype(dtype), (rows, cols)), shape=(m, n))
+
+
+def test_short_side_krylov_is_block_lanczos_on_the_normal_matrix():
+    """Fixed depth q: Â = [AZ]_k Z^T for Z an orthonormal basis of [Π, (AᵀA)Π, …, (AᵀA)^qΠ]
+    (Π the keyed range test matrix), in 2q + 1 passes, within Musco–Musco's (1+ε)."""
+    m, n, k, b, q, eps = 500, 300, 8, 18, 2, 0.05
+    sig = 1.0 / np.arange(1, n + 1)
+    S = tall_sparse(m, n, sig)
+    D = S.toarray()
+    Pi = orth(draw_test_matrix(n, b, _Operator(S), as_key(3), "gaussian", "range"), np)
+    blocks = [Pi]
+    for _ in range(q):
+        blocks.append(D.T @ (D @ blocks[-1]))
+    Z = np.linalg.qr(np.hstack(blocks))[0]
+    U, s, Vh = np.linalg.svd(D @ Z, full_matrices=False)
+    ref = (U[:, :k] * s[:k]) @ (Z @ Vh[:k].T).T
+    res = block_krylov_svd(S, k, krylov_iters=q, block=b, seed=3)
+    assert res.passes == 2 * q + 1
+    np.testing.assert_allclose(res.U * res.s @ res.Vh, ref, atol=1e-9)
+    np.testing.assert_allclose(res.U.T @ res.U, np.eye(k), atol=1e-13)
+    np.testing.assert_allclose(res.Vh @ res.Vh.T, np.eye(k), atol=1e-13)
+    assert np.linalg.norm(D - res.U * res.s @ res.Vh, 2) <= (1 + eps) * sig[k]
+    assert np.all(sig[:k] ** 2 - res.s**2 <= eps * sig[k] ** 2)
+    assert res.error_estimate >= np.linalg.norm(D - res.U * res.s @ res.Vh, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_short_side_accuracy_first_meets_one_plus_eps(dtype):
+    m, n, k, eps = 700, 300, 15, 1e-2
+    sig = np.arange(1, n + 1) ** -0.5
+    S = tall_sparse(m, n, sig, seed=1, dtype=dtype)
+    if dtype == np.complex128:
+        S = S @ scipy.sparse.diags(np.exp(1j * np.arange(n)))  # complex, same singular values
+    for fn, kw in ((block_krylov_svd, {}), (randomized_svd, {"method": "krylov"})):
+        res = fn(S, k, accuracy=eps, seed=0, **kw)
+        assert res.converged and res.accuracy_estimate <= eps and res.passes % 2 == 1
+        assert res.U.dtype == res.Vh.dtype == dtype
+        ratio = np.linalg.norm(S.toarray() - res.U * res.s @ res.Vh, 2) / sig[k]
+        assert 1 - 1e-9 <= ratio <= 1 + eps
+
+
+def test_short_side_exhausts_on_low_rank():
+    sig = np.linspace(2, 1, 8)
+    S = tall_sparse(400, 150, np.concatenate([sig, np.zeros(142)]), seed=2)
+    S.eliminate_zeros()  # rank 8 < block 17: the second block has nothing new
+    for fn, kw in ((block_krylov_svd, {}), (randomized_svd, {"method": "krylov"})):
+        res = fn(S, 7, mixed_precision=False, seed=0, **kw)
+        assert res.converged and res.accuracy_estimate <= 1e-20 and res.passes == 3
+        np.testing.assert_allclose(res.s, sig[:7], rtol=1e-10)
+        np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
