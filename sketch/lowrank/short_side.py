@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import astype, device, namespace, numpy_dtype
+from ..backend import astype, device, namespace, numpy_dtype, to_numpy
 from .basis import _H, extend, first_pass, orth
 from .certificates import (
     CERTIFICATE_FACTOR,
     Probes,
     accuracy_stop,
+    gram_resolves,
     probe_errors,
     ritz_squares,
 )
@@ -186,7 +187,7 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
         before, now = now, ritz_squares(G, k + 1)
         step += 1
     return _right_ritz(op, Z, blocks, G, k, P, step, converged or depth is not None,
-                       est if depth is None else None)
+                       est if depth is None else None, 1e-2 if eps is None else eps)
 
 
 def _restart(op: _Operator, Z: Any, P: Probes | None, k: int):
@@ -197,23 +198,33 @@ def _restart(op: _Operator, Z: Any, P: Probes | None, k: int):
 
 
 def _right_ritz(op: _Operator, Z: Any, blocks: list, G: Any, k: int, P: Probes | None,
-                iterations: int, converged: bool, estimate: float | None) -> SVDResult:
+                iterations: int, converged: bool, estimate: float | None,
+                eps: float) -> SVDResult:
     """``Â = [AZ]_k Z^H`` from the top k eigenvectors W_k of ``G = (AZ)^H AZ``.
 
     ``Â = (AZ W_k)(Z W_k)^H`` with ``Z W_k`` orthonormal; the m × k factor
     ``AZ W_k = Q_u R_u`` and ``Z W_k = Q_v R_v`` (orthonormal only to the passes'
     precision) are orthonormalised in A's precision, and the k × k
     ``R_u R_v^H = X diag(s) Y^H`` gives ``U = Q_u X``, ``V = Q_v Y``: the same
-    product, no division by a small σ̃ anywhere.
+    product, no division by a small σ̃ anywhere. Where G's rounding, about
+    u·σ̃₁², is not far below σ̃ₖ₊₁² (:func:`gram_resolves`; a steep spectrum),
+    W_k would be noise in the small directions: [AZ]_k then comes from the SVD
+    of AZ itself (Householder QR, m × L).
     """
     xp = op.xp
-    _, W = _eigh_double(G, xp)
-    Wk = astype(W[:, :k], G.dtype)
-    Ur, lo = None, 0
-    for Y in blocks:
-        part = Y @ Wk[lo: lo + Y.shape[1]]
-        Ur, lo = part if Ur is None else Ur + part, lo + Y.shape[1]
-    Ur, Vr = astype(Ur, op.dtype), astype(Z @ Wk, op.dtype)
+    lam, W = _eigh_double(G, xp)
+    unit = float(np.finfo(numpy_dtype(G.dtype)).eps)
+    if gram_resolves(to_numpy(xp.abs(lam)), k, eps, unit):
+        Wk = astype(W[:, :k], G.dtype)
+        Ur, lo = None, 0
+        for Y in blocks:
+            part = Y @ Wk[lo: lo + Y.shape[1]]
+            Ur, lo = part if Ur is None else Ur + part, lo + Y.shape[1]
+        Ur, Vr = astype(Ur, op.dtype), astype(Z @ Wk, op.dtype)
+    else:
+        Qa, Ra = xp.linalg.qr(astype(xp.concat(blocks, axis=1), op.dtype))
+        X, s, Yh = xp.linalg.svd(Ra)
+        Ur, Vr = Qa @ (X[:, :k] * s[None, :k]), astype(Z, op.dtype) @ _H(Yh[:k])
     Qu, Qv = orth(Ur, xp), orth(Vr, xp)  # Vr is orthonormal to the passes' precision only
     X, s, Yh = xp.linalg.svd((_H(Qu) @ Ur) @ _H(_H(Qv) @ Vr), full_matrices=False)
     U, Vh = Qu @ X, Yh @ _H(Qv)

@@ -67,3 +67,14 @@ def test_short_side_exhausts_on_low_rank():
         assert res.converged and res.accuracy_estimate <= 1e-20 and res.passes == 3
         np.testing.assert_allclose(res.s, sig[:7], rtol=1e-10)
         np.testing.assert_allclose(res.U.T @ res.U, np.eye(7), atol=1e-12)
+
+
+def test_short_side_steep_spectrum():
+    """σᵢ = 10^(−i/2), k = 20: σₖ₊₁² is below the Gram matrix's rounding u·σ₁², so the
+    rank-k factor comes from the SVD of AZ itself (from G's eigenvectors it was 89·σₖ₊₁)."""
+    sig = 10.0 ** (-np.arange(1, 201) / 2)
+    S = tall_sparse(4000, 200, sig, seed=0)
+    res = block_krylov_svd(S, 20, seed=1)
+    D = S.toarray()
+    assert np.linalg.norm(D - (res.U * res.s) @ res.Vh, 2) <= 1.01 * sig[20]
+    np.testing.assert_allclose(res.s, sig[:20], rtol=1e-6)
