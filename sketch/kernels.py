@@ -191,17 +191,20 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     """``S @ A`` for a SciPy CSC ``S`` (s × m) and a dense ``A`` (m × n).
 
     ``groups`` are disjoint row ranges of S covering all s rows, one task each;
-    each task streams A once in ascending j. Each output entry is the sum over
+    each task streams A once in ascending j, accumulating straight into its rows
+    of the result (:func:`_csc_matvecs`). Each output entry is the sum over
     ascending j, whatever the groups: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
     out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
-    if A.flags.c_contiguous:
+    if A.flags.c_contiguous and A.dtype == out.dtype == S.dtype:
         parts = [(i0, i1, S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
-            out[i0:i1] = block @ A
+            target = out[i0:i1]
+            target.fill(0)  # by the thread that fills it: its pages start in its cache
+            _csc_matvecs(block, A, target)
 
         _run(rows, parts)
         return out
@@ -213,6 +216,25 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
 
     _run(columns, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
     return out
+
+
+def _csc_matvecs(S: Any, X: np.ndarray, Y: np.ndarray) -> None:
+    """``Y += S @ X`` in place, for a SciPy CSC ``S`` and C-contiguous ``X``, ``Y`` of S's dtype.
+
+    The loop SciPy's ``S @ X`` runs (sparsetools' ``csc_matvecs``: for ascending j, each
+    nonzero ``S[i, j]`` adds ``S[i, j]·X[j]`` to ``Y[i]``), called on the caller's ``Y``:
+    ``S @ X`` would allocate and zero a result of its own that is then copied, 0.3 of
+    the 2.4 passes over A of a CountSketch (issue 20). SciPy's public API has no
+    ``out=``, so this calls the routine behind it; where a SciPy lacks it, the public
+    product (the same sums, bit for bit, as the tests check).
+    """
+    try:
+        from scipy.sparse._sparsetools import csc_matvecs
+    except ImportError:  # pragma: no cover - a SciPy without the private module
+        Y += S @ X
+        return
+    csc_matvecs(S.shape[0], S.shape[1], X.shape[1], S.indptr, S.indices, S.data,
+                _view(X, (-1,)), _view(Y, (-1,)))
 
 
 def scatter_sparse(rows: np.ndarray, vals: np.ndarray, A: Any, s: int) -> np.ndarray:
@@ -311,8 +333,9 @@ def srht_inner_size(s: int, m: int, padded: int) -> int:
 
 class SRHTPlan:
     """The Hadamard SRHT kernel for one operator and one real dtype: the factors
-    ``m' = a·b₁·b₂``, the sampled rows grouped by their inner index, and the ±1 outer
-    rows each group needs (``s × ⌈m/b⌉`` entries, made once)."""
+    ``m' = a·b₁·b₂``, the first stage's ``b₂ × b₂`` factors with the signs D folded in,
+    the sampled rows grouped by their inner index, and the ±1 outer rows each group
+    needs (``s × ⌈m/b⌉`` entries); made once, used by every column block."""
 
     def __init__(self, selected: np.ndarray, signs: np.ndarray, m: int, padded: int,
                  dtype: Any):
@@ -322,15 +345,18 @@ class SRHTPlan:
         self.P = -(-m // b)  # outer indices that touch A's rows (the rest is zero padding)
         self.dtype = np.dtype(dtype)
         self.H1 = hadamard_signs(np.arange(self.b1), np.arange(self.b1), self.dtype)
-        self.H2 = hadamard_signs(np.arange(self.b2), np.arange(self.b2), self.dtype)
-        self.signs = np.zeros(self.P * b, dtype=self.dtype)
-        self.signs[:m] = signs
+        H2 = hadamard_signs(np.arange(self.b2), np.arange(self.b2), self.dtype)
+        d = np.zeros(self.P * b, dtype=self.dtype)
+        d[:m] = signs
+        # H_b₂ diag(d) for each group of b₂ rows: P × b₁ matrices b₂ × b₂ (m'·b₂ entries)
+        self.HD = H2[None, None] * d.reshape(self.P, self.b1, 1, self.b2)
         r1, r2 = selected // b, selected % b
         self.groups = []
         for q in np.unique(r2):
             idx = np.flatnonzero(r2 == q)
             self.groups.append((int(q), idx, hadamard_signs(r1[idx], np.arange(self.P),
                                                             self.dtype)))
+        self.order = np.concatenate([idx for _, idx, _ in self.groups])
 
     def apply(self, A: Any, scales: tuple[float, float]) -> np.ndarray:
         """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
@@ -343,18 +369,20 @@ class SRHTPlan:
         of ``b₁ × b₁`` by ``b₁ × (p·w)`` writing the block's inner transform inner index
         first: the outer stage's GEMM for inner index q then reads the contiguous
         ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
-        instead cost a quarter of the time). Every entry's sums are those of the
-        unchunked stages: chunks and layouts do not change a bit.
+        instead cost a quarter of the time), writing the rows of its group next to each
+        other in a block result that is scaled and scattered to the sampled rows once.
+        Every entry's sums are those of the unchunked stages: chunks and layouts do not
+        change a bit.
         """
         m, n = A.shape
         b, b1, b2, P = self.b, self.b1, self.b2, self.P
-        s = sum(idx.size for _, idx, _ in self.groups)
+        s = self.order.size
         out = np.empty((s, n), dtype=A.dtype)
         width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
-        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), (1 << 18) // (b * b2)))
+        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), P))
         dense = not scipy.sparse.issparse(A)
         whole = m // b  # outer indices whose b rows are all rows of A
-        d4 = self.signs.reshape(P, b1, 1, b2)
+        s0, s1 = (self.dtype.type(x) for x in scales)
 
         def block(c: tuple[int, int]) -> None:
             c0, c1 = c
@@ -374,15 +402,19 @@ class SRHTPlan:
                     X[: m - p0 * b] = src[p0 * b:, cols]
                     X = _view(X, (pc, b1, b2, w))
                 first = W[:, :, p0:p1] if b1 == 1 else T[:, :, :pc]
-                np.matmul(self.H2[None, None] * d4[p0:p1], X, out=first.transpose(2, 0, 1, 3))
+                np.matmul(self.HD[p0:p1], X, out=first.transpose(2, 0, 1, 3))
                 if b1 > 1:  # second factor: H_b1, for each b₂ index
                     np.matmul(self.H1, _view(first, (b1, b2, pc * w)).transpose(1, 0, 2),
                               out=_view(W[:, :, p0:p1], (b1, b2, pc * w)).transpose(1, 0, 2))
             W = _view(W, (b, P, w))
+            Y = np.empty((s, w), dtype=A.dtype)  # the sampled rows, group by group
+            g0 = 0
             for q, idx, Ha in self.groups:
-                Y = Ha @ W[q]
-                Y *= Y.dtype.type(scales[0])
-                out[idx, c0:c1] = Y * scales[1]
+                np.matmul(Ha, W[q], out=Y[g0:g0 + idx.size])
+                g0 += idx.size
+            Y *= s0
+            Y *= s1
+            out[self.order, c0:c1] = Y
 
         with _blas_threads(1):
             _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])

@@ -355,7 +355,9 @@ class SRHT(SketchingOperator):
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
         width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
-        plan = self.s * (self.padded // self._inner()) if self._inner() else 0
+        b = self._inner()
+        # the plan: the sampled outer rows and the first stage's factors with the signs
+        plan = self.s * (self.padded // b) + self.padded * kernels.srht_factors(b)[1] if b else 0
         return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
 
     def _inner(self) -> int | None:
