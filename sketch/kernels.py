@@ -110,8 +110,11 @@ GENERATE_CHUNK = 1 << 16
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
-#: Entries (columns × m') of the SRHT's inner-stage result per column block.
-SRHT_BLOCK_ENTRIES = 1 << 22
+#: Entries (columns × m') of the SRHT's inner-stage result per column block (one buffer per
+#: thread, 128 MB in float64): wide blocks read A in long row segments and make fewer, larger
+#: GEMMs (m = 100000, s = 4000, 1 thread: 9.7 passes over A with 167 columns, 11.2 with 83,
+#: 12.7 with 41; issue 20).
+SRHT_BLOCK_ENTRIES = 1 << 24
 #: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
 #: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
 DCT_BLOCK_ENTRIES = 1 << 20
@@ -371,8 +374,11 @@ class SRHTPlan:
         ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
         instead cost a quarter of the time), writing the rows of its group next to each
         other in a block result that is scaled and scattered to the sampled rows once.
-        Every entry's sums are those of the unchunked stages: chunks and layouts do not
-        change a bit.
+        Each thread takes a run of column blocks with buffers of its own. Every entry's
+        sums have the terms of the unchunked stages (each ``±A[j, c]``, exact); BLAS
+        orders them, and may order them otherwise for GEMMs of another width, so other
+        chunk or block sizes agree to rounding, while thread counts, which change
+        neither, give the same bits.
         """
         m, n = A.shape
         b, b1, b2, P = self.b, self.b1, self.b2, self.P
@@ -384,14 +390,17 @@ class SRHTPlan:
         whole = m // b  # outer indices whose b rows are all rows of A
         s0, s1 = (self.dtype.type(x) for x in scales)
 
-        def block(c: tuple[int, int]) -> None:
+        # Each thread takes a run of column blocks and makes its buffers once: W alone is
+        # SRHT_BLOCK_ENTRIES entries, whose first touch (page faults) cost as much as
+        # the stage that writes it when made per block.
+        def block(c: tuple[int, int], W_all: np.ndarray, T: np.ndarray | None,
+                  Y_all: np.ndarray) -> None:
             c0, c1 = c
             w = c1 - c0
             src = A if dense else A[:, c0:c1].toarray()  # sparse: the block, once
             cols = slice(c0, c1) if dense else slice(0, w)
             A4 = _view(src[: whole * b], (whole, b1, b2, src.shape[1]))[..., cols]
-            W = np.empty((b1, b2, P, w), dtype=A.dtype)  # inner index (b₁, b₂) first
-            T = np.empty((b1, b2, pstep, w), dtype=A.dtype) if b1 > 1 else None
+            W = _view(W_all[: b * P * w], (b1, b2, P, w))  # inner index (b₁, b₂) first
             for p0 in range(0, P, pstep):
                 p1 = min(P, p0 + pstep)
                 pc = p1 - p0
@@ -401,13 +410,13 @@ class SRHTPlan:
                     X = np.zeros((pc * b, w), dtype=A.dtype)
                     X[: m - p0 * b] = src[p0 * b:, cols]
                     X = _view(X, (pc, b1, b2, w))
-                first = W[:, :, p0:p1] if b1 == 1 else T[:, :, :pc]
+                first = W[:, :, p0:p1] if b1 == 1 else _view(T[: b * pc * w], (b1, b2, pc, w))
                 np.matmul(self.HD[p0:p1], X, out=first.transpose(2, 0, 1, 3))
                 if b1 > 1:  # second factor: H_b1, for each b₂ index
                     np.matmul(self.H1, _view(first, (b1, b2, pc * w)).transpose(1, 0, 2),
                               out=_view(W[:, :, p0:p1], (b1, b2, pc * w)).transpose(1, 0, 2))
             W = _view(W, (b, P, w))
-            Y = np.empty((s, w), dtype=A.dtype)  # the sampled rows, group by group
+            Y = _view(Y_all[: s * w], (s, w))  # the sampled rows, group by group
             g0 = 0
             for q, idx, Ha in self.groups:
                 np.matmul(Ha, W[q], out=Y[g0:g0 + idx.size])
@@ -416,8 +425,18 @@ class SRHTPlan:
             Y *= s1
             out[self.order, c0:c1] = Y
 
+        blocks = [(c0, min(n, c0 + width)) for c0 in range(0, n, width)]
+
+        def run(r: tuple[int, int]) -> None:
+            w = min(width, n)
+            W_all = np.empty(b * P * w, dtype=A.dtype)
+            T = np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None
+            Y_all = np.empty(s * w, dtype=A.dtype)
+            for c in blocks[r[0]:r[1]]:
+                block(c, W_all, T, Y_all)
+
         with _blas_threads(1):
-            _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+            _run(run, _ranges(len(blocks), threads()))
         return out
 
 

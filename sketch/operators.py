@@ -358,7 +358,8 @@ class SRHT(SketchingOperator):
         b = self._inner()
         # the plan: the sampled outer rows and the first stage's factors with the signs
         plan = self.s * (self.padded // b) + self.padded * kernels.srht_factors(b)[1] if b else 0
-        return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
+        # per thread: the block's inner transform, and a sparse A's block made dense
+        return (2.0 * self.s * n + plan + 2.0 * kernels.threads() * self.padded * width) * itemsize
 
     def _inner(self) -> int | None:
         """The pruned kernel's inner factor b, or None where it would not pay (huge m)."""
