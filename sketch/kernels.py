@@ -14,6 +14,8 @@ threads:
   only; sparse sign: a group of its k row blocks, all of them in one sweep).
   Every output row is summed over ascending j in every split, so the result
   is bitwise independent of the thread count and equal to one CSC product.
+  Each task accumulates straight into its rows of the result (SciPy's own
+  compiled loop, called without the temporary and copy of ``S @ A``).
   Sparse A is scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
   block by block just ahead of use: for each block of A's rows the threads
@@ -35,8 +37,13 @@ threads:
   contiguous matrix), so it costs ``O(s·a)`` instead of ``O(m'·a)`` per
   column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
   (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
-  1024). Threads take column blocks. The DCT variant runs SciPy's DCT on
-  blocks of a few columns, so that each block's transforms stay in cache.
+  1024). The first stage's ``b₂ × b₂`` factors with D folded in are made once
+  per operator. Column blocks are wide (167 columns there): the first stage is
+  a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
+  GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
+  Threads take runs of column blocks, each with its buffers made once. The
+  DCT variant runs SciPy's DCT on blocks of a few columns, so that each
+  block's transforms stay in cache.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
