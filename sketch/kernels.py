@@ -41,7 +41,7 @@ threads:
   per operator. Column blocks are wide (167 columns there): the first stage is
   a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
   GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
-  Threads take runs of column blocks, each with its buffers made once. The
+  Threads take column blocks as they come, each with its buffers made once. The
   DCT variant runs SciPy's DCT on blocks of a few columns, so that each
   block's transforms stay in cache.
 
@@ -101,6 +101,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -381,7 +382,7 @@ class SRHTPlan:
         ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
         instead cost a quarter of the time), writing the rows of its group next to each
         other in a block result that is scaled and scattered to the sampled rows once.
-        Each thread takes a run of column blocks with buffers of its own. Every entry's
+        Threads take column blocks as they come, each with buffers of its own. Every entry's
         sums have the terms of the unchunked stages (each ``±A[j, c]``, exact); BLAS
         orders them, and may order them otherwise for GEMMs of another width, so other
         chunk or block sizes agree to rounding, while thread counts, which change
@@ -397,7 +398,7 @@ class SRHTPlan:
         whole = m // b  # outer indices whose b rows are all rows of A
         s0, s1 = (self.dtype.type(x) for x in scales)
 
-        # Each thread takes a run of column blocks and makes its buffers once: W alone is
+        # Each thread makes its buffers once, for all the blocks it takes: W alone is
         # SRHT_BLOCK_ENTRIES entries, whose first touch (page faults) cost as much as
         # the stage that writes it when made per block.
         def block(c: tuple[int, int], W_all: np.ndarray, T: np.ndarray | None,
@@ -432,18 +433,18 @@ class SRHTPlan:
             Y *= s1
             out[self.order, c0:c1] = Y
 
-        blocks = [(c0, min(n, c0 + width)) for c0 in range(0, n, width)]
+        local = threading.local()
 
-        def run(r: tuple[int, int]) -> None:
-            w = min(width, n)
-            W_all = np.empty(b * P * w, dtype=A.dtype)
-            T = np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None
-            Y_all = np.empty(s * w, dtype=A.dtype)
-            for c in blocks[r[0]:r[1]]:
-                block(c, W_all, T, Y_all)
+        def run(c: tuple[int, int]) -> None:
+            if not hasattr(local, "buffers"):
+                w = min(width, n)
+                local.buffers = (np.empty(b * P * w, dtype=A.dtype),
+                                 np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None,
+                                 np.empty(s * w, dtype=A.dtype))
+            block(c, *local.buffers)
 
         with _blas_threads(1):
-            _run(run, _ranges(len(blocks), threads()))
+            _run(run, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
         return out
 
 

@@ -354,7 +354,7 @@ class SRHT(SketchingOperator):
         return self._plans[name]
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
-        width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
+        width = min(n, max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded))
         b = self._inner()
         # the plan: the sampled outer rows and the first stage's factors with the signs
         plan = self.s * (self.padded // b) + self.padded * kernels.srht_factors(b)[1] if b else 0
