@@ -357,7 +357,8 @@ class SRHT(SketchingOperator):
         width = min(n, max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded))
         b = self._inner()
         # the plan: the sampled outer rows and the first stage's factors with the signs
-        plan = self.s * (self.padded // b) + self.padded * kernels.srht_factors(b)[1] if b else 0
+        factors = self.padded * kernels.srht_factors(b)[1] if b else 0
+        plan = self.s * (self.padded // b) + min(factors, kernels.SRHT_FACTOR_ENTRIES) if b else 0
         # per thread: the block's inner transform, and a sparse A's block made dense
         return (2.0 * self.s * n + plan + 2.0 * kernels.threads() * self.padded * width) * itemsize
 

@@ -301,6 +301,9 @@ def test_srht_blocks_per_thread_same_bits_for_any_thread_count(monkeypatch):
         monkeypatch.setattr(kernels, "_threads", threads)
         np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref, err_msg=f"{threads}")
         np.testing.assert_array_equal(A.T @ ops.SRHT(s, m, seed=4).T, ref.T)
+    monkeypatch.setattr(kernels, "SRHT_FACTOR_ENTRIES", 0)  # factors made chunk by chunk
+    assert ops.SRHT(s, m, seed=4)._plan(A.dtype).HD is None
+    np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref)
     monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 5 * 1024)
     np.testing.assert_allclose(ops.SRHT(s, m, seed=4) @ A, ref, rtol=1e-13, atol=1e-13)
 
