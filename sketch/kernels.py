@@ -38,7 +38,7 @@ threads:
   column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
   (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
   1024). The first stage's ``b₂ × b₂`` factors with D folded in are made once
-  per operator. Column blocks are wide (167 columns there): the first stage is
+  per operator. Column blocks are wide (83 columns there): the first stage is
   a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
   GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
   Threads take column blocks as they come, each with its buffers made once. The
@@ -119,10 +119,12 @@ GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
 #: Entries (columns × m') of the SRHT's inner-stage result per column block (one buffer per
-#: thread, 128 MB in float64): wide blocks read A in long row segments and make fewer, larger
-#: GEMMs (m = 100000, s = 4000, 1 thread: 9.7 passes over A with 167 columns, 11.2 with 83,
-#: 12.7 with 41; issue 20).
-SRHT_BLOCK_ENTRIES = 1 << 24
+#: thread, 64 MB in float64): wide blocks read A in long row segments and make fewer, larger
+#: GEMMs. m = 100000, s = 4000, medians of 6 on the shared machine (issue 20), passes over A
+#: on 1 thread (CPU time) / 2 threads (wall): 11.3 / 9.3 with 83 columns, 10.6 / 9.6 with 125,
+#: 14.7 / 13.0 with 41; 167 columns ranged 9.6-19 / 8.3-23 from call to call (the first touch
+#: of a new 128 MB buffer per call, likely the kernel compacting memory for huge pages).
+SRHT_BLOCK_ENTRIES = 1 << 23
 #: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
 #: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
 DCT_BLOCK_ENTRIES = 1 << 20
