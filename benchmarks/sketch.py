@@ -6,7 +6,8 @@ float64; ``--quick``: 20000×500) or sparse with density 10⁻³; the sketch has
 default k = 8), float64 and float32, 1 and 2 threads (our kernels' threads and
 BLAS threads alike), it times ``S @ A`` now and with the implementation before
 the apply kernels (``sketch/operators.py`` at commit ``--before``, loaded from
-git; issue 20), and reports:
+git, with ``sketch/kernels.py`` of that commit where it has one, so that
+``--before REV`` also compares two versions of the kernels; issue 20), and reports:
 
 * ``passes``: the time over one pass over A, ``A.T @ v`` timed in the same
   setting (for sparse A that pass is tiny, so sparse rows are dominated by
@@ -67,7 +68,21 @@ def load_before(rev: str) -> types.ModuleType | None:
     module = types.ModuleType("sketch._operators_before")
     module.__package__ = "sketch"
     exec(compile(src, f"{rev}:sketch/operators.py", "exec"), module.__dict__)  # noqa: S102
+    try:  # the apply kernels of then too, where ``rev`` has them (a before/after of a kernel)
+        ksrc = subprocess.run(["git", "show", f"{rev}:sketch/kernels.py"], cwd=root,
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return module
+    kernels = types.ModuleType("sketch._kernels_before")
+    kernels.__package__ = "sketch"
+    exec(compile(ksrc, f"{rev}:sketch/kernels.py", "exec"), kernels.__dict__)  # noqa: S102
+    module.kernels = kernels
+    _BEFORE_KERNELS.append(kernels)
     return module
+
+
+#: The ``before`` revision's kernel module, where it has one (its threads are set alike).
+_BEFORE_KERNELS: list[types.ModuleType] = []
 
 
 @contextlib.contextmanager
@@ -77,12 +92,13 @@ def threads(n: int):
 
     import sketch.kernels as kernels
 
-    previous = kernels.set_threads(n)
+    previous = [k.set_threads(n) for k in (kernels, *_BEFORE_KERNELS)]
     try:
         with threadpool_limits(limits=n, user_api="blas"):
             yield
     finally:
-        kernels.set_threads(previous)
+        for k, p in zip((kernels, *_BEFORE_KERNELS), previous, strict=True):
+            k.set_threads(p)
 
 
 #: The clock: wall time, or this process's CPU time with ``--cpu-time``.
@@ -303,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += operator_rows(A, "sparse 1e-3", s, before, args.repeat, args.threads,
                               set(args.skip_before), args.kinds)
     notes = (f"A {m}×{n}, sketch size {s}; passes = time / time of A.T @ v in the same "
-             f"setting; before = sketch/operators.py at {args.before}; "
+             f"setting; before = sketch/operators.py (and kernels.py, where it has one) at "
+             f"{args.before}; "
              + ("CPU time of the process (summed over threads). " if args.cpu_time
                 else "wall time. ")
              + "Shared machine: compare ratios within this run.")

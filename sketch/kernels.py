@@ -14,6 +14,8 @@ threads:
   only; sparse sign: a group of its k row blocks, all of them in one sweep).
   Every output row is summed over ascending j in every split, so the result
   is bitwise independent of the thread count and equal to one CSC product.
+  Each task accumulates straight into its rows of the result (SciPy's own
+  compiled loop, called without the temporary and copy of ``S @ A``).
   Sparse A is scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
   block by block just ahead of use: for each block of A's rows the threads
@@ -35,8 +37,13 @@ threads:
   contiguous matrix), so it costs ``O(s·a)`` instead of ``O(m'·a)`` per
   column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
   (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
-  1024). Threads take column blocks. The DCT variant runs SciPy's DCT on
-  blocks of a few columns, so that each block's transforms stay in cache.
+  1024). The first stage's ``b₂ × b₂`` factors with D folded in are made once
+  per operator. Column blocks are wide (83 columns there): the first stage is
+  a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
+  GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
+  Threads take column blocks as they come, each with its buffers made once. The
+  DCT variant runs SciPy's DCT on blocks of a few columns, so that each
+  block's transforms stay in cache.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
@@ -94,6 +101,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -110,11 +118,18 @@ GENERATE_CHUNK = 1 << 16
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
-#: Entries (columns × m') of the SRHT's inner-stage result per column block.
-SRHT_BLOCK_ENTRIES = 1 << 22
+#: Entries (columns × m') of the SRHT's inner-stage result per column block (one buffer per
+#: thread, 64 MB in float64): wide blocks read A in long row segments and make fewer, larger
+#: GEMMs. m = 100000, s = 4000, medians of 6 on the shared machine (issue 20), passes over A
+#: on 1 thread (CPU time) / 2 threads (wall): 11.3 / 9.3 with 83 columns, 10.6 / 9.6 with 125,
+#: 14.7 / 13.0 with 41; 167 columns ranged 9.6-19 / 8.3-23 from call to call (the first touch
+#: of a new 128 MB buffer per call, likely the kernel compacting memory for huge pages).
+SRHT_BLOCK_ENTRIES = 1 << 23
 #: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
 #: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
 DCT_BLOCK_ENTRIES = 1 << 20
+#: Most entries (m'·b₂) of the SRHT's first-stage factors with the signs kept in its plan.
+SRHT_FACTOR_ENTRIES = 1 << 22
 #: Entries of the SRHT's first-stage result per chunk (stays in L2 for the second stage).
 SRHT_CHUNK_ENTRIES = 1 << 17
 #: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
@@ -191,17 +206,20 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     """``S @ A`` for a SciPy CSC ``S`` (s × m) and a dense ``A`` (m × n).
 
     ``groups`` are disjoint row ranges of S covering all s rows, one task each;
-    each task streams A once in ascending j. Each output entry is the sum over
+    each task streams A once in ascending j, accumulating straight into its rows
+    of the result (:func:`_csc_matvecs`). Each output entry is the sum over
     ascending j, whatever the groups: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
     out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
-    if A.flags.c_contiguous:
+    if A.flags.c_contiguous and A.dtype == out.dtype == S.dtype:
         parts = [(i0, i1, S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
-            out[i0:i1] = block @ A
+            target = out[i0:i1]
+            target.fill(0)  # by the thread that fills it: its pages start in its cache
+            _csc_matvecs(block, A, target)
 
         _run(rows, parts)
         return out
@@ -213,6 +231,25 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
 
     _run(columns, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
     return out
+
+
+def _csc_matvecs(S: Any, X: np.ndarray, Y: np.ndarray) -> None:
+    """``Y += S @ X`` in place, for a SciPy CSC ``S`` and C-contiguous ``X``, ``Y`` of S's dtype.
+
+    The loop SciPy's ``S @ X`` runs (sparsetools' ``csc_matvecs``: for ascending j, each
+    nonzero ``S[i, j]`` adds ``S[i, j]·X[j]`` to ``Y[i]``), called on the caller's ``Y``:
+    ``S @ X`` would allocate and zero a result of its own that is then copied, 0.3 of
+    the 2.4 passes over A of a CountSketch (issue 20). SciPy's public API has no
+    ``out=``, so this calls the routine behind it; where a SciPy lacks it, the public
+    product (the same sums, bit for bit, as the tests check).
+    """
+    try:
+        from scipy.sparse._sparsetools import csc_matvecs
+    except ImportError:  # pragma: no cover - a SciPy without the private module
+        Y += S @ X
+        return
+    csc_matvecs(S.shape[0], S.shape[1], X.shape[1], S.indptr, S.indices, S.data,
+                _view(X, (-1,)), _view(Y, (-1,)))
 
 
 def scatter_sparse(rows: np.ndarray, vals: np.ndarray, A: Any, s: int) -> np.ndarray:
@@ -311,8 +348,9 @@ def srht_inner_size(s: int, m: int, padded: int) -> int:
 
 class SRHTPlan:
     """The Hadamard SRHT kernel for one operator and one real dtype: the factors
-    ``m' = a·b₁·b₂``, the sampled rows grouped by their inner index, and the ±1 outer
-    rows each group needs (``s × ⌈m/b⌉`` entries, made once)."""
+    ``m' = a·b₁·b₂``, the first stage's ``b₂ × b₂`` factors with the signs D folded in,
+    the sampled rows grouped by their inner index, and the ±1 outer rows each group
+    needs (``s × ⌈m/b⌉`` entries); made once, used by every column block."""
 
     def __init__(self, selected: np.ndarray, signs: np.ndarray, m: int, padded: int,
                  dtype: Any):
@@ -323,14 +361,26 @@ class SRHTPlan:
         self.dtype = np.dtype(dtype)
         self.H1 = hadamard_signs(np.arange(self.b1), np.arange(self.b1), self.dtype)
         self.H2 = hadamard_signs(np.arange(self.b2), np.arange(self.b2), self.dtype)
-        self.signs = np.zeros(self.P * b, dtype=self.dtype)
-        self.signs[:m] = signs
+        d = np.zeros(self.P * b, dtype=self.dtype)
+        d[:m] = signs
+        self.d4 = d.reshape(self.P, self.b1, 1, self.b2)
+        # H_b₂ diag(d) for each group of b₂ rows (P × b₁ matrices b₂ × b₂), made once where
+        # it is small (made per chunk, it cost 1.4 of 13 passes at m = 100000)
+        self.HD = self._first(0, self.P) if self.P * b * self.b2 <= SRHT_FACTOR_ENTRIES \
+            else None
         r1, r2 = selected // b, selected % b
         self.groups = []
         for q in np.unique(r2):
             idx = np.flatnonzero(r2 == q)
             self.groups.append((int(q), idx, hadamard_signs(r1[idx], np.arange(self.P),
                                                             self.dtype)))
+        self.order = np.concatenate([idx for _, idx, _ in self.groups])
+
+    def _first(self, p0: int, p1: int) -> np.ndarray:
+        """The first stage's factors ``H_b₂ diag(d)`` of outer indices p0..p1-1."""
+        if getattr(self, "HD", None) is not None:
+            return self.HD[p0:p1]
+        return self.H2[None, None] * self.d4[p0:p1]
 
     def apply(self, A: Any, scales: tuple[float, float]) -> np.ndarray:
         """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
@@ -343,27 +393,35 @@ class SRHTPlan:
         of ``b₁ × b₁`` by ``b₁ × (p·w)`` writing the block's inner transform inner index
         first: the outer stage's GEMM for inner index q then reads the contiguous
         ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
-        instead cost a quarter of the time). Every entry's sums are those of the
-        unchunked stages: chunks and layouts do not change a bit.
+        instead cost a quarter of the time), writing the rows of its group next to each
+        other in a block result that is scaled and scattered to the sampled rows once.
+        Threads take column blocks as they come, each with buffers of its own. Every entry's
+        sums have the terms of the unchunked stages (each ``±A[j, c]``, exact); BLAS
+        orders them, and may order them otherwise for GEMMs of another width, so other
+        chunk or block sizes agree to rounding, while thread counts, which change
+        neither, give the same bits.
         """
         m, n = A.shape
         b, b1, b2, P = self.b, self.b1, self.b2, self.P
-        s = sum(idx.size for _, idx, _ in self.groups)
+        s = self.order.size
         out = np.empty((s, n), dtype=A.dtype)
         width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
-        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), (1 << 18) // (b * b2)))
+        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), P))
         dense = not scipy.sparse.issparse(A)
         whole = m // b  # outer indices whose b rows are all rows of A
-        d4 = self.signs.reshape(P, b1, 1, b2)
+        s0, s1 = (self.dtype.type(x) for x in scales)
 
-        def block(c: tuple[int, int]) -> None:
+        # Each thread makes its buffers once, for all the blocks it takes: W alone is
+        # SRHT_BLOCK_ENTRIES entries, whose first touch (page faults) cost as much as
+        # the stage that writes it when made per block.
+        def block(c: tuple[int, int], W_all: np.ndarray, T: np.ndarray | None,
+                  Y_all: np.ndarray) -> None:
             c0, c1 = c
             w = c1 - c0
             src = A if dense else A[:, c0:c1].toarray()  # sparse: the block, once
             cols = slice(c0, c1) if dense else slice(0, w)
             A4 = _view(src[: whole * b], (whole, b1, b2, src.shape[1]))[..., cols]
-            W = np.empty((b1, b2, P, w), dtype=A.dtype)  # inner index (b₁, b₂) first
-            T = np.empty((b1, b2, pstep, w), dtype=A.dtype) if b1 > 1 else None
+            W = _view(W_all[: b * P * w], (b1, b2, P, w))  # inner index (b₁, b₂) first
             for p0 in range(0, P, pstep):
                 p1 = min(P, p0 + pstep)
                 pc = p1 - p0
@@ -373,19 +431,33 @@ class SRHTPlan:
                     X = np.zeros((pc * b, w), dtype=A.dtype)
                     X[: m - p0 * b] = src[p0 * b:, cols]
                     X = _view(X, (pc, b1, b2, w))
-                first = W[:, :, p0:p1] if b1 == 1 else T[:, :, :pc]
-                np.matmul(self.H2[None, None] * d4[p0:p1], X, out=first.transpose(2, 0, 1, 3))
+                first = W[:, :, p0:p1] if b1 == 1 else _view(T[: b * pc * w], (b1, b2, pc, w))
+                np.matmul(self._first(p0, p1), X, out=first.transpose(2, 0, 1, 3))
                 if b1 > 1:  # second factor: H_b1, for each b₂ index
                     np.matmul(self.H1, _view(first, (b1, b2, pc * w)).transpose(1, 0, 2),
                               out=_view(W[:, :, p0:p1], (b1, b2, pc * w)).transpose(1, 0, 2))
             W = _view(W, (b, P, w))
+            Y = _view(Y_all[: s * w], (s, w))  # the sampled rows, group by group
+            g0 = 0
             for q, idx, Ha in self.groups:
-                Y = Ha @ W[q]
-                Y *= Y.dtype.type(scales[0])
-                out[idx, c0:c1] = Y * scales[1]
+                np.matmul(Ha, W[q], out=Y[g0:g0 + idx.size])
+                g0 += idx.size
+            Y *= s0
+            Y *= s1
+            out[self.order, c0:c1] = Y
+
+        local = threading.local()
+
+        def run(c: tuple[int, int]) -> None:
+            if not hasattr(local, "buffers"):
+                w = min(width, n)
+                local.buffers = (np.empty(b * P * w, dtype=A.dtype),
+                                 np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None,
+                                 np.empty(s * w, dtype=A.dtype))
+            block(c, *local.buffers)
 
         with _blas_threads(1):
-            _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+            _run(run, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
         return out
 
 

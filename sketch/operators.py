@@ -354,9 +354,13 @@ class SRHT(SketchingOperator):
         return self._plans[name]
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
-        width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
-        plan = self.s * (self.padded // self._inner()) if self._inner() else 0
-        return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
+        width = min(n, max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded))
+        b = self._inner()
+        # the plan: the sampled outer rows and the first stage's factors with the signs
+        factors = self.padded * kernels.srht_factors(b)[1] if b else 0
+        plan = self.s * (self.padded // b) + min(factors, kernels.SRHT_FACTOR_ENTRIES) if b else 0
+        # per thread: the block's inner transform, and a sparse A's block made dense
+        return (2.0 * self.s * n + plan + 2.0 * kernels.threads() * self.padded * width) * itemsize
 
     def _inner(self) -> int | None:
         """The pruned kernel's inner factor b, or None where it would not pay (huge m)."""

@@ -287,6 +287,27 @@ def test_srht_plan_memory_is_bounded(monkeypatch):
     np.testing.assert_allclose(A.T @ ops.SRHT(40, m, seed=2).T, ref.T, atol=1e-12)
 
 
+def test_srht_blocks_per_thread_same_bits_for_any_thread_count(monkeypatch):
+    # Several column blocks per thread (each thread reuses its buffers over its run of
+    # blocks): the thread count changes no bits; another block width agrees to rounding.
+    m, n, s = 700, 19, 40
+    A = np.random.default_rng(3).standard_normal((m, n))
+    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 3 * 1024)  # 3 columns a block
+    monkeypatch.setattr(kernels, "_threads", 1)
+    ref = ops.SRHT(s, m, seed=4) @ A
+    np.testing.assert_allclose(ref, _reference_operator(ops.SRHT(s, m, seed=4)) @ A,
+                               rtol=1e-12, atol=1e-12)
+    for threads in (2, 3, 7):
+        monkeypatch.setattr(kernels, "_threads", threads)
+        np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref, err_msg=f"{threads}")
+        np.testing.assert_array_equal(A.T @ ops.SRHT(s, m, seed=4).T, ref.T)
+    monkeypatch.setattr(kernels, "SRHT_FACTOR_ENTRIES", 0)  # factors made chunk by chunk
+    assert ops.SRHT(s, m, seed=4)._plan(A.dtype).HD is None
+    np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref)
+    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 5 * 1024)
+    np.testing.assert_allclose(ops.SRHT(s, m, seed=4) @ A, ref, rtol=1e-13, atol=1e-13)
+
+
 @pytest.mark.parametrize("kind", ["countsketch", "sparse-sign"])
 def test_scatter_kernels_equal_one_sparse_product(kind):
     # The scatter kernels sum each output row over ascending j, exactly like SciPy's CSC
