@@ -61,6 +61,7 @@ from sketch.rng import as_key
 __all__ = [
     "InstantiationResult",
     "instantiate",
+    "template_angles",
     "template_circuit",
     "operator_distance",
     "template_unitary",
@@ -508,6 +509,44 @@ def template_circuit(n: int, structure: Structure, params: Any, phase: float = 0
         qc.u(*x[n + 2 * i], c)
         qc.u(*x[n + 2 * i + 1], t)
     return qc
+
+
+def template_angles(qc: Any) -> tuple[Structure, np.ndarray, float]:
+    """``(structure, params, phase)`` of the template that ``qc`` already is.
+
+    ``qc`` holds ``cx`` and single-qubit gates only. The single-qubit gates on
+    each wire between two CNOTs (or before the first, after the last) are
+    multiplied into the template's ``U3`` there, so
+    ``template_unitary(n, structure, params, phase)`` equals ``Operator(qc)``
+    up to rounding, with no fitting: an exact warm start for removing CNOTs.
+
+    Examples
+    --------
+    >>> from qiskit import QuantumCircuit
+    >>> from qiskit.quantum_info import Operator
+    >>> qc = QuantumCircuit(2); _ = qc.h(0); _ = qc.cx(0, 1); _ = qc.t(1); _ = qc.sx(1)
+    >>> st, x, a = template_angles(qc)
+    >>> st, bool(np.allclose(template_unitary(2, st, x, a), Operator(qc).data))
+    ([(0, 1)], True)
+    """
+    n = qc.num_qubits
+    structure: Structure = []
+    slots = [np.eye(2, dtype=complex) for _ in range(n)]  # template order, then filled
+    at = list(range(n))  # the slot each wire's gates currently go into
+    for ins in qc.data:
+        qs = [qc.find_bit(q).index for q in ins.qubits]
+        if ins.operation.name == "cx":
+            c, t = qs
+            structure.append((c, t))
+            slots += [np.eye(2, dtype=complex), np.eye(2, dtype=complex)]
+            at[c], at[t] = len(slots) - 2, len(slots) - 1
+        elif len(qs) == 1:
+            slots[at[qs[0]]] = ins.operation.to_matrix() @ slots[at[qs[0]]]
+        else:
+            raise ValueError(f"qc holds {ins.operation.name} on {len(qs)} qubits; "
+                             "template_angles takes cx and single-qubit gates only")
+    x, gam = _u3_angles(np.array(slots))
+    return structure, x.ravel(), float(np.sum(gam) + qc.global_phase)
 
 
 def operator_distance(U: Any, circuit: Any) -> float:

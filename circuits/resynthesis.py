@@ -9,17 +9,20 @@ Two steps, cheapest first:
    decompositions). A block that was written with CNOTs but acts as ``A ⊗ B``
    (a gate and its inverse, a cancelling pair) then costs only what ``B`` costs.
 2. *Synthesize what is left*: one qubit by its Euler angles, two by the KAK
-   decomposition (optimal: 0–3 CNOTs), three or four by the numerical search
-   of :func:`circuits.synthesize` under a CNOT budget one below the block's.
+   decomposition (optimal: 0–3 CNOTs), three by the numerical search of
+   :func:`circuits.synthesize` under a CNOT budget one below the block's
+   (four-qubit parts: step 3 only, see :data:`GENERIC_WIDTH`).
 3. *Structure-seeded deletion* (three or four qubits that do not split): the block's
    own CNOT layout, with free single-qubit gates around every CNOT, is
-   instantiated (:func:`circuits.instantiate.instantiate`) and its CNOTs are
-   deleted one at a time, last first, each deletion kept when the shorter
-   layout still instantiates to ``U`` within the tolerance — the scanning gate
-   removal of BQSKit (Younis et al. 2021). Structured blocks (Trotter steps,
-   Toffoli ladders) seldom fit the generic layered template of step 2 at one
-   CNOT fewer but often lose a CNOT or two from their own layout; step 2 still
-   runs, and the circuit with fewer CNOTs is kept.
+   instantiated (:func:`circuits.instantiate.instantiate`; where that fails, the
+   block's own angles from :func:`circuits.instantiate.template_angles` stand in)
+   and its CNOTs are deleted one at a time, last first, each deletion kept when
+   the shorter layout still instantiates (warm-started) to ``U`` within the
+   tolerance — the scanning gate removal of BQSKit (Younis et al. 2021).
+   Structured blocks (Trotter steps, Toffoli ladders) seldom fit the generic
+   layered template of step 2 at one CNOT fewer but often lose a CNOT or two
+   from their own layout; on three qubits step 2 still runs, and the circuit
+   with fewer CNOTs is kept.
 
 The caller checks the result's distance to ``U`` before using it.
 """
@@ -44,14 +47,21 @@ __all__ = ["resynthesize", "scan_delete", "split_qubits", "worth_trying"]
 ASTAR_BUDGET, PRUNE_BUDGET = 0, 8
 #: Random starts per template (the search doubles them once before giving up on a count).
 STARTS = 4
-#: Random starts per instantiation of a shortened layout (besides the warm start).
-SCAN_STARTS = 1
+#: Random starts per instantiation of a shortened layout (besides the warm start), by
+#: block width: on 4 qubits (10x the cost of a 3-qubit trial) the warm start alone found
+#: the same deletions on the benchmark suite's Ising chain at a quarter of the time.
+SCAN_STARTS = {3: 1, 4: 0}
 #: Iteration cap of a deletion trial: on the benchmark suite every deletion that succeeded
 #: did so within 42 Levenberg–Marquardt steps, while failing ones run on for 60–140.
 SCAN_ITER = 60
 #: Widest block the deletion scan runs on (one instantiation per CNOT of the block; a
 #: 4-qubit trial costs ~10x a 3-qubit one, which is why ``block_size=4`` is slower).
 SCAN_WIDTH = 4
+#: Widest block (that does not split) given the layered-template search of step 2; wider
+#: blocks get the deletion scan only. With the search on 4-qubit blocks too,
+#: ``optimize(block_size=4)`` took 1.5-1.7x the CPU time on MCX-8 and TFIM-16 for the
+#: same CNOT counts (161 and 52).
+GENERIC_WIDTH = 3
 #: Relative second operator-Schmidt coefficient below which a qubit is taken as separable.
 SEPARABLE_RTOL = 1e-13
 
@@ -115,15 +125,17 @@ def _factor_out(U: np.ndarray, j: int, n: int) -> tuple[np.ndarray, np.ndarray] 
 def resynthesize(task: tuple) -> Any:
     """One block's search (runs in a worker): a circuit with at most ``budget`` CNOTs, or ``None``.
 
-    ``task`` is ``(U, budget, pairs, tol, key, structure)``: the block's unitary,
-    its CNOT budget, the allowed local CNOT pairs (``None``: all), the distance
-    target and seed key of the numerical search, and the block's own CNOTs
-    ``[(control, target), ...]`` in local qubits (``None``: no deletion scan).
+    ``task`` is ``(U, budget, pairs, tol, key, structure, x0)``: the block's
+    unitary, its CNOT budget, the allowed local CNOT pairs (``None``: all), the
+    distance target and seed key of the numerical search, the block's own CNOTs
+    ``[(control, target), ...]`` in local qubits (``None``: no deletion scan)
+    and their template angles (:func:`circuits.instantiate.template_angles`: the
+    scan's start where fitting the layout fails; ``None``: none).
     """
-    U, budget, pairs, tol, key, structure = task
+    U, budget, pairs, tol, key, structure, x0 = task
     limits = single_thread_blas()  # the deletion scan too: BLAS threads only slow d <= 16
     try:
-        return _resynthesize(U, budget, pairs, tol, key, structure)
+        return _resynthesize(U, budget, pairs, tol, key, structure, x0)
     except (ToleranceError, NotUnitaryError):
         return None  # a split-off factor rounded too far from unitary for a tight ``tol``
     finally:
@@ -132,7 +144,7 @@ def resynthesize(task: tuple) -> Any:
 
 
 def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,
-                  structure: Any) -> Any:
+                  structure: Any, x0: Any = None) -> Any:
     from qiskit import QuantumCircuit
 
     n = int(np.log2(len(U)))
@@ -141,10 +153,12 @@ def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,
     # fewer fits any U, and at it a deletion scan costs seconds and seldom succeeds
     if (len(groups) == 1 and structure is not None and 3 <= n <= SCAN_WIDTH
             and budget + 1 < cnot_lower_bound(n)):
-        scanned = scan_delete(U, structure, tol, key)
+        scanned = scan_delete(U, structure, tol, key, x0)
         if scanned is not None and _cx(scanned) <= budget:
             # the generic search under the block's own budget still finds the shorter
             # circuit on some blocks (it bisects its count from above): keep the fewer
+            if n > GENERIC_WIDTH:
+                return scanned
             generic = _resynthesize(U, budget, pairs, tol, key, None)
             return generic if generic is not None and _cx(generic) < _cx(scanned) else scanned
     out = QuantumCircuit(n)
@@ -158,8 +172,9 @@ def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,
                 return None  # two entangled qubits that are not coupled
         else:
             left = budget - _cx(out)
-            if left < w - 1 or (w == n and budget + 1 == cnot_lower_bound(w)):
-                return None  # no room, or a block at the generic bound: leave it
+            if (w > GENERIC_WIDTH or left < w - 1
+                    or (w == n and budget + 1 == cnot_lower_bound(w))):
+                return None  # too wide, no room, or a block at the generic bound: leave it
             res = synthesize(G, method="approximate", tol=tol, max_cnots=left,
                              coupling_map=local, seed=key, progress=False,
                              astar_budget=ASTAR_BUDGET, prune_budget=PRUNE_BUDGET,
@@ -171,14 +186,17 @@ def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,
 
 
 def scan_delete(U: np.ndarray, structure: list[tuple[int, int]], tol: float,
-                key: Any = None) -> Any:
+                key: Any = None, x0: Any = None) -> Any:
     """A circuit for ``U`` on a subset of ``structure``'s CNOTs, or ``None``.
 
     Instantiates ``structure`` (the CNOTs ``U`` was written with, in time order)
-    and then tries deleting each CNOT, last first, keeping a deletion when the
-    shorter layout instantiates to within ``tol`` of ``U`` (global phase
-    included in the returned circuit). ``None`` when not even ``structure``
-    itself instantiates, or when no CNOT could be deleted.
+    from random starts, or, where that fails, takes the angles ``x0`` (the
+    block's own, from :func:`circuits.instantiate.template_angles`; ``None``:
+    give up), and tries deleting each CNOT,
+    last first, keeping a deletion when the shorter layout instantiates to
+    within ``tol`` of ``U`` (global phase included in the returned circuit).
+    ``None`` when not even ``structure`` itself instantiates, or when no CNOT
+    could be deleted.
 
     Examples
     --------
@@ -188,25 +206,26 @@ def scan_delete(U: np.ndarray, structure: list[tuple[int, int]], tol: float,
     >>> qc.count_ops()["cx"]
     1
     """
-    structure = [tuple(p) for p in structure]
+    st = [tuple(p) for p in structure]
     n = int(np.log2(len(U)))
     key = as_key(key).child("scan")
-    res = instantiate(U, structure, starts=SCAN_STARTS + 1, tol=tol, seed=key)
-    if not res.converged:
+    # fitted angles first: as warm starts for deletions they did better than the block's
+    # own (a Trotter block's 8 -> 6 CX is found from fitted angles, not from its own)
+    res = instantiate(U, st, starts=SCAN_STARTS[n] + 1, tol=tol, seed=key)
+    if res.converged:
+        x0 = res.params
+    elif x0 is None:
         return None
-    best, start = res, len(structure)
-    for i in reversed(range(start)):
-        if i >= len(best.structure):
-            continue
-        trial = best.structure[:i] + best.structure[i + 1:]
+    x, best = np.asarray(x0, dtype=float).reshape(-1, 3), None
+    for i in reversed(range(len(st))):
+        trial = st[:i] + st[i + 1:]
         # warm start: the current angles without the two gates that followed CNOT i
-        x = best.params.reshape(-1, 3)
-        x0 = np.delete(x, [n + 2 * i, n + 2 * i + 1], axis=0).ravel()
-        r = instantiate(U, trial, starts=SCAN_STARTS + 1, tol=tol, x0=x0, max_iter=SCAN_ITER,
-                        seed=key.child(i))
+        xi = np.delete(x, [n + 2 * i, n + 2 * i + 1], axis=0)
+        r = instantiate(U, trial, starts=SCAN_STARTS[n] + 1, tol=tol, x0=xi.ravel(),
+                        max_iter=SCAN_ITER, seed=key.child(i))
         if r.converged:
-            best = r
-    if len(best.structure) == start:
+            best, st, x = r, trial, r.params.reshape(-1, 3)
+    if best is None:
         return None
     return template_circuit(n, best.structure, best.params, best.phase)
 

@@ -104,6 +104,53 @@ def test_four_qubit_blocks_start_from_the_three_qubit_result():
     _assert_same_operator(res.circuit, qc, res)
 
 
+def test_scan_partition_pass_finds_what_greedy_blocks_hide():
+    from benchmarks.optimize import hhl_circuit
+
+    # HHL-5: the greedy partition's passes stop at 26 CX; one pass on the scan-order
+    # partition's blocks finds more (24 with scan-order passes alone), then greedy resumes
+    qc = transpile(hhl_circuit(5), basis_gates=["cx", "u"], optimization_level=0)
+    res = optimize(qc, seed=0, progress=False, workers=1)
+    assert res.cx_before == 28 and res.cx_after <= 24
+    _assert_same_operator(res.circuit, qc, res)
+
+
+def test_a_replacement_with_more_cx_is_never_taken(monkeypatch):
+    import circuits.optimization as opt
+
+    def worse(task):  # the block's own unitary, two CNOTs dearer
+        U = task[0]
+        n = int(np.log2(len(U)))
+        qc = QuantumCircuit(n)
+        qc.unitary(U, range(n))
+        qc = transpile(qc, basis_gates=["cx", "u"], optimization_level=0)
+        qc.cx(0, 1)
+        qc.cx(0, 1)
+        return qc
+
+    monkeypatch.setattr(opt, "resynthesize", worse)
+    qc = _toffoli_pair()
+    res = optimize(qc, seed=0, progress=False, workers=1)
+    assert res.replaced == 0 and res.cx_after == res.cx_before == 13
+    assert res.distance_bound == 0.0
+
+
+def test_template_angles_are_the_block_itself():
+    from circuits.instantiate import template_angles, template_unitary
+
+    qc = transpile(random_brickwork(3, 3, seed=2), basis_gates=["cx", "u"],
+                   optimization_level=0)
+    qc.h(2)
+    qc.global_phase = 0.4
+    st, x, phase = template_angles(qc)
+    assert st == [(qc.find_bit(i.qubits[0]).index, qc.find_bit(i.qubits[1]).index)
+                  for i in qc.data if i.operation.name == "cx"]
+    np.testing.assert_allclose(template_unitary(3, st, x, phase), Operator(qc).data,
+                               atol=1e-13)
+    with pytest.raises(ValueError, match="cx and single-qubit gates"):
+        template_angles(_toffoli_pair())
+
+
 def test_reduces_a_reducible_circuit():
     # CX·CX cancels, and a Toffoli followed by its inverse is the identity
     qc = QuantumCircuit(3)
