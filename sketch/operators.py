@@ -87,7 +87,9 @@ class _DenseSketch(SketchingOperator):
         return self._entries(counter, x, library_dtype(xp, dtype))
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
-        return 2.0 * self.s * n * itemsize + 2.0 * self._block_rows() * self.s * itemsize
+        # The generated block S[:, j0:j1] has at most m columns: a short A needs a short block.
+        block = min(self.m, self._block_rows())
+        return 2.0 * self.s * n * itemsize + 2.0 * block * self.s * itemsize
 
     def _apply_host(self, A):
         rdt = _real_dtype(A.dtype)
@@ -354,7 +356,8 @@ class SRHT(SketchingOperator):
         return self._plans[name]
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
-        width = max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded)
+        # A block holds at most n columns: a thin A needs thin per-thread buffers.
+        width = min(n, max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded))
         plan = self.s * (self.padded // self._inner()) if self._inner() else 0
         return (2.0 * self.s * n + plan + 3.0 * kernels.threads() * self.padded * width) * itemsize
 
