@@ -272,3 +272,21 @@ def test_instantiate_and_operator_distance_answer_or_refuse(name, structure):
 def test_found_circuit_failures_are_refused_by_name(call_, err, match):
     with pytest.raises(err, match=match):
         call_()
+
+
+@pytest.mark.parametrize("call_, what", [
+    (lambda: circuits.pauli_errors(40, 30), "Pauli labels"),  # 6.8e23 labels: ran out of memory
+    (lambda: circuits.pauli_errors(10**6), "Pauli labels"),  # 3e6 strings of 1e6 characters
+    (lambda: circuits.random_clifford_circuit(10**6), "random_clifford_circuit"),  # n^2 tableau
+    (lambda: circuits.random_brickwork(10**6, 2), "random_brickwork"),
+    (lambda: circuits.random_brickwork(2, 10**12), "random_brickwork"),  # 1e12 gate positions
+])
+def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
+    import sketch.checks
+    from sketch.errors import InsufficientMemoryError
+
+    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 26)
+    start = time.perf_counter()
+    with pytest.raises(InsufficientMemoryError, match=what):
+        call_()
+    assert time.perf_counter() - start < 5
