@@ -139,6 +139,8 @@ def test_bad_tensor_argument_is_refused_clearly(entry, arg):
      r"A is torch.complex128 and U is torch.float64"),  # was RuntimeError from mm
     (lambda: sketch.residual_norm(A, U, S_.numpy(), Vh, seed=0),
      r"U is a torch tensor on cpu, s is a numpy array"),  # was "unsupported operand type(s)"
+    (lambda: sketch.residual_norm(A, U, S_.to(torch.complex128), Vh, seed=0),
+     r"s must hold the \(real\) singular values"),  # was RuntimeError from mm (long profile)
 ])
 def test_found_tensor_failures_are_refused_by_name(call, match):
     with pytest.raises(TypeError, match=match):
