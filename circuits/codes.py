@@ -22,6 +22,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import combinations, product
 from typing import Any
@@ -86,6 +87,9 @@ def pauli_errors(n: int, weight: int = 1, include_identity: bool = True) -> list
     """
     n = check_positive_int(n, "n")
     weight = check_positive_int(weight, "weight", minimum=0)
+    count = sum(math.comb(n, w) * 3**w for w in range(1, min(weight, n) + 1)) + 1
+    check_allocation(float(count) * (n + 60), f"the {count:.3g} Pauli labels of n={n}, "
+                     f"weight={weight}", fix="ask for a smaller weight")
     labels = ["I" * n] if include_identity else []
     for w in range(1, weight + 1):
         for qubits in combinations(range(n), w):

@@ -23,13 +23,16 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import to_numpy
-from sketch.checks import check_power_of_two, check_vector
+from sketch.checks import check_positive_int, check_power_of_two, check_vector
 from sketch.errors import NotUnitaryError
 
 __all__ = ["UNITARY_ATOL", "exact_circuit", "synthesize_diagonal", "synthesize_state"]
 
 #: Largest ``max|U†U − I|`` accepted as unitary; beyond it, re-unitarise (polar factor).
 UNITARY_ATOL = 1e-6
+#: Widest diagonal or state the exact builders take: their circuits have about 2ⁿ⁺¹ CNOTs,
+#: and Qiskit builds 16 qubits in a minute (22 would take hours and gigabytes).
+MAX_EXACT_QUBITS = 16
 
 def exact_circuit(U: np.ndarray, n: int) -> Any:
     """Qiskit's exact ``cx``/``u`` circuit for the n-qubit unitary ``U`` (see the module)."""
@@ -71,7 +74,7 @@ def synthesize_diagonal(diagonal: Any) -> Any:
     from qiskit.circuit.library import DiagonalGate
 
     dvec = to_numpy(check_vector(diagonal, "diagonal")).astype(complex)
-    check_power_of_two(dvec.shape[0], "len(diagonal)")
+    _check_width(check_power_of_two(dvec.shape[0], "len(diagonal)"), "diagonal")
     if np.max(np.abs(np.abs(dvec) - 1)) > UNITARY_ATOL:
         raise NotUnitaryError("diagonal entries must have modulus 1 (a diagonal unitary)")
     qc = DiagonalGate(list(dvec)).definition
@@ -97,9 +100,16 @@ def synthesize_state(psi: Any) -> Any:
     from qiskit.circuit.library import StatePreparation
 
     v = to_numpy(check_vector(psi, "psi")).astype(complex).ravel()
-    check_power_of_two(v.shape[0], "len(psi)")
+    _check_width(check_power_of_two(v.shape[0], "len(psi)"), "psi")
     norm = np.linalg.norm(v)
     if abs(norm - 1) > UNITARY_ATOL:
         raise ValueError(f"psi must have norm 1, got {norm:.6g}; divide it by its norm")
     qc = StatePreparation(v / norm).definition
     return transpile(qc, basis_gates=["cx", "u"], optimization_level=1)
+
+
+def _check_width(n: int, name: str) -> None:
+    check_positive_int(n, f"the number of qubits of {name}", minimum=1,
+                       maximum=MAX_EXACT_QUBITS,
+                       why="the exact circuit has about 2^(n+1) CNOTs; split the problem "
+                           "or prepare it approximately")

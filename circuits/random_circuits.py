@@ -36,6 +36,9 @@ from sketch.checks import check_allocation, check_positive_int
 from sketch.haar import haar_unitary
 from sketch.rng import as_key
 
+#: Bytes a circuit holds per ``UnitaryGate`` of two qubits (measured: about 600).
+UNITARY_GATE_BYTES = 700
+
 __all__ = [
     "haar_circuit",
     "random_brickwork",
@@ -176,6 +179,10 @@ def random_brickwork(
     depth = _check_depth(depth)
     from qiskit.circuit.library import UnitaryGate
 
+    # at most n/2 gates a layer, each a UnitaryGate holding its 4 x 4 matrix (~600 bytes)
+    check_allocation(UNITARY_GATE_BYTES * depth * (n // 2),
+                     f"random_brickwork(n={n}, depth={depth})",
+                     fix="ask for fewer qubits or a smaller depth")
     positions = _gate_positions(n, depth, coupling_map)
     qc = QuantumCircuit(n, name=f"brickwork{depth}")
     if not positions:
@@ -243,6 +250,8 @@ def random_clifford_circuit(n: int, seed: Any = None) -> QuantumCircuit:
     2
     """
     n = check_positive_int(n, "n")
+    # the 2n x 2n tableau and its O(n^2)-gate circuit (~30 bytes a gate)
+    check_allocation(40.0 * n * n, f"random_clifford_circuit(n={n})", fix="ask for fewer qubits")
     from qiskit.quantum_info import random_clifford
 
     return random_clifford(n, seed=as_key(seed).child("clifford").generator()).to_circuit()

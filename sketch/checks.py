@@ -187,8 +187,12 @@ def check_matrix(
 
 
 def check_vector(b: Any, name: str = "b", *, length: int | None = None, finite: bool = True):
-    """Validate a 1-D vector (or 2-D block of right-hand sides) and return it."""
+    """Validate a 1-D vector (or 2-D block of right-hand sides) and return it (dense: a
+    sparse right-hand side reached LAPACK and LSQR as a 0-d object and failed there)."""
     check_array(b, name)
+    if is_sparse(b):
+        raise TypeError(f"{name} is sparse; a vector or block of right-hand sides must be "
+                        f"dense ({name}.toarray())")
     if getattr(b, "ndim", None) not in (1, 2):
         raise ShapeError(f"{name} must be 1-D (or 2-D for several right-hand sides), "
                          f"got shape {getattr(b, 'shape', None)}")

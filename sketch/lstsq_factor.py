@@ -32,11 +32,18 @@ from typing import Any
 
 import numpy as np
 
-from .backend import astype, device, qr, shifted_r, solve_triangular, vector_norm
+from .backend import astype, device, numpy_dtype, qr, shifted_r, solve_triangular, vector_norm
 from .backward_error import karlson_walden, karlson_walden_triangular
 
+#: Steps of :func:`condition_estimate`'s power iterations.
+CONDITION_STEPS = 12
+#: Probability, over the keyed start vector, that one of :func:`condition_bound`'s two
+#: power-iteration bounds fails.
+BOUND_FAILURE = 1e-6
 
-def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> tuple[float, float]:
+
+def condition_estimate(R: Any, xp: Any, key: Any, steps: int = CONDITION_STEPS
+                       ) -> tuple[float, float]:
     """(σ_max(R), σ_max(R)/σ_min(R)) by power iteration on RᴴR and (RᴴR)⁻¹; O(n²) per step.
 
     Power iteration converges from below, so these are lower bounds; the
@@ -71,6 +78,71 @@ def condition_estimate(R: Any, xp: Any, key: Any, steps: int = 12) -> tuple[floa
     return smax, smax * inv
 
 
+def power_inflation(n: int, steps: int, *, complex_: bool = False,
+                    failure: float = BOUND_FAILURE) -> float:
+    """c ≥ 1 with σ_max(R) ≤ c·σ̂ with probability ≥ 1 − ``failure``, for the estimate σ̂ of
+    ``steps`` power steps on M = RᴴR from a Gaussian start z (as in :func:`condition_estimate`).
+
+    σ̂² = ‖Mᵏz‖/‖Mᵏ⁻¹z‖ ≥ μ = zᴴM²ᵏ⁻¹z / zᴴM²ᵏ⁻²z (the moments are log-convex), and with
+    λ₁ = 1, cᵢ the squared coordinates of z in M's eigenbasis and j = 2k − 2,
+    μ < 1 − ε forces ε c₁ < Σᵢ₊₁ cᵢ λᵢʲ(1 − ε − λᵢ) ≤ δ Σᵢ₊₁ cᵢ with
+    δ = (1 − ε)ʲ⁺¹/(ε(j + 1)). For a real Gaussian z, c₁ = g² is independent of the
+    χ²ₙ₋₁ sum X, so P(g² < δX) ≤ E √(2δX/π) ≤ √(2δ(n − 1)/π) (Jensen); for complex R and a
+    real z, the same with 2δ/(1 − 2δ) for δ. The smallest ε that makes this ``failure``
+    gives c = (1 − ε)^(−1/2): a rigorous inflation, in the spirit of Kuczyński and
+    Woźniakowski (1992), of a power-iteration lower bound into an upper bound.
+
+    Examples
+    --------
+    >>> round(power_inflation(1000, 12), 2), power_inflation(1, 12)
+    (1.97, 1.0)
+    """
+    if n <= 1:
+        return 1.0
+    j = 2 * steps - 2
+    t = math.pi * failure * failure / (2 * (n - 1))  # the largest δ allowed
+    if complex_:
+        t = t / (2 + 2 * t)
+
+    def log_delta(eps: float) -> float:
+        return (j + 1) * math.log1p(-eps) - math.log(eps * (j + 1))
+
+    lo, hi = 0.0, 1.0  # log_delta decreases in ε: bisect for log_delta(ε) = log t
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if log_delta(mid) > math.log(t) else (lo, mid)
+    return 1.0 / math.sqrt(1.0 - hi)
+
+
+def condition_bound(R: Any, norm: float, cond: float, xp: Any,
+                    steps: int = CONDITION_STEPS) -> tuple[float, float]:
+    """Upper bounds (σ_max(R), κ(R)) from :func:`condition_estimate`'s lower bounds.
+
+    σ_max ≤ min(c·σ̂_max, ‖R‖_F, √(‖R‖₁‖R‖_∞)) and 1/σ_min ≤ c·(κ̂/σ̂_max), with the
+    inflation c of :func:`power_inflation`: they hold with probability ≥ 1 − 2·
+    :data:`BOUND_FAILURE` over the start vector, the norm bounds always.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sketch.rng import as_key
+    >>> R = np.linalg.qr(np.random.default_rng(0).standard_normal((40, 6)), mode="r")
+    >>> norm, cond = condition_estimate(R, np, as_key(0))
+    >>> top, kappa = condition_bound(R, norm, cond, np)
+    >>> sv = np.linalg.svd(R, compute_uv=False)
+    >>> bool(norm <= sv[0] <= top), bool(cond <= sv[0] / sv[-1] <= kappa)
+    (True, True)
+    """
+    if not (math.isfinite(norm) and math.isfinite(cond)) or norm <= 0:
+        return math.inf, math.inf
+    c = power_inflation(R.shape[0], steps, complex_=numpy_dtype(R.dtype).kind == "c")
+    absR = xp.abs(R)
+    one, inf = float(xp.max(xp.sum(absR, axis=0))), float(xp.max(xp.sum(absR, axis=1)))
+    fro = float(vector_norm(xp.reshape(R, (-1,))))
+    top = min(c * norm, fro, math.sqrt(one * inf))
+    return top, top * c * (cond / norm)
+
+
 class SketchedFactor:
     """x = N y from a factorisation of the (ridge-augmented) sketch S·A.
 
@@ -94,6 +166,9 @@ class SketchedFactor:
     rank : int
     cond : float
         κ(S·A) (exact from the SVD; a lower-bound estimate on the QR path).
+    cond_bound : float
+        An upper bound on κ(S·A) (exact from the SVD; on the QR path from
+        :func:`condition_bound`, holding with probability ≥ 1 − 2·:data:`BOUND_FAILURE`).
     norm, fro : float
         ‖S·A‖₂ (exact from the SVD; a lower-bound estimate on the QR path) and ‖S·A‖_F.
     x0 : array
@@ -114,6 +189,7 @@ class SketchedFactor:
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
             self.kind, self.R, self.rank, self.cond, self.norm = "qr", R, n, cond, norm
+            self.cond_bound = condition_bound(R, norm, cond, xp)[1]
             self._shifted: dict[float, Any] = {}  # θ → R of [R; θI], for the last θs
             x0 = solve_triangular(R, c)
         else:
@@ -121,7 +197,7 @@ class SketchedFactor:
             r = int((sv > rcond * sv[0]).sum())
             self.kind, self.rank = "svd", r
             self.sv, self.V = sv, Vh.conj().T
-            self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
+            self.cond = self.cond_bound = float(sv[0] / sv[r - 1]) if r else math.inf
             self.norm = float(sv[0])
             x0 = self.V[:, :r] @ ((U[:, :r].conj().T @ c) / sv[:r, None])
         self.x0 = x0[:, 0] if Sb.ndim == 1 else x0

@@ -49,7 +49,9 @@ class LstsqResult:
         (``"direct"`` is LAPACK, backward stable by construction).
     forward_error_bound : float, array or None
         First-order bound on ‖x − x*‖/‖x‖ implied by ``backward_error``
-        (Wedin 1973; Higham 2002, Thm 20.1) with κ(A) and ‖A‖ from the sketch.
+        (Wedin 1973; Higham 2002, Thm 20.1) with bounds on κ(A) and ‖A‖ from the
+        sketch: on the R path an upper bound on κ(S·A) from inflated power iterations
+        (:func:`sketch.lstsq_factor.condition_bound`), not ``sketched_condition``.
     sketch : SketchingOperator or None
         The sketch used.
     sketch_size : int or None

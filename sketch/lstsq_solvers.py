@@ -257,15 +257,16 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS)
     eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
     st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp)
-    # ‖A‖₂ ≥ σ₁(SA)/(1 + η) and κ(A) ≤ κ(SA)(1 + η)/(1 − η) for an η-embedding; the
-    # Karlson–Waldén estimate is within √2 of the optimal ‖ΔA‖_F ≥ ‖ΔA‖₂.
+    # ‖A‖₂ ≥ σ₁(SA)/(1 + η) (F.norm is a lower bound on σ₁(SA)) and κ(A) ≤ κ(SA)(1 + η)/(1 − η)
+    # for an η-embedding, with an upper bound on κ(SA); the Karlson–Waldén estimate is
+    # within √2 of the optimal ‖ΔA‖_F ≥ ‖ΔA‖₂.
     spread = (1 + st.eta) / (1 - st.eta)
     norm2 = F.norm / (1 + st.eta)
     absolute = st.backward_error * F.fro
     if norm2 > 0:
         bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
                                     vector_norm(st.x, axis=0), norm=norm2,
-                                    cond=F.cond * spread, xp=xp)
+                                    cond=F.cond_bound * spread, xp=xp)
     else:  # S·A = 0: x = 0, and a bound relative to ‖x‖ says nothing
         bound = xp.full_like(xp.asarray(st.backward_error), math.inf)
     if not st.converged:

@@ -512,7 +512,7 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
     (40, 40)
     """
     if len(mats) < 2:
-        raise ValueError(f"chain_matmul needs at least two matrices, got {len(mats)}")
+        raise ValueError(f"chain_matmul needs at least two matrices in mats, got {len(mats)}")
     for t, M in enumerate(mats):
         check_matrix(M, f"mats[{t}]")
     for t in range(len(mats) - 1):

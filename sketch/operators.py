@@ -87,7 +87,9 @@ class _DenseSketch(SketchingOperator):
         return self._entries(counter, x, library_dtype(xp, dtype))
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
-        return 2.0 * self.s * n * itemsize + 2.0 * self._block_rows() * self.s * itemsize
+        # The generated block S[:, j0:j1] has at most m columns: a short A needs a short block.
+        block = min(self.m, self._block_rows())
+        return 2.0 * self.s * n * itemsize + 2.0 * block * self.s * itemsize
 
     def _apply_host(self, A):
         rdt = _real_dtype(A.dtype)
@@ -354,6 +356,7 @@ class SRHT(SketchingOperator):
         return self._plans[name]
 
     def _workspace_bytes(self, n: int, itemsize: int) -> float:
+        # A block holds at most n columns: a thin A needs thin per-thread buffers.
         width = min(n, max(1, kernels.SRHT_BLOCK_ENTRIES // self.padded))
         b = self._inner()
         # the plan: the sampled outer rows and the first stage's factors with the signs

@@ -175,7 +175,8 @@ def _linear(A: Any, r: int, seed: Any, keys: Any, method: str, offset: int = 0, 
             part = S @ block
         out = part if out is None else out + part
     data = xp.astype(xp.asarray(out), A.dtype, copy=False)
-    return LinearSketch(method, data, A.shape[0], A.shape[1], key.fingerprint, keyed, vector)
+    return LinearSketch(method, data, n_rows=A.shape[0], n_cols=A.shape[1],
+                        fingerprint=key.fingerprint, keyed=keyed, vector=vector)
 
 
 def jl_sketch(A: Any, r: int, seed: Any = None, *, keys: Any = None) -> LinearSketch:

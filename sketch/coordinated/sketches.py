@@ -103,8 +103,17 @@ def _take_rows(A: Any, idx: Any) -> Any:
 # --------------------------------------------------------------------------
 # sketches
 # --------------------------------------------------------------------------
+@dataclass(kw_only=True)
 class _Stored:
-    """What both kinds of sketch share: ``load``, the reverse of their ``save``."""
+    """What both kinds of sketch share: their metadata (keyword-only) and ``load``, the
+    reverse of their ``save``."""
+
+    n_rows: int
+    n_cols: int
+    fingerprint: str
+    keyed: bool = False
+    vector: bool = False
+    stream_version: int = STREAM_VERSION
 
     @classmethod
     def load(cls, path: str | Path) -> Any:
@@ -150,6 +159,8 @@ class SampledSketch(_Stored):
     stream_version : int
         Version of the keyed random stream it was drawn from
         (:data:`sketch.rng.STREAM_VERSION`); sketches of different versions do not combine.
+
+    The last six (shared with :class:`LinearSketch`) are keyword-only arguments.
     """
 
     method: str
@@ -158,12 +169,6 @@ class SampledSketch(_Stored):
     tau: float
     budget: int
     total_weight: float
-    n_rows: int
-    n_cols: int
-    fingerprint: str
-    keyed: bool = False
-    vector: bool = False
-    stream_version: int = STREAM_VERSION
     _key: Key | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -283,17 +288,12 @@ class LinearSketch(_Stored):
     fingerprint : str
         Identifies the seed.
     keyed, vector, stream_version
-        As for :class:`SampledSketch`.
+        As for :class:`SampledSketch`. The metadata (from ``n_rows`` on) are
+        keyword-only arguments.
     """
 
     method: str
     data: Any
-    n_rows: int
-    n_cols: int
-    fingerprint: str
-    keyed: bool = False
-    vector: bool = False
-    stream_version: int = STREAM_VERSION
 
     @property
     def size(self) -> int:
@@ -313,9 +313,10 @@ class LinearSketch(_Stored):
                 f"cannot merge a {self.method} sketch of shape {self.data.shape} with a "
                 f"{other.method} sketch of shape {other.data.shape}"
             )
-        return LinearSketch(self.method, self.data + other.data, self.n_rows + other.n_rows,
-                            self.n_cols, self.fingerprint, self.keyed or other.keyed, self.vector,
-                            self.stream_version)
+        return LinearSketch(self.method, self.data + other.data,
+                            n_rows=self.n_rows + other.n_rows, n_cols=self.n_cols,
+                            fingerprint=self.fingerprint, keyed=self.keyed or other.keyed,
+                            vector=self.vector, stream_version=self.stream_version)
 
     def save(self, path: str | Path) -> None:
         """Write the sketch to a ``.npz`` file (no pickle; see :mod:`sketch.sketchfile`)."""
@@ -387,7 +388,8 @@ def _finish(method, keys, rows, tau, budget, total, n_rows, n_cols, fp, keyed, v
     xp = compat(array_module(keys))
     order = xp.argsort(keys)
     return SampledSketch(method, keys[order], _take_rows(rows, order), float(tau), int(budget),
-                         float(total), int(n_rows), int(n_cols), fp, bool(keyed), bool(vector))
+                         float(total), n_rows=int(n_rows), n_cols=int(n_cols), fingerprint=fp,
+                         keyed=bool(keyed), vector=bool(vector))
 
 
 def load_sketch(path: str | Path, device: str | None = None, *,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import astype
-from ..checks import check_matrix, check_positive_int, check_vector
+from ..backend import astype, backend_name, numpy_dtype
+from ..checks import check_matrix, check_positive_int, check_same_backend, check_vector
 from ..errors import ShapeError
 from ..rng import as_key
 from .basis import draw_test_matrix, orth
@@ -90,6 +90,12 @@ def residual_norm(
     check_matrix(U, "U", sparse=False)
     check_vector(s, "s")
     check_matrix(Vh, "Vh", sparse=False)
+    check_same_backend(A=A, U=U, Vh=Vh)  # torch multiplies no mixed dtypes
+    if backend_name(s) != backend_name(U):  # s only scales: any real dtype of U's library
+        check_same_backend(U=U, s=s)
+    if numpy_dtype(s.dtype).kind == "c":  # torch's mm refused the complex product it made
+        raise TypeError(f"s must hold the (real) singular values, got dtype {s.dtype}; "
+                        "pass s.real if its imaginary parts are zero")
     if s.ndim != 1:
         raise ShapeError(f"s must be the 1-D vector of singular values, got shape {s.shape}")
     if U.shape[0] != op.shape[0] or Vh.shape[1] != op.shape[1] or not (

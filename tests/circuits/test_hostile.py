@@ -234,3 +234,59 @@ def test_hhl_circuit_methods_answer_or_refuse(state_kind, unknowns, obs_kind, ma
 
 
 _SIMULATED: dict = {}
+
+
+_STRUCTURES = st.sampled_from([[], [(0, 1)], [(1, 0), (0, 1)], [(0, 2)], [(0, 0)], "ab",
+                               [(0.5, 1)], None])
+
+
+@pytest.mark.hostile
+@given(_UNITARIES, _STRUCTURES)
+def test_instantiate_and_operator_distance_answer_or_refuse(name, structure):
+    """Were IndexError, einsum and reshape errors on non-square, 3 x 3, 1-D or sparse targets
+    and on CNOTs between qubits the target does not have."""
+    U = _target(name)
+    ok, res = call(lambda: circuits.instantiate(U, structure, starts=2, max_iter=20, seed=0),
+                   ["U", "structure", "numpy.asarray"])
+    if ok:  # the distance it reports is that of the circuit it describes
+        assert circuits.operator_distance(U, res.circuit()) == pytest.approx(res.distance,
+                                                                             abs=1e-6)
+    ok, dist = call(lambda: circuits.operator_distance(U, circuits.haar_circuit(1, seed=0)),
+                    ["U", "circuit", "numpy.asarray"])
+    if ok:
+        assert name in ("eye1", "not_unitary", "complex64") and np.isfinite(dist)
+
+
+@pytest.mark.parametrize("call_, err, match", [
+    (lambda: circuits.synthesize_diagonal(np.ones(2**22)), ValueError,
+     "qubits of diagonal must be at most 16, got 22"),  # ran for hours
+    (lambda: circuits.synthesize_state(np.ones(2**22) / 2**11), ValueError,
+     "qubits of psi must be at most 16, got 22"),  # ran for hours
+    (lambda: circuits.synthesize_state(np.ones(1)), ValueError,
+     "qubits of psi must be at least 1"),  # was QiskitError
+    (lambda: circuits.operator_distance(np.eye(4), circuits.haar_circuit(1, seed=0)),
+     ShapeError, "circuit has 1 qubits"),  # was a reshape ValueError naming neither
+    (lambda: circuits.operator_distance(np.eye(2), "h 0"), TypeError, "circuit must be"),
+    (lambda: circuits.instantiate(np.eye(4), [(0, 2)]), ValueError, "structure holds"),
+])
+def test_found_circuit_failures_are_refused_by_name(call_, err, match):
+    with pytest.raises(err, match=match):
+        call_()
+
+
+@pytest.mark.parametrize("call_, what", [
+    (lambda: circuits.pauli_errors(40, 30), "Pauli labels"),  # 6.8e23 labels: ran out of memory
+    (lambda: circuits.pauli_errors(10**6), "Pauli labels"),  # 3e6 strings of 1e6 characters
+    (lambda: circuits.random_clifford_circuit(10**6), "random_clifford_circuit"),  # n^2 tableau
+    (lambda: circuits.random_brickwork(10**6, 2), "random_brickwork"),
+    (lambda: circuits.random_brickwork(2, 10**12), "random_brickwork"),  # 1e12 gate positions
+])
+def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
+    import sketch.checks
+    from sketch.errors import InsufficientMemoryError
+
+    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 26)
+    start = time.perf_counter()
+    with pytest.raises(InsufficientMemoryError, match=what):
+        call_()
+    assert time.perf_counter() - start < 5

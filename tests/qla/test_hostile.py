@@ -27,6 +27,7 @@ from qla.cli import build_parser, main
 from sketch.errors import (
     AccuracyWarning,
     InsufficientMemoryError,
+    NonFiniteError,
     NotHermitianError,
     ShapeError,
 )
@@ -513,3 +514,39 @@ def test_cli_answers_or_refuses(argv):
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):  # --out files land here
         ok, code = call(run, [])
     assert ok and code in (0, 1, 2), (argv, code)
+
+
+def _sparse(kind):
+    import scipy.sparse
+
+    A = scipy.sparse.random(60, 4, density=0.5, random_state=0, format="csr")
+    A = A + scipy.sparse.eye(60, 4, format="csr")
+    if kind == "explicit-nan":
+        A.data[3] = np.nan
+    elif kind == "duplicate-nan":  # COO adds duplicates: NaN hides until they are summed
+        A = scipy.sparse.coo_matrix((np.array([1.0, np.nan]), (np.zeros(2, int), np.zeros(2, int))),
+                                    shape=(60, 4))
+    elif kind == "int64":
+        A = A.multiply(10).astype(np.int64)
+    return A
+
+
+@pytest.mark.parametrize("method", [None, "direct", "sketch-and-solve",
+                                    "sketch-and-precondition", "fossils"])
+@pytest.mark.parametrize("kind, err", [("explicit-nan", NonFiniteError),
+                                       ("duplicate-nan", NonFiniteError), ("int64", TypeError)])
+def test_lstsq_refuses_bad_sparse_matrices(method, kind, err):
+    with pytest.raises(err, match=r"^A (holds|has)"):
+        qla.lstsq(_sparse(kind), np.ones(60), method=method, seed=0)
+
+
+@pytest.mark.parametrize("method", ["direct", "sketch-and-precondition", "fossils"])
+def test_sparse_right_hand_side_is_refused_by_name(method):
+    """A sparse b reached LAPACK (LinAlgError: 0-dimensional array) or LSQR (a
+    broadcasting ValueError) before check_vector refused it."""
+    import scipy.sparse
+
+    with pytest.raises(TypeError, match="b is sparse"):
+        qla.lstsq(np.eye(6, 3), scipy.sparse.csr_matrix(np.ones((6, 1))), method=method)
+    with pytest.raises(TypeError, match="b is sparse"):
+        qla.solve(np.eye(3), scipy.sparse.csr_matrix(np.ones((3, 1))))

@@ -312,6 +312,18 @@ def run_property(entry: Entry, arg: str, *, known_failure: bool = False,
     prop()
 
 
+def check_valid_call(entry: Entry) -> None:
+    """The entry's valid call answers under the harness's budget (a finite result).
+
+    If it were refused (say by an over-cautious memory estimate), every case of the entry
+    would end in that refusal, which the property accepts: the entry would test nothing.
+    """
+    with _Budget(TIME_LIMIT_S), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = entry.call(**entry.valid)
+    assert _finite_result(result, infinite_ok=entry.infinite_ok), entry.name
+
+
 def check_case(entry: Entry, arg: str, value: Any, must_refuse: bool | None, *,
                limit: float = TIME_LIMIT_S) -> None:
     """Call ``entry`` with ``arg=value`` and assert the property (see the module doc)."""

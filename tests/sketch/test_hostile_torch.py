@@ -24,6 +24,7 @@ M, D = h.M, h.D
 A = torch.from_numpy(h.A)
 b = torch.from_numpy(h.b)
 SQ = (lambda G: G @ G.T)(torch.from_numpy(np.random.default_rng(1).standard_normal((8, 8))))
+U, S_, Vh = torch.linalg.svd(A, full_matrices=False)
 OPS = {"gaussian": sketch.Gaussian, "rademacher": sketch.Rademacher, "srht": sketch.SRHT,
        "countsketch": sketch.CountSketch, "sparse-sign": sketch.SparseSign}
 SHARE = 0.4  # of the profile's examples per (entry, argument): the suite's time budget
@@ -88,10 +89,26 @@ def _entries() -> list[h.Entry]:
                 dict(A=mat(vector_ok=True), r=h.sizes())),
         h.Entry("spectral_norm[torch]", sketch.spectral_norm, dict(A=A, iters=5, seed=0),
                 dict(A=mat())),  # iters: the NumPy suite (1000 iterations run long when loaded)
+        h.Entry("residual_norm[torch]", sketch.residual_norm,
+                dict(A=A, U=U, s=S_, Vh=Vh, iters=5, block=2, seed=0),
+                dict(A=mat(), U=mat(), s=vec(D), Vh=mat(D, D), block=h.sizes())),
+        h.Entry("adaptive_qb[torch]", sketch.adaptive_qb, dict(A=A, tol=0.1, block=2, seed=0),
+                dict(A=mat(), tol=h.tolerances(), block=h.sizes(),
+                     max_rank=st.one_of(h.sizes(), st.just((None, False))))),
+        h.Entry("chain_matmul[torch]", lambda A, B, C, samples: sketch.chain_matmul(
+                    A, B, C, samples=samples, seed=0),
+                dict(A=A.T, B=A, C=A.T, samples=20),
+                dict(A=mat(D, M), B=mat(), C=mat(D, M), samples=h.sizes()),
+                dict(A=("mats[0]",), B=("mats[1]",), C=("mats[2]",))),
         h.Entry("conjugate_gradient[torch]", sketch.conjugate_gradient,
                 dict(A=SQ + 6 * torch.eye(8, dtype=SQ.dtype), b=torch.ones(8, dtype=SQ.dtype)),
                 dict(A=mat(8, 8), b=vec(8)), dict(A=("matrix",))),
     ]
+
+
+@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
+def test_valid_call_answers(entry):
+    h.check_valid_call(entry)
 
 
 @pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
@@ -116,6 +133,14 @@ def test_bad_tensor_argument_is_refused_clearly(entry, arg):
      r"A is a torch tensor on cpu, b is a numpy array"),  # did not name A or b
     (lambda: sketch.randomized_svd(A.to_sparse(), 2, seed=0),
      r"A is a torch tensor with layout torch.sparse_coo"),  # was NotImplementedError (isfinite)
+    (lambda: sketch.residual_norm(A.float(), U, S_, Vh, seed=0),
+     r"A is torch.float32 and U is torch.float64"),  # was RuntimeError from mm
+    (lambda: sketch.residual_norm(A.to(torch.complex128), U, S_, Vh, seed=0),
+     r"A is torch.complex128 and U is torch.float64"),  # was RuntimeError from mm
+    (lambda: sketch.residual_norm(A, U, S_.numpy(), Vh, seed=0),
+     r"U is a torch tensor on cpu, s is a numpy array"),  # was "unsupported operand type(s)"
+    (lambda: sketch.residual_norm(A, U, S_.to(torch.complex128), Vh, seed=0),
+     r"s must hold the \(real\) singular values"),  # was RuntimeError from mm (long profile)
 ])
 def test_found_tensor_failures_are_refused_by_name(call, match):
     with pytest.raises(TypeError, match=match):

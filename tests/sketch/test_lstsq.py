@@ -140,6 +140,50 @@ def test_forward_error_bound_holds():
         assert err <= res.forward_error_bound < math.inf, (kappa, err, res.forward_error_bound)
 
 
+def test_condition_bound_bounds_where_the_estimate_falls_short():
+    """12 power steps understate σ₁ and 1/σₙ for clustered ends of the spectrum; the
+    inflated bound must hold for every seed (its failure probability is 2e-6)."""
+    from sketch.lstsq_factor import condition_bound, condition_estimate
+    from sketch.rng import as_key
+
+    rng = np.random.default_rng(3)
+    n, short = 60, 0
+    sv = np.concatenate([1 - 0.02 * np.arange(10) / 10, np.logspace(-1, -3, 40),
+                         1e-4 * (1 + 0.02 * np.arange(10) / 10)])
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    R = np.linalg.qr((Q * sv) @ np.linalg.qr(rng.standard_normal((n, n)))[0].T, mode="r")
+    exact = sv.max() / sv.min()
+    for seed in range(200):
+        norm, cond = condition_estimate(R, np, as_key(seed))
+        top, kappa = condition_bound(R, norm, cond, np)
+        short += cond < exact * (1 - 1e-4)
+        assert sv.max() <= top * (1 + 1e-12) and exact <= kappa * (1 + 1e-12), seed
+    assert short > 100  # the estimate alone is no bound: the test can fail
+    assert kappa < 5 * exact  # and the bound stays within the inflation
+
+
+def test_forward_error_bound_holds_with_clustered_ends():
+    """Known solutions where the power-iteration estimate of κ(S·A) falls short."""
+    rng = np.random.default_rng(5)
+    m, n = 2000, 40
+    for kappa, rnorm in [(1e6, 1e-2), (1e10, 1e-8), (1e10, 1.0)]:
+        U = np.linalg.qr(rng.standard_normal((m, n)))[0]
+        V = np.linalg.qr(rng.standard_normal((n, n)))[0]
+        sv = np.concatenate([1 - 0.01 * np.arange(8) / 8,
+                             np.logspace(-1, -math.log10(kappa) + 1, n - 16),
+                             (1 + 0.01 * np.arange(8) / 8) / kappa])
+        A = (U * sv) @ V.T
+        x_star = rng.standard_normal(n)
+        r = rng.standard_normal(m)
+        r -= U @ (U.T @ r)
+        r -= U @ (U.T @ r)
+        b = A @ x_star + rnorm / np.linalg.norm(r) * r
+        res = lstsq(A, b, seed=1)
+        err = np.linalg.norm(res.x - x_star) / np.linalg.norm(res.x)
+        assert res.sketched_condition < sv[0] / sv[-1] * 1.5  # an estimate, not the bound
+        assert err <= res.forward_error_bound < math.inf, (kappa, err, res.forward_error_bound)
+
+
 def test_fossils_several_rhs_ridge_and_single_precision():
     A, b, _, _, _ = known(3000, 30, 1e6, 1e-3, 9)
     B = np.stack([b, A @ np.ones(30), -2 * b], axis=1)
