@@ -44,7 +44,7 @@ from .results import SVDResult
 #: Default cap on the passes over A of an accuracy-first run.
 MAX_PASSES = 24
 #: Oversampling assumed by :func:`top_up_width` for a geometrically decaying tail.
-TOP_UP_OVERSAMPLING = 20
+TOP_UP_OVERSAMPLING = 15
 
 
 def check_max_passes(max_passes: Any, minimum: int) -> int:
@@ -109,27 +109,32 @@ def top_up_width(w: np.ndarray, k: int, eps: float, limit: int) -> int:
     """Extra random columns after the first pass that let the probes certify ε at once.
 
     ``w``: the squared singular values of ``Y = AΩ`` (descending, l of them). Where
-    they fall geometrically from the (k+1)-th on, at ρ² per index, a range basis of
+    they fall geometrically around the (k+1)-th, at ρ² per index, a range basis of
     width l' leaves ``‖(I−QQ^H)A‖ ≈ σ_{l'−p}`` (HMT 2011, Thm. 10.5) and
     :func:`~sketch.lowrank.certificates.posterior_accuracy` proves ε once
     ``c²·2·σ_{l'−p}² ≤ ε·σₖ₊₁²`` (c the certificate's factor, 2 the probes' typical
-    ‖Rω‖²/‖R‖₂² on such a tail). Returns ``l' − l`` when it is at most l (a pass over
-    that many columns and as many more in the next: less than the two full passes of
-    a Krylov step), else 0: a slow or flat tail keeps the Krylov steps.
-    The choice only sets the width; the stop is still the probes' proof. p = 20
-    (:data:`TOP_UP_OVERSAMPLING`), not HMT's 10: Y's last values fall faster than σ
-    (a Gaussian sketch's smallest directions), which makes ρ look smaller; with 10,
-    one seed in two missed the proof on σᵢ = 10^{−i/10} (k = 50, 8000 × 2000).
+    ‖Rω‖²/‖R‖₂² on such a tail). ρ is the slower of the decays over the ten values
+    above and the values below the (k+1)-th: Y's last values fall faster than σ (a
+    Gaussian sketch's smallest directions), and a flat tail after a gap must not pass
+    for a fast one. Returns ``l' − l`` when it is at most l/2 (a pass over that many
+    columns and as many more in the next: under half the two passes of a Krylov step,
+    which also stays at block width l), else 0. p = 15 (:data:`TOP_UP_OVERSAMPLING`):
+    with HMT's 10, σᵢ = 10^{−i/10} (k = 50, 8000 × 2000) missed the proof on three
+    seeds in four. The choice only sets the width; the stop is still the probes' proof.
     """
     l = len(w)
+    j = min(10, k)
     if l < k + 3 or not w[k] > 0:
         return 0
-    rho2 = (max(w[-1], np.finfo(float).tiny) / w[k]) ** (1.0 / (l - 1 - k))
+    tiny = np.finfo(float).tiny
+    below = (max(w[-1], tiny) / w[k]) ** (1.0 / (l - 1 - k))
+    above = (w[k] / w[k - j]) ** (1.0 / j)
+    rho2 = max(below, above)
     if not rho2 < 1:
         return 0
     need = math.log(eps / (2 * CERTIFICATE_FACTOR**2)) / math.log(rho2)  # indices past k + 1
     extra = max(0, min(k + 1 + TOP_UP_OVERSAMPLING + math.ceil(need), limit - 1) - l)
-    return extra if extra <= l else 0
+    return extra if extra <= l // 2 else 0
 
 
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
