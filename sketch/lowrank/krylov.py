@@ -118,9 +118,11 @@ def top_up_width(w: np.ndarray, k: int, eps: float, limit: int) -> int:
     Gaussian sketch's smallest directions), and a flat tail after a gap must not pass
     for a fast one. Returns ``l' − l`` when it is at most l/2 (a pass over that many
     columns and as many more in the next: under half the two passes of a Krylov step,
-    which also stays at block width l), else 0. p = 15 (:data:`TOP_UP_OVERSAMPLING`):
-    with HMT's 10, σᵢ = 10^{−i/10} (k = 50, 8000 × 2000) missed the proof on three
-    seeds in four. The choice only sets the width; the stop is still the probes' proof.
+    which also stays at block width l), else 0. p = 15 (:data:`TOP_UP_OVERSAMPLING`)
+    for a margin: on σᵢ = 10^{−i/10} (k = 50, 8000 × 2000) 20 extra columns (p ≈ 7)
+    missed the proof on three seeds in four, 24 (p ≈ 11) proved it on all four. The
+    choice depends on AΩ only, never on the probes, and sets the width; the stop is
+    still the probes' proof, with its failure probability.
     """
     l = len(w)
     j = min(10, k)
