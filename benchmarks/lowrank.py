@@ -24,7 +24,8 @@ Columns: ``passes`` over A, ``time_s``, ``err/σ_{k+1}`` = ‖A − UΣVᵀ‖�
 (the same block power estimate of the residual norm for every method),
 ``time/sk@1.01`` = time over that of the cheapest scikit-learn run with
 ``err/σ_{k+1} ≤ 1.01`` (the goal: ≤ 2/3), shown only for rows that reach 1.01
-themselves (else "missed").
+themselves (else "missed"); ``cpu_s`` and ``cpu/sk@1.01`` the same in the process's
+CPU time, the steadier figure on a shared machine with ``--threads 1``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import numpy as np
 from benchmarks.harness import write_results
 
 COLUMNS = ["case", "method", "passes", "pass_dtype", "time_s", "err/σ_k+1", "time/sk@1.01",
-           "time/sk default"]
+           "time/sk default", "cpu_s", "cpu/sk@1.01"]
 TARGET = 1.01
 
 
@@ -136,10 +137,12 @@ def _error(A: Any, res: Any, sigma: float) -> float:
                          np.asarray(Vh, dtype=np.float64), iters=25, block=8, seed=123) / sigma
 
 
-def _timed(fn: Callable) -> tuple[float, Any]:
-    t0 = time.perf_counter()
+def _timed(fn: Callable) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result): with one BLAS thread the CPU
+    time is the work itself, unaffected by other jobs waiting for the same cores."""
+    c0, t0 = time.process_time(), time.perf_counter()
     out = fn()
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def _fewest_sklearn_n_iter(A: Any, k: int, sigma: float) -> int | None:
@@ -166,34 +169,42 @@ def run_case(case: str, A: Any, k: int, sigma: float, repeat: int) -> list[dict]
         methods.insert(1, (best, lambda: sk(A, k, n_iter=q_best, random_state=0),
                            2 * q_best + 2))
     times: dict[str, list[float]] = {name: [] for name, _, _ in methods}
+    cpus: dict[str, list[float]] = {name: [] for name, _, _ in methods}
     last: dict[str, Any] = {}
     for rep in range(repeat + 1):  # run 0 is the warm-up
-        for name, fn, _ in methods:
+        # each run starts one method later, so no method always follows the same ones (a
+        # float32 copy of A right after scikit-learn's runs paid for fresh pages every time)
+        for name, fn, _ in methods[rep % len(methods):] + methods[:rep % len(methods)]:
             if "svds" in name and rep > 1:
                 continue  # ARPACK runs to convergence: one timed run
-            t, last[name] = _timed(fn)
+            t, c, last[name] = _timed(fn)
             if rep:
                 times[name].append(t)
+                cpus[name].append(c)
     rows = []
     for name, _, passes in methods:
         res = last[name]
         p = getattr(res, "passes", passes)
         rows.append({"case": case, "method": name, "passes": p,
                      "pass_dtype": getattr(res, "pass_dtype", "") or "float64",
-                     "time_s": statistics.median(times[name]), "err/σ_k+1": _error(A, res, sigma)})
+                     "time_s": statistics.median(times[name]), "err/σ_k+1": _error(A, res, sigma),
+                     "cpu_s": statistics.median(cpus[name])})
     t_def = rows[0]["time_s"]
     t_best = next((r["time_s"] for r in rows if r["method"] == best), None)
+    c_best = next((r["cpu_s"] for r in rows if r["method"] == best), None)
     for row in rows:
         row["time/sk default"] = row["time_s"] / t_def
         if t_best is None:
-            row["time/sk@1.01"] = "sklearn missed"
+            row["time/sk@1.01"] = row["cpu/sk@1.01"] = "sklearn missed"
         elif row["err/σ_k+1"] <= TARGET:
             row["time/sk@1.01"] = row["time_s"] / t_best
+            row["cpu/sk@1.01"] = row["cpu_s"] / c_best
         else:
-            row["time/sk@1.01"] = "missed"
+            row["time/sk@1.01"] = row["cpu/sk@1.01"] = "missed"
     for row in rows:
         print(f"{row['case'][:28]:28s} {row['method'][:52]:52s} p={row['passes']!s:>4s} "
-              f"t={row['time_s']:.3f} err={row['err/σ_k+1']:.5f}", flush=True)
+              f"t={row['time_s']:.3f} cpu={row['cpu_s']:.3f} err={row['err/σ_k+1']:.5f}",
+              flush=True)
     return rows
 
 
@@ -209,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spectra", nargs="*", default=["fast", "slow", "gap-flat"],
                         help="dense spectra to run (none: only the sparse case, written to "
                              "lowrank[-quick]-sparse)")
+    parser.add_argument("--no-sparse", action="store_true", help="the dense cases only")
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: as set)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -236,11 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     import scipy.sparse.linalg as sla
 
     docs, terms, nnz, ks = sparse
-    S = term_matrix(docs, terms, nnz)
-    sigma = float(np.sort(sla.svds(S, k=ks + 1, tol=0, random_state=1,
-                                   return_singular_vectors=False))[0])
-    rows += run_case(f"sparse term matrix {docs}x{terms} nnz={S.nnz}, k={ks}", S, ks, sigma,
-                     args.repeat)
+    if not args.no_sparse:
+        S = term_matrix(docs, terms, nnz)
+        sigma = float(np.sort(sla.svds(S, k=ks + 1, tol=0, random_state=1,
+                                       return_singular_vectors=False))[0])
+        rows += run_case(f"sparse term matrix {docs}x{terms} nnz={S.nnz}, k={ks}", S, ks,
+                         sigma, args.repeat)
     threads = f"BLAS and torch: {args.threads} thread(s)" if args.threads else "default threads"
     notes = (
         "err/σ_k+1 = ‖A − UΣVᵀ‖₂/σ_(k+1) (1 is optimal), ‖·‖₂ estimated for every method by "
@@ -248,14 +261,19 @@ def main(argv: list[str] | None = None) -> int:
         "for the dense matrices, from ARPACK for the term matrix. time/sk@1.01: time over the "
         "cheapest scikit-learn run reaching err ≤ 1.01 (fewest n_iter), only for rows that "
         "reach 1.01 themselves (that n_iter found by an untimed scan, then timed with the "
-        "rest); the goal was ≤ 0.667. passes = block products with A or Aᵀ. "
-        f"Times: medians of {args.repeat} runs after a warm-up, methods interleaved (ARPACK: "
+        "rest); the goal was ≤ 0.667. cpu_s, cpu/sk@1.01: the same for this process's CPU "
+        "time (user + system; with one BLAS thread the work itself, which other jobs on a "
+        "shared machine do not inflate as they do wall time; summed over threads otherwise). "
+        "passes = block products with A or Aᵀ. "
+        f"Times: medians of {args.repeat} runs after a warm-up, methods interleaved, each "
+        "run starting one method later (ARPACK: "
         "1 run). qla at its defaults (accuracy=1e-2; pass_dtype says where its passes ran in "
         "float32). torch.svd_lowrank at its default niter=2 "
         f"({threads}). The machine is shared with other engineers running jobs: "
         "absolute seconds are noisy; compare the ratios, measured in the same run."
     )
-    name = ("lowrank-quick" if args.quick else "lowrank") + ("" if args.spectra else "-sparse")
+    name = ("lowrank-quick" if args.quick else "lowrank") + (
+        "-sparse" if not args.spectra else "-dense" if args.no_sparse else "")
     write_results(name, rows, COLUMNS, notes)
     return 0
 

@@ -9,6 +9,7 @@ Hermitian A needs one product per block (:func:`hermitian_krylov`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -22,6 +23,7 @@ from .basis import (
     _H,
     check_accuracy,
     check_rank,
+    draw_test_matrix,
     extend,
     first_pass,
     lu_normalize,
@@ -30,6 +32,7 @@ from .basis import (
     svd_from_basis,
 )
 from .certificates import (
+    CERTIFICATE_FACTOR,
     accuracy_stop,
     posterior_accuracy,
     ritz_squares,
@@ -40,6 +43,8 @@ from .results import SVDResult
 
 #: Default cap on the passes over A of an accuracy-first run.
 MAX_PASSES = 24
+#: Oversampling assumed by :func:`top_up_width` for a geometrically decaying tail.
+TOP_UP_OVERSAMPLING = 15
 
 
 def check_max_passes(max_passes: Any, minimum: int) -> int:
@@ -100,6 +105,40 @@ def confirm_precision(op: _Operator, Q: Any, now: np.ndarray, k: int, eps: float
     return orth(astype(Q, op.dtype), op.xp)
 
 
+def top_up_width(w: np.ndarray, k: int, eps: float, limit: int) -> int:
+    """Extra random columns after the first pass that let the probes certify ε at once.
+
+    ``w``: the squared singular values of ``Y = AΩ`` (descending, l of them). Where
+    they fall geometrically around the (k+1)-th, at ρ² per index, a range basis of
+    width l' leaves ``‖(I−QQ^H)A‖ ≈ σ_{l'−p}`` (HMT 2011, Thm. 10.5) and
+    :func:`~sketch.lowrank.certificates.posterior_accuracy` proves ε once
+    ``c²·2·σ_{l'−p}² ≤ ε·σₖ₊₁²`` (c the certificate's factor, 2 the probes' typical
+    ‖Rω‖²/‖R‖₂² on such a tail). ρ is the slower of the decays over the ten values
+    above and the values below the (k+1)-th: Y's last values fall faster than σ (a
+    Gaussian sketch's smallest directions), and a flat tail after a gap must not pass
+    for a fast one. Returns ``l' − l`` when it is at most l/2 (a pass over that many
+    columns and as many more in the next: under half the two passes of a Krylov step,
+    which also stays at block width l), else 0. p = 15 (:data:`TOP_UP_OVERSAMPLING`)
+    for a margin: on σᵢ = 10^{−i/10} (k = 50, 8000 × 2000) 20 extra columns (p ≈ 7)
+    missed the proof on three seeds in four, 24 (p ≈ 11) proved it on all four. The
+    choice depends on AΩ only, never on the probes, and sets the width; the stop is
+    still the probes' proof, with its failure probability.
+    """
+    l = len(w)
+    j = min(10, k)
+    if l < k + 3 or not w[k] > 0:
+        return 0
+    tiny = np.finfo(float).tiny
+    below = (max(w[-1], tiny) / w[k]) ** (1.0 / (l - 1 - k))
+    above = (w[k] / w[k - j]) ** (1.0 / j)
+    rho2 = max(below, above)
+    if not rho2 < 1:
+        return 0
+    need = math.log(eps / (2 * CERTIFICATE_FACTOR**2)) / math.log(rho2)  # indices past k + 1
+    extra = max(0, min(k + 1 + TOP_UP_OVERSAMPLING + math.ceil(need), limit - 1) - l)
+    return extra if extra <= l // 2 else 0
+
+
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                eps: float | None = None, max_passes: int = MAX_PASSES,
                depth: int | None = None, mixed: bool = True) -> SVDResult:
@@ -120,6 +159,13 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
     _check_basis_memory(op, min(limit, b * (steps + 1)), f"a block Krylov basis for k={k}")
     unit = float(np.finfo(op.real_dtype).eps)
     _, Y, P = first_pass(op, b, r, key, sketch)
+    if eps is not None and P is not None and op.kind == "dense":
+        extra = top_up_width(ritz_squares(_H(Y) @ Y, b), k, eps, limit)
+        if extra:  # one narrow pass instead of a Krylov step's two full ones
+            _check_basis_memory(op, min(limit, (b + extra) * (steps + 1)),
+                                f"a block Krylov basis for k={k}")
+            Omega2 = draw_test_matrix(op.shape[1], extra, op, key, sketch, "top-up")
+            Y = xp.concatenate([Y, op.mm(Omega2)], axis=1)
     Q = orth(Y, xp)
     if low := start_in_single_precision(op, Y, k, eps, mixed):
         Q = astype(Q, op.work_dtype)  # the basis work runs in single precision too
@@ -226,9 +272,11 @@ def block_krylov_svd(
     estimate of the per-value error; it is not a proof, the Musco–Musco bound
     is), or earlier, as soon as the probes prove the request (see
     :func:`sketch.lowrank.randomized_svd`); ``accuracy_estimate`` reports the
-    smaller. Passes: ``2·steps + 2``, at least 2. A tall sparse A (m > n)
-    builds the basis on its short side instead, in ``A^H A`` from a right
-    starting block, with Rayleigh–Ritz from the right (``Â = [AZ]_k Z^H``,
+    smaller. Passes: ``2·steps + 2``, at least 2, plus one where the first pass shows a
+    geometric tail: a narrow extra block of random columns then lets the probes prove
+    the request on the widened first block (:func:`top_up_width`), 3 passes in all.
+    A tall sparse A (m > n) builds the basis on its short side instead, in ``A^H A``
+    from a right starting block, with Rayleigh–Ritz from the right (``Â = [AZ]_k Z^H``,
     :mod:`sketch.lowrank.short_side`): ``2·steps + 1`` passes, and the block
     Gram–Schmidt runs on vectors of length n.
 

@@ -74,7 +74,9 @@ def randomized_svd(
     rises; an estimate, not a proof). ``accuracy_estimate`` is the smaller of
     the two. Measured with
     ε = 10⁻² (``python -m benchmarks lowrank``):
-    ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (4 passes), slow-decay
+    ``‖A − UΣV^H‖₂ ≤ 1.0000·σ_{k+1}`` on dense fast-decay (3 passes: the first block
+    widened by a narrow second pass where A Ω shows a geometric tail, then proved by
+    the probes, :func:`~sketch.lowrank.krylov.top_up_width`), slow-decay
     (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
     100000 × 20000 power-law term matrix (subspace iteration, 20, in float32:
     σ₁/σ₂₁ = 6 there).

@@ -391,7 +391,7 @@ def test_accuracy_first_reaches_one_plus_eps_of_optimal(spectrum, method):
     assert np.all(np.abs(res.s**2 - sig[:k] ** 2) <= eps * sig[k] ** 2)
     assert res.passes <= 16
     if spectrum == "fast" and method == "krylov":  # proved by the probes after two blocks
-        assert res.passes == 4
+        assert res.passes == 4  # (k = 20: a top-up would need more than half a block)
     # float32 passes only where float32 resolves ε: σ₁/σ₂₁ = 4.6 (slow) yes, 100 (fast) no
     assert res.pass_dtype == {"slow": "float32", "fast": "float64"}.get(spectrum, res.pass_dtype)
     assert res.U.dtype == res.s.dtype == np.float64
@@ -424,6 +424,26 @@ def test_posterior_certificate_bounds_per_value_and_spectral_error():
             certified += bound <= 1e-2
     assert certified >= 15  # tight enough to stop on, once σ_(l+1) ≪ σ_(k+1)
     assert posterior_accuracy(None, Q, now, k, np) == np.inf
+
+
+def test_top_up_widens_only_geometric_tails_and_the_probes_still_decide():
+    """A fast tail gets a narrow extra pass and is proved at once on every seed; slow
+    and flat tails get none (their Krylov steps are what converges)."""
+    from sketch.lowrank.krylov import top_up_width
+
+    m, n, k = 400, 200, 50
+    spectra = _spectra(n, k)
+    for name in ("slow", "gap-flat"):
+        assert top_up_width(spectra[name][: k + 10] ** 2, k, 1e-2, n) == 0
+    w = (10.0 ** (-np.arange(k + 10) / 10)) ** 2
+    assert 0 < top_up_width(w, k, 1e-2, n) <= 30  # at most half a block
+    assert top_up_width(w, k, 1e-2, k + 12) == 1  # at most min(m, n) − 1 columns
+    assert top_up_width((0.85 ** np.arange(k + 10)) ** 2, k, 1e-2, n) == 0  # > half a block
+    B = with_spectrum(m, n, spectra["fast"], seed=3)
+    for seed in range(4):
+        res = randomized_svd(B, k, seed=seed)
+        err = np.linalg.norm(B - res.U * res.s @ res.Vh, 2) / spectra["fast"][k]
+        assert res.converged and res.passes == 3 and err <= 1.01
 
 
 def test_subspace_iteration_extrapolates_its_rises():
