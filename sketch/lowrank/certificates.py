@@ -177,5 +177,10 @@ def gram_resolves(now: np.ndarray, k: int, eps: float, unit: float) -> bool:
 
 
 def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
-    """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit)."""
-    return gram_resolves(now, k, eps, float(np.finfo(np.float32).eps))
+    """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit) and
+    float32 holds their Gram matrices: σ̃₁² and σ̃ₖ₊₁² inside its range with room for
+    sums (A scaled by 1e150 became inf in float32 and the run raised LinAlgError)."""
+    f32 = np.finfo(np.float32)
+    j = min(k, len(now) - 1)
+    in_range = now[0] < float(f32.max) / 1e4 and now[j] > float(f32.tiny) * 1e4
+    return bool(in_range) and gram_resolves(now, k, eps, float(f32.eps))
