@@ -107,7 +107,9 @@ def nystrom(
             f"{float(ev.min()):.3g} (largest {top:.3g}); use randomized_eigh for indefinite "
             f"Hermitian matrices, or shift A by a multiple of the identity"
         )
-    nu = math.sqrt(n) * unit * float(xp.linalg.norm(Y))
+    # at least the smallest normal number: A = 0 (Y = 0, so ν = 0) is PSD, and Cholesky
+    # of the zero compression raised NotPositiveSemidefiniteError
+    nu = max(math.sqrt(n) * unit * float(xp.linalg.norm(Y)), float(np.finfo(op.real_dtype).tiny))
     Ynu = Y + nu * Omega
     Bnu = _H(Omega) @ Ynu
     try:
