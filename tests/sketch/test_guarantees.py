@@ -5,7 +5,8 @@ errors; this file checks the other half of the contract: on VALID input a routin
 answers correctly or raises a qla error, and never reports a false claim. The problems
 come from families that break naive implementations — steep spectra (geometric decay to
 1e-14), flat tails, exact rank deficiency (rank < k, rank 0), clustered singular values,
-complex and single precision, tiny, wide and tall shapes, sparse with empty rows — built
+complex and single precision, tiny, wide and tall shapes, double precision scaled by
+2^±500 (≈ 1e±150), sparse with empty rows — built
 as ``U diag(σ) V^H`` so the truth (σ, the exact least-squares solution) is known.
 
 Claims checked (ε = the ``accuracy`` asked for, u = unit roundoff of A's precision,
@@ -87,7 +88,11 @@ def lowrank_problems(draw, square: bool = False):
     k = draw(st.integers(1, r - 1)) if r > 1 else 1
     family = draw(st.sampled_from(FAMILIES))
     dtype = draw(st.sampled_from(DTYPES))
-    return build(m, n, k, family, dtype, draw(st.integers(0, 2**16)), square)
+    A, s, k, seed = build(m, n, k, family, dtype, draw(st.integers(0, 2**16)), square)
+    # double precision far from 1: over/underflow of squares (powers of two: σ stays exact)
+    scale = draw(st.sampled_from([1.0, 1.0, 2.0**500, 2.0**-500])) if A.itemsize * (
+        2 if A.dtype.kind == "f" else 1) == 16 else 1.0
+    return A * scale, s * scale, k, seed
 
 
 def _allowance(A: np.ndarray, s: np.ndarray, pass_dtype: str = "") -> tuple[float, float]:
@@ -95,7 +100,8 @@ def _allowance(A: np.ndarray, s: np.ndarray, pass_dtype: str = "") -> tuple[floa
     c = 30 * np.sqrt(sum(A.shape))
     u = float(np.finfo(A.dtype).eps)
     u_pass = float(np.finfo(pass_dtype).eps) if pass_dtype else u
-    return c * u, c * max(u, u_pass) * float(s[0])
+    tiny = float(np.finfo(A.dtype).tiny)  # results of A = 0 may round to subnormals
+    return c * u, c * max(u, u_pass) * float(s[0]) + c * tiny
 
 
 def check_svd_claims(A: np.ndarray, s: np.ndarray, k: int, res) -> None:
@@ -133,6 +139,10 @@ def _quiet(f, *a, **kw):
 # (σ₂ = 0) with converged=True; σ = (1, 1e-14) gave 1.9e-8 = 1.9e6·σ₂, converged=True
 @example(build(2, 2, 1, "rankdef", np.float64, 10), "subspace")
 @example(build(2, 2, 1, "geom14", np.float64, 10), "subspace")
+# found here, fixed in single_precision_allows: numpy's LinAlgError at 1e150 (A cast to inf
+# in float32 passes)
+@example((lambda A, s, k, seed: (A * 2.0**500, s * 2.0**500, k, seed))(
+    *build(30, 20, 5, "slow", np.float64, 0)), "auto")
 @FEW
 def test_randomized_svd_claims(problem, how):
     A, s, k, seed = problem
@@ -207,6 +217,7 @@ def test_randomized_eigh_claims(problem):
 # found here: NotPositiveSemidefiniteError on a PSD float32 A (eigenvalue -1.2e-8 of the
 # compression, below float32's rounding); psd_rtol now starts at 10·√n·u
 @example(build(4, 4, 1, "geom14", np.float32, 0, square=True))
+@example(build(2, 2, 1, "zero", np.float64, 0, square=True))  # A = 0 raised not-PSD
 @FEW
 def test_nystrom_claims(problem):
     A, s, k, seed = problem
