@@ -325,6 +325,42 @@ def test_lstsq_forward_error_bound_bounds(problem):
             f"forward_error_bound {bound:.3g} below the true forward error {fwd:.3g}")
 
 
+# ---------------------------------------------------------------- approximate matrix products
+
+
+@st.composite
+def product_problems(draw):
+    """(A, B, seed): Gaussian, half-zero columns of A, rank one, complex, or scaled 2^±500."""
+    m, n, p = (draw(st.integers(1, 30)) for _ in range(3))
+    kind = draw(st.sampled_from(["gauss", "zero-cols", "rank1", "complex", "scaled"]))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    A, B = rng.standard_normal((m, n)), rng.standard_normal((n, p))
+    if kind == "zero-cols":
+        A[:, ::2] = 0
+    elif kind == "rank1":
+        A, B = np.outer(rng.standard_normal(m), rng.standard_normal(n)), np.outer(
+            rng.standard_normal(n), rng.standard_normal(p))
+    elif kind == "complex":
+        A = A + 1j * rng.standard_normal((m, n))
+    elif kind == "scaled":
+        A, B = A * 2.0**500, B * 2.0**-500
+    return A, B, seed
+
+
+@given(product_problems(), st.sampled_from(["dkm", "sketched"]))
+@FEW
+def test_matmul_meets_its_eps_guarantee(problem, how):
+    """‖C − AB‖_F ≤ ε‖A‖_F‖B‖_F with probability ≥ 1 − δ at the sizes chosen from (ε, δ)
+    (Drineas, Kannan and Mahoney 2006; Sarlós 2006); δ = 1e-6, so a failure under a fixed
+    seed is a counterexample, not bad luck."""
+    A, B, seed = problem
+    f = sketch.dkm_matmul if how == "dkm" else sketch.sketched_matmul
+    res = f(A, B, eps=0.5, delta=1e-6, seed=seed)
+    err = float(np.linalg.norm(np.asarray(res.value) - A @ B))
+    assert err <= 0.5 * np.linalg.norm(A) * np.linalg.norm(B) * (1 + 1e-12) + 1e-300
+
+
 # ---------------------------------------------------------------- Dask (row-chunked, tall)
 
 
