@@ -179,7 +179,8 @@ def _ritz_step(C: Any, k: int, xp: Any) -> tuple[np.ndarray, Any]:
     lam, V = xp.linalg.eigh(astype((G + _H(G)) / 2, wide))  # ascending, in double
     top = float(lam[-1])
     now = np.maximum(np.asarray(lam.tolist())[::-1][: k + 1], 0.0)
-    floor = max(100 * float(np.finfo(real).eps) * top, np.finfo(float).tiny)
+    # the floor in C's precision: float64's tiny made V/λ overflow float32 for A = 0
+    floor = max(100 * float(np.finfo(real).eps) * top, float(np.finfo(real).tiny))
     lam = xp.where(lam > floor, lam, floor * xp.ones_like(lam))
     return now, astype(V / lam[None, :], C.dtype)
 
