@@ -183,6 +183,15 @@ def svd_from_basis(op: _Operator, Q: Any, Bt: Any, k: int, P: Any, iterations: i
     With ``R = W_r diag(s) V_r^H``: ``Q^H A = V_r diag(s) (Q_b W_r)^H``.
     """
     xp = op.xp
+    if op.work_dtype != op.dtype:
+        # float32 passes: a float32 basis is orthonormal only to ~1e-7, and factors
+        # returned in A's precision must be orthonormal in it (U^H U - I was 1.6e-7
+        # for float64 A). Re-orthonormalise Q in full precision, Q = Q64 T, and carry
+        # A^H Q64 = Bt T^{-1} along (l x l work, no extra pass over A).
+        Q, Bt = astype(Q, op.dtype), astype(Bt, op.dtype)
+        Q64 = orth(Q, xp)
+        T = _H(Q64) @ Q
+        Q, Bt = Q64, _H(xp.linalg.solve(_H(T), _H(Bt)))
     Qb = orth(Bt, xp)
     R = _H(Qb) @ Bt
     if xp is np:

@@ -61,8 +61,21 @@ class Probes:
         E‖Rω‖² = ‖R‖_F² and ‖R‖₂ ≤ 10√(2/π) maxᵢ‖Rωᵢ‖ w.p. ≥ 1 − 10^{-r} (HMT 2011, §4.3).
         """
         Z = self.AW - U @ (s[:, None] * (Vh @ self.W))
-        norms = xp.linalg.norm(Z, axis=0)
-        return float(_HMT_FACTOR * norms.max()), float(xp.sqrt(xp.mean(norms**2)))
+        norms = column_norms(Z, xp)
+        top = float(norms.max())
+        if not 0 < top < float("inf"):
+            return float(_HMT_FACTOR * top), top
+        return float(_HMT_FACTOR * top), float(xp.sqrt(xp.mean((norms / top) ** 2))) * top
+
+
+def column_norms(Z: Any, xp: Any) -> Any:
+    """Euclidean norms of Z's columns, scaled so that their squares cannot underflow: the
+    unscaled sum of squares made a residual of 1e-163 (A scaled by 1e-150) read 0, so
+    ``error_estimate`` claimed 0."""
+    top = float(xp.abs(Z).max()) if Z.shape[0] and Z.shape[1] else 0.0
+    if not 0 < top < float("inf"):
+        return xp.linalg.norm(Z, axis=0)
+    return xp.linalg.norm(Z / top, axis=0) * top
 
 
 def probe_errors(P: Probes | None, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[float, float]:
@@ -89,7 +102,7 @@ def posterior_accuracy(P: Probes | None, Q: Any, now: np.ndarray, k: int, xp: An
     if M is not None:
         QhAW = M.conj().T @ (M @ QhAW)
     R = AW - Q @ QhAW
-    top = CERTIFICATE_FACTOR * float(xp.linalg.norm(R, axis=0).max())
+    top = CERTIFICATE_FACTOR * float(column_norms(R, xp).max())
     return top**2 / float(now[k])
 
 
@@ -177,5 +190,10 @@ def gram_resolves(now: np.ndarray, k: int, eps: float, unit: float) -> bool:
 
 
 def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
-    """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit)."""
-    return gram_resolves(now, k, eps, float(np.finfo(np.float32).eps))
+    """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit) and
+    float32 holds their Gram matrices: σ̃₁² and σ̃ₖ₊₁² inside its range with room for
+    sums (A scaled by 1e150 became inf in float32 and the run raised LinAlgError)."""
+    f32 = np.finfo(np.float32)
+    j = min(k, len(now) - 1)
+    in_range = now[0] < float(f32.max) / 1e4 and now[j] > float(f32.tiny) * 1e4
+    return bool(in_range) and gram_resolves(now, k, eps, float(f32.eps))

@@ -56,7 +56,8 @@ def nystrom(
         As for :func:`sketch.lowrank.randomized_svd`.
     psd_rtol : float
         ``Ω^H A Ω`` with an eigenvalue below ``−psd_rtol · ‖Ω^H A Ω‖`` proves
-        that A is not PSD.
+        that A is not PSD (psd_rtol is raised to ``10·√n·u`` of A's precision, the
+        rounding error of the compression).
 
     Returns
     -------
@@ -96,14 +97,19 @@ def nystrom(
         warn_unconverged("nystrom", conv, est, eps, cap)
     ev = xp.linalg.eigvalsh(core)
     top = float(xp.abs(ev).max())
-    if float(ev.min()) < -psd_rtol * max(top, np.finfo(op.real_dtype).tiny):
+    unit = float(np.finfo(op.real_dtype).eps)
+    # rounding alone moves the compression's eigenvalues by ~√n·u·‖A‖: a float32 PSD A
+    # (σ = 1, 2e-5, 5e-10, 1e-14) showed -1.2e-8 < -psd_rtol, so no proof below that
+    rtol = max(psd_rtol, 10 * math.sqrt(n) * unit)
+    if float(ev.min()) < -rtol * max(top, np.finfo(op.real_dtype).tiny):
         raise NotPositiveSemidefiniteError(
             f"A is not positive semidefinite: its compression Ω^H A Ω has eigenvalue "
             f"{float(ev.min()):.3g} (largest {top:.3g}); use randomized_eigh for indefinite "
             f"Hermitian matrices, or shift A by a multiple of the identity"
         )
-    unit = float(np.finfo(op.real_dtype).eps)
-    nu = math.sqrt(n) * unit * float(xp.linalg.norm(Y))
+    # at least the smallest normal number: A = 0 (Y = 0, so ν = 0) is PSD, and Cholesky
+    # of the zero compression raised NotPositiveSemidefiniteError
+    nu = max(math.sqrt(n) * unit * float(xp.linalg.norm(Y)), float(np.finfo(op.real_dtype).tiny))
     Ynu = Y + nu * Omega
     Bnu = _H(Omega) @ Ynu
     try:

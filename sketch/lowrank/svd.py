@@ -158,7 +158,15 @@ def _inverse_cholesky(Z: Any, xp: Any) -> Any:
     L = xp.linalg.cholesky(_H(Z) @ Z)
     if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
         raise np.linalg.LinAlgError("Cholesky factor is not finite")
-    return solve_triangular(L, eye_like(L.shape[0], L), lower=True)
+    M = solve_triangular(L, eye_like(L.shape[0], L), lower=True)
+    # Cholesky of a numerically singular Gram matrix can succeed: then Z M^H is no
+    # orthonormal basis, and the Ritz values and certificate taken on it are false (a
+    # rank-1 2 x 2 A gave σ̃₁ = 1.019σ₁, ‖A − UΣV^H‖₂ = 0.196 with converged=True).
+    # κ_F(L)² u ≥ κ₂(Z)² u, the orthonormality loss, so refuse where it reaches 1.
+    u = float(np.finfo(numpy_dtype(Z.dtype)).eps)
+    if (float(xp.linalg.norm(L)) * float(xp.linalg.norm(M))) ** 2 * u >= 1:
+        raise np.linalg.LinAlgError("Z is numerically rank-deficient")
+    return M
 
 
 def _ritz_step(C: Any, k: int, xp: Any) -> tuple[np.ndarray, Any]:
@@ -176,7 +184,8 @@ def _ritz_step(C: Any, k: int, xp: Any) -> tuple[np.ndarray, Any]:
     lam, V = xp.linalg.eigh(astype((G + _H(G)) / 2, wide))  # ascending, in double
     top = float(lam[-1])
     now = np.maximum(np.asarray(lam.tolist())[::-1][: k + 1], 0.0)
-    floor = max(100 * float(np.finfo(real).eps) * top, np.finfo(float).tiny)
+    # the floor in C's precision: float64's tiny made V/λ overflow float32 for A = 0
+    floor = max(100 * float(np.finfo(real).eps) * top, float(np.finfo(real).tiny))
     lam = xp.where(lam > floor, lam, floor * xp.ones_like(lam))
     return now, astype(V / lam[None, :], C.dtype)
 
