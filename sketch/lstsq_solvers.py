@@ -130,9 +130,15 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
             "sketch_size is"
         raise ValueError(f"{what} {s} rows but A has {n} columns; a sketch needs at least n "
                          f"rows (raise sketch_size; 4n = {4 * n} is a good default)")
-    S = make_operator(kind, s, m, p.key.child("sketch"))
-    # A distributed A (sketch.distributed) sketches [A b] in one pass.
-    SA, Sb = p.A.sketch_pair(S, p.b) if hasattr(p.A, "sketch_pair") else (S @ p.A, S @ p.b)
+    distributed = hasattr(p.A, "sketch_pair")  # sketch.distributed: [A b] in one pass
+    if s >= m and not distributed and not is_operator(p.A):
+        # A sketch as tall as A compresses nothing and, square, may lose rank (a 3 x 3
+        # sparse sign made a rank-2 A rank 1, and FOSSILS returned a 99 % forward error):
+        # the factor is A's own, an exact embedding.
+        S, SA, Sb = None, p.A.toarray() if is_sparse(p.A) else p.A, p.b
+    else:
+        S = make_operator(kind, s, m, p.key.child("sketch"))
+        SA, Sb = p.A.sketch_pair(S, p.b) if distributed else (S @ p.A, S @ p.b)
     if not is_operator(p.A):
         SA = astype(SA, p.dtype)
     Sb = astype(Sb, p.dtype)
@@ -264,8 +270,15 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     norm2 = F.norm / (1 + st.eta)
     absolute = st.backward_error * F.fro
     if norm2 > 0:
-        bound = forward_error_bound(math.sqrt(2) * absolute / norm2, st.residual_norm,
-                                    vector_norm(st.x, axis=0), norm=norm2,
+        # The residual's own rounding, (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) (Higham 2002, §3.5), is
+        # a backward error no computed residual can see: a floor (b = A x to rounding gave
+        # an estimate and a bound of 0 at a forward error of 8e-13, κ = 1e5).
+        xnorm = vector_norm(st.x, axis=0)
+        u = float(np.finfo(p.dtype).eps)
+        floor = (p.A.shape[1] + 1) * u * (2 * F.fro * xnorm + st.residual_norm) / norm2
+        relative = xp.maximum(math.sqrt(2) * absolute / norm2,
+                              floor / xp.where(xnorm > 0, xnorm, 1))
+        bound = forward_error_bound(relative, st.residual_norm, xnorm, norm=norm2,
                                     cond=F.cond_bound * spread, xp=xp)
     else:  # S·A = 0: x = 0, and a bound relative to ‖x‖ says nothing
         bound = xp.full_like(xp.asarray(st.backward_error), math.inf)
