@@ -57,27 +57,30 @@ SCATTER_KINDS = ("countsketch", "sparse-sign")
 CACHED_ROWS = 64
 
 
-def load_before(rev: str) -> types.ModuleType | None:
-    """``sketch/operators.py`` at ``rev`` as a module of the current ``sketch`` package."""
+def _module_at(rev: str, path: str, name: str) -> types.ModuleType | None:
+    """The file ``path`` at git revision ``rev`` as module ``name`` of the ``sketch`` package."""
     root = Path(__file__).resolve().parent.parent
     try:
-        src = subprocess.run(["git", "show", f"{rev}:sketch/operators.py"], cwd=root,
+        src = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root,
                              capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    module = types.ModuleType("sketch._operators_before")
+    module = types.ModuleType(name)
     module.__package__ = "sketch"
-    exec(compile(src, f"{rev}:sketch/operators.py", "exec"), module.__dict__)  # noqa: S102
-    try:  # the apply kernels of then too, where ``rev`` has them (a before/after of a kernel)
-        ksrc = subprocess.run(["git", "show", f"{rev}:sketch/kernels.py"], cwd=root,
-                              capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return module
-    kernels = types.ModuleType("sketch._kernels_before")
-    kernels.__package__ = "sketch"
-    exec(compile(ksrc, f"{rev}:sketch/kernels.py", "exec"), kernels.__dict__)  # noqa: S102
-    module.kernels = kernels
-    _BEFORE_KERNELS.append(kernels)
+    exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def load_before(rev: str) -> types.ModuleType | None:
+    """``sketch/operators.py`` at ``rev`` as a module of the current ``sketch`` package."""
+    module = _module_at(rev, "sketch/operators.py", "sketch._operators_before")
+    if module is None:
+        return None
+    # the apply kernels of then too, where ``rev`` has them (a before/after of a kernel)
+    kernels = _module_at(rev, "sketch/kernels.py", "sketch._kernels_before")
+    if kernels is not None:
+        module.kernels = kernels
+        _BEFORE_KERNELS.append(kernels)
     return module
 
 
