@@ -31,11 +31,11 @@ from .resynthesis_pass import BlockResynthesis
 from .synthesis import (
     SynthesisResult,
     cnot_lower_bound,
-    operator_distance,
     synthesize,
     synthesize_diagonal,
     synthesize_state,
 )
+from .targets import operator_distance
 
 __all__: list[str] = []
 __all__ += ["HHLCircuit", "hhl"]

@@ -42,6 +42,7 @@ Examples
 >>> res = instantiate(U, [(0, 1), (0, 1)], seed=1)
 >>> bool(res.distance < 1e-10)
 True
+>>> from circuits.targets import operator_distance
 >>> bool(operator_distance(U, res.circuit()) < 1e-10)
 True
 """
@@ -57,21 +58,17 @@ import numpy as np
 
 from sketch.backend import array_module, to_numpy
 from sketch.checks import (
-    check_allocation,
-    check_matrix,
     check_positive_int,
-    check_power_of_two,
-    check_square,
 )
-from sketch.errors import ShapeError
 from sketch.rng import as_key
+
+from .targets import check_target
 
 __all__ = [
     "InstantiationResult",
     "instantiate",
     "template_angles",
     "template_circuit",
-    "operator_distance",
     "template_unitary",
 ]
 
@@ -391,7 +388,7 @@ def instantiate(
     (True, 2)
     """
     t0 = time.perf_counter()
-    n = _check_target(U)
+    n = check_target(U)
     structure = _check_structure(structure, n)
     starts = check_positive_int(starts, "starts")
     xp = array_module(U)
@@ -559,16 +556,6 @@ def template_angles(qc: Any) -> tuple[Structure, np.ndarray, float]:
     return structure, x.ravel(), float(np.sum(gam) + qc.global_phase)
 
 
-def _check_target(U: Any, name: str = "U") -> int:
-    """A dense square target of 2ⁿ × 2ⁿ (n ≥ 1), finite and of a float dtype: n."""
-    check_matrix(U, name, sparse=False)
-    check_square(U, name)
-    n = check_power_of_two(U.shape[0], f"{name}'s dimension")
-    if n == 0:
-        raise ShapeError(f"{name} is 1 x 1; a target needs at least one qubit (2 x 2)")
-    return n
-
-
 def _check_structure(structure: Any, n: int) -> list[tuple[int, int]]:
     """CNOTs as (control, target) pairs of distinct qubits of an n-qubit target."""
     try:
@@ -583,32 +570,3 @@ def _check_structure(structure: Any, n: int) -> list[tuple[int, int]]:
             raise ValueError(f"structure holds the CNOT ({c}, {t}), which is not a pair of "
                              f"distinct qubits of the {n}-qubit target U (0 to {n - 1})")
     return [(int(c), int(t)) for c, t in pairs]
-
-
-def operator_distance(U: Any, circuit: Any) -> float:
-    """``min_α ‖e^{iα}V − U‖_F / √d`` with ``V = Operator(circuit)`` (an independent check).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from qiskit import QuantumCircuit
-    >>> qc = QuantumCircuit(1, global_phase=0.7)
-    >>> bool(operator_distance(np.eye(2), qc) < 1e-15)
-    True
-    """
-    from qiskit import QuantumCircuit
-    from qiskit.quantum_info import Operator
-
-    if not isinstance(circuit, QuantumCircuit):
-        raise TypeError(f"circuit must be a qiskit QuantumCircuit, got {type(circuit).__name__}")
-    n = circuit.num_qubits
-    if _check_target(U) != n:
-        raise ShapeError(f"U is {U.shape[0]} x {U.shape[1]} but the circuit has {n} qubits "
-                         f"({2**n} x {2**n}); compare a target with a circuit of its width")
-    check_allocation(3.0 * 16 * 4.0**n, f"the {2**n} x {2**n} operator of circuit",
-                     fix="compare narrower circuits")
-    V = Operator(circuit).data
-    U = to_numpy(U)
-    tr = np.vdot(V, U)
-    R = np.exp(1j * np.angle(tr)) * V - U
-    return float(np.linalg.norm(R) / np.sqrt(U.shape[0]))

@@ -105,7 +105,7 @@ from sketch.errors import ConvergenceWarning, NotUnitaryError, ShapeError, Toler
 from sketch.rng import as_key
 
 from .exact_synthesis import UNITARY_ATOL, exact_circuit, synthesize_diagonal, synthesize_state
-from .instantiate import operator_distance, template_circuit
+from .instantiate import template_circuit
 from .structure_search import (
     SEQUENTIAL_MARGIN,
     SEQUENTIAL_MAX_ITER,
@@ -116,13 +116,13 @@ from .structure_search import (
     sequential_steps,
     single_thread_blas,
 )
+from .targets import operator_distance
 
 __all__ = [
     "SynthesisResult",
     "check_basis",
     "cnot_lower_bound",
     "distance_floor",
-    "operator_distance",
     "synthesize",
     "synthesize_diagonal",
     "synthesize_state",

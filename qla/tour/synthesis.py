@@ -24,8 +24,8 @@ def run(seed: int, xp: ModuleType) -> Stop:
     from qiskit.synthesis import qs_decomposition
     from scipy.stats import unitary_group
 
-    from circuits.instantiate import operator_distance
     from circuits.synthesis import synthesize
+    from circuits.targets import operator_distance
 
     U = unitary_group.rvs(8, random_state=seed)
     res = synthesize(xp.asarray(U), method="numerical", tol=1e-8, seed=seed, progress=False,

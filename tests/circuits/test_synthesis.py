@@ -17,7 +17,8 @@ from circuits import (
     synthesize_diagonal,
     synthesize_state,
 )
-from circuits.instantiate import _Template, operator_distance, template_circuit
+from circuits.instantiate import _Template, template_circuit
+from circuits.targets import operator_distance
 from sketch.errors import (
     ConvergenceWarning,
     NotPowerOfTwoError,

@@ -8,8 +8,9 @@ from qiskit.quantum_info import Operator
 from scipy.stats import unitary_group
 
 from circuits import cnot_lower_bound, instantiate, synthesize
-from circuits.instantiate import _Template, operator_distance, template_unitary
+from circuits.instantiate import _Template, template_unitary
 from circuits.structure_search import sequential_steps
+from circuits.targets import operator_distance
 from sketch.errors import ConvergenceWarning
 
 STRUCTURE = [(0, 1), (1, 2), (0, 2), (0, 1), (2, 1)]
