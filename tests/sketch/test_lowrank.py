@@ -518,8 +518,9 @@ def test_torch_tensors_match_numpy_for_the_same_seed():
         vals, X = (("s", "U") if hasattr(ref, "s") else ("w", "V"))
         single = getattr(ref, "pass_dtype", "") == "float32"  # two BLAS' float32 GEMMs
         assert getattr(got, "pass_dtype", "") == getattr(ref, "pass_dtype", "")
+        # float32 passes: each side's values carry ~10 u₃₂·σ₁ of its own BLAS' rounding
         np.testing.assert_allclose(getattr(got, vals).numpy(), getattr(ref, vals),
-                                   rtol=1e-6 if single else 1e-9)
+                                   rtol=30 * np.finfo(np.float32).eps if single else 1e-9)
         Xr, Xg = getattr(ref, X), getattr(got, X).numpy()  # the same space, up to signs
         np.testing.assert_allclose(Xg @ Xg.T, Xr @ Xr.T, atol=1e-5 if single else 1e-7)
 
