@@ -53,7 +53,8 @@ class LstsqResult:
         sketch: on the R path an upper bound on κ(S·A) from inflated power iterations
         (:func:`sketch.lstsq_factor.condition_bound`), not ``sketched_condition``.
     sketch : SketchingOperator or None
-        The sketch used.
+        The sketch used; None where none was (``method="direct"``, or a default
+        sketch that would have had as many rows as A: A's own factor is used).
     sketch_size : int or None
         Its number of rows.
     condition_number : float or None

@@ -131,10 +131,11 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
         raise ValueError(f"{what} {s} rows but A has {n} columns; a sketch needs at least n "
                          f"rows (raise sketch_size; 4n = {4 * n} is a good default)")
     distributed = hasattr(p.A, "sketch_pair")  # sketch.distributed: [A b] in one pass
-    if s >= m and not distributed and not is_operator(p.A):
+    if (s >= m and not distributed and not is_operator(p.A)
+            and not isinstance(kind, SketchingOperator)):
         # A sketch as tall as A compresses nothing and, square, may lose rank (a 3 x 3
         # sparse sign made a rank-2 A rank 1, and FOSSILS returned a 99 % forward error):
-        # the factor is A's own, an exact embedding.
+        # the factor is A's own, an exact embedding (an operator the caller gave is kept).
         S, SA, Sb = None, p.A.toarray() if is_sparse(p.A) else p.A, p.b
     else:
         S = make_operator(kind, s, m, p.key.child("sketch"))
