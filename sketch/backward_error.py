@@ -84,6 +84,14 @@ def forward_error_bound(backward: Any, rnorm: Any, xnorm: Any, *, norm: float, c
     return xp.where((ke < 1) & (xnorm > 0), with_ratio, math.inf)
 
 
+def columns_with_norms(g: Any, rnorm: Any, xnorm: Any, xp: Any) -> list[tuple[Any, float, float]]:
+    """``(g_j, ‖r_j‖, ‖x_j‖)`` per right-hand side (one for a vector ``g``), norms as floats."""
+    columns = [g] if g.ndim == 1 else [g[:, j] for j in range(g.shape[1])]
+    rnorms = xp.reshape(xp.asarray(rnorm), (-1,))
+    xnorms = xp.reshape(xp.asarray(xnorm), (-1,))
+    return [(gj, float(rnorms[j]), float(xnorms[j])) for j, gj in enumerate(columns)]
+
+
 def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any, *,
                               shifted: Any = None) -> Any:
     """:func:`karlson_walden` from an invertible triangular factor R (RᴴR = (S·A)ᴴ S·A).
@@ -105,12 +113,8 @@ def karlson_walden_triangular(g: Any, rnorm: Any, xnorm: Any, R: Any, xp: Any, *
     ...                 karlson_walden(*args, sv, Vh.T, np)))
     True
     """
-    columns = [g] if g.ndim == 1 else [g[:, j] for j in range(g.shape[1])]
-    rnorms = xp.reshape(xp.asarray(rnorm), (-1,))
-    xnorms = xp.reshape(xp.asarray(xnorm), (-1,))
     out = []
-    for j, gj in enumerate(columns):
-        rn, xn = float(rnorms[j]), float(xnorms[j])
+    for gj, rn, xn in columns_with_norms(g, rnorm, xnorm, xp):
         if xn > 0:
             T = shifted(rn / xn) if shifted is not None else shifted_r(R, rn / xn)
             out.append(vector_norm(solve_triangular(T, gj, trans="C")) / xn)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .backend import astype, device, numpy_dtype, qr, shifted_r, solve_triangular, vector_norm
-from .backward_error import karlson_walden, karlson_walden_triangular
+from .backward_error import columns_with_norms, karlson_walden, karlson_walden_triangular
 
 #: Steps of :func:`condition_estimate`'s power iterations.
 CONDITION_STEPS = 12
@@ -224,12 +224,8 @@ class SketchedFactor:
         weighs the directions of σᵢ < θ by σᵢ/θ. O(n²) per column.
         """
         xp = self.xp
-        cols = [z] if z.ndim == 1 else [z[:, j] for j in range(z.shape[1])]
-        rnorms = xp.reshape(xp.asarray(rnorm), (-1,))
-        xnorms = xp.reshape(xp.asarray(xnorm), (-1,))
         out = []
-        for j, zj in enumerate(cols):
-            rn, xn = float(rnorms[j]), float(xnorms[j])
+        for zj, rn, xn in columns_with_norms(z, rnorm, xnorm, xp):
             if xn <= 0:
                 out.append(vector_norm(zj))
             elif self.kind == "qr":  # g = Rᴴ z: ‖T⁻ᴴ Rᴴ z‖

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype, device, namespace, numpy_dtype, to_numpy
-from .basis import _H, extend, first_pass, orth
+from .basis import _H, extend, first_pass, svd_of_product
 from .certificates import (
     CERTIFICATE_FACTOR,
     Probes,
@@ -225,9 +225,7 @@ def _right_ritz(op: _Operator, Z: Any, blocks: list, G: Any, k: int, P: Probes |
         Qa, Ra = xp.linalg.qr(astype(xp.concat(blocks, axis=1), op.dtype))
         X, s, Yh = xp.linalg.svd(Ra)
         Ur, Vr = Qa @ (X[:, :k] * s[None, :k]), astype(Z, op.dtype) @ _H(Yh[:k])
-    Qu, Qv = orth(Ur, xp), orth(Vr, xp)  # Vr is orthonormal to the passes' precision only
-    X, s, Yh = xp.linalg.svd((_H(Qu) @ Ur) @ _H(_H(Qv) @ Vr), full_matrices=False)
-    U, Vh = Qu @ X, Yh @ _H(Qv)
+    U, s, Vh = svd_of_product(Ur, Vr, xp)  # Vr is orthonormal to the passes' precision only
     pass_dtype = op.work_dtype.name
     op.full_precision()
     spec, frob = probe_errors(P, U, s, Vh, xp)
