@@ -240,7 +240,7 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
         xs.append(xj + F.apply(state.x))
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)
-    x = xs[0] if len(xs) == 1 else xp.stack(xs, axis=1)
+    x = xs[0] if p.b.ndim == 1 else xp.stack(xs, axis=1)  # b of shape (m, 1): x (n, 1)
     # None when LSQR took no step (b in range(A), e.g. b = 0 or A = 0): nothing was estimated
     cond = max((c for c in conds if math.isfinite(c)), default=None)
     if not ok:
