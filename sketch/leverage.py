@@ -75,12 +75,22 @@ def _rank_cut(s: Any, shape: tuple[int, int], dtype: Any) -> int:
     return int(compat(array_module(s)).sum(s > tol))
 
 
-def _exact(A: Any) -> Any:
+def column_basis(A: Any) -> Any:
+    """An orthonormal basis U (m × r) of A's column space at its numerical rank r (thin SVD).
+
+    Row-wise quantities that depend only on range(A) — leverage scores ‖Uᵢ‖², ℓp
+    sensitivities — are those of U, which has full column rank and condition 1.
+    """
     D = _dense(A)
     xp = compat(array_module(D))
     U, s, _ = xp.linalg.svd(D, full_matrices=False)
-    r = _rank_cut(s, D.shape, s.dtype)
-    return xp.sum(xp.abs(U[:, :r]) ** 2, axis=1)
+    return U[:, :_rank_cut(s, D.shape, s.dtype)]
+
+
+def _exact(A: Any) -> Any:
+    U = column_basis(A)
+    xp = compat(array_module(U))
+    return xp.sum(xp.abs(U) ** 2, axis=1)
 
 
 def _approx_sizes(m: int, d: int, sketch_size: int | None,

@@ -166,11 +166,12 @@ class SketchedFactor:
     rank : int
     cond : float
         κ(S·A) (exact from the SVD; a lower-bound estimate on the QR path).
-    cond_bound : float
-        An upper bound on κ(S·A) (exact from the SVD; on the QR path from
-        :func:`condition_bound`, holding with probability ≥ 1 − 2·:data:`BOUND_FAILURE`).
     norm, fro : float
         ‖S·A‖₂ (exact from the SVD; a lower-bound estimate on the QR path) and ‖S·A‖_F.
+    smin_bound : float
+        A lower bound on the smallest singular value of S·A on the rank (exact from the
+        SVD; on the QR path 1/(c·σ̂⁻¹_min) from :func:`condition_bound`, holding with
+        probability ≥ 1 − :data:`BOUND_FAILURE` over its start vector).
     x0 : array
         The sketch-and-solve solution N (Uᴴ Qᴴ S b) (Sarlós 2006).
     sv, V : arrays (SVD path)
@@ -189,7 +190,8 @@ class SketchedFactor:
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
             self.kind, self.R, self.rank, self.cond, self.norm = "qr", R, n, cond, norm
-            self.cond_bound = condition_bound(R, norm, cond, xp)[1]
+            top, kappa = condition_bound(R, norm, cond, xp)
+            self.smin_bound = top / kappa if math.isfinite(kappa) else 0.0
             self._shifted: dict[float, Any] = {}  # θ → R of [R; θI], for the last θs
             x0 = solve_triangular(R, c)
         else:
@@ -197,8 +199,9 @@ class SketchedFactor:
             r = int((sv > rcond * sv[0]).sum())
             self.kind, self.rank = "svd", r
             self.sv, self.V = sv, Vh.conj().T
-            self.cond = self.cond_bound = float(sv[0] / sv[r - 1]) if r else math.inf
+            self.cond = float(sv[0] / sv[r - 1]) if r else math.inf
             self.norm = float(sv[0])
+            self.smin_bound = float(sv[r - 1]) if r else 0.0
             x0 = self.V[:, :r] @ ((U[:, :r].conj().T @ c) / sv[:r, None])
         self.x0 = x0[:, 0] if Sb.ndim == 1 else x0
 

@@ -48,10 +48,12 @@ class LstsqResult:
         small multiple of the unit roundoff. None where not estimated
         (``"direct"`` is LAPACK, backward stable by construction).
     forward_error_bound : float, array or None
-        First-order bound on ‖x − x*‖/‖x‖ implied by ``backward_error``
-        (Wedin 1973; Higham 2002, Thm 20.1) with bounds on κ(A) and ‖A‖ from the
-        sketch: on the R path an upper bound on κ(S·A) from inflated power iterations
-        (:func:`sketch.lstsq_factor.condition_bound`), not ``sketched_condition``.
+        Bound on ‖x − x*‖/‖x‖ (x* the exact solution) from the sketched
+        Karlson–Waldén estimate, a lower bound s on σ_min(S·A) and the embedding's
+        distortion η: (1 + η)² (η̂/s) √(1 + (θ/s)²) plus the residual's rounding
+        (θ = ‖r‖/‖x‖; the argument is in :mod:`sketch.backward_error`). On the R path
+        s comes from inflated power iterations (:func:`sketch.lstsq_factor.condition_bound`,
+        failure probability 2e-6 over the start vector); exact from the SVD.
     sketch : SketchingOperator or None
         The sketch used; None where none was (``method="direct"``, or a default
         sketch that would have had as many rows as A: A's own factor is used).

@@ -240,7 +240,7 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
         xs.append(xj + F.apply(state.x))
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)
-    x = xs[0] if len(xs) == 1 else xp.stack(xs, axis=1)
+    x = xs[0] if p.b.ndim == 1 else xp.stack(xs, axis=1)  # b of shape (m, 1): x (n, 1)
     # None when LSQR took no step (b in range(A), e.g. b = 0 or A = 0): nothing was estimated
     cond = max((c for c in conds if math.isfinite(c)), default=None)
     if not ok:
@@ -264,25 +264,18 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS)
     eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
     st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp)
-    # ‖A‖₂ ≥ σ₁(SA)/(1 + η) (F.norm is a lower bound on σ₁(SA)) and κ(A) ≤ κ(SA)(1 + η)/(1 − η)
-    # for an η-embedding, with an upper bound on κ(SA); the Karlson–Waldén estimate is
-    # within √2 of the optimal ‖ΔA‖_F ≥ ‖ΔA‖₂.
-    spread = (1 + st.eta) / (1 - st.eta)
-    norm2 = F.norm / (1 + st.eta)
-    absolute = st.backward_error * F.fro
-    if norm2 > 0:
-        # The residual's own rounding, (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) (Higham 2002, §3.5), is
-        # a backward error no computed residual can see: a floor (b = A x to rounding gave
-        # an estimate and a bound of 0 at a forward error of 8e-13, κ = 1e5).
-        xnorm = vector_norm(st.x, axis=0)
-        u = float(np.finfo(p.dtype).eps)
-        floor = (p.A.shape[1] + 1) * u * (2 * F.fro * xnorm + st.residual_norm) / norm2
-        relative = xp.maximum(math.sqrt(2) * absolute / norm2,
-                              floor / xp.where(xnorm > 0, xnorm, 1))
-        bound = forward_error_bound(relative, st.residual_norm, xnorm, norm=norm2,
-                                    cond=F.cond_bound * spread, xp=xp)
-    else:  # S·A = 0: x = 0, and a bound relative to ‖x‖ says nothing
-        bound = xp.full_like(xp.asarray(st.backward_error), math.inf)
+    # ‖x − x*‖/‖x‖ ≤ (1 + η)² (η̂/s)·√(1 + (θ/s)²) + (1 + η)·φ/s for s ≤ σ_min(S·A),
+    # θ = ‖r‖/‖x‖ on [A; √α I] and φ ≥ ‖δr‖/‖x‖, the residual's own rounding,
+    # (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) with ‖b‖ ≤ ‖A‖‖x‖ + ‖r‖ (the argument is in
+    # sketch.backward_error).
+    xnorm = vector_norm(st.x, axis=0)
+    raug = st.residual_norm if p.alpha == 0 else xp.sqrt(
+        xp.asarray(st.residual_norm) ** 2 + p.alpha * xnorm**2)
+    u = float(np.finfo(p.dtype).eps)
+    theta = raug / xp.where(xnorm > 0, xnorm, 1)
+    floor = (p.A.shape[1] + 1) * u * (2 * F.fro + theta)
+    bound = forward_error_bound(st.backward_error * F.fro, raug, xnorm, smin=F.smin_bound,
+                                eta=st.eta, xp=xp, floor=floor)
     if not st.converged:
         worst = float(xp.max(st.backward_error))
         why = ("it stalled at the rounding floor" if st.stalled else
@@ -294,7 +287,8 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
                        residual_norm=_scalar(st.residual_norm, ndim), method="fossils",
                        backward_error=_scalar(st.backward_error, ndim),
                        forward_error_bound=_scalar(bound, ndim), sketch=S, sketch_size=s,
-                       condition_number=spread, sketched_condition=F.cond, rank=F.rank,
+                       condition_number=(1 + st.eta) / (1 - st.eta),
+                       sketched_condition=F.cond, rank=F.rank,
                        alpha=p.alpha, tol=p.tol, refinement_steps=st.steps)
 
 
