@@ -192,7 +192,16 @@ def gram_resolves(now: np.ndarray, k: int, eps: float, unit: float) -> bool:
 def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
     """Whether float32 passes resolve ε (:func:`gram_resolves` at float32's unit) and
     float32 holds their Gram matrices: σ̃₁² and σ̃ₖ₊₁² inside its range with room for
-    sums (A scaled by 1e150 became inf in float32 and the run raised LinAlgError)."""
+    sums (A scaled by 1e150 became inf in float32 and the run raised LinAlgError).
+
+    Why σ̃₁/σ̃ₖ₊₁ and not its square root's worth more: the products' own rounding, about
+    u₃₂·σ₁ per column, would only tilt the subspace (a linear rule, σ₁/σₖ₊₁ ≲ ε/u₃₂, would
+    keep ‖A − Â‖₂ ≤ (1+ε)σₖ₊₁), but the per-value error promised with it is in squares:
+    singular values computed from float32 products are off by about u₃₂·σ₁ each, so σ̃₁²
+    by u₃₂·σ₁², which must stay below ε·σₖ₊₁². Forced float32 passes at σ₁/σₖ₊₁ = 450
+    (gap, then flat tail) left σ₁² − σ̃₁² = 0.04–0.09·σₖ₊₁² (ε = 10⁻²) at a spectral
+    error of 1.00000·σₖ₊₁; a final Rayleigh–Ritz in float64 would repair that but costs a
+    float64 pass over the whole basis, more than float32 saves on such a short run."""
     f32 = np.finfo(np.float32)
     j = min(k, len(now) - 1)
     in_range = now[0] < float(f32.max) / 1e4 and now[j] > float(f32.tiny) * 1e4
