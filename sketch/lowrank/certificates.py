@@ -194,7 +194,7 @@ def single_precision_allows(now: np.ndarray, k: int, eps: float) -> bool:
     float32 holds their Gram matrices: σ̃₁² and σ̃ₖ₊₁² inside its range with room for
     sums (A scaled by 1e150 became inf in float32 and the run raised LinAlgError).
 
-    Why σ̃₁/σ̃ₖ₊₁ and not its square root's worth more: the products' own rounding, about
+    Why the rule bounds (σ̃₁/σ̃ₖ₊₁)², not σ̃₁/σ̃ₖ₊₁: the products' own rounding, about
     u₃₂·σ₁ per column, would only tilt the subspace (a linear rule, σ₁/σₖ₊₁ ≲ ε/u₃₂, would
     keep ‖A − Â‖₂ ≤ (1+ε)σₖ₊₁), but the per-value error promised with it is in squares:
     singular values computed from float32 products are off by about u₃₂·σ₁ each, so σ̃₁²
