@@ -61,7 +61,7 @@ def randomized_svd(
     Krylov (on a scipy/cupyx sparse A with its basis on the short side, in
     ``A^H A`` or, for a wide A, ``AA^H``, :mod:`sketch.lowrank.short_side`: 11
     float32 passes against subspace iteration's 20 on the term matrix below, at
-    0.86x its CPU time, and the same stopping rule as on dense A). Either
+    0.85x its CPU time, and the same stopping rule as on dense A). Either
     stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
     for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
     failure probability < 0.08^probes; it implies both the (1+ε) spectral and
