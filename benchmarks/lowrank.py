@@ -145,6 +145,30 @@ def _timed(fn: Callable) -> tuple[float, float, Any]:
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
+def _nbytes(A: Any) -> int:
+    """Bytes of A's arrays (a sparse matrix's values and indices)."""
+    if hasattr(A, "data") and hasattr(A, "indices"):
+        return A.data.nbytes + A.indices.nbytes + A.indptr.nbytes
+    return A.nbytes
+
+
+def _settle(nbytes: int) -> None:
+    """Touch and free ``nbytes`` of fresh memory before a timed call, for every method alike.
+
+    On a VM whose balloon reports free pages to the host (virtio-balloon free page
+    reporting, as on the machine these figures come from) a large block freed more than
+    about two seconds ago is handed back, and the next allocation of that size pays the
+    host's page faults again: a 64 MB float32 copy of A took 0.30-0.47 s of mostly system
+    time right after scikit-learn's runs against 0.03-0.04 s right after another qla call,
+    with the same 30 huge-page faults and no compaction stall (/proc/vmstat). Which method
+    paid depended on its place in the order. Touching as much memory as the largest copy a
+    method makes (A's size) just before each timed call gives every method the recently
+    freed pages a machine without such a balloon always has.
+    """
+    if nbytes:
+        np.ones(nbytes // 8)
+
+
 def _fewest_sklearn_n_iter(A: Any, k: int, sigma: float) -> int | None:
     """The fewest scikit-learn ``n_iter`` (0…7) whose result has err/σ_(k+1) ≤ TARGET."""
     from sklearn.utils.extmath import randomized_svd as sk
@@ -171,12 +195,13 @@ def run_case(case: str, A: Any, k: int, sigma: float, repeat: int) -> list[dict]
     times: dict[str, list[float]] = {name: [] for name, _, _ in methods}
     cpus: dict[str, list[float]] = {name: [] for name, _, _ in methods}
     last: dict[str, Any] = {}
+    size = _nbytes(A)
     for rep in range(repeat + 1):  # run 0 is the warm-up
-        # each run starts one method later, so no method always follows the same ones (a
-        # float32 copy of A right after scikit-learn's runs paid for fresh pages every time)
+        # each run starts one method later, so no method always follows the same ones
         for name, fn, _ in methods[rep % len(methods):] + methods[:rep % len(methods)]:
             if "svds" in name and rep > 1:
                 continue  # ARPACK runs to convergence: one timed run
+            _settle(size)
             t, c, last[name] = _timed(fn)
             if rep:
                 times[name].append(t)
@@ -267,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         "passes = block products with A or Aᵀ. "
         f"Times: medians of {args.repeat} runs after a warm-up, methods interleaved, each "
         "run starting one method later (ARPACK: "
-        "1 run). qla at its defaults (accuracy=1e-2; pass_dtype says where its passes ran in "
+        "1 run), each call right after touching and freeing as much memory as A holds (the "
+        "same fresh-page conditions for every method on a VM that hands freed memory back "
+        "to its host). qla at its defaults (accuracy=1e-2; pass_dtype says where its passes ran in "
         "float32). torch.svd_lowrank at its default niter=2 "
         f"({threads}). The machine is shared with other engineers running jobs: "
         "absolute seconds are noisy; compare the ratios, measured in the same run."

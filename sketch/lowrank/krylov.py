@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -148,11 +149,21 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
 
         return dask_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
                                depth=depth, mixed=mixed)
-    if op.kind == "sparse" and op.shape[0] > op.shape[1]:  # tall sparse A: basis on the n side
+    if op.kind == "sparse":  # scipy/cupyx sparse A: the basis on the short side
         from .short_side import short_side_krylov_svd
 
-        return short_side_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
-                                     depth=depth, mixed=mixed)
+        if op.shape[0] >= op.shape[1]:
+            return short_side_krylov_svd(op, k, b, key, sketch, r, eps=eps,
+                                         max_passes=max_passes, depth=depth, mixed=mixed)
+        # wide: the same on A^H (a transposed view; the values conjugated if complex), whose
+        # factors are A's swapped. The long-side Krylov here kept and re-orthonormalised
+        # A^H Q, n × L, and took 1.4-1.7 s against 0.85-1.1 s for subspace iteration on
+        # the 20000 × 100000 transpose of the benchmark's term matrix (CPU time, loaded).
+        opt = _Operator(op.A.conj().T if op.complex else op.A.T, "A^H")
+        res = short_side_krylov_svd(opt, k, b, key, sketch, r, eps=eps,
+                                    max_passes=max_passes, depth=depth, mixed=mixed)
+        op.passes = opt.passes
+        return replace(res, U=_H(res.Vh), Vh=_H(res.U))
     xp = op.xp
     limit = min(op.shape)
     steps = depth if depth is not None else (max_passes - 2) // 2
@@ -275,10 +286,10 @@ def block_krylov_svd(
     smaller. Passes: ``2·steps + 2``, at least 2, plus one where the first pass shows a
     geometric tail: a narrow extra block of random columns then lets the probes prove
     the request on the widened first block (:func:`top_up_width`), 3 passes in all.
-    A tall sparse A (m > n) builds the basis on its short side instead, in ``A^H A``
+    A scipy/cupyx sparse A builds the basis on its short side instead, in ``A^H A``
     from a right starting block, with Rayleigh–Ritz from the right (``Â = [AZ]_k Z^H``,
-    :mod:`sketch.lowrank.short_side`): ``2·steps + 1`` passes, and the block
-    Gram–Schmidt runs on vectors of length n.
+    :mod:`sketch.lowrank.short_side`; a wide A the same on ``A^H``): ``2·steps + 1``
+    passes, and the block Gram–Schmidt runs on vectors of length min(m, n).
 
     Parameters
     ----------

@@ -57,12 +57,11 @@ def randomized_svd(
     Eckart–Young). ``method="krylov"`` grows a randomized block Krylov space
     (Musco and Musco 2015, block ``k + oversample``); ``method="subspace"``
     runs subspace iteration (Halko, Martinsson and Tropp 2011, Alg. 4.4) with
-    the Ritz values taken after every power step; ``"auto"`` (default) picks
-    subspace iteration for sparse A, whose passes cost less than growing and
-    re-orthogonalising a Krylov basis, and block Krylov otherwise (on a tall
-    sparse A ``"krylov"`` grows its basis on the short side, in ``A^H A``,
-    :mod:`sketch.lowrank.short_side`: 11 passes against 20 on the term matrix
-    below, at a time within the machine's noise of subspace iteration's). Either
+    the Ritz values taken after every power step; ``"auto"`` (default) is block
+    Krylov (on a scipy/cupyx sparse A with its basis on the short side, in
+    ``A^H A`` or, for a wide A, ``AA^H``, :mod:`sketch.lowrank.short_side`: 11
+    float32 passes against subspace iteration's 20 on the term matrix below, at
+    0.85x its CPU time, and the same stopping rule as on dense A). Either
     stops as soon as either (i) the probes prove ``‖(I−QQ^H)A‖₂² ≤ ε·σ̃ₖ₊₁²``
     for the current basis Q (HMT 2011 §4.3's posterior bound with factor 10,
     failure probability < 0.08^probes; it implies both the (1+ε) spectral and
@@ -78,8 +77,8 @@ def randomized_svd(
     widened by a narrow second pass where A Ω shows a geometric tail, then proved by
     the probes, :func:`~sketch.lowrank.krylov.top_up_width`), slow-decay
     (σᵢ = i^{-1/2}, 10) and gap-then-flat (6) spectra, 1.001·σ_{k+1} on a sparse
-    100000 × 20000 power-law term matrix (subspace iteration, 20, in float32:
-    σ₁/σ₂₁ = 6 there).
+    100000 × 20000 power-law term matrix (block Krylov on the short side, 11, in
+    float32: σ₁/σ₂₁ = 6 there).
 
     ``power_iters=q`` instead fixes the work: HMT's subspace iteration with q
     steps, LU-renormalised (``normalizer``), ``2q + 2`` passes, as
@@ -144,7 +143,7 @@ def randomized_svd(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     eps = check_accuracy(accuracy, op.real_dtype)
     cap = check_max_passes(max_passes, 4)
-    if method == "krylov" or (method == "auto" and op.kind != "sparse"):
+    if method in ("auto", "krylov"):
         res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap,
                          mixed=mixed_precision)
     else:

@@ -175,17 +175,18 @@ def test_mixed_precision_factors_are_orthonormal_in_full_precision():
     check_svd_claims(A, s, 1, res)
 
 
-@given(lowrank_problems(), st.booleans())
+@given(lowrank_problems(), st.booleans(), st.sampled_from(["auto", "subspace"]))
 @FEW
-def test_sparse_svd_claims(problem, empty_lines):
-    """Sparse input (the subspace-iteration default path), with empty rows and columns."""
+def test_sparse_svd_claims(problem, empty_lines, method):
+    """Sparse input (the default: block Krylov on the short side, wide A through A^H; and
+    subspace iteration), with empty rows and columns."""
     A, s, k, seed = problem
     if empty_lines:  # pad with an empty row and column: same spectrum plus a zero
         A = np.pad(A, ((1, 0), (0, 1)))
         s = np.append(s, 0.0)
         if k >= min(A.shape):
             return
-    res = _quiet(randomized_svd, scipy.sparse.csr_matrix(A), k, seed=seed)
+    res = _quiet(randomized_svd, scipy.sparse.csr_matrix(A), k, method=method, seed=seed)
     check_svd_claims(A, s, k, res)
 
 

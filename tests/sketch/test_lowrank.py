@@ -131,12 +131,17 @@ def test_sparse_and_linear_operator_inputs_match_dense(kind):
     same = {"mixed_precision": False}  # dense A would otherwise pass in float32
     for fn, kw in ((randomized_svd, {"method": "krylov", **same}), (block_krylov_svd, same),
                    (randomized_svd, {"power_iters": 2})):
-        # A tall sparse A grows its Krylov basis on the short side (test_lowrank_sparse.py):
-        # the wide one takes the dense path
-        D, E = (A.T, B.T.tocsr()) if kind == "sparse" and "power_iters" not in kw else (A, B)
-        r1, r2 = fn(D, 6, seed=11, **kw), fn(E, 6, seed=11, **kw)
-        np.testing.assert_allclose(r2.s, r1.s, rtol=1e-10)
-        np.testing.assert_allclose(r2.U * r2.s @ r2.Vh, r1.U * r1.s @ r1.Vh, atol=1e-10)
+        if kind == "sparse" and "power_iters" not in kw:
+            # sparse A grows its Krylov basis on the short side (test_lowrank_sparse.py); a
+            # wide one runs the same computation on A^H: the transposed factors
+            r1, r2 = fn(B, 6, seed=11, **kw), fn(B.T.tocsr(), 6, seed=11, **kw)
+            np.testing.assert_allclose(r2.s, r1.s, rtol=1e-10)
+            np.testing.assert_allclose(r2.U * r2.s @ r2.Vh, (r1.U * r1.s @ r1.Vh).T, atol=1e-10)
+            assert (r2.passes, r2.pass_dtype) == (r1.passes, r1.pass_dtype)
+        else:
+            r1, r2 = fn(A, 6, seed=11, **kw), fn(B, 6, seed=11, **kw)
+            np.testing.assert_allclose(r2.s, r1.s, rtol=1e-10)
+            np.testing.assert_allclose(r2.U * r2.s @ r2.Vh, r1.U * r1.s @ r1.Vh, atol=1e-10)
         assert r2.error_estimate == pytest.approx(r1.error_estimate, rel=1e-8)
     sharp = residual_norm(B, r1.U, r1.s, r1.Vh, seed=0)
     assert sharp == pytest.approx(np.linalg.norm(A - r1.U * r1.s @ r1.Vh, 2), rel=1e-3)
@@ -582,3 +587,28 @@ def test_sparse_input_passes_in_float32_where_it_resolves_the_accuracy():
     full = randomized_svd(A, k, accuracy=eps, mixed_precision=False, seed=0)
     assert full.pass_dtype == "float64"
     assert np.linalg.norm(dense - full.U * full.s @ full.Vh, 2) / sig[k] <= 1 + eps
+
+
+def test_float32_passes_refused_where_their_rounding_breaks_the_per_value_error(monkeypatch):
+    """σ₁/σₖ₊₁ = 450 (a gap, then a flat tail): float32 passes would keep the spectral error
+    at σₖ₊₁ but put σ̃₁² off by about u₃₂σ₁² = 0.024σₖ₊₁² (0.09 measured), beyond the
+    per-value error ``σᵢ² − σ̃ᵢ² ≤ ε·σₖ₊₁²`` the docstrings promise; so the rule
+    (:func:`~sketch.lowrank.certificates.single_precision_allows`) keeps them in float64.
+    Forcing float32 shows that the check can fail."""
+    import sketch.lowrank.krylov as krylov
+
+    m, n, k, eps = 600, 300, 20, 1e-2
+    i = np.arange(n)
+    sig = np.where(i < k, 450.0 ** (-i / k), 1 / 450)
+    A = with_spectrum(m, n, sig, seed=0)
+
+    def per_value(res):
+        return float(np.max((sig[:k] ** 2 - res.s**2) / sig[k] ** 2))
+
+    res = randomized_svd(A, k, accuracy=eps, seed=0)
+    assert res.pass_dtype == "float64" and res.converged
+    assert per_value(res) <= eps
+    assert np.linalg.norm(A - res.U * res.s @ res.Vh, 2) / sig[k] <= 1 + eps
+    monkeypatch.setattr(krylov, "single_precision_allows", lambda now, k, eps: True)
+    forced = randomized_svd(A, k, accuracy=eps, seed=0)
+    assert forced.pass_dtype == "float32" and per_value(forced) > 3 * eps
