@@ -118,13 +118,20 @@ GENERATE_CHUNK = 1 << 16
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
-#: Entries (columns × m') of the SRHT's inner-stage result per column block (one buffer per
-#: thread, 64 MB in float64): wide blocks read A in long row segments and make fewer, larger
-#: GEMMs. m = 100000, s = 4000, medians of 6 on the shared machine (issue 20), passes over A
-#: on 1 thread (CPU time) / 2 threads (wall): 11.3 / 9.3 with 83 columns, 10.6 / 9.6 with 125,
-#: 14.7 / 13.0 with 41; 167 columns ranged 9.6-19 / 8.3-23 from call to call (the first touch
-#: of a new 128 MB buffer per call, likely the kernel compacting memory for huge pages).
-SRHT_BLOCK_ENTRIES = 1 << 23
+#: Most entries (columns × m') of the SRHT's inner-stage result per column block (one buffer
+#: per thread, kept between calls: 256 MB in float64). Each block has a fixed cost (the outer
+#: stage's GEMM per inner index, the first stage's GEMMs over row segments of A as long as
+#: the block is wide), so blocks are as few as this allows (:func:`srht_blocks`).
+#: m = 100000, s = 4000, 1 thread, CPU time, load 10 (issue 20, buffers reused): passes over
+#: A 12.9 / 11.3 / 10.4 / 9.9 / 9.2 / 9.0 / 8.5 with 42 / 84 / 126 / 167 / 250 / 334 / 500
+#: columns (medians of 4).
+SRHT_BLOCK_ENTRIES = 1 << 25
+#: The SRHT's number of column blocks is a multiple of this where A has the columns, so that
+#: 1, 2 or 4 threads finish together (the width cannot follow the thread count: it may
+#: change BLAS's rounding, and results do not depend on threads).
+SRHT_BLOCK_MULTIPLE = 4
+#: Entries of a column block of the plain (unpruned) Hadamard transform, for huge m.
+SRHT_PLAIN_BLOCK_ENTRIES = 1 << 23
 #: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
 #: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
 DCT_BLOCK_ENTRIES = 1 << 20
@@ -211,18 +218,21 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     ascending j, whatever the groups: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
-    out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
-    if A.flags.c_contiguous and A.dtype == out.dtype == S.dtype:
-        parts = [(i0, i1, S[i0:i1]) for i0, i1 in groups]
+    dtype = np.result_type(S.dtype, A.dtype)
+    if A.flags.c_contiguous and A.dtype == dtype == S.dtype:
+        # Zeroed pages from the system (calloc): the thread that first writes a row takes
+        # its page faults, and no pass of ours zeroes the 32 MB result again (a fill cost
+        # 0.05-0.14 passes over A, issue 20).
+        out = np.zeros((s, n), dtype=dtype)
+        parts = [(i0, i1, S if (i0, i1) == (0, s) else S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
-            target = out[i0:i1]
-            target.fill(0)  # by the thread that fills it: its pages start in its cache
-            _csc_matvecs(block, A, target)
+            _csc_matvecs(block, A, out[i0:i1])
 
         _run(rows, parts)
         return out
+    out = np.empty((s, n), dtype=dtype)
     # Rows of A not contiguous (e.g. A @ S.T on a C-ordered A): column blocks made contiguous.
     width = max(1, COPY_BYTES // max(1, A.shape[0] * A.itemsize))
 
@@ -316,14 +326,30 @@ def _dense(block: Any) -> np.ndarray:
 # -- SRHT: two Kronecker stages, the outer one only for the sampled rows --------------------
 
 
+def _parity_table(bits: int) -> np.ndarray:
+    """``popcount(i) mod 2`` for ``i < 2**bits``: the parity of ``2**k + i`` is the
+    opposite of that of ``i``."""
+    table = np.zeros(1, dtype=np.int8)
+    for _ in range(bits):
+        table = np.concatenate([table, 1 - table])
+    return table
+
+
+_PARITY16 = _parity_table(16)
+
+
 def hadamard_signs(rows: np.ndarray, cols: np.ndarray, dtype: Any) -> np.ndarray:
-    """Entries ``(-1)^popcount(r & c)`` of Sylvester's Hadamard matrix at ``rows × cols``."""
-    bits = np.bitwise_and(rows[:, None], cols[None, :])
-    parity = np.zeros(bits.shape, dtype=np.uint8)
-    while np.any(bits):
-        parity ^= (bits & 1).astype(np.uint8)
-        bits = bits >> 1
-    return (1 - 2 * parity.astype(np.int8)).astype(dtype)
+    """Entries ``(-1)^popcount(r & c)`` of Sylvester's Hadamard matrix at ``rows × cols``
+    (the parity looked up 16 bits at a time: a bit-by-bit loop cost 1.5 passes over A of
+    the SRHT's 11 at m = 100000, made per operator)."""
+    bits = np.bitwise_and(np.asarray(rows, dtype=np.int64)[:, None],
+                          np.asarray(cols, dtype=np.int64)[None, :])
+    parity = _PARITY16[bits & 0xFFFF]
+    bits >>= 16
+    while bits.any():
+        parity ^= _PARITY16[bits & 0xFFFF]
+        bits >>= 16
+    return (1 - 2 * parity).astype(dtype)
 
 
 def srht_factors(b: int) -> tuple[int, int]:
@@ -369,12 +395,12 @@ class SRHTPlan:
         self.HD = self._first(0, self.P) if self.P * b * self.b2 <= SRHT_FACTOR_ENTRIES \
             else None
         r1, r2 = selected // b, selected % b
-        self.groups = []
-        for q in np.unique(r2):
-            idx = np.flatnonzero(r2 == q)
-            self.groups.append((int(q), idx, hadamard_signs(r1[idx], np.arange(self.P),
-                                                            self.dtype)))
-        self.order = np.concatenate([idx for _, idx, _ in self.groups])
+        self.order = np.argsort(r2, kind="stable")  # the sampled rows, group by group
+        # the ±1 outer rows of every sampled row, in that order; group q holds a run of them
+        H = hadamard_signs(r1[self.order], np.arange(self.P), self.dtype)
+        qs, starts = np.unique(r2[self.order], return_index=True)
+        ends = np.append(starts[1:], s)
+        self.groups = [(int(q), H[a:e].copy()) for q, a, e in zip(qs, starts, ends)]
 
     def _first(self, p0: int, p1: int) -> np.ndarray:
         """The first stage's factors ``H_b₂ diag(d)`` of outer indices p0..p1-1."""
@@ -405,15 +431,16 @@ class SRHTPlan:
         b, b1, b2, P = self.b, self.b1, self.b2, self.P
         s = self.order.size
         out = np.empty((s, n), dtype=A.dtype)
-        width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
+        blocks = _ranges(n, srht_blocks(n, P * b))
+        width = max(c1 - c0 for c0, c1 in blocks)
         pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), P))
         dense = not scipy.sparse.issparse(A)
         whole = m // b  # outer indices whose b rows are all rows of A
         s0, s1 = (self.dtype.type(x) for x in scales)
 
-        # Each thread makes its buffers once, for all the blocks it takes: W alone is
-        # SRHT_BLOCK_ENTRIES entries, whose first touch (page faults) cost as much as
-        # the stage that writes it when made per block.
+        # Each thread takes its buffers once, for all the blocks it takes, from those of
+        # earlier calls (:class:`_Scratch`): W alone is up to SRHT_BLOCK_ENTRIES entries,
+        # whose first touch (page faults) cost as much as the stage that writes it.
         def block(c: tuple[int, int], W_all: np.ndarray, T: np.ndarray | None,
                   Y_all: np.ndarray) -> None:
             c0, c1 = c
@@ -439,26 +466,94 @@ class SRHTPlan:
             W = _view(W, (b, P, w))
             Y = _view(Y_all[: s * w], (s, w))  # the sampled rows, group by group
             g0 = 0
-            for q, idx, Ha in self.groups:
-                np.matmul(Ha, W[q], out=Y[g0:g0 + idx.size])
-                g0 += idx.size
+            for q, Ha in self.groups:
+                np.matmul(Ha, W[q], out=Y[g0:g0 + Ha.shape[0]])
+                g0 += Ha.shape[0]
             Y *= s0
             Y *= s1
             out[self.order, c0:c1] = Y
 
         local = threading.local()
+        sizes = (b * P * width, b * pstep * width if b1 > 1 else 0, s * width)
 
         def run(c: tuple[int, int]) -> None:
             if not hasattr(local, "buffers"):
-                w = min(width, n)
-                local.buffers = (np.empty(b * P * w, dtype=A.dtype),
-                                 np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None,
-                                 np.empty(s * w, dtype=A.dtype))
+                W, T, Y = scratch.take(A.dtype, sizes)
+                local.buffers = (W, T if b1 > 1 else None, Y)
             block(c, *local.buffers)
 
-        with _blas_threads(1):
-            _run(run, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+        with _blas_threads(1), _Scratch() as scratch:
+            _run(run, blocks)
         return out
+
+
+def srht_blocks(n: int, rows: int) -> int:
+    """Column blocks of the SRHT kernel for A with n columns, whose inner transform holds
+    ``rows`` rows: the fewest whose buffer fits :data:`SRHT_BLOCK_ENTRIES`; where that is
+    more than one, rounded up to a multiple of :data:`SRHT_BLOCK_MULTIPLE` (at most n).
+    The kernel splits the columns into blocks of near equal width (a narrow last block
+    would cost a block's fixed work for a few columns).
+
+    Examples
+    --------
+    >>> srht_blocks(1000, 100096)  # 3 blocks fit 2**25 entries; 4 share out over threads
+    4
+    >>> srht_blocks(13, 1024)
+    1
+    """
+    blocks = -(-n // max(1, min(n, SRHT_BLOCK_ENTRIES // rows)))
+    if blocks > 1:
+        blocks = min(n, -(-blocks // SRHT_BLOCK_MULTIPLE) * SRHT_BLOCK_MULTIPLE)
+    return blocks
+
+
+#: Work buffers that finished calls gave back, largest first (see :class:`_Scratch`).
+_spare: list[np.ndarray] = []
+_spare_lock = threading.Lock()
+
+
+class _Scratch:
+    """Work buffers of one kernel call, taken from those earlier calls gave back.
+
+    A large fresh buffer costs its first touch on every call: a page fault per page and,
+    with transparent huge pages, possibly the system compacting memory to find them. On
+    the development machine a fresh 134 MB buffer took 33-50 ms to fill and the first
+    of a run 300 ms (0.6-6 passes over A), which made the SRHT's time swing from call
+    to call (issue 20). Buffers go back to a spare list when the call ends; up to
+    :func:`threads` of them (the largest) are kept for the next call, on any thread, so
+    that memory stays bounded by one call's needs. Concurrent calls never share one.
+    """
+
+    def __init__(self) -> None:
+        self.taken: list[np.ndarray] = []
+
+    def take(self, dtype: Any, sizes: Sequence[int]) -> list[np.ndarray]:
+        """Arrays of ``dtype`` with the given numbers of entries, cut from one buffer,
+        each starting on a cache line."""
+        dtype = np.dtype(dtype)
+        spans = [-(-k * dtype.itemsize // 64) * 64 for k in sizes]
+        need = sum(spans) + 64
+        with _spare_lock:
+            fits = [i for i, buf in enumerate(_spare) if buf.nbytes >= need]
+            buf = _spare.pop(fits[-1]) if fits else None  # the smallest that fits
+        if buf is None:
+            buf = np.empty(need, dtype=np.uint8)
+        self.taken.append(buf)
+        start = -buf.ctypes.data % 64
+        out = []
+        for k, span in zip(sizes, spans):
+            out.append(buf[start:start + k * dtype.itemsize].view(dtype))
+            start += span
+        return out
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _spare_lock:
+            _spare.extend(self.taken)
+            _spare.sort(key=lambda buf: buf.nbytes, reverse=True)
+            del _spare[threads():]
 
 
 def _view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

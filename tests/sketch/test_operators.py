@@ -281,7 +281,7 @@ def test_srht_plan_memory_is_bounded(monkeypatch):
     assert kernels.srht_inner_size(40, m, 1024) == 32
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
     monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # 4 columns per block
+    monkeypatch.setattr(kernels, "SRHT_PLAIN_BLOCK_ENTRIES", 4 * 1024)  # 4 columns a block
     assert ops.SRHT(40, m, seed=2)._inner() is None
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
     np.testing.assert_allclose(A.T @ ops.SRHT(40, m, seed=2).T, ref.T, atol=1e-12)
