@@ -83,8 +83,9 @@ def all_finite(x: np.ndarray) -> bool:
     The sum of squares of the (real view of the) entries is finite only if every entry
     is: a NaN or an infinity makes it NaN or infinity. A BLAS dot reads ``x`` once with
     no temporary, where ``isfinite(x).all()`` writes and reads a boolean array as well
-    (0.1 of the 2.2 passes over A of a CountSketch, issue 20); only when the sum is not
-    finite (bad entries, or finite ones whose squares overflow) are the entries tested.
+    (on a CountSketch's 32 MB result: 0.04 against 0.08 passes over its A, issue 20);
+    only when the sum is not finite (bad entries, or finite ones whose squares
+    overflow) are the entries tested.
 
     Examples
     --------

@@ -38,12 +38,16 @@ threads:
   column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
   (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
   1024). The first stage's ``b₂ × b₂`` factors with D folded in are made once
-  per operator. Column blocks are wide (83 columns there): the first stage is
-  a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
-  GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
-  Threads take column blocks as they come, each with its buffers made once. The
-  DCT variant runs SciPy's DCT on blocks of a few columns, so that each
-  block's transforms stay in cache.
+  per operator. Column blocks are as few as a buffer cap allows
+  (:func:`srht_blocks`: 4 blocks of 250 columns there): each block has a fixed
+  cost (one outer GEMM per inner index; first-stage GEMMs over row segments of
+  A as long as the block is wide), and from 84 to 334 columns the first stage
+  fell from 4.2 to 2.7 passes. Threads take column blocks as they come; their
+  buffers (up to 256 MB each) are reused from call to call (:class:`_Scratch`),
+  because a fresh one cost its first touch on every call, up to several passes
+  when the system had to compact memory for huge pages: that was the swing of
+  9.6-19 passes seen with 167 columns. The DCT variant runs SciPy's DCT on
+  blocks of a few columns, so that each block's transforms stay in cache.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
@@ -74,6 +78,19 @@ time of ``A.T @ v``; float64 / float32):
   (2.0–2.4 passes either way, two runs), 2.0–2.4 against 2.3–2.8 in
   float32, and ``A @ S.T`` (column blocks) 1.0–1.6× faster; more, smaller
   row ranges (result blocks of L2 size) are no faster.
+
+* CountSketch's time (issue 20, third round; 1 thread, CPU time, float64, load
+  8-10, medians of 12): SciPy's loop alone 2.0-2.2 passes (into a reused
+  result); around it the hash and CSC 0.05, the NaN/inf screen of the result
+  0.08 (``isfinite`` and ``all``; one BLAS dot takes 0.04,
+  :func:`sketch.checks.all_finite`), zeroing the result 0.04-0.05 (``empty`` +
+  ``fill`` or ``zeros``). The loop's own floor: its axpy, with x and y in L2,
+  runs at 16.7 GB/s of x (about 0.9 passes of arithmetic, SSE2 code); 2 / 4 /
+  16 / 32 groups of output rows per thread took 2.2 / 2.1 / 2.3 / 2.7 passes
+  against 2.0 for one (each group reads its rows of A scattered), and windows of
+  512-16384 rows of A times 4-32 groups (each group's rows of the window, so
+  that the window stays in cache) 1.8-2.0 against 1.7 in the same run. Below 2
+  passes on one thread needs a compiled kernel.
 
 So the sparse sign goal of 4 passes is out of reach with these primitives:
 even a free blocking would only reach the L2 floor of 3.6–3.8 passes, and
@@ -220,9 +237,8 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     s, n = S.shape[0], A.shape[1]
     dtype = np.result_type(S.dtype, A.dtype)
     if A.flags.c_contiguous and A.dtype == dtype == S.dtype:
-        # Zeroed pages from the system (calloc): the thread that first writes a row takes
-        # its page faults, and no pass of ours zeroes the 32 MB result again (a fill cost
-        # 0.05-0.14 passes over A, issue 20).
+        # calloc: fresh pages come zeroed (no pass of ours over them), and the thread that
+        # first writes a row takes its page faults; reused memory is zeroed by calloc.
         out = np.zeros((s, n), dtype=dtype)
         parts = [(i0, i1, S if (i0, i1) == (0, s) else S[i0:i1]) for i0, i1 in groups]
 
