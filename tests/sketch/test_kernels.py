@@ -79,10 +79,12 @@ def test_srht_block_count_rule(monkeypatch):
     assert kernels.srht_blocks(9, 1024) == 9
 
 
-def test_hadamard_signs_beyond_sixteen_bits():
+@pytest.mark.parametrize("top", [1, 255, 256, 65536, 1 << 40])
+def test_hadamard_signs_in_every_index_width(top):
+    # the parity is folded in the narrowest unsigned type holding the indices
     rng = np.random.default_rng(2)
-    rows = rng.integers(0, 1 << 40, 30)
-    cols = rng.integers(0, 1 << 40, 20)
+    rows = np.append(rng.integers(0, top + 1, 30), top)
+    cols = np.append(rng.integers(0, top + 1, 20), top)
     parity = np.array([[bin(int(r) & int(c)).count("1") & 1 for c in cols] for r in rows])
     np.testing.assert_array_equal(kernels.hadamard_signs(rows, cols, np.float32),
                                   (1 - 2 * parity).astype(np.float32))
