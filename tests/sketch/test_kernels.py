@@ -10,6 +10,7 @@ import pytest
 
 import sketch.kernels as kernels
 import sketch.operators as ops
+import sketch.srht_kernel as srht_kernel
 from sketch.checks import all_finite
 
 
@@ -47,7 +48,7 @@ def test_srht_same_bits_when_buffers_are_reused_across_calls_and_threads(monkeyp
     m, n, s = 900, 23, 48
     A = np.random.default_rng(0).standard_normal((m, n))
     B = np.random.default_rng(1).standard_normal((m, n // 2))
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # several blocks
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # several blocks
     monkeypatch.setattr(kernels, "_spare", [])
     ref = ops.SRHT(s, m, seed=3) @ A
     ref_b = ops.SRHT(s, m, seed=3) @ B
@@ -69,14 +70,24 @@ def test_srht_same_bits_when_buffers_are_reused_across_calls_and_threads(monkeyp
 
 def test_srht_block_count_rule(monkeypatch):
     # The fewest blocks under the buffer cap, a multiple of 4 where that is over one.
-    assert kernels.srht_blocks(1000, 100096) == 4  # 3 fit 2**25 entries
-    assert kernels.srht_blocks(13, 1024) == 1
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 5 * 1024)
-    assert kernels.srht_blocks(13, 1024) == 4  # 3 needed
-    assert kernels.srht_blocks(3, 1024) == 1
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 1024)
-    assert kernels.srht_blocks(3, 1024) == 3  # one column a block, at most n blocks
-    assert kernels.srht_blocks(9, 1024) == 9
+    monkeypatch.setattr(srht_kernel.os, "cpu_count", lambda: 2)
+    assert srht_kernel.srht_blocks(1000, 100096) == 4  # 3 fit 2**25 entries
+    assert srht_kernel.srht_blocks(13, 1024) == 1
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 5 * 1024)
+    assert srht_kernel.srht_blocks(13, 1024) == 4  # 3 needed
+    assert srht_kernel.srht_blocks(3, 1024) == 1
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 1024)
+    assert srht_kernel.srht_blocks(3, 1024) == 3  # one column a block, at most n blocks
+    assert srht_kernel.srht_blocks(9, 1024) == 9
+    # at least one block per CPU of the machine while blocks keep 32 columns
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 1 << 25)
+    monkeypatch.setattr(srht_kernel.os, "cpu_count", lambda: 64)
+    assert srht_kernel.srht_blocks(1000, 100096) == 32  # 31 of 32 columns, then a multiple of 4
+    assert srht_kernel.srht_blocks(4000, 100096) == 64
+    assert srht_kernel.srht_blocks(40, 100096) == 1
+    monkeypatch.setattr(kernels, "_threads", 64)
+    S = ops.SRHT(4000, 100000, seed=0)  # 32 blocks: 32 threads' buffers counted, not 64
+    assert S._workspace_bytes(1000, 8) < 2.0 * 4000 * 1000 * 8 + 4e8 + 2.0 * 33 * 131072 * 32 * 8
 
 
 @pytest.mark.parametrize("top", [1, 255, 256, 65536, 1 << 40])
@@ -86,7 +97,7 @@ def test_hadamard_signs_in_every_index_width(top):
     rows = np.append(rng.integers(0, top + 1, 30), top)
     cols = np.append(rng.integers(0, top + 1, 20), top)
     parity = np.array([[bin(int(r) & int(c)).count("1") & 1 for c in cols] for r in rows])
-    np.testing.assert_array_equal(kernels.hadamard_signs(rows, cols, np.float32),
+    np.testing.assert_array_equal(srht_kernel.hadamard_signs(rows, cols, np.float32),
                                   (1 - 2 * parity).astype(np.float32))
 
 
