@@ -77,6 +77,33 @@ def check_finite(x: Any, name: str) -> None:
         raise NonFiniteError(f"{name} holds NaN or infinity; clean or impute it first")
 
 
+def all_finite(x: np.ndarray) -> bool:
+    """Whether a dense NumPy float or complex array holds no NaN or infinity, in one read.
+
+    The sum of squares of the (real view of the) entries is finite only if every entry
+    is: a NaN or an infinity makes it NaN or infinity. A BLAS dot reads ``x`` once with
+    no temporary, where ``isfinite(x).all()`` writes and reads a boolean array as well
+    (on a CountSketch's 32 MB result: 0.04 against 0.08 passes over its A, issue 20);
+    only when the sum is not finite (bad entries, or finite ones whose squares
+    overflow) are the entries tested.
+
+    Examples
+    --------
+    >>> all_finite(np.array([1.0, 2.0])), all_finite(np.array([1.0, np.inf]))
+    (True, False)
+    >>> all_finite(np.array([1e300, 1.0]))  # the squares overflow: each entry is tested
+    True
+    """
+    flat = x.reshape(-1)
+    if flat.dtype.kind == "c":
+        flat = flat.view(flat.real.dtype)
+    if flat.size and not flat.flags.c_contiguous:
+        flat = np.ascontiguousarray(flat)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.dot(flat, flat)
+    return bool(np.isfinite(squares)) or bool(np.isfinite(flat).all())
+
+
 def check_same_backend(**arrays: Any) -> ModuleType:
     """The namespace that owns the named ``arrays`` (see :func:`~sketch.backend.array_module`);
     a mix of libraries or devices, or of dtypes among torch tensors (which torch does not

@@ -26,24 +26,7 @@ threads:
   sum over blocks has one order. The floor of the generation is NumPy's
   compiled Philox4x64-10 (about 4–5 ns a word on the development machine):
   one word per entry, against ``2n`` flops of GEMM per entry of S.
-* **SRHT** (Walsh–Hadamard): three Kronecker stages with the row sampling
-  folded in. With ``m' = a·b`` and ``b = b₁·b₂``,
-  ``H_{m'} = H_a ⊗ H_{b₁} ⊗ H_{b₂}``; per column block of A, chunk by chunk of
-  outer indices (in cache), the first stage (``H_{b₂}`` with the signs D) is a
-  batched GEMM over groups of b₂ rows of A, reading A once and never building
-  the zero-padded copy; the second applies ``H_{b₁}`` and stores the block's
-  inner transform inner index first; the outer stage is computed only for the
-  s sampled rows (grouped by their inner index, each group one GEMM on a
-  contiguous matrix), so it costs ``O(s·a)`` instead of ``O(m'·a)`` per
-  column. b minimises the multiply-adds per column, ``m·(b₁ + b₂) + s·m'/b``
-  (at m = 100000, s = 4000 it picks b = 256, also the fastest measured of 64 to
-  1024). The first stage's ``b₂ × b₂`` factors with D folded in are made once
-  per operator. Column blocks are wide (83 columns there): the first stage is
-  a GEMM per group of b₂ rows of a block, so narrow blocks meant many small
-  GEMMs and short, scattered reads of A (6 of the 13 passes at 41 columns).
-  Threads take column blocks as they come, each with its buffers made once. The
-  DCT variant runs SciPy's DCT on blocks of a few columns, so that each
-  block's transforms stay in cache.
+* **SRHT** (Walsh–Hadamard or DCT): :mod:`sketch.srht_kernel`.
 
 Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
 BLAS, both of which release the GIL, so plain Python threads use every core;
@@ -74,6 +57,19 @@ time of ``A.T @ v``; float64 / float32):
   (2.0–2.4 passes either way, two runs), 2.0–2.4 against 2.3–2.8 in
   float32, and ``A @ S.T`` (column blocks) 1.0–1.6× faster; more, smaller
   row ranges (result blocks of L2 size) are no faster.
+
+* CountSketch's time (issue 20, third round; 1 thread, CPU time, float64, load
+  8-10, medians of 12): SciPy's loop alone 2.0-2.2 passes (into a reused
+  result); around it the hash and CSC 0.05, the NaN/inf screen of the result
+  0.08 (``isfinite`` and ``all``; one BLAS dot takes 0.04,
+  :func:`sketch.checks.all_finite`), zeroing the result 0.04-0.05 (``empty`` +
+  ``fill`` or ``zeros``). The loop's own floor: its axpy, with x and y in L2,
+  runs at 16.7 GB/s of x (about 0.9 passes of arithmetic, SSE2 code); 2 / 4 /
+  16 / 32 groups of output rows per thread took 2.2 / 2.1 / 2.3 / 2.7 passes
+  against 2.0 for one (each group reads its rows of A scattered), and windows of
+  512-16384 rows of A times 4-32 groups (each group's rows of the window, so
+  that the window stays in cache) 1.8-2.0 against 1.7 in the same run. Below 2
+  passes on one thread needs a compiled kernel.
 
 So the sparse sign goal of 4 passes is out of reach with these primitives:
 even a free blocking would only reach the L2 floor of 3.6–3.8 passes, and
@@ -118,24 +114,6 @@ GENERATE_CHUNK = 1 << 16
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
 COPY_BYTES = 1 << 23
-#: Entries (columns × m') of the SRHT's inner-stage result per column block (one buffer per
-#: thread, 64 MB in float64): wide blocks read A in long row segments and make fewer, larger
-#: GEMMs. m = 100000, s = 4000, medians of 6 on the shared machine (issue 20), passes over A
-#: on 1 thread (CPU time) / 2 threads (wall): 11.3 / 9.3 with 83 columns, 10.6 / 9.6 with 125,
-#: 14.7 / 13.0 with 41; 167 columns ranged 9.6-19 / 8.3-23 from call to call (the first touch
-#: of a new 128 MB buffer per call, likely the kernel compacting memory for huge pages).
-SRHT_BLOCK_ENTRIES = 1 << 23
-#: Entries of a column block of the DCT sketch: a few columns, whose transforms run in cache
-#: (1 thread, m = 100000: 26 passes over A with 10 columns against 37 with 41).
-DCT_BLOCK_ENTRIES = 1 << 20
-#: Most entries (m'·b₂) of the SRHT's first-stage factors with the signs kept in its plan.
-SRHT_FACTOR_ENTRIES = 1 << 22
-#: Entries of the SRHT's first-stage result per chunk (stays in L2 for the second stage).
-SRHT_CHUNK_ENTRIES = 1 << 17
-#: Most entries of the SRHT's sampled outer rows (``s × m'/b``) kept (b grows to fit).
-SRHT_PLAN_ENTRIES = 1 << 25
-#: Largest inner factor b worth its ``2(b₁ + b₂)`` flops per entry; beyond, the plain transform.
-SRHT_MAX_INNER = 4096
 
 
 def threads() -> int:
@@ -211,18 +189,20 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     ascending j, whatever the groups: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
-    out = np.empty((s, n), dtype=np.result_type(S.dtype, A.dtype))
-    if A.flags.c_contiguous and A.dtype == out.dtype == S.dtype:
-        parts = [(i0, i1, S[i0:i1]) for i0, i1 in groups]
+    dtype = np.result_type(S.dtype, A.dtype)
+    if A.flags.c_contiguous and A.dtype == dtype == S.dtype:
+        # calloc: fresh pages come zeroed (no pass of ours over them), and the thread that
+        # first writes a row takes its page faults; reused memory is zeroed by calloc.
+        out = np.zeros((s, n), dtype=dtype)
+        parts = [(i0, i1, S if (i0, i1) == (0, s) else S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
-            target = out[i0:i1]
-            target.fill(0)  # by the thread that fills it: its pages start in its cache
-            _csc_matvecs(block, A, target)
+            _csc_matvecs(block, A, out[i0:i1])
 
         _run(rows, parts)
         return out
+    out = np.empty((s, n), dtype=dtype)
     # Rows of A not contiguous (e.g. A @ S.T on a C-ordered A): column blocks made contiguous.
     width = max(1, COPY_BYTES // max(1, A.shape[0] * A.itemsize))
 
@@ -309,156 +289,53 @@ def generated_gemm(entries: Callable[[int, np.ndarray], None], s: int, A: Any,
     return out
 
 
-def _dense(block: Any) -> np.ndarray:
-    return block.toarray() if scipy.sparse.issparse(block) else block
+#: Work buffers that finished calls gave back, largest first (see :class:`_Scratch`).
+_spare: list[np.ndarray] = []
+_spare_lock = threading.Lock()
 
 
-# -- SRHT: two Kronecker stages, the outer one only for the sampled rows --------------------
+class _Scratch:
+    """Work buffers of one kernel call, taken from those earlier calls gave back.
 
+    A large fresh buffer costs its first touch on every call: a page fault per page and,
+    with transparent huge pages, possibly the system compacting memory to find them. On
+    the development machine a fresh 134 MB buffer took 33-50 ms to fill and the first
+    of a run 300 ms (0.6-6 passes over A), which made the SRHT's time swing from call
+    to call (issue 20). Buffers go back to a spare list when the call ends; up to
+    :func:`threads` of them (the largest) are kept for the next call, on any thread, so
+    that memory stays bounded by one call's needs. Concurrent calls never share one.
+    """
 
-def hadamard_signs(rows: np.ndarray, cols: np.ndarray, dtype: Any) -> np.ndarray:
-    """Entries ``(-1)^popcount(r & c)`` of Sylvester's Hadamard matrix at ``rows × cols``."""
-    bits = np.bitwise_and(rows[:, None], cols[None, :])
-    parity = np.zeros(bits.shape, dtype=np.uint8)
-    while np.any(bits):
-        parity ^= (bits & 1).astype(np.uint8)
-        bits = bits >> 1
-    return (1 - 2 * parity.astype(np.int8)).astype(dtype)
+    def __init__(self) -> None:
+        self.taken: list[np.ndarray] = []
 
-
-def srht_factors(b: int) -> tuple[int, int]:
-    """The two inner Kronecker factors ``(b₁, b₂)`` of a power of two ``b = b₁·b₂``, b₁ ≥ b₂."""
-    e = b.bit_length() - 1
-    return 1 << (e - e // 2), 1 << (e // 2)
-
-
-def srht_inner_size(s: int, m: int, padded: int) -> int:
-    """The inner Kronecker factor b (a power of two) minimising the multiply-adds per column,
-    ``m·(b₁ + b₂) + s·m'/b``, raised until the sampled outer rows (``s·m'/b`` entries) fit
-    :data:`SRHT_PLAN_ENTRIES`."""
-
-    def cost(b: int) -> int:
-        return m * sum(srht_factors(b)) + s * (padded // b)
-
-    b = min((1 << e for e in range(padded.bit_length())), key=cost)
-    while s * (padded // b) > SRHT_PLAN_ENTRIES and b < padded:
-        b *= 2
-    return b
-
-
-class SRHTPlan:
-    """The Hadamard SRHT kernel for one operator and one real dtype: the factors
-    ``m' = a·b₁·b₂``, the first stage's ``b₂ × b₂`` factors with the signs D folded in,
-    the sampled rows grouped by their inner index, and the ±1 outer rows each group
-    needs (``s × ⌈m/b⌉`` entries); made once, used by every column block."""
-
-    def __init__(self, selected: np.ndarray, signs: np.ndarray, m: int, padded: int,
-                 dtype: Any):
-        s = selected.size
-        self.b = b = srht_inner_size(s, m, padded)
-        self.b1, self.b2 = srht_factors(b)
-        self.P = -(-m // b)  # outer indices that touch A's rows (the rest is zero padding)
-        self.dtype = np.dtype(dtype)
-        self.H1 = hadamard_signs(np.arange(self.b1), np.arange(self.b1), self.dtype)
-        self.H2 = hadamard_signs(np.arange(self.b2), np.arange(self.b2), self.dtype)
-        d = np.zeros(self.P * b, dtype=self.dtype)
-        d[:m] = signs
-        self.d4 = d.reshape(self.P, self.b1, 1, self.b2)
-        # H_b₂ diag(d) for each group of b₂ rows (P × b₁ matrices b₂ × b₂), made once where
-        # it is small (made per chunk, it cost 1.4 of 13 passes at m = 100000)
-        self.HD = self._first(0, self.P) if self.P * b * self.b2 <= SRHT_FACTOR_ENTRIES \
-            else None
-        r1, r2 = selected // b, selected % b
-        self.groups = []
-        for q in np.unique(r2):
-            idx = np.flatnonzero(r2 == q)
-            self.groups.append((int(q), idx, hadamard_signs(r1[idx], np.arange(self.P),
-                                                            self.dtype)))
-        self.order = np.concatenate([idx for _, idx, _ in self.groups])
-
-    def _first(self, p0: int, p1: int) -> np.ndarray:
-        """The first stage's factors ``H_b₂ diag(d)`` of outer indices p0..p1-1."""
-        if getattr(self, "HD", None) is not None:
-            return self.HD[p0:p1]
-        return self.H2[None, None] * self.d4[p0:p1]
-
-    def apply(self, A: Any, scales: tuple[float, float]) -> np.ndarray:
-        """``P H D A`` (real A, m × n, dense or SciPy CSC) times ``scales[0]``, then
-        times ``scales[1]``.
-
-        Per column block of A (w columns), chunk by chunk of outer indices p (their
-        ``b = b₁·b₂`` rows each), the first stage ``H_b₂ diag(d)`` is a batched GEMM over
-        groups of b₂ rows read from A in place; it writes the chunk as ``(b₁, b₂, p, w)``
-        (:data:`SRHT_CHUNK_ENTRIES`, in cache), so that the second, ``H_b₁``, is b₂ GEMMs
-        of ``b₁ × b₁`` by ``b₁ × (p·w)`` writing the block's inner transform inner index
-        first: the outer stage's GEMM for inner index q then reads the contiguous
-        ``P × w`` matrix of q (with rows b·w apart, it ran at half the speed; transposing
-        instead cost a quarter of the time), writing the rows of its group next to each
-        other in a block result that is scaled and scattered to the sampled rows once.
-        Threads take column blocks as they come, each with buffers of its own. Every entry's
-        sums have the terms of the unchunked stages (each ``±A[j, c]``, exact); BLAS
-        orders them, and may order them otherwise for GEMMs of another width, so other
-        chunk or block sizes agree to rounding, while thread counts, which change
-        neither, give the same bits.
-        """
-        m, n = A.shape
-        b, b1, b2, P = self.b, self.b1, self.b2, self.P
-        s = self.order.size
-        out = np.empty((s, n), dtype=A.dtype)
-        width = max(1, SRHT_BLOCK_ENTRIES // (P * b))
-        pstep = max(1, min(SRHT_CHUNK_ENTRIES // (b * width), P))
-        dense = not scipy.sparse.issparse(A)
-        whole = m // b  # outer indices whose b rows are all rows of A
-        s0, s1 = (self.dtype.type(x) for x in scales)
-
-        # Each thread makes its buffers once, for all the blocks it takes: W alone is
-        # SRHT_BLOCK_ENTRIES entries, whose first touch (page faults) cost as much as
-        # the stage that writes it when made per block.
-        def block(c: tuple[int, int], W_all: np.ndarray, T: np.ndarray | None,
-                  Y_all: np.ndarray) -> None:
-            c0, c1 = c
-            w = c1 - c0
-            src = A if dense else A[:, c0:c1].toarray()  # sparse: the block, once
-            cols = slice(c0, c1) if dense else slice(0, w)
-            A4 = _view(src[: whole * b], (whole, b1, b2, src.shape[1]))[..., cols]
-            W = _view(W_all[: b * P * w], (b1, b2, P, w))  # inner index (b₁, b₂) first
-            for p0 in range(0, P, pstep):
-                p1 = min(P, p0 + pstep)
-                pc = p1 - p0
-                if p1 <= whole:
-                    X = A4[p0:p1]
-                else:  # the last rows, zero-padded to whole outer indices
-                    X = np.zeros((pc * b, w), dtype=A.dtype)
-                    X[: m - p0 * b] = src[p0 * b:, cols]
-                    X = _view(X, (pc, b1, b2, w))
-                first = W[:, :, p0:p1] if b1 == 1 else _view(T[: b * pc * w], (b1, b2, pc, w))
-                np.matmul(self._first(p0, p1), X, out=first.transpose(2, 0, 1, 3))
-                if b1 > 1:  # second factor: H_b1, for each b₂ index
-                    np.matmul(self.H1, _view(first, (b1, b2, pc * w)).transpose(1, 0, 2),
-                              out=_view(W[:, :, p0:p1], (b1, b2, pc * w)).transpose(1, 0, 2))
-            W = _view(W, (b, P, w))
-            Y = _view(Y_all[: s * w], (s, w))  # the sampled rows, group by group
-            g0 = 0
-            for q, idx, Ha in self.groups:
-                np.matmul(Ha, W[q], out=Y[g0:g0 + idx.size])
-                g0 += idx.size
-            Y *= s0
-            Y *= s1
-            out[self.order, c0:c1] = Y
-
-        local = threading.local()
-
-        def run(c: tuple[int, int]) -> None:
-            if not hasattr(local, "buffers"):
-                w = min(width, n)
-                local.buffers = (np.empty(b * P * w, dtype=A.dtype),
-                                 np.empty(b * pstep * w, dtype=A.dtype) if b1 > 1 else None,
-                                 np.empty(s * w, dtype=A.dtype))
-            block(c, *local.buffers)
-
-        with _blas_threads(1):
-            _run(run, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
+    def take(self, dtype: Any, sizes: Sequence[int]) -> list[np.ndarray]:
+        """Arrays of ``dtype`` with the given numbers of entries, cut from one buffer,
+        each starting on a cache line."""
+        dtype = np.dtype(dtype)
+        spans = [-(-k * dtype.itemsize // 64) * 64 for k in sizes]
+        need = sum(spans) + 64
+        with _spare_lock:
+            fits = [i for i, buf in enumerate(_spare) if buf.nbytes >= need]
+            buf = _spare.pop(fits[-1]) if fits else None  # the smallest that fits
+        if buf is None:
+            buf = np.empty(need, dtype=np.uint8)
+        self.taken.append(buf)
+        start = -buf.ctypes.data % 64
+        out = []
+        for k, span in zip(sizes, spans):
+            out.append(buf[start:start + k * dtype.itemsize].view(dtype))
+            start += span
         return out
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _spare_lock:
+            _spare.extend(self.taken)
+            _spare.sort(key=lambda buf: buf.nbytes, reverse=True)
+            del _spare[threads():]
 
 
 def _view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -467,22 +344,3 @@ def _view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     v = x.view()
     v.shape = shape
     return v
-
-
-def dct_sketch(A: np.ndarray, signs: np.ndarray, selected: np.ndarray,
-               scale: float) -> np.ndarray:
-    """``√(m/s) · P C D A`` with C the orthonormal DCT-II along A's rows, by column blocks."""
-    import scipy.fft
-
-    m, n = A.shape
-    out = np.empty((selected.size, n), dtype=A.dtype)
-    width = max(1, DCT_BLOCK_ENTRIES // m)
-    d = signs.astype(np.finfo(A.dtype).dtype)[:, None]
-
-    def block(c: tuple[int, int]) -> None:
-        X = _dense(A[:, c[0]:c[1]]) * d
-        X = scipy.fft.dct(X, type=2, norm="ortho", axis=0, overwrite_x=True)
-        out[:, c[0]:c[1]] = X[selected] * scale
-
-    _run(block, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
-    return out

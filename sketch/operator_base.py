@@ -35,6 +35,7 @@ from .backend import (
     to_dense,
 )
 from .checks import (
+    all_finite,
     check_allocation,
     check_array,
     check_dtype,
@@ -197,7 +198,7 @@ class SketchingOperator:
         result (and A only then, to tell overflow from bad input) spares a pass
         over A.
         """
-        if self._scan_later(A) and not np.isfinite(out).all():
+        if self._scan_later(A) and not all_finite(out):
             check_finite(A, "the sketched matrix")
         return out
 

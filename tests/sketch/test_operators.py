@@ -13,6 +13,7 @@ from scipy.sparse.linalg import aslinearoperator
 import sketch.kernels as kernels
 import sketch.operator_base as operator_base
 import sketch.operators as ops
+import sketch.srht_kernel as srht_kernel
 from sketch import as_key, embedding_size, linf_sketch_size, make_operator, preconditioner_size
 from sketch.backend import backend_name
 from sketch.errors import (
@@ -261,8 +262,8 @@ def test_kernels_same_bits_for_any_thread_count_and_block_size(kind, monkeypatch
         monkeypatch.setattr(kernels, "GENERATE_CHUNK", 50)
         monkeypatch.setattr(kernels, "GEMM_ROWS", 7)
         monkeypatch.setattr(kernels, "COPY_BYTES", 3000)
-        monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 9000)
-        monkeypatch.setattr(kernels, "DCT_BLOCK_ENTRIES", 3000)
+        monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 9000)
+        monkeypatch.setattr(srht_kernel, "DCT_BLOCK_ENTRIES", 3000)
         monkeypatch.setattr(operator_base, "_BLOCK_ENTRIES", 1000)
         small = make_operator(kind, s, m, seed=21) @ A
         if kind in _BITWISE_OVER_BLOCKS:
@@ -277,11 +278,11 @@ def test_srht_plan_memory_is_bounded(monkeypatch):
     S = ops.SRHT(40, m, seed=2)
     A = np.random.default_rng(0).standard_normal((m, 9))
     ref = S @ A
-    monkeypatch.setattr(kernels, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 16 to 32
-    assert kernels.srht_inner_size(40, m, 1024) == 32
+    monkeypatch.setattr(srht_kernel, "SRHT_PLAN_ENTRIES", 40 * 32)  # b grows from 16 to 32
+    assert srht_kernel.srht_inner_size(40, m, 1024) == 32
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
-    monkeypatch.setattr(kernels, "SRHT_MAX_INNER", 16)  # then too large: plain transform
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 4 * 1024)  # 4 columns per block
+    monkeypatch.setattr(srht_kernel, "SRHT_MAX_INNER", 16)  # then too large: plain transform
+    monkeypatch.setattr(srht_kernel, "SRHT_PLAIN_BLOCK_ENTRIES", 4 * 1024)  # 4 columns a block
     assert ops.SRHT(40, m, seed=2)._inner() is None
     np.testing.assert_allclose(ops.SRHT(40, m, seed=2) @ A, ref, atol=1e-12)
     np.testing.assert_allclose(A.T @ ops.SRHT(40, m, seed=2).T, ref.T, atol=1e-12)
@@ -292,7 +293,7 @@ def test_srht_blocks_per_thread_same_bits_for_any_thread_count(monkeypatch):
     # blocks): the thread count changes no bits; another block width agrees to rounding.
     m, n, s = 700, 19, 40
     A = np.random.default_rng(3).standard_normal((m, n))
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 3 * 1024)  # 3 columns a block
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 3 * 1024)  # 3 columns a block
     monkeypatch.setattr(kernels, "_threads", 1)
     ref = ops.SRHT(s, m, seed=4) @ A
     np.testing.assert_allclose(ref, _reference_operator(ops.SRHT(s, m, seed=4)) @ A,
@@ -301,10 +302,10 @@ def test_srht_blocks_per_thread_same_bits_for_any_thread_count(monkeypatch):
         monkeypatch.setattr(kernels, "_threads", threads)
         np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref, err_msg=f"{threads}")
         np.testing.assert_array_equal(A.T @ ops.SRHT(s, m, seed=4).T, ref.T)
-    monkeypatch.setattr(kernels, "SRHT_FACTOR_ENTRIES", 0)  # factors made chunk by chunk
+    monkeypatch.setattr(srht_kernel, "SRHT_FACTOR_ENTRIES", 0)  # factors made chunk by chunk
     assert ops.SRHT(s, m, seed=4)._plan(A.dtype).HD is None
     np.testing.assert_array_equal(ops.SRHT(s, m, seed=4) @ A, ref)
-    monkeypatch.setattr(kernels, "SRHT_BLOCK_ENTRIES", 5 * 1024)
+    monkeypatch.setattr(srht_kernel, "SRHT_BLOCK_ENTRIES", 5 * 1024)
     np.testing.assert_allclose(ops.SRHT(s, m, seed=4) @ A, ref, rtol=1e-13, atol=1e-13)
 
 
@@ -579,6 +580,6 @@ def test_srht_chunks_do_not_change_bits(s, m, monkeypatch):
     refs = [S @ X for X in inputs]
     dense = _reference_operator(S)
     np.testing.assert_allclose(refs[0], dense @ A, rtol=1e-12, atol=1e-12)
-    monkeypatch.setattr(kernels, "SRHT_CHUNK_ENTRIES", 1)  # one outer index per chunk
+    monkeypatch.setattr(srht_kernel, "SRHT_CHUNK_ENTRIES", 1)  # one outer index per chunk
     for X, ref in zip(inputs, refs, strict=True):
         np.testing.assert_array_equal(ops.SRHT(s, m, seed=5) @ X, ref)
