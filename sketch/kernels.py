@@ -144,6 +144,23 @@ def set_threads(n: int | None) -> int | None:
     return previous
 
 
+def release_buffers() -> int:
+    """Free the work buffers kept between calls (see :class:`_Scratch`); returns the bytes freed.
+
+    The SRHT kernel keeps up to :func:`threads` buffers (hundreds of MB for a large A) so
+    that later calls skip their first touch; call this when that memory is needed back.
+
+    Examples
+    --------
+    >>> release_buffers() >= 0
+    True
+    """
+    with _spare_lock:
+        freed = sum(buf.nbytes for buf in _spare)
+        _spare.clear()
+    return freed
+
+
 def _blas_threads(n: int) -> Any:
     """Limit BLAS to ``n`` threads while our own threads call it (when threadpoolctl is
     installed): a multithreaded BLAS inside each of several threads oversubscribes the
@@ -303,7 +320,8 @@ class _Scratch:
     of a run 300 ms (0.6-6 passes over A), which made the SRHT's time swing from call
     to call (issue 20). Buffers go back to a spare list when the call ends; up to
     :func:`threads` of them (the largest) are kept for the next call, on any thread, so
-    that memory stays bounded by one call's needs. Concurrent calls never share one.
+    that memory stays bounded by one call's needs; :func:`release_buffers` frees them.
+    Concurrent calls never share one.
     """
 
     def __init__(self) -> None:

@@ -122,3 +122,11 @@ def test_huge_finite_input_is_not_refused():
     A = np.full((60, 3), 1e200)
     out = ops.CountSketch(5, 60, seed=0) @ A
     assert np.isfinite(out).all()
+
+
+def test_release_buffers_frees_what_calls_kept(monkeypatch):
+    monkeypatch.setattr(kernels, "_spare", [])
+    with kernels._Scratch() as call:
+        call.take(np.float64, (4096,))
+    assert kernels.release_buffers() >= 4096 * 8
+    assert kernels._spare == [] and kernels.release_buffers() == 0
