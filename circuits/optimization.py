@@ -12,7 +12,8 @@ three-qubit blocks also try deleting CNOTs from their own layout), keep the
 new block only when it has fewer CNOTs *and* its distance to the block's
 unitary is at most ``tolerance``, and reassemble. One pass on two-qubit blocks
 (exact, cheap) comes first; then passes on 3-qubit blocks (and, for
-``block_size=4``, then on 4-qubit blocks) alternate the scan direction, so
+``block_size=4``, the default, then on 4-qubit blocks if the 3-qubit passes
+gained anything: :data:`WIDEN_AFTER_GAIN`) alternate the scan direction, so
 block boundaries move, until two passes in a row gain nothing
 (:data:`MAX_PASSES` at most per width). On 3-qubit blocks one more pass then
 uses the scan-order partition (:func:`circuits.partition.partition`), whose
@@ -95,6 +96,11 @@ MAX_PASSES = 6
 #: Widths whose passes, once the greedy partition gains nothing, also try the scan
 #: partition (other boundaries: on HHL-5 it finds 26 -> 24 CX that greedy blocks miss).
 SCAN_FALLBACK_WIDTHS = (3,)
+#: Passes on blocks wider than this run only when the passes at this width gained: on
+#: the benchmark suite the circuits whose 3-qubit passes gain nothing (QFT-8, Heisenberg-10
+#: after KAK, brickwork-8, HHL-8) gain nothing from 4-qubit passes either, which cost
+#: them 1.7-2.8x the CPU time.
+WIDEN_AFTER_GAIN = 3
 
 
 @dataclass
@@ -335,7 +341,7 @@ def _one_round(work: Any, k: int, split: Any, reverse: bool, pairs: Any, toleran
 def optimize(
     qc: Any,
     *,
-    block_size: int = 3,
+    block_size: int = 4,
     coupling_map: Any = None,
     tolerance: float = 1e-10,
     workers: Any = None,
@@ -348,9 +354,12 @@ def optimize(
     ----------
     qc : qiskit.QuantumCircuit
     block_size : {2, 3, 4}
-        Widest block. 3 (default): a 3-qubit search takes ~0.1–5 s. 4: the 3-qubit
-        passes, then 4-qubit passes (deletion scans only) on their result; fewer
-        CNOTs on structured circuits (TFIM-16: 50 vs 58) at ~1.2–1.7x the CPU time.
+        Widest block. 4 (default): the 3-qubit passes, then, if they gained,
+        4-qubit passes (deletion scans only) on their result (see
+        :data:`WIDEN_AFTER_GAIN`): fewer CNOTs on structured circuits (TFIM-16: 51
+        vs 58 at 3.7x the CPU time; MCX-8 and the adder: the same count at 1.5x and
+        1.1x) and no extra time where the 3-qubit passes gain nothing. 3: a 3-qubit
+        search takes ~0.1–5 s.
     coupling_map : None, list of pairs, CouplingMap, Target or BackendV2
         If given, ``qc`` must already be routed to it; the output stays routed.
     tolerance : float
@@ -420,6 +429,8 @@ def optimize(
     r = idle = 0  # rounds run; rounds in a row that gained nothing
     try:
         for k, passes in widths:
+            if k > WIDEN_AFTER_GAIN and history[-1] == history[1]:
+                break  # the 3-qubit passes gained nothing: 4-qubit ones (10x dearer) neither
             split, fallback = greedy_partition, k in SCAN_FALLBACK_WIDTHS
             for j in range(passes):
                 rnd = _one_round(out, k, split, bool(j % 2), pairs, tolerance, key.child(r),

@@ -84,3 +84,19 @@ def test_a_block_below_its_entanglement_bound_is_not_searched(monkeypatch):
     # the deletion scan skips every layout that leaves a qubit one CNOT
     monkeypatch.undo()
     assert scan_delete(U, st, 1e-10, key=0) is None
+
+
+def test_four_qubit_passes_only_after_three_qubit_gains():
+    from circuits import optimize
+
+    # a 4-qubit QFT: the 3-qubit passes gain nothing, so the default (block_size=4)
+    # runs no 4-qubit search and returns what block_size=3 returns
+    qc = QuantumCircuit(4)
+    for j in range(4):
+        qc.h(j)
+        for k in range(j + 1, 4):
+            qc.cp(np.pi / 2 ** (k - j), k, j)
+    three = optimize(qc, block_size=3, seed=0, progress=False, workers=1)
+    four = optimize(qc, seed=0, progress=False, workers=1)
+    assert three.cx_after == three.cx_before == 12
+    assert (four.circuit, four.synthesized) == (three.circuit, three.synthesized)
