@@ -74,6 +74,11 @@ SCAN_WIDTH = 4
 #: ``optimize(block_size=4)`` took 1.5-1.7x the CPU time on MCX-8 and TFIM-16 for the
 #: same CNOT counts (161 and 52).
 GENERIC_WIDTH = 3
+#: Fewest CNOTs of a block (that the deletion scan runs on) for the layered search of
+#: step 2 to run as well: on both benchmark suites (``python -m benchmarks optimize``,
+#: with and without ``--quick``) the layered search never found a gain on a 3-qubit block
+#: of 3-5 CNOTs that the scan missed (it did on 6-10), and it took ~40 % of their time.
+GENERIC_MIN_CX = 6
 #: Relative second operator-Schmidt coefficient below which a qubit is taken as separable.
 SEPARABLE_RTOL = 1e-13
 
@@ -293,6 +298,8 @@ def _resynthesize(U: np.ndarray, budget: int, pairs: Any, tol: float, key: Any,
     if (len(groups) == 1 and structure is not None and 3 <= n <= SCAN_WIDTH
             and budget + 1 < cnot_lower_bound(n)):
         scanned = scan_delete(U, structure, tol, key, x0)
+        if budget + 1 < GENERIC_MIN_CX:
+            return scanned if scanned is not None and _cx(scanned) <= budget else None
         if scanned is not None and _cx(scanned) <= budget:
             # the generic search under the block's own budget still finds the shorter
             # circuit on some blocks (it bisects its count from above): keep the fewer
