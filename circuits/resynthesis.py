@@ -11,7 +11,8 @@ Two steps, cheapest first:
 2. *Synthesize what is left*: one qubit by its Euler angles, two by the KAK
    decomposition (optimal: 0–3 CNOTs), three by the numerical search of
    :func:`circuits.synthesize` under a CNOT budget one below the block's
-   (four-qubit parts: step 3 only, see :data:`GENERIC_WIDTH`).
+   (four-qubit parts, and three-qubit blocks of fewer than
+   :data:`GENERIC_MIN_CX` CNOTs: step 3 only, see :data:`GENERIC_WIDTH`).
 3. *Structure-seeded deletion* (three or four qubits that do not split): the block's
    own CNOT layout, with free single-qubit gates around every CNOT, is
    instantiated (:func:`circuits.instantiate.instantiate`; where that fails, the
