@@ -12,13 +12,23 @@ three-qubit blocks also try deleting CNOTs from their own layout), keep the
 new block only when it has fewer CNOTs *and* its distance to the block's
 unitary is at most ``tolerance``, and reassemble. One pass on two-qubit blocks
 (exact, cheap) comes first; then passes on 3-qubit blocks (and, for
-``block_size=4``, then on 4-qubit blocks) alternate the scan direction, so
+``block_size=4``, the default, then on 4-qubit blocks if the 3-qubit passes
+gained anything: :data:`WIDEN_AFTER_GAIN`) alternate the scan direction, so
 block boundaries move, until two passes in a row gain nothing
 (:data:`MAX_PASSES` at most per width). On 3-qubit blocks one more pass then
 uses the scan-order partition (:func:`circuits.partition.partition`), whose
-other boundaries expose reductions the greedy blocks hide (HHL-5: 26 -> 23
-CX; MCX-8: 164 -> 162); if it gains, the greedy passes resume. Identical block
-unitaries are searched once.
+other boundaries expose reductions the greedy blocks hide (HHL-5: 26 -> 24
+CX; MCX-8: 164 -> 162); if it gains, the greedy passes resume.
+
+Blocks of three or more qubits are searched by their *core*
+(:class:`circuits.resynthesis.BlockCore`): the block without the single-qubit
+gates before the first and after the last CNOT on each wire, which needs the
+same CNOTs. A core is searched once per call (keyed by its exact unitary,
+rounded to 11 decimals, its CNOT layout and budget): within one pass and in
+later passes, whose shifted boundaries mostly move outer gates in and out of
+blocks. On the benchmark suite this halves the searches (MCX-8: 144 -> 79)
+and the CPU time. Every block a cached core result replaces is checked against
+the block's own unitary, as every other replacement.
 
 Correctness. A replaced block ``V_i`` of the block ``U_i`` is checked after
 synthesis, with its global phase (no phase freedom). Because every block acts
@@ -76,7 +86,7 @@ from sketch.rng import as_key
 
 from .instantiate import template_angles
 from .partition import NON_GATES, Block, greedy_partition, partition
-from .resynthesis import resynthesize, worth_trying
+from .resynthesis import BlockCore, resynthesize, worth_trying
 from .synthesis import distance_floor
 
 __all__ = ["OptimizeResult", "coupling_pairs", "optimize"]
@@ -86,6 +96,11 @@ MAX_PASSES = 6
 #: Widths whose passes, once the greedy partition gains nothing, also try the scan
 #: partition (other boundaries: on HHL-5 it finds 26 -> 24 CX that greedy blocks miss).
 SCAN_FALLBACK_WIDTHS = (3,)
+#: Passes on blocks wider than this run only when the passes at this width gained: on
+#: the benchmark suite the circuits whose 3-qubit passes gain nothing (QFT-8, Heisenberg-10
+#: after KAK, brickwork-8, HHL-8) gain nothing from 4-qubit passes either, which cost
+#: them 1.7-2.8x the CPU time.
+WIDEN_AFTER_GAIN = 3
 
 
 @dataclass
@@ -268,26 +283,33 @@ def _one_round(work: Any, k: int, split: Any, reverse: bool, pairs: Any, toleran
 
     items = split(work, k, reverse=reverse)
     blocks = [b for b in items if isinstance(b, Block)]
-    # distinct unitaries worth a search, in order of first appearance (seeds follow it)
+    # distinct searches, in order of first appearance (seeds follow it); blocks of three
+    # or more qubits are searched by their core (BlockCore), which blocks share more often
     tasks: list[tuple] = []
     tags: list[bytes] = []
-    plan: dict[int, tuple[bytes, np.ndarray]] = {}  # id(block) -> (cache tag, unitary)
+    plan: dict[int, tuple[bytes, np.ndarray, Any]] = {}  # id(block) -> (tag, unitary, core)
     for b in blocks:
         width, cx = len(b.qubits), b.cx_count
         if not worth_trying(width, cx):
             continue
         sub = _block_circuit(work, b)
         U = Operator(sub).data
-        structure, x0, _ = template_angles(sub)  # the block as it is: the scan's start
+        structure, x0, phase = template_angles(sub)  # the block as it is: the scan's start
         local = None
         if pairs is not None:
             local = sorted((b.qubits.index(p), b.qubits.index(q)) for p, q in pairs
                            if p in b.qubits and q in b.qubits)
-        tag = np.round(U, 12).tobytes() + repr((cx, local)).encode()
+        core = BlockCore(width, structure, x0, phase) if width >= 3 else None
+        if core is None:
+            target, tag = U, np.round(U, 12).tobytes()
+        else:
+            target, tag, x0 = core.unitary(), core.key(), core.inner.ravel()
+        tag += repr((cx, local)).encode()
         if tag not in cache and tag not in tags:
             tags.append(tag)
-            tasks.append((U, cx - 1, local, tolerance, key.child(len(tasks)), structure, x0))
-        plan[id(b)] = (tag, U)
+            tasks.append((target, cx - 1, local, tolerance, key.child(len(tasks)), structure,
+                          x0))
+        plan[id(b)] = (tag, U, core)
     if runner.bar is not None and tasks:
         runner.bar.total = (runner.bar.total or 0) + len(tasks)
         runner.bar.refresh()
@@ -297,9 +319,12 @@ def _one_round(work: Any, k: int, split: Any, reverse: bool, pairs: Any, toleran
     op_bound = hs_bound = 0.0
     replaced = 0
     for item in items:
-        new = cache[plan[id(item)][0]] if id(item) in plan else None
+        tag, U, core = plan.get(id(item), (None, None, None))
+        new = cache[tag] if tag is not None else None
         if new is not None:
-            U = plan[id(item)][1]
+            if core is not None:
+                new = core.wrap(new)
+            # every replacement is checked against the block's own unitary
             R = Operator(new).data - U
             hs = float(np.linalg.norm(R) / np.sqrt(len(U)))
             if hs <= tolerance and _cx_count(new) < item.cx_count:
@@ -316,7 +341,7 @@ def _one_round(work: Any, k: int, split: Any, reverse: bool, pairs: Any, toleran
 def optimize(
     qc: Any,
     *,
-    block_size: int = 3,
+    block_size: int = 4,
     coupling_map: Any = None,
     tolerance: float = 1e-10,
     workers: Any = None,
@@ -329,9 +354,12 @@ def optimize(
     ----------
     qc : qiskit.QuantumCircuit
     block_size : {2, 3, 4}
-        Widest block. 3 (default): a 3-qubit search takes ~0.1–5 s. 4: the 3-qubit
-        passes, then 4-qubit passes (deletion scans only) on their result; fewer
-        CNOTs on structured circuits (TFIM-16: 50 vs 58) at ~1.2–1.7x the CPU time.
+        Widest block. 4 (default): the 3-qubit passes, then, if they gained,
+        4-qubit passes (deletion scans only) on their result (see
+        :data:`WIDEN_AFTER_GAIN`): fewer CNOTs on structured circuits (TFIM-16: 51
+        vs 58 at 3.7x the CPU time; MCX-8 and the adder: the same count at 1.5x and
+        1.1x) and no extra time where the 3-qubit passes gain nothing. 3: a 3-qubit
+        search takes ~0.1–5 s.
     coupling_map : None, list of pairs, CouplingMap, Target or BackendV2
         If given, ``qc`` must already be routed to it; the output stays routed.
     tolerance : float
@@ -401,6 +429,8 @@ def optimize(
     r = idle = 0  # rounds run; rounds in a row that gained nothing
     try:
         for k, passes in widths:
+            if k > WIDEN_AFTER_GAIN and history[-1] == history[1]:
+                break  # the 3-qubit passes gained nothing: 4-qubit ones (10x dearer) neither
             split, fallback = greedy_partition, k in SCAN_FALLBACK_WIDTHS
             for j in range(passes):
                 rnd = _one_round(out, k, split, bool(j % 2), pairs, tolerance, key.child(r),

@@ -46,7 +46,7 @@ class BlockResynthesis(TransformationPass):
         Its coupling map is used when ``coupling_map`` is not given.
     """
 
-    def __init__(self, block_size: int = 3, coupling_map: Any = None, target: Any = None,
+    def __init__(self, block_size: int = 4, coupling_map: Any = None, target: Any = None,
                  tolerance: float = 1e-10, workers: Any = None, seed: Any = None,
                  progress: bool | None = None) -> None:
         super().__init__()

@@ -25,8 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", metavar="IN", help="an OpenQASM 2/3 (.qasm) or QPY (.qpy) file")
     p.add_argument("-o", "--out", metavar="OUT.qasm", default=None,
                    help="write the optimised circuit here (default: print it)")
-    p.add_argument("--block-size", type=int, default=3, choices=(2, 3, 4),
-                   help="widest block to resynthesise (default 3)")
+    p.add_argument("--block-size", type=int, default=4, choices=(2, 3, 4),
+                   help="widest block to resynthesise (default 4: 4-qubit passes only "
+                        "when the 3-qubit ones gained)")
     p.add_argument("--tolerance", type=float, default=1e-10,
                    help="largest accepted ||V - U||_F / sqrt(d) of a replaced block "
                         "(default 1e-10)")
