@@ -218,8 +218,13 @@ def same_operator(a, b, atol: float = 1e-8) -> bool:
     """True if two circuits implement the same unitary up to a global phase."""
     from qiskit.quantum_info import Operator
 
+    from circuits.targets import check_operator_work
+
     if a.num_qubits != b.num_qubits:
         return False
+    check_operator_work(a.size() + b.size(), a.num_qubits,
+                        f"comparing the operators of two {a.num_qubits}-qubit circuits",
+                        fix="lower verify_qubits, or export with check=False")
     return Operator(a).equiv(Operator(b), atol=atol)
 
 

@@ -63,7 +63,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from circuits.peft import pauli_stiefel, stiefel_num_params
-from sketch.checks import check_positive_int
+from sketch.checks import check_allocation, check_positive_int
 from sketch.errors import require
 from sketch.rng import as_key
 
@@ -219,12 +219,12 @@ def _build_classes() -> dict[str, type]:
                 p.requires_grad_(False)
             key = as_key(seed)
             w = base.weight
-            self.theta_u = nn.Parameter(
-                _uniform_angles(stiefel_num_params(n, self.layers), key.child("U"), w)
-            )
-            self.theta_v = nn.Parameter(
-                _uniform_angles(stiefel_num_params(m, self.layers), key.child("V"), w)
-            )
+            pu, pv = stiefel_num_params(n, self.layers), stiefel_num_params(m, self.layers)
+            # drawn in float64 on the host, then copied to the weight's dtype and device
+            check_allocation(16.0 * (pu + pv), f"the {pu + pv} angles of layers={self.layers}",
+                             fix="use fewer layers (1 or 2 is the paper's setting)")
+            self.theta_u = nn.Parameter(_uniform_angles(pu, key.child("U"), w))
+            self.theta_v = nn.Parameter(_uniform_angles(pv, key.child("V"), w))
             self.lam = nn.Parameter(torch.zeros(self.rank, dtype=w.dtype, device=w.device))
 
         @property

@@ -161,7 +161,29 @@ def test_simulation_memory_check_has_its_own_name():
         ex.check_simulation_memory(qc, "statevector")
 
 
+def test_huge_shot_counts_are_refused_by_the_work_rule(monkeypatch):
+    from sketch.errors import WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    qc = bell()
+    qc.measure_all()
+    # 10**8 shots fit in memory (6 GB of results) but sample for minutes
+    with time_limit(), pytest.raises(WorkBudgetError, match="shots=100000000"):
+        qla.run(qc, shots=10**8)
+
+
 # ------------------------------------------------------------------ export and load_qasm
+
+
+def test_export_verification_of_a_wide_circuit_is_refused_by_name():
+    from tests.hostile_calls import time_limit
+
+    qc = QuantumCircuit(30)
+    qc.h(range(30))
+    # verify_qubits=30 formed two 2^30 x 2^30 operators: numpy's "array is too big"
+    with time_limit(), pytest.raises(InsufficientMemoryError, match="verify_qubits"):
+        qla.export(qc, verify_qubits=30)
 
 
 def test_unknown_basis_gate_is_named_without_qiskit_advice():
@@ -220,6 +242,17 @@ def test_peft_float64_model_trains_and_merges():
     with pytest.raises(TypeError, match="dtype"):
         apply_quantum_peft(torch.nn.Sequential(torch.nn.Linear(4, 4)).double(), rank=1)(
             torch.ones(1, 4))
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_peft_huge_layers_are_refused_before_drawing_angles():
+    import torch
+
+    from qla.peft import QuantumPEFTLinear
+
+    # 4e9 angles: numpy's own MemoryError after seconds of trying
+    with pytest.raises(InsufficientMemoryError, match="layers=1000000000"):
+        QuantumPEFTLinear(torch.nn.Linear(4, 4), rank=2, layers=10**9)
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
