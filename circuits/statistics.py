@@ -387,6 +387,8 @@ def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None
 
     from sketch.rng import as_key
 
+    from .shots import check_shots
+
     shots = check_positive_int(shots, "shots", minimum=2)
     circuits = list(circuits)
     if not circuits:
@@ -394,6 +396,7 @@ def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None
     n = circuits[0].num_qubits
     if any(qc.num_qubits != n for qc in circuits):
         raise ShapeError("all circuits must have the same number of qubits")
+    check_shots(shots, len(circuits), n, fix="ask for fewer shots")
     measured = []
     for qc in circuits:
         m = qc.copy()

@@ -307,6 +307,8 @@ def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
     (lambda: circuits.pfc(8, 1, rounds=10**6), "rounds=1000000"),  # 0.5 ms a round
     (lambda: circuits.pfc(8, 1, mode="t-design", t=10**6), "t=1000000"),  # (2t - 2)n ancillas
     (lambda: circuits.pfc_matrix(4, 1, rounds=10**6), "rounds=1000000"),
+    # 4096 unknowns: eigenvalues and clock exponentials of 4096 x 4096 matrices (minutes)
+    (lambda: circuits.hhl(np.eye(2**12), np.ones(2**12)), "exp\\(iAt\\) on 12 system"),
     # the partitions of k: p(200) is 4e12 (and k = 10**6 never ended)
     (lambda: circuits.statistics.haar_trace_moment(200, 150), "haar_trace_moment"),
     (lambda: circuits.statistics.haar_trace_moment(10**4, 2), "haar_trace_moment"),
@@ -374,3 +376,15 @@ def test_exact_moments_agree_with_the_partition_sums():
             want = math.factorial(k) * math.factorial(d) / math.factorial(d + k - 1)
             assert haar_output_moment(k, d) == pytest.approx(want, rel=1e-15)
     assert haar_output_moment(3, 10**9) == pytest.approx(6 / ((10**9 + 1) * (10**9 + 2)))
+
+
+def test_huge_shot_counts_for_collisions_are_refused():
+    from sketch.errors import InsufficientMemoryError, WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    qcs = [circuits.haar_circuit(1, seed=0)]
+    # 10**10 shots: Aer's own std::bad_alloc (AerError); 10**8: minutes of sampling
+    for shots in (10**10, 10**8):
+        with time_limit(), pytest.raises((InsufficientMemoryError, WorkBudgetError),
+                                         match=f"shots={shots}"):
+            circuits.statistics.aer_collision_probability(qcs, shots=shots)
