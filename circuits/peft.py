@@ -87,7 +87,7 @@ import array_api_compat
 import numpy as np
 
 from sketch.backend import device, namespace, to_numpy
-from sketch.checks import check_allocation, check_positive_int, check_work
+from sketch.checks import check_allocation, check_array, check_positive_int, check_work
 from sketch.errors import ShapeError
 
 __all__ = [
@@ -97,6 +97,7 @@ __all__ = [
     "pauli_circuit",
     "pauli_unitary",
     "pauli_stiefel",
+    "check_entangler",
 ]
 
 _ENTANGLERS = ("cz", "cx")
@@ -144,7 +145,8 @@ def _check_layers(layers: Any) -> int:
     return check_positive_int(layers, "layers")
 
 
-def _check_entangler(entangler: str) -> str:
+def check_entangler(entangler: Any) -> str:
+    """The entangler's name, ``"cz"`` or ``"cx"`` (else a ``ValueError`` naming it)."""
     if entangler not in _ENTANGLERS:
         raise ValueError(f"entangler must be one of {_ENTANGLERS}, got {entangler!r}")
     return entangler
@@ -235,19 +237,19 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 
     q = check_positive_int(q, "q")
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
     _check_circuit_size(q, layers)
     p = pauli_num_params(q, layers)
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        angles = to_numpy(theta).astype(float).reshape(-1)  # explicit: a circuit is host data
-        if angles.shape[0] != p:
-            raise ShapeError(
-                f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "
-                f"{layers} layer(s) needs pauli_num_params({q}, {layers}) = {p}"
-            )
-        angles = [float(a) for a in angles]
+        if getattr(theta, "ndim", 1) > 1:
+            raise ShapeError(f"theta must be one vector of {p} angles for pauli_circuit, got "
+                             f"shape {tuple(theta.shape)}")
+        # the checks pauli_unitary makes (real, finite, p angles), then host floats: a
+        # circuit is host data
+        _, th, _ = _prepare_theta(theta, p, f"the {q}-qubit ansatz with {layers} layer(s)")
+        angles = [float(a) for a in to_numpy(th).reshape(-1)]
     qc = QuantumCircuit(q, name=f"pauli_q{q}_L{layers}")
     k = 0
     for i in range(q):
@@ -346,8 +348,14 @@ def _apply_pauli(xp: Any, x: Any, theta: Any, q: int, layers: int, entangler: st
 
 
 def _prepare_theta(theta: Any, p: int, what: str) -> tuple[Any, Any, tuple[int, ...]]:
+    if isinstance(theta, (str, bytes)):
+        raise TypeError(f"theta must be an array of real angles, got {type(theta).__name__}")
     if isinstance(theta, (list, tuple)) or np.isscalar(theta):
-        theta = np.asarray(theta, dtype=np.float64)
+        try:
+            theta = np.asarray(theta, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"theta must hold real angles: {exc}") from None
+    check_array(theta, "theta")
     xp = namespace(theta)
     if not xp.isdtype(theta.dtype, "real floating"):
         if xp.isdtype(theta.dtype, "integral"):
@@ -413,7 +421,7 @@ def pauli_unitary(
     """
     q = check_positive_int(q, "q", minimum=0)
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
     n = 1 << q
     k = _check_columns(columns, n)
     p = pauli_num_params(q, layers)
@@ -463,7 +471,7 @@ def pauli_stiefel(
     """
     n = check_positive_int(n, "n")
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
     k = _check_columns(columns, n)
     q = num_qubits_for(n)
     if n == 1 << q:
