@@ -388,3 +388,27 @@ def test_huge_shot_counts_for_collisions_are_refused():
         with time_limit(), pytest.raises((InsufficientMemoryError, WorkBudgetError),
                                          match=f"shots={shots}"):
             circuits.statistics.aer_collision_probability(qcs, shots=shots)
+
+
+@pytest.mark.parametrize("make, err, match", [
+    # complex angles were cast to their real part, NaN angles built a circuit
+    (lambda: pauli_circuit(2, 1, np.ones(4, complex)), TypeError, "theta must be real"),
+    (lambda: pauli_circuit(2, 1, np.full(4, np.nan)), ValueError, "theta contains NaN"),
+    (lambda: pauli_circuit(2, 1, "abcd"), TypeError, "theta must be an array"),  # float('a')
+    (lambda: pauli_circuit(2, 1, np.zeros((2, 4))), ShapeError, "theta must be one vector"),
+    (lambda: pauli_unitary("abcd", 2, 1), TypeError, "theta must be an array"),
+])
+def test_pauli_angles_are_checked_by_name(make, err, match):
+    with pytest.raises(err, match=match):
+        make()
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_sparse_torch_angles_are_refused_by_name():
+    import torch
+
+    from circuits.peft import pauli_stiefel
+    from sketch.errors import UnsupportedBackendError
+
+    with pytest.raises(UnsupportedBackendError, match="theta is a torch tensor with layout"):
+        pauli_stiefel(torch.zeros(4).to_sparse(), 4, 1)  # was aten's NotImplementedError

@@ -256,6 +256,27 @@ def test_peft_huge_layers_are_refused_before_drawing_angles():
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_peft_adapter_input_is_checked_by_name():
+    import torch
+
+    from qla.peft import LoRALinear, QuantumPEFTLinear, apply_lora, merge_quantum_peft
+
+    with pytest.raises(ValueError, match="entangler must be one of"):  # was at the 1st forward
+        QuantumPEFTLinear(torch.nn.Linear(6, 5), 2, entangler="swap")
+    for layer in (QuantumPEFTLinear(torch.nn.Linear(6, 5), 2, seed=0),
+                  LoRALinear(torch.nn.Linear(6, 5), 2, seed=0)):
+        with pytest.raises(ShapeError, match="in_features = 6"):  # was torch's RuntimeError
+            layer(torch.ones(3, 7))
+        with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+            layer(np.ones((3, 6)))
+        assert layer(torch.ones(2, 3, 6)).shape == (2, 3, 5)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):  # AttributeError
+        merge_quantum_peft(3)
+    with pytest.raises(ValueError, match="target_modules holds '5'"):
+        apply_lora(torch.nn.Sequential(torch.nn.Linear(3, 3)), ["5"])
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
 def test_peft_twice_and_empty_targets_are_refused():
     import torch
 
