@@ -209,12 +209,13 @@ def distance_floor(d: int, dtype: Any = np.complex128) -> float:
     return 5.0 * eps * d
 
 
-def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
+def _check_unitary(U: Any, tol: float, method: str) -> tuple[np.ndarray, int]:
     check_matrix(U, "U", sparse=False)
     check_square(U, "U")
     n = check_power_of_two(U.shape[0], "U's dimension")
     if n == 0:
         raise ShapeError("U is 1 x 1; synthesis needs at least one qubit (a 2 x 2 matrix)")
+    _check_width(n, method)  # before U^H U, which alone takes minutes at 13 qubits
     xp = array_module(U)
     dev = float(xp.max(xp.abs(U.conj().T @ U - xp.eye(U.shape[0]))))
     if dev > UNITARY_ATOL:
@@ -231,6 +232,19 @@ def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
             f"deviation from unitarity); ask for tol >= {floor:.2g}"
         )
     return xp.asarray(U, dtype=xp.complex128), n
+
+
+def _check_width(n: int, method: str) -> None:
+    if method == "exact":
+        # the result is verified on its operator; Qiskit's QSD has about 1.2·4ⁿ gates
+        check_operator_work(1.2 * 4.0**n, n, f"verifying the exact synthesis of {n} qubits")
+    elif n > MAX_NUMERICAL_QUBITS:
+        raise ValueError(
+            f"U acts on {n} qubits: method={method!r} searches templates of about "
+            f"{cnot_lower_bound(n)} CNOTs, beyond what it can instantiate (at most "
+            f"{MAX_NUMERICAL_QUBITS} qubits; practical up to 4); use method='exact' (Qiskit's "
+            "Shannon decomposition)"
+        )
 
 
 def check_basis(basis: Any, name: str = "basis") -> list[str]:
@@ -387,22 +401,14 @@ def synthesize(
                           heuristic_weight, astar_budget, prune_budget)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise TypeError(f"tol must be a number, got {type(tol).__name__}")
-    Ux, n = _check_unitary(U, tol)
+    Ux, n = _check_unitary(U, tol, method)
     lb = cnot_lower_bound(n)
     if method == "exact":
-        # the result is verified on its operator; Qiskit's QSD has about 1.2·4ⁿ gates
-        check_operator_work(1.2 * 4.0**n, n, f"verifying the exact synthesis of {n} qubits")
         Un = to_numpy(Ux)
         qc = _to_basis(exact_circuit(Un, n), basis)
         dist = operator_distance(Un, qc)
         return SynthesisResult(qc, dist, _cx(qc), time.perf_counter() - t0, "exact",
                                dist <= tol, tol, lb)
-    if n > MAX_NUMERICAL_QUBITS:
-        raise ValueError(
-            f"U acts on {n} qubits: method={method!r} searches templates of about "
-            f"{lb} CNOTs, beyond what it can instantiate (at most {MAX_NUMERICAL_QUBITS} "
-            "qubits; practical up to 4); use method='exact' (Qiskit's Shannon decomposition)"
-        )
     pairs = coupling_pairs(n, coupling_map)
     if max_cnots is None:
         max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95,

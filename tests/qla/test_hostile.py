@@ -315,6 +315,47 @@ def test_cli_refuses_with_one_line(argv, match, capsys):
     assert re.search(match, err), err
 
 
+@pytest.mark.parametrize("name, content, match", [
+    # a .npy with no bytes: numpy's EOFError came out as a traceback
+    ("empty.npy", b"", r"qla synth: error: .*empty.npy is not a readable .npy file"),
+])
+def test_cli_synth_bad_files(tmp_path, capsys, name, content, match):
+    import re
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["synth", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+
+
+@pytest.mark.parametrize("command", ["export", "optimize"])
+@pytest.mark.parametrize("text, match", [
+    # 10**8 qubits in OpenQASM 3: the importer would build them for minutes
+    ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[100000000] q;\nh q[0];\n',
+     "loading an OpenQASM 3 program of 4 statements on 100000000 qubits"),
+    # 2·10**7 qubits in OpenQASM 2: loaded, then lowered/partitioned for minutes
+    ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[20000000];\nh q[0];\n',
+     "loading an OpenQASM 2 program of 4 statements on 20000000 qubits"),
+])
+def test_cli_refuses_huge_programs_fast(tmp_path, capsys, monkeypatch, command, text, match):
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    path = tmp_path / "big.qasm"
+    path.write_text(text)
+    with time_limit():
+        assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert match in err and "QLA_WORK_BUDGET" in err, err
+
+
+def test_cli_export_of_a_directory_says_so(tmp_path, capsys):
+    (tmp_path / "d.qasm").mkdir()
+    assert main(["export", str(tmp_path / "d.qasm")]) == 2
+    assert "it is a directory" in capsys.readouterr().err  # said "no such file"
+
+
 def test_cli_out_is_written_exactly_and_directories_refused(tmp_path, capsys):
     assert main(["solve", "--out", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
