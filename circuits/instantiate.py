@@ -58,21 +58,11 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import (
-    check_allocation,
-    check_positive_int,
-    check_tolerance,
-    check_work,
-)
+from sketch.checks import check_positive_int, check_tolerance
 from sketch.rng import as_key
 
+from .instantiate_cost import check_cost
 from .targets import check_target
-
-# Per-iteration cost for the work rule (sketch.checks.check_work), measured on a 2-core
-# machine and rounded down: per start, angle and entry of the d x d Jacobian, forming it
-# (about 1.5e-7 s) and its normal matrix (about 4e-10 s per further angle).
-_JACOBIAN_S = 1e-7
-_GRAM_S = 1e-10
 
 __all__ = [
     "InstantiationResult",
@@ -414,7 +404,7 @@ def instantiate(
     if time_limit is not None and time_limit != math.inf:
         time_limit = check_tolerance(time_limit, "time_limit", allow_zero=True)
     p = _num_params(n, len(structure), reduced)
-    _check_cost(n, len(structure), p, starts, max_iter, time_limit)
+    check_cost(n, len(structure), p, starts, max_iter, time_limit)
     tmpl = _Template(n, structure, xp, reduced=reduced)
     rdt = xp.float64 if U.dtype in (np.complex128, np.float64) else xp.float32
     U = xp.asarray(U, dtype=xp.complex128 if rdt == xp.float64 else xp.complex64)
@@ -501,21 +491,6 @@ def instantiate(
         phase=best_a + gamma, distance=best_d, converged=best_d <= tol, iterations=it,
         starts=starts, seconds=time.perf_counter() - t0, history=history,
     )
-
-
-def _check_cost(n: int, cnots: int, p: int, starts: int, max_iter: int,
-                time_limit: float | None) -> None:
-    """Refuse a fit whose Jacobians cannot fit in memory or whose iterations would run past
-    the work budget when no time limit bounds them."""
-    what = f"instantiate of a {n}-qubit target with {cnots} CNOTs and starts={starts}"
-    entries = float(starts) * (p + 1) * 4.0**n
-    # the complex Jacobian, its real stacking and the forward products
-    check_allocation(3 * 16 * entries, what, fix="use fewer starts or a shorter structure")
-    if time_limit is None:
-        check_work(max_iter * entries * (_JACOBIAN_S + _GRAM_S * (p + 1)),
-                   f"{what} at max_iter={max_iter}",
-                   fix="pass time_limit=seconds (the best fit so far is returned then) or a "
-                       "smaller max_iter")
 
 
 def template_unitary(n: int, structure: Structure, params: Any, phase: float = 0.0) -> np.ndarray:
