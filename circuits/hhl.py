@@ -56,6 +56,7 @@ from sketch.checks import (
     check_finite,
     check_observable,
     check_positive_int,
+    check_work,
 )
 from sketch.errors import ShapeError
 from sketch.hhl import (
@@ -255,6 +256,8 @@ def hhl(
     # the dense padded A and the work space of its exponential
     check_allocation(4 * 16 * float(1 << (2 * n)), f"the dense {1 << n}×{1 << n} padded A",
                      fix="solve a smaller system")
+    # the sizing's eigenvalues and one exponential at least, before either starts
+    _check_exponentials(n, 1)
     H = problem.matrix
     Hd = to_numpy(H.toarray() if is_sparse(H) else H)
     sizing = size_hhl(
@@ -266,6 +269,7 @@ def hhl(
     # m dense controlled-exp(iA 2^j t) matrices of size 2^(n+1), kept by the circuit
     check_allocation((m + 2) * 16 * float(1 << (2 * n + 2)), f"the {m} controlled powers of "
                      f"exp(iAt) on {n} system qubits", fix="solve a smaller system")
+    _check_exponentials(n, m)
     total = n + m + 1
     if total > max_qubits:
         raise ValueError(
@@ -306,6 +310,18 @@ def hhl(
         "kappa": sizing.kappa,
     }
     return HHLCircuit(qc, problem, sizing)
+
+
+# Per clock qubit and cube of the dimension for the work rule (sketch.checks.check_work): the
+# exponential exp(iA 2^j t) and its controlled 2N x 2N gate, about 3e-8 s on a 2-core machine
+# at N = 512; rounded down.
+_EXPONENTIAL_S = 1e-8
+
+
+def _check_exponentials(n: int, m: int) -> None:
+    check_work(_EXPONENTIAL_S * (m + 1) * 8.0**n,
+               f"the {m} controlled powers of exp(iAt) on {n} system qubits ({1 << n} unknowns)",
+               fix="solve a smaller system (or use qla.solve's classical methods)")
 
 
 def _controlled(U: np.ndarray, label: str) -> UnitaryGate:

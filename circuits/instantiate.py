@@ -49,6 +49,7 @@ True
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -57,11 +58,10 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import (
-    check_positive_int,
-)
+from sketch.checks import check_positive_int, check_tolerance
 from sketch.rng import as_key
 
+from .instantiate_cost import check_cost
 from .targets import check_target
 
 __all__ = [
@@ -211,6 +211,11 @@ def _u3_angles(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([th, a - gam, lam], -1), gam
 
 
+def _num_params(n: int, cnots: int, reduced: bool) -> int:
+    """Angles of a template: a U3 per qubit, then two gates per CNOT (3 angles, or 2)."""
+    return 3 * n + (4 if reduced else 6) * cnots
+
+
 class _Template:
     """Precomputed gate order and CNOT permutations for one structure.
 
@@ -229,7 +234,7 @@ class _Template:
         self.perms = [xp.asarray(_cnot_perm(c, t, n)) for c, t in structure]
         self.reduced = reduced
         L = len(self.structure)
-        self.n_params = 3 * n + 4 * L if reduced else 3 * len(self.qubits)
+        self.n_params = _num_params(n, L, reduced)
         # columns of the parameter vector that belong to each gate
         w = [3] * n + [2 if reduced else 3] * (2 * L)
         self.cols = np.concatenate([[0], np.cumsum(w)])
@@ -360,7 +365,9 @@ def instantiate(
         Extra starting angles (k, n_params) or (n_params,), e.g. a warm start
         from a smaller template; they replace the first random starts.
     time_limit : float, optional
-        Seconds; return the best so far when exceeded.
+        Seconds; return the best so far when exceeded (``math.inf``: none). Without one,
+        ``max_iter`` iterations must fit the work budget (:func:`sketch.checks.check_work`),
+        else the call is refused before it starts.
     stall_gain, stall_steps : float, int
         A start is dropped after ``stall_steps`` iterations in a row that cut
         its cost by less than the fraction ``stall_gain`` (a local minimum).
@@ -393,8 +400,12 @@ def instantiate(
     starts = check_positive_int(starts, "starts")
     xp = array_module(U)
     d = U.shape[0]
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
+    if time_limit is not None and time_limit != math.inf:
+        time_limit = check_tolerance(time_limit, "time_limit", allow_zero=True)
+    p = _num_params(n, len(structure), reduced)
+    check_cost(n, len(structure), p, starts, max_iter, time_limit)
     tmpl = _Template(n, structure, xp, reduced=reduced)
-    p = tmpl.n_params
     rdt = xp.float64 if U.dtype in (np.complex128, np.float64) else xp.float32
     U = xp.asarray(U, dtype=xp.complex128 if rdt == xp.float64 else xp.complex64)
     gen = as_key(seed).child("instantiate").generator()

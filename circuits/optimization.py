@@ -80,7 +80,7 @@ from typing import Any
 
 import numpy as np
 
-from sketch.checks import check_positive_int, check_tolerance
+from sketch.checks import check_positive_int, check_tolerance, check_work
 from sketch.errors import ToleranceError
 from sketch.rng import as_key
 
@@ -88,6 +88,10 @@ from .instantiate import template_angles
 from .partition import NON_GATES, Block, greedy_partition, partition
 from .resynthesis import BlockCore, resynthesize, worth_trying
 from .synthesis import distance_floor
+
+# The least optimize spends per qubit and gate (unrolling, partitioning, the passes' own
+# bookkeeping), rounded down from a 2-core machine; blocks' resynthesis comes on top.
+_ITEM_S = 1e-5
 
 __all__ = ["OptimizeResult", "coupling_pairs", "optimize"]
 
@@ -404,6 +408,9 @@ def optimize(
     workers = _check_workers(workers)
     key = as_key(seed).child("optimize")
 
+    check_work(_ITEM_S * (qc.num_qubits + qc.size()),
+               f"optimize of a circuit of {qc.size()} gates on {qc.num_qubits} qubits",
+               fix="optimize a smaller circuit (or its parts)")
     work = _unroll(qc)
     if pairs is not None:
         _check_routed(work, pairs)

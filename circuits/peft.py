@@ -86,8 +86,8 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from sketch.backend import namespace, to_numpy
-from sketch.checks import check_positive_int
+from sketch.backend import device, namespace, to_numpy
+from sketch.checks import check_allocation, check_array, check_positive_int, check_work
 from sketch.errors import ShapeError
 
 __all__ = [
@@ -97,9 +97,43 @@ __all__ = [
     "pauli_circuit",
     "pauli_unitary",
     "pauli_stiefel",
+    "check_entangler",
 ]
 
 _ENTANGLERS = ("cz", "cx")
+
+# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# and rounded down: one gate appended to a QuantumCircuit (about 12 us with its angle or
+# Parameter); one small block applied by pauli_unitary (the Python/dispatch step, about
+# 10 us) and per matrix entry it touches (about 2 ns).
+_APPEND_S = 6e-6
+_BLOCK_S = 3e-6
+_ENTRY_S = 5e-10
+#: Bytes a QuantumCircuit holds per gate (instruction, qubit tuple, angle), rounded up.
+_GATE_BYTES = 400
+
+
+def _num_gates(q: int, layers: int) -> int:
+    """Gates of the ansatz: ``P(q, L)`` rotations plus ``L (q - 1)`` entanglers."""
+    return pauli_num_params(q, layers) + layers * max(q - 1, 0)
+
+
+def _check_circuit_size(q: int, layers: int) -> None:
+    what = f"pauli_circuit(q={q}, layers={layers}) with {_num_gates(q, layers)} gates"
+    fix = "ask for fewer qubits or layers"
+    check_allocation(_GATE_BYTES * float(_num_gates(q, layers)), what, fix=fix)
+    check_work(_APPEND_S * _num_gates(q, layers), what, fix=fix)
+
+
+def _check_matrix_size(like: Any, xp: Any, b: int, rows: int, k: int, q: int, layers: int,
+                       what: str) -> None:
+    """Memory (the block, a product and a reshape copy) and time of applying the ansatz."""
+    entries = float(b) * rows * k
+    fix = "ask for fewer columns, a smaller dimension or fewer layers"
+    check_allocation(3 * entries * like.dtype.itemsize, what, xp=xp, device=device(like),
+                     fix=fix)
+    blocks = layers * max(q - 1, 0) // 2 + q
+    check_work(blocks * (_BLOCK_S + _ENTRY_S * entries), what, fix=fix)
 
 
 def _check_layers(layers: Any) -> int:
@@ -111,7 +145,8 @@ def _check_layers(layers: Any) -> int:
     return check_positive_int(layers, "layers")
 
 
-def _check_entangler(entangler: str) -> str:
+def check_entangler(entangler: Any) -> str:
+    """The entangler's name, ``"cz"`` or ``"cx"`` (else a ``ValueError`` naming it)."""
     if entangler not in _ENTANGLERS:
         raise ValueError(f"entangler must be one of {_ENTANGLERS}, got {entangler!r}")
     return entangler
@@ -202,18 +237,19 @@ def pauli_circuit(q: int, layers: int, theta: Any = None, entangler: str = "cz")
 
     q = check_positive_int(q, "q")
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
+    _check_circuit_size(q, layers)
     p = pauli_num_params(q, layers)
     if theta is None:
         angles: Any = ParameterVector("θ", p)
     else:
-        angles = to_numpy(theta).astype(float).reshape(-1)  # explicit: a circuit is host data
-        if angles.shape[0] != p:
-            raise ShapeError(
-                f"theta has {angles.shape[0]} angles but the {q}-qubit ansatz with "
-                f"{layers} layer(s) needs pauli_num_params({q}, {layers}) = {p}"
-            )
-        angles = [float(a) for a in angles]
+        if getattr(theta, "ndim", 1) > 1:
+            raise ShapeError(f"theta must be one vector of {p} angles for pauli_circuit, got "
+                             f"shape {tuple(theta.shape)}")
+        # the checks pauli_unitary makes (real, finite, p angles), then host floats: a
+        # circuit is host data
+        _, th, _ = _prepare_theta(theta, p, f"the {q}-qubit ansatz with {layers} layer(s)")
+        angles = [float(a) for a in to_numpy(th).reshape(-1)]
     qc = QuantumCircuit(q, name=f"pauli_q{q}_L{layers}")
     k = 0
     for i in range(q):
@@ -312,8 +348,14 @@ def _apply_pauli(xp: Any, x: Any, theta: Any, q: int, layers: int, entangler: st
 
 
 def _prepare_theta(theta: Any, p: int, what: str) -> tuple[Any, Any, tuple[int, ...]]:
+    if isinstance(theta, (str, bytes)):
+        raise TypeError(f"theta must be an array of real angles, got {type(theta).__name__}")
     if isinstance(theta, (list, tuple)) or np.isscalar(theta):
-        theta = np.asarray(theta, dtype=np.float64)
+        try:
+            theta = np.asarray(theta, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"theta must hold real angles: {exc}") from None
+    check_array(theta, "theta")
     xp = namespace(theta)
     if not xp.isdtype(theta.dtype, "real floating"):
         if xp.isdtype(theta.dtype, "integral"):
@@ -379,11 +421,13 @@ def pauli_unitary(
     """
     q = check_positive_int(q, "q", minimum=0)
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
     n = 1 << q
     k = _check_columns(columns, n)
     p = pauli_num_params(q, layers)
     xp, th, batch = _prepare_theta(theta, p, f"the {q}-qubit ansatz with {layers} layer(s)")
+    _check_matrix_size(th, xp, th.shape[0], n, k, q, layers,
+                       f"pauli_unitary(q={q}, layers={layers}, columns={k}) of batch {batch}")
     x = _identity_block(xp, th, th.shape[0], n, k)
     x = _apply_pauli(xp, x, th, q, layers, entangler)
     return xp.reshape(x, batch + (n, k))
@@ -427,7 +471,7 @@ def pauli_stiefel(
     """
     n = check_positive_int(n, "n")
     layers = _check_layers(layers)
-    entangler = _check_entangler(entangler)
+    entangler = check_entangler(entangler)
     k = _check_columns(columns, n)
     q = num_qubits_for(n)
     if n == 1 << q:
@@ -437,6 +481,8 @@ def pauli_stiefel(
         theta, 2 * p1, f"n = {n} (two {q - 1}-qubit windows, {layers} layer(s))"
     )
     m = 1 << (q - 1)
+    _check_matrix_size(th, xp, th.shape[0], n, k, q - 1, 2 * layers,
+                       f"pauli_stiefel(n={n}, layers={layers}, columns={k}) of batch {batch}")
     x = _identity_block(xp, th, th.shape[0], n, k)
     top = _apply_pauli(xp, x[:, :m, :], th[:, :p1], q - 1, layers, entangler)
     x = xp.concat([top, x[:, m:, :]], axis=1)

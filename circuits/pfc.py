@@ -79,7 +79,7 @@ import numpy as np
 from qiskit import QuantumCircuit, QuantumRegister
 from qiskit.quantum_info import Clifford, random_clifford
 
-from sketch.checks import check_positive_int
+from sketch.checks import check_positive_int, check_work
 from sketch.rng import Key, as_key
 
 from .feistel import Feistel, PolynomialRound, SimonRound, phase_polynomial_bit
@@ -90,6 +90,13 @@ MODES = ("prp", "t-design", "ideal")
 _SIMON_ROUNDS = {16: 32, 24: 36, 32: 44, 48: 54, 64: 72}
 _IDEAL_MAX_QUBITS = 10
 _MAX_QUBITS = 64
+# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# and rounded down: building one Feistel round, per qubit (about 6e-5 s at n = 8); the
+# t-design phase polynomial, per unit of t·n (about 3e-3 s); Qiskit's Clifford.to_matrix,
+# per qubit and matrix entry (about 2e-7 s).
+_ROUND_S = 2e-5
+_DESIGN_S = 1.5e-3
+_TO_MATRIX_S = 1e-7
 
 
 def _key_bytes(key: Any) -> bytes:
@@ -185,6 +192,7 @@ class PFC:
         t = check_positive_int(t, "t")
         if rounds is not None:
             rounds = check_positive_int(rounds, "rounds")
+        _check_pfc_work(n, mode, t, rounds)
         stream = _KeyStream(_key_bytes(key))
         clifford = random_clifford(n, seed=stream.generator("clifford"))
         outer = random_clifford(n, seed=stream.generator("outer-clifford")) if strong else None
@@ -315,6 +323,8 @@ class PFC:
         """The closed form ``[D] · P_π · diag((-1)^f) · C`` as a dense ``2^n x 2^n`` matrix."""
         if self.n > 12:
             raise ValueError(f"the dense matrix of {self.n} qubits is too large; n <= 12")
+        check_work(_TO_MATRIX_S * self.n * 4.0**self.n, f"pfc_matrix(n={self.n})",
+                   fix="build the circuit (pfc) and simulate it, or use fewer qubits")
         x = np.arange(1 << self.n, dtype=np.uint64)
         signs = 1.0 - 2.0 * self.f(x)
         P = _permutation_matrix(self.pi(x))
@@ -322,6 +332,17 @@ class PFC:
         if self.outer_clifford is not None:
             U = self.outer_clifford.to_matrix() @ U
         return U
+
+
+def _check_pfc_work(n: int, mode: str, t: int, rounds: int | None) -> None:
+    """The work rule for the circuit's size: Feistel rounds (two networks in prp mode) and
+    the degree-(2t-1) phase polynomial of t-design mode."""
+    if rounds is not None and mode != "ideal":
+        check_work(2 * _ROUND_S * n * rounds, f"a {n}-qubit PFC with rounds={rounds}",
+                   fix="use fewer rounds (the default is the secure count)")
+    if mode == "t-design":
+        check_work(_DESIGN_S * n * t, f"a {n}-qubit PFC t-design with t={t}",
+                   fix="use a smaller t")
 
 
 def _permutation_matrix(pi: np.ndarray) -> np.ndarray:

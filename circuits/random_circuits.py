@@ -32,12 +32,23 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from sketch.checks import check_allocation, check_positive_int
+from sketch.checks import check_allocation, check_positive_int, check_work
 from sketch.haar import haar_unitary
 from sketch.rng import as_key
 
 #: Bytes a circuit holds per ``UnitaryGate`` of two qubits (measured: about 600).
 UNITARY_GATE_BYTES = 700
+
+# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# and rounded down: appending one UnitaryGate to a circuit (about 15 us); one Haar 4 x 4 gate
+# drawn in a batch (about 5 us); one gate applied to one sample, per entry of its 2^n x 2^n
+# matrix (about 8 ns), plus the Python step per gate position (about 15 us); one random
+# Clifford tableau from qiskit (17-35 us).
+_APPEND_S = 1e-5
+_HAAR4_S = 5e-6
+_APPLY_ENTRY_S = 5e-9
+_POSITION_S = 1e-5
+_CLIFFORD_S = 1.2e-5
 
 __all__ = [
     "haar_circuit",
@@ -183,6 +194,9 @@ def random_brickwork(
     check_allocation(UNITARY_GATE_BYTES * depth * (n // 2),
                      f"random_brickwork(n={n}, depth={depth})",
                      fix="ask for fewer qubits or a smaller depth")
+    check_work((_APPEND_S + _HAAR4_S) * depth * (n // 2),
+               f"random_brickwork(n={n}, depth={depth})",
+               fix="ask for fewer qubits or a smaller depth")
     positions = _gate_positions(n, depth, coupling_map)
     qc = QuantumCircuit(n, name=f"brickwork{depth}")
     if not positions:
@@ -228,8 +242,13 @@ def brickwork_unitaries(
     batch = check_positive_int(batch, "batch")
     if n > 10:
         raise ValueError(f"dense brickwork unitaries of n={n} qubits are too large; n <= 10")
-    check_allocation(16 * batch * 4**n, f"brickwork_unitaries(n={n}, batch={batch})",
-                     fix="ask for a smaller batch")
+    gates = depth * (n // 2)  # at most n/2 gates a layer
+    what = f"brickwork_unitaries(n={n}, depth={depth}, batch={batch})"
+    # the matrices, one temporary copy, and the batch of 4 x 4 gates
+    check_allocation(16.0 * batch * (2 * 4**n + 16 * gates), what,
+                     fix="ask for a smaller batch or depth")
+    check_work(gates * (_POSITION_S + batch * (_HAAR4_S + _APPLY_ENTRY_S * 4**n)), what,
+               fix="ask for a smaller batch or depth (or several calls with other seeds)")
     positions = _gate_positions(n, depth, coupling_map)
     N = 1 << n
     M = np.broadcast_to(np.eye(N, dtype=complex), (batch, N, N)).copy()
@@ -270,12 +289,24 @@ def clifford_unitaries(n: int, batch: int, seed: Any = None) -> np.ndarray:
     if n > 10:
         raise ValueError(f"dense Clifford matrices of n={n} qubits are too large; n <= 10 "
                          "(use random_clifford_circuit for larger n)")
-    check_allocation(16 * batch * 4**n, f"clifford_unitaries(n={n}, batch={batch})",
-                     fix="ask for a smaller batch")
+    what = f"clifford_unitaries(n={n}, batch={batch})"
+    check_allocation(16.0 * batch * 4**n, what, fix="ask for a smaller batch")
+    check_work(batch * (_CLIFFORD_S + _APPLY_ENTRY_S * n * 4**n), what,
+               fix="ask for a smaller batch (or several calls with other seeds)")
     from qiskit.quantum_info import random_clifford
 
     rng = as_key(seed).child("clifford-batch").generator()
-    return np.stack([clifford_matrix(random_clifford(n, seed=rng)) for _ in range(batch)])
+    out = np.empty((batch, 1 << n, 1 << n), dtype=complex)
+    step = max(1, _CHUNK_ENTRIES >> (2 * n))
+    for start in range(0, batch, step):
+        stop = min(batch, start + step)
+        _clifford_matrices([random_clifford(n, seed=rng) for _ in range(start, stop)],
+                           out[start:stop])
+    return out
+
+
+#: Matrix entries per chunk of :func:`clifford_unitaries` (bounds its index temporaries).
+_CHUNK_ENTRIES = 1 << 20
 
 
 def _parity(v: np.ndarray, n: int) -> np.ndarray:
@@ -285,11 +316,51 @@ def _parity(v: np.ndarray, n: int) -> np.ndarray:
     return p
 
 
-def _pauli_apply(x: int, z: int, sign: int, v: np.ndarray, idx: np.ndarray, n: int) -> np.ndarray:
-    """``P v`` for ``P = (-1)^sign i^{|x&z|} X^x Z^z`` (qiskit's Pauli labels), vectorised."""
-    src = idx ^ x
-    phase = (1j) ** (bin(x & z).count("1") % 4) * (-1) ** sign
-    return phase * (1 - 2 * _parity(src & z, n)) * v[src]
+def _pauli_apply(x: np.ndarray, z: np.ndarray, sign: np.ndarray, v: np.ndarray,
+                 idx: np.ndarray, n: int) -> np.ndarray:
+    """``P_b v_b`` for a batch of Paulis ``P_b = (-1)^sign_b i^{|x_b&z_b|} X^x_b Z^z_b``
+    (qiskit's Pauli labels) and vectors ``v`` (B, 2^n); ``x, z, sign`` are (B,)."""
+    src = idx[None, :] ^ x[:, None]
+    phase = (1j) ** (_parity(x & z, n) + 2 * _popcount_high(x & z, n)) * (1 - 2 * sign)
+    return (phase[:, None] * (1 - 2 * _parity(src & z[:, None], n))
+            * np.take_along_axis(v, src, axis=1))
+
+
+def _popcount_high(v: np.ndarray, n: int) -> np.ndarray:
+    """``(popcount(v) // 2) mod 2``: with the parity, ``popcount(v) mod 4``."""
+    count = np.zeros_like(v)
+    for j in range(n):
+        count += (v >> j) & 1
+    return (count >> 1) & 1
+
+
+def _clifford_matrices(cliffs: list, out: np.ndarray) -> None:
+    """The unitaries of qiskit ``Clifford``s (same width), up to global phases, into ``out``.
+
+    ``C|0> `` is the stabiliser state of the rows ``C Z_j C†`` (projected out of a
+    fixed vector), and ``C|x> = Π_j (C X_j C†)^{x_j} C|0>``: O(n·4^n) work instead
+    of qiskit's ``to_matrix``, batched over the Cliffords.
+    """
+    n = cliffs[0].num_qubits
+    d = 1 << n
+    idx = np.arange(d)
+    weights = 1 << np.arange(n)
+
+    # qiskit's tableau: destabiliser rows, then stabiliser rows; columns x | z | phase
+    T = np.stack([c.tableau for c in cliffs]).astype(np.int64)
+    dx, dz, dp = T[:, :n, :n] @ weights, T[:, :n, n:2 * n] @ weights, T[:, :n, 2 * n]
+    sx, sz, sp = T[:, n:, :n] @ weights, T[:, n:, n:2 * n] @ weights, T[:, n:, 2 * n]
+    # A fixed generic start vector: its projection onto a stabiliser state is never 0.
+    v = np.cos(1.0 + idx * 0.7548776662) + 1j * np.sin(0.5 + idx * 0.5698402910)
+    v = np.broadcast_to(v, (len(cliffs), d))
+    for j in range(n):
+        v = 0.5 * (v + _pauli_apply(sx[:, j], sz[:, j], sp[:, j], v, idx, n))
+    out[:, :, 0] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    for col in range(1, d):
+        low = col & -col
+        j = low.bit_length() - 1
+        out[:, :, col] = _pauli_apply(dx[:, j], dz[:, j], dp[:, j], out[:, :, col ^ low],
+                                      idx, n)
 
 
 def clifford_matrix(cliff: Any) -> np.ndarray:
@@ -308,23 +379,10 @@ def clifford_matrix(cliff: Any) -> np.ndarray:
     >>> bool(np.isclose(abs(np.vdot(U, V)), 4))
     True
     """
-    n = cliff.num_qubits
-    d = 1 << n
-    idx = np.arange(d)
-    weights = 1 << np.arange(n)
-    sx, sz, sp = cliff.stab_x @ weights, cliff.stab_z @ weights, cliff.stab_phase
-    dx, dz, dp = cliff.destab_x @ weights, cliff.destab_z @ weights, cliff.destab_phase
-    # A fixed generic start vector: its projection onto a stabiliser state is never 0.
-    v = np.cos(1.0 + idx * 0.7548776662) + 1j * np.sin(0.5 + idx * 0.5698402910)
-    for j in range(n):
-        v = 0.5 * (v + _pauli_apply(int(sx[j]), int(sz[j]), int(sp[j]), v, idx, n))
-    U = np.empty((d, d), dtype=complex)
-    U[:, 0] = v / np.linalg.norm(v)
-    for col in range(1, d):
-        low = col & -col
-        j = low.bit_length() - 1
-        U[:, col] = _pauli_apply(int(dx[j]), int(dz[j]), int(dp[j]), U[:, col ^ low], idx, n)
-    return U
+    d = 1 << cliff.num_qubits
+    out = np.empty((1, d, d), dtype=complex)
+    _clifford_matrices([cliff], out)
+    return out[0]
 
 
 def stabilizer_states(n: int) -> np.ndarray:

@@ -41,6 +41,7 @@ that blocks that differ only in their outer single-qubit gates are searched once
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -358,7 +359,8 @@ def scan_delete(U: np.ndarray, structure: list[tuple[int, int]], tol: float,
     key = as_key(key).child("scan")
     # fitted angles first: as warm starts for deletions they did better than the block's
     # own (a Trotter block's 8 -> 6 CX is found from fitted angles, not from its own)
-    res = instantiate(U, st, starts=SCAN_STARTS[n] + 1, tol=tol, seed=key)
+    # a block's own scan is bounded by SCAN_ITER and the block size, not the work budget
+    res = instantiate(U, st, starts=SCAN_STARTS[n] + 1, tol=tol, seed=key, time_limit=math.inf)
     if res.converged:
         x0 = res.params
     elif x0 is None:
@@ -372,7 +374,7 @@ def scan_delete(U: np.ndarray, structure: list[tuple[int, int]], tol: float,
         # warm start: the current angles without the two gates that followed CNOT i
         xi = np.delete(x, [n + 2 * i, n + 2 * i + 1], axis=0)
         r = instantiate(U, trial, starts=SCAN_STARTS[n] + 1, tol=tol, x0=xi.ravel(),
-                        max_iter=SCAN_ITER, seed=key.child(i))
+                        max_iter=SCAN_ITER, seed=key.child(i), time_limit=math.inf)
         if r.converged:
             best, st, x = r, trial, r.params.reshape(-1, 3)
     if best is None:

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import check_positive_int
+from sketch.checks import check_positive_int, check_work
 from sketch.errors import AccuracyWarning, ShapeError
 
 __all__ = [
@@ -95,14 +95,47 @@ class Estimate:
         return np.asarray(self.mean) - h, np.asarray(self.mean) + h
 
 
-def _partitions(k: int, max_part: int | None = None):
+#: Largest moment order the sample estimators take: 171! overflows a float64, and moments
+#: that high are set by the heaviest sample alone.
+MAX_MOMENT = 170
+_WHY_MOMENT = ("moments above order 170 overflow float64 (170! is 7e306) and their "
+               "estimates are set by the heaviest sample alone")
+#: Largest order the exact Haar moments take (k! then has about 35 700 digits).
+_MAX_EXACT_ORDER = 10**4
+# Per partition of k for the work rule (sketch.checks.check_work): the recursion and the
+# hook-length product of k big integers, about 4e-10·k² s at k = 10⁴ on a 2-core machine;
+# rounded down to 1e-7·k·(1 + k/1000).
+_PARTITION_S = 1e-7
+
+
+def _partitions(k: int, max_part: int | None = None, max_len: int | None = None):
+    """Partitions of ``k`` with parts at most ``max_part`` and at most ``max_len`` parts."""
     max_part = k if max_part is None else max_part
+    max_len = k if max_len is None else max_len
     if k == 0:
         yield ()
         return
-    for first in range(min(k, max_part), 0, -1):
-        for rest in _partitions(k - first, first):
+    if max_len == 0 or max_part * max_len < k:
+        return
+    # the first (largest) part is at least k / max_len
+    for first in range(min(k, max_part), -(-k // max_len) - 1, -1):
+        for rest in _partitions(k - first, first, max_len - 1):
             yield (first,) + rest
+
+
+def _partition_count_estimate(k: int, d: int) -> float:
+    """About how many partitions of ``k`` have at most ``d`` parts, from below.
+
+    Two lower bounds: ``C(k+d-1, d-1)/d!`` (a partition gives at most ``d!`` of the
+    compositions into ``d`` parts), and ``p(k) - (k-d) p(k-d-1)`` (at most that many have
+    a part above ``d``, by conjugation), with Hardy–Ramanujan's ``p(j)``.
+    """
+    def p(j: int) -> float:
+        return 1.0 if j < 1 else math.exp(math.pi * math.sqrt(2 * j / 3)) / (4 * j * math.sqrt(3))
+
+    few_parts = math.exp(math.lgamma(k + d) - math.lgamma(k + 1) - math.lgamma(d)
+                         - math.lgamma(d + 1))
+    return max(few_parts, p(k) - (k - d) * p(k - d - 1))
 
 
 def _dim_irrep(lam: tuple[int, ...]) -> int:
@@ -124,14 +157,21 @@ def haar_trace_moment(k: int, d: int) -> int:
     >>> haar_trace_moment(3, 8), haar_trace_moment(4, 2)   # 3!, Catalan(4)
     (6, 14)
     """
-    k = check_positive_int(k, "k", minimum=0)
+    k = check_positive_int(k, "k", minimum=0, maximum=_MAX_EXACT_ORDER,
+                           why="k! already has about 35 700 digits")
     d = check_positive_int(d, "d")
+    if k > d:
+        check_work(_PARTITION_S * k * (1 + k / 1000) * _partition_count_estimate(k, d),
+                   f"haar_trace_moment(k={k}, d={d}) over the partitions of k",
+                   fix="use a smaller k, or d >= k (then the moment is k!)")
     return _haar_trace_moment(k, d)
 
 
 @cache
 def _haar_trace_moment(k: int, d: int) -> int:
-    return sum(_dim_irrep(lam) ** 2 for lam in _partitions(k) if len(lam) <= d)
+    if k <= d:  # every partition of k has at most d parts; Σ (f^λ)² = k!
+        return math.factorial(k)
+    return sum(_dim_irrep(lam) ** 2 for lam in _partitions(k, max_len=d))
 
 
 def _as_stack(U: Any, name: str = "U") -> np.ndarray:
@@ -152,7 +192,7 @@ def trace_moments(U: Any, kmax: int) -> Estimate:
     is the Haar value :func:`haar_trace_moment`.
     """
     U = _as_stack(U)
-    kmax = check_positive_int(kmax, "kmax")
+    kmax = check_positive_int(kmax, "kmax", maximum=MAX_MOMENT, why=_WHY_MOMENT)
     if U.shape[0] < 2:
         raise ValueError("trace_moments needs at least 2 samples for a standard error")
     a = np.abs(np.trace(U, axis1=1, axis2=2)) ** 2
@@ -184,7 +224,7 @@ def frame_potential(U: Any, t: int) -> Estimate:
     True
     """
     U = _as_stack(U)
-    t = check_positive_int(t, "t")
+    t = check_positive_int(t, "t", maximum=MAX_MOMENT, why=_WHY_MOMENT)
     N, d = U.shape[0], U.shape[1]
     if N < 3:
         raise ValueError("frame_potential needs at least 3 samples")
@@ -347,6 +387,8 @@ def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None
 
     from sketch.rng import as_key
 
+    from .shots import check_shots
+
     shots = check_positive_int(shots, "shots", minimum=2)
     circuits = list(circuits)
     if not circuits:
@@ -354,6 +396,7 @@ def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None
     n = circuits[0].num_qubits
     if any(qc.num_qubits != n for qc in circuits):
         raise ShapeError("all circuits must have the same number of qubits")
+    check_shots(shots, len(circuits), n, fix="ask for fewer shots")
     measured = []
     for qc in circuits:
         m = qc.copy()
@@ -374,9 +417,13 @@ def haar_output_moment(k: int, d: int) -> float:
     >>> haar_output_moment(2, 8) == 2 / 9
     True
     """
-    k = check_positive_int(k, "k", minimum=0)
+    k = check_positive_int(k, "k", minimum=0, maximum=_MAX_EXACT_ORDER,
+                           why="k! already has about 35 700 digits")
     d = check_positive_int(d, "d")
-    return math.factorial(k) * math.factorial(d) / math.factorial(d + k - 1)
+    if k == 0:
+        return float(d)
+    # k! d! / (d + k - 1)! without the factorials of d (d may be huge)
+    return math.factorial(k) / math.prod(range(d + 1, d + k))
 
 
 def output_moments(states: Any, kmax: int) -> Estimate:
@@ -398,7 +445,7 @@ def output_moments(states: Any, kmax: int) -> Estimate:
     psi = np.asarray(to_numpy(states))
     if psi.ndim != 2:
         raise ShapeError(f"states must be (batch, d), got shape {psi.shape}")
-    kmax = check_positive_int(kmax, "kmax")
+    kmax = check_positive_int(kmax, "kmax", maximum=MAX_MOMENT, why=_WHY_MOMENT)
     if psi.shape[0] < 2:
         raise ValueError("output_moments needs at least 2 samples for a standard error")
     p = np.abs(psi) ** 2

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import time
 from typing import Any
 
@@ -70,7 +71,8 @@ class Search:
         return [self.pairs[i % len(self.pairs)] for i in range(L)]
 
     def fit(self, structure, starts=None, x0=None) -> InstantiationResult:
-        left = None if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+        # no deadline: the search's own options bound the work, not instantiate's budget
+        left = math.inf if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
         self.count += 1
         L = len(structure)
         steps = self.bar is not None and self.max_iter is not None

@@ -116,7 +116,7 @@ from .structure_search import (
     sequential_steps,
     single_thread_blas,
 )
-from .targets import operator_distance
+from .targets import check_operator_work, operator_distance
 
 __all__ = [
     "SynthesisResult",
@@ -189,7 +189,9 @@ def cnot_lower_bound(n: int) -> int:
     >>> [cnot_lower_bound(n) for n in range(1, 6)]
     [0, 3, 14, 61, 252]
     """
-    return -(-(4**n - 3 * n - 1) // 4)
+    n = check_positive_int(n, "n", minimum=0, maximum=10**4,
+                           why="the bound has 0.6·n digits; no target that wide exists")
+    return -(-((1 << 2 * n) - 3 * n - 1) // 4)
 
 
 def distance_floor(d: int, dtype: Any = np.complex128) -> float:
@@ -207,12 +209,13 @@ def distance_floor(d: int, dtype: Any = np.complex128) -> float:
     return 5.0 * eps * d
 
 
-def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
+def _check_unitary(U: Any, tol: float, method: str) -> tuple[np.ndarray, int]:
     check_matrix(U, "U", sparse=False)
     check_square(U, "U")
     n = check_power_of_two(U.shape[0], "U's dimension")
     if n == 0:
         raise ShapeError("U is 1 x 1; synthesis needs at least one qubit (a 2 x 2 matrix)")
+    _check_width(n, method)  # before U^H U, which alone takes minutes at 13 qubits
     xp = array_module(U)
     dev = float(xp.max(xp.abs(U.conj().T @ U - xp.eye(U.shape[0]))))
     if dev > UNITARY_ATOL:
@@ -229,6 +232,19 @@ def _check_unitary(U: Any, tol: float) -> tuple[np.ndarray, int]:
             f"deviation from unitarity); ask for tol >= {floor:.2g}"
         )
     return xp.asarray(U, dtype=xp.complex128), n
+
+
+def _check_width(n: int, method: str) -> None:
+    if method == "exact":
+        # the result is verified on its operator; Qiskit's QSD has about 1.2·4ⁿ gates
+        check_operator_work(1.2 * 4.0**n, n, f"verifying the exact synthesis of {n} qubits")
+    elif n > MAX_NUMERICAL_QUBITS:
+        raise ValueError(
+            f"U acts on {n} qubits: method={method!r} searches templates of about "
+            f"{cnot_lower_bound(n)} CNOTs, beyond what it can instantiate (at most "
+            f"{MAX_NUMERICAL_QUBITS} qubits; practical up to 4); use method='exact' (Qiskit's "
+            "Shannon decomposition)"
+        )
 
 
 def check_basis(basis: Any, name: str = "basis") -> list[str]:
@@ -385,7 +401,7 @@ def synthesize(
                           heuristic_weight, astar_budget, prune_budget)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise TypeError(f"tol must be a number, got {type(tol).__name__}")
-    Ux, n = _check_unitary(U, tol)
+    Ux, n = _check_unitary(U, tol, method)
     lb = cnot_lower_bound(n)
     if method == "exact":
         Un = to_numpy(Ux)
@@ -393,12 +409,6 @@ def synthesize(
         dist = operator_distance(Un, qc)
         return SynthesisResult(qc, dist, _cx(qc), time.perf_counter() - t0, "exact",
                                dist <= tol, tol, lb)
-    if n > MAX_NUMERICAL_QUBITS:
-        raise ValueError(
-            f"U acts on {n} qubits: method={method!r} searches templates of about "
-            f"{lb} CNOTs, beyond what it can instantiate (at most {MAX_NUMERICAL_QUBITS} "
-            "qubits; practical up to 4); use method='exact' (Qiskit's Shannon decomposition)"
-        )
     pairs = coupling_pairs(n, coupling_map)
     if max_cnots is None:
         max_cnots = lb if method == "approximate" else max(lb, {1: 0, 2: 3, 3: 19, 4: 95,

@@ -13,10 +13,32 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import to_numpy
-from sketch.checks import check_allocation, check_matrix, check_power_of_two, check_square
+from sketch.checks import (
+    check_allocation,
+    check_matrix,
+    check_power_of_two,
+    check_square,
+    check_work,
+)
 from sketch.errors import ShapeError
 
-__all__ = ["check_target", "operator_distance"]
+__all__ = ["check_target", "operator_distance", "check_operator_work"]
+
+#: Seconds Qiskit's ``Operator(circuit)`` spends per gate and matrix entry (measured on a
+#: 2-core machine: about 2e-8; rounded down for the work rule), and per gate besides
+#: (about 5e-5 s).
+_OPERATOR_ENTRY_S = 1e-8
+_OPERATOR_GATE_S = 1e-5
+
+
+def check_operator_work(gates: float, n: int, what: str, *,
+                        fix: str = "compare narrower or shorter circuits") -> None:
+    """Refuse, before forming it, the 2ⁿ × 2ⁿ operator of a circuit of ``gates`` gates that
+    cannot fit in memory (:func:`~sketch.checks.check_allocation`: the matrix and a copy)
+    or would take past the work budget (:func:`~sketch.checks.check_work`: Qiskit applies
+    each gate to the whole matrix, ``gates · 4ⁿ`` entry updates)."""
+    check_allocation(2.0 * 16 * 4.0**n, what, fix=fix)
+    check_work(gates * (_OPERATOR_GATE_S + _OPERATOR_ENTRY_S * 4.0**n), what, fix=fix)
 
 
 def check_target(U: Any, name: str = "U") -> int:
@@ -52,6 +74,8 @@ def operator_distance(U: Any, circuit: Any) -> float:
                          f"({2**n} x {2**n}); compare a target with a circuit of its width")
     check_allocation(3.0 * 16 * 4.0**n, f"the {2**n} x {2**n} operator of circuit",
                      fix="compare narrower circuits")
+    check_operator_work(circuit.size(), n, f"the {2**n} x {2**n} operator of circuit with "
+                        f"{circuit.size()} gates")
     V = Operator(circuit).data
     U = to_numpy(U)
     tr = np.vdot(V, U)

@@ -470,7 +470,7 @@ def run(
     from qiskit import QuantumCircuit
     from qiskit.transpiler import generate_preset_pass_manager
 
-    from sketch.checks import check_allocation
+    from circuits.shots import check_shots
 
     shots, seed = check_run_arguments(shots, seed, optimization_level, noise_model, precision)
     circs = as_circuits(circuits)
@@ -479,9 +479,8 @@ def run(
     if observables is None:
         # the sampler's results: a packed bit array per shot, plus Aer's own per-shot records
         bits = max(max(c.num_clbits, c.num_qubits) for c in circs)
-        check_allocation(float(shots) * len(circs) * (2 * math.ceil(bits / 8) + 64),
-                         f"the results of shots={shots} on {len(circs)} circuit(s)",
-                         fix="ask for fewer shots (and repeat the run if needed)")
+        check_shots(shots, len(circs), bits,
+                    fix="ask for fewer shots (and repeat the run if needed)")
 
     start = time.perf_counter()
     target_backend, kind, used_method = _resolve(backend, method, noise_model, seed, precision)

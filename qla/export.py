@@ -33,6 +33,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sketch.checks import check_work
 from sketch.errors import MissingDependencyError
 
 _DIRECTIVES = ["measure", "reset"]  # barriers pass through transpile as they are
@@ -58,6 +59,13 @@ QASM3_BASIS = [
 QASM2_ALIASES = {"u": "u3", "p": "u1", "cp": "cu1"}
 
 _HEADER = re.compile(r"^\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;", re.MULTILINE)
+_REGISTERS = re.compile(r"\b(?:qreg\s+\w+|qubit)\s*\[\s*(\d+)\s*\]")
+# Per-item costs for the work rule (sketch.checks.check_work), measured on a 2-core machine and
+# rounded down: Qiskit's OpenQASM 2 loader, about 1 us a qubit and 4 us a statement; the
+# OpenQASM 3 importer about 13 us a qubit and 270 us a statement; lowering, writing and
+# reading back an exported circuit about 20 us per qubit and gate.
+_LOAD_S = {2: (1e-6, 3e-6), 3: (5e-6, 1e-4)}
+_EXPORT_S = 1e-5
 
 
 def _check_version(version: Any) -> int:
@@ -171,6 +179,11 @@ def load_qasm(source: str | Path, version: int | None = None):
     if not re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL).strip():
         raise ValueError("cannot parse OpenQASM: the program is empty (no statements)")
     version = _check_version(version) if version is not None else qasm_version(text)
+    qubits = sum(int(m) for m in _REGISTERS.findall(text))
+    per_qubit, per_statement = _LOAD_S[version]
+    check_work(per_qubit * qubits + per_statement * text.count(";"),
+               f"loading an OpenQASM {version} program of {text.count(';')} statements on "
+               f"{qubits} qubits", fix="load a smaller program")
     try:
         if version == 2:
             return qasm2.loads(text, custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
@@ -218,8 +231,13 @@ def same_operator(a, b, atol: float = 1e-8) -> bool:
     """True if two circuits implement the same unitary up to a global phase."""
     from qiskit.quantum_info import Operator
 
+    from circuits.targets import check_operator_work
+
     if a.num_qubits != b.num_qubits:
         return False
+    check_operator_work(a.size() + b.size(), a.num_qubits,
+                        f"comparing the operators of two {a.num_qubits}-qubit circuits",
+                        fix="lower verify_qubits, or export with check=False")
     return Operator(a).equiv(Operator(b), atol=atol)
 
 
@@ -323,6 +341,9 @@ def export(
         p = Path(path)
         if p.is_dir() or not p.parent.is_dir():
             _write(p, "")  # raises the clear error before any transpiling work
+    check_work(_EXPORT_S * (circuit.num_qubits + circuit.size()),
+               f"exporting a circuit of {circuit.size()} gates on {circuit.num_qubits} qubits",
+               fix="export a smaller circuit")
     lowered = to_qasm_basis(circuit, version, basis)
     try:
         text = dumps(lowered, version)

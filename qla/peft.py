@@ -62,9 +62,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from circuits.peft import pauli_stiefel, stiefel_num_params
-from sketch.checks import check_positive_int
-from sketch.errors import require
+from circuits.peft import check_entangler, pauli_stiefel, stiefel_num_params
+from sketch.checks import check_allocation, check_positive_int
+from sketch.errors import ShapeError, require
 from sketch.rng import as_key
 
 __all__ = [
@@ -213,18 +213,18 @@ def _build_classes() -> dict[str, type]:
             n, m = base.out_features, base.in_features
             self.rank = _check_rank(rank, m, n)
             self.layers = check_positive_int(layers, "layers")
-            self.entangler = entangler
+            self.entangler = check_entangler(entangler)
             self.base = base
             for p in base.parameters():
                 p.requires_grad_(False)
             key = as_key(seed)
             w = base.weight
-            self.theta_u = nn.Parameter(
-                _uniform_angles(stiefel_num_params(n, self.layers), key.child("U"), w)
-            )
-            self.theta_v = nn.Parameter(
-                _uniform_angles(stiefel_num_params(m, self.layers), key.child("V"), w)
-            )
+            pu, pv = stiefel_num_params(n, self.layers), stiefel_num_params(m, self.layers)
+            # drawn in float64 on the host, then copied to the weight's dtype and device
+            check_allocation(16.0 * (pu + pv), f"the {pu + pv} angles of layers={self.layers}",
+                             fix="use fewer layers (1 or 2 is the paper's setting)")
+            self.theta_u = nn.Parameter(_uniform_angles(pu, key.child("U"), w))
+            self.theta_v = nn.Parameter(_uniform_angles(pv, key.child("V"), w))
             self.lam = nn.Parameter(torch.zeros(self.rank, dtype=w.dtype, device=w.device))
 
         @property
@@ -315,10 +315,18 @@ def _build_classes() -> dict[str, type]:
 
     def _check_input(x: Any, base: Any) -> None:
         w = base.weight
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}; convert it "
+                            "with torch.as_tensor")
         if isinstance(x, torch.Tensor) and x.dtype != w.dtype:
             raise TypeError(
                 f"x has dtype {x.dtype} but the adapted layer's weights are {w.dtype}; convert "
                 f"one to the other (x.to({w.dtype}) or model.to({x.dtype}))"
+            )
+        if isinstance(x, torch.Tensor) and (x.ndim == 0 or x.shape[-1] != base.in_features):
+            raise ShapeError(
+                f"x has shape {tuple(x.shape)} but the adapted layer takes "
+                f"in_features = {base.in_features} in its last dimension"
             )
 
     def _merged_linear(base: Any, delta: Any) -> Any:
@@ -384,7 +392,8 @@ def _targets(model: Any, target_modules: Any) -> list[tuple[str, Any]]:
         hits = [(n, m) for n, m in named if n == t or n.endswith("." + t)]
         if not hits:
             raise ValueError(
-                f"target module {t!r} matches no submodule; available: {[n for n, _ in named][:20]}"
+                f"target_modules holds {t!r}, which matches no submodule; available: "
+                f"{[n for n, _ in named][:20]}"
             )
         for n, m in hits:
             if n in inside or any(n.startswith(a + ".") for a in inside):
@@ -497,6 +506,8 @@ def apply_lora(
 
 def _merge(model: Any, kinds: tuple[str, ...]) -> Any:
     classes = tuple(_build_classes()[k] for k in kinds)
+    if not isinstance(model, _torch().nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(model, classes):
         return model.merged()
     wrapped = [(n, m) for n, m in model.named_modules() if n and isinstance(m, classes)]

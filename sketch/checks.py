@@ -17,6 +17,7 @@ sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
 from __future__ import annotations
 
 import math
+import os
 from types import ModuleType
 from typing import Any
 
@@ -39,6 +40,7 @@ from .errors import (
     ShapeError,
     ToleranceError,
     UnsupportedBackendError,
+    WorkBudgetError,
 )
 
 _KINDS = "a NumPy/CuPy array, a scipy/cupyx sparse matrix or a LinearOperator"
@@ -529,4 +531,71 @@ def check_allocation(
         raise InsufficientMemoryError(
             f"{what} needs about {nbytes / 2**30:.3g} GiB but only {free / 2**30:.3g} GiB "
             f"is free on the {where}; {fix}"
+        )
+
+
+#: Seconds of estimated work one call may start before :func:`check_work` refuses it
+#: (the environment variable ``QLA_WORK_BUDGET`` overrides it; ``inf`` lifts the rule).
+WORK_BUDGET_S = 10.0
+
+
+def work_budget() -> float:
+    """The work budget in seconds: ``QLA_WORK_BUDGET`` if set, else :data:`WORK_BUDGET_S`.
+
+    Examples
+    --------
+    >>> work_budget() > 0
+    True
+    """
+    text = os.environ.get("QLA_WORK_BUDGET")
+    if text is None:
+        return WORK_BUDGET_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not value > 0:  # also NaN
+        raise ValueError(f"the environment variable QLA_WORK_BUDGET must be a positive number "
+                         f"of seconds or 'inf', got {text!r}")
+    return value
+
+
+def check_work(seconds: float, what: str, *, fix: str) -> None:
+    """Refuse, before starting, work estimated to run longer than the work budget.
+
+    The one home of the time rule, as :func:`check_allocation` is of the memory rule: an
+    entry point whose running time grows with a user-given number (a batch, a depth, a
+    gate count, an iteration cap) estimates it first and calls this. Estimates count
+    elementary steps times a per-step cost measured on a 2-core CI-class machine and
+    rounded down, so only requests that would surely run past :func:`work_budget`
+    seconds there are refused; a faster machine runs them sooner.
+
+    Parameters
+    ----------
+    seconds : float
+        Estimated running time (may be huge: ``1e30`` for a request that never ends).
+    what : str
+        The request, naming the argument that sizes it, e.g. ``"clifford_unitaries(n=2,
+        batch=10**9)"``.
+    fix : str
+        What the caller can do instead (a smaller size, a time limit, several calls).
+
+    Raises
+    ------
+    WorkBudgetError
+        (a ``ValueError``) naming ``what``, the estimate, the budget and ``fix``.
+
+    Examples
+    --------
+    >>> check_work(1.0, "a small batch", fix="use a smaller batch")     # within budget
+    >>> check_work(1e9, "batch=10**12", fix="use a smaller batch")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sketch.errors.WorkBudgetError: batch=10**12 would run for about 1e+09 s, ...
+    """
+    budget = work_budget()
+    if not seconds <= budget:  # also NaN
+        raise WorkBudgetError(
+            f"{what} would run for about {seconds:.3g} s, beyond the work budget of "
+            f"{budget:.3g} s; {fix} (or raise the budget: QLA_WORK_BUDGET=seconds)"
         )

@@ -71,6 +71,11 @@ class InsufficientMemoryError(MemoryError):
     """A requested size cannot fit in the memory free now; refused before allocating."""
 
 
+class WorkBudgetError(ValueError):
+    """A request whose estimated running time exceeds the work budget; refused before starting
+    (:func:`sketch.checks.check_work`, the time counterpart of :class:`InsufficientMemoryError`)."""
+
+
 class SketchFileError(ValueError):
     """A saved sketch file is damaged, truncated, foreign or internally inconsistent."""
 

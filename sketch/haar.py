@@ -59,7 +59,7 @@ from .backend import (
     numpy_dtype,
     qr,
 )
-from .checks import check_allocation, check_positive_int
+from .checks import check_allocation, check_positive_int, check_work
 from .rng import Key, as_key
 
 __all__ = [
@@ -86,6 +86,19 @@ def _check_draw(entries: int, t: _Target, what: str) -> None:
     check_allocation(entries * max(t.dtype.itemsize, 16) * _WORK_FACTOR, what, xp=t.xp,
                      device=t.device,
                      fix="draw a smaller batch (or loop over batches with different seeds)")
+
+
+# Host cost per sample for the work rule (sketch.checks.check_work): the Gaussian entries
+# (about 5 ns each) and the Householder QR and its Q, at least 8·d·k² flops at an assumed
+# (generous) 5e10 flop/s; measured 0.3 s for one 864 x 864 unitary on a 2-core machine.
+_ENTRY_S = 2e-9
+_QR_FLOP_S = 2e-11
+
+
+def _check_host_work(count: int, d: int, k: int, t: _Target, what: str) -> None:
+    if t.host:
+        check_work(float(count) * d * k * (_ENTRY_S + 8 * k * _QR_FLOP_S), what,
+                   fix="draw a smaller batch or dimension (a GPU: device='cupy')")
 
 
 def _batch_shape(batch: Any) -> tuple[int, ...]:
@@ -258,6 +271,7 @@ def _sample(
     shape = _batch_shape(batch)
     count = math.prod(shape) if shape else 1
     _check_draw(count * d * k, t, what)
+    _check_host_work(count, d, k, t, what)
     label = "haar-orthogonal" if real else "haar-unitary"
     Z = _gaussian(t, t.key.child(label), (count, d, k), real)
     Q = _orthonormal_columns(Z, t)

@@ -30,6 +30,8 @@ def read_circuit(path: str | Path, index: int | None = None):
     from qla.export import load_qasm
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot read {str(path)!r}: it is a directory")
     if not path.is_file():
         raise OSError(f"cannot read {str(path)!r}: no such file")
     if path.suffix.lower() != ".qpy":

@@ -49,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.unitary)
     if not path.exists():
         raise OSError(f"no such file: {path}")
-    U = np.load(path, allow_pickle=False)
+    try:
+        U = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:  # empty, truncated, pickled or foreign
+        raise ValueError(f"{path} is not a readable .npy file ({exc})") from None
     basis = [b.strip() for b in args.basis.split(",") if b.strip()]
     res = synthesize(
         U, method=args.method, tol=args.tol, max_cnots=args.max_cnots,

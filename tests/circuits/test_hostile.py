@@ -290,3 +290,125 @@ def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
     with pytest.raises(InsufficientMemoryError, match=what):
         call_()
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("call_, what", [
+    (lambda: circuits.pauli_circuit(10**6, 1), "pauli_circuit"),  # 4e6 gates: ran ~50 s
+    (lambda: circuits.pauli_circuit(2, 10**6), "pauli_circuit"),  # 3e6 gates
+    (lambda: pauli_unitary(np.zeros(pauli_num_params(2, 10**7)), 2, 10**7), "pauli_unitary"),
+    (lambda: circuits.clifford_unitaries(2, batch=10**6), "clifford_unitaries"),  # ran ~115 s
+    (lambda: circuits.brickwork_unitaries(2, 2, 10**6), "brickwork_unitaries"),  # ~14 s
+    (lambda: circuits.brickwork_unitaries(2, 10**6, 1), "brickwork_unitaries"),  # 1e6 positions
+    (lambda: circuits.random_brickwork(2, 10**6), "random_brickwork"),  # 1e6 UnitaryGates
+    # ran past 20 s at max_iter=300 (about 1 s an iteration); a time_limit lifts the rule
+    (lambda: circuits.instantiate(np.eye(128), []), "max_iter=300"),
+    (lambda: circuits.instantiate(np.eye(4), [(0, 1)], max_iter=10**9), "max_iter"),
+    (lambda: circuits.instantiate(np.eye(4), [(0, 1)] * 10**4), "10000 CNOTs"),
+    (lambda: circuits.pfc(8, 1, rounds=10**6), "rounds=1000000"),  # 0.5 ms a round
+    (lambda: circuits.pfc(8, 1, mode="t-design", t=10**6), "t=1000000"),  # (2t - 2)n ancillas
+    (lambda: circuits.pfc_matrix(4, 1, rounds=10**6), "rounds=1000000"),
+    # 4096 unknowns: eigenvalues and clock exponentials of 4096 x 4096 matrices (minutes)
+    (lambda: circuits.hhl(np.eye(2**12), np.ones(2**12)), "exp\\(iAt\\) on 12 system"),
+    # the partitions of k: p(200) is 4e12 (and k = 10**6 never ended)
+    (lambda: circuits.statistics.haar_trace_moment(200, 150), "haar_trace_moment"),
+    (lambda: circuits.statistics.haar_trace_moment(10**4, 2), "haar_trace_moment"),
+    # Qiskit's Operator of an 8-qubit QSD circuit (~80 000 gates on a 256 x 256 matrix)
+    (lambda: circuits.synthesize(np.eye(256), method="exact"), "exact synthesis of 8 qubits"),
+])
+def test_long_requests_are_refused_by_the_work_rule(call_, what, monkeypatch):
+    from sketch.errors import WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    with time_limit(), pytest.raises(WorkBudgetError, match=f"{what}.*QLA_WORK_BUDGET"):
+        call_()
+
+
+def test_work_rule_is_lifted_by_a_time_limit_or_the_budget(monkeypatch):
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    r = circuits.instantiate(np.eye(4), [(0, 1)] * 2, max_iter=10**9, time_limit=5.0, seed=0)
+    assert r.converged
+    monkeypatch.setenv("QLA_WORK_BUDGET", "1e-9")
+    with pytest.raises(ValueError, match="work budget"):
+        circuits.clifford_unitaries(1, 2, seed=0)
+    monkeypatch.setenv("QLA_WORK_BUDGET", "inf")
+    assert circuits.clifford_unitaries(1, 2, seed=0).shape == (2, 2, 2)
+    monkeypatch.setenv("QLA_WORK_BUDGET", "soon")
+    with pytest.raises(ValueError, match="QLA_WORK_BUDGET"):
+        circuits.clifford_unitaries(1, 2, seed=0)
+
+
+def test_cnot_lower_bound_of_a_huge_width_is_refused():
+    assert circuits.cnot_lower_bound(0) == 0 and circuits.cnot_lower_bound(5) == 252
+    with pytest.raises(ValueError, match="n must be at most 10000"):
+        circuits.cnot_lower_bound(10**9)  # 4**n of a billion-qubit width: hung
+
+
+@pytest.mark.parametrize("call_, match", [
+    # never ended: factorials of 10**6 and partitions of 10**6
+    (lambda: circuits.statistics.haar_trace_moment(10**6, 10**6), "k must be at most 10000"),
+    (lambda: circuits.statistics.haar_output_moment(10**6, 10**6), "k must be at most 10000"),
+    # 10**6 powers of the sample, and a reference k! that overflows float64
+    (lambda: circuits.statistics.trace_moments(np.stack([np.eye(2)] * 3), 10**6),
+     "kmax must be at most 170"),
+    (lambda: circuits.statistics.frame_potential(np.stack([np.eye(2)] * 3), 10**6),
+     "t must be at most 170"),
+    (lambda: circuits.statistics.output_moments(np.ones((3, 4)) / 2, 10**6),
+     "kmax must be at most 170"),
+])
+def test_huge_moment_orders_are_refused(call_, match):
+    from tests.hostile_calls import time_limit
+
+    with time_limit(), pytest.raises(ValueError, match=match):
+        call_()
+
+
+def test_exact_moments_agree_with_the_partition_sums():
+    """The k <= d shortcut (k!) and the pruned partitions give the full sums' values."""
+    import math
+
+    from circuits.statistics import _dim_irrep, _partitions, haar_output_moment, haar_trace_moment
+
+    for k in range(9):
+        for d in range(1, 11):
+            full = sum(_dim_irrep(lam) ** 2 for lam in _partitions(k) if len(lam) <= d)
+            assert haar_trace_moment(k, d) == full
+            want = math.factorial(k) * math.factorial(d) / math.factorial(d + k - 1)
+            assert haar_output_moment(k, d) == pytest.approx(want, rel=1e-15)
+    assert haar_output_moment(3, 10**9) == pytest.approx(6 / ((10**9 + 1) * (10**9 + 2)))
+
+
+def test_huge_shot_counts_for_collisions_are_refused():
+    from sketch.errors import InsufficientMemoryError, WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    qcs = [circuits.haar_circuit(1, seed=0)]
+    # 10**10 shots: Aer's own std::bad_alloc (AerError); 10**8: minutes of sampling
+    for shots in (10**10, 10**8):
+        with time_limit(), pytest.raises((InsufficientMemoryError, WorkBudgetError),
+                                         match=f"shots={shots}"):
+            circuits.statistics.aer_collision_probability(qcs, shots=shots)
+
+
+@pytest.mark.parametrize("make, err, match", [
+    # complex angles were cast to their real part, NaN angles built a circuit
+    (lambda: pauli_circuit(2, 1, np.ones(4, complex)), TypeError, "theta must be real"),
+    (lambda: pauli_circuit(2, 1, np.full(4, np.nan)), ValueError, "theta contains NaN"),
+    (lambda: pauli_circuit(2, 1, "abcd"), TypeError, "theta must be an array"),  # float('a')
+    (lambda: pauli_circuit(2, 1, np.zeros((2, 4))), ShapeError, "theta must be one vector"),
+    (lambda: pauli_unitary("abcd", 2, 1), TypeError, "theta must be an array"),
+])
+def test_pauli_angles_are_checked_by_name(make, err, match):
+    with pytest.raises(err, match=match):
+        make()
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_sparse_torch_angles_are_refused_by_name():
+    import torch
+
+    from circuits.peft import pauli_stiefel
+    from sketch.errors import UnsupportedBackendError
+
+    with pytest.raises(UnsupportedBackendError, match="theta is a torch tensor with layout"):
+        pauli_stiefel(torch.zeros(4).to_sparse(), 4, 1)  # was aten's NotImplementedError

@@ -161,7 +161,29 @@ def test_simulation_memory_check_has_its_own_name():
         ex.check_simulation_memory(qc, "statevector")
 
 
+def test_huge_shot_counts_are_refused_by_the_work_rule(monkeypatch):
+    from sketch.errors import WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    qc = bell()
+    qc.measure_all()
+    # 10**8 shots fit in memory (6 GB of results) but sample for minutes
+    with time_limit(), pytest.raises(WorkBudgetError, match="shots=100000000"):
+        qla.run(qc, shots=10**8)
+
+
 # ------------------------------------------------------------------ export and load_qasm
+
+
+def test_export_verification_of_a_wide_circuit_is_refused_by_name():
+    from tests.hostile_calls import time_limit
+
+    qc = QuantumCircuit(30)
+    qc.h(range(30))
+    # verify_qubits=30 formed two 2^30 x 2^30 operators: numpy's "array is too big"
+    with time_limit(), pytest.raises(InsufficientMemoryError, match="verify_qubits"):
+        qla.export(qc, verify_qubits=30)
 
 
 def test_unknown_basis_gate_is_named_without_qiskit_advice():
@@ -223,6 +245,38 @@ def test_peft_float64_model_trains_and_merges():
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_peft_huge_layers_are_refused_before_drawing_angles():
+    import torch
+
+    from qla.peft import QuantumPEFTLinear
+
+    # 4e9 angles: numpy's own MemoryError after seconds of trying
+    with pytest.raises(InsufficientMemoryError, match="layers=1000000000"):
+        QuantumPEFTLinear(torch.nn.Linear(4, 4), rank=2, layers=10**9)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
+def test_peft_adapter_input_is_checked_by_name():
+    import torch
+
+    from qla.peft import LoRALinear, QuantumPEFTLinear, apply_lora, merge_quantum_peft
+
+    with pytest.raises(ValueError, match="entangler must be one of"):  # was at the 1st forward
+        QuantumPEFTLinear(torch.nn.Linear(6, 5), 2, entangler="swap")
+    for layer in (QuantumPEFTLinear(torch.nn.Linear(6, 5), 2, seed=0),
+                  LoRALinear(torch.nn.Linear(6, 5), 2, seed=0)):
+        with pytest.raises(ShapeError, match="in_features = 6"):  # was torch's RuntimeError
+            layer(torch.ones(3, 7))
+        with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+            layer(np.ones((3, 6)))
+        assert layer(torch.ones(2, 3, 6)).shape == (2, 3, 5)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):  # AttributeError
+        merge_quantum_peft(3)
+    with pytest.raises(ValueError, match="target_modules holds '5'"):
+        apply_lora(torch.nn.Sequential(torch.nn.Linear(3, 3)), ["5"])
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs PyTorch")
 def test_peft_twice_and_empty_targets_are_refused():
     import torch
 
@@ -259,6 +313,47 @@ def test_cli_refuses_with_one_line(argv, match, capsys):
     import re
 
     assert re.search(match, err), err
+
+
+@pytest.mark.parametrize("name, content, match", [
+    # a .npy with no bytes: numpy's EOFError came out as a traceback
+    ("empty.npy", b"", r"qla synth: error: .*empty.npy is not a readable .npy file"),
+])
+def test_cli_synth_bad_files(tmp_path, capsys, name, content, match):
+    import re
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert main(["synth", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(match, err), err
+
+
+@pytest.mark.parametrize("command", ["export", "optimize"])
+@pytest.mark.parametrize("text, match", [
+    # 10**8 qubits in OpenQASM 3: the importer would build them for minutes
+    ('OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[100000000] q;\nh q[0];\n',
+     "loading an OpenQASM 3 program of 4 statements on 100000000 qubits"),
+    # 2·10**7 qubits in OpenQASM 2: loaded, then lowered/partitioned for minutes
+    ('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[20000000];\nh q[0];\n',
+     "loading an OpenQASM 2 program of 4 statements on 20000000 qubits"),
+])
+def test_cli_refuses_huge_programs_fast(tmp_path, capsys, monkeypatch, command, text, match):
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    path = tmp_path / "big.qasm"
+    path.write_text(text)
+    with time_limit():
+        assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert match in err and "QLA_WORK_BUDGET" in err, err
+
+
+def test_cli_export_of_a_directory_says_so(tmp_path, capsys):
+    (tmp_path / "d.qasm").mkdir()
+    assert main(["export", str(tmp_path / "d.qasm")]) == 2
+    assert "it is a directory" in capsys.readouterr().err  # said "no such file"
 
 
 def test_cli_out_is_written_exactly_and_directories_refused(tmp_path, capsys):

@@ -135,3 +135,31 @@ def test_small_sketch_fits_the_harness_budget(kind, monkeypatch):
     monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 20)
     S = OPS[kind](6, M, seed=0)
     np.testing.assert_allclose(S @ A, S.to_dense() @ A, rtol=1e-12, atol=1e-12)
+
+
+def test_huge_haar_dimension_is_refused_before_the_qr(monkeypatch):
+    """haar_unitary(d) for d in the thousands fit in memory and ran a Householder QR for
+    minutes (d = 864 already took up to 12 s on the loaded 2-core machine)."""
+    from sketch.errors import InsufficientMemoryError, WorkBudgetError
+    from tests.hostile_calls import time_limit
+
+    monkeypatch.setenv("QLA_WORK_BUDGET", "10")
+    with time_limit(), pytest.raises((WorkBudgetError, InsufficientMemoryError),
+                                     match=r"haar_unitary\(d=6000\)"):
+        sketch.haar_unitary(6000, seed=0)
+    with time_limit(), pytest.raises((WorkBudgetError, InsufficientMemoryError),
+                                     match=r"haar_orthogonal\(d=8000\)"):
+        sketch.haar_orthogonal(8000, seed=0)
+
+
+def test_work_budget_setting_is_read_and_checked(monkeypatch):
+    from sketch.checks import WORK_BUDGET_S, check_work, work_budget
+
+    monkeypatch.delenv("QLA_WORK_BUDGET", raising=False)
+    assert work_budget() == WORK_BUDGET_S
+    monkeypatch.setenv("QLA_WORK_BUDGET", "inf")
+    check_work(1e300, "anything", fix="-")  # the rule is lifted
+    for bad in ("0", "-1", "nan", "ten"):
+        monkeypatch.setenv("QLA_WORK_BUDGET", bad)
+        with pytest.raises(ValueError, match="QLA_WORK_BUDGET must be a positive number"):
+            work_budget()
