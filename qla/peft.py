@@ -67,6 +67,8 @@ from sketch.checks import check_allocation, check_positive_int
 from sketch.errors import ShapeError, require
 from sketch.rng import as_key
 
+from .peft_counts import check_rank, lora_num_params, parameter_table, quantum_peft_num_params
+
 __all__ = [
     "QuantumPEFTLinear",  # noqa: F822 - defined lazily by __getattr__ (needs torch)
     "LoRALinear",  # noqa: F822
@@ -85,74 +87,6 @@ __all__ = [
 
 def _torch() -> Any:
     return require("torch", "torch", "use Quantum-PEFT / LoRA adapters")
-
-
-# ------------------------------------------------------------------ parameter counts
-
-
-def quantum_peft_num_params(in_features: int, out_features: int, rank: int, layers: int) -> int:
-    """Trainable parameters of one Quantum-PEFT adapter: ``P(N, L) + P(M, L) + K``.
-
-    Examples
-    --------
-    >>> quantum_peft_num_params(256, 256, rank=8, layers=1)
-    52
-    """
-    m = check_positive_int(in_features, "in_features")
-    n = check_positive_int(out_features, "out_features")
-    k = _check_rank(rank, m, n)
-    return stiefel_num_params(n, layers) + stiefel_num_params(m, layers) + k
-
-
-def lora_num_params(in_features: int, out_features: int, rank: int) -> int:
-    """Trainable parameters of one LoRA adapter: ``r (N + M)``.
-
-    Examples
-    --------
-    >>> lora_num_params(256, 256, rank=1)
-    512
-    """
-    m = check_positive_int(in_features, "in_features")
-    n = check_positive_int(out_features, "out_features")
-    return _check_rank(rank, m, n) * (m + n)
-
-
-def _check_rank(rank: Any, m: int, n: int, where: str = "") -> int:
-    k = check_positive_int(rank, "rank")
-    if k > min(m, n):
-        raise ValueError(
-            f"rank {k} is larger than the layer{where} allows: a {n}×{m} weight has "
-            f"orthonormal factors of at most min(out_features, in_features) = {min(m, n)} "
-            "columns; lower the rank"
-        )
-    return k
-
-
-def parameter_table(
-    sizes: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192, 16384),
-    rank: int = 8,
-    layers: int = 1,
-    lora_ranks: tuple[int, ...] = (1, 4, 8),
-) -> str:
-    """Markdown table: trainable parameters of Quantum-PEFT vs LoRA on square N×N layers.
-
-    Examples
-    --------
-    >>> print(parameter_table(sizes=(256, 16384)))  # doctest: +NORMALIZE_WHITESPACE
-    | N | Quantum-PEFT (K=8, L=1) | LoRA r=1 | LoRA r=4 | LoRA r=8 | LoRA r=1 / QPEFT |
-    |---|---|---|---|---|---|
-    | 256 | 52 | 512 | 2048 | 4096 | 9.8 |
-    | 16384 | 88 | 32768 | 131072 | 262144 | 372.4 |
-    """
-    head = ["N", f"Quantum-PEFT (K={rank}, L={layers})"]
-    head += [f"LoRA r={r}" for r in lora_ranks] + [f"LoRA r={lora_ranks[0]} / QPEFT"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for n in sizes:
-        q = quantum_peft_num_params(n, n, rank, layers)
-        lora = [lora_num_params(n, n, r) for r in lora_ranks]
-        cells = [str(n), str(q)] + [str(v) for v in lora] + [f"{lora[0] / q:.1f}"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ the modules
@@ -211,7 +145,7 @@ def _build_classes() -> dict[str, type]:
                     f"Quantum-PEFT wraps torch.nn.Linear layers, got {type(base).__name__}"
                 )
             n, m = base.out_features, base.in_features
-            self.rank = _check_rank(rank, m, n)
+            self.rank = check_rank(rank, m, n)
             self.layers = check_positive_int(layers, "layers")
             self.entangler = check_entangler(entangler)
             self.base = base
@@ -279,7 +213,7 @@ def _build_classes() -> dict[str, type]:
             if not isinstance(base, nn.Linear):
                 raise TypeError(f"LoRA wraps torch.nn.Linear layers, got {type(base).__name__}")
             n, m = base.out_features, base.in_features
-            self.rank = _check_rank(rank, m, n)
+            self.rank = check_rank(rank, m, n)
             self.scaling = (float(alpha) if alpha is not None else float(self.rank)) / self.rank
             self.base = base
             for p in base.parameters():
@@ -466,7 +400,7 @@ def apply_quantum_peft(
     check_positive_int(layers, "layers")
     targets = _targets(model, target_modules)
     for name, lin in targets:
-        _check_rank(rank, lin.in_features, lin.out_features, f" {name!r}")
+        check_rank(rank, lin.in_features, lin.out_features, f" {name!r}")
     _freeze(model)
     key = as_key(seed)
     for name, lin in targets:
@@ -496,7 +430,7 @@ def apply_lora(
     cls = _build_classes()["LoRALinear"]
     targets = _targets(model, target_modules)
     for name, lin in targets:
-        _check_rank(rank, lin.in_features, lin.out_features, f" {name!r}")
+        check_rank(rank, lin.in_features, lin.out_features, f" {name!r}")
     _freeze(model)
     key = as_key(seed)
     for name, lin in targets:
