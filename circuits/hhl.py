@@ -215,7 +215,8 @@ def hhl(
     signed : bool, optional
         Two's-complement clock for negative eigenvalues (default: when A has them).
     bounds : (min|λ|, max|λ|), optional
-        Eigenvalue bounds if known (skips their computation).
+        Eigenvalue bounds of the Hermitian form if known; checked against its exact
+        spectrum (refused if they do not contain it, :func:`sketch.hhl.size_hhl`).
     max_qubits : int
         Refuse to build wider circuits (the controlled powers of ``exp(iAt)``
         are dense ``2^n`` matrices).

@@ -136,6 +136,23 @@ def eigenvalue_bounds(
     return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), "lanczos"
 
 
+def _check_user_bounds(H: Any, lmin: float, lmax: float) -> bool:
+    """Refuse user bounds that do not contain H's spectrum (exact, as cheap here as one of
+    the exponentials a circuit needs); returns whether H has negative eigenvalues.
+
+    Bounds that miss the spectrum size a clock on which eigenvalues alias or are clipped:
+    the solution comes out wrong with nothing said."""
+    true_min, true_max, negative, _ = eigenvalue_bounds(H)
+    slack = 1e-6
+    if lmin > true_min * (1 + slack) or lmax < true_max * (1 - slack):
+        raise ValueError(
+            f"bounds=({lmin:.6g}, {lmax:.6g}) do not contain the spectrum of H: its |λ| run from "
+            f"{true_min:.6g} to {true_max:.6g}; pass bounds with min|λ| <= {true_min:.6g} and "
+            f"max|λ| >= {true_max:.6g}, or leave bounds out to compute them"
+        )
+    return negative
+
+
 def size_hhl(
     H: Any,
     *,
@@ -166,7 +183,11 @@ def size_hhl(
         Overrides of the rule.
     bounds : tuple, optional
         ``(min|λ|, max|λ|)`` known to the user, or the 4-tuple of
-        :func:`eigenvalue_bounds`; default: computed.
+        :func:`eigenvalue_bounds`; default: computed. A user's pair is checked against
+        the exact spectrum where H is an array of at most ``DENSE_LIMIT`` rows (a pair
+        that does not contain it is refused, and ``signed`` then defaults to whether H
+        has negative eigenvalues); a larger H or an operator is taken at its word (pass
+        ``signed=True`` if it has negative eigenvalues).
     extra_bits : int
         Clock bits beyond ``⌈log₂(κ+1)⌉``.
     warn : bool
@@ -181,7 +202,8 @@ def size_hhl(
         nothing of that size can exist. Memory for smaller clocks is checked by whoever
         allocates them (:func:`sketch.hhl.emulate_hhl`, :func:`circuits.hhl`).
     TypeError, ValueError
-        For a malformed ``H`` or override, naming it.
+        For a malformed ``H`` or override, naming it; ``bounds`` that do not contain the
+        spectrum of a checkable H.
 
     Examples
     --------
@@ -210,6 +232,8 @@ def size_hhl(
         negative, source = bool(signed), "user"
         if not (0 < lmin <= lmax) or not math.isfinite(lmax):
             raise ValueError(f"bounds must satisfy 0 < min|λ| <= max|λ| < inf, got {bounds}")
+        if not is_operator(H) and n <= DENSE_LIMIT:
+            negative = _check_user_bounds(H, lmin, lmax) if signed is None else negative
     eps = np.finfo(np.result_type(numpy_dtype(H.dtype), np.float32)).eps
     if lmin <= n * eps * lmax:
         raise SingularMatrixError(

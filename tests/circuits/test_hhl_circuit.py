@@ -134,3 +134,22 @@ def test_bad_observables_and_sizes():
         h12.statevector(max_qubits=12)
     with pytest.raises(ValueError, match="b is zero"):
         hhl(A2, np.zeros(2))
+
+
+def test_user_bounds_are_checked_and_set_the_sign():
+    # bounds that miss the spectrum used to size a clock on which the eigenvalues alias:
+    # a circuit was built and its answer was wrong, with nothing said
+    A, b = np.diag([1.0, 2.0, 3.0, 4.0]), np.ones(4)
+    with pytest.raises(ValueError, match=r"bounds=\(0.1, 0.2\) do not contain the spectrum"):
+        hhl(A, b, bounds=(0.1, 0.2))
+    # negative eigenvalues with a user pair: the clock is signed (it used to be unsigned, so
+    # the -1 component aliased), and the circuit solves A x = b
+    A = np.diag([-1.0, 2.0, 4.0, 4.0])
+    h = hhl(A, b, bounds=(1.0, 4.0), clock_qubits=5)
+    assert h.sizing.signed and h.sizing.bounds == "user"
+    x_out = h.postselect(h.statevector())
+    x = np.linalg.solve(A, b)
+    fid = abs(np.vdot(x, x_out)) ** 2 / (np.vdot(x, x).real * np.vdot(x_out, x_out).real)
+    assert fid == pytest.approx(1.0, abs=1e-9)
+    # loose bounds that contain the spectrum are accepted as given
+    assert hhl(np.diag([1.0, 2.0, 3.0, 4.0]), b, bounds=(0.5, 8.0)).sizing.lambda_min == 0.5
