@@ -376,8 +376,7 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
     # The pencil's directions X carry the client Gram matrices' rounding, about
     # u·σ₁²: where that is not far below σₖ₊₁² (a steep spectrum, or A V of rank < k)
     # the Rayleigh–Ritz runs on A itself, over the whole basis (Householder, two reads).
-    tol = 1e-2 if eps is None else eps
-    if X.shape[1] < k or not gram_resolves(now, k, tol, float(np.finfo(work).eps)):
+    if X.shape[1] < k or not gram_resolves(now, k, eps, float(np.finfo(work).eps)):
         Q, Bt = _tsqr_ritz(op, space.V)
         res = svd_from_basis(op, Q, Bt, k, P, step, done, estimate)
         res.pass_dtype = np.dtype(work).name

@@ -180,11 +180,18 @@ def accuracy_stop(now: np.ndarray, before: np.ndarray | None, k: int, unit: floa
     return passes + cost > max_passes, est, False
 
 
-def gram_resolves(now: np.ndarray, k: int, eps: float, unit: float) -> bool:
+#: The accuracy ε the low-rank routines aim at unless told (``accuracy=1e-2``: ‖A − Â‖₂ ≤
+#: 1.01·σₖ₊₁); also what :func:`gram_resolves` checks for fixed-depth runs, which have none.
+DEFAULT_ACCURACY = 1e-2
+
+
+def gram_resolves(now: np.ndarray, k: int, eps: float | None, unit: float) -> bool:
     """Whether Gram matrices rounded at ``unit`` resolve ε: the rounding of σ̃ᵢ²,
     about unit·σ̃₁², stays below ε/10 of σ̃ₖ₊₁² (so ε̂ can reach ε, and a Krylov step,
     which adds directions at σₖ₊₁²/σ₁² of its length, is not lost to rounding), i.e.
-    σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·unit)) (≈ 90 for ε = 10⁻² in float32, 2·10⁶ in float64)."""
+    σ̃₁/σ̃ₖ₊₁ ≤ √(ε/(10·unit)) (≈ 90 for ε = 10⁻² in float32, 2·10⁶ in float64); ``eps=None``
+    (a fixed-depth run) checks :data:`DEFAULT_ACCURACY`."""
+    eps = DEFAULT_ACCURACY if eps is None else eps
     j = min(k, len(now) - 1)
     return bool(now[j] > 0 and unit * now[0] <= eps / 10 * now[j])
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_power_iters, check_rank, first_pass, nonneg_int, orth
-from .certificates import probe_errors
+from .certificates import DEFAULT_ACCURACY, probe_errors
 from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
 from .operator import _Operator
 from .results import EighResult
@@ -16,7 +16,7 @@ def randomized_eigh(
     A: Any,
     k: int,
     *,
-    accuracy: float = 1e-2,
+    accuracy: float = DEFAULT_ACCURACY,
     oversample: int = 10,
     power_iters: int | None = None,
     max_passes: int | None = None,

@@ -34,6 +34,7 @@ from .basis import (
 )
 from .certificates import (
     CERTIFICATE_FACTOR,
+    DEFAULT_ACCURACY,
     accuracy_stop,
     posterior_accuracy,
     ritz_squares,
@@ -258,7 +259,7 @@ def block_krylov_svd(
     A: Any,
     k: int,
     *,
-    accuracy: float = 1e-2,
+    accuracy: float = DEFAULT_ACCURACY,
     krylov_iters: int | None = None,
     block: int | None = None,
     max_passes: int | None = None,

@@ -11,7 +11,7 @@ from ..backend import astype, solve_triangular
 from ..errors import NotPositiveSemidefiniteError
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_rank, nonneg_int
-from .certificates import probe_errors
+from .certificates import DEFAULT_ACCURACY, probe_errors
 from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
 from .operator import _Operator
 from .results import EighResult
@@ -21,7 +21,7 @@ def nystrom(
     A: Any,
     k: int,
     *,
-    accuracy: float | None = 1e-2,
+    accuracy: float | None = DEFAULT_ACCURACY,
     oversample: int = 10,
     max_passes: int | None = None,
     sketch: str = "gaussian",

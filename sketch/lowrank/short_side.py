@@ -187,7 +187,7 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
         before, now = now, ritz_squares(G, k + 1)
         step += 1
     return _right_ritz(op, Z, blocks, G, k, P, step, converged or depth is not None,
-                       est if depth is None else None, 1e-2 if eps is None else eps)
+                       est if depth is None else None, eps)
 
 
 def _restart(op: _Operator, Z: Any, P: Probes | None, k: int):
@@ -199,7 +199,7 @@ def _restart(op: _Operator, Z: Any, P: Probes | None, k: int):
 
 def _right_ritz(op: _Operator, Z: Any, blocks: list, G: Any, k: int, P: Probes | None,
                 iterations: int, converged: bool, estimate: float | None,
-                eps: float) -> SVDResult:
+                eps: float | None) -> SVDResult:
     """``Â = [AZ]_k Z^H`` from the top k eigenvectors W_k of ``G = (AZ)^H AZ``.
 
     ``Â = (AZ W_k)(Z W_k)^H`` with ``Z W_k`` orthonormal; the m × k factor

@@ -20,7 +20,7 @@ from .basis import (
     orth,
     svd_from_basis,
 )
-from .certificates import accuracy_stop, posterior_accuracy, ritz_stagnation
+from .certificates import DEFAULT_ACCURACY, accuracy_stop, posterior_accuracy, ritz_stagnation
 from .krylov import (
     check_max_passes,
     confirm_precision,
@@ -39,7 +39,7 @@ def randomized_svd(
     A: Any,
     k: int,
     *,
-    accuracy: float = 1e-2,
+    accuracy: float = DEFAULT_ACCURACY,
     method: str = "auto",
     oversample: int = 10,
     power_iters: int | None = None,
