@@ -129,10 +129,13 @@ class BlockCore:
         inner[:n] = 0.0  # U3(0, 0, 0) is the identity
         inner[list(last.values())] = 0.0
         self.inner = inner
+        self._unitary: np.ndarray | None = None
 
     def unitary(self) -> np.ndarray:
-        """``C`` (global phase 0)."""
-        return template_unitary(self.n, self.structure, self.inner.ravel())
+        """``C`` (global phase 0), formed once."""
+        if self._unitary is None:
+            self._unitary = template_unitary(self.n, self.structure, self.inner.ravel())
+        return self._unitary
 
     def key(self) -> bytes:
         """Bytes that equal for equal cores (and CNOT layouts), to 11 decimals."""

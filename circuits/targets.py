@@ -31,13 +31,14 @@ _OPERATOR_ENTRY_S = 1e-8
 _OPERATOR_GATE_S = 1e-5
 
 
-def check_operator_work(gates: float, n: int, what: str, *,
+def check_operator_work(gates: float, n: int, what: str, *, matrices: int = 2,
                         fix: str = "compare narrower or shorter circuits") -> None:
     """Refuse, before forming it, the 2ⁿ × 2ⁿ operator of a circuit of ``gates`` gates that
-    cannot fit in memory (:func:`~sketch.checks.check_allocation`: the matrix and a copy)
-    or would take past the work budget (:func:`~sketch.checks.check_work`: Qiskit applies
-    each gate to the whole matrix, ``gates · 4ⁿ`` entry updates)."""
-    check_allocation(2.0 * 16 * 4.0**n, what, fix=fix)
+    cannot fit in memory (:func:`~sketch.checks.check_allocation`: ``matrices`` of that
+    size, by default the operator and a copy) or would take past the work budget
+    (:func:`~sketch.checks.check_work`: Qiskit applies each gate to the whole matrix,
+    ``gates · 4ⁿ`` entry updates)."""
+    check_allocation(matrices * 16 * 4.0**n, what, fix=fix)
     check_work(gates * (_OPERATOR_GATE_S + _OPERATOR_ENTRY_S * 4.0**n), what, fix=fix)
 
 
@@ -72,10 +73,9 @@ def operator_distance(U: Any, circuit: Any) -> float:
     if check_target(U) != n:
         raise ShapeError(f"U is {U.shape[0]} x {U.shape[1]} but the circuit has {n} qubits "
                          f"({2**n} x {2**n}); compare a target with a circuit of its width")
-    check_allocation(3.0 * 16 * 4.0**n, f"the {2**n} x {2**n} operator of circuit",
-                     fix="compare narrower circuits")
+    # the operator, the target's copy and the difference
     check_operator_work(circuit.size(), n, f"the {2**n} x {2**n} operator of circuit with "
-                        f"{circuit.size()} gates")
+                        f"{circuit.size()} gates", matrices=3)
     V = Operator(circuit).data
     U = to_numpy(U)
     tr = np.vdot(V, U)
