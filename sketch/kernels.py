@@ -79,6 +79,16 @@ new dependency for a gain not shown here.
 The number of threads is :func:`threads` (all CPUs this process may use,
 unless set with :func:`set_threads`); BLAS keeps its own thread setting.
 
+A multithreaded OpenBLAS call leaves its worker threads spinning for about
+2**28 cycles (0.1 s) after it returns, and a threaded kernel started in that
+window shares a core with them: on the 2-core machine a CountSketch called
+right after a BLAS dot took 0.114 s against 0.063 s after an idle 0.3 s
+(issue 20). Nothing here can stop the spin (``threadpoolctl``'s limit does
+not), so the kernels make no BLAS call of their own after the scatter
+(:func:`sketch.checks.all_finite`); a caller alternating large BLAS calls
+with sketches can shorten the spin with ``OPENBLAS_THREAD_TIMEOUT`` (read
+when NumPy loads OpenBLAS).
+
 Examples
 --------
 >>> import numpy as np
@@ -208,13 +218,16 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
     s, n = S.shape[0], A.shape[1]
     dtype = np.result_type(S.dtype, A.dtype)
     if A.flags.c_contiguous and A.dtype == dtype == S.dtype:
-        # calloc: fresh pages come zeroed (no pass of ours over them), and the thread that
-        # first writes a row takes its page faults; reused memory is zeroed by calloc.
-        out = np.zeros((s, n), dtype=dtype)
+        # empty, zeroed by the thread that owns the rows: NumPy backs a large empty() with
+        # transparent huge pages where the kernel allows (a 32 MB result faults in 16 pages,
+        # not 8000), and the zeroing runs on every thread; calloc (np.zeros) would fault
+        # 4 KB pages, or memset reused memory on one thread.
+        out = np.empty((s, n), dtype=dtype)
         parts = [(i0, i1, S if (i0, i1) == (0, s) else S[i0:i1]) for i0, i1 in groups]
 
         def rows(task: tuple[int, int, Any]) -> None:
             i0, i1, block = task
+            out[i0:i1].fill(0)
             _csc_matvecs(block, A, out[i0:i1])
 
         _run(rows, parts)

@@ -106,7 +106,7 @@ def test_all_finite(dtype):
     x = np.ones((7, 5), dtype=dtype)
     assert all_finite(x) and all_finite(x[:, ::2])
     big = np.full((3, 3), np.finfo(np.dtype(dtype).char.lower()).max / 2, dtype=dtype)
-    assert all_finite(big)  # the squares overflow: each entry is tested instead
+    assert all_finite(big)  # the sum overflows: each entry is tested instead
     for bad in (np.nan, np.inf, -np.inf):
         y = x.copy()
         y[4, 2] = bad
