@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
+from .checks import check_progress, check_time_limit
+from .progress import CONVERGED, IterationWatch
 
 
 @dataclass
@@ -50,6 +52,8 @@ class LSQRState:
         (a lower bound on κ(A) that sharpens with the iterations).
     norm : float
         Ritz estimate of ‖A‖₂.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the iteration.
     """
 
     x: Any
@@ -59,6 +63,7 @@ class LSQRState:
     normal_residual: float
     condition: float
     norm: float
+    stop_reason: str = CONVERGED
 
 
 def _norm(v: Any, xp: Any) -> float:
@@ -86,6 +91,8 @@ def lsqr(
     n: int,
     tol: float = 1e-10,
     maxiter: int = 100,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> LSQRState:
     """Minimise ‖b − A x‖₂ from x = 0 by LSQR, given only products with A and Aᴴ.
 
@@ -106,11 +113,18 @@ def lsqr(
         Relative tolerance of the stopping tests.
     maxiter : int
         Most iterations.
+    time_limit : float, optional
+        Seconds; past them LSQR stops after the current iteration and returns its iterate
+        with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar (iteration, residual estimate); ``None`` shows it only for runs longer
+        than 2 s.
 
     Returns
     -------
     LSQRState
     """
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     xp = array_module(b)
     u = b
     beta = _norm(u, xp)
@@ -135,6 +149,7 @@ def lsqr(
     rnorm, arnorm = beta, alpha * beta
     converged = False
     itn = 0
+    watch = IterationWatch("LSQR", time_limit=time_limit, progress=progress, total=maxiter)
     while itn < maxiter:
         itn += 1
         alphas.append(alpha)
@@ -166,5 +181,9 @@ def lsqr(
         if alpha == 0 or beta == 0:  # exact breakdown: the Krylov space is exhausted
             converged = True
             break
+        if watch.step(residual=rnorm / bnorm):
+            break
+    watch.close()
     norm, cond = _ritz(alphas, betas)
-    return LSQRState(x, itn, converged, float(rnorm), float(arnorm), cond, norm)
+    return LSQRState(x, itn, converged, float(rnorm), float(arnorm), cond, norm,
+                     watch.reason(converged))
