@@ -80,8 +80,12 @@ class IterationWatch:
     def _open(self) -> None:
         from tqdm.auto import tqdm
 
+        # delay > 0 keeps tqdm from drawing before start_t is set: a bar opened late counts
+        # its elapsed time (and rate, ETA) from the loop's start
         self.bar = tqdm(desc=self.what, total=self.total, unit=self.unit, initial=self.iterations,
-                        leave=False)
+                        leave=False, delay=1e-9)
+        self.bar.start_t -= time.perf_counter() - self.start
+        self.bar.refresh()
 
     def step(self, n: int = 1, **status: float) -> bool:
         """Count ``n`` iterations, show ``status`` (e.g. ``residual=``); True past the deadline."""
