@@ -70,17 +70,36 @@ def _norm(v: Any, xp: Any) -> float:
     return float(xp.linalg.norm(v))
 
 
+#: Iterations up to which :func:`_ritz` forms B_k densely (8 MiB); beyond, O(k) memory.
+DENSE_RITZ = 1024
+
+
 def _ritz(alphas: list[float], betas: list[float]) -> tuple[float, float]:
     """Extreme singular values of the (k+1) × k lower bidiagonal B_k."""
     k = len(alphas)
     if k == 0:
         return 0.0, float("nan")
-    B = np.zeros((k + 1, k))
-    B[np.arange(k), np.arange(k)] = alphas
-    B[np.arange(1, k + 1), np.arange(k)] = betas[1 : k + 1]
-    sv = np.linalg.svd(B, compute_uv=False)
-    smin = sv[-1] if sv[-1] > 0 else float("nan")
-    return float(sv[0]), float(sv[0] / smin)
+    if k <= DENSE_RITZ:
+        B = np.zeros((k + 1, k))
+        B[np.arange(k), np.arange(k)] = alphas
+        B[np.arange(1, k + 1), np.arange(k)] = betas[1 : k + 1]
+        sv = np.linalg.svd(B, compute_uv=False)
+        smax, smin = sv[0], sv[-1]
+    else:
+        # A long (time-limited) run: dense B_k would need 8k² bytes (80 GB at k = 10⁵). The
+        # Golub–Kahan form [[0, B], [Bᵀ, 0]] is, reordered, the (2k+1)-tridiagonal with zero
+        # diagonal and off-diagonal α₀, β₁, α₁, …, β_k; its eigenvalues are ±σᵢ and one 0,
+        # so σ_max and σ_min are its two top-k eigenvalues, found by bisection.
+        import scipy.linalg
+
+        e = np.empty(2 * k)
+        e[0::2], e[1::2] = alphas, betas[1 : k + 1]
+        top = [float(scipy.linalg.eigvalsh_tridiagonal(np.zeros(2 * k + 1), e, select="i",
+                                                        select_range=(i, i))[0])
+               for i in (k + 1, 2 * k)]
+        smin, smax = top
+    smin = smin if smin > 0 else float("nan")
+    return float(smax), float(smax / smin)
 
 
 def lsqr(

@@ -197,3 +197,18 @@ def test_lanczos_time_limit_and_memory_check():
     big = sps.diags(np.linspace(1.0, 2.0, 200_000)).tocsr()
     with pytest.raises(InsufficientMemoryError, match="maxiter"):  # was a raw MemoryError
         hermitian_extreme_eigenvalues(big, maxiter=10**12)
+
+
+def test_lsqr_long_run_ritz_estimates_in_linear_memory(monkeypatch):
+    """Past DENSE_RITZ iterations the Ritz estimates come from the Golub–Kahan tridiagonal
+    (a dense B_k of a long time-limited run would need 8k² bytes); both agree."""
+    import sketch.lsqr as lsqr_module
+
+    A = np.random.default_rng(9).standard_normal((200, 40)) * np.geomspace(1, 1e3, 40)
+    b = np.ones(200)
+    dense = lsqr(lambda v: A @ v, lambda u: A.T @ u, b, n=40, tol=0, maxiter=60)
+    monkeypatch.setattr(lsqr_module, "DENSE_RITZ", 0)
+    banded = lsqr(lambda v: A @ v, lambda u: A.T @ u, b, n=40, tol=0, maxiter=60)
+    assert banded.norm == pytest.approx(dense.norm, rel=1e-10)
+    assert banded.condition == pytest.approx(dense.condition, rel=1e-6)
+    assert 10 < dense.condition <= np.linalg.cond(A) * (1 + 1e-9)  # a Ritz lower bound on κ
