@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
-from .checks import check_progress, check_time_limit
+from .checks import check_positive_int, check_progress, check_time_limit
 from .progress import CONVERGED, IterationWatch
 
 
@@ -143,6 +143,7 @@ def lsqr(
     -------
     LSQRState
     """
+    maxiter = check_positive_int(maxiter, "maxiter")
     time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     xp = array_module(b)
     u = b
