@@ -155,6 +155,7 @@ def conjugate_gradient(
         # rounding level means p lies in A's null space (singular A, b not in its range),
         # where the next step would divide by ~0 and diverge to NaN.
         if float(pAp) <= unit * float(xp.linalg.norm(p)) * float(xp.linalg.norm(Ap)):
+            watch.close()
             raise NotHermitianError(
                 "A is not positive definite (p^H A p <= 0 in CG, up to rounding: A is "
                 "indefinite, or singular with b outside its range); use method='direct' or "
