@@ -141,7 +141,9 @@ def lewis_weights(
     >>> A = np.vstack([np.eye(2), np.eye(2)])
     >>> np.round(lewis_weights(A, 1).weights, 12).tolist()
     [0.5, 0.5, 0.5, 0.5]
-    >>> res = lewis_weights(A, 3, tol=0, maxiter=10**12, time_limit=1e-9)  # warns
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):   # a ConvergenceWarning names the limit
+    ...     res = lewis_weights(A, 3, tol=0, maxiter=10**12, time_limit=1e-9)
     >>> res.converged, res.stop_reason, res.iterations
     (False, 'time_limit', 1)
     """
