@@ -42,7 +42,9 @@ from sketch.checks import (
     check_matrix,
     check_observable,
     check_positive_int,
+    check_progress,
     check_square,
+    check_time_limit,
     check_vector,
 )
 from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError
@@ -87,6 +89,8 @@ class SolveResult:
         ``‖x − x_exact‖/‖x_exact‖``.
     converged : bool
     iterations : int or None
+    stop_reason : str or None
+        For the iterative methods: ``"converged"``, ``"maxiter"`` or ``"time_limit"``.
     success_probability : float or None
         ``P(flag = 1, clock = 0)`` for HHL.
     resources : dict
@@ -106,6 +110,7 @@ class SolveResult:
     error: float | None = None
     converged: bool = True
     iterations: int | None = None
+    stop_reason: str | None = None
     success_probability: float | None = None
     resources: dict = field(default_factory=dict)
     sizing: Any = None
@@ -231,6 +236,8 @@ def solve(
     seed: Any = None,
     resources: bool = True,
     reference: bool = True,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> SolveResult:
     """Solve ``A x = b`` with the chosen method.
 
@@ -271,6 +278,10 @@ def solve(
         Transpile the HHL circuit to {cx, u} and count (costs time for big clocks).
     reference : bool
         Compute the classical solution for fidelity/error (up to 4096 unknowns).
+    time_limit, progress : optional
+        For the iterative methods: seconds after which they return their current iterate
+        (``converged=False``, ``stop_reason="time_limit"``), and their tqdm bar (``None``:
+        shown only for runs longer than 2 s). Refused for the other methods.
 
     Returns
     -------
@@ -312,6 +323,10 @@ def solve(
         raise ValueError(f"backend applies to method='hhl' only, got method={method!r}")
     if maxiter is not None:
         maxiter = check_positive_int(maxiter, "maxiter")
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
+    if time_limit is not None and method not in ("cg", "kaczmarz"):
+        raise ValueError(f"time_limit applies to the iterative methods ('cg', 'kaczmarz') "
+                         f"only, got method={method!r}; drop time_limit")
     if tol is not None and not (0 < tol < 1):
         raise ValueError(f"tol must be in (0, 1), got {tol!r}")
     start = _time.perf_counter()
@@ -342,14 +357,18 @@ def solve(
 
         # solve for b/max|b| (x scales with b): a b near underflow keeps its norm
         s = float(xp.abs(b).max())
-        it = conjugate_gradient(A, b / s, tol=tol or 1e-10, maxiter=maxiter)
+        it = conjugate_gradient(A, b / s, tol=tol or 1e-10, maxiter=maxiter,
+                                time_limit=time_limit, progress=progress)
         res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
+        res.stop_reason = it.stop_reason
     elif method == "kaczmarz":
         from sketch.iterative import randomized_kaczmarz
 
         s = float(xp.abs(b).max())
-        it = randomized_kaczmarz(A, b / s, tol=tol or 1e-8, maxiter=maxiter, seed=seed)
+        it = randomized_kaczmarz(A, b / s, tol=tol or 1e-8, maxiter=maxiter, seed=seed,
+                                 time_limit=time_limit, progress=progress)
         res.x, res.converged, res.iterations = it.x * s, it.converged, it.iterations
+        res.stop_reason = it.stop_reason
     else:
         _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
              resources, exact)

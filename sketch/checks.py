@@ -393,6 +393,48 @@ def check_tolerance(
     return v
 
 
+def check_time_limit(value: Any, name: str = "time_limit") -> float | None:
+    """Validate a time limit in seconds: ``None`` (no limit), a positive number or ``inf``.
+
+    Iterative loops take it instead of a worst-case work estimate (:func:`check_work`),
+    which would refuse normal calls that stop on convergence long before ``maxiter``.
+    Raises ``TypeError`` for non-numbers (bools, strings) and :class:`ToleranceError`
+    (a ``ValueError``) for zero, negative values and NaN.
+
+    Examples
+    --------
+    >>> check_time_limit(None) is None, check_time_limit(2)
+    (True, 2.0)
+    >>> check_time_limit(0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sketch.errors.ToleranceError: time_limit must be a positive number of seconds ..., got 0
+    """
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a number of seconds or None, got {type(value).__name__}")
+    if not float(value) > 0:  # also NaN
+        raise ToleranceError(f"{name} must be a positive number of seconds (or None for no "
+                             f"limit), got {value}")
+    return float(value)
+
+
+def check_progress(value: Any, name: str = "progress") -> bool | None:
+    """Validate a ``progress=`` flag: ``True``, ``False`` or ``None`` (show when long).
+
+    Examples
+    --------
+    >>> check_progress(None) is None
+    True
+    """
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True, False or None (a bar once the run is long), "
+                        f"got {type(value).__name__}")
+    return None if value is None else bool(value)
+
+
 def check_p(p: Any, *, allow_inf: bool = False) -> float:
     """Validate the exponent p (1 ≤ p < ∞) and return it as a float.
 

@@ -39,9 +39,12 @@ from .checks import (
     check_computed_size,
     check_matrix,
     check_positive_int,
+    check_progress,
+    check_time_limit,
     check_tolerance,
 )
 from .errors import AccuracyWarning, ConvergenceWarning, ShapeError
+from .progress import CONVERGED, TIME_LIMIT, IterationWatch
 from .rng import as_key
 from .rowsample import Sample, sample_rows
 
@@ -62,6 +65,9 @@ class KMeansResult:
     iterations : int
     residual : float
         Relative cost decrease in the last iteration.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended Lloyd's iteration (``"time_limit"``: centres, labels and cost are
+        those of the last assignment step, consistent with each other).
     """
 
     centers: Any
@@ -70,6 +76,7 @@ class KMeansResult:
     converged: bool
     iterations: int
     residual: float
+    stop_reason: str = CONVERGED
 
 
 def _check_points(X: Any) -> None:
@@ -84,8 +91,8 @@ def _sq_dist(X: Any, C: Any, xp: Any) -> Any:
     return xp.maximum(d, xp.zeros_like(d))
 
 
-def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any = None
-           ) -> KMeansResult:
+def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any = None,
+           time_limit: float | None = None, progress: bool | None = None) -> KMeansResult:
     """k-means by Lloyd's iteration from k-means++ seeding.
 
     k-means++ (Arthur and Vassilvitskii 2007) is O(log k)-competitive in
@@ -99,6 +106,11 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     maxiter, tol
         Lloyd's steps stop at a relative cost decrease ≤ tol.
     seed : None, int or Generator
+    time_limit : float, optional
+        Seconds for Lloyd's steps; past them the run returns its current clustering with
+        ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar over Lloyd's steps (cost); ``None`` shows it only for runs longer than 2 s.
 
     Returns
     -------
@@ -118,6 +130,7 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     k = check_positive_int(k, "k")
     maxiter = check_positive_int(maxiter, "maxiter")
     tol = check_tolerance(tol, "tol", allow_zero=True)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     check_allocation(3 * m * k * 8, f"k-means with k={k} clusters of {m} points", xp=xp,
                      device=device(X),
                      fix="choose fewer clusters")
@@ -144,6 +157,8 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
     it = 0
     labels = xp.zeros(m, dtype=xp.int64, device=device(X))
     clusters = xp.arange(k, device=device(X))
+    watch = IterationWatch(f"k-means k={k}", time_limit=time_limit, progress=progress,
+                           total=maxiter)
     while it < maxiter:
         it += 1
         Dall = _sq_dist(X, C, xp)
@@ -155,16 +170,21 @@ def kmeans(X: Any, k: int, *, maxiter: int = 100, tol: float = 1e-4, seed: Any =
             ok = True
             break
         cost = new
+        if watch.step(cost=cost):
+            break  # out of time: keep the centres these labels and this cost belong to
         onehot = xp.astype(labels[:, None] == clusters[None, :], X.dtype)
         counts = xp.sum(onehot, axis=0)
         sums = onehot.T @ X
         keep = counts > 0  # an empty cluster keeps its old centre
         C = xp.where(keep[:, None], sums / xp.maximum(counts, xp.ones_like(counts))[:, None], C)
+    watch.close()
+    reason = watch.reason(ok)
     if not ok:
-        warnings.warn(f"k-means did not converge in {maxiter} iterations", ConvergenceWarning,
+        why = f" (time_limit={time_limit:g} s ran out)" if reason == TIME_LIMIT else ""
+        warnings.warn(f"k-means did not converge in {it} iterations{why}", ConvergenceWarning,
                       stacklevel=2)
     return KMeansResult(centers=C, labels=labels, cost=cost, converged=ok, iterations=it,
-                        residual=rel)
+                        residual=rel, stop_reason=reason)
 
 
 def coreset_size(k: int, eps: float) -> int:

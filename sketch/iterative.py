@@ -2,7 +2,8 @@
 
 Both run through the array module of their input (NumPy or CuPy), accept
 sparse matrices, and return an :class:`IterativeResult` that says whether the
-tolerance was reached.
+tolerance was reached and, if not, what stopped them (``maxiter`` or ``time_limit``:
+see :mod:`sketch.progress`).
 
 Examples
 --------
@@ -29,13 +30,16 @@ from .backend import array_module, asarray, compat, device, is_operator, is_spar
 from .checks import (
     check_matrix,
     check_positive_int,
+    check_progress,
     check_same_backend,
     check_square,
+    check_time_limit,
     check_tolerance,
     check_vector,
     unit_scaled,
 )
 from .errors import ConvergenceWarning, NotHermitianError, ShapeError
+from .progress import CONVERGED, TIME_LIMIT, IterationWatch
 from .rng import as_key
 
 _DRAW_BLOCK = 1 << 16  # row choices drawn at a time
@@ -57,6 +61,9 @@ class IterativeResult:
         Relative residual ``‖b − Ax‖/‖b‖`` of ``x``.
     history : list of float
         Relative residuals at each check.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the run (``"time_limit"``: ``time_limit=`` seconds passed first;
+        ``x`` and ``residual`` are then the iterate reached).
     """
 
     x: Any
@@ -64,6 +71,7 @@ class IterativeResult:
     iterations: int
     residual: float
     history: list = field(default_factory=list)
+    stop_reason: str = CONVERGED
 
 
 def _matvec(A: Any):
@@ -80,6 +88,8 @@ def conjugate_gradient(
     tol: float = 1e-10,
     maxiter: int | None = None,
     warn: bool = True,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> IterativeResult:
     """Conjugate gradient for Hermitian positive definite ``A`` (Hestenes–Stiefel 1952).
 
@@ -96,12 +106,21 @@ def conjugate_gradient(
         Stop when ``‖b − Ax‖ ≤ tol‖b‖``.
     maxiter : int, optional
         Default ``10 n``.
+    warn : bool
+        Warn (ConvergenceWarning) when the tolerance is not reached.
+    time_limit : float, optional
+        Seconds; past them the run stops after the current step and returns its iterate
+        with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar (step, residual); ``None`` shows it only for runs longer than 2 s.
 
     Examples
     --------
     >>> import numpy as np
     >>> conjugate_gradient(np.diag([1.0, 10.0]), np.ones(2)).iterations
     2
+    >>> conjugate_gradient(np.diag([1.0, 10.0]), np.ones(2), time_limit=60).stop_reason
+    'converged'
     """
     check_matrix(A, "A", operator=True)
     check_square(A, "A")
@@ -109,6 +128,7 @@ def conjugate_gradient(
     tol = check_tolerance(tol, "tol", allow_zero=True)
     maxiter = 10 * A.shape[0] if maxiter is None else check_positive_int(maxiter, "maxiter",
                                                                           minimum=0)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     if x0 is not None:
         check_vector(x0, "x0", length=A.shape[0])
         if x0.shape != b.shape:
@@ -127,13 +147,15 @@ def conjugate_gradient(
     hist = [math.sqrt(float(rs)) / bnorm]
     unit = float(np.finfo(numpy_dtype(dtype)).eps)
     k = 0
-    while hist[-1] > tol and k < maxiter:
+    watch = IterationWatch("CG", time_limit=time_limit, progress=progress, total=maxiter)
+    while hist[-1] > tol and k < maxiter and not watch.timed_out:
         Ap = mv(p)
         pAp = xp.real(xp.vdot(p, Ap))
         # p^H A p ≤ ‖p‖‖Ap‖ (Cauchy–Schwarz), and ≥ 2/√κ of it for SPD A: a ratio at
         # rounding level means p lies in A's null space (singular A, b not in its range),
         # where the next step would divide by ~0 and diverge to NaN.
         if float(pAp) <= unit * float(xp.linalg.norm(p)) * float(xp.linalg.norm(Ap)):
+            watch.close()
             raise NotHermitianError(
                 "A is not positive definite (p^H A p <= 0 in CG, up to rounding: A is "
                 "indefinite, or singular with b outside its range); use method='direct' or "
@@ -147,16 +169,20 @@ def conjugate_gradient(
         rs = rs_new
         k += 1
         hist.append(math.sqrt(float(rs)) / bnorm)
+        watch.step(residual=hist[-1])
+    watch.close()
     res = float(xp.linalg.vector_norm(b - mv(x))) / bnorm
     ok = res <= max(tol, 10 * np.finfo(numpy_dtype(dtype)).eps)
+    reason = watch.reason(ok)
     if not ok and warn:
+        fix = ("raise time_limit" if reason == TIME_LIMIT else "raise maxiter")
         warnings.warn(
-            f"CG stopped after {k} iterations at relative residual {res:.2e} > tol={tol:.1e}; "
-            "raise maxiter or precondition A",
+            f"CG stopped ({reason}) after {k} iterations at relative residual {res:.2e} > "
+            f"tol={tol:.1e}; {fix} or precondition A",
             ConvergenceWarning,
             stacklevel=2,
         )
-    return IterativeResult(x, ok, k, res, hist)
+    return IterativeResult(x, ok, k, res, hist, reason)
 
 
 def randomized_kaczmarz(
@@ -168,6 +194,8 @@ def randomized_kaczmarz(
     seed: Any = None,
     check_every: int | None = None,
     warn: bool = True,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> IterativeResult:
     """Randomized Kaczmarz (Strohmer and Vershynin, J. Fourier Anal. Appl. 2009).
 
@@ -189,6 +217,16 @@ def randomized_kaczmarz(
     maxiter : int, optional
         Row projections allowed; default ``1000 · m``.
     seed : None, int or Generator
+    check_every : int, optional
+        Projections between residual checks (default ``m``).
+    warn : bool
+        Warn (ConvergenceWarning) when the tolerance is not reached.
+    time_limit : float, optional
+        Seconds; past them the run stops at the next block of row draws (at most 65536
+        projections) and returns its iterate with ``converged=False`` and
+        ``stop_reason="time_limit"`` (``residual`` is that iterate's). Default: no limit.
+    progress : bool, optional
+        tqdm bar (projections, residual); ``None`` shows it only for runs longer than 2 s.
 
     Examples
     --------
@@ -197,6 +235,10 @@ def randomized_kaczmarz(
     >>> r = randomized_kaczmarz(A, A @ np.array([1.0, -1.0]), seed=1)
     >>> np.round(r.x, 6)
     array([ 1., -1.])
+    >>> r = randomized_kaczmarz(A, np.array([1.0, 0.0, 0.0]), maxiter=10**12, time_limit=0.05,
+    ...                         seed=1, warn=False)   # inconsistent: would never converge
+    >>> r.converged, r.stop_reason
+    (False, 'time_limit')
     """
     check_matrix(A, "A", operator=False)
     check_vector(b, "b", length=A.shape[0])
@@ -208,6 +250,7 @@ def randomized_kaczmarz(
     m, n = A.shape
     maxiter = 1000 * m if maxiter is None else check_positive_int(maxiter, "maxiter", minimum=0)
     check_every = m if check_every is None else check_positive_int(check_every, "check_every")
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     dtype = xp.result_type(A.dtype, b.dtype)
     # Iterate on y = x·2⁻ᵉ with A·2ᵉ (the same rows are drawn): ‖aᵢ‖² of entries near 1e-160
     # or 1e160 would underflow or overflow and turn the projections into NaN.
@@ -229,8 +272,11 @@ def randomized_kaczmarz(
     hist: list[float] = []
     k = 0
     res = 1.0
-    while k < maxiter:
+    watch = IterationWatch("randomized Kaczmarz", time_limit=time_limit, progress=progress,
+                           total=maxiter, unit="projection")
+    while k < maxiter and not watch.timed_out:
         steps = min(check_every, maxiter - k)
+        done = k
         for c0 in range(k, k + steps, _DRAW_BLOCK):  # bounded memory for any check_every
             c1 = min(k + steps, c0 + _DRAW_BLOCK)
             u = key.uniform(range(c0, c1), array_module(b), device=device(b))
@@ -239,23 +285,29 @@ def randomized_kaczmarz(
             for i in rows:
                 ai = A[i].toarray().ravel() if is_sparse(A) else A[i]
                 x = x + ((b[i] - ai @ x) / row_sq[i]) * ai.conj()
-        k += steps
+            done = c1
+            if watch.step(c1 - c0, residual=res):  # out of time: stop inside a long interval
+                break
+        k = done
         res = float(xp.linalg.vector_norm(b - A @ x)) / bnorm
         hist.append(res)
         if res <= tol:
             break
+    watch.close()
     half = e // 2
     x = (x * 2.0**half) * 2.0**(e - half)
     ok = res <= tol
+    reason = watch.reason(ok)
     if not ok and warn:
+        fix = ("raise time_limit" if reason == TIME_LIMIT else "raise maxiter")
         warnings.warn(
-            f"randomized Kaczmarz stopped after {k} projections at relative residual "
-            f"{res:.2e} > tol={tol:.1e}; the rate is 1 − 1/κ_F² per step — raise maxiter, "
+            f"randomized Kaczmarz stopped ({reason}) after {k} projections at relative "
+            f"residual {res:.2e} > tol={tol:.1e}; the rate is 1 − 1/κ_F² per step — {fix}, "
             "or the system may be inconsistent",
             ConvergenceWarning,
             stacklevel=2,
         )
-    return IterativeResult(x, ok, k, res, hist)
+    return IterativeResult(x, ok, k, res, hist, reason)
 
 
 __all__ = ["IterativeResult", "conjugate_gradient", "randomized_kaczmarz"]

@@ -46,8 +46,17 @@ from .backend import (
     to_host,
     to_numpy,
 )
-from .checks import check_matrix, check_p, check_positive_int, check_tolerance, check_vector
+from .checks import (
+    check_matrix,
+    check_p,
+    check_positive_int,
+    check_progress,
+    check_time_limit,
+    check_tolerance,
+    check_vector,
+)
 from .errors import ConvergenceWarning, ShapeError
+from .progress import CONVERGED, TIME_LIMIT, IterationWatch
 
 __all__ = ["RegressionResult", "check_p", "lp_regression", "lp_cost"]
 
@@ -65,6 +74,8 @@ class RegressionResult:
     iterations : int
     residual : float
         Relative decrease of the cost in the last iteration (0 for direct solvers).
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended IRLS (``"time_limit"``: ``x`` and ``cost`` are the iterate reached).
     """
 
     x: Any
@@ -72,6 +83,7 @@ class RegressionResult:
     converged: bool
     iterations: int
     residual: float
+    stop_reason: str = CONVERGED
 
 
 def _check_weights(weights: Any, m: int) -> Any:
@@ -153,6 +165,8 @@ def lp_regression(
     weights: Any = None,
     tol: float = 1e-10,
     maxiter: int = 200,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> RegressionResult:
     """Solve ``min_x Σᵢ wᵢ |aᵢᵀx − bᵢ|^p`` exactly (to ``tol``) for 1 ≤ p < ∞.
 
@@ -168,6 +182,12 @@ def lp_regression(
         IRLS stops when the relative cost decrease falls below ``tol``.
     maxiter : int
         IRLS iteration cap (ConvergenceWarning when reached).
+    time_limit : float, optional
+        Seconds for IRLS; past them it stops after the current step and returns its
+        iterate with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar over IRLS steps (relative decrease); ``None`` shows it only for runs
+        longer than 2 s.
 
     Returns
     -------
@@ -180,6 +200,8 @@ def lp_regression(
     >>> A = rng.standard_normal((50, 3)); b = A @ np.array([1.0, 2.0, 3.0])
     >>> np.round(lp_regression(A, b, 3).x, 6).tolist()
     [1.0, 2.0, 3.0]
+    >>> lp_regression(A, b + 1.0, 3, time_limit=60).stop_reason
+    'converged'
     """
     p = check_p(p)
     check_matrix(A, "A")
@@ -188,6 +210,7 @@ def lp_regression(
         raise ShapeError(f"b must be 1-D, got shape {b.shape}")
     maxiter = check_positive_int(maxiter, "maxiter")
     tol = check_tolerance(tol, "tol", allow_zero=True)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     xp = compat(array_module(A, b))
     m, d = A.shape
     w = xp.ones(m, dtype=real_dtype(xp, b.dtype), device=device(b)) if weights is None else (
@@ -201,10 +224,13 @@ def lp_regression(
         if not ok:
             warnings.warn("the l1 linear program did not solve", ConvergenceWarning, stacklevel=2)
         return RegressionResult(x, lp_cost(A, b, x, p, w), ok, 1, 0.0)
-    return _irls(A, b, p, w, tol, maxiter, xp)
+    watch = IterationWatch(f"IRLS p={p:g}", time_limit=time_limit, progress=progress,
+                           total=maxiter)
+    with watch:
+        return _irls(A, b, p, w, tol, maxiter, xp, watch)
 
 
-def _irls(A, b, p, w, tol, maxiter, xp) -> RegressionResult:
+def _irls(A, b, p, w, tol, maxiter, xp, watch: IterationWatch) -> RegressionResult:
     import scipy.optimize
 
     x = _wlstsq(A, b, w, xp)  # the ℓ2 solution is a good start for any p
@@ -235,7 +261,11 @@ def _irls(A, b, p, w, tol, maxiter, xp) -> RegressionResult:
         if rel <= tol or cost == 0.0:
             ok = True
             break
+        if watch.step(decrease=rel):
+            break
+    reason = watch.reason(ok)
     if not ok:
-        warnings.warn(f"IRLS for p={p} stopped after {maxiter} iterations with relative "
+        why = "time_limit ran out" if reason == TIME_LIMIT else "stopped"
+        warnings.warn(f"IRLS for p={p} {why} after {it} iterations with relative "
                       f"decrease {rel:.2g} > tol={tol:g}", ConvergenceWarning, stacklevel=3)
-    return RegressionResult(x, cost ** (1.0 / p), ok, it, float(rel))
+    return RegressionResult(x, cost ** (1.0 / p), ok, it, float(rel), reason)

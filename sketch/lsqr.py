@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
+from .checks import check_positive_int, check_progress, check_time_limit
+from .progress import CONVERGED, IterationWatch
 
 
 @dataclass
@@ -50,6 +52,8 @@ class LSQRState:
         (a lower bound on κ(A) that sharpens with the iterations).
     norm : float
         Ritz estimate of ‖A‖₂.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the iteration.
     """
 
     x: Any
@@ -59,10 +63,15 @@ class LSQRState:
     normal_residual: float
     condition: float
     norm: float
+    stop_reason: str = CONVERGED
 
 
 def _norm(v: Any, xp: Any) -> float:
     return float(xp.linalg.norm(v))
+
+
+#: Iterations up to which :func:`_ritz` forms B_k densely (8 MiB); beyond, O(k) memory.
+DENSE_RITZ = 1024
 
 
 def _ritz(alphas: list[float], betas: list[float]) -> tuple[float, float]:
@@ -70,12 +79,27 @@ def _ritz(alphas: list[float], betas: list[float]) -> tuple[float, float]:
     k = len(alphas)
     if k == 0:
         return 0.0, float("nan")
-    B = np.zeros((k + 1, k))
-    B[np.arange(k), np.arange(k)] = alphas
-    B[np.arange(1, k + 1), np.arange(k)] = betas[1 : k + 1]
-    sv = np.linalg.svd(B, compute_uv=False)
-    smin = sv[-1] if sv[-1] > 0 else float("nan")
-    return float(sv[0]), float(sv[0] / smin)
+    if k <= DENSE_RITZ:
+        B = np.zeros((k + 1, k))
+        B[np.arange(k), np.arange(k)] = alphas
+        B[np.arange(1, k + 1), np.arange(k)] = betas[1 : k + 1]
+        sv = np.linalg.svd(B, compute_uv=False)
+        smax, smin = sv[0], sv[-1]
+    else:
+        # A long (time-limited) run: dense B_k would need 8k² bytes (80 GB at k = 10⁵). The
+        # Golub–Kahan form [[0, B], [Bᵀ, 0]] is, reordered, the (2k+1)-tridiagonal with zero
+        # diagonal and off-diagonal α₀, β₁, α₁, …, β_k; its eigenvalues are ±σᵢ and one 0,
+        # so σ_max and σ_min are its two top-k eigenvalues, found by bisection.
+        import scipy.linalg
+
+        e = np.empty(2 * k)
+        e[0::2], e[1::2] = alphas, betas[1 : k + 1]
+        top = [float(scipy.linalg.eigvalsh_tridiagonal(np.zeros(2 * k + 1), e, select="i",
+                                                        select_range=(i, i))[0])
+               for i in (k + 1, 2 * k)]
+        smin, smax = top
+    smin = smin if smin > 0 else float("nan")
+    return float(smax), float(smax / smin)
 
 
 def lsqr(
@@ -86,6 +110,8 @@ def lsqr(
     n: int,
     tol: float = 1e-10,
     maxiter: int = 100,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> LSQRState:
     """Minimise ‖b − A x‖₂ from x = 0 by LSQR, given only products with A and Aᴴ.
 
@@ -106,11 +132,19 @@ def lsqr(
         Relative tolerance of the stopping tests.
     maxiter : int
         Most iterations.
+    time_limit : float, optional
+        Seconds; past them LSQR stops after the current iteration and returns its iterate
+        with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar (iteration, residual estimate); ``None`` shows it only for runs longer
+        than 2 s.
 
     Returns
     -------
     LSQRState
     """
+    maxiter = check_positive_int(maxiter, "maxiter")
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     xp = array_module(b)
     u = b
     beta = _norm(u, xp)
@@ -135,6 +169,7 @@ def lsqr(
     rnorm, arnorm = beta, alpha * beta
     converged = False
     itn = 0
+    watch = IterationWatch("LSQR", time_limit=time_limit, progress=progress, total=maxiter)
     while itn < maxiter:
         itn += 1
         alphas.append(alpha)
@@ -166,5 +201,9 @@ def lsqr(
         if alpha == 0 or beta == 0:  # exact breakdown: the Krylov space is exhausted
             converged = True
             break
+        if watch.step(residual=rnorm / bnorm):
+            break
+    watch.close()
     norm, cond = _ritz(alphas, betas)
-    return LSQRState(x, itn, converged, float(rnorm), float(arnorm), cond, norm)
+    return LSQRState(x, itn, converged, float(rnorm), float(arnorm), cond, norm,
+                     watch.reason(converged))

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import array_module, bincount, compat, is_sparse
-from .checks import check_matrix, check_vector
+from .checks import check_matrix, check_progress, check_time_limit, check_vector
 from .errors import ShapeError
 from .leverage import leverage_sample
 from .lpregression import check_p, lp_cost, lp_regression
+from .progress import CONVERGED
 from .rowsample import Sample
 from .sensitivity import lp_sample
 
@@ -47,7 +48,7 @@ class SampledRegressionResult:
         The weighted cost on the sample.
     sample : Sample
         Indices and weights used.
-    converged, iterations, residual
+    converged, iterations, residual, stop_reason
         From the exact solver on the sample.
     """
 
@@ -58,6 +59,7 @@ class SampledRegressionResult:
     converged: bool
     iterations: int
     residual: float
+    stop_reason: str = CONVERGED
 
 
 def _augmented(A: Any, b: Any) -> Any:
@@ -85,6 +87,7 @@ def _solve_on(A: Any, b: Any, smp: Sample, p: float, **solver: Any) -> SampledRe
     return SampledRegressionResult(
         x=res.x, cost=lp_cost(A, b, res.x, p), sample_cost=res.cost, sample=smp,
         converged=res.converged, iterations=res.iterations, residual=res.residual,
+        stop_reason=res.stop_reason,
     )
 
 
@@ -136,6 +139,8 @@ def sampled_lp_regression(
     seed: Any = None,
     tol: float = 1e-10,
     maxiter: int = 200,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> SampledRegressionResult:
     """ℓp regression (1 ≤ p < ∞) by Lewis-weight or sensitivity sampling of ``[A, b]``.
 
@@ -157,8 +162,8 @@ def sampled_lp_regression(
         ``"combined"`` (p > 2) or ``"leverage"``.
     size : int, optional
     seed : None, int or Generator
-    tol, maxiter
-        For IRLS.
+    tol, maxiter, time_limit, progress
+        For IRLS (:func:`~sketch.lpregression.lp_regression`).
 
     Returns
     -------
@@ -176,5 +181,7 @@ def sampled_lp_regression(
     """
     p = check_p(p)
     _check(A, b)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     smp = lp_sample(_augmented(A, b), p, eps, delta, scheme=scheme, size=size, seed=seed)
-    return _solve_on(A, b, smp, p, tol=tol, maxiter=maxiter)
+    return _solve_on(A, b, smp, p, tol=tol, maxiter=maxiter, time_limit=time_limit,
+                     progress=progress)

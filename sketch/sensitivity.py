@@ -35,10 +35,18 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype
-from .checks import check_computed_size, check_matrix, check_positive_int, check_tolerance
+from .checks import (
+    check_computed_size,
+    check_matrix,
+    check_positive_int,
+    check_progress,
+    check_time_limit,
+    check_tolerance,
+)
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .leverage import column_basis, leverage_scores
 from .lpregression import check_p, lp_regression
+from .progress import CONVERGED, TIME_LIMIT, IterationWatch
 from .rng import as_key
 from .rowsample import Sample, sample_rows
 
@@ -66,13 +74,18 @@ class LewisWeights:
     converged : bool
     iterations : int
     residual : float
-        ``maxᵢ |log(φ(w)ᵢ/wᵢ)|`` at the returned w (φ the fixed-point map).
+        ``maxᵢ |log(φ(w)ᵢ/wᵢ)|`` (φ the fixed-point map) at the last iterate the map was
+        applied to: the returned w itself when the time limit stopped the run, the
+        iterate before the last (damped) step otherwise.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the iteration.
     """
 
     weights: Any
     converged: bool
     iterations: int
     residual: float
+    stop_reason: str = CONVERGED
 
 
 def lewis_weights(
@@ -83,6 +96,8 @@ def lewis_weights(
     maxiter: int = 200,
     method: str = "exact",
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> LewisWeights:
     """ℓp Lewis weights by fixed-point iteration (Cohen and Peng 2015).
 
@@ -110,6 +125,11 @@ def lewis_weights(
         should be loose, e.g. 0.1).
     seed : None, int or Generator
         For ``method="approx"``.
+    time_limit : float, optional
+        Seconds; past them the iteration stops at the next step and returns its current
+        weights with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
+    progress : bool, optional
+        tqdm bar (iteration, residual); ``None`` shows it only for runs longer than 2 s.
 
     Returns
     -------
@@ -121,11 +141,17 @@ def lewis_weights(
     >>> A = np.vstack([np.eye(2), np.eye(2)])
     >>> np.round(lewis_weights(A, 1).weights, 12).tolist()
     [0.5, 0.5, 0.5, 0.5]
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):   # a ConvergenceWarning names the limit
+    ...     res = lewis_weights(A, 3, tol=0, maxiter=10**12, time_limit=1e-9)
+    >>> res.converged, res.stop_reason, res.iterations
+    (False, 'time_limit', 1)
     """
     p = check_p(p)
     check_matrix(A, "A")
     maxiter = check_positive_int(maxiter, "maxiter")
     tol = check_tolerance(tol, "tol", allow_zero=True)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     xp = compat(array_module(A))
     key = as_key(seed)
     m, d = A.shape
@@ -142,6 +168,8 @@ def lewis_weights(
     resid = math.inf
     ok = False
     it = 0
+    watch = IterationWatch(f"Lewis weights p={p:g}", time_limit=time_limit, progress=progress,
+                           total=maxiter)
     while it < maxiter:
         it += 1
         scale = xp.exp(logw * (0.5 - 1.0 / p))
@@ -157,18 +185,25 @@ def lewis_weights(
         step = (p / 2.0) * xp.clip(inner, min=log_floor) - logw
         resid = float(xp.max(xp.abs(step)))
         if not math.isfinite(resid):
+            watch.close()
             raise ToleranceError(f"p={p} is too large for the Lewis-weight iteration in float64 "
                                  "(the exponents overflow); use a smaller p")
+        if watch.step(residual=resid) and resid > tol:
+            break  # out of time: return the iterate whose residual was just measured
         logw = logw + alpha * step
         if resid <= tol:
             ok = True
             break
+    watch.close()
+    reason = watch.reason(ok)
     if not ok:
-        warnings.warn(f"Lewis weights: fixed point not reached in {maxiter} iterations "
-                      f"(residual {resid:.2g} > tol={tol:g})", ConvergenceWarning, stacklevel=2)
+        why = (f"time_limit={time_limit:g} s ran out after {it}" if reason == TIME_LIMIT
+               else f"not reached in {maxiter}")
+        warnings.warn(f"Lewis weights: fixed point {why} iterations (residual {resid:.2g} > "
+                      f"tol={tol:g})", ConvergenceWarning, stacklevel=2)
     w = xp.exp(logw)
     w = xp.where(w <= floor * 1.0001, xp.zeros_like(w), w)
-    return LewisWeights(w, ok, it, resid)
+    return LewisWeights(w, ok, it, resid, reason)
 
 
 def _dev(M: Any) -> Any:

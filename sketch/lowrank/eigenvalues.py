@@ -10,9 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import astype, device, namespace
-from ..checks import check_positive_int, check_tolerance
+from ..backend import astype, device, namespace, numpy_dtype
+from ..checks import (
+    check_allocation,
+    check_positive_int,
+    check_progress,
+    check_time_limit,
+    check_tolerance,
+)
 from ..errors import ConvergenceWarning
+from ..progress import CONVERGED, TIME_LIMIT, IterationWatch
 from ..rng import as_key
 from .basis import draw_test_matrix
 from .operator import _Operator
@@ -41,6 +48,8 @@ class ExtremeEigenvalues:
         Lanczos steps (products with A).
     residual : float
         The larger of the two Ritz residual norms.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the Lanczos runs.
     """
 
     lambda_min: float
@@ -51,6 +60,7 @@ class ExtremeEigenvalues:
     residual_max: float
     converged: bool
     iterations: int
+    stop_reason: str = CONVERGED
 
     @property
     def lower_bound(self) -> float:
@@ -65,7 +75,8 @@ class ExtremeEigenvalues:
         return max(self.residual_min, self.residual_max)
 
 
-def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: float):
+def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: float,
+                      watch: IterationWatch):
     """Lanczos with full re-orthogonalisation; returns (θ_min, θ_max, r_min, r_max, steps, ok)."""
     V = namespace(v0).zeros((n, min(maxiter, n) + 1), dtype=v0.dtype, device=device(v0))
     V[:, 0] = v0 / xp.linalg.norm(v0)
@@ -91,6 +102,8 @@ def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: fl
         if max(rmin, rmax) <= tol * scale or bnorm <= np.finfo(float).eps * scale:
             ok = True
             break
+        if watch.step(residual=max(rmin, rmax) / scale):
+            break  # out of time: the Ritz values of this step are the answer
         if j + 1 < V.shape[1]:
             V[:, j + 1] = w / bnorm
         beta.append(bnorm)
@@ -98,7 +111,8 @@ def _lanczos_extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: fl
 
 
 def hermitian_extreme_eigenvalues(
-    A: Any, *, tol: float = 1e-6, maxiter: int = 300, seed: Any = None
+    A: Any, *, tol: float = 1e-6, maxiter: int = 300, seed: Any = None,
+    time_limit: float | None = None, progress: bool | None = None,
 ) -> ExtremeEigenvalues:
     """λ_min, λ_max and a κ estimate of a Hermitian matrix or LinearOperator.
 
@@ -118,6 +132,13 @@ def hermitian_extreme_eigenvalues(
     maxiter : int
         Maximum Lanczos steps (products with A) per run.
     seed : None, int or Generator
+    time_limit : float, optional
+        Seconds for the whole call; past them Lanczos stops after the current step and
+        returns its Ritz values with ``converged=False`` and ``stop_reason="time_limit"``
+        (an indefinite A's second run then takes one step). Default: no limit.
+    progress : bool, optional
+        tqdm bar (step, relative Ritz residual); ``None`` shows it only for runs longer
+        than 2 s.
 
     Returns
     -------
@@ -137,6 +158,11 @@ def hermitian_extreme_eigenvalues(
     xp = op.xp
     tol = check_tolerance(tol, "tol")
     maxiter = check_positive_int(maxiter, "maxiter")
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
+    # the Lanczos basis, n × (min(maxiter, n) + 1) entries of A's precision
+    check_allocation(n * (min(maxiter, n) + 1) * numpy_dtype(op.dtype).itemsize,
+                     f"the Lanczos basis of maxiter={maxiter} steps for n={n}", xp=xp,
+                     fix="lower maxiter")
     key = as_key(seed)
     v0 = astype(draw_test_matrix(n, 1, op, key, "gaussian", "lanczos", dtype=op.real_dtype)[:, 0],
               op.dtype)
@@ -147,21 +173,33 @@ def hermitian_extreme_eigenvalues(
     else:
         def mv(x):
             return ax @ x
-    lo, hi, rlo, rhi, steps, ok = _lanczos_extremes(mv, n, xp, v0, maxiter, tol)
-    if lo > 0 or hi < 0:
-        absmin = min(abs(lo), abs(hi))
-    else:
-        lo2, _, r2, _, s2, ok2 = _lanczos_extremes(lambda x: mv(mv(x)), n, xp, v0,
-                                                   maxiter, tol)
-        absmin = math.sqrt(max(lo2, 0.0))
-        steps += 2 * s2
-        ok = ok and ok2
+    watch = IterationWatch("Lanczos", time_limit=time_limit, progress=progress)
+    with watch:
+        lo, hi, rlo, rhi, steps, ok, absmin = _extremes(mv, n, xp, v0, maxiter, tol, watch)
+    reason = watch.reason(ok)
     if not ok:
-        warnings.warn(f"Lanczos did not reach tol={tol:g} in {maxiter} steps; the eigenvalue "
-                      f"estimates are inside the spectrum but not converged", ConvergenceWarning,
+        why = (f"before time_limit={time_limit:g} s ran out" if reason == TIME_LIMIT
+               else f"in {maxiter} steps")
+        warnings.warn(f"Lanczos did not reach tol={tol:g} {why}; the eigenvalue estimates "
+                      f"are inside the spectrum but not converged", ConvergenceWarning,
                       stacklevel=2)
     big = max(abs(lo), abs(hi))
     kappa = big / absmin if absmin > 0 else float("inf")
     return ExtremeEigenvalues(lambda_min=lo, lambda_max=hi, abs_min=absmin,
                               condition_estimate=kappa, residual_min=rlo, residual_max=rhi,
-                              converged=ok, iterations=steps)
+                              converged=ok, iterations=steps, stop_reason=reason)
+
+
+def _extremes(mv, n: int, xp: ModuleType, v0: Any, maxiter: int, tol: float,
+              watch: IterationWatch):
+    """Lanczos on A, and on A² for min |λ| when A is indefinite."""
+    lo, hi, rlo, rhi, steps, ok = _lanczos_extremes(mv, n, xp, v0, maxiter, tol, watch)
+    if lo > 0 or hi < 0:
+        absmin = min(abs(lo), abs(hi))
+    else:
+        lo2, _, r2, _, s2, ok2 = _lanczos_extremes(lambda x: mv(mv(x)), n, xp, v0,
+                                                   maxiter, tol, watch)
+        absmin = math.sqrt(max(lo2, 0.0))
+        steps += 2 * s2
+        ok = ok and ok2
+    return lo, hi, rlo, rhi, steps, ok, absmin

@@ -1,0 +1,121 @@
+"""Time limits and progress bars for iterative loops: the library's one helper for both.
+
+An iterative routine whose iteration count the caller controls (``maxiter``) can run for
+hours when it does not converge. A worst-case work estimate would refuse normal calls (the
+loops usually stop on convergence long before ``maxiter``), so instead each such loop
+takes ``time_limit=`` (seconds) and ``progress=``, and calls :meth:`IterationWatch.step`
+once per iteration:
+
+* ``time_limit``: the loop stops at the next iteration boundary past the deadline and
+  returns its current iterate with ``converged=False`` and
+  ``stop_reason == "time_limit"`` (:data:`TIME_LIMIT`);
+* ``progress``: a tqdm bar with the iteration count and the current residual. ``None``
+  (the default) opens it only once a run has lasted :data:`PROGRESS_DELAY_S` seconds, so
+  short calls (tests, doctests) never print one and never pay for it; ``True`` shows it
+  at once, ``False`` never.
+
+Examples
+--------
+>>> watch = IterationWatch("demo", time_limit=None, progress=False)
+>>> watch.step(residual=0.5)   # False: no deadline
+False
+>>> watch.close(); watch.iterations
+1
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+#: ``stop_reason`` of a run that met its tolerance.
+CONVERGED = "converged"
+#: ``stop_reason`` of a run that used its ``maxiter`` iterations.
+MAXITER = "maxiter"
+#: ``stop_reason`` of a run stopped by its ``time_limit``.
+TIME_LIMIT = "time_limit"
+
+#: Seconds a run lasts before ``progress=None`` opens its bar (as ``circuits.synthesize``).
+PROGRESS_DELAY_S = 2.0
+
+
+class IterationWatch:
+    """Deadline and lazily opened progress bar of one iterative loop.
+
+    Parameters
+    ----------
+    what : str
+        The bar's label (the routine's name).
+    time_limit : float or None
+        Seconds from construction (validated by :func:`sketch.checks.check_time_limit`);
+        ``None`` or ``inf``: no limit.
+    progress : bool or None
+        ``True`` show the bar at once, ``False`` never, ``None`` after
+        :data:`PROGRESS_DELAY_S` seconds.
+    total : int, optional
+        The iteration cap, shown as the bar's total.
+    unit : str
+        What one iteration is ("it", "projection", ...).
+
+    Examples
+    --------
+    >>> with IterationWatch("loop", time_limit=1e-9, progress=False) as watch:
+    ...     stopped = watch.step(residual=1.0)
+    >>> stopped, watch.timed_out
+    (True, True)
+    """
+
+    def __init__(self, what: str, *, time_limit: float | None, progress: bool | None,
+                 total: int | None = None, unit: str = "it") -> None:
+        self.start = time.perf_counter()
+        self.deadline = (None if time_limit is None or time_limit == float("inf")
+                         else self.start + time_limit)
+        self.what, self.progress, self.total, self.unit = what, progress, total, unit
+        self.iterations = 0
+        self.timed_out = False
+        self.bar: Any = None
+        if progress:
+            self._open()
+
+    def _open(self) -> None:
+        from tqdm.auto import tqdm
+
+        # delay > 0 keeps tqdm from drawing before start_t is set: a bar opened late counts
+        # its elapsed time (and rate, ETA) from the loop's start
+        self.bar = tqdm(desc=self.what, total=self.total, unit=self.unit, initial=self.iterations,
+                        leave=False, delay=1e-9)
+        self.bar.start_t -= time.perf_counter() - self.start
+        self.bar.refresh()
+
+    def step(self, n: int = 1, **status: float) -> bool:
+        """Count ``n`` iterations, show ``status`` (e.g. ``residual=``); True past the deadline."""
+        self.iterations += n
+        now = time.perf_counter()
+        if self.bar is None and self.progress is None and now - self.start >= PROGRESS_DELAY_S:
+            self._open()
+        elif self.bar is not None:
+            self.bar.update(n)
+        if self.bar is not None and status:
+            self.bar.set_postfix(status, refresh=False)
+        if self.deadline is not None and now >= self.deadline:
+            self.timed_out = True
+        return self.timed_out
+
+    def reason(self, converged: bool) -> str:
+        """The ``stop_reason`` of the finished loop."""
+        return CONVERGED if converged else TIME_LIMIT if self.timed_out else MAXITER
+
+    def close(self) -> None:
+        """Remove the bar (if one was opened)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> IterationWatch:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+__all__ = ["CONVERGED", "MAXITER", "TIME_LIMIT", "PROGRESS_DELAY_S", "IterationWatch"]
