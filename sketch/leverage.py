@@ -377,9 +377,10 @@ def leverage_sample(
     longer fits in A. Where the proven sketch would have m/2 rows or more, exact
     scores are computed instead (cheaper, and β = 1 with all of δ for the sample).
     Measured (``python -m benchmarks leverage``, scores + draw + sampled solve, one
-    thread, shared machine): at m = 400 000 the approximate rule took 1/3.2 of the
-    exact rule's time for d = 40 and 1/1.3 for d = 20, but 1.1–1.9× more for
-    d = 10, where exact scores are the better choice.
+    thread, shared machine, two runs): at m = 400 000 the approximate rule was
+    1.9–3.2× faster than exact scores for d = 40 and 1.3–1.5× for d = 20, but
+    1.1–2.3× slower for d = 10, where exact scores are the better choice; against
+    the former unproven rule it took 0.8–1.1× the time for 7 % more rows.
 
     Parameters
     ----------
