@@ -379,8 +379,9 @@ def leverage_sample(
     Measured (``python -m benchmarks leverage``, scores + draw + sampled solve, one
     thread, shared machine, two runs): at m = 400 000 the approximate rule was
     1.9–3.2× faster than exact scores for d = 40 and 1.3–1.5× for d = 20, but
-    1.1–2.3× slower for d = 10, where exact scores are the better choice; against
-    the former unproven rule it took 0.8–1.1× the time for 7 % more rows.
+    1.1–2.3× slower for d = 10, where exact scores are the better choice. Against
+    the former unproven rule (8d sketch rows, β = 1/2 assumed) it drew 5–7 % more
+    rows in 0.5–1.3× the time (within the machine's noise).
 
     Parameters
     ----------
