@@ -341,6 +341,7 @@ def _approx_score_options(m: int, d: int, delta: float, options: dict[str, Any])
     opts = dict(options)
     kind = opts.get("sketch", "sparse-sign")
     jl = opts.get("jl_size")
+    jl = None if jl is None else check_positive_int(jl, "jl_size")
     if opts.get("sketch_size") is None:
         delta_s = delta / 2 if jl is not None and jl < d else delta
         s = approx_sketch_size(d, delta_s, kind if isinstance(kind, str) else "")
