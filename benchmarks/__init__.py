@@ -12,6 +12,7 @@ BENCHMARKS: dict[str, str] = {
     "gpu": "benchmarks.gpu",
     "haar": "benchmarks.haar",
     "hhl": "benchmarks.hhl",
+    "leverage": "benchmarks.leverage",
     "lowrank": "benchmarks.lowrank",
     "lstsq": "benchmarks.lstsq",
     "optimize": "benchmarks.optimize",

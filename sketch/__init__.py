@@ -44,7 +44,10 @@ from .joins import (
     regression_target_sketch,
 )
 from .leverage import (
+    approx_leverage_beta,
+    approx_sketch_size,
     coherence,
+    jl_lower_factor,
     leverage_sample,
     leverage_sample_size,
     leverage_scores,
@@ -164,7 +167,8 @@ __all__ += [
     "adaptive_qb", "adaptive_svd", "residual_norm", "spectral_norm",
     "hermitian_extreme_eigenvalues",
     "leverage_scores", "ridge_leverage_scores", "coherence", "leverage_sample_size",
-    "leverage_sample", "Sample", "sample_rows", "uniform_sample",
+    "approx_sketch_size", "jl_lower_factor", "approx_leverage_beta", "leverage_sample",
+    "Sample", "sample_rows", "uniform_sample",
     "LewisWeights", "lewis_weights", "lp_sensitivities", "root_leverage_scores",
     "lp_sample_size", "lp_sample",
     "RegressionResult", "check_p", "lp_regression", "lp_cost",

@@ -44,7 +44,13 @@ import numpy as np
 from ..backend import array_module
 from ..checks import check_allocation, check_dtype, check_positive_int, check_sampling_mass
 from ..errors import AccuracyWarning, ShapeError
-from ..leverage import _approx_sizes, _rank_cut, _score_factor, leverage_sample_size
+from ..leverage import (
+    _Approx,
+    _approx_sizes,
+    _rank_cut,
+    _score_factor,
+    _scores_and_need,
+)
 from ..operators import make_operator
 from ..rng import as_key
 from ..rowsample import Sample
@@ -98,11 +104,17 @@ def leverage_scores(A: Any, *, method: str = "exact", sketch_size: int | None = 
         return persist(_scores(Q, U[:, :_rank_cut(s, A.shape, rdt)]))[0]
     if method != "approx":
         raise ValueError(f"method must be 'exact' or 'approx', got {method!r}")
-    key = as_key(seed)
+    return _approx(A, sketch_size, jl_size, sketch, as_key(seed)).scores
+
+
+def _approx(A: Any, sketch_size: int | None, jl_size: int | None, sketch: str,
+            key: Any) -> _Approx:
+    m, d = A.shape
     # The sizes and keys of sketch.leverage's in-memory approximation, so the scores match it.
     r1, k2 = _approx_sizes(m, d, sketch_size, jl_size)
     SA = gather(sketched_rows(make_operator(sketch, r1, m, seed=key.child("S1")), A, "A"))[0]
-    return persist(_scores(A, _score_factor(SA, k2, key, A.dtype)))[0]
+    Om, r = _score_factor(SA, k2, key, A.dtype)
+    return _Approx(persist(_scores(A, Om))[0], r, r1, k2)
 
 
 def ridge_leverage_scores(A: Any, lam: float, *, method: str = "exact", seed: Any = None,
@@ -186,11 +198,11 @@ def leverage_sample(A: Any, eps: float = 0.5, delta: float = 0.1, *, size: int |
                     method: str = "exact", seed: Any = None, **options: Any) -> Sample:
     """:func:`sketch.leverage_sample` for a Dask A (the same rule for the sample size)."""
     key = as_key(seed)
-    lev = leverage_scores(A, method=method, seed=key.child("scores"), **options)
-    total = float(gather(lev.sum())[0])
-    check_sampling_mass(total, "A")  # was a ValueError about "the scores" from the draw
-    rank = min(A.shape[1], max(1, round(total)))
-    need = leverage_sample_size(rank, eps, delta, 1.0 if method == "exact" else 0.5)
+    A = _matrix(A)
+    lev, rank, need = _scores_and_need(A, eps, delta, method, key, options, _approx,
+                                       lambda v: float(gather(v.sum())[0]), 5)
+    # was a ValueError about "the scores" from the draw (gathered again: Dask persists it)
+    check_sampling_mass(float(gather(lev.sum())[0]), "A")
     s = need if size is None else check_positive_int(size, "size")
     if s < need:
         warnings.warn(f"{s} rows are fewer than the {need} that an eps={eps} subspace embedding "

@@ -237,7 +237,7 @@ NUMBERS: dict[str, Callable[[Any, Any, Any], Any]] = {
 NO_ARRAYS = {
     "as_key", "make_operator", "embedding_size", "linf_sketch_size", "preconditioner_size",
     "leverage_sample_size", "lp_sample_size", "coreset_size", "check_p", "ridgeless_risk",
-    "load_sketch",
+    "load_sketch", "approx_sketch_size", "jl_lower_factor", "approx_leverage_beta",
 }
 
 
