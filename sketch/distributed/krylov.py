@@ -95,8 +95,9 @@ from ..backend import array_module, solve_triangular, to_numpy
 from ..checks import check_allocation
 from ..lowrank.basis import draw_test_matrix, extend, orth, svd_from_basis
 from ..lowrank.certificates import Probes, accuracy_stop, gram_resolves, single_precision_allows
-from ..lowrank.krylov import _check_basis_memory
+from ..lowrank.krylov import _check_basis_memory, out_of_time
 from ..lowrank.results import SVDResult
+from ..progress import IterationWatch
 from .lowrank import _H, DaskOperator, _adjoint_times, _rows_like, tall_times
 from .rows import chunk_module, dask_modules, finite_on_client, fold, gather, persist, row_sum
 
@@ -320,8 +321,9 @@ def _tsqr_ritz(op: DaskOperator, VX: Any) -> tuple[Any, Any]:
 
 def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, *,
                eps: float | None = None, max_passes: int = 24, depth: int | None = None,
-               mixed: bool = True) -> SVDResult:
-    """:func:`sketch.lowrank.krylov.krylov_svd` on a tall Dask A (see the module)."""
+               mixed: bool = True, watch: IterationWatch | None = None) -> SVDResult:
+    """:func:`sketch.lowrank.krylov.krylov_svd` on a tall Dask A (see the module), stopped
+    early at a pass boundary where ``watch`` runs out of time."""
     xp = op.xp
     n = op.shape[1]
     limit = min(op.shape)
@@ -359,6 +361,8 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
                 break
         elif step >= depth:
             break
+        if out_of_time(watch, space.budget(), est if depth is None else None):
+            break  # est belongs to space.V, the basis returned
         if space.V.shape[1] >= limit:  # V spans all of Cⁿ: the factorisation is exact
             converged, est = True, 0.0
             break
@@ -371,7 +375,7 @@ def krylov_svd(op: DaskOperator, k: int, b: int, key: Any, sketch: str, r: int, 
         before = now[: k + 1]
         now, X = pencil_ritz(space.V, space.W, unit)
         step += 1
-    done = converged or depth is not None
+    done = converged or (depth is not None and not (watch is not None and watch.timed_out))
     estimate = est if depth is None else None
     # The pencil's directions X carry the client Gram matrices' rounding, about
     # u·σ₁²: where that is not far below σₖ₊₁² (a steep spectrum, or A V of rank < k)

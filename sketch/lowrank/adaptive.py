@@ -12,8 +12,10 @@ import numpy as np
 from ..backend import array_module, compat, library_dtype
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning, ToleranceError
+from ..progress import CONVERGED, TIME_LIMIT
 from ..rng import as_key
 from .basis import check_power_iters, draw_test_matrix, orth
+from .krylov import open_watch, out_of_time
 from .operator import _Operator
 from .results import SVDResult
 
@@ -35,6 +37,8 @@ class QBResult:
         Number of blocks.
     history : list of float
         The error estimate after each block.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the run: the tolerance, ``max_rank``, or ``time_limit=``.
     """
 
     Q: Any
@@ -44,6 +48,7 @@ class QBResult:
     converged: bool
     iterations: int
     history: list = field(default_factory=list)
+    stop_reason: str = CONVERGED
 
     def __iter__(self):
         return iter((self.Q, self.B))
@@ -66,6 +71,8 @@ def adaptive_qb(
     max_rank: int | None = None,
     power_iters: int = 1,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> QBResult:
     """Rank-adaptive blocked QB factorisation ``A ≈ QB`` to a relative tolerance.
 
@@ -96,6 +103,16 @@ def adaptive_qb(
     power_iters : int
         Power iterations per block (at most 100).
     seed : None, int or Generator
+    time_limit : float, optional
+        Seconds the run may take: past them it stops after the block in hand and
+        returns Q, B with ``converged=False``, ``stop_reason="time_limit"``, a
+        ConvergenceWarning and the error estimate of that Q, B (for a LinearOperator,
+        the first block is always taken: its estimate needs the next block's products).
+        Default: no limit.
+    progress : bool, optional
+        A bar with the passes and the current relative error: ``True`` at once,
+        ``False`` never, ``None`` (default) once a run has lasted 2 s
+        (:mod:`sketch.progress`).
 
     Returns
     -------
@@ -112,8 +129,8 @@ def adaptive_qb(
     >>> rng = np.random.default_rng(0)
     >>> A = (rng.standard_normal((200, 30)) * 0.5 ** np.arange(30)) @ rng.standard_normal((30, 100))
     >>> res = adaptive_qb(A, 1e-6, block=8, seed=0)
-    >>> res.converged, res.rank <= 32
-    (True, True)
+    >>> res.converged, res.rank <= 32, res.stop_reason
+    (True, True, 'converged')
     """
     op = _Operator(A)
     xp = op.xp
@@ -129,6 +146,7 @@ def adaptive_qb(
     max_rank = limit if max_rank is None else min(check_positive_int(max_rank, "max_rank"), limit)
     q = check_power_iters(power_iters)
     key = as_key(seed)
+    watch = open_watch("adaptive QB", time_limit, progress, None)
     m, n = op.shape
     dtype, ns = library_dtype(xp, op.dtype), compat(xp)  # compat: creation with device=
     Q = ns.zeros((m, 0), dtype=dtype, device=op.device)
@@ -145,45 +163,53 @@ def adaptive_qb(
     converged = False
     it = 0
     err = float("inf")
-    while Q.shape[1] < max_rank:
-        bi = min(b, max_rank - Q.shape[1])
-        Om = draw_test_matrix(n, bi, op, key, "gaussian", f"block{it}") * math.sqrt(bi)
-        Y = op.mm(Om) - Q @ (B @ Om)
-        if not explicit:
-            # E‖(A−QB)ω‖² = ‖A−QB‖_F² for standard Gaussian ω.
-            est = float(xp.linalg.norm(Y)) / math.sqrt(bi)
-            if it == 0:
-                normA = est
-            err = est
-            history.append(err)
-            if err <= tol * normA:
-                converged = True
-                break
-        Qi = orth(Y, xp)
-        for _ in range(q):
-            Z = orth(op.rmm(Qi) - B.conj().T @ (Q.conj().T @ Qi), xp)
-            Qi = orth(op.mm(Z) - Q @ (B @ Z), xp)
-        Qi = orth(Qi - Q @ (Q.conj().T @ Qi), xp)  # re-orthogonalise against earlier blocks
-        Bi = op.rmm(Qi).conj().T
-        Q = xp.concatenate([Q, Qi], axis=1)
-        B = xp.concatenate([B, Bi], axis=0)
-        it += 1
-        if explicit:
-            E -= (float(xp.linalg.norm(Bi)) / normA) ** 2 if normA > 0 else 0.0
-            err = normA * math.sqrt(max(E, 0.0))
-            history.append(err)
-            if E + rounding <= tol**2 or normA == 0:
-                converged = True
-                break
+    with watch:
+        while Q.shape[1] < max_rank:
+            bi = min(b, max_rank - Q.shape[1])
+            Om = draw_test_matrix(n, bi, op, key, "gaussian", f"block{it}") * math.sqrt(bi)
+            Y = op.mm(Om) - Q @ (B @ Om)
+            if not explicit:
+                # E‖(A−QB)ω‖² = ‖A−QB‖_F² for standard Gaussian ω.
+                est = float(xp.linalg.norm(Y)) / math.sqrt(bi)
+                if it == 0:
+                    normA = est
+                err = est
+                history.append(err)
+                if err <= tol * normA:
+                    converged = True
+                    break
+                if it and out_of_time(watch, op.passes, err / normA if normA else err,
+                                            "rel_error"):
+                    break  # err is the estimate for Q, B as they stand
+            Qi = orth(Y, xp)
+            for _ in range(q):
+                Z = orth(op.rmm(Qi) - B.conj().T @ (Q.conj().T @ Qi), xp)
+                Qi = orth(op.mm(Z) - Q @ (B @ Z), xp)
+            Qi = orth(Qi - Q @ (Q.conj().T @ Qi), xp)  # re-orthogonalise against earlier blocks
+            Bi = op.rmm(Qi).conj().T
+            Q = xp.concatenate([Q, Qi], axis=1)
+            B = xp.concatenate([B, Bi], axis=0)
+            it += 1
+            if explicit:
+                E -= (float(xp.linalg.norm(Bi)) / normA) ** 2 if normA > 0 else 0.0
+                err = normA * math.sqrt(max(E, 0.0))
+                history.append(err)
+                if E + rounding <= tol**2 or normA == 0:
+                    converged = True
+                    break
+                if out_of_time(watch, op.passes, err / normA, "rel_error"):
+                    break
+    reason = watch.reason(converged)
     if not converged:
+        cause = "its time_limit" if reason == TIME_LIMIT else "max_rank"
         warnings.warn(
-            f"adaptive_qb stopped at rank {Q.shape[1]} (max_rank) with relative error "
+            f"adaptive_qb stopped by {cause} at rank {Q.shape[1]} with relative error "
             f"{err / normA if normA else float('nan'):.3g} > tol={tol:.3g}",
             ConvergenceWarning,
             stacklevel=2,
         )
     return QBResult(Q=Q, B=B, error_estimate=err, norm_estimate=float(normA), converged=converged,
-                    iterations=it, history=history)
+                    iterations=it, history=history, stop_reason=reason)
 
 
 def adaptive_svd(
@@ -194,12 +220,15 @@ def adaptive_svd(
     max_rank: int | None = None,
     power_iters: int = 1,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> SVDResult:
     """SVD of the rank-adaptive QB factorisation: ``‖A − UΣV^H‖_F ≲ tol·‖A‖_F``.
 
     :func:`adaptive_qb` followed by the SVD of B (Yu–Gu–Li 2018). The rank is
     chosen by the tolerance; ``error_estimate`` is the Frobenius error
-    estimate (the spectral error is at most that).
+    estimate (the spectral error is at most that); ``time_limit`` and ``progress`` as
+    there (a stopped run returns the SVD of the Q, B it had reached).
 
     Examples
     --------
@@ -209,9 +238,11 @@ def adaptive_svd(
     >>> res.converged, res.rank
     (True, 12)
     """
-    qb = adaptive_qb(A, tol, block=block, max_rank=max_rank, power_iters=power_iters, seed=seed)
+    qb = adaptive_qb(A, tol, block=block, max_rank=max_rank, power_iters=power_iters, seed=seed,
+                     time_limit=time_limit, progress=progress)
     xp = array_module(qb.Q)
     Ub, s, Vh = xp.linalg.svd(qb.B, full_matrices=False)
     return SVDResult(U=qb.Q @ Ub, s=s, Vh=Vh, error_estimate=qb.error_estimate,
                      frobenius_estimate=qb.error_estimate, passes=0,
-                     converged=qb.converged, iterations=qb.iterations)
+                     converged=qb.converged, iterations=qb.iterations,
+                     stop_reason=qb.stop_reason)

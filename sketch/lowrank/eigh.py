@@ -7,7 +7,7 @@ from typing import Any
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_power_iters, check_rank, first_pass, nonneg_int, orth
 from .certificates import DEFAULT_ACCURACY, probe_errors
-from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
+from .krylov import check_max_passes, hermitian_krylov, open_watch, warn_unconverged
 from .operator import _Operator
 from .results import EighResult
 
@@ -23,6 +23,8 @@ def randomized_eigh(
     sketch: str = "gaussian",
     probes: int = 5,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> EighResult:
     """Rank-k eigendecomposition of a Hermitian matrix, ``A ≈ V diag(w) V^H``.
 
@@ -40,7 +42,7 @@ def randomized_eigh(
     A : Hermitian array, sparse matrix or LinearOperator (n × n)
     k : int
         Number of eigenpairs, ``1 <= k < n``.
-    accuracy, oversample, power_iters, max_passes, sketch, probes, seed
+    accuracy, oversample, power_iters, max_passes, sketch, probes, seed, time_limit, progress
         As for :func:`sketch.lowrank.randomized_svd`.
 
     Returns
@@ -61,6 +63,8 @@ def randomized_eigh(
     >>> w, V = randomized_eigh(A, 2, seed=0)
     >>> np.round(w, 8).tolist()
     [5.0, -4.0]
+    >>> randomized_eigh(A, 2, time_limit=60, progress=False, seed=0).stop_reason
+    'converged'
     """
     op = _Operator(A)
     op.check_hermitian()
@@ -77,16 +81,18 @@ def randomized_eigh(
             Q = orth(op.mm(Q), xp)
         T = _H(Q) @ op.mm(Q)
         T = (T + _H(T)) / 2
-        conv, est, it = True, None, q
+        conv, est, it, reason = True, None, q, "converged"
     else:
         eps = check_accuracy(accuracy, op.real_dtype)
         cap = check_max_passes(max_passes, 2)
-        Q, _, T, P, conv, est, it = hermitian_krylov(op, k, l, key, sketch, r, eps=eps,
-                                                     max_passes=cap)
-        warn_unconverged("randomized_eigh", conv, est, eps, cap)
+        with open_watch("randomized eigh", time_limit, progress, cap) as watch:
+            Q, _, T, P, conv, est, it = hermitian_krylov(op, k, l, key, sketch, r, eps=eps,
+                                                         max_passes=cap, watch=watch)
+        warn_unconverged("randomized_eigh", conv, est, eps, cap, watch)
+        reason = watch.reason(conv)
     w, W = xp.linalg.eigh(T)
     order = xp.argsort(-xp.abs(w))[:k]
     w, V = w[order], Q @ W[:, order]
     spec, frob = probe_errors(P, V, w, _H(V), xp)
     return EighResult(w=w, V=V, error_estimate=spec, frobenius_estimate=frob, passes=op.passes,
-                      converged=conv, iterations=it, accuracy_estimate=est)
+                      converged=conv, iterations=it, accuracy_estimate=est, stop_reason=reason)

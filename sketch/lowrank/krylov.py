@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype
-from ..checks import check_allocation, check_positive_int
+from ..checks import check_allocation, check_positive_int, check_progress, check_time_limit
 from ..errors import ConvergenceWarning
+from ..progress import IterationWatch
 from ..rng import as_key
 from .basis import (
     _H,
@@ -55,6 +56,24 @@ def check_max_passes(max_passes: Any, minimum: int) -> int:
     return check_positive_int(max_passes, "max_passes", minimum=minimum)
 
 
+def open_watch(name: str, time_limit: Any, progress: Any,
+               max_passes: int | None) -> IterationWatch:
+    """The :class:`~sketch.progress.IterationWatch` of an accuracy-first run, counting passes."""
+    return IterationWatch(name, time_limit=check_time_limit(time_limit),
+                          progress=check_progress(progress), total=max_passes, unit="pass")
+
+
+def out_of_time(watch: IterationWatch | None, passes: int, estimate: float | None,
+                label: str = "accuracy") -> bool:
+    """A pass boundary: the passes since the last one go on the bar with the current
+    estimate (ε̂, or the ``label`` given, of the factors the loop would return now);
+    True once past the time limit."""
+    if watch is None:
+        return False
+    shown = {} if estimate is None else {label: estimate}
+    return watch.step(max(passes - watch.iterations, 0), **shown)
+
+
 def _bordered(G: Any, C: Any, D: Any, xp: Any) -> Any:
     """The Hermitian block matrix [[G, C], [Cᴴ, D]]: a Gram matrix grown by one block."""
     return xp.concatenate([xp.concatenate([G, C], axis=1),
@@ -62,8 +81,13 @@ def _bordered(G: Any, C: Any, D: Any, xp: Any) -> Any:
 
 
 def warn_unconverged(name: str, converged: bool, estimate: float, eps: float,
-                     max_passes: int) -> None:
-    if not converged:
+                     max_passes: int, watch: IterationWatch | None = None) -> None:
+    if not converged and watch is not None and watch.timed_out:
+        warnings.warn(
+            f"{name} stopped by its time_limit after {watch.iterations} passes with estimated "
+            f"accuracy {estimate:.2g} > accuracy={eps:g}; raise time_limit or ask for a looser "
+            "accuracy", ConvergenceWarning, stacklevel=3)
+    elif not converged:
         warnings.warn(
             f"{name} stopped at max_passes={max_passes} with estimated accuracy "
             f"{estimate:.2g} > accuracy={eps:g}; raise max_passes or ask for a looser accuracy",
@@ -143,26 +167,30 @@ def top_up_width(w: np.ndarray, k: int, eps: float, limit: int) -> int:
 
 def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                eps: float | None = None, max_passes: int = MAX_PASSES,
-               depth: int | None = None, mixed: bool = True) -> SVDResult:
-    """Block Krylov SVD: ``depth`` steps, or (``depth=None``) until ε̂ ≤ ``eps``."""
+               depth: int | None = None, mixed: bool = True,
+               watch: IterationWatch | None = None) -> SVDResult:
+    """Block Krylov SVD: ``depth`` steps, or (``depth=None``) until ε̂ ≤ ``eps``; stops
+    early at a pass boundary where ``watch`` runs out of time."""
     if op.kind == "dask" and op.shape[0] >= op.shape[1]:  # tall Dask A: sketch.distributed
         from ..distributed.krylov import krylov_svd as dask_krylov_svd
 
         return dask_krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=max_passes,
-                               depth=depth, mixed=mixed)
+                               depth=depth, mixed=mixed, watch=watch)
     if op.kind == "sparse":  # scipy/cupyx sparse A: the basis on the short side
         from .short_side import short_side_krylov_svd
 
         if op.shape[0] >= op.shape[1]:
             return short_side_krylov_svd(op, k, b, key, sketch, r, eps=eps,
-                                         max_passes=max_passes, depth=depth, mixed=mixed)
+                                         max_passes=max_passes, depth=depth, mixed=mixed,
+                                         watch=watch)
         # wide: the same on A^H (a transposed view; the values conjugated if complex), whose
         # factors are A's swapped. The long-side Krylov here kept and re-orthonormalised
         # A^H Q, n × L, and took 1.4-1.7 s against 0.85-1.1 s for subspace iteration on
         # the 20000 × 100000 transpose of the benchmark's term matrix (CPU time, loaded).
         opt = _Operator(op.A.conj().T if op.complex else op.A.T, "A^H")
         res = short_side_krylov_svd(opt, k, b, key, sketch, r, eps=eps,
-                                    max_passes=max_passes, depth=depth, mixed=mixed)
+                                    max_passes=max_passes, depth=depth, mixed=mixed,
+                                    watch=watch)
         op.passes = opt.passes
         return replace(res, U=_H(res.Vh), Vh=_H(res.U))
     xp = op.xp
@@ -197,6 +225,8 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                 break
         elif step >= depth:
             break
+        if out_of_time(watch, op.passes, est if depth is None else None):
+            break  # est belongs to Q, the basis returned
         if Q.shape[1] >= limit:  # the space is all of range(A): the factorisation is exact
             converged, est = True, 0.0
             break
@@ -218,17 +248,19 @@ def krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
         Q, Bt = xp.concatenate([Q, Qn], axis=1), xp.concatenate([Bt, Btn], axis=1)
         before, now = now, ritz_squares(G, k + 1)
         step += 1
-    return svd_from_basis(op, Q, Bt, k, P, step, converged or depth is not None,
-                          est if depth is None else None)
+    done = converged or (depth is not None and not (watch is not None and watch.timed_out))
+    return svd_from_basis(op, Q, Bt, k, P, step, done, est if depth is None else None)
 
 
 def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
-                     eps: float | None = None, max_passes: int = MAX_PASSES):
+                     eps: float | None = None, max_passes: int = MAX_PASSES,
+                     watch: IterationWatch | None = None):
     """Block Lanczos with full re-orthogonalisation on Hermitian A, one pass per block.
 
     Returns ``(Q, AQ, T, probes, converged, ε̂, steps)`` with ``T = Q^H A Q``;
     stops when the Ritz values' ε̂ ≤ ``eps`` (or at ``max_passes``; ``eps=None``:
-    after the first block, the one-pass sketch).
+    after the first block, the one-pass sketch), or at the pass boundary where
+    ``watch`` runs out of time (ε̂ then that of the Q returned).
     """
     xp = op.xp
     n = op.shape[0]
@@ -240,7 +272,7 @@ def hermitian_krylov(op: _Operator, k: int, b: int, key: Any, sketch: str, r: in
     lo, step, est, converged = 0, 0, float("inf"), eps is None
     while eps is not None:
         stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 1, max_passes)
-        if stop:
+        if stop or out_of_time(watch, op.passes, est):
             break
         Qn = extend(Q, AQ[:, lo:], xp)[:, : n - Q.shape[1]] if Q.shape[1] < n else Q[:, :0]
         if Qn.shape[1] == 0:  # invariant subspace: Rayleigh–Ritz is exact there
@@ -267,6 +299,8 @@ def block_krylov_svd(
     sketch: str = "gaussian",
     probes: int = 5,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> SVDResult:
     """Rank-k SVD by randomized block Krylov iteration (Musco and Musco 2015).
 
@@ -316,8 +350,9 @@ def block_krylov_svd(
         ``pass_dtype`` and keeps A's precision. Costs a float32 copy of A (of a
         sparse A's values and indices; float32 sparse products ran 1.8x faster on a
         100000 × 20000 term matrix, 1 thread).
-    sketch, probes, seed
-        As for :func:`sketch.lowrank.randomized_svd`.
+    sketch, probes, seed, time_limit, progress
+        As for :func:`sketch.lowrank.randomized_svd` (``time_limit`` also ends a fixed
+        ``krylov_iters`` run early, with ``converged=False``).
 
     Returns
     -------
@@ -333,17 +368,29 @@ def block_krylov_svd(
     >>> res = block_krylov_svd(A, 3, mixed_precision=False, seed=0)
     >>> np.round(res.s, 8).tolist(), res.pass_dtype
     ([1.0, 0.5, 0.33333333], 'float64')
+    >>> res = block_krylov_svd(A, 3, time_limit=60, progress=False, seed=0)
+    >>> res.stop_reason, res.passes
+    ('converged', 6)
     """
     op = _Operator(A)
     k = check_rank(k, op.shape)
     b = min(k + 10 if block is None else check_positive_int(block, "block"), min(op.shape))
     r = nonneg_int(probes, "probes")
     key = as_key(seed)
-    if krylov_iters is not None:
-        q = nonneg_int(krylov_iters, "krylov_iters")
-        return krylov_svd(op, k, b, key, sketch, r, depth=q)
-    eps = check_accuracy(accuracy, op.real_dtype)
-    cap = check_max_passes(max_passes, 4)
-    res = krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=cap, mixed=mixed_precision)
-    warn_unconverged("block_krylov_svd", res.converged, res.accuracy_estimate, eps, cap)
+    q = None if krylov_iters is None else nonneg_int(krylov_iters, "krylov_iters")
+    eps = None if q is not None else check_accuracy(accuracy, op.real_dtype)
+    cap = check_max_passes(max_passes, 4) if q is None else 2 * q + 2
+    with open_watch("block Krylov SVD", time_limit, progress, cap) as watch:
+        if q is not None:
+            res = krylov_svd(op, k, b, key, sketch, r, depth=q, watch=watch)
+            if watch.timed_out:
+                warnings.warn(f"block_krylov_svd stopped by its time_limit after {res.passes} "
+                              f"of krylov_iters={q}'s passes; raise time_limit",
+                              ConvergenceWarning, stacklevel=2)
+        else:
+            res = krylov_svd(op, k, b, key, sketch, r, eps=eps, max_passes=cap,
+                             mixed=mixed_precision, watch=watch)
+            warn_unconverged("block_krylov_svd", res.converged, res.accuracy_estimate, eps, cap,
+                             watch)
+    res.stop_reason = watch.reason(res.converged)
     return res

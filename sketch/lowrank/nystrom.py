@@ -12,7 +12,7 @@ from ..errors import NotPositiveSemidefiniteError
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_rank, nonneg_int
 from .certificates import DEFAULT_ACCURACY, probe_errors
-from .krylov import check_max_passes, hermitian_krylov, warn_unconverged
+from .krylov import check_max_passes, hermitian_krylov, open_watch, warn_unconverged
 from .operator import _Operator
 from .results import EighResult
 
@@ -28,6 +28,8 @@ def nystrom(
     probes: int = 5,
     psd_rtol: float = 1e-8,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> EighResult:
     """Randomized Nyström approximation of a PSD matrix, ``A ≈ U diag(λ) U^H``.
 
@@ -52,8 +54,9 @@ def nystrom(
         Rank, ``1 <= k < n``.
     accuracy : float or None
         ε of the accuracy-first run; None for one pass.
-    oversample, max_passes, sketch, probes, seed
-        As for :func:`sketch.lowrank.randomized_svd`.
+    oversample, max_passes, sketch, probes, seed, time_limit, progress
+        As for :func:`sketch.lowrank.randomized_svd` (a run stopped by ``time_limit``
+        returns the Nyström approximation from the Ω it had reached).
     psd_rtol : float
         ``Ω^H A Ω`` with an eigenvalue below ``−psd_rtol · ‖Ω^H A Ω‖`` proves
         that A is not PSD (psd_rtol is raised to ``10·√n·u`` of A's precision, the
@@ -80,6 +83,8 @@ def nystrom(
     >>> lam, U = nystrom(X @ X.T, 5, seed=0)
     >>> bool(np.allclose(U * lam @ U.T, X @ X.T))
     True
+    >>> nystrom(X @ X.T, 5, time_limit=60, progress=False, seed=0).stop_reason
+    'converged'
     """
     op = _Operator(A)
     op.check_hermitian()
@@ -91,10 +96,11 @@ def nystrom(
     n = op.shape[0]
     cap = check_max_passes(max_passes, 1)
     eps = None if accuracy is None or cap == 1 else check_accuracy(accuracy, op.real_dtype)
-    Omega, Y, core, P, conv, est, it = hermitian_krylov(op, k, l, key, sketch, r, eps=eps,
-                                                        max_passes=cap)
+    with open_watch("Nyström", time_limit, progress, cap) as watch:
+        Omega, Y, core, P, conv, est, it = hermitian_krylov(op, k, l, key, sketch, r, eps=eps,
+                                                            max_passes=cap, watch=watch)
     if eps is not None:
-        warn_unconverged("nystrom", conv, est, eps, cap)
+        warn_unconverged("nystrom", conv, est, eps, cap, watch)
     ev = xp.linalg.eigvalsh(core)
     top = float(xp.abs(ev).max())
     unit = float(np.finfo(op.real_dtype).eps)
@@ -128,4 +134,5 @@ def nystrom(
     spec, frob = probe_errors(P, U, lam, _H(U), xp)
     return EighResult(w=lam, V=U, error_estimate=spec, frobenius_estimate=frob,
                       passes=op.passes, shift=nu, converged=conv, iterations=it,
-                      accuracy_estimate=est if eps is not None else None)
+                      accuracy_estimate=est if eps is not None else None,
+                      stop_reason=watch.reason(conv))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..progress import CONVERGED
+
 
 @dataclass
 class SVDResult:
@@ -33,6 +35,11 @@ class SVDResult:
     pass_dtype : str
         The precision the passes over A ran in: ``"float32"`` where a float64 A
         was multiplied in single precision because the accuracy allowed it.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the run: the accuracy was met (fixed-work runs: the work asked for
+        was done), ``max_passes`` (or ``max_rank``) was reached, or ``time_limit=``
+        seconds passed first (the factors are those of the last pass, and the
+        estimates are theirs; :mod:`sketch.progress`).
     """
 
     U: Any
@@ -45,6 +52,7 @@ class SVDResult:
     iterations: int = 0
     accuracy_estimate: float | None = None
     pass_dtype: str = ""
+    stop_reason: str = CONVERGED
 
     def __iter__(self):
         return iter((self.U, self.s, self.Vh))
@@ -65,7 +73,7 @@ class EighResult:
 
     Unpacks as ``w, V = result``. ``w`` is sorted by decreasing magnitude
     (decreasing value for Nyström, where all are ≥ 0). Fields as in
-    :class:`SVDResult`; ``shift`` is Nyström's stabilising shift ν.
+    :class:`SVDResult` (``stop_reason`` included); ``shift`` is Nyström's stabilising shift ν.
     """
 
     w: Any
@@ -77,6 +85,7 @@ class EighResult:
     converged: bool = True
     iterations: int = 0
     accuracy_estimate: float | None = None
+    stop_reason: str = CONVERGED
 
     def __iter__(self):
         return iter((self.w, self.V))

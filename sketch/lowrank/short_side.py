@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype, device, namespace, numpy_dtype, to_numpy
+from ..progress import IterationWatch
 from .basis import _H, extend, first_pass, svd_of_product
 from .certificates import (
     CERTIFICATE_FACTOR,
@@ -38,7 +39,13 @@ from .certificates import (
     probe_errors,
     ritz_squares,
 )
-from .krylov import _bordered, _check_basis_memory, confirm_precision, start_in_single_precision
+from .krylov import (
+    _bordered,
+    _check_basis_memory,
+    confirm_precision,
+    out_of_time,
+    start_in_single_precision,
+)
 from .operator import _Operator
 from .results import SVDResult
 
@@ -130,9 +137,10 @@ def _probe_residual(P: Probes | None, R: Any, Zn: Any, AZn: Any) -> Any:
 
 def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, r: int, *,
                           eps: float | None, max_passes: int, depth: int | None,
-                          mixed: bool) -> SVDResult:
+                          mixed: bool, watch: IterationWatch | None = None) -> SVDResult:
     """Block Krylov SVD of a tall A with its basis on the short side: ``depth`` steps
-    (``2·depth + 1`` passes), or (``depth=None``) until ε̂ ≤ ``eps``."""
+    (``2·depth + 1`` passes), or (``depth=None``) until ε̂ ≤ ``eps``; stops early at a
+    pass boundary where ``watch`` runs out of time."""
     xp = op.xp
     m, n = op.shape
     steps = depth if depth is not None else max((max_passes - 1) // 2, 0)
@@ -157,6 +165,8 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
                 break
         elif step >= depth:
             break
+        if out_of_time(watch, op.passes, est if depth is None else None):
+            break  # est belongs to Z, the basis returned
         if Z.shape[1] >= n:  # the space is all of ℂⁿ: the factorisation is exact
             converged, est = True, 0.0
             break
@@ -186,8 +196,8 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
         blocks.append(AZn)
         before, now = now, ritz_squares(G, k + 1)
         step += 1
-    return _right_ritz(op, Z, blocks, G, k, P, step, converged or depth is not None,
-                       est if depth is None else None, eps)
+    done = converged or (depth is not None and not (watch is not None and watch.timed_out))
+    return _right_ritz(op, Z, blocks, G, k, P, step, done, est if depth is None else None, eps)
 
 
 def _restart(op: _Operator, Z: Any, P: Probes | None, k: int):

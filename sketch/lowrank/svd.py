@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype, numpy_dtype, solve_triangular
+from ..progress import IterationWatch
 from ..rng import as_key
 from .basis import (
     _H,
@@ -25,6 +26,8 @@ from .krylov import (
     check_max_passes,
     confirm_precision,
     krylov_svd,
+    open_watch,
+    out_of_time,
     start_in_single_precision,
     warn_unconverged,
 )
@@ -49,6 +52,8 @@ def randomized_svd(
     probes: int = 5,
     normalizer: str = "lu",
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> SVDResult:
     """Rank-k randomized SVD ``A ≈ U diag(s) Vh``, accurate first.
 
@@ -111,12 +116,22 @@ def randomized_svd(
     normalizer : {"lu", "qr"}
         Renormalisation between fixed power steps (see :func:`range_finder`).
     seed : None, int or Generator
+    time_limit : float, optional
+        Seconds an accuracy-first run may take: past them it stops at the next pass
+        boundary and returns the factorisation of its current basis, with
+        ``converged=False``, ``stop_reason="time_limit"``, a ConvergenceWarning and the
+        ``accuracy_estimate`` and ``error_estimate`` of that basis. Default: no limit.
+        (A ``power_iters`` run does its fixed q ≤ 100 steps.)
+    progress : bool, optional
+        A bar with the passes and the current ε̂: ``True`` at once, ``False`` never,
+        ``None`` (default) once a run has lasted 2 s (:mod:`sketch.progress`).
 
     Returns
     -------
     SVDResult
         ``error_estimate``: HMT's a-posteriori bound on ‖A − UΣV^H‖₂ from the
-        probes; ``passes``; ``accuracy_estimate`` (ε̂) and ``converged``.
+        probes; ``passes``; ``accuracy_estimate`` (ε̂), ``converged`` and
+        ``stop_reason`` ("converged", "maxiter": ``max_passes``, or "time_limit").
 
     Examples
     --------
@@ -127,6 +142,14 @@ def randomized_svd(
     [1.0, 0.5, 0.25, 0.125, 0.0625]
     >>> res.converged, bool(res.error_estimate >= 0.5 ** 5)  # a bound on ‖A − UΣV^H‖₂ = σ₆
     (True, True)
+    >>> import warnings
+    >>> A = np.diag(1.0 / np.arange(1, 301))  # slow decay: very many passes to ε = 1e-12
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     res = randomized_svd(A, 5, method="subspace", accuracy=1e-12, max_passes=10**12,
+    ...                          time_limit=1e-9, seed=0)  # past at the first pass boundary
+    >>> res.stop_reason, res.converged, res.passes, caught[0].category.__name__
+    ('time_limit', False, 2, 'ConvergenceWarning')
     """
     op = _Operator(A)
     k = check_rank(k, op.shape)
@@ -143,12 +166,14 @@ def randomized_svd(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     eps = check_accuracy(accuracy, op.real_dtype)
     cap = check_max_passes(max_passes, 4)
-    if method in ("auto", "krylov"):
-        res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap,
-                         mixed=mixed_precision)
-    else:
-        res = _subspace_svd(op, k, l, key, sketch, r, eps, cap, mixed_precision)
-    warn_unconverged("randomized_svd", res.converged, res.accuracy_estimate, eps, cap)
+    with open_watch("randomized SVD", time_limit, progress, cap) as watch:
+        if method in ("auto", "krylov"):
+            res = krylov_svd(op, k, l, key, sketch, r, eps=eps, max_passes=cap,
+                             mixed=mixed_precision, watch=watch)
+        else:
+            res = _subspace_svd(op, k, l, key, sketch, r, eps, cap, mixed_precision, watch)
+    warn_unconverged("randomized_svd", res.converged, res.accuracy_estimate, eps, cap, watch)
+    res.stop_reason = watch.reason(res.converged)
     return res
 
 
@@ -190,7 +215,8 @@ def _ritz_step(C: Any, k: int, xp: Any) -> tuple[np.ndarray, Any]:
 
 
 def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, eps: float,
-                  max_passes: int, mixed: bool) -> SVDResult:
+                  max_passes: int, mixed: bool, watch: IterationWatch | None = None
+                  ) -> SVDResult:
     """Subspace iteration with Ritz values after every power step, until ε̂ ≤ eps.
 
     The Ritz values of range(Z) come from the small Gram matrix of
@@ -200,7 +226,8 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
     QR of the tall block is needed between steps (they cost as much as a pass
     over a sparse A). The basis is orthonormalised once, at the end. ε̂
     extrapolates the last two rises (:func:`geometric_tail`): this iteration
-    can creep.
+    can creep. Where ``watch`` runs out of time the loop stops at the next pass
+    boundary with the current basis (and its ε̂).
     """
     xp = op.xp
     unit = float(np.finfo(op.real_dtype).eps)
@@ -223,8 +250,8 @@ def _subspace_svd(op: _Operator, k: int, l: int, key: Any, sketch: str, r: int, 
             continue
         stop, est, converged = accuracy_stop(now, before, k, unit, eps, op.passes, 2, max_passes,
                                              posterior_accuracy(P, Z, now, k, xp, M), rise)
-        if stop:
-            break
+        if stop or out_of_time(watch, op.passes, est):
+            break  # est belongs to Z M^H, the basis returned
         rise = ritz_stagnation(now, before, k, unit, k + 1) if before is not None else None
         Z = op.mm(C @ S)
         before = now
