@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, str] = {
     "hhl": "benchmarks.hhl",
     "lowrank": "benchmarks.lowrank",
     "lstsq": "benchmarks.lstsq",
+    "lstsq-grid": "benchmarks.lstsq_grid",
     "optimize": "benchmarks.optimize",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
