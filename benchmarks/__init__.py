@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "leverage": "benchmarks.leverage",
     "lowrank": "benchmarks.lowrank",
     "lstsq": "benchmarks.lstsq",
+    "lstsq-grid": "benchmarks.lstsq_grid",
     "optimize": "benchmarks.optimize",
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",

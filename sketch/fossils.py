@@ -51,7 +51,7 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> A = rng.standard_normal((4000, 30)) * np.logspace(0, -10, 30)
 >>> b = rng.standard_normal(4000)
->>> res = lstsq(A, b, seed=0)
+>>> res = lstsq(A, b, "fossils", seed=0)
 >>> res.method, res.converged, bool(res.backward_error < 1e-15)
 ('fossils', True, True)
 """

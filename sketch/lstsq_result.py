@@ -37,7 +37,9 @@ class LstsqResult:
     residual_norm : float or array
         ‖b − A x‖₂ (per right-hand side for 2-D b), computed afresh.
     method : str
-        The method that produced ``x`` (``"direct"`` after a fallback).
+        The method that produced ``x``: ``"direct"`` after a fallback, and for the
+        default method where sketching cannot pay (small or narrow A; then
+        ``backward_error`` is None: LAPACK is backward stable by construction).
     backward_error : float, array or None
         Estimate of the normwise relative backward error
         min{‖ΔA‖_F : x solves min ‖(A + ΔA)x − b‖} / ‖A‖_F — the

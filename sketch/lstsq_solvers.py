@@ -38,7 +38,6 @@ from .backend import (
     is_operator,
     is_sparse,
     library_dtype,
-    to_numpy,
     vector_norm,
 )
 from .backward_error import forward_error_bound
@@ -60,6 +59,14 @@ OVERSAMPLING = {"fossils": 12.0, "sketch-and-precondition": 4.0, "sketch-and-sol
 # and evaluation from R (about 1/10 of an SVD of R), O(n²) from the SVD: with more
 # right-hand sides than this the SVD is cheaper. R near singular takes the SVD anyway.
 SVD_FROM_COLUMNS = 3
+# The default method's size rule (:func:`sketching_pays`): FOSSILS costs about
+# PASS_COST·m·n (the sketch and its passes over A, Python's overhead included) plus
+# OVERSAMPLING·n³ (the QR of S·A); Householder QR costs m·n². Measured crossover on one core
+# (``python -m benchmarks lstsq-grid``, the machine shared): FOSSILS is 1.6-4x slower than
+# gelsd at n = 100, m = 50n and 0.7-0.9x at m = 100-200n; 2-260x slower for n <= 50.
+PASS_COST = 80
+# A sparse A goes to LAPACK only while its dense copy is this small (entries).
+DENSE_FALLBACK_ENTRIES = 1_000_000
 
 
 @dataclass(kw_only=True)
@@ -96,6 +103,27 @@ def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
 
 def _scalar(v: Any, ndim: int) -> Any:
     return float(v) if ndim == 1 else v
+
+
+def sketching_pays(m: int, n: int, *, sparse: bool = False) -> bool:
+    """Whether the default method sketches (FOSSILS) or hands A to LAPACK (``"direct"``).
+
+    Sketching pays when Householder QR's m·n² exceeds FOSSILS' cost,
+    ``PASS_COST``·m·n + 12·n³: n > PASS_COST + 12·n²/m. Below that (every n ≤ 80,
+    and m < 12n, where the sketch would be as tall as A) LAPACK is faster, and
+    as accurate as itself: FOSSILS' forward error reached 10-170x gelsd's on
+    such problems (κ = 1e8, ‖r‖ = 1; its backward error stayed ≤ u). A sparse
+    A stays sketched unless its dense copy has at most
+    ``DENSE_FALLBACK_ENTRIES`` entries.
+
+    Examples
+    --------
+    >>> sketching_pays(20_000, 200), sketching_pays(100_000, 50), sketching_pays(12, 4)
+    (True, False, False)
+    """
+    if sparse and m * n > DENSE_FALLBACK_ENTRIES:
+        return True
+    return n > PASS_COST + OVERSAMPLING["fossils"] * n * n / m
 
 
 # -- the sketch ---------------------------------------------------------------------
@@ -171,9 +199,9 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
         ldt = library_dtype(xp, dtype)
         A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=ldt)], axis=0)
         b = xp.concatenate([b, xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt)], axis=0)
-    x, rank, sv = dense_lstsq(A, b, rcond=p.rcond)
-    sv = to_numpy(sv)
-    smin = float(sv[-1]) if len(sv) else 0.0
+    x, rank, sv = dense_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
+    # two scalars, not the array: on a GPU or a tensor, no host copy of sv
+    smin = float(sv[-1]) if sv.shape[0] else 0.0
     cond = float(sv[0]) / smin if smin > 0 else math.inf
     return LstsqResult(x=x, converged=True, iterations=0,
                        residual_norm=_residual_norm(p.A, x, p.b, xp), method="direct",

@@ -164,7 +164,7 @@ def test_forward_error_bound_holds_and_is_not_needlessly_loose(case):
     and stay within 100× that a-priori error wherever κ ≥ 1e6 and x means something."""
     m, n, kappa, rnorm, seed, dtype, ends = case
     A, b, x_star = bound_problem(m, n, kappa, rnorm, seed, dtype, ends)
-    res = sketch.lstsq(A, b, seed=1)
+    res = sketch.lstsq(A, b, "fossils", seed=1)
     x = np.asarray(res.x)
     err = np.linalg.norm(x - x_star) / np.linalg.norm(x)
     bound = float(res.forward_error_bound)

@@ -72,7 +72,7 @@ def test_fossils_is_backward_stable_at_kappa_1e12():
     for seed in range(4):
         A, b, x_star, V, sv = known(4000, 60, 1e12, 1e-6, seed)
         ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
-        res = lstsq(A, b, seed=seed)
+        res = lstsq(A, b, "fossils", seed=seed)
         assert res.method == "fossils" and res.converged, seed
         fwd, fwd_ref = (np.linalg.norm(v - x_star) for v in (res.x, ref))
         assert fwd <= 10 * fwd_ref, (seed, fwd, fwd_ref)
@@ -135,7 +135,7 @@ def test_inner_residual_is_weighed_like_the_estimate(svd):
 def test_forward_error_bound_holds():
     for kappa, rnorm in [(1e2, 1.0), (1e8, 1e-3), (1e12, 1e-6)]:
         A, b, x_star, _, _ = known(3000, 40, kappa, rnorm, 8)
-        res = lstsq(A, b, seed=0)
+        res = lstsq(A, b, "fossils", seed=0)
         err = np.linalg.norm(res.x - x_star) / np.linalg.norm(x_star)
         assert err <= res.forward_error_bound < math.inf, (kappa, err, res.forward_error_bound)
 
@@ -178,7 +178,7 @@ def test_forward_error_bound_holds_with_clustered_ends():
         r -= U @ (U.T @ r)
         r -= U @ (U.T @ r)
         b = A @ x_star + rnorm / np.linalg.norm(r) * r
-        res = lstsq(A, b, seed=1)
+        res = lstsq(A, b, "fossils", seed=1)
         err = np.linalg.norm(res.x - x_star) / np.linalg.norm(res.x)
         assert res.sketched_condition < sv[0] / sv[-1] * 1.5  # an estimate, not the bound
         assert err <= res.forward_error_bound < math.inf, (kappa, err, res.forward_error_bound)
@@ -187,16 +187,16 @@ def test_forward_error_bound_holds_with_clustered_ends():
 def test_fossils_several_rhs_ridge_and_single_precision():
     A, b, _, _, _ = known(3000, 30, 1e6, 1e-3, 9)
     B = np.stack([b, A @ np.ones(30), -2 * b], axis=1)
-    res = lstsq(A, B, seed=1)
+    res = lstsq(A, B, "fossils", seed=1)
     assert res.x.shape == (30, 3) and res.backward_error.shape == (3,) and res.converged
     # two backward-stable solutions differ by up to κ²u‖r‖/(‖A‖‖x‖) ≈ 2e-7 here
     np.testing.assert_allclose(res.x, scipy.linalg.lstsq(A, B)[0], rtol=1e-5, atol=1e-9)
     alpha = 1e-4  # κ([A; √α I]) ≈ 100: the augmented LAPACK solve is accurate to ~1e-14
-    ridge = lstsq(A, B, alpha=alpha, seed=1)
+    ridge = lstsq(A, B, "fossils", alpha=alpha, seed=1)
     aug = scipy.linalg.lstsq(np.vstack([A, math.sqrt(alpha) * np.eye(30)]),
                              np.vstack([B, np.zeros((30, 3))]))[0]
     np.testing.assert_allclose(ridge.x, aug, rtol=1e-11, atol=1e-13)
-    single = lstsq(A.astype(np.float32), b.astype(np.float32), seed=1)
+    single = lstsq(A.astype(np.float32), b.astype(np.float32), "fossils", seed=1)
     assert single.x.dtype == np.float32 and single.converged
     assert single.backward_error <= 4 * np.finfo(np.float32).eps
 

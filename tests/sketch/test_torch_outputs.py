@@ -136,6 +136,7 @@ CASES: dict[str, Callable[[Any, Any, Any], Any]] = {
     "adaptive_svd": lambda A, B, dev: sk.adaptive_svd(A[:, :4], 0.5, seed=0),
     # least squares (issue 13): the default and the other sketched methods
     "lstsq": lambda A, B, dev: sk.lstsq(A, B[:, 0], seed=0),
+    "lstsq(fossils)": lambda A, B, dev: sk.lstsq(A, B[:, 0], "fossils", seed=0),
     "lstsq(several b, ridge)": lambda A, B, dev: sk.lstsq(A, B, alpha=0.1, seed=0),
     "lstsq(sketch-and-precondition)": lambda A, B, dev: sk.lstsq(
         A, B[:, 0], method="sketch-and-precondition", seed=0),
