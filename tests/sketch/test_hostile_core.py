@@ -114,6 +114,21 @@ def _entries() -> list[h.Entry]:
 XFAIL: dict[tuple[str, str], object] = {}
 
 
+# Cases the long profile (QLA_HYPOTHESIS=long) found, shrunk: (entry, argument, value, must_refuse).
+FOUND = [
+    # A = 0 (complex): error_estimate and frobenius_estimate were NaN, the probe residual's
+    # subnormal top scaled through NumPy's complex division (certificates.column_norms)
+    ("nystrom", "A", np.zeros((8, 8), complex), False),
+]
+
+
+@pytest.mark.parametrize("name, arg, value, must_refuse", FOUND,
+                         ids=[f"{n}-{a}-{i}" for i, (n, a, _, _) in enumerate(FOUND)])
+def test_found_cases_hold_the_property(name, arg, value, must_refuse):
+    entry = next(e for e in _entries() if e.name == name)
+    h.check_case(entry, arg, value, must_refuse)
+
+
 @pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
 def test_valid_call_answers(entry):
     h.check_valid_call(entry)
