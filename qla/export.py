@@ -178,7 +178,13 @@ def load_qasm(source: str | Path, version: int | None = None):
     text = _read_source(source)
     if not re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.DOTALL).strip():
         raise ValueError("cannot parse OpenQASM: the program is empty (no statements)")
-    version = _check_version(version) if version is not None else qasm_version(text)
+    if version is None:
+        version = qasm_version(text)
+        if version not in _LOAD_S:  # a header such as OPENQASM 4.0 (was a KeyError)
+            raise ValueError(f"cannot parse OpenQASM: the program declares OPENQASM {version}; "
+                             "qla reads versions 2 and 3")
+    else:
+        version = _check_version(version)
     qubits = sum(int(m) for m in _REGISTERS.findall(text))
     per_qubit, per_statement = _LOAD_S[version]
     check_work(per_qubit * qubits + per_statement * text.count(";"),

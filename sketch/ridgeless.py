@@ -208,7 +208,7 @@ def sketched_ridgeless(X: Any, y: Any, sketch_size: int | None = None, *,
     Xy = xp.concat([X, xp.astype(y[:, None] if vector else y, X.dtype)], axis=1)
     if not (m == n and sketch in ("orthogonal", "subsample")):
         Xy = _apply_sketch(sketch, m, Xy, seed)
-    coef, rank, _ = dense_lstsq(Xy[:, :p], Xy[:, p:])
+    coef, rank, _ = dense_lstsq(Xy[:, :p], Xy[:, p:], name="X")
     return RidgelessResult(coef[:, 0] if vector else coef, m, sketch, n, p, rank)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import NonFiniteError
 from .arrays import (
     _torch,
     array_module,
@@ -114,7 +115,8 @@ def shifted_r(R: Any, theta: float) -> Any:
 
 
 
-def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int, Any]:
+def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None,
+                name: str = "A") -> tuple[Any, int, Any]:
     """``(A⁺b, rank, singular values)``: the minimum-norm solution of min ‖A x − b‖ (b may
     hold several right-hand sides as columns), rank-revealing on every device.
 
@@ -122,6 +124,10 @@ def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int
     ``max(m, n)·eps`` (the rule of ``numpy.linalg.lstsq(rcond=None)``). NumPy/CuPy:
     ``linalg.lstsq``; torch: ``torch.linalg.lstsq`` with driver gelsd on the CPU and, on a
     GPU (where torch has no rank-revealing driver), an SVD solve with the same rule.
+
+    A solution that overflows A's precision (finite A and b, but a smallest kept singular
+    value so small that ``‖A⁺b‖`` passes the largest float, e.g. A = 2e-313 everywhere) is
+    refused with :class:`~sketch.errors.NonFiniteError` naming ``name``, not returned as inf.
 
     Examples
     --------
@@ -135,13 +141,20 @@ def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None) -> tuple[Any, int
     """
     if backend_name(A) != "torch":
         x, _, rank, sv = array_module(A, b).linalg.lstsq(A, b, rcond=rcond)
-        return x, int(rank), sv
-    if A.device.type != "cpu":
-        return _svd_lstsq(A, b, rcond)
-    out = _torch().linalg.lstsq(A, b[:, None] if b.ndim == 1 else b, rcond=rcond,
-                                driver="gelsd")
-    x = out.solution[:, 0] if b.ndim == 1 else out.solution
-    return x, int(out.rank), out.singular_values
+    elif A.device.type != "cpu":
+        x, rank, sv = _svd_lstsq(A, b, rcond)
+    else:
+        out = _torch().linalg.lstsq(A, b[:, None] if b.ndim == 1 else b, rcond=rcond,
+                                    driver="gelsd")
+        x = out.solution[:, 0] if b.ndim == 1 else out.solution
+        rank, sv = out.rank, out.singular_values
+    xp = namespace(x)
+    if not bool(xp.all(xp.isfinite(x))):
+        raise NonFiniteError(
+            f"the least-squares solution for {name} overflows {x.dtype}: {name}'s smallest kept "
+            f"singular value is too small for the right-hand side; rescale {name} (or the "
+            "right-hand side)")
+    return x, int(rank), sv
 
 
 def vector_norm(x: Any, axis: int | None = None) -> Any:

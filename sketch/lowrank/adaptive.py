@@ -194,7 +194,9 @@ def adaptive_qb(
                 E -= (float(xp.linalg.norm(Bi)) / normA) ** 2 if normA > 0 else 0.0
                 err = normA * math.sqrt(max(E, 0.0))
                 history.append(err)
-                if E + rounding <= tol**2 or normA == 0:
+                # tol * tol, not tol**2: a float power raises OverflowError past 1e154, and a
+                # relative tol that large is valid (met at once)
+                if E + rounding <= tol * tol or normA == 0:
                     converged = True
                     break
                 if out_of_time(watch, op.passes, err / normA, "rel_error"):

@@ -71,11 +71,14 @@ class Probes:
 def column_norms(Z: Any, xp: Any) -> Any:
     """Euclidean norms of Z's columns, scaled so that their squares cannot underflow: the
     unscaled sum of squares made a residual of 1e-163 (A scaled by 1e-150) read 0, so
-    ``error_estimate`` claimed 0."""
-    top = float(xp.abs(Z).max()) if Z.shape[0] and Z.shape[1] else 0.0
+    ``error_estimate`` claimed 0. The moduli are scaled, not Z: a complex Z divided by a
+    subnormal ``top`` went through 1/top = inf in NumPy's complex division, and A = 0
+    (complex) reported ``error_estimate = nan``."""
+    mag = xp.abs(Z)
+    top = float(mag.max()) if Z.shape[0] and Z.shape[1] else 0.0
     if not 0 < top < float("inf"):
         return xp.linalg.norm(Z, axis=0)
-    return xp.linalg.norm(Z / top, axis=0) * top
+    return xp.linalg.norm(mag / top, axis=0) * top
 
 
 def probe_errors(P: Probes | None, U: Any, s: Any, Vh: Any, xp: Any) -> tuple[float, float]:

@@ -229,6 +229,7 @@ def test_randomized_eigh_claims(problem):
 # compression, below float32's rounding); psd_rtol now starts at 10·√n·u
 @example(build(4, 4, 1, "geom14", np.float32, 0, square=True))
 @example(build(2, 2, 1, "zero", np.float64, 0, square=True))  # A = 0 raised not-PSD
+@example(build(8, 8, 2, "zero", np.complex128, 0, square=True))  # error_estimate was NaN
 @FEW
 def test_nystrom_claims(problem):
     A, s, k, seed = problem

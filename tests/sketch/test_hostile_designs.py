@@ -124,3 +124,17 @@ def test_valid_call_answers(entry):
 @pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
 def test_bad_argument_is_refused_clearly(entry, arg, request):
     h.run_property(entry, arg)
+
+
+# Cases the long profile (QLA_HYPOTHESIS=long) found, shrunk: (entry, argument, value, must_refuse).
+FOUND = [
+    # X = 2e-313 everywhere (finite, rank 1): the minimum-norm fit overflows; coef was -inf
+    ("sketched_ridgeless", "X", np.full((N, P), 2.2250738585e-313), False),
+]
+
+
+@pytest.mark.parametrize("name, arg, value, must_refuse", FOUND,
+                         ids=[f"{n}-{a}-{i}" for i, (n, a, _, _) in enumerate(FOUND)])
+def test_found_cases_hold_the_property(name, arg, value, must_refuse):
+    entry = next(e for e in _entries() if e.name == name)
+    h.check_case(entry, arg, value, must_refuse)
