@@ -32,7 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from .backend import astype, device, numpy_dtype, qr, shifted_r, solve_triangular, vector_norm
+from .backend import (
+    astype,
+    device,
+    numpy_dtype,
+    qr,
+    refuse_overflow,
+    shifted_r,
+    solve_triangular,
+    vector_norm,
+)
 from .backward_error import columns_with_norms, karlson_walden, karlson_walden_triangular
 
 #: Steps of :func:`condition_estimate`'s power iterations.
@@ -203,6 +212,7 @@ class SketchedFactor:
             self.norm = float(sv[0])
             self.smin_bound = float(sv[r - 1]) if r else 0.0
             x0 = self.V[:, :r] @ ((U[:, :r].conj().T @ c) / sv[:r, None])
+        refuse_overflow(x0)  # every method starts here: no inf iterate, no false claim
         self.x0 = x0[:, 0] if Sb.ndim == 1 else x0
 
     def backward_error(self, g: Any, rnorm: Any, xnorm: Any) -> Any:

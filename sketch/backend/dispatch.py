@@ -148,13 +148,30 @@ def dense_lstsq(A: Any, b: Any, *, rcond: float | None = None,
                                     driver="gelsd")
         x = out.solution[:, 0] if b.ndim == 1 else out.solution
         rank, sv = out.rank, out.singular_values
+    refuse_overflow(x, name)
+    return x, int(rank), sv
+
+
+def refuse_overflow(x: Any, name: str = "A") -> None:
+    """Raise :class:`~sketch.errors.NonFiniteError` if a least-squares solution ``x`` for
+    finite ``name`` and right-hand side is not finite: its smallest kept singular value is
+    too small for the right-hand side (e.g. A = 2e-313 everywhere), so ``‖A⁺b‖`` passes
+    the largest float. The one home of that refusal, for every least-squares path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> refuse_overflow(np.array([np.inf]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sketch.errors.NonFiniteError: the least-squares solution for A overflows float64: ...
+    """
     xp = namespace(x)
     if not bool(xp.all(xp.isfinite(x))):
         raise NonFiniteError(
             f"the least-squares solution for {name} overflows {x.dtype}: {name}'s smallest kept "
             f"singular value is too small for the right-hand side; rescale {name} (or the "
             "right-hand side)")
-    return x, int(rank), sv
 
 
 def vector_norm(x: Any, axis: int | None = None) -> Any:

@@ -122,12 +122,10 @@ FOUND = [
     # a valid relative tol past 1e154: OverflowError from the squared stop rule's tol**2
     ("adaptive_qb", "tol", 1.3407807929942597e+154, False),
     ("adaptive_svd", "tol", 1.3407807929942597e+154, False),
-    # A = 2e-313 everywhere (finite, rank 1): the minimum-norm solution overflows; the
-    # default (fossils) returns inf, sketch-and-solve too, sketch-and-precondition raises
-    # NumPy's LinAlgError; the direct path is refused below (sketch/fossils.py and
-    # sketch/lstsq*.py belong to another issue)
-    pytest.param("lstsq", "A", np.full((M, D), 2.2250738585e-313), False,
-                 marks=h.known_failure("fossils returns inf when the solution overflows")),
+    # A = 2e-313 everywhere (finite, rank 1): the minimum-norm solution overflows; fossils
+    # returned inf with converged=True, sketch-and-solve inf, sketch-and-precondition
+    # NumPy's LinAlgError (every method is refused below)
+    ("lstsq", "A", np.full((M, D), 2.2250738585e-313), False),
 ]
 
 
@@ -137,12 +135,13 @@ def test_found_cases_hold_the_property(name, arg, value, must_refuse):
     h.check_case(entry, arg, value, must_refuse)
 
 
-def test_overflowing_minimum_norm_solution_is_refused():
+@pytest.mark.parametrize("method", sorted(sketch.lstsq_solvers.METHODS))
+def test_overflowing_minimum_norm_solution_is_refused(method):
     """Finite A = 2e-313 everywhere: A⁺b passes the largest float; it was returned as inf."""
     from sketch.errors import NonFiniteError
 
     with pytest.raises(NonFiniteError, match="solution for A overflows"):
-        sketch.lstsq(np.full((M, D), 2.2250738585e-313), b, method="direct")
+        sketch.lstsq(np.full((M, D), 2.2250738585e-313), b, method=method, seed=0)
 
 
 @pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
