@@ -24,7 +24,7 @@ settings.register_profile("ci", max_examples=25, **_COMMON)
 settings.register_profile("long", max_examples=1000, **_COMMON)
 settings.load_profile(os.environ.get("QLA_HYPOTHESIS", "ci"))
 
-# The suite runs under a 10 s work budget (users get sketch.checks.WORK_BUDGET_S): a request the
+# The suite runs under a 10 s work budget (users get sketch.budgets.WORK_BUDGET_S): a request the
 # hostile harness's 20 s hang guard would catch must then be refused by its estimate instead.
 os.environ.setdefault("QLA_WORK_BUDGET", "10")
 

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from sketch.checks import check_allocation, check_positive_int
+from sketch.budgets import check_allocation
+from sketch.checks import check_positive_int
 from sketch.errors import ShapeError
 from sketch.haar import haar_isometry
 from sketch.rng import as_key

@@ -49,14 +49,13 @@ from qiskit.circuit.library import (
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from sketch.backend import is_sparse, to_numpy
+from sketch.budgets import check_allocation, check_work
 from sketch.checks import (
-    check_allocation,
     check_array,
     check_dtype,
     check_finite,
     check_observable,
     check_positive_int,
-    check_work,
 )
 from sketch.errors import ShapeError
 from sketch.hhl import (
@@ -313,7 +312,7 @@ def hhl(
     return HHLCircuit(qc, problem, sizing)
 
 
-# Per clock qubit and cube of the dimension for the work rule (sketch.checks.check_work): the
+# Per clock qubit and cube of the dimension for the work rule (sketch.budgets.check_work): the
 # exponential exp(iA 2^j t) and its controlled 2N x 2N gate, about 3e-8 s on a 2-core machine
 # at N = 512; rounded down.
 _EXPONENTIAL_S = 1e-8

@@ -366,7 +366,7 @@ def instantiate(
         from a smaller template; they replace the first random starts.
     time_limit : float, optional
         Seconds; return the best so far when exceeded (``math.inf``: none). Without one,
-        ``max_iter`` iterations must fit the work budget (:func:`sketch.checks.check_work`),
+        ``max_iter`` iterations must fit the work budget (:func:`sketch.budgets.check_work`),
         else the call is refused before it starts.
     stall_gain, stall_steps : float, int
         A start is dropped after ``stall_steps`` iterations in a row that cut

@@ -3,7 +3,7 @@
 Its peak memory is the batched Jacobian (starts × angles × d² complex entries, with its
 real stacking and the forward products), and each Levenberg–Marquardt iteration forms that
 Jacobian and its normal matrix; ``max_iter`` iterations must fit the work budget
-(:func:`sketch.checks.check_work`) unless a ``time_limit`` bounds the run.
+(:func:`sketch.budgets.check_work`) unless a ``time_limit`` bounds the run.
 
 Examples
 --------
@@ -12,11 +12,11 @@ Examples
 
 from __future__ import annotations
 
-from sketch.checks import check_allocation, check_work
+from sketch.budgets import check_allocation, check_work
 
 __all__ = ["check_cost"]
 
-# Per-iteration cost for the work rule (sketch.checks.check_work), measured on a 2-core
+# Per-iteration cost for the work rule (sketch.budgets.check_work), measured on a 2-core
 # machine and rounded down: per start, angle and entry of the d x d Jacobian, forming it
 # (about 1.5e-7 s) and its normal matrix (about 4e-10 s per further angle).
 _JACOBIAN_S = 1e-7

@@ -80,7 +80,8 @@ from typing import Any
 
 import numpy as np
 
-from sketch.checks import check_positive_int, check_tolerance, check_work
+from sketch.budgets import check_work
+from sketch.checks import check_positive_int, check_tolerance
 from sketch.errors import ToleranceError
 from sketch.rng import as_key
 

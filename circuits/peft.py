@@ -87,7 +87,8 @@ import array_api_compat
 import numpy as np
 
 from sketch.backend import device, namespace, to_numpy
-from sketch.checks import check_allocation, check_array, check_positive_int, check_work
+from sketch.budgets import check_allocation, check_work
+from sketch.checks import check_array, check_positive_int
 from sketch.errors import ShapeError
 
 __all__ = [
@@ -102,7 +103,7 @@ __all__ = [
 
 _ENTANGLERS = ("cz", "cx")
 
-# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# Per-step costs for the work rule (sketch.budgets.check_work), measured on a 2-core machine
 # and rounded down: one gate appended to a QuantumCircuit (about 12 us with its angle or
 # Parameter); one small block applied by pauli_unitary (the Python/dispatch step, about
 # 10 us) and per matrix entry it touches (about 2 ns).

@@ -79,7 +79,8 @@ import numpy as np
 from qiskit import QuantumCircuit, QuantumRegister
 from qiskit.quantum_info import Clifford, random_clifford
 
-from sketch.checks import check_positive_int, check_work
+from sketch.budgets import check_work
+from sketch.checks import check_positive_int
 from sketch.rng import Key, as_key
 
 from .feistel import Feistel, PolynomialRound, SimonRound, phase_polynomial_bit
@@ -90,7 +91,7 @@ MODES = ("prp", "t-design", "ideal")
 _SIMON_ROUNDS = {16: 32, 24: 36, 32: 44, 48: 54, 64: 72}
 _IDEAL_MAX_QUBITS = 10
 _MAX_QUBITS = 64
-# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# Per-step costs for the work rule (sketch.budgets.check_work), measured on a 2-core machine
 # and rounded down: building one Feistel round, per qubit (about 6e-5 s at n = 8); the
 # t-design phase polynomial, per unit of t·n (about 3e-3 s); Qiskit's Clifford.to_matrix,
 # per qubit and matrix entry (about 2e-7 s).

@@ -32,14 +32,15 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
-from sketch.checks import check_allocation, check_positive_int, check_work
+from sketch.budgets import check_allocation, check_work
+from sketch.checks import check_positive_int
 from sketch.haar import haar_unitary
 from sketch.rng import as_key
 
 #: Bytes a circuit holds per ``UnitaryGate`` of two qubits (measured: about 600).
 UNITARY_GATE_BYTES = 700
 
-# Per-step costs for the work rule (sketch.checks.check_work), measured on a 2-core machine
+# Per-step costs for the work rule (sketch.budgets.check_work), measured on a 2-core machine
 # and rounded down: appending one UnitaryGate to a circuit (about 15 us); one Haar 4 x 4 gate
 # drawn in a batch (about 5 us); one gate applied to one sample, per entry of its 2^n x 2^n
 # matrix (about 8 ns), plus the Python step per gate position (about 15 us); one random

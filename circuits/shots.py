@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from sketch.checks import check_allocation, check_work
+from sketch.budgets import check_allocation, check_work
 
 __all__ = ["check_shots"]
 
@@ -24,8 +24,8 @@ _SHOT_BYTES = 64
 
 def check_shots(shots: int, circuits: int, bits: int, *, fix: str) -> None:
     """Refuse ``shots`` on each of ``circuits`` circuits measuring ``bits`` bits whose
-    results cannot fit in memory (:func:`~sketch.checks.check_allocation`) or whose
-    sampling would run past the work budget (:func:`~sketch.checks.check_work`)."""
+    results cannot fit in memory (:func:`~sketch.budgets.check_allocation`) or whose
+    sampling would run past the work budget (:func:`~sketch.budgets.check_work`)."""
     what = f"shots={shots} on {circuits} circuit(s)"
     check_allocation(float(shots) * circuits * (2 * math.ceil(bits / 8) + _SHOT_BYTES),
                      f"the results of {what}", fix=fix)

@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import check_positive_int, check_work
+from sketch.budgets import check_work
+from sketch.checks import check_positive_int
 from sketch.errors import AccuracyWarning, ShapeError
 
 __all__ = [
@@ -102,7 +103,7 @@ _WHY_MOMENT = ("moments above order 170 overflow float64 (170! is 7e306) and the
                "estimates are set by the heaviest sample alone")
 #: Largest order the exact Haar moments take (k! then has about 35 700 digits).
 _MAX_EXACT_ORDER = 10**4
-# Per partition of k for the work rule (sketch.checks.check_work): the recursion and the
+# Per partition of k for the work rule (sketch.budgets.check_work): the recursion and the
 # hook-length product of k big integers, about 4e-10·k² s at k = 10⁴ on a 2-core machine;
 # rounded down to 1e-7·k·(1 + k/1000).
 _PARTITION_S = 1e-7

@@ -94,13 +94,8 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.checks import (
-    check_allocation,
-    check_matrix,
-    check_positive_int,
-    check_power_of_two,
-    check_square,
-)
+from sketch.budgets import check_allocation
+from sketch.checks import check_matrix, check_positive_int, check_power_of_two, check_square
 from sketch.errors import ConvergenceWarning, NotUnitaryError, ShapeError, ToleranceError
 from sketch.rng import as_key
 

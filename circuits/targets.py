@@ -13,13 +13,8 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import to_numpy
-from sketch.checks import (
-    check_allocation,
-    check_matrix,
-    check_power_of_two,
-    check_square,
-    check_work,
-)
+from sketch.budgets import check_allocation, check_work
+from sketch.checks import check_matrix, check_power_of_two, check_square
 from sketch.errors import ShapeError
 
 __all__ = ["check_target", "operator_distance", "check_operator_work"]
@@ -34,9 +29,9 @@ _OPERATOR_GATE_S = 1e-5
 def check_operator_work(gates: float, n: int, what: str, *, matrices: int = 2,
                         fix: str = "compare narrower or shorter circuits") -> None:
     """Refuse, before forming it, the 2ⁿ × 2ⁿ operator of a circuit of ``gates`` gates that
-    cannot fit in memory (:func:`~sketch.checks.check_allocation`: ``matrices`` of that
+    cannot fit in memory (:func:`~sketch.budgets.check_allocation`: ``matrices`` of that
     size, by default the operator and a copy) or would take past the work budget
-    (:func:`~sketch.checks.check_work`: Qiskit applies each gate to the whole matrix,
+    (:func:`~sketch.budgets.check_work`: Qiskit applies each gate to the whole matrix,
     ``gates · 4ⁿ`` entry updates)."""
     check_allocation(matrices * 16 * 4.0**n, what, fix=fix)
     check_work(gates * (_OPERATOR_GATE_S + _OPERATOR_ENTRY_S * 4.0**n), what, fix=fix)

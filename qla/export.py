@@ -33,7 +33,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sketch.checks import check_work
+from sketch.budgets import check_work
 from sketch.errors import MissingDependencyError
 
 _DIRECTIVES = ["measure", "reset"]  # barriers pass through transpile as they are
@@ -60,7 +60,7 @@ QASM2_ALIASES = {"u": "u3", "p": "u1", "cp": "cu1"}
 
 _HEADER = re.compile(r"^\s*OPENQASM\s+(\d+)(?:\.\d+)?\s*;", re.MULTILINE)
 _REGISTERS = re.compile(r"\b(?:qreg\s+\w+|qubit)\s*\[\s*(\d+)\s*\]")
-# Per-item costs for the work rule (sketch.checks.check_work), measured on a 2-core machine and
+# Per-item costs for the work rule (sketch.budgets.check_work), measured on a 2-core machine and
 # rounded down: Qiskit's OpenQASM 2 loader, about 1 us a qubit and 4 us a statement; the
 # OpenQASM 3 importer about 13 us a qubit and 270 us a statement; lowering, writing and
 # reading back an exported circuit about 20 us per qubit and gate.

@@ -63,7 +63,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from circuits.peft import check_entangler, pauli_stiefel, stiefel_num_params
-from sketch.checks import check_allocation, check_positive_int
+from sketch.budgets import check_allocation
+from sketch.checks import check_positive_int
 from sketch.errors import ShapeError, require
 from sketch.rng import as_key
 

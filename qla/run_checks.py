@@ -3,7 +3,7 @@
 Each names the argument that is wrong and what would work: the run's arguments
 (:func:`check_run_arguments`), the circuits (a builder's result counts as its
 ``.circuit``), and the memory a dense simulation needs (:func:`memory_estimate`,
-checked through :func:`sketch.checks.check_allocation`, qla's one memory-budget rule).
+checked through :func:`sketch.budgets.check_allocation`, qla's one memory-budget rule).
 
 Examples
 --------
@@ -124,7 +124,7 @@ def check_simulation_memory(
     """Refuse, before allocating, a dense simulation larger than the memory free now.
 
     The simulation's size (:func:`memory_estimate` of the active qubits) goes through
-    :func:`sketch.checks.check_allocation`, qla's one memory-budget rule.
+    :func:`sketch.budgets.check_allocation`, qla's one memory-budget rule.
 
     Raises
     ------
@@ -132,7 +132,7 @@ def check_simulation_memory(
         (a ``MemoryError``) naming the circuit, its active qubits, the method, the bytes
         needed and free, and what to do instead.
     """
-    from sketch.checks import check_allocation
+    from sketch.budgets import check_allocation
 
     if method == "automatic" and _is_clifford(circuit):
         return  # Aer picks the stabilizer method: polynomial memory

@@ -37,6 +37,7 @@ from sketch.backend import (
     sparse_linalg,
     to_numpy,
 )
+from sketch.budgets import check_time_limit
 from sketch.checks import (
     check_hermitian,
     check_matrix,
@@ -44,7 +45,6 @@ from sketch.checks import (
     check_positive_int,
     check_progress,
     check_square,
-    check_time_limit,
     check_vector,
 )
 from sketch.errors import AccuracyWarning, NonFiniteError, ShapeError, SingularMatrixError

@@ -34,13 +34,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import array_module, bincount, compat, device, numpy_dtype
+from .budgets import check_allocation, check_time_limit
 from .checks import (
-    check_allocation,
     check_computed_size,
     check_matrix,
     check_positive_int,
     check_progress,
-    check_time_limit,
     check_tolerance,
 )
 from .errors import AccuracyWarning, ConvergenceWarning, ShapeError

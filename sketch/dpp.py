@@ -56,7 +56,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, asarray, compat, dense_lstsq, device, numpy_dtype, qr
-from .checks import check_allocation, check_matrix, check_positive_int, check_vector
+from .budgets import check_allocation
+from .checks import check_matrix, check_positive_int, check_vector
 from .errors import ShapeError
 from .rng import as_key
 

@@ -72,8 +72,9 @@ class InsufficientMemoryError(MemoryError):
 
 
 class WorkBudgetError(ValueError):
-    """A request whose estimated running time exceeds the work budget; refused before starting
-    (:func:`sketch.checks.check_work`, the time counterpart of :class:`InsufficientMemoryError`)."""
+    """A request whose estimated running time exceeds the work budget; refused before
+    starting (:func:`sketch.budgets.check_work`, the time counterpart of
+    :class:`InsufficientMemoryError`)."""
 
 
 class SketchFileError(ValueError):

@@ -59,7 +59,8 @@ from .backend import (
     numpy_dtype,
     qr,
 )
-from .checks import check_allocation, check_positive_int, check_work
+from .budgets import check_allocation, check_work
+from .checks import check_positive_int
 from .rng import Key, as_key
 
 __all__ = [
@@ -88,7 +89,7 @@ def _check_draw(entries: int, t: _Target, what: str) -> None:
                      fix="draw a smaller batch (or loop over batches with different seeds)")
 
 
-# Host cost per sample for the work rule (sketch.checks.check_work): the Gaussian entries
+# Host cost per sample for the work rule (sketch.budgets.check_work): the Gaussian entries
 # (about 5 ns each) and the Householder QR and its Q, at least 8·d·k² flops at an assumed
 # (generous) 5e10 flop/s; measured 0.3 s for one 864 x 864 unitary on a 2-core machine.
 _ENTRY_S = 2e-9

@@ -61,7 +61,8 @@ from .backend import (
     to_dense,
     to_numpy,
 )
-from .checks import check_allocation, check_positive_int
+from .budgets import check_allocation
+from .checks import check_positive_int
 from .errors import AccuracyWarning, NonFiniteError
 from .hhl_sizing import DENSE_LIMIT, HHLSizing, check_clock, eigenvalue_bounds, size_hhl
 from .hhl_system import HHLProblem, hhl_problem, random_spd_system, stable_norm

@@ -35,8 +35,8 @@ from .backend import (
     sparse,
     to_dense,
 )
+from .budgets import check_allocation
 from .checks import (
-    check_allocation,
     check_backend,
     check_matrix,
     check_positive_int,

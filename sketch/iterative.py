@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, asarray, compat, device, is_operator, is_sparse, numpy_dtype
+from .budgets import check_time_limit
 from .checks import (
     check_matrix,
     check_positive_int,
     check_progress,
     check_same_backend,
     check_square,
-    check_time_limit,
     check_tolerance,
     check_vector,
     unit_scaled,

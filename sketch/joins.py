@@ -36,13 +36,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, asarray, compat, device, numpy_dtype
-from .checks import (
-    check_allocation,
-    check_matrix,
-    check_positive_int,
-    check_tolerance,
-    check_vector,
-)
+from .budgets import check_allocation
+from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .coordinated import LinearSketch, SampledSketch, coordinated_sketch, estimate_product
 from .coordinated.estimates import _check_sketch
 from .errors import ShapeError, SingularMatrixError

@@ -37,8 +37,8 @@ from .backend import (
     real_dtype,
     to_dense,
 )
+from .budgets import check_allocation
 from .checks import (
-    check_allocation,
     check_matrix,
     check_positive_int,
     check_sampling_mass,

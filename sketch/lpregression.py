@@ -46,12 +46,12 @@ from .backend import (
     to_host,
     to_numpy,
 )
+from .budgets import check_time_limit
 from .checks import (
     check_matrix,
     check_p,
     check_positive_int,
     check_progress,
-    check_time_limit,
     check_tolerance,
     check_vector,
 )

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module
-from .checks import check_positive_int, check_progress, check_time_limit
+from .budgets import check_time_limit
+from .checks import check_positive_int, check_progress
 from .progress import CONVERGED, IterationWatch
 
 

@@ -41,7 +41,7 @@ from .backend import (
     vector_norm,
 )
 from .backward_error import forward_error_bound
-from .checks import check_allocation
+from .budgets import check_allocation
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .fossils import fossils
 from .lsqr import lsqr

@@ -52,8 +52,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype, to_dense
+from .budgets import check_allocation
 from .checks import (
-    check_allocation,
     check_computed_size,
     check_matrix,
     check_positive_int,

@@ -34,14 +34,8 @@ from .backend import (
     numpy_dtype,
     to_dense,
 )
-from .checks import (
-    all_finite,
-    check_allocation,
-    check_array,
-    check_dtype,
-    check_finite,
-    check_positive_int,
-)
+from .budgets import check_allocation
+from .checks import all_finite, check_array, check_dtype, check_finite, check_positive_int
 from .errors import ShapeError
 from .rng import Key, as_key
 

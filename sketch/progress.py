@@ -47,7 +47,7 @@ class IterationWatch:
     what : str
         The bar's label (the routine's name).
     time_limit : float or None
-        Seconds from construction (validated by :func:`sketch.checks.check_time_limit`);
+        Seconds from construction (validated by :func:`sketch.budgets.check_time_limit`);
         ``None`` or ``inf``: no limit.
     progress : bool or None
         ``True`` show the bar at once, ``False`` never, ``None`` after

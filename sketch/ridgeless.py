@@ -53,13 +53,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .backend import array_module, asarray, compat, dense_lstsq, device, qr
-from .checks import (
-    check_allocation,
-    check_matrix,
-    check_positive_int,
-    check_tolerance,
-    check_vector,
-)
+from .budgets import check_allocation
+from .checks import check_matrix, check_positive_int, check_tolerance, check_vector
 from .errors import ShapeError
 from .operators import make_operator
 from .rng import as_key

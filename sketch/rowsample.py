@@ -26,13 +26,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_dask, is_sparse, numpy_dtype, real_dtype
-from .checks import (
-    check_allocation,
-    check_matrix,
-    check_p,
-    check_positive_int,
-    check_vector,
-)
+from .budgets import check_allocation
+from .checks import check_matrix, check_p, check_positive_int, check_vector
 from .errors import ShapeError
 from .rng import as_key
 

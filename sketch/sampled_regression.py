@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .backend import array_module, bincount, compat, is_sparse
-from .checks import check_matrix, check_progress, check_time_limit, check_vector
+from .budgets import check_time_limit
+from .checks import check_matrix, check_progress, check_vector
 from .errors import ShapeError
 from .leverage import leverage_sample
 from .lpregression import check_p, lp_cost, lp_regression

@@ -35,12 +35,12 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype
+from .budgets import check_time_limit
 from .checks import (
     check_computed_size,
     check_matrix,
     check_positive_int,
     check_progress,
-    check_time_limit,
     check_tolerance,
 )
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from .backend import sparse
-from .checks import check_allocation
+from .budgets import check_allocation
 from .errors import SketchFileError
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write", "read"]

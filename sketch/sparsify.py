@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, is_sparse, is_torch, sparse, to_numpy
-from .checks import check_allocation, check_backend, check_positive_int, check_tolerance
+from .budgets import check_allocation
+from .checks import check_backend, check_positive_int, check_tolerance
 from .errors import NonFiniteError, NotHermitianError, ShapeError
 from .leverage import leverage_sample_size
 from .operators import Rademacher

@@ -23,7 +23,8 @@ from ..backend import (
     sparse_from_csc,
     top_k_indices,
 )
-from ..checks import check_allocation, check_positive_int
+from ..budgets import check_allocation
+from ..checks import check_positive_int
 from ..operators import CountSketch, Gaussian
 from ..rng import Key, as_key
 from .sketches import (

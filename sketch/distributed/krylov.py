@@ -92,7 +92,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, solve_triangular, to_numpy
-from ..checks import check_allocation
+from ..budgets import check_allocation
 from ..lowrank.basis import draw_test_matrix, extend, orth, svd_from_basis
 from ..lowrank.certificates import Probes, accuracy_stop, gram_resolves, single_precision_allows
 from ..lowrank.krylov import _check_basis_memory, out_of_time

@@ -42,7 +42,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_allocation, check_dtype, check_positive_int, check_sampling_mass
+from ..budgets import check_allocation
+from ..checks import check_dtype, check_positive_int, check_sampling_mass
 from ..errors import AccuracyWarning, ShapeError
 from ..leverage import (
     _Approx,

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..checks import check_allocation, check_dtype, check_finite, check_positive_int
+from ..budgets import check_allocation
+from ..checks import check_dtype, check_finite, check_positive_int
 from ..coordinated import LINEAR_METHODS, SAMPLED_METHODS, LinearSketch, SampledSketch
 from ..coordinated.sampling import _linear, _sample
 from ..errors import ShapeError

@@ -11,13 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype, device, namespace, numpy_dtype
-from ..checks import (
-    check_allocation,
-    check_positive_int,
-    check_progress,
-    check_time_limit,
-    check_tolerance,
-)
+from ..budgets import check_allocation, check_time_limit
+from ..checks import check_positive_int, check_progress, check_tolerance
 from ..errors import ConvergenceWarning
 from ..progress import CONVERGED, TIME_LIMIT, IterationWatch
 from ..rng import as_key

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import astype
-from ..checks import check_allocation, check_positive_int, check_progress, check_time_limit
+from ..budgets import check_allocation, check_time_limit
+from ..checks import check_positive_int, check_progress
 from ..errors import ConvergenceWarning
 from ..progress import IterationWatch
 from ..rng import as_key

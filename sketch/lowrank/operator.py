@@ -17,7 +17,8 @@ from ..backend import (
     namespace,
     numpy_dtype,
 )
-from ..checks import check_allocation, check_hermitian, check_matrix, check_square
+from ..budgets import check_allocation
+from ..checks import check_hermitian, check_matrix, check_square
 
 
 def eye_like(n: int, like: Any) -> Any:

@@ -282,10 +282,10 @@ def test_found_circuit_failures_are_refused_by_name(call_, err, match):
     (lambda: circuits.random_brickwork(2, 10**12), "random_brickwork"),  # 1e12 gate positions
 ])
 def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
-    import sketch.checks
+    import sketch.budgets
     from sketch.errors import InsufficientMemoryError
 
-    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 26)
+    monkeypatch.setattr(sketch.budgets, "available_bytes", lambda xp=None, device=None: 1 << 26)
     start = time.perf_counter()
     with pytest.raises(InsufficientMemoryError, match=what):
         call_()

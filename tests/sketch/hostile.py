@@ -29,7 +29,7 @@ from hypothesis import Phase, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import sketch.checks
+import sketch.budgets
 from sketch import errors
 from sketch.backend import is_torch, to_numpy
 
@@ -240,8 +240,8 @@ class _Budget:
         self.limit = limit
 
     def __enter__(self):
-        self._avail = sketch.checks.available_bytes
-        sketch.checks.available_bytes = lambda xp=None, device=None: MEMORY_BUDGET
+        self._avail = sketch.budgets.available_bytes
+        sketch.budgets.available_bytes = lambda xp=None, device=None: MEMORY_BUDGET
         self._limit = resource.getrlimit(resource.RLIMIT_AS)
         if not _CAP:
             vm = _vm_bytes()
@@ -257,7 +257,7 @@ class _Budget:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, self._old)
         resource.setrlimit(resource.RLIMIT_AS, self._limit)
-        sketch.checks.available_bytes = self._avail
+        sketch.budgets.available_bytes = self._avail
         return False
 
 

@@ -142,7 +142,7 @@ def small_cuda(monkeypatch):
 def test_allocation_on_a_torch_cuda_device_is_checked_against_that_device(small_cuda):
     import torch
 
-    from sketch.checks import check_allocation
+    from sketch.budgets import check_allocation
     from sketch.errors import InsufficientMemoryError
 
     xt, cuda = B.module_for_device("torch"), torch.device("cuda", 0)

@@ -162,7 +162,7 @@ def test_small_sketch_fits_the_harness_budget(kind, monkeypatch):
     12-row A, so check_allocation refused ``Gaussian(6, 12) @ A`` under a 64 MiB budget and
     every Gaussian case of the property ended in that refusal before testing anything.
     """
-    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 20)
+    monkeypatch.setattr(sketch.budgets, "available_bytes", lambda xp=None, device=None: 1 << 20)
     S = OPS[kind](6, M, seed=0)
     np.testing.assert_allclose(S @ A, S.to_dense() @ A, rtol=1e-12, atol=1e-12)
 
@@ -183,7 +183,7 @@ def test_huge_haar_dimension_is_refused_before_the_qr(monkeypatch):
 
 
 def test_work_budget_setting_is_read_and_checked(monkeypatch):
-    from sketch.checks import WORK_BUDGET_S, check_work, work_budget
+    from sketch.budgets import WORK_BUDGET_S, check_work, work_budget
 
     monkeypatch.delenv("QLA_WORK_BUDGET", raising=False)
     assert work_budget() == WORK_BUDGET_S

@@ -167,7 +167,7 @@ def test_dask_size_is_checked_before_the_graph(call):
      sketch.errors.InsufficientMemoryError, "size=1000000000"),  # allocated 7.5 GiB first
 ])
 def test_found_dask_failures_are_refused_by_name(call, error, match, monkeypatch):
-    monkeypatch.setattr(sketch.checks, "available_bytes", lambda xp=None, device=None: 1 << 26)
+    monkeypatch.setattr(sketch.budgets, "available_bytes", lambda xp=None, device=None: 1 << 26)
     X = da.from_array(np.where(np.arange(M)[:, None] == 7, np.nan, A), chunks=5)
     with dask.config.set(scheduler="synchronous"), pytest.raises(error, match=match):
         call(X if error is sketch.errors.NonFiniteError else da.from_array(A, chunks=5))

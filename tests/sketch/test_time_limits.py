@@ -16,7 +16,8 @@ import pytest
 import scipy.sparse as sps
 
 import qla
-from sketch.checks import check_progress, check_time_limit
+from sketch.budgets import check_time_limit
+from sketch.checks import check_progress
 from sketch.coreset import kmeans
 from sketch.errors import ConvergenceWarning, InsufficientMemoryError, ToleranceError
 from sketch.iterative import conjugate_gradient, randomized_kaczmarz
