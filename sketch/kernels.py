@@ -118,8 +118,10 @@ import scipy.sparse
 _threads: int | None = None
 _controller: Any = None  # threadpoolctl's, made on first use
 
-#: Entries of a dense sketch generated per task (the stream works in cache-sized chunks).
-GENERATE_CHUNK = 1 << 16
+#: Entries of a dense sketch generated per task (the stream works in cache-sized chunks
+#: of :data:`sketch.rng_host.PAIRS` pairs; a task holds several, so that the threads
+#: seldom wait for each other's Python overhead).
+GENERATE_CHUNK = 1 << 18
 #: Rows of a dense sketch per GEMM task (fixed, so that results do not depend on threads).
 GEMM_ROWS = 256
 #: Bytes of a contiguous copy of A made per task when A's rows are not contiguous.
