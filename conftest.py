@@ -14,10 +14,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # "ci" keeps the property-based bad-input suite inside the CI budget; "long" is the
-# campaign profile (QLA_HYPOTHESIS=long python -m pytest -m hostile). On a shared machine run
-# it with OPENBLAS_NUM_THREADS=1: two BLAS threads under nice on a busy 2-core machine spin
-# for each other (haar_unitary(864): 0.8-18 s against 0.2-1.3 s with one thread), the likely
-# cause of the time-outs on valid input that did not reproduce alone; the cases are small.
+# campaign profile (QLA_HYPOTHESIS=long python -m pytest -m hostile). The hostile harness
+# runs each case with BLAS on one thread (tests/sketch/hostile.py, _Budget).
 _COMMON = dict(deadline=None, derandomize=True, print_blob=True,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=25, **_COMMON)

@@ -28,6 +28,7 @@ import numpy as np
 from hypothesis import Phase, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from threadpoolctl import threadpool_limits
 
 import sketch.budgets
 from sketch import errors
@@ -234,12 +235,16 @@ def _alarm(signum, frame):
 
 
 class _Budget:
-    """Time limit, a small memory budget for check_allocation and a hard address-space cap."""
+    """Time limit, a small memory budget for check_allocation, a hard address-space cap, and
+    BLAS on one thread: two OpenBLAS threads on a busy 2-core machine spin-wait for each
+    other (haar_unitary(864) took 0.8-17.6 s there against 0.2-1.3 s on one thread), which
+    made valid cases trip the time limit under load; the cases are small."""
 
     def __init__(self, limit: float):
         self.limit = limit
 
     def __enter__(self):
+        self._blas = threadpool_limits(limits=1, user_api="blas")
         self._avail = sketch.budgets.available_bytes
         sketch.budgets.available_bytes = lambda xp=None, device=None: MEMORY_BUDGET
         self._limit = resource.getrlimit(resource.RLIMIT_AS)
@@ -258,6 +263,7 @@ class _Budget:
         signal.signal(signal.SIGALRM, self._old)
         resource.setrlimit(resource.RLIMIT_AS, self._limit)
         sketch.budgets.available_bytes = self._avail
+        self._blas.restore_original_limits()
         return False
 
 
