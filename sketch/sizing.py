@@ -1,4 +1,5 @@
-"""How many rows a sketch needs: subspace embeddings and the ℓ∞ regression rule.
+"""How many rows a sketch needs: subspace embeddings, the ℓ∞ regression rule and
+pairwise distances.
 
 :func:`embedding_size` gives, per operator, a sketch size s at which S is an
 ε-subspace embedding for any n-dimensional subspace of R^m with probability at
@@ -43,6 +44,12 @@ n/δ ≈ 10⁷ (ln³ ≈ 4000, 0.01·4000 ≈ 40 ≈ 4 ln(2d/δ) for d ≈ 10³)
 ln³ beyond it, as the SRHT analysis (flattening every row, log² more) asks for.
 When the rule asks for at least n rows a sketch cannot help:
 :func:`linf_sketch_size` raises :class:`~sketch.errors.ToleranceError`.
+
+:func:`jl_distance_size` is the Johnson–Lindenstrauss width for a finite point
+set: a Rademacher (or Gaussian) sketch of k ≥ (4 ln n + 2 ln(1/δ)) / (ε²/2 − ε³/3)
+rows keeps every squared pairwise distance among n points within 1 ± ε with
+probability ≥ 1 − δ (Achlioptas 2003, Thm 1.1, whose failure probability
+n^−γ is set to δ).
 
 Examples
 --------
@@ -221,3 +228,25 @@ def preconditioner_size(n: int, m: int, factor: float = 4.0) -> int:
                          f"got {factor}")
     # factor·n may overflow to inf: cap at m before rounding
     return int(min(m, max(n + 1, math.ceil(min(factor * n, m)))))
+
+
+def jl_distance_size(points: int, eps: float, delta: float) -> int:
+    """Rows of a Rademacher sketch that keep every squared pairwise distance among
+    ``points`` points within ``1 ± eps`` with probability ≥ ``1 − delta``.
+
+    Achlioptas (2003, Thm 1.1): k ≥ (4 + 2γ) ln n / (ε²/2 − ε³/3) rows fail with
+    probability at most n^−γ; with n^−γ = δ that is
+    ``k = ⌈(4 ln n + 2 ln(1/δ)) / (ε²/2 − ε³/3)⌉`` (n counted as at least 2).
+
+    Examples
+    --------
+    >>> jl_distance_size(1000, eps=0.3, delta=0.05)
+    934
+    """
+    points = check_positive_int(points, "points")
+    eps, delta = _check_probabilities(eps, delta)
+    n = max(points, 2)
+    return check_computed_size(
+        (4 * math.log(n) + 2 * math.log(1 / delta)) / (eps * eps / 2 - eps ** 3 / 3),
+        f"a JL sketch for {points} points at eps={eps}, delta={delta}",
+        fix="raise eps or delta")

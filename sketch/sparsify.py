@@ -48,6 +48,7 @@ from .leverage import leverage_sample_size
 from .operators import Rademacher
 from .rng import as_key
 from .rowsample import sample_rows
+from .sizing import jl_distance_size
 
 __all__ = [
     "EffectiveResistances",
@@ -284,7 +285,7 @@ class EffectiveResistances:
 
 
 def effective_resistances(
-    G: Any, *, method: str = "sketch", eps: float = 0.3, seed: Any = None
+    G: Any, *, method: str = "sketch", eps: float = 0.3, delta: float = 0.05, seed: Any = None
 ) -> EffectiveResistances:
     """Effective resistances of all edges, exactly or by the Spielman–Srivastava JL sketch.
 
@@ -292,12 +293,17 @@ def effective_resistances(
     ----------
     G : networkx.Graph or sparse Laplacian
     method : {"sketch", "exact"}
-        ``"sketch"``: Q (k × m) Rademacher with ``k = ⌈24 ln n / ε²⌉`` rows
-        (Spielman–Srivastava 2008, Thm 2: every Rₑ within 1 ± ε w.h.p.), k solves
-        with the grounded Laplacian (sparse LU on the host, CG on the GPU).
+        ``"sketch"``: Q (k × m) Rademacher with k rows from
+        :func:`~sketch.sizing.jl_distance_size` for the n vertices (Achlioptas 2003:
+        every Rₑ, a squared distance between two of the n projected points, within
+        1 ± ε with probability ≥ 1 − δ; Spielman–Srivastava 2008, Thm 2, take
+        24 ln n / ε² rows for probability 1 − 1/n), k solves with the
+        grounded Laplacian (sparse LU on the host, CG on the GPU); where k ≥ n, exact.
         ``"exact"``: one solve per edge (small graphs).
     eps : float
         JL accuracy for ``method="sketch"``.
+    delta : float
+        Failure probability of that accuracy (``method="sketch"``).
     seed : None, int or Generator
 
     Returns
@@ -312,6 +318,7 @@ def effective_resistances(
     [0.75, 0.75, 0.75, 0.75]
     """
     eps = check_tolerance(eps, "eps", upper=1)
+    delta = check_tolerance(delta, "delta", upper=1)
     E = graph_edges(G)
     xp = E.xp
     solver = _GroundedSolver(E)
@@ -328,8 +335,7 @@ def effective_resistances(
         return EffectiveResistances(E, xp.maximum(R, 0), solver.ncomp, method)
     if method != "sketch":
         raise ValueError(f"method must be 'sketch' or 'exact', got {method!r}")
-    k_needed = 24 * math.log(max(E.n, 2)) / eps / eps
-    k = E.m if k_needed >= E.m else math.ceil(k_needed)
+    k = jl_distance_size(E.n, eps, delta)
     if k >= E.n:  # the JL sketch would be wider than the identity: compute exactly
         return effective_resistances(G, method="exact")
     sw = xp.sqrt(E.w)
@@ -360,6 +366,9 @@ def sparsify(
     so q is :func:`~sketch.leverage.leverage_sample_size` for rank n − c with
     β = (1 − jl_eps)/(1 + jl_eps) for sketched resistances — the
     O(n log n / ε²) of Spielman–Srivastava with the matrix-Bernstein constant.
+    Sketched resistances take δ/2 of the failure probability (their JL width,
+    :func:`effective_resistances`) and the sample the other δ/2; exact ones leave
+    all of δ to the sample.
 
     Parameters
     ----------
@@ -383,7 +392,8 @@ def sparsify(
     delta = check_tolerance(delta, "delta", upper=1)
     jl_eps = check_tolerance(jl_eps, "jl_eps", upper=1)
     key = as_key(seed)
-    R = effective_resistances(G, method=method, eps=jl_eps, seed=key.child("resistances"))
+    R = effective_resistances(G, method=method, eps=jl_eps, delta=delta / 2,
+                              seed=key.child("resistances"))
     E = R.edges
     xp = E.xp
     rank = E.n - R.components
@@ -391,8 +401,9 @@ def sparsify(
         return _rebuild(G, E, E.u[:0], E.v[:0], E.w[:0])
     # Small graphs get exact resistances even for method="sketch" (the JL sketch would be
     # wider than the identity): then no JL slack is needed in the sample size.
-    beta = 1.0 if R.method == "exact" else (1 - jl_eps) / (1 + jl_eps)
-    q = (leverage_sample_size(rank, eps, delta, beta) if size is None
+    beta, delta_sample = (1.0, delta) if R.method == "exact" else (
+        (1 - jl_eps) / (1 + jl_eps), delta / 2)
+    q = (leverage_sample_size(rank, eps, delta_sample, beta) if size is None
          else check_positive_int(size, "size"))
     lev = xp.maximum(R.leverage, 0)
     smp = sample_rows(lev, q, key.child("edges"), scheme="effective-resistance")

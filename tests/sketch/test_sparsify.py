@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -54,9 +56,10 @@ def test_sketched_resistances_within_jl_accuracy():
     R = effective_resistances(G, method="sketch", eps=eps, seed=0)
     assert R.method == "sketch"
     ratio = R.resistance / exact
-    # Spielman–Srivastava Thm 2: k = 24 ln n / ε² JL rows give every Rₑ within 1 ± ε w.h.p.
+    # Achlioptas (2003): k = (4 ln n + 2 ln(1/δ))/(ε²/2 − ε³/3) rows keep every Rₑ within 1 ± ε
+    # with probability ≥ 1 − δ (δ = 0.05 here)
     assert ratio.min() >= 1 - eps and ratio.max() <= 1 + eps
-    assert np.median(np.abs(ratio - 1)) < 0.1  # typical error ≈ √(2/k) ≈ 5 %
+    assert np.median(np.abs(ratio - 1)) < 0.1  # typical error ≈ √(2/k) ≈ 6 %
     again = effective_resistances(G, method="sketch", eps=eps, seed=0).resistance
     np.testing.assert_array_equal(R.resistance, again)
 
@@ -167,3 +170,16 @@ def test_cupy_laplacian(cupy):
     H = sparsify(Ld, eps=0.5, seed=0)
     assert csp.issparse(H)
     assert quadratic_form_check(Ld, H, seed=0) <= 0.5
+
+
+def test_jl_width_is_achlioptas_bound():
+    """The JL width solves (4 + 2γ) ln n / (ε²/2 − ε³/3) with n^−γ = δ, and shrinks as δ grows."""
+    from sketch.sizing import jl_distance_size
+
+    n, eps, delta = 800, 0.5, 0.05
+    gamma = math.log(1 / delta) / math.log(n)
+    assert jl_distance_size(n, eps, delta) == math.ceil(
+        (4 + 2 * gamma) * math.log(n) / (eps**2 / 2 - eps**3 / 3))
+    assert jl_distance_size(n, eps, 0.5) < jl_distance_size(n, eps, 0.01)
+    with pytest.raises(ValueError, match="delta"):
+        jl_distance_size(n, eps, 0)
