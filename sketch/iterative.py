@@ -54,7 +54,9 @@ class IterativeResult:
     x : array
         The last iterate.
     converged : bool
-        Whether ``residual <= tol`` was reached.
+        Whether ``residual <= tol`` was reached; for CG, ``residual <= max(tol, 10u)``
+        (u the unit roundoff: a recomputed residual below that floor cannot be certified,
+        so ``tol=0``, which runs to ``maxiter``, reports convergence at the floor).
     iterations : int
         Iterations run (CG steps, or Kaczmarz row projections).
     residual : float
