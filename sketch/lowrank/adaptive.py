@@ -39,6 +39,8 @@ class QBResult:
         The error estimate after each block.
     stop_reason : {"converged", "maxiter", "time_limit"}
         What ended the run: the tolerance, ``max_rank``, or ``time_limit=``.
+    passes : int
+        Block products with A or Aᴴ.
     """
 
     Q: Any
@@ -49,6 +51,7 @@ class QBResult:
     iterations: int
     history: list = field(default_factory=list)
     stop_reason: str = CONVERGED
+    passes: int = 0
 
     def __iter__(self):
         return iter((self.Q, self.B))
@@ -211,7 +214,7 @@ def adaptive_qb(
             stacklevel=2,
         )
     return QBResult(Q=Q, B=B, error_estimate=err, norm_estimate=float(normA), converged=converged,
-                    iterations=it, history=history, stop_reason=reason)
+                    iterations=it, history=history, stop_reason=reason, passes=op.passes)
 
 
 def adaptive_svd(
@@ -245,6 +248,6 @@ def adaptive_svd(
     xp = array_module(qb.Q)
     Ub, s, Vh = xp.linalg.svd(qb.B, full_matrices=False)
     return SVDResult(U=qb.Q @ Ub, s=s, Vh=Vh, error_estimate=qb.error_estimate,
-                     frobenius_estimate=qb.error_estimate, passes=0,
+                     frobenius_estimate=qb.error_estimate, passes=qb.passes,
                      converged=qb.converged, iterations=qb.iterations,
                      stop_reason=qb.stop_reason)

@@ -612,3 +612,14 @@ def test_float32_passes_refused_where_their_rounding_breaks_the_per_value_error(
     monkeypatch.setattr(krylov, "single_precision_allows", lambda now, k, eps: True)
     forced = randomized_svd(A, k, accuracy=eps, seed=0)
     assert forced.pass_dtype == "float32" and per_value(forced) > 3 * eps
+
+
+@pytest.mark.parametrize("power_iters", [0, 1, 2])
+def test_adaptive_factorisations_count_their_passes(power_iters):
+    """Each block reads A once for its sketch, 2q times for power steps and once for B
+    (adaptive_svd reported 0)."""
+    A = np.diag(2.0 ** -np.arange(60))
+    qb = adaptive_qb(A, 1e-3, block=4, power_iters=power_iters, seed=0)
+    assert qb.passes == qb.iterations * (2 + 2 * power_iters)
+    res = adaptive_svd(A, 1e-3, block=4, power_iters=power_iters, seed=0)
+    assert res.passes == qb.passes
