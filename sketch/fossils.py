@@ -42,7 +42,9 @@ sketch embeds worse than η assumed (η is raised, once); close to tol, or
 again, it means the rounding floor of b − A x is reached, which counts as
 converged within ``FLOOR``·tol. Measured on κ = 1e2…1e12, ‖r‖ = 1e-12…1
 (``python -m benchmarks lstsq --quick``): forward and backward errors within
-10× of LAPACK gelsd's.
+10× of LAPACK gelsd's. A ``time_limit`` stops the inner solve after the product that
+passes it; that partial step is applied, evaluated and (by the rule above) possibly undone
+like any other, so the returned estimate is always the returned x's.
 
 Examples
 --------
@@ -66,6 +68,7 @@ from typing import Any
 from .backend import vector_norm
 from .lstsq_factor import SketchedFactor
 from .lstsq_products import gram_product, residual_norms
+from .progress import CONVERGED, IterationWatch
 
 # Refinement steps at most: two suffice in theory; a third or fourth covers a
 # step whose inner solve stopped early, a fifth would only repeat the floor.
@@ -88,7 +91,9 @@ class FossilsState:
     """What :func:`fossils` returns (per right-hand side where it applies).
 
     ``residual_norm`` is ‖b − A x‖; ``backward_error`` the sketched
-    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge).
+    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge);
+    ``stop_reason`` one of :mod:`sketch.progress`'s (``"maxiter"`` also for a stalled run
+    or ``MAX_STEPS`` steps).
     """
 
     x: Any
@@ -99,17 +104,21 @@ class FossilsState:
     converged: bool
     stalled: bool
     eta: float
+    stop_reason: str = CONVERGED
 
 
 def _norms(v: Any, xp: Any) -> Any:
     return vector_norm(v, axis=0)
 
 
-def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: Any):
+def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: Any,
+                watch: IterationWatch, shown: float):
     """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns (y, products, ok).
 
     Runs until measure(c − M y) ≤ target, for at most the products the rate η
-    predicts for bringing ‖c − M y‖ to the target, and at most ``budget``.
+    predicts for bringing ‖c − M y‖ to the target, and at most ``budget``; each product
+    is one step of ``watch`` (showing the backward-error estimate ``shown``), and past its
+    deadline the current y is returned.
     """
     a, beta = (1 - eta * eta) ** 2, eta * eta
     cnorm = _norms(c, xp)
@@ -125,17 +134,22 @@ def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: A
         k += 1
         if bool(xp.any(_norms(rho, xp) > _DIVERGED * cnorm)):
             return xp.zeros_like(c), k, False
+        if watch.step(backward_error=shown):
+            break
     return y, k, True
 
 
 def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol: float,
-            maxiter: int, xp: Any) -> FossilsState:
+            maxiter: int, xp: Any, time_limit: float | None = None,
+            progress: bool | None = False) -> FossilsState:
     """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
 
     ``F`` factors the (ridge-augmented) sketch; ``eta`` is the
     embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
     ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
-    products with AᴴA over all steps.
+    products with AᴴA over all steps; ``time_limit`` (seconds, validated by the caller)
+    and ``progress`` are those of :class:`~sketch.progress.IterationWatch`, one step per
+    product.
     """
     fro = F.fro
 
@@ -160,6 +174,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
     iterations = steps = 0
     previous = before = None
     stalled = raised = False
+    watch = IterationWatch("FOSSILS", time_limit=time_limit, progress=progress, total=maxiter,
+                           unit="product")
     while True:
         g, rnorm, xnorm, est, rnorm_aug = evaluate(x)  # rnorm = ‖b − A x‖
         if before is not None:  # a step from an iterate already within tol
@@ -168,13 +184,13 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
                 break
             before = None
         met = bool(xp.all(est <= tol))
-        if iterations >= maxiter or steps >= MAX_STEPS:
+        if iterations >= maxiter or steps >= MAX_STEPS or watch.timed_out:
             break
-        progress = previous is None or bool(xp.all(est <= 0.5 * previous))
-        done = met and (not progress or bool(xp.all(est <= AIM * tol)))
+        halved = previous is None or bool(xp.all(est <= 0.5 * previous))
+        done = met and (not halved or bool(xp.all(est <= AIM * tol)))
         if done:
             break
-        if not met and not progress:
+        if not met and not halved:
             if bool(xp.all(est <= FLOOR * tol)) or raised:
                 stalled = True  # rounding floor above tol: another step would not help
                 break
@@ -185,7 +201,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
             before = (x, rnorm, est)
         target = xp.where(xnorm > 0, INNER * tol * fro * xnorm, INNER * tol * _norms(c, xp))
         y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp,
-                               measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm))
+                               measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm),
+                               watch=watch, shown=_shown(est, xp, watch))
         iterations += k
         steps += 1
         if not ok:
@@ -195,7 +212,13 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         x = x + F.apply(y)
     # A step that no longer halves the estimate has hit the rounding floor of r = b − A x;
     # within a small factor of tol that floor is what a backward-stable solve achieves too.
+    watch.close()
     converged = bool(xp.all(est <= (FLOOR * tol if stalled else tol)))
     return FossilsState(x=x, residual_norm=rnorm, backward_error=est, iterations=iterations,
                         steps=steps, converged=converged, stalled=stalled and not converged,
-                        eta=eta)
+                        eta=eta, stop_reason=watch.reason(converged))
+
+
+def _shown(est: Any, xp: Any, watch: IterationWatch) -> float:
+    """The largest backward-error estimate, for the bar (nan, no device sync, without one)."""
+    return float(xp.max(est)) if watch.progress is not False else math.nan
