@@ -127,6 +127,17 @@ def test_nonconvergence_is_a_one_line_warning(tmp_path, capsys):
     assert len(lines) == 1 and lines[0].startswith("qla regress: warning: FOSSILS stopped")
 
 
+def test_time_limit_stops_the_iteration_with_a_one_line_warning(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 20)) * np.logspace(0, -6, 20)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=rng.standard_normal(300))
+    rc, out, err = _run(capsys, path, "--time-limit", "1e-9", "--sketch-size", "21")
+    assert rc == 0 and "converged           False" in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "time_limit=1e-09 s passed" in lines[0]
+
+
 # -- bad input: one line on stderr, exit code 2 ---------------------------------------
 
 
@@ -197,3 +208,4 @@ def test_bad_options(tmp_path, capsys):
     np.save(path, np.random.default_rng(0).standard_normal((50, 4)))
     assert "at least n rows" in _error(capsys, path, "--sketch-size", "2")
     assert "alpha must be" in _error(capsys, path, "--alpha", "-1")
+    assert "time_limit must be a positive" in _error(capsys, path, "--time-limit", "0")
