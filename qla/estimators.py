@@ -105,7 +105,8 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
         if isinstance(seed, np.random.RandomState):  # scikit-learn's legacy generator
             seed = int(seed.randint(2**31 - 1))
         res = lstsq(A, b, method, sketch=self.sketch, sketch_size=self.sketch_size,
-                    alpha=alpha, tol=self.tol, maxiter=self.maxiter, seed=seed)
+                    alpha=alpha, tol=self.tol, maxiter=self.maxiter, seed=seed,
+                    time_limit=self.time_limit, progress=self.progress)
         coef = np.asarray(res.x)
         self.coef_ = coef.T if coef.ndim == 2 else coef
         if self.fit_intercept:
@@ -152,6 +153,11 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     tol, maxiter : optional
         Tolerance and iteration limit of the iterative methods (see
         :func:`sketch.lstsq`).
+    time_limit : float, optional
+        Seconds for the iterative methods' iteration; past them the fit keeps the last
+        iterate (``result_.stop_reason == "time_limit"``, with a ConvergenceWarning).
+    progress : bool, optional
+        Progress bar of that iteration (``None``: once it has run for 2 s).
     random_state : None, int or Generator
         Seed of the sketch.
 
@@ -178,13 +184,17 @@ class SketchedLinearRegression(_SketchedLeastSquares):
 
     def __init__(self, *, fit_intercept: bool = True, method: str = "fossils",
                  sketch: str = "sparse-sign", sketch_size: int | None = None,
-                 tol: float | None = None, maxiter: int | None = None, random_state: Any = None):
+                 tol: float | None = None, maxiter: int | None = None,
+                 time_limit: float | None = None, progress: bool | None = None,
+                 random_state: Any = None):
         self.fit_intercept = fit_intercept
         self.method = method
         self.sketch = sketch
         self.sketch_size = sketch_size
         self.tol = tol
         self.maxiter = maxiter
+        self.time_limit = time_limit
+        self.progress = progress
         self.random_state = random_state
 
 
@@ -195,7 +205,7 @@ class SketchedRidge(_SketchedLeastSquares):
     ----------
     alpha : float
         Ridge parameter α ≥ 0.
-    fit_intercept, method, sketch, sketch_size, tol, maxiter, random_state
+    fit_intercept, method, sketch, sketch_size, tol, maxiter, time_limit, progress, random_state
         As for :class:`SketchedLinearRegression`.
 
     Attributes
@@ -215,7 +225,8 @@ class SketchedRidge(_SketchedLeastSquares):
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True,
                  method: str = "fossils", sketch: str = "sparse-sign",
                  sketch_size: int | None = None, tol: float | None = None,
-                 maxiter: int | None = None, random_state: Any = None):
+                 maxiter: int | None = None, time_limit: float | None = None,
+                 progress: bool | None = None, random_state: Any = None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.method = method
@@ -223,6 +234,8 @@ class SketchedRidge(_SketchedLeastSquares):
         self.sketch_size = sketch_size
         self.tol = tol
         self.maxiter = maxiter
+        self.time_limit = time_limit
+        self.progress = progress
         self.random_state = random_state
 
     def _alpha(self) -> float:

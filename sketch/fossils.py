@@ -32,17 +32,21 @@ weighed as the estimate weighs Aᴴr (directions of σᵢ < θ = ‖r‖/‖x‖
 σᵢ/θ: :meth:`~sketch.lstsq_factor.SketchedFactor.weighted_norms`), is
 there — for large residuals 2-3 products sooner than the plain ‖c − M y‖
 would, with no loss of accuracy (measured as below). Once the estimate is
-≤ ``AIM``·tol (or ≤ tol and no longer halving), the solve stops; a step
-taken from an iterate already within tol is undone if it raised the
-estimate. No polishing step follows: 4 more products after a single
-refinement step brought κ = 1e2 forward errors from 1.6–3.4× LAPACK's to
-1.0–1.3× (both inside the 10× that counts as equal accuracy) for 13% of the
+≤ ``AIM``·tol (or ≤ tol and no longer halving), the solve stops, but never at
+the start: x₀ within tol still takes one step whose inner solve aims at u
+(``START_POLISH``), since the estimate bounds the backward error and x₀ carries
+the rounding of S·A into its forward error; a step taken from an iterate
+already within tol is undone if it raised the estimate. No polishing step
+follows a refinement step: 4 more products after a single one brought κ = 1e2
+forward errors from 1.6–3.4× LAPACK's to 1.0–1.3× (both inside the 10× that counts as equal accuracy) for 13% of the
 solve's time. A step that does not halve the estimate far above tol means the
 sketch embeds worse than η assumed (η is raised, once); close to tol, or
 again, it means the rounding floor of b − A x is reached, which counts as
 converged within ``FLOOR``·tol. Measured on κ = 1e2…1e12, ‖r‖ = 1e-12…1
 (``python -m benchmarks lstsq --quick``): forward and backward errors within
-10× of LAPACK gelsd's.
+10× of LAPACK gelsd's. A ``time_limit`` stops the inner solve after the product that
+passes it; that partial step is applied, evaluated and (by the rule above) possibly undone
+like any other, so the returned estimate is always the returned x's.
 
 Examples
 --------
@@ -68,6 +72,7 @@ import numpy as np
 from .backend import numpy_dtype, vector_norm
 from .lstsq_factor import SketchedFactor
 from .lstsq_products import gram_product, residual_norms
+from .progress import CONVERGED, IterationWatch
 
 # Refinement steps at most: two suffice in theory; a third or fourth covers a
 # step whose inner solve stopped early, a fifth would only repeat the floor.
@@ -97,7 +102,9 @@ class FossilsState:
     """What :func:`fossils` returns (per right-hand side where it applies).
 
     ``residual_norm`` is ‖b − A x‖; ``backward_error`` the sketched
-    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge).
+    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge);
+    ``stop_reason`` one of :mod:`sketch.progress`'s (``"maxiter"`` also for a stalled run
+    or ``MAX_STEPS`` steps).
     """
 
     x: Any
@@ -108,6 +115,7 @@ class FossilsState:
     converged: bool
     stalled: bool
     eta: float
+    stop_reason: str = CONVERGED
 
 
 def _unit(x: Any) -> float:
@@ -119,11 +127,14 @@ def _norms(v: Any, xp: Any) -> Any:
     return vector_norm(v, axis=0)
 
 
-def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: Any):
+def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: Any,
+                watch: IterationWatch, shown: float):
     """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns (y, products, ok).
 
     Runs until measure(c − M y) ≤ target, for at most the products the rate η
-    predicts for bringing ‖c − M y‖ to the target, and at most ``budget``.
+    predicts for bringing ‖c − M y‖ to the target, and at most ``budget``; each product
+    is one step of ``watch`` (showing the backward-error estimate ``shown``), and past its
+    deadline the current y is returned.
     """
     a, beta = (1 - eta * eta) ** 2, eta * eta
     cnorm = _norms(c, xp)
@@ -139,17 +150,22 @@ def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: A
         k += 1
         if bool(xp.any(_norms(rho, xp) > _DIVERGED * cnorm)):
             return xp.zeros_like(c), k, False
+        if watch.step(backward_error=shown):
+            break
     return y, k, True
 
 
 def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol: float,
-            maxiter: int, xp: Any) -> FossilsState:
+            maxiter: int, xp: Any, time_limit: float | None = None,
+            progress: bool | None = False) -> FossilsState:
     """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
 
     ``F`` factors the (ridge-augmented) sketch; ``eta`` is the
     embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
     ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
-    products with AᴴA over all steps.
+    products with AᴴA over all steps; ``time_limit`` (seconds, validated by the caller)
+    and ``progress`` are those of :class:`~sketch.progress.IterationWatch`, one step per
+    product.
     """
     fro = F.fro
 
@@ -174,6 +190,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
     iterations = steps = 0
     previous = before = None
     stalled = raised = False
+    watch = IterationWatch("FOSSILS", time_limit=time_limit, progress=progress, total=maxiter,
+                           unit="product")
     while True:
         g, rnorm, xnorm, est, rnorm_aug = evaluate(x)  # rnorm = ‖b − A x‖
         if before is not None:  # a step from an iterate already within tol
@@ -182,13 +200,13 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
                 break
             before = None
         met = bool(xp.all(est <= tol))
-        if iterations >= maxiter or steps >= MAX_STEPS:
+        if iterations >= maxiter or steps >= MAX_STEPS or watch.timed_out:
             break
-        progress = previous is None or bool(xp.all(est <= 0.5 * previous))
-        done = met and steps > 0 and (not progress or bool(xp.all(est <= AIM * tol)))
+        halved = previous is None or bool(xp.all(est <= 0.5 * previous))
+        done = met and steps > 0 and (not halved or bool(xp.all(est <= AIM * tol)))
         if done:
             break
-        if not met and not progress:
+        if not met and not halved:
             if bool(xp.all(est <= FLOOR * tol)) or raised:
                 stalled = True  # rounding floor above tol: another step would not help
                 break
@@ -200,7 +218,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         aim = START_POLISH * _unit(x) if met and steps == 0 else tol
         target = xp.where(xnorm > 0, INNER * aim * fro * xnorm, INNER * aim * _norms(c, xp))
         y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp,
-                               measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm))
+                               measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm),
+                               watch=watch, shown=_shown(est, xp, watch))
         iterations += k
         steps += 1
         if not ok:
@@ -210,7 +229,13 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         x = x + F.apply(y)
     # A step that no longer halves the estimate has hit the rounding floor of r = b − A x;
     # within a small factor of tol that floor is what a backward-stable solve achieves too.
+    watch.close()
     converged = bool(xp.all(est <= (FLOOR * tol if stalled else tol)))
     return FossilsState(x=x, residual_norm=rnorm, backward_error=est, iterations=iterations,
                         steps=steps, converged=converged, stalled=stalled and not converged,
-                        eta=eta)
+                        eta=eta, stop_reason=watch.reason(converged))
+
+
+def _shown(est: Any, xp: Any, watch: IterationWatch) -> float:
+    """The largest backward-error estimate, for the bar (nan, no device sync, without one)."""
+    return float(xp.max(est)) if watch.progress is not False else math.nan

@@ -45,9 +45,11 @@ from typing import Any
 import numpy as np
 
 from .backend import astype, is_dask, is_operator, is_sparse, numpy_dtype
+from .budgets import check_time_limit
 from .checks import (
     check_matrix,
     check_positive_int,
+    check_progress,
     check_same_backend,
     check_tolerance,
     check_vector,
@@ -121,6 +123,8 @@ def lstsq(
     delta: float = 0.01,
     rcond: float | None = None,
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> LstsqResult:
     """Least squares (or ridge) by sketching: min ‖Ax − b‖₂² + α‖x‖₂².
 
@@ -167,11 +171,26 @@ def lstsq(
         Relative cut-off for the numerical rank (default n·machine epsilon).
     seed : None, int, Generator or Key
         Randomness of the sketch.
+    time_limit : float, optional
+        Seconds for the iteration (``"fossils"``: the refinement's products with AᴴA;
+        ``"sketch-and-precondition"``: LSQR, one deadline for all right-hand sides, each
+        of which still takes one step). Past them the iteration stops after the current
+        product and returns its iterate with ``converged=False`` (unless that iterate meets
+        ``tol``) and ``stop_reason="time_limit"``, with a
+        :class:`~sketch.errors.ConvergenceWarning`; ``backward_error`` and
+        ``forward_error_bound`` are those of the returned x. The sketch and its
+        factorisation are not timed. ``"direct"`` and ``"sketch-and-solve"`` have no
+        iteration: validated, then unused. Default: no limit.
+    progress : bool, optional
+        tqdm bar of the iteration (products or LSQR iterations, and the backward-error
+        estimate or residual): ``True`` at once, ``False`` never, ``None`` (default) once
+        the iteration has run for 2 s (:mod:`sketch.progress`).
 
     Returns
     -------
     LstsqResult
-        With ``backward_error`` and ``forward_error_bound`` for ``"fossils"``.
+        With ``backward_error`` and ``forward_error_bound`` for ``"fossils"``, and
+        ``stop_reason`` (``"converged"``, ``"maxiter"`` or ``"time_limit"``).
 
     Raises
     ------
@@ -182,6 +201,9 @@ def lstsq(
         Integer arrays, NumPy mixed with CuPy, unsupported objects.
     InsufficientMemoryError
         A ``sketch_size`` whose sketch cannot fit in memory.
+    ToleranceError
+        A ``time_limit`` that is not positive (a ``ValueError``; non-numbers and a
+        ``progress`` other than True/False/None raise ``TypeError``).
 
     Examples
     --------
@@ -193,6 +215,8 @@ def lstsq(
     >>> best = np.linalg.norm(A @ np.linalg.lstsq(A, b, rcond=None)[0] - b)
     >>> bool(res.residual_norm <= 1.1 * best)
     True
+    >>> lstsq(A, b, "fossils", seed=0, time_limit=60).stop_reason
+    'converged'
     """
     if sketch_size is not None:
         sketch_size = check_positive_int(sketch_size, "sketch_size")
@@ -211,9 +235,11 @@ def lstsq(
     eps = check_tolerance(eps, "eps", upper=1)
     delta = check_tolerance(delta, "delta", upper=1)
     maxiter = 200 if maxiter is None else check_positive_int(maxiter, "maxiter")
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     problem = LstsqProblem(
         A=A, b=astype(b, dtype), xp=xp, dtype=dtype, alpha=alpha,
         tol=_check_tol(tol, method, dtype), maxiter=maxiter,
         rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
-        sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta)
+        sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta,
+        time_limit=time_limit, progress=progress)
     return METHODS[method](problem)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .operators import SketchingOperator
+from .progress import CONVERGED
 
 
 @dataclass(kw_only=True)
@@ -80,6 +81,12 @@ class LstsqResult:
         ``backward_error``).
     refinement_steps : int
         Iterative-refinement steps taken (``"fossils"``); 0 otherwise.
+    stop_reason : {"converged", "maxiter", "time_limit"}
+        What ended the iteration: ``"time_limit"`` when ``time_limit=`` seconds passed
+        first (``x`` is then the last iterate, and ``backward_error`` and
+        ``forward_error_bound`` are that iterate's), ``"maxiter"`` for any other stop
+        short of the tolerance (FOSSILS also after its refinement steps or at its rounding
+        floor), ``"converged"`` otherwise (always for the non-iterative methods).
     """
 
     x: Any
@@ -97,6 +104,7 @@ class LstsqResult:
     alpha: float = 0.0
     tol: float | None = None
     refinement_steps: int = 0
+    stop_reason: str = CONVERGED
 
     @property
     def residual(self) -> Any:

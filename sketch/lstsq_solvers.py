@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from .lstsq_factor import SketchedFactor
 from .lstsq_products import matvec, rmatvec
 from .lstsq_result import LstsqResult
 from .operators import SketchingOperator, make_operator
+from .progress import CONVERGED, MAXITER, TIME_LIMIT
 from .sizing import linf_sketch_size, preconditioner_size
 
 # Sketch rows per column by method. FOSSILS' heavy-ball rate is η = √(n/s) per
@@ -67,6 +69,9 @@ SVD_FROM_COLUMNS = 3
 PASS_COST = 80
 # A sparse A goes to LAPACK only while its dense copy is this small (entries).
 DENSE_FALLBACK_ENTRIES = 1_000_000
+# The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
+# first iteration, so that every column gets at least one step from its warm start.
+_LAST_STEP = 1e-9
 
 
 @dataclass(kw_only=True)
@@ -87,6 +92,8 @@ class LstsqProblem:
     guarantee: str | None = None
     eps: float = 0.5
     delta: float = 0.01
+    time_limit: float | None = None
+    progress: bool | None = None
 
     @property
     def rcond_eff(self) -> float:
@@ -259,29 +266,36 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
 
     columns = [p.b] if p.b.ndim == 1 else [p.b[:, j] for j in range(p.b.shape[1])]
     starts = [F.x0] if F.x0.ndim == 1 else [F.x0[:, j] for j in range(F.x0.shape[1])]
-    xs, iters, ok, conds = [], 0, True, []
+    xs, iters, ok, conds, reasons = [], 0, True, [], set()
+    # one deadline for all right-hand sides: a column started past it still takes one step
+    deadline = None if p.time_limit is None else time.perf_counter() + p.time_limit
     for bj, xj in zip(columns, starts):
         r0 = bj - matvec(A, xj)
         if p.alpha > 0:
             r0 = xp.concatenate([r0, -root * xj])
-        state = lsqr(op, op_adjoint, r0, n=F.rank, tol=p.tol, maxiter=p.maxiter)
+        left = None if deadline is None else max(deadline - time.perf_counter(), _LAST_STEP)
+        state = lsqr(op, op_adjoint, r0, n=F.rank, tol=p.tol, maxiter=p.maxiter,
+                     time_limit=left, progress=p.progress)
         xs.append(xj + F.apply(state.x))
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)
+        reasons.add(state.stop_reason)
     x = xs[0] if p.b.ndim == 1 else xp.stack(xs, axis=1)  # b of shape (m, 1): x (n, 1)
     # None when LSQR took no step (b in range(A), e.g. b = 0 or A = 0): nothing was estimated
     cond = max((c for c in conds if math.isfinite(c)), default=None)
+    reason = CONVERGED if ok else TIME_LIMIT if TIME_LIMIT in reasons else MAXITER
     if not ok:
+        why = (f"time_limit={p.time_limit:g} s passed; raise time_limit"
+               if reason == TIME_LIMIT else "raise maxiter or tol, or use a larger sketch")
         warnings.warn(
             f"LSQR stopped after {iters} iterations before reaching tol={p.tol:g} "
             f"(estimated condition number of the preconditioned system {cond or math.nan:.3g}, "
-            f"of the sketched matrix {F.cond:.3g}); raise maxiter or tol, or use a larger "
-            "sketch", ConvergenceWarning, stacklevel=3)
+            f"of the sketched matrix {F.cond:.3g}); {why}", ConvergenceWarning, stacklevel=3)
     return LstsqResult(x=x, converged=ok, iterations=iters,
                        residual_norm=_residual_norm(A, x, p.b, xp),
                        method="sketch-and-precondition", sketch=S, sketch_size=s,
                        condition_number=cond, sketched_condition=F.cond, rank=F.rank,
-                       alpha=p.alpha, tol=p.tol)
+                       alpha=p.alpha, tol=p.tol, stop_reason=reason)
 
 
 def solve_fossils(p: LstsqProblem) -> LstsqResult:
@@ -291,7 +305,8 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     k = 1 if ndim == 1 else p.b.shape[1]
     S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS)
     eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
-    st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp)
+    st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp,
+                 time_limit=p.time_limit, progress=p.progress)
     # ‖x − x*‖/‖x‖ ≤ (1 + η)² (η̂/s)·√(1 + (θ/s)²) + (1 + η)·φ/s for s ≤ σ_min(S·A),
     # θ = ‖r‖/‖x‖ on [A; √α I] and φ ≥ ‖δr‖/‖x‖, the residual's own rounding,
     # (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) with ‖b‖ ≤ ‖A‖‖x‖ + ‖r‖ (the argument is in
@@ -308,16 +323,19 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
         worst = float(xp.max(st.backward_error))
         why = ("it stalled at the rounding floor" if st.stalled else
                f"after {st.iterations} products with AᴴA in {st.steps} refinement steps")
+        fix = (f"time_limit={p.time_limit:g} s passed; raise time_limit"
+               if st.stop_reason == TIME_LIMIT else
+               "raise maxiter or tol, or use a larger sketch")
         warnings.warn(f"FOSSILS stopped before reaching tol={p.tol:g}: {why} (backward-error "
-                      f"estimate {worst:.3g}); raise maxiter or tol, or use a larger sketch",
-                      ConvergenceWarning, stacklevel=3)
+                      f"estimate {worst:.3g}); {fix}", ConvergenceWarning, stacklevel=3)
     return LstsqResult(x=st.x, converged=st.converged, iterations=st.iterations,
                        residual_norm=_scalar(st.residual_norm, ndim), method="fossils",
                        backward_error=_scalar(st.backward_error, ndim),
                        forward_error_bound=_scalar(bound, ndim), sketch=S, sketch_size=s,
                        condition_number=(1 + st.eta) / (1 - st.eta),
                        sketched_condition=F.cond, rank=F.rank,
-                       alpha=p.alpha, tol=p.tol, refinement_steps=st.steps)
+                       alpha=p.alpha, tol=p.tol, refinement_steps=st.steps,
+                       stop_reason=st.stop_reason)
 
 
 Solver = Callable[[LstsqProblem], LstsqResult]

@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--alpha", type=float, default=0.0, help="ridge parameter (default 0)")
     p.add_argument("--tol", type=float, default=None, help="LSQR tolerance (default 1e-10)")
     p.add_argument("--maxiter", type=int, default=None, help="most LSQR iterations (default 200)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop the iteration after this many seconds and report its last "
+                        "iterate (default: no limit)")
     p.add_argument("--no-intercept", dest="intercept", action="store_false",
                    help="fit without an intercept")
     p.add_argument("--seed", type=int, default=0)
@@ -224,7 +227,8 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         start = time.perf_counter()
         res = lstsq(Xc, yc, args.method, sketch=args.sketch, sketch_size=args.sketch_size,
-                    alpha=args.alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed)
+                    alpha=args.alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
+                    time_limit=args.time_limit)
         seconds = time.perf_counter() - start
     for w in caught:  # one line each, not the file:line form of the warnings module
         print(f"qla regress: warning: {w.message}", file=sys.stderr)

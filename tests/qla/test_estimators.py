@@ -68,3 +68,21 @@ def test_front_door_names():
     assert qla.SketchedRidge is SketchedRidge
     with pytest.raises(AttributeError):
         qla.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.parametrize("est", [SketchedLinearRegression, SketchedRidge])
+def test_time_limit_reaches_the_solver(est):
+    import warnings
+
+    from sketch.errors import ConvergenceWarning
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 20)) * np.logspace(0, -8, 20)
+    y = rng.standard_normal(2000)
+    with pytest.warns(ConvergenceWarning, match="time_limit"):
+        model = est(random_state=0, time_limit=1e-9, progress=False).fit(X, y)
+    assert model.result_.stop_reason == "time_limit" and model.n_iter_ == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        full = est(random_state=0).fit(X, y)
+    assert full.result_.stop_reason == "converged" and full.n_iter_ > 1
