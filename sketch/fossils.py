@@ -38,11 +38,12 @@ the start: x₀ within tol still takes one step whose inner solve aims at u
 the rounding of S·A into its forward error; a step taken from an iterate
 already within tol is undone if it raised the estimate. No polishing step
 follows a refinement step: 4 more products after a single one brought κ = 1e2
-forward errors from 1.6–3.4× LAPACK's to 1.0–1.3× (both inside the 10× that counts as equal accuracy) for 13% of the
-solve's time. A step that does not halve the estimate far above tol means the
-sketch embeds worse than η assumed (η is raised, once); close to tol, or
-again, it means the rounding floor of b − A x is reached, which counts as
-converged within ``FLOOR``·tol. Measured on κ = 1e2…1e12, ‖r‖ = 1e-12…1
+forward errors from 1.6–3.4× LAPACK's to 1.0–1.3× (both inside the 10× that counts
+as equal accuracy) for 13% of the solve's time. A step that does not halve the
+estimate far above tol means the sketch embeds worse than η assumed (η is raised,
+once); close to tol, or again, it means the rounding floor of b − A x is reached,
+which counts as converged within ``FLOOR``·tol.
+Measured on κ = 1e2…1e12, ‖r‖ = 1e-12…1
 (``python -m benchmarks lstsq --quick``): forward and backward errors within
 10× of LAPACK gelsd's. A ``time_limit`` stops the inner solve after the product that
 passes it; that partial step is applied, evaluated and (by the rule above) possibly undone
