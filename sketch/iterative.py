@@ -39,7 +39,7 @@ from .checks import (
     unit_scaled,
 )
 from .errors import ConvergenceWarning, NotHermitianError, ShapeError
-from .progress import CONVERGED, TIME_LIMIT, IterationWatch
+from .progress import CONVERGED, IterationWatch, remedy
 from .rng import as_key
 
 _DRAW_BLOCK = 1 << 16  # row choices drawn at a time
@@ -177,7 +177,7 @@ def conjugate_gradient(
     ok = res <= max(tol, 10 * np.finfo(numpy_dtype(dtype)).eps)
     reason = watch.reason(ok)
     if not ok and warn:
-        fix = ("raise time_limit" if reason == TIME_LIMIT else "raise maxiter")
+        fix = remedy(reason, "raise maxiter")
         warnings.warn(
             f"CG stopped ({reason}) after {k} iterations at relative residual {res:.2e} > "
             f"tol={tol:.1e}; {fix} or precondition A",
@@ -301,7 +301,7 @@ def randomized_kaczmarz(
     ok = res <= tol
     reason = watch.reason(ok)
     if not ok and warn:
-        fix = ("raise time_limit" if reason == TIME_LIMIT else "raise maxiter")
+        fix = remedy(reason, "raise maxiter")
         warnings.warn(
             f"randomized Kaczmarz stopped ({reason}) after {k} projections at relative "
             f"residual {res:.2e} > tol={tol:.1e}; the rate is 1 − 1/κ_F² per step — {fix}, "

@@ -20,6 +20,7 @@ import math
 
 from .checks import check_computed_size, check_positive_int, check_tolerance
 from .errors import ToleranceError
+from .sizing import SPARSE_SIGN_K
 
 __all__ = [
     "leverage_sample_size",
@@ -62,7 +63,7 @@ def leverage_sample_size(d: int, eps: float, delta: float = 0.1, beta: float = 1
 
 def _effective_rows(s: int, sketch: str) -> int:
     # block OSNAP: each of the k nonzeros in its own block of ⌊s/k⌋ or ⌈s/k⌉ rows
-    k = min(8, s)
+    k = min(SPARSE_SIGN_K, s)
     return k * (s // k) if sketch == "sparse-sign" else s
 
 
@@ -82,7 +83,7 @@ def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign") -> 
     s = check_computed_size((rank * rank + rank) / (SCORE_DISTORTION**2 * delta),
                             f"the sketch size for rank={rank}, delta={delta}",
                             fix="raise delta")
-    return -(-s // 8) * 8 if sketch == "sparse-sign" else s
+    return -(-s // SPARSE_SIGN_K) * SPARSE_SIGN_K if sketch == "sparse-sign" else s
 
 
 def jl_lower_factor(jl_size: int, m: int, delta: float) -> float:

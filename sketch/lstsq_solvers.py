@@ -50,7 +50,7 @@ from .lstsq_factor import SketchedFactor
 from .lstsq_products import matvec, rmatvec
 from .lstsq_result import LstsqResult
 from .operators import SketchingOperator, make_operator
-from .progress import CONVERGED, MAXITER, TIME_LIMIT
+from .progress import CONVERGED, MAXITER, TIME_LIMIT, remedy
 from .sizing import linf_sketch_size, preconditioner_size
 
 # Sketch rows per column by method. FOSSILS' heavy-ball rate is η = √(n/s) per
@@ -72,6 +72,8 @@ DENSE_FALLBACK_ENTRIES = 1_000_000
 # The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
 # first iteration, so that every column gets at least one step from its warm start.
 _LAST_STEP = 1e-9
+# What an unconverged iterative solve's warning asks for, unless its time limit stopped it.
+_LARGER = "raise maxiter or tol, or use a larger sketch"
 
 
 @dataclass(kw_only=True)
@@ -285,8 +287,7 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
     cond = max((c for c in conds if math.isfinite(c)), default=None)
     reason = CONVERGED if ok else TIME_LIMIT if TIME_LIMIT in reasons else MAXITER
     if not ok:
-        why = (f"time_limit={p.time_limit:g} s passed; raise time_limit"
-               if reason == TIME_LIMIT else "raise maxiter or tol, or use a larger sketch")
+        why = remedy(reason, _LARGER, p.time_limit)
         warnings.warn(
             f"LSQR stopped after {iters} iterations before reaching tol={p.tol:g} "
             f"(estimated condition number of the preconditioned system {cond or math.nan:.3g}, "
@@ -323,9 +324,7 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
         worst = float(xp.max(st.backward_error))
         why = ("it stalled at the rounding floor" if st.stalled else
                f"after {st.iterations} products with AᴴA in {st.steps} refinement steps")
-        fix = (f"time_limit={p.time_limit:g} s passed; raise time_limit"
-               if st.stop_reason == TIME_LIMIT else
-               "raise maxiter or tol, or use a larger sketch")
+        fix = remedy(st.stop_reason, _LARGER, p.time_limit)
         warnings.warn(f"FOSSILS stopped before reaching tol={p.tol:g}: {why} (backward-error "
                       f"estimate {worst:.3g}); {fix}", ConvergenceWarning, stacklevel=3)
     return LstsqResult(x=st.x, converged=st.converged, iterations=st.iterations,

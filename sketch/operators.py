@@ -67,6 +67,7 @@ from .operator_base import (  # noqa: F401 - _product is re-exported for sketch.
     _real_dtype,
     _stream_module,
 )
+from .sizing import SPARSE_SIGN_K
 
 
 class _DenseSketch(SketchingOperator):
@@ -260,7 +261,8 @@ class SparseSign(_HashedSketch):
 
     def __init__(self, s: int, m: int, seed: Any = None, k: int | None = None):
         super().__init__(s, m, seed)
-        self.k = min(8, self.s) if k is None else check_positive_int(k, "nonzeros per column k")
+        self.k = (min(SPARSE_SIGN_K, self.s) if k is None
+                  else check_positive_int(k, "nonzeros per column k"))
         if self.k > self.s:
             raise ValueError(f"k={self.k} nonzeros per column exceeds the sketch size s={self.s}")
 

@@ -39,6 +39,21 @@ TIME_LIMIT = "time_limit"
 PROGRESS_DELAY_S = 2.0
 
 
+def remedy(reason: str, otherwise: str, time_limit: float | None = None) -> str:
+    """What a non-convergence warning tells the caller to change: the time limit where it
+    stopped the run (naming it when given), else ``otherwise``.
+
+    Examples
+    --------
+    >>> remedy(TIME_LIMIT, "raise maxiter"), remedy(MAXITER, "raise maxiter")
+    ('raise time_limit', 'raise maxiter')
+    """
+    if reason != TIME_LIMIT:
+        return otherwise
+    return ("raise time_limit" if time_limit is None
+            else f"time_limit={time_limit:g} s passed; raise time_limit")
+
+
 class IterationWatch:
     """Deadline and lazily opened progress bar of one iterative loop.
 
@@ -118,4 +133,4 @@ class IterationWatch:
         self.close()
 
 
-__all__ = ["CONVERGED", "MAXITER", "TIME_LIMIT", "PROGRESS_DELAY_S", "IterationWatch"]
+__all__ = ["CONVERGED", "MAXITER", "TIME_LIMIT", "PROGRESS_DELAY_S", "IterationWatch", "remedy"]

@@ -71,7 +71,8 @@ from .errors import AccuracyWarning, ToleranceError
 #: The constant C of the ℓ∞ rule m = C ε⁻² d ln³(n/δ) (see the module docstring).
 LINF_CONSTANT = 0.01
 
-#: Nonzeros per column that :func:`embedding_size` assumes for ``"sparse-sign"``.
+#: Nonzeros per column of a sparse sign sketch by default (:class:`~sketch.operators.SparseSign`),
+#: which :func:`embedding_size` assumes for ``"sparse-sign"``.
 SPARSE_SIGN_K = 8
 
 _KINDS = ("gaussian", "rademacher", "srht", "srht-dct", "countsketch", "sparse-sign")
