@@ -45,14 +45,17 @@ from .joins import (
 )
 from .leverage import (
     approx_leverage_beta,
+    approx_leverage_factors,
     approx_sketch_size,
     coherence,
     jl_lower_factor,
+    jl_upper_factor,
     leverage_sample,
     leverage_sample_size,
     leverage_scores,
     ridge_leverage_scores,
 )
+from .lewis import LewisWeights, lewis_lower_factor, lewis_weights
 from .lowrank import (
     EighResult,
     ExtremeEigenvalues,
@@ -104,8 +107,6 @@ from .sampled_regression import (
     sampled_lstsq,
 )
 from .sensitivity import (
-    LewisWeights,
-    lewis_weights,
     lp_sample,
     lp_sample_size,
     lp_sensitivities,
@@ -167,9 +168,11 @@ __all__ += [
     "adaptive_qb", "adaptive_svd", "residual_norm", "spectral_norm",
     "hermitian_extreme_eigenvalues",
     "leverage_scores", "ridge_leverage_scores", "coherence", "leverage_sample_size",
-    "approx_sketch_size", "jl_lower_factor", "approx_leverage_beta", "leverage_sample",
+    "approx_sketch_size", "jl_lower_factor", "jl_upper_factor", "approx_leverage_factors",
+    "approx_leverage_beta", "leverage_sample",
     "Sample", "sample_rows", "uniform_sample",
-    "LewisWeights", "lewis_weights", "lp_sensitivities", "root_leverage_scores",
+    "LewisWeights", "lewis_weights", "lewis_lower_factor", "lp_sensitivities",
+    "root_leverage_scores",
     "lp_sample_size", "lp_sample",
     "RegressionResult", "check_p", "lp_regression", "lp_cost",
     "SampledRegressionResult", "sampled_lstsq", "sampled_lp_regression",

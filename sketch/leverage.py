@@ -47,9 +47,12 @@ from .checks import (
 )
 from .errors import AccuracyWarning, SizeWarning
 from .leverage_sizes import (
+    SCORE_DISTORTION,
     approx_leverage_beta,
+    approx_leverage_factors,
     approx_sketch_size,
     jl_lower_factor,
+    jl_upper_factor,
     leverage_sample_size,
 )
 from .operators import make_operator
@@ -63,6 +66,8 @@ __all__ = [
     "leverage_sample_size",
     "approx_sketch_size",
     "jl_lower_factor",
+    "jl_upper_factor",
+    "approx_leverage_factors",
     "approx_leverage_beta",
     "leverage_sample",
 ]
@@ -329,13 +334,14 @@ def coherence(A: Any, **options: Any) -> float:
 EXACT_BELOW = 0.5
 
 
-def _approx_score_options(m: int, d: int, delta: float, options: dict[str, Any]) -> dict | None:
+def _approx_score_options(m: int, d: int, delta: float, options: dict[str, Any],
+                          distortion: float = SCORE_DISTORTION) -> dict | None:
     """The sizes :func:`leverage_sample` gives the approximate scores for a proven β.
 
     ``options`` as the caller gave them (``sketch_size``, ``jl_size``, ``sketch``);
     the defaults: :func:`approx_sketch_size` rows of S₁ at the score step's δ (half
-    of it with a JL step) and no JL step (the proven sketch makes A R⁻¹ the cheaper
-    product wherever it fits A). None where that sketch would have at least
+    of it with a JL step) and ``distortion`` ε₁, and no JL step (the proven sketch makes
+    A R⁻¹ the cheaper product wherever it fits A). None where that sketch would have at least
     :data:`EXACT_BELOW`·m rows: exact scores are then cheaper.
     """
     opts = dict(options)
@@ -344,7 +350,7 @@ def _approx_score_options(m: int, d: int, delta: float, options: dict[str, Any])
     jl = None if jl is None else check_positive_int(jl, "jl_size")
     if opts.get("sketch_size") is None:
         delta_s = delta / 2 if jl is not None and jl < d else delta
-        s = approx_sketch_size(d, delta_s, kind if isinstance(kind, str) else "")
+        s = approx_sketch_size(d, delta_s, kind if isinstance(kind, str) else "", distortion)
         if s >= EXACT_BELOW * m:
             return None
         opts["sketch_size"] = s

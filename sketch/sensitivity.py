@@ -20,8 +20,8 @@ Examples
 --------
 >>> import numpy as np
 >>> A = np.random.default_rng(0).standard_normal((300, 4))
->>> res = lewis_weights(A, 1)
->>> res.converged, round(float(res.weights.sum()), 6)
+>>> u = lp_sensitivities(A, 1)   # upper bounds: at most 1 each, d = 4 in total
+>>> bool(u.max() <= 1), round(float(u.sum()), 6)
 (True, 4.0)
 """
 
@@ -29,30 +29,24 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from .backend import array_module, compat, device, is_sparse, numpy_dtype, real_dtype
-from .budgets import check_time_limit
+from .backend import array_module, compat, device
 from .checks import (
     check_computed_size,
     check_matrix,
     check_positive_int,
-    check_progress,
     check_tolerance,
 )
-from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
-from .leverage import column_basis, leverage_scores
+from .errors import AccuracyWarning, ToleranceError
+from .leverage import _approx_score_options, column_basis, leverage_scores
+from .leverage_sizes import SCORE_DISTORTION
+from .lewis import LEWIS_SCORE_DISTORTION, LewisWeights, _dev, lewis_lower_factor, lewis_weights
 from .lpregression import check_p, lp_regression
-from .progress import CONVERGED, TIME_LIMIT, IterationWatch
 from .rng import as_key
 from .rowsample import Sample, sample_rows
 
 __all__ = [
-    "LewisWeights",
-    "lewis_weights",
     "lp_sensitivities",
     "root_leverage_scores",
     "lp_sample_size",
@@ -60,155 +54,14 @@ __all__ = [
     "SCHEMES",
 ]
 
+#: Default ``tol`` of approximate Lewis weights in :func:`lp_sample`: fresh scores in every
+#: step keep the residual ρ near their noise (0.03-0.07 measured with the proven sketch,
+#: d = 3), so the default 1e-8 only ran to ``maxiter``; ρ ≤ 0.1 costs f at most a factor
+#: exp(−0.1(1/(1 − |p/2 − 1|) + α)) (:func:`~sketch.lewis.lewis_lower_factor`).
+APPROX_TOL = 0.1
+
 #: Sampling schemes of :func:`lp_sample`.
 SCHEMES = ("lewis", "sensitivity", "root-leverage", "combined", "leverage")
-
-
-@dataclass
-class LewisWeights:
-    """ℓp Lewis weights with the fixed-point iteration's diagnostics.
-
-    Attributes
-    ----------
-    weights : array (m,)
-    converged : bool
-    iterations : int
-    residual : float
-        ``maxᵢ |log(φ(w)ᵢ/wᵢ)|`` (φ the fixed-point map) at the last iterate the map was
-        applied to: the returned w itself when the time limit stopped the run, the
-        iterate before the last (damped) step otherwise.
-    stop_reason : {"converged", "maxiter", "time_limit"}
-        What ended the iteration.
-    """
-
-    weights: Any
-    converged: bool
-    iterations: int
-    residual: float
-    stop_reason: str = CONVERGED
-
-
-def lewis_weights(
-    A: Any,
-    p: float,
-    *,
-    tol: float = 1e-8,
-    maxiter: int = 200,
-    method: str = "exact",
-    seed: Any = None,
-    time_limit: float | None = None,
-    progress: bool | None = None,
-) -> LewisWeights:
-    """ℓp Lewis weights by fixed-point iteration (Cohen and Peng 2015).
-
-    Iterates ``wᵢ ← (wᵢ^{2/p−1} τᵢ(W^{1/2−1/p}A))^{p/2}`` (τ the leverage scores),
-    i.e. ``wᵢ ← (aᵢᵀ(AᵀW^{1−2/p}A)⁻¹aᵢ)^{p/2}``. Cohen–Peng (2015, "ℓp row
-    sampling by Lewis weights", §3) show this map contracts with factor
-    |p/2 − 1| in the log-multiplicative metric, so it converges for p < 4. Its
-    Jacobian (in log w) at the fixed point is ``−(p/2 − 1)K`` with K similar to a
-    PSD matrix of norm ≤ 1; for p > 2 we therefore damp in log space with step
-    α = 4/(p + 2), which gives local contraction factor (p − 2)/(p + 2) < 1 for
-    every p (our variant; Fazel, Lee, Padmanabhan and Sidford 2022 give a
-    provably fast method for p ≥ 4).
-
-    Parameters
-    ----------
-    A : array or sparse matrix (m × d), full column rank
-    p : float
-        1 ≤ p < ∞ (p = 2 returns the leverage scores).
-    tol : float
-        Stop when ``max|log(φ(w)/w)| <= tol``.
-    maxiter : int
-    method : {"exact", "approx"}
-        Leverage scores in each step: exact, or the fast approximation of
-        Drineas et al. 2012 (then the fixed point is approximate too, and tol
-        should be loose, e.g. 0.1).
-    seed : None, int or Generator
-        For ``method="approx"``.
-    time_limit : float, optional
-        Seconds; past them the iteration stops at the next step and returns its current
-        weights with ``converged=False`` and ``stop_reason="time_limit"``. Default: no limit.
-    progress : bool, optional
-        tqdm bar (iteration, residual); ``None`` shows it only for runs longer than 2 s.
-
-    Returns
-    -------
-    LewisWeights
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> A = np.vstack([np.eye(2), np.eye(2)])
-    >>> np.round(lewis_weights(A, 1).weights, 12).tolist()
-    [0.5, 0.5, 0.5, 0.5]
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True):   # a ConvergenceWarning names the limit
-    ...     res = lewis_weights(A, 3, tol=0, maxiter=10**12, time_limit=1e-9)
-    >>> res.converged, res.stop_reason, res.iterations
-    (False, 'time_limit', 1)
-    """
-    p = check_p(p)
-    check_matrix(A, "A")
-    maxiter = check_positive_int(maxiter, "maxiter")
-    tol = check_tolerance(tol, "tol", allow_zero=True)
-    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
-    xp = compat(array_module(A))
-    key = as_key(seed)
-    m, d = A.shape
-    rdt = real_dtype(xp, A.dtype)
-    if p == 2:
-        lev = leverage_scores(A, method=method, seed=key)
-        return LewisWeights(lev, True, 1, 0.0)
-    alpha = 1.0 if p < 2 else 4.0 / (p + 2.0)
-    floor = float(np.finfo(numpy_dtype(rdt)).tiny) ** 0.5
-    # The iteration runs on log w: for large p, φ = (τ w^{2/p−1})^{p/2} underflows to 0 at
-    # rows of small weight, and log 0 would poison the next step with NaN.
-    logw = xp.full(m, math.log(d / m), dtype=rdt, device=_dev(A))
-    log_floor = math.log(floor)
-    resid = math.inf
-    ok = False
-    it = 0
-    watch = IterationWatch(f"Lewis weights p={p:g}", time_limit=time_limit, progress=progress,
-                           total=maxiter)
-    while it < maxiter:
-        it += 1
-        scale = xp.exp(logw * (0.5 - 1.0 / p))
-        if is_sparse(A):
-            from .backend import sparse
-
-            B = sparse(xp).diags(scale.astype(A.dtype)) @ A
-        else:
-            B = A * scale[:, None]
-        tau = leverage_scores(B, method=method, seed=key.child(it))
-        # Rows outside the row space (a_i = 0) have weight 0; keep them at the floor.
-        inner = xp.log(xp.clip(tau, min=floor * floor)) + (2.0 / p - 1.0) * logw
-        step = (p / 2.0) * xp.clip(inner, min=log_floor) - logw
-        resid = float(xp.max(xp.abs(step)))
-        if not math.isfinite(resid):
-            watch.close()
-            raise ToleranceError(f"p={p} is too large for the Lewis-weight iteration in float64 "
-                                 "(the exponents overflow); use a smaller p")
-        if watch.step(residual=resid) and resid > tol:
-            break  # out of time: return the iterate whose residual was just measured
-        logw = logw + alpha * step
-        if resid <= tol:
-            ok = True
-            break
-    watch.close()
-    reason = watch.reason(ok)
-    if not ok:
-        why = (f"time_limit={time_limit:g} s ran out after {it}" if reason == TIME_LIMIT
-               else f"not reached in {maxiter}")
-        warnings.warn(f"Lewis weights: fixed point {why} iterations (residual {resid:.2g} > "
-                      f"tol={tol:g})", ConvergenceWarning, stacklevel=2)
-    w = xp.exp(logw)
-    w = xp.where(w <= floor * 1.0001, xp.zeros_like(w), w)
-    return LewisWeights(w, ok, it, resid, reason)
-
-
-def _dev(M: Any) -> Any:
-    """Where to create arrays next to ``M`` (``None`` for sparse matrices: the default)."""
-    return None if is_sparse(M) else device(M)
 
 
 def root_leverage_scores(A: Any, p: float, **options: Any) -> Any:
@@ -280,9 +133,7 @@ def lp_sensitivities(A: Any, p: float, *, method: str = "lewis", **options: Any)
     xp = compat(array_module(A))
     m, d = A.shape
     if method == "lewis":
-        w = lewis_weights(A, p, **options).weights
-        factor = math.exp(min(max(0.0, p / 2 - 1) * math.log(d), 700.0))  # no overflow
-        return xp.clip(w * factor, max=1.0)
+        return _sensitivity_bounds(lewis_weights(A, p, **options).weights, p, d, xp)
     if method == "root-leverage":
         if p > 2:
             raise ValueError("root leverage scores bound the sensitivities only for p <= 2; "
@@ -298,6 +149,48 @@ def lp_sensitivities(A: Any, p: float, *, method: str = "lewis", **options: Any)
     raise ValueError(f"method must be 'lewis', 'root-leverage' or 'exact', got {method!r}")
 
 
+def _sensitivity_bounds(w: Any, p: float, d: int, xp: Any) -> Any:
+    """``min(1, d^{max(0, p/2−1)} wᵢ)``: the sensitivity bounds from Lewis weights w."""
+    factor = math.exp(min(max(0.0, p / 2 - 1) * math.log(d), 700.0))  # no overflow
+    return xp.clip(w * factor, max=1.0)
+
+
+def _sampling_weights(A: Any, p: float, delta: float, key: Any,
+                      options: dict) -> tuple[LewisWeights, float, float]:
+    """Lewis weights for :func:`lp_sample`, their lower factor f and the sample's δ.
+
+    Approximate weights take δ/2 for their f (:func:`lewis_lower_factor`) from a score
+    sketch of :func:`~sketch.leverage_sizes.approx_sketch_size` rows (ε₁ =
+    :data:`LEWIS_SCORE_DISTORTION`; for p = 2, the sampling one), and leave δ/2 to the
+    sample, and stop at ``tol=``:data:`APPROX_TOL` unless the caller set one; where that
+    sketch would have m/2 rows or more, exact weights are computed instead (as
+    :func:`~sketch.leverage.leverage_sample` does). Exact weights have f = 1
+    once converged; an unconverged run has the f of its residual.
+    """
+    m, d = A.shape
+    opts = dict(options)
+    score_delta = delta
+    if opts.get("method", "exact") == "approx":
+        eps1 = SCORE_DISTORTION if p == 2 else LEWIS_SCORE_DISTORTION
+        sizes = _approx_score_options(m, d, delta / 2, {}, eps1)
+        if sizes is None:
+            opts["method"] = "exact"
+        else:
+            opts.update(sizes)
+            opts.setdefault("tol", APPROX_TOL)
+            score_delta = delta = delta / 2
+    lw = lewis_weights(A, p, seed=key, **opts)
+    if lw.converged and lw.sketch_size == 0:
+        return lw, 1.0, delta
+    try:
+        f = lewis_lower_factor(lw, p, m, d, delta=score_delta)
+    except ValueError as err:  # p >= 4, or a sketch the bound does not cover
+        warnings.warn(f"{err}; sized as if the Lewis weights were exact, the delta guarantee "
+                      "does not hold", AccuracyWarning, stacklevel=3)
+        f = 1.0
+    return lw, f, delta
+
+
 def lp_sample_size(
     d: int,
     p: float,
@@ -306,6 +199,7 @@ def lp_sample_size(
     *,
     scheme: str = "lewis",
     total: float | None = None,
+    beta: float = 1.0,
 ) -> int:
     """Rows that an ℓp subspace embedding ``(1±ε)‖Ax‖_p^p`` asks for, by scheme.
 
@@ -326,27 +220,37 @@ def lp_sample_size(
     Polylogarithmic factors beyond ln(2d/δ) are dropped, so the constants are
     practical rather than those of the theorems.
 
+    ``beta``: the probabilities are only ``qᵢ ≥ β·(the scheme's)``, e.g. ``qᵢ ≥ β wᵢ/d``
+    for approximate Lewis weights (:func:`lewis_lower_factor`); every term of the
+    matrix-Bernstein (or chaining) bound grows by 1/β, and so does the size (Drineas,
+    Mahoney and Muthukrishnan 2006 for ℓ2; Cohen and Peng 2015, whose sampling lemma
+    takes any overestimates of the weights, for ℓp). For the sensitivity schemes pass
+    instead the ``total`` of valid upper bounds (approximate ones divided by their f).
+
     Examples
     --------
     >>> lp_sample_size(5, 1, 0.5)
     215
     >>> lp_sample_size(5, 4, 0.5) > lp_sample_size(5, 1, 0.5)
     True
+    >>> lp_sample_size(5, 1, 0.5, beta=0.5)
+    430
     """
     d = check_positive_int(d, "d")
     p = check_p(p)
     eps = check_tolerance(eps, "eps", upper=1)
     delta = check_tolerance(delta, "delta", upper=1)
     total = None if total is None else check_tolerance(total, "total")
+    beta = check_tolerance(beta, "beta", upper=1 + 1e-15)
     try:
-        return _lp_size(d, p, eps, delta, scheme, total)
+        return _lp_size(d, p, eps, delta, scheme, total, beta)
     except OverflowError:
         raise ToleranceError(f"the sample size for d={d}, p={p}, eps={eps} overflows; lower p "
                              "or raise eps") from None
 
 
 def _lp_size(d: int, p: float, eps: float, delta: float, scheme: str,
-             total: float | None) -> int:
+             total: float | None, beta: float) -> int:
     S = float(total) if total is not None else float(d) ** max(1.0, p / 2)
     if scheme in ("lewis", "leverage"):
         N = d ** max(1.0, p / 2)
@@ -364,7 +268,7 @@ def _lp_size(d: int, p: float, eps: float, delta: float, scheme: str,
         N = d ** (2 / p) * S ** (2 - 4 / p)
     else:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    return check_computed_size(2 * (1 + eps / 3) * N * math.log(2 * d / delta) / eps / eps,
+    return check_computed_size(2 * (1 + eps / 3) * (N / beta) * math.log(2 * d / delta) / eps / eps,
                                f"the sample size for d={d}, p={p}, eps={eps}, delta={delta}",
                                fix="lower p or raise eps or delta")
 
@@ -412,7 +316,13 @@ def lp_sample(
         Override the size; below the required size warns (AccuracyWarning).
     seed : None, int or Generator
     **options
-        Passed to :func:`lewis_weights` (e.g. ``method="approx"``).
+        Passed to :func:`lewis_weights`: ``tol``, ``maxiter``, ``method``. With
+        ``method="approx"`` the weights (schemes "lewis", "sensitivity", "combined")
+        are only within a factor f of the true ones (:func:`~sketch.lewis.lewis_lower_factor`,
+        with δ/2; the sample gets the other δ/2): the "lewis" size grows by
+        ``1/β = Σw̃/(f·d)`` and the sensitivity schemes' total by 1/f. Their scores come
+        from a sketch of :func:`~sketch.leverage_sizes.approx_sketch_size` rows at
+        ε₁ = 1/2, or are exact where that sketch would have m/2 rows or more.
 
     Returns
     -------
@@ -439,14 +349,17 @@ def lp_sample(
                         "lp_sample passes only tol, maxiter and method to lewis_weights")
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
-    total = None
+    total, beta, delta_s = None, 1.0, delta
+    if scheme in ("lewis", "sensitivity", "combined"):
+        lw, f, delta_s = _sampling_weights(A, p, delta, key.child("lewis"), lw_opts)
     if scheme == "leverage":
         q = xp.clip(leverage_scores(A), min=0.0)
     elif scheme == "lewis":
-        q = lewis_weights(A, p, seed=key.child("lewis"), **lw_opts).weights
+        q = lw.weights
+        beta = min(1.0, f * d / float(xp.sum(q))) if f < 1 else 1.0
     elif scheme == "sensitivity":
-        q = lp_sensitivities(A, p, method="lewis", seed=key.child("lewis"), **lw_opts)
-        total = float(xp.sum(q))
+        q = _sensitivity_bounds(lw.weights, p, d, xp)
+        total = float(xp.sum(q)) / f
     elif scheme == "root-leverage":
         if p > 2:
             raise ValueError("root-leverage sampling is for 1 <= p <= 2; use scheme='combined' "
@@ -458,10 +371,11 @@ def lp_sample(
         if p <= 2:
             raise ValueError("scheme='combined' is for p > 2; use 'root-leverage' or 'lewis'")
         lev = xp.clip(leverage_scores(A), min=0.0)
-        u = lp_sensitivities(A, p, method="lewis", seed=key.child("lewis"), **lw_opts)
+        u = _sensitivity_bounds(lw.weights, p, d, xp)
         total = float(xp.sum(u))
         q = 0.5 * lev / xp.sum(lev) + 0.5 * u / total
-    need = lp_sample_size(d, p, eps, delta, scheme=scheme, total=total)
+        total /= f
+    need = lp_sample_size(d, p, eps, delta_s, scheme=scheme, total=total, beta=beta)
     s = need if size is None else check_positive_int(size, "size")
     if s < need:
         warnings.warn(f"{s} rows are fewer than the {need} that scheme={scheme!r} needs for an "
