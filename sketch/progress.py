@@ -86,6 +86,7 @@ class IterationWatch:
         self.deadline = (None if time_limit is None or time_limit == float("inf")
                          else self.start + time_limit)
         self.what, self.progress, self.total, self.unit = what, progress, total, unit
+        self.time_limit = time_limit
         self.iterations = 0
         self.timed_out = False
         self.bar: Any = None

@@ -31,11 +31,12 @@ Each result carries estimates next to the factors: ``accuracy_estimate`` (ε̂
 of the stopping rule), ``error_estimate`` (HMT's a-posteriori bound on the
 spectral error from ``probes`` extra vectors of the first pass, probability
 ≥ 1 − 10^{-probes}) and ``frobenius_estimate``; :func:`residual_norm` gives a
-sharp number when one is wanted. The adaptive loops (accuracy-first runs, the
-rank-adaptive QB) take ``time_limit=`` seconds and ``progress=`` (a bar of passes and
-the current estimate, :mod:`sketch.progress`): a run out of time stops at the next
-pass boundary and returns the factors it has, with their own estimates,
-``converged=False`` and ``stop_reason="time_limit"``.
+sharp number when one is wanted. Every loop whose length is not fixed by A's size
+(accuracy-first runs, the rank-adaptive QB, ``power_iters=`` runs, the norms' ``iters=``)
+takes ``time_limit=`` seconds and ``progress=`` (a bar of passes and the current
+estimate, :mod:`sketch.progress`): a run out of time stops at the next pass boundary
+and returns the factors it has, with their own estimates, ``converged=False`` and
+``stop_reason="time_limit"`` (a bare basis or norm: a ConvergenceWarning only).
 
 Examples
 --------

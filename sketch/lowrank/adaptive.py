@@ -12,7 +12,7 @@ import numpy as np
 from ..backend import array_module, compat, library_dtype
 from ..checks import check_positive_int, check_tolerance
 from ..errors import ConvergenceWarning, ToleranceError
-from ..progress import CONVERGED, TIME_LIMIT
+from ..progress import CONVERGED, TIME_LIMIT, remedy
 from ..rng import as_key
 from .basis import check_power_iters, draw_test_matrix, orth
 from .krylov import open_watch, out_of_time
@@ -107,7 +107,8 @@ def adaptive_qb(
         Power iterations per block (at most 100).
     seed : None, int or Generator
     time_limit : float, optional
-        Seconds the run may take: past them it stops after the block in hand and
+        Seconds the run may take: past them it stops after the block in hand (cutting
+        its power steps short at the next pass boundary) and
         returns Q, B with ``converged=False``, ``stop_reason="time_limit"``, a
         ConvergenceWarning and the error estimate of that Q, B (for a LinearOperator,
         the first block is always taken: its estimate needs the next block's products).
@@ -186,6 +187,8 @@ def adaptive_qb(
                     break  # err is the estimate for Q, B as they stand
             Qi = orth(Y, xp)
             for _ in range(q):
+                if out_of_time(watch, op.passes, None):
+                    break  # finish the block with the power steps done
                 Z = orth(op.rmm(Qi) - B.conj().T @ (Q.conj().T @ Qi), xp)
                 Qi = orth(op.mm(Z) - Q @ (B @ Z), xp)
             Qi = orth(Qi - Q @ (Q.conj().T @ Qi), xp)  # re-orthogonalise against earlier blocks
@@ -207,9 +210,10 @@ def adaptive_qb(
     reason = watch.reason(converged)
     if not converged:
         cause = "its time_limit" if reason == TIME_LIMIT else "max_rank"
+        fix = remedy(reason, "raise max_rank or tol", watch.time_limit)
         warnings.warn(
             f"adaptive_qb stopped by {cause} at rank {Q.shape[1]} with relative error "
-            f"{err / normA if normA else float('nan'):.3g} > tol={tol:.3g}",
+            f"{err / normA if normA else float('nan'):.3g} > tol={tol:.3g}; {fix}",
             ConvergenceWarning,
             stacklevel=2,
         )

@@ -7,7 +7,14 @@ from typing import Any
 from ..rng import as_key
 from .basis import _H, check_accuracy, check_power_iters, check_rank, first_pass, nonneg_int, orth
 from .certificates import DEFAULT_ACCURACY, probe_errors
-from .krylov import check_max_passes, hermitian_krylov, open_watch, warn_unconverged
+from .krylov import (
+    check_max_passes,
+    hermitian_krylov,
+    open_watch,
+    out_of_time,
+    warn_stopped,
+    warn_unconverged,
+)
 from .operator import _Operator
 from .results import EighResult
 
@@ -43,7 +50,8 @@ def randomized_eigh(
     k : int
         Number of eigenpairs, ``1 <= k < n``.
     accuracy, oversample, power_iters, max_passes, sketch, probes, seed, time_limit, progress
-        As for :func:`sketch.lowrank.randomized_svd`.
+        As for :func:`sketch.lowrank.randomized_svd` (``time_limit`` also cuts a
+        ``power_iters`` run short, at a pass boundary).
 
     Returns
     -------
@@ -75,13 +83,18 @@ def randomized_eigh(
     xp = op.xp
     if power_iters is not None:
         q = check_power_iters(power_iters)
-        _, Y, P = first_pass(op, l, r, key, sketch)
-        Q = orth(Y, xp)
-        for _ in range(q):  # A = A^H: one product per iteration
-            Q = orth(op.mm(Q), xp)
+        with open_watch("randomized eigh", time_limit, progress, q + 2) as watch:
+            _, Y, P = first_pass(op, l, r, key, sketch)
+            Q = orth(Y, xp)
+            it = 0
+            while it < q and not out_of_time(watch, op.passes, None):
+                Q = orth(op.mm(Q), xp)  # A = A^H: one product per iteration
+                it += 1
+        warn_stopped("randomized_eigh", it, q, watch)
         T = _H(Q) @ op.mm(Q)
         T = (T + _H(T)) / 2
-        conv, est, it, reason = True, None, q, "converged"
+        conv, est = not watch.timed_out, None
+        reason = watch.reason(conv)
     else:
         eps = check_accuracy(accuracy, op.real_dtype)
         cap = check_max_passes(max_passes, 2)

@@ -20,7 +20,7 @@ from ..backend import astype
 from ..budgets import check_allocation, check_time_limit
 from ..checks import check_positive_int, check_progress
 from ..errors import ConvergenceWarning
-from ..progress import IterationWatch
+from ..progress import TIME_LIMIT, IterationWatch, remedy
 from ..rng import as_key
 from .basis import (
     _H,
@@ -93,6 +93,16 @@ def warn_unconverged(name: str, converged: bool, estimate: float, eps: float,
             f"{name} stopped at max_passes={max_passes} with estimated accuracy "
             f"{estimate:.2g} > accuracy={eps:g}; raise max_passes or ask for a looser accuracy",
             ConvergenceWarning, stacklevel=3)
+
+
+def warn_stopped(name: str, done: int, q: int, watch: IterationWatch,
+                 what: str = "power_iters") -> None:
+    """The ConvergenceWarning of a fixed-work loop that its time limit cut short."""
+    if watch.timed_out:
+        passes = f" ({watch.iterations} passes)" if watch.unit == "pass" else ""
+        warnings.warn(f"{name} stopped by its time_limit after {done} of {what}={q} "
+                      f"iterations{passes}; {remedy(TIME_LIMIT, '', watch.time_limit)}, or "
+                      f"ask for fewer {what}", ConvergenceWarning, stacklevel=3)
 
 
 def _check_basis_memory(op: _Operator, width: int, what: str) -> None:

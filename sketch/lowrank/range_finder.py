@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..progress import IterationWatch
 from ..rng import as_key
 from .basis import (
     check_normalizer,
@@ -13,6 +14,7 @@ from .basis import (
     lu_normalize,
     orth,
 )
+from .krylov import open_watch, out_of_time, warn_stopped
 from .operator import _Operator
 
 
@@ -24,6 +26,8 @@ def range_finder(
     sketch: str = "gaussian",
     normalizer: str = "lu",
     seed: Any = None,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> Any:
     """Orthonormal basis Q (m × size) with ``QQ^H A ≈ A`` (randomized subspace iteration).
 
@@ -49,6 +53,13 @@ def range_finder(
     normalizer : {"lu", "qr"}
         How the basis is renormalised between power steps.
     seed : None, int or Generator
+    time_limit : float, optional
+        Seconds: past them the power steps stop at the next pass boundary and Q spans the
+        last image (fewer steps than asked), with a ConvergenceWarning that says how many
+        were done. Default: no limit.
+    progress : bool, optional
+        A bar of the passes: ``True`` at once, ``False`` never, ``None`` (default) once a
+        run has lasted 2 s (:mod:`sketch.progress`).
 
     Returns
     -------
@@ -67,22 +78,31 @@ def range_finder(
     q = check_power_iters(power_iters)
     key = as_key(seed)
     normalizer = check_normalizer(normalizer)
-    _, Y, _ = first_pass(op, size, 0, key, sketch)
-    return subspace_iterate(op, Y, q, normalizer)
+    with open_watch("range finder", time_limit, progress, 2 * q + 1) as watch:
+        _, Y, _ = first_pass(op, size, 0, key, sketch)
+        Q, done = subspace_iterate(op, Y, q, normalizer, watch)
+    warn_stopped("range_finder", done, q, watch)
+    return Q
 
 
-def subspace_iterate(op: _Operator, Y: Any, q: int, normalizer: str = "lu") -> Any:
-    """q subspace iterations from ``Y = AΩ``; an orthonormal basis of ``(AA^H)^q Y``."""
+def subspace_iterate(op: _Operator, Y: Any, q: int, normalizer: str = "lu",
+                     watch: IterationWatch | None = None) -> tuple[Any, int]:
+    """q subspace iterations from ``Y = AΩ``: an orthonormal basis of ``(AA^H)^q Y`` and the
+    iterations done (fewer where ``watch`` runs out of time: the basis is then that of
+    the last image, checked at the pass boundary before each iteration)."""
     xp = op.xp
 
     def normalize(X: Any) -> Any:
         return orth(X, xp) if normalizer == "qr" else lu_normalize(X, xp)
 
     if q == 0:
-        return orth(Y, xp)
+        return orth(Y, xp), 0
     Q = normalize(Y)
     for i in range(q):
+        if out_of_time(watch, op.passes, None):
+            return orth(Y, xp), i  # Y: the last image, Q its (LU-)normalised basis
         Z = normalize(op.rmm(Q))
         Y = op.mm(Z)
         Q = orth(Y, xp) if i == q - 1 else normalize(Y)
-    return Q
+    return Q, q
+

@@ -29,6 +29,7 @@ from .krylov import (
     open_watch,
     out_of_time,
     start_in_single_precision,
+    warn_stopped,
     warn_unconverged,
 )
 from .operator import _Operator, eye_like
@@ -117,11 +118,11 @@ def randomized_svd(
         Renormalisation between fixed power steps (see :func:`range_finder`).
     seed : None, int or Generator
     time_limit : float, optional
-        Seconds an accuracy-first run may take: past them it stops at the next pass
-        boundary and returns the factorisation of its current basis, with
-        ``converged=False``, ``stop_reason="time_limit"``, a ConvergenceWarning and the
-        ``accuracy_estimate`` and ``error_estimate`` of that basis. Default: no limit.
-        (A ``power_iters`` run does its fixed q ≤ 100 steps.)
+        Seconds a run may take: past them it stops at the next pass boundary and
+        returns the factorisation of its current basis, with ``converged=False``,
+        ``stop_reason="time_limit"``, a ConvergenceWarning and the ``accuracy_estimate``
+        and ``error_estimate`` of that basis (a ``power_iters`` run: after fewer than q
+        steps, ``iterations`` of them). Default: no limit.
     progress : bool, optional
         A bar with the passes and the current ε̂: ``True`` at once, ``False`` never,
         ``None`` (default) once a run has lasted 2 s (:mod:`sketch.progress`).
@@ -159,9 +160,13 @@ def randomized_svd(
     normalizer = check_normalizer(normalizer)
     if power_iters is not None:
         q = check_power_iters(power_iters)
-        _, Y, P = first_pass(op, l, r, key, sketch)
-        Q = subspace_iterate(op, Y, q, normalizer)
-        return svd_from_basis(op, Q, op.rmm(Q), k, P, q)
+        with open_watch("randomized SVD", time_limit, progress, 2 * q + 2) as watch:
+            _, Y, P = first_pass(op, l, r, key, sketch)
+            Q, done = subspace_iterate(op, Y, q, normalizer, watch)
+        warn_stopped("randomized_svd", done, q, watch)
+        res = svd_from_basis(op, Q, op.rmm(Q), k, P, done, not watch.timed_out)
+        res.stop_reason = watch.reason(res.converged)
+        return res
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     eps = check_accuracy(accuracy, op.real_dtype)
