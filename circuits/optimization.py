@@ -81,8 +81,9 @@ from typing import Any
 import numpy as np
 
 from sketch.budgets import check_work
-from sketch.checks import check_positive_int, check_tolerance
+from sketch.checks import check_positive_int, check_progress, check_tolerance
 from sketch.errors import ToleranceError
+from sketch.progress import IterationWatch
 from sketch.rng import as_key
 
 from .instantiate import template_angles
@@ -242,8 +243,8 @@ def _block_circuit(qc: Any, block: Block) -> Any:
 class _Runner:
     """Runs block searches serially, in a process pool (made on first need) or on Dask."""
 
-    def __init__(self, workers: Any, bar: Any) -> None:
-        self.workers, self.bar, self.pool = workers, bar, None
+    def __init__(self, workers: Any, watch: IterationWatch) -> None:
+        self.workers, self.watch, self.pool = workers, watch, None
 
     def map(self, tasks: list[tuple]) -> list[Any]:
         w = self.workers
@@ -260,15 +261,13 @@ class _Runner:
         out = []
         for r in results:
             out.append(r)
-            if self.bar is not None:
-                self.bar.update(1)
+            self.watch.step()
         return out
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
-        if self.bar is not None:
-            self.bar.close()
+        self.watch.close()
 
 
 @dataclass
@@ -315,9 +314,8 @@ def _one_round(work: Any, k: int, split: Any, reverse: bool, pairs: Any, toleran
             tasks.append((target, cx - 1, local, tolerance, key.child(len(tasks)), structure,
                           x0))
         plan[id(b)] = (tag, U, core)
-    if runner.bar is not None and tasks:
-        runner.bar.total = (runner.bar.total or 0) + len(tasks)
-        runner.bar.refresh()
+    if tasks:
+        runner.watch.add_total(len(tasks))
     cache.update(zip(tags, runner.map(tasks)))
 
     out = work.copy_empty_like()
@@ -376,7 +374,9 @@ def optimize(
     seed : None, int or Generator
         Seeds every block's search (block ``j`` of the distinct unitaries gets child key ``j``).
     progress : bool, optional
-        tqdm bar over the block searches; ``None`` shows it for runs longer than 2 s.
+        A bar of the block searches done against those found so far, with an ETA
+        (:mod:`sketch.progress`): ``True`` at once, ``False`` never, ``None`` (default) once
+        a run has lasted 2 s.
 
     Returns
     -------
@@ -407,6 +407,7 @@ def optimize(
                              f"{block_size}-qubit blocks ({floor:.1e}); ask for at least that")
     pairs = coupling_pairs(coupling_map)
     workers = _check_workers(workers)
+    progress = check_progress(progress)
     key = as_key(seed).child("optimize")
 
     check_work(_ITEM_S * (qc.num_qubits + qc.size()),
@@ -423,13 +424,9 @@ def optimize(
                          for k in range(3, block_size + 1)]
     if block_size == 2:
         widths = [(2, MAX_PASSES)]
-    bar = None
-    if progress or progress is None:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=0, desc=f"optimize {qc.num_qubits}q", unit="block",
-                   delay=0 if progress else 2.0, leave=False)
-    runner = _Runner(workers, bar)
+    watch = IterationWatch(f"optimize {qc.num_qubits}q", time_limit=None, progress=progress,
+                           total=0, unit="block", start=t0)
+    runner = _Runner(workers, watch)
     cache: dict[bytes, Any] = {}
     out, op_bound, hs_bound = work, 0.0, 0.0
     blocks = searched = replaced = 0

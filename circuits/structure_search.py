@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import math
-import time
 from typing import Any
 
 import numpy as np
+
+from sketch.progress import IterationWatch
 
 from .instantiate import InstantiationResult, instantiate
 
@@ -52,10 +52,11 @@ def sequential_steps(margin: int, tries: int) -> int:
 class Search:
     """State of one numerical search: best circuits, budget, progress, trace."""
 
-    def __init__(self, U, n, tol, pairs, starts, key, deadline, bar, max_iter=None,
+    def __init__(self, U, n, tol, pairs, starts, key, watch: IterationWatch, max_iter=None,
                  reduced=False):
         self.U, self.n, self.tol, self.pairs = U, n, tol, pairs
-        self.starts, self.key, self.deadline, self.bar = starts, key, deadline, bar
+        # the watch (sketch.progress) holds the deadline and the bar, opened per its progress=
+        self.starts, self.key, self.watch = starts, key, watch
         # max_iter None: 200 + 4 L iterations per template, and the bar counts templates;
         # else that many, and the bar counts Levenberg-Marquardt steps (the sequential search)
         self.max_iter, self.reduced = max_iter, reduced
@@ -65,17 +66,18 @@ class Search:
         self.count = 0
 
     def out_of_time(self) -> bool:
-        return self.deadline is not None and time.perf_counter() >= self.deadline
+        return self.watch.out_of_time()
 
     def layered(self, L: int) -> list[tuple[int, int]]:
         return [self.pairs[i % len(self.pairs)] for i in range(L)]
 
     def fit(self, structure, starts=None, x0=None) -> InstantiationResult:
         # no deadline: the search's own options bound the work, not instantiate's budget
-        left = math.inf if self.deadline is None else max(0.0, self.deadline - time.perf_counter())
+        left = self.watch.remaining()
         self.count += 1
         L = len(structure)
-        steps = self.bar is not None and self.max_iter is not None
+        # per-step updates only where a bar may show (progress=False: no callback at all)
+        steps = self.watch.progress is not False and self.max_iter is not None
         max_iter = 200 + 4 * L if self.max_iter is None else self.max_iter
         r = instantiate(
             self.U, structure, starts=starts or self.starts, tol=self.tol,
@@ -88,16 +90,13 @@ class Search:
             self.best = r
         if self.closest is None or r.distance < self.closest.distance:
             self.closest = r
-        if self.bar is not None:
-            # a fit that ends early (converged or stalled) leaves its planned steps done
-            self._step(L, self.closest.distance, max(0, max_iter - r.iterations) if steps else 1)
+        # a fit that ends early (converged or stalled) leaves its planned steps done
+        self._step(L, self.closest.distance, max(0, max_iter - r.iterations) if steps else 1)
         return r
 
     def _step(self, L: int, dist: float, advance: int = 1) -> None:
-        self.bar.update(advance)
         b = len(self.best.structure) if self.best else "-"
-        # refresh=False: a refresh would print the bar before tqdm's 2 s delay
-        self.bar.set_postfix_str(f"fitting {L} CX at {dist:.1e}, best {b} CX", refresh=False)
+        self.watch.step(advance, note=f"fitting {L} CX at {dist:.1e}, best {b} CX")
 
     def top_down(self, L: int) -> int | None:
         """Layered structures: a count that converges, from ``L`` up (escalating on failure)."""

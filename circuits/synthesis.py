@@ -94,9 +94,16 @@ from typing import Any
 import numpy as np
 
 from sketch.backend import array_module, to_numpy
-from sketch.budgets import check_allocation
-from sketch.checks import check_matrix, check_positive_int, check_power_of_two, check_square
+from sketch.budgets import check_allocation, check_time_limit
+from sketch.checks import (
+    check_matrix,
+    check_positive_int,
+    check_power_of_two,
+    check_progress,
+    check_square,
+)
 from sketch.errors import ConvergenceWarning, NotUnitaryError, ShapeError, ToleranceError
+from sketch.progress import IterationWatch
 from sketch.rng import as_key
 
 from .exact_synthesis import UNITARY_ATOL, exact_circuit, synthesize_diagonal, synthesize_state
@@ -283,11 +290,7 @@ def _check_search_options(starts: Any, time_limit: Any, max_cnots: Any, heuristi
     check_positive_int(prune_budget, "prune_budget", minimum=0)
     if max_cnots is not None:
         check_positive_int(max_cnots, "max_cnots", minimum=0)
-    if time_limit is not None and not (
-        isinstance(time_limit, (int, float, np.floating, np.integer))
-        and not isinstance(time_limit, bool) and time_limit > 0
-    ):
-        raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    check_time_limit(time_limit)
     if not (isinstance(heuristic_weight, (int, float, np.floating, np.integer))
             and heuristic_weight >= 0 and np.isfinite(heuristic_weight)):
         raise ValueError(f"heuristic_weight must be a finite number >= 0, got "
@@ -340,11 +343,14 @@ def synthesize(
     coupling_map : list of (int, int), optional
         Allowed CNOT pairs (numerical methods).
     time_limit : float, optional
-        Seconds; the numerical search returns its best circuit so far.
+        Seconds (from the call); the numerical search returns its best circuit so far.
     seed : None, int or Generator
         Makes the numerical search deterministic.
     progress : bool, optional
-        tqdm bar; ``None`` shows it only for runs longer than 2 s.
+        A bar of the search (:mod:`sketch.progress`): ``True`` at once, ``False`` never,
+        ``None`` (default) once a run has lasted 2 s. From 5 qubits it counts
+        Levenberg–Marquardt steps against their worst case (its ETA an upper bound); below,
+        the templates fitted.
     basis : sequence of str
         Gate names of the output (default ``("cx", "u")``); others go through
         ``qiskit.transpile``.
@@ -394,6 +400,7 @@ def synthesize(
     basis = check_basis(basis)
     _check_search_options(8 if starts is None else starts, time_limit, max_cnots,
                           heuristic_weight, astar_budget, prune_budget)
+    progress = check_progress(progress)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating, np.integer)):
         raise TypeError(f"tol must be a number, got {type(tol).__name__}")
     Ux, n = _check_unitary(U, tol, method)
@@ -422,18 +429,13 @@ def synthesize(
     check_allocation(need, f"numerical synthesis of {n} qubits with starts={starts}",
                      fix="use fewer starts or method='exact'")
     first_count = min(lb + SEQUENTIAL_MARGIN if sequential else lb, max_cnots)
-    bar = None
-    if progress or progress is None:
-        from tqdm.auto import tqdm
-
-        # the sequential search counts Levenberg-Marquardt steps against its worst case, so
-        # the bar's ETA is an upper bound; the layered search counts templates (no total)
-        total = sequential_steps(first_count - lb, starts) if sequential else None
-        bar = tqdm(desc=f"synthesize {n}q", unit="step" if sequential else "template",
-                   total=total, delay=0 if progress else 2.0, leave=False)
-    deadline = None if time_limit is None else t0 + float(time_limit)
+    # the sequential search counts Levenberg-Marquardt steps against its worst case, so
+    # the bar's ETA is an upper bound; the layered search counts templates (no total)
+    total = sequential_steps(first_count - lb, starts) if sequential else None
+    watch = IterationWatch(f"synthesize {n}q", time_limit=time_limit, progress=progress,
+                           total=total, unit="step" if sequential else "template", start=t0)
     s = Search(Ux, n, tol, pairs, 1 if sequential else starts,
-               as_key(seed).child("synthesize"), deadline, bar,
+               as_key(seed).child("synthesize"), watch,
                max_iter=SEQUENTIAL_MAX_ITER if sequential else None, reduced=sequential)
     s.max_cnots = max_cnots
     limits = single_thread_blas() if array_module(Ux).__name__ == "numpy" else None
@@ -454,8 +456,7 @@ def synthesize(
                     s.astar(len(s.best.structure), heuristic_weight, budget=astar_budget)
                     s.prune(budget=prune_budget)
     finally:
-        if bar is not None:
-            bar.close()
+        watch.close()
         if limits is not None:
             limits.restore_original_limits()
     r = s.best if s.best is not None else s.closest

@@ -14,6 +14,10 @@ once per iteration:
   short calls (tests, doctests) never print one and never pay for it; ``True`` shows it
   at once, ``False`` never.
 
+Loops of a fixed length the caller chose (``power_iters=``, ``iters=``) and the circuits'
+searches (``circuits.synthesize``, ``circuits.optimize``: a free-form postfix, a total
+that grows as blocks are found, a deadline counted from the call) use the same watch.
+
 Examples
 --------
 >>> watch = IterationWatch("demo", time_limit=None, progress=False)
@@ -68,9 +72,13 @@ class IterationWatch:
         ``True`` show the bar at once, ``False`` never, ``None`` after
         :data:`PROGRESS_DELAY_S` seconds.
     total : int, optional
-        The iteration cap, shown as the bar's total.
+        The iteration cap, shown as the bar's total (with an ETA); :meth:`add_total` grows
+        it where the work is found while running (the blocks of a circuit optimisation).
     unit : str
         What one iteration is ("it", "projection", ...).
+    start : float, optional
+        ``time.perf_counter()`` at which the run (and its time limit) began, where that
+        was before the watch was made (argument checks); default: now.
 
     Examples
     --------
@@ -81,8 +89,8 @@ class IterationWatch:
     """
 
     def __init__(self, what: str, *, time_limit: float | None, progress: bool | None,
-                 total: int | None = None, unit: str = "it") -> None:
-        self.start = time.perf_counter()
+                 total: int | None = None, unit: str = "it", start: float | None = None) -> None:
+        self.start = time.perf_counter() if start is None else start
         self.deadline = (None if time_limit is None or time_limit == float("inf")
                          else self.start + time_limit)
         self.what, self.progress, self.total, self.unit = what, progress, total, unit
@@ -103,8 +111,9 @@ class IterationWatch:
         self.bar.start_t -= time.perf_counter() - self.start
         self.bar.refresh()
 
-    def step(self, n: int = 1, **status: float) -> bool:
-        """Count ``n`` iterations, show ``status`` (e.g. ``residual=``); True past the deadline."""
+    def step(self, n: int = 1, *, note: str | None = None, **status: float) -> bool:
+        """Count ``n`` iterations, show ``status`` (e.g. ``residual=``) or a ``note`` (a
+        free-form postfix); True past the deadline."""
         self.iterations += n
         now = time.perf_counter()
         if self.bar is None and self.progress is None and now - self.start >= PROGRESS_DELAY_S:
@@ -113,9 +122,31 @@ class IterationWatch:
             self.bar.update(n)
         if self.bar is not None and status:
             self.bar.set_postfix(status, refresh=False)
+        if self.bar is not None and note is not None:
+            self.bar.set_postfix_str(note, refresh=False)
+        return self._check(now)
+
+    def _check(self, now: float) -> bool:
         if self.deadline is not None and now >= self.deadline:
             self.timed_out = True
         return self.timed_out
+
+    def out_of_time(self) -> bool:
+        """True past the deadline (checked now; nothing is counted)."""
+        return self._check(time.perf_counter())
+
+    def remaining(self) -> float:
+        """Seconds to the deadline (0 past it, ``inf`` without one)."""
+        if self.deadline is None:
+            return float("inf")
+        return max(0.0, self.deadline - time.perf_counter())
+
+    def add_total(self, n: int) -> None:
+        """Grow the bar's total by ``n`` (work found while running)."""
+        self.total = (self.total or 0) + n
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.refresh()
 
     def reason(self, converged: bool) -> str:
         """The ``stop_reason`` of the finished loop."""
