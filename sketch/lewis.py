@@ -141,6 +141,9 @@ def lewis_weights(
     key = as_key(seed)
     m, d = A.shape
     rdt = real_dtype(xp, A.dtype)
+    if method != "approx" and (sketch_size is not None or jl_size is not None):
+        raise ValueError(f"sketch_size and jl_size size the approximate scores; pass "
+                         f"method='approx' with them (got method={method!r})")
     sizes = {"sketch_size": sketch_size, "jl_size": jl_size} if method == "approx" else {}
     used, jl_size = _approx_sizes(m, d, sketch_size, jl_size) if method == "approx" else (0, None)
     if p == 2:

@@ -144,3 +144,8 @@ def test_p4_with_approx_weights_warns():
     A = coherent()[:4000]
     with pytest.warns(AccuracyWarning, match="p >= 4"):
         lp_sample(A, 4.5, 0.5, method="approx", seed=0)
+
+
+def test_sketch_sizes_need_the_approximate_method():
+    with pytest.raises(ValueError, match="method='approx'"):
+        lewis_weights(coherent()[:100], 1, sketch_size=50)
