@@ -76,7 +76,7 @@ def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign",
     ``s = ⌈(r² + r)/(ε₁² δ)⌉`` (plus up to 7 rows, so that each of a sparse sign
     sketch's 8 row blocks has ``s/8`` rows). The default ε₁ = 0.9
     (:data:`SCORE_DISTORTION`) gives :func:`approx_leverage_beta` ≈ 1/2; a two-sided
-    use (:func:`~sketch.sensitivity.lewis_lower_factor`) wants a smaller ε₁.
+    use (:func:`~sketch.lewis.lewis_lower_factor`) wants a smaller ε₁.
 
     Examples
     --------

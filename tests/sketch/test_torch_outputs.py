@@ -232,6 +232,8 @@ NUMBERS: dict[str, Callable[[Any, Any, Any], Any]] = {
     "residual_norm": lambda A, B, dev: sk.residual_norm(A, A[:, :1], A[0, :1], A[:1], seed=0),
     "hermitian_extreme_eigenvalues": lambda A, B, dev: sk.hermitian_extreme_eigenvalues(
         A.T @ A, seed=0).lambda_max,
+    "lewis_lower_factor": lambda A, B, dev: sk.lewis_lower_factor(
+        sk.lewis_weights(A, 1.0, maxiter=3), 1.0, *A.shape, delta=0.5),
 }
 
 # Public functions whose arguments hold no arrays (sizes, seeds, paths, namespaces).
@@ -239,6 +241,7 @@ NO_ARRAYS = {
     "as_key", "make_operator", "embedding_size", "linf_sketch_size", "preconditioner_size",
     "leverage_sample_size", "lp_sample_size", "coreset_size", "check_p", "ridgeless_risk",
     "load_sketch", "approx_sketch_size", "jl_lower_factor", "approx_leverage_beta",
+    "jl_upper_factor", "approx_leverage_factors",
 }
 
 
