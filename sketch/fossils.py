@@ -267,13 +267,14 @@ def _short_forward(left: Any, F: SketchedFactor, rnorm: Any, xnorm: Any, u: floa
     to (1 ± η)². u·κ(1 + κθ/‖A‖) bounds a backward-stable solve's forward error; LAPACK's
     lands 1/4 (κ = 1e2) to 1/1000 (κ = 1e12) of it on the benchmarks' problems, and u·√n
     is about its error at κ = 1 (5-10u at n = 100-500). κ is F's estimate of κ(S·A);
-    infinite or zero, no step is asked for.
+    infinite or zero, or on a truncated rank (whose cut-off dominates the forward error:
+    float32, κ = 1e5 at n = 200), no step is asked for.
     """
     kappa, norm = F.cond, F.norm
-    if not (math.isfinite(kappa) and math.isfinite(norm)) or norm <= 0:
+    n = F.R.shape[0] if F.kind == "qr" else F.V.shape[0]
+    if not (math.isfinite(kappa) and math.isfinite(norm)) or norm <= 0 or F.rank < n:
         return False
     theta = rnorm / xp.where(xnorm > 0, xnorm, 1)
-    n = F.R.shape[0] if F.kind == "qr" else F.V.shape[0]
     bound = u * (math.sqrt(n) + FORWARD * kappa * (1 + kappa * theta / norm)) * xnorm
     return bool(xp.any(left > bound))
 
