@@ -40,9 +40,10 @@ already within tol is undone if it raised the estimate. The estimate does not se
 the error a step's inner solve leaves in x, N ρ (ρ = c − M y its residual): a step that
 meets tol while ‖N ρ‖ exceeds u·(√n + ``FORWARD``·κ(1 + κθ/‖S·A‖))·‖x‖ — a fraction of
 a backward-stable solve's forward error — takes one more step aimed at u (once; it cost
-12-14× LAPACK's forward error at 50000 × 100, κ = 1e8, ‖r‖ = 1e-12, and 1–3 products on 3 of
-the 13 problems of ``python -m benchmarks lstsq --quick``). Where F factors A itself
-(``exact``: no sketch would pay, :func:`~sketch.lstsq_solvers.sketching_pays`), x₀ is
+12-14× LAPACK's forward error at 50000 × 100, κ = 1e8, ‖r‖ = 1e-12; it costs 1–3 products
+on 4 of the 13 problems of ``python -m benchmarks lstsq --quick``, each then more
+accurate). Where F factors A itself (``exact``: no sketch would pay,
+:func:`~sketch.lstsq_solvers.sketching_pays`), x₀ is
 LAPACK's Householder QR solution and no step follows it within tol: from there a step only
 adds the rounding of b − A x₀ times κ (20–30× LAPACK's forward error, measured). A step that
 does not halve the
@@ -102,9 +103,10 @@ AIM = 1 / 8
 # entry a sum of hundreds of A's), beyond the 10× that counts as equal accuracy; one step
 # so aimed (2 products) brought it to 0.5-1.2× (issue 17's note).
 START_POLISH = 1.0
-# A refinement step that meets tol but whose inner solve left more than FORWARD times a
-# backward-stable solve's forward error bound u·κ(1 + κθ/‖A‖) in x (:func:`_short_forward`)
-# takes one more step aimed at u: the backward-error estimate does not see it.
+# A refinement step that meets tol but whose inner solve left more than
+# u·(√n + FORWARD·κ(1 + κθ/‖A‖))·‖x‖ in x — FORWARD of a backward-stable solve's forward
+# error bound (:func:`_short_forward`) — takes one more step aimed at u: the backward-error
+# estimate does not see that error.
 FORWARD = 1 / 256
 
 
