@@ -1,6 +1,6 @@
 """Accuracy grid: ``qla.lstsq`` at its defaults against LAPACK, small to large problems.
 
-``python -m benchmarks lstsq-grid [--quick] [--seeds 3] [--threads 1]``
+``python -m benchmarks lstsq-grid [--quick] [--seeds 3] [--threads 1] [--method fossils]``
 
 Where is the default less accurate than LAPACK, or slower? Problems with a
 known solution: A = U Σ Vᴴ (U, and a unit q ⟂ range(A), from the QR of a
@@ -10,7 +10,8 @@ to the dtype. Grid: m from 4 to 50000 (``--quick``: to 5000), n from 1 to 500
 with n < m, κ ∈ {1, 1e4, 1e8, 1e12} (float32/complex64: {1, 1e2, 1e4}),
 ‖r‖ ∈ {0, 1e-6, 1}, real and complex, single and double precision, several
 seeds (one for the large shapes, where the default sketches). Contenders:
-``sketch.lstsq(A, b, seed=0)`` (the default method), ``numpy.linalg.lstsq``
+``sketch.lstsq(A, b, seed=0)`` (the default method; ``--method`` names one, e.g.
+``fossils``, to measure what a caller who names it gets), ``numpy.linalg.lstsq``
 (gelsd, the reference a user swaps out; it computes single precision in
 double), ``scipy.linalg.lstsq`` (gelsd in the working precision) and a
 Householder QR solve (R of [A b], ``mode="r"``, then ``solve_triangular``).
@@ -95,7 +96,8 @@ def _timed(fn: Any, budget: float = 0.05) -> tuple[Any, float]:
     return out, float(np.median(times))
 
 
-def run_one(m: int, n: int, kappa: float, rnorm: float, dtype: Any, seed: int) -> dict:
+def run_one(m: int, n: int, kappa: float, rnorm: float, dtype: Any, seed: int,
+            method: str | None = None) -> dict:
     from sketch.lstsq import lstsq
 
     A, b, x = problem(m, n, kappa, rnorm, dtype, seed)
@@ -106,7 +108,7 @@ def run_one(m: int, n: int, kappa: float, rnorm: float, dtype: Any, seed: int) -
     u = float(np.finfo(dtype).eps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res, t_ours = _timed(lambda: lstsq(A, b, seed=0))
+        res, t_ours = _timed(lambda: lstsq(A, b, method, seed=0))
         x_ref, t_ref = _timed(lambda: np.linalg.lstsq(A, b, rcond=None)[0])
         x_qr, t_qr = _timed(lambda: _qr_solve(A, b))
         x_sc, t_sc = _timed(lambda: sl.lstsq(A, b, check_finite=False)[0])
@@ -156,6 +158,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--dtypes", default="float64,complex128,float32,complex64")
     ap.add_argument("--big-only", action="store_true",
                     help="only the large shapes, where the default sketches")
+    ap.add_argument("--method", default=None,
+                    help="the method passed to sketch.lstsq (default: none, its default)")
     ap.add_argument("--tag", default="", help="suffix of the result file name")
     args = ap.parse_args(argv)
     from threadpoolctl import threadpool_limits
@@ -176,7 +180,8 @@ def main(argv: list[str]) -> int:
                 for kappa in kappas:
                     for rnorm in (0.0, 1e-6, 1.0):
                         for seed in range(cell_seeds):
-                            rows.append(run_one(m, n, kappa, rnorm, dtype, seed))
+                            rows.append(run_one(m, n, kappa, rnorm, dtype, seed,
+                                                args.method))
                 print(f"{dt} {m}x{n} done", flush=True)
     table = summarise(rows)
     cols = ["m", "n", "dtype", "problems", "methods", "fwd_ratio_median", "fwd_ratio_worst",
@@ -184,7 +189,8 @@ def main(argv: list[str]) -> int:
             "time_ratio_median"]
     notes = (
         f"BLAS threads: {args.threads}; the machine was shared, compare time ratios, not "
-        "seconds. fwd_ratio: forward error ‖x−x*‖/‖x*‖ of sketch.lstsq at its defaults over "
+        "seconds. fwd_ratio: forward error ‖x−x*‖/‖x*‖ of sketch.lstsq "
+        f"({'method=' + repr(args.method) if args.method else 'at its defaults'}) over "
         "numpy.linalg.lstsq's (gelsd; single precision computed in double), each floored at u; "
         "vs_scipy: over scipy.linalg.lstsq's (gelsd in the working precision); qr_ratio: a "
         "Householder QR solve over numpy's (LAPACK's own spread); bwd: Karlson–Waldén backward "

@@ -1,10 +1,12 @@
 """scikit-learn estimators for sketched least squares and ridge regression.
 
 :class:`SketchedLinearRegression` and :class:`SketchedRidge` fit
-min ‖Xw + c − y‖² (+ α‖w‖²) with :func:`sketch.lstsq` (its default, FOSSILS:
+min ‖Xw + c − y‖² (+ α‖w‖²) with :func:`sketch.lstsq` at its default (FOSSILS,
 backward-stable sketch-and-precondition with iterative refinement, Epperly,
-Meier and Nakatsukasa 2024), accept dense and scipy.sparse X (sparse X is
-centred implicitly, as a LinearOperator, so it stays sparse) and expose
+Meier and Nakatsukasa 2024, where a sketch pays; LAPACK where it cannot, as
+:func:`~sketch.lstsq_solvers.sketching_pays` decides; ``method_`` says which ran),
+accept dense and scipy.sparse X (sparse X is centred implicitly, as a
+LinearOperator, so it stays sparse where it is sketched) and expose
 ``coef_``, ``intercept_`` and ``n_iter_``. They pass
 ``sklearn.utils.estimator_checks.check_estimator``.
 
@@ -34,6 +36,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from sketch.errors import require
 from sketch.lstsq import lstsq
+from sketch.lstsq_solvers import sketching_pays
 from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
 
 require("sklearn", "bench", "use the scikit-learn estimators")
@@ -88,14 +91,17 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
             raise ValueError(f"alpha must be >= 0, got {alpha}")
         n_samples, n_features = X.shape
         method = self.method
-        # A sketch needs more rows than columns to pay off (default 4·n_features rows).
-        if method != "direct" and n_samples <= 4 * (n_features + 1):
+        # A named sketched method needs more rows than columns to pay off (4·n_features
+        # rows); the default (None) is sketch.lstsq's size rule.
+        if method not in (None, "direct") and n_samples <= 4 * (n_features + 1):
             method = "direct"
+        dense = method == "direct" or method is None and not sketching_pays(
+            n_samples, n_features, sparse=True)
         if self.fit_intercept:
             mean = np.asarray(X.mean(axis=0)).ravel().astype(X.dtype)
             y_mean = y.mean(axis=0)
-            if sp.issparse(X):
-                A = _centred(X, mean) if method != "direct" else X.toarray() - mean
+            if sp.issparse(X):  # a centred LinearOperator would always be sketched
+                A = X.toarray() - mean if dense else _centred(X, mean)
             else:
                 A = X - mean
             b = y - y_mean
@@ -139,14 +145,16 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     ----------
     fit_intercept : bool
         Fit an intercept (X and y are centred; sparse X implicitly).
-    method : {"fossils", "sketch-and-precondition", "sketch-and-solve", "direct"}
-        Solver of :func:`sketch.lstsq` (default ``"fossils"``). With fewer than
-        4·(n_features + 1)
-        samples a sketch would not be smaller than X, and ``"direct"`` is used
-        (``method_`` records it).
-    sketch : str
+    method : {None, "fossils", "sketch-and-precondition", "sketch-and-solve", "direct"}
+        Solver of :func:`sketch.lstsq`. Default None: its default, ``"fossils"`` where a
+        sketch pays and ``"direct"`` (LAPACK) where it cannot
+        (:func:`~sketch.lstsq_solvers.sketching_pays`; giving ``sketch``,
+        ``sketch_size``, ``tol`` or ``maxiter`` keeps FOSSILS). A named sketched method
+        with fewer than 4·(n_features + 1) samples runs ``"direct"``, a sketch would not
+        be smaller than X. ``method_`` records the method that ran.
+    sketch : str, optional
         Sketching operator (``"sparse-sign"``, ``"countsketch"``, ``"srht"``,
-        ``"gaussian"``, ...).
+        ``"gaussian"``, ...). Default: :func:`sketch.lstsq`'s (a sparse sign).
     sketch_size : int, optional
         Rows of the sketch (default: :func:`sketch.lstsq`'s, 12·n_features for
         ``"fossils"``); one whose sketch cannot fit in memory is refused.
@@ -182,8 +190,8 @@ class SketchedLinearRegression(_SketchedLeastSquares):
     [1.0, -2.0, 0.5]
     """
 
-    def __init__(self, *, fit_intercept: bool = True, method: str = "fossils",
-                 sketch: str = "sparse-sign", sketch_size: int | None = None,
+    def __init__(self, *, fit_intercept: bool = True, method: str | None = None,
+                 sketch: str | None = None, sketch_size: int | None = None,
                  tol: float | None = None, maxiter: int | None = None,
                  time_limit: float | None = None, progress: bool | None = None,
                  random_state: Any = None):
@@ -223,7 +231,7 @@ class SketchedRidge(_SketchedLeastSquares):
     """
 
     def __init__(self, alpha: float = 1.0, *, fit_intercept: bool = True,
-                 method: str = "fossils", sketch: str = "sparse-sign",
+                 method: str | None = None, sketch: str | None = None,
                  sketch_size: int | None = None, tol: float | None = None,
                  maxiter: int | None = None, time_limit: float | None = None,
                  progress: bool | None = None, random_state: Any = None):

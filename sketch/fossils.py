@@ -36,10 +36,17 @@ would, with no loss of accuracy (measured as below). Once the estimate is
 the start: x₀ within tol still takes one step whose inner solve aims at u
 (``START_POLISH``), since the estimate bounds the backward error and x₀ carries
 the rounding of S·A into its forward error; a step taken from an iterate
-already within tol is undone if it raised the estimate. No polishing step
-follows a refinement step: 4 more products after a single one brought κ = 1e2
-forward errors from 1.6–3.4× LAPACK's to 1.0–1.3× (both inside the 10× that counts
-as equal accuracy) for 13% of the solve's time. A step that does not halve the
+already within tol is undone if it raised the estimate. The estimate does not see
+the error a step's inner solve leaves in x, N ρ (ρ = c − M y its residual): a step that
+meets tol while ‖N ρ‖ exceeds u·(√n + ``FORWARD``·κ(1 + κθ/‖S·A‖))·‖x‖ — a fraction of
+a backward-stable solve's forward error — takes one more step aimed at u (once; it cost
+12-14× LAPACK's forward error at 50000 × 100, κ = 1e8, ‖r‖ = 1e-12; it costs 1–3 products
+on 4 of the 13 problems of ``python -m benchmarks lstsq --quick``, each then more
+accurate). Where F factors A itself (``exact``: no sketch would pay,
+:func:`~sketch.lstsq_solvers.sketching_pays`), x₀ is
+LAPACK's Householder QR solution and no step follows it within tol: from there a step only
+adds the rounding of b − A x₀ times κ (20–30× LAPACK's forward error, measured). A step that
+does not halve the
 estimate far above tol means the sketch embeds worse than η assumed (η is raised,
 once); close to tol, or again, it means the rounding floor of b − A x is reached,
 which counts as converged within ``FLOOR``·tol.
@@ -96,6 +103,11 @@ AIM = 1 / 8
 # entry a sum of hundreds of A's), beyond the 10× that counts as equal accuracy; one step
 # so aimed (2 products) brought it to 0.5-1.2× (issue 17's note).
 START_POLISH = 1.0
+# A refinement step that meets tol but whose inner solve left more than
+# u·(√n + FORWARD·κ(1 + κθ/‖A‖))·‖x‖ in x — FORWARD of a backward-stable solve's forward
+# error bound (:func:`_short_forward`) — takes one more step aimed at u: the backward-error
+# estimate does not see that error.
+FORWARD = 1 / 256
 
 
 @dataclass(kw_only=True)
@@ -130,7 +142,8 @@ def _norms(v: Any, xp: Any) -> Any:
 
 def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: Any,
                 watch: IterationWatch, shown: float):
-    """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns (y, products, ok).
+    """Solve M y = c (spectrum in [(1+η)⁻², (1−η)⁻²]) from y = 0; returns
+    (y, c − M y, products, ok).
 
     Runs until measure(c − M y) ≤ target, for at most the products the rate η
     predicts for bringing ‖c − M y‖ to the target, and at most ``budget``; each product
@@ -140,7 +153,8 @@ def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: A
     a, beta = (1 - eta * eta) ** 2, eta * eta
     cnorm = _norms(c, xp)
     ratio = float(xp.max(xp.where(target > 0, cnorm / xp.where(target > 0, target, 1), 0)))
-    need = math.ceil(math.log(ratio) / -math.log(eta)) + 2 if ratio > 1 else 0
+    # η = 0 (A's own factor): M = I but for rounding, which the rate of η = 0.1 covers
+    need = math.ceil(math.log(ratio) / -math.log(max(eta, 0.1))) + 2 if ratio > 1 else 0
     y = xp.zeros_like(c)
     y_prev = y
     rho = c
@@ -150,19 +164,20 @@ def _heavy_ball(op, c, eta: float, target: Any, budget: int, xp: Any, measure: A
         rho = c - op(y)
         k += 1
         if bool(xp.any(_norms(rho, xp) > _DIVERGED * cnorm)):
-            return xp.zeros_like(c), k, False
+            return xp.zeros_like(c), c, k, False
         if watch.step(backward_error=shown):
             break
-    return y, k, True
+    return y, rho, k, True
 
 
 def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol: float,
             maxiter: int, xp: Any, time_limit: float | None = None,
-            progress: bool | None = False) -> FossilsState:
+            progress: bool | None = False, exact: bool = False) -> FossilsState:
     """Refine F.x0 until the sketched Karlson–Waldén estimate is ≤ tol·‖S·A‖_F.
 
     ``F`` factors the (ridge-augmented) sketch; ``eta`` is the
-    embedding's distortion (√(n/s) for s-row Gaussian-like sketches). With
+    embedding's distortion (√(n/s) for s-row Gaussian-like sketches; 0 with
+    ``exact``: F factors A itself, and its x₀ is the Householder QR solution). With
     ``alpha > 0`` the problem is [A; √α I] x ≈ [b; 0]. ``maxiter`` bounds the
     products with AᴴA over all steps; ``time_limit`` (seconds, validated by the caller)
     and ``progress`` are those of :class:`~sketch.progress.IterationWatch`, one step per
@@ -189,8 +204,8 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
 
     x = F.x0
     iterations = steps = 0
-    previous = before = None
-    stalled = raised = False
+    previous = before = left = None
+    stalled = raised = forward = polished = False
     watch = IterationWatch("FOSSILS", time_limit=time_limit, progress=progress, total=maxiter,
                            unit="product")
     while True:
@@ -204,7 +219,13 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         if iterations >= maxiter or steps >= MAX_STEPS or watch.timed_out:
             break
         halved = previous is None or bool(xp.all(est <= 0.5 * previous))
-        done = met and steps > 0 and (not halved or bool(xp.all(est <= AIM * tol)))
+        # x₀ of A's own QR is LAPACK's QR solution: a step from it within tol only adds the
+        # rounding of b − A x₀, times κ (20-30x LAPACK's forward error, measured)
+        done = met and ((exact and steps == 0) or steps > 0 and (
+            not halved or bool(xp.all(est <= AIM * tol))))
+        if done and left is not None and not (forward or polished):
+            forward = _short_forward(left, F, rnorm_aug, xnorm, _unit(x), xp)
+            done = not forward
         if done:
             break
         if not met and not halved:
@@ -216,18 +237,20 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         c = F.adjoint(g)
         if met:
             before = (x, rnorm, est)
-        aim = START_POLISH * _unit(x) if met and steps == 0 else tol
+        polished = met and (steps == 0 or forward)  # this step aims at u, not tol
+        aim = START_POLISH * _unit(x) if polished else tol
         target = xp.where(xnorm > 0, INNER * aim * fro * xnorm, INNER * aim * _norms(c, xp))
-        y, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp,
+        y, rho, k, ok = _heavy_ball(normal_op, c, eta, target, maxiter - iterations, xp,
                                measure=partial(F.weighted_norms, rnorm=rnorm_aug, xnorm=xnorm),
                                watch=watch, shown=_shown(est, xp, watch))
         iterations += k
         steps += 1
         if not ok:
             eta = min(0.95, 0.5 * (1 + eta))  # the sketch embeds worse than assumed
-            previous = None
+            previous = left = None
             continue
         x = x + F.apply(y)
+        left = _norms(F.apply(rho), xp)  # the error the unfinished inner solve leaves in x
     # A step that no longer halves the estimate has hit the rounding floor of r = b − A x;
     # within a small factor of tol that floor is what a backward-stable solve achieves too.
     watch.close()
@@ -235,6 +258,27 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
     return FossilsState(x=x, residual_norm=rnorm, backward_error=est, iterations=iterations,
                         steps=steps, converged=converged, stalled=stalled and not converged,
                         eta=eta, stop_reason=watch.reason(converged))
+
+
+def _short_forward(left: Any, F: SketchedFactor, rnorm: Any, xnorm: Any, u: float,
+                   xp: Any) -> bool:
+    """Whether the last step's inner solve left more forward error in x than a
+    backward-stable solve's: ‖N ρ‖ > u·(√n + FORWARD·κ(1 + κθ/‖S·A‖))·‖x‖, θ = ‖r‖/‖x‖.
+
+    N ρ (ρ = c − M y, the inner solve's residual) is the error that solve leaves in x, up
+    to (1 ± η)². u·κ(1 + κθ/‖A‖) bounds a backward-stable solve's forward error; LAPACK's
+    lands 1/4 (κ = 1e2) to 1/1000 (κ = 1e12) of it on the benchmarks' problems, and u·√n
+    is about its error at κ = 1 (5-10u at n = 100-500). κ is F's estimate of κ(S·A);
+    infinite or zero, or on a truncated rank (whose cut-off dominates the forward error:
+    float32, κ = 1e5 at n = 200), no step is asked for.
+    """
+    kappa, norm = F.cond, F.norm
+    n = F.R.shape[0] if F.kind == "qr" else F.V.shape[0]
+    if not (math.isfinite(kappa) and math.isfinite(norm)) or norm <= 0 or F.rank < n:
+        return False
+    theta = rnorm / xp.where(xnorm > 0, xnorm, 1)
+    bound = u * (math.sqrt(n) + FORWARD * kappa * (1 + kappa * theta / norm)) * xnorm
+    return bool(xp.any(left > bound))
 
 
 def _shown(est: Any, xp: Any, watch: IterationWatch) -> float:

@@ -150,7 +150,11 @@ def lstsq(
         warning, and a size whose S·A cannot fit in memory is refused
         (:class:`~sketch.errors.InsufficientMemoryError`). Default 12n for
         ``"fossils"``, 4n for the others (capped at m); the ℓ∞ rule for
-        ``guarantee="linf"``.
+        ``guarantee="linf"``. Where no sketch pays (:func:`~sketch.lstsq_solvers.
+        sketching_pays`) and neither ``sketch`` nor ``sketch_size`` is given,
+        ``"fossils"`` factors A itself (``sketch`` None, ``sketch_size`` m): its start is
+        LAPACK's QR solution, where a sketch's rounding cost up to 315x LAPACK's forward
+        error.
     alpha : float
         Ridge parameter α ≥ 0.
     tol : float, optional

@@ -138,10 +138,12 @@ def sketching_pays(m: int, n: int, *, sparse: bool = False) -> bool:
 # -- the sketch ---------------------------------------------------------------------
 
 
-def _rows(p: LstsqProblem, kind: Any, factor: float) -> int:
+def _rows(p: LstsqProblem, kind: Any, factor: float, whole: bool) -> int:
     m, n = p.A.shape
     if isinstance(kind, SketchingOperator):
         return kind.s
+    if whole:
+        return m
     if p.sketch_size is None:
         s = preconditioner_size(n, m, factor)
         return min(s, 1 << (m - 1).bit_length()) if kind == "srht" else s
@@ -158,10 +160,14 @@ def _rows(p: LstsqProblem, kind: Any, factor: float) -> int:
     return min(s, m)
 
 
-def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool):
-    """(S, s, F): the sketch, its rows and the factorisation of [S·A; √α I]."""
+def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
+                    whole: bool = False):
+    """(S, s, F): the sketch, its rows and the factorisation of [S·A; √α I].
+
+    ``whole``: factor A itself (S = None, s = m), as for any sketch of m rows or more.
+    """
     m, n = p.A.shape
-    s = _rows(p, kind, factor)
+    s = _rows(p, kind, factor, whole)
     if s < n:
         what = "the sketch operator has" if isinstance(kind, SketchingOperator) else \
             "sketch_size is"
@@ -299,15 +305,32 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
                        alpha=p.alpha, tol=p.tol, stop_reason=reason)
 
 
+def _factors_whole(p: LstsqProblem) -> bool:
+    """Whether FOSSILS factors A itself: its sketch left to it, where no sketch pays.
+
+    There a sketch costs about as much as the Householder QR of A, and its rounding
+    limits the refinement: explicit ``method="fossils"`` reached 315x scipy gelsd's forward
+    error (float32, 8 x 2, κ = 1e4, r = 0) and 25-30x in double (100 x 3, 300 x 10).
+    A's own QR gives LAPACK's QR solution as the start, which needs no refinement.
+    """
+    m, n = p.A.shape
+    return (p.sketch is None and p.sketch_size is None and not is_operator(p.A)
+            and not hasattr(p.A, "sketch_pair") and not sketching_pays(m, n,
+                                                                       sparse=is_sparse(p.A)))
+
+
 def solve_fossils(p: LstsqProblem) -> LstsqResult:
     """FOSSILS refinement preconditioned by the sketch's R, stopped on the backward error."""
     xp, ndim = p.xp, p.b.ndim
     kind = "sparse-sign" if p.sketch is None else p.sketch
     k = 1 if ndim == 1 else p.b.shape[1]
-    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS)
-    eta = min(0.9, math.sqrt(max(F.rank, 1) / s))
+    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS,
+                              whole=_factors_whole(p))
+    # No sketch (s ≥ m): the factor is A's own, N = R⁻¹ makes A N orthonormal (η = 0)
+    exact = S is None
+    eta = 0.0 if exact else min(0.9, math.sqrt(max(F.rank, 1) / s))
     st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp,
-                 time_limit=p.time_limit, progress=p.progress)
+                 time_limit=p.time_limit, progress=p.progress, exact=exact)
     # ‖x − x*‖/‖x‖ ≤ (1 + η)² (η̂/s)·√(1 + (θ/s)²) + (1 + η)·φ/s for s ≤ σ_min(S·A),
     # θ = ‖r‖/‖x‖ on [A; √α I] and φ ≥ ‖δr‖/‖x‖, the residual's own rounding,
     # (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) with ‖b‖ ≤ ‖A‖‖x‖ + ‖r‖ (the argument is in

@@ -50,12 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("data", metavar="DATA", help="data file (.csv, .npy or .npz)")
     p.add_argument("--target", default=None, help="target column (name or index) or npz key")
-    p.add_argument("--method", default="fossils", choices=list(METHODS),
-                   help="least-squares method (default: fossils, as sketch.lstsq)")
+    p.add_argument("--method", default=None, choices=list(METHODS),
+                   help="least-squares method (default: sketch.lstsq's, fossils where a "
+                   "sketch pays and direct (LAPACK) where it cannot; the output names the "
+                   "method that ran)")
     p.add_argument("--sketch", default=None, choices=[*OPERATORS, "srht-dct"],
                    help="sketch kind (default: sparse-sign)")
     p.add_argument("--sketch-size", type=int, default=None, metavar="S",
-                   help="sketch rows (default 4 x features, at most the rows)")
+                   help="sketch rows (default: sketch.lstsq's, 12 x features for fossils, "
+                   "at most the rows)")
     p.add_argument("--alpha", type=float, default=0.0, help="ridge parameter (default 0)")
     p.add_argument("--tol", type=float, default=None, help="LSQR tolerance (default 1e-10)")
     p.add_argument("--maxiter", type=int, default=None, help="most LSQR iterations (default 200)")

@@ -52,7 +52,7 @@ def test_reported_backward_error_agrees_with_benchmark(maxiter):
     for p in (dense_problem(3000, 30, 1e8, 1e-3, seed=1), sparse_problem(6000, 40, 1e-3)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            res = lstsq(p.A, p.b, maxiter=maxiter, seed=2)
+            res = lstsq(p.A, p.b, maxiter=maxiter, seed=2, sketch="sparse-sign")
         exact = backward_error(p, res.x)
         assert exact > 1e-13
         assert 0.4 <= res.backward_error / exact <= 2.5, (maxiter, res.backward_error, exact)

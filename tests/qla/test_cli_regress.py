@@ -68,7 +68,10 @@ def test_csv_by_name_and_index(tmp_path, capsys, data):
     rc, out, err = _run(capsys, path, "--target", "target", "--seed", "3")
     assert rc == 0 and err == ""
     _check_fit(out, beta, r2, ["intercept", "a", "b", "c"])
-    assert "SparseSign" in out
+    # 400 x 3: the default is sketch.lstsq's, LAPACK here; a named method is kept
+    assert "method              direct" in out and "sketch              none" in out
+    rc, out3, _ = _run(capsys, path, "--target", "target", "--seed", "3", "--method", "fossils")
+    assert rc == 0 and "method              fossils" in out3
     rc, out2, _ = _run(capsys, path, "--target", "1", "--seed", "3")
     assert rc == 0 and _printed(out2)[0].tolist() == _printed(out)[0].tolist()
 

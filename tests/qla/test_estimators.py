@@ -1,5 +1,6 @@
-"""scikit-learn estimators: the estimator checks, and agreement with sklearn's exact models
-on dense and sparse X with the sketched path actually taken."""
+"""scikit-learn estimators: the estimator checks, agreement with sklearn's exact models
+on dense and sparse X with the sketched path actually taken, and the library's default
+method (LAPACK where no sketch pays)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def _data(seed=0, n=3000, d=30, sparse=False):
 @pytest.mark.parametrize("sparse", [False, True])
 def test_linear_regression_matches_sklearn(sparse):
     X, y = _data(1, sparse=sparse)
-    ours = SketchedLinearRegression(random_state=0).fit(X, y)
+    # the sketch named: at 3000 x 30 the default method is LAPACK's
+    ours = SketchedLinearRegression(sketch="sparse-sign", random_state=0).fit(X, y)
     dense = X.toarray() if sparse else X  # sklearn's sparse path is LSQR at tol 1e-6
     ref = LinearRegression().fit(dense, y)
     assert ours.method_ == "fossils" and ours.result_.converged
@@ -80,9 +82,34 @@ def test_time_limit_reaches_the_solver(est):
     X = rng.standard_normal((2000, 20)) * np.logspace(0, -8, 20)
     y = rng.standard_normal(2000)
     with pytest.warns(ConvergenceWarning, match="time_limit"):
-        model = est(random_state=0, time_limit=1e-9, progress=False).fit(X, y)
+        model = est(sketch="sparse-sign", random_state=0, time_limit=1e-9,
+                    progress=False).fit(X, y)
     assert model.result_.stop_reason == "time_limit" and model.n_iter_ == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        full = est(random_state=0).fit(X, y)
+        full = est(sketch="sparse-sign", random_state=0).fit(X, y)
     assert full.result_.stop_reason == "converged" and full.n_iter_ > 1
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("est", [SketchedLinearRegression(random_state=0),
+                                 SketchedRidge(alpha=1e-3, random_state=0)])
+def test_default_method_is_the_librarys(est, sparse):
+    """No method named: sketch.lstsq's size rule decides, and ``method_`` says which ran —
+    LAPACK on a small problem (FOSSILS there had 10-170x LAPACK's forward error), FOSSILS on
+    one where a sketch pays (20000 x 100; sparse: more than 10⁶ dense entries)."""
+    small, big = _data(4, n=3000, d=30, sparse=sparse), _data(5, n=20000, d=100, sparse=sparse)
+    model = est.fit(*small)
+    assert model.method_ == "direct" and model.n_iter_ == 0 and model.result_.sketch is None
+    ref = (Ridge(alpha=1e-3, solver="cholesky") if isinstance(est, SketchedRidge)
+           else LinearRegression()).fit(small[0].toarray() if sparse else small[0], small[1])
+    np.testing.assert_allclose(model.coef_, ref.coef_, rtol=1e-7, atol=1e-9)
+    model = est.fit(*big)
+    assert model.method_ == "fossils" and model.result_.converged and model.n_iter_ > 0
+
+
+def test_named_method_is_kept():
+    X, y = _data(6, n=3000, d=30)
+    for method in ("fossils", "sketch-and-precondition", "sketch-and-solve", "direct"):
+        assert SketchedLinearRegression(method=method, random_state=0).fit(X, y).method_ \
+            == method

@@ -76,14 +76,15 @@ def test_consistent_system_where_the_default_sketches_is_as_accurate_as_lapack(s
 
 
 @st.composite
-def small_problems(draw):
+def small_problems(draw, max_m=60, ridge=True):
+    """(A, b, x*, α): m ≤ ``max_m``, n ≤ 12, every dtype, κ, ‖r‖; α = 0 unless ``ridge``."""
     n = draw(st.integers(1, 12))
-    m = draw(st.integers(n + 1, 60))
+    m = draw(st.integers(n + 1, max_m))
     dtype = draw(st.sampled_from([np.float64, np.complex128, np.float32, np.complex64]))
     single = np.finfo(dtype).eps > 1e-10
     kappa = draw(st.sampled_from([1.0, 1e2, 1e4] if single else [1.0, 1e4, 1e8, 1e12]))
     rnorm = draw(st.sampled_from([0.0, 1e-6, 1.0]))
-    alpha = draw(st.sampled_from([0.0, 0.0, 1e-3, 1.0]))
+    alpha = draw(st.sampled_from([0.0, 0.0, 1e-3, 1.0])) if ridge else 0.0
     seed = draw(st.integers(0, 2**16))
     A, b, x = known(m, n, kappa, rnorm, np.complex128 if np.dtype(dtype).kind == "c"
                     else np.float64, seed)
