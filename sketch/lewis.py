@@ -153,7 +153,7 @@ def lewis_weights(
     floor = float(np.finfo(numpy_dtype(rdt)).tiny) ** 0.5
     # The iteration runs on log w: for large p, φ = (τ w^{2/p−1})^{p/2} underflows to 0 at
     # rows of small weight, and log 0 would poison the next step with NaN.
-    logw = xp.full(m, math.log(d / m), dtype=rdt, device=_dev(A))
+    logw = xp.full(m, math.log(d / m), dtype=rdt, device=device(A))
     log_floor = math.log(floor)
     resid = math.inf
     ok = False
@@ -270,8 +270,3 @@ def lewis_lower_factor(lw: LewisWeights, p: float, m: int, d: int, *, delta: flo
 def _damping(p: float) -> float:
     """The Lewis iteration's step α in log space (module notes of :func:`lewis_weights`)."""
     return 1.0 if p < 2 else 4.0 / (p + 2.0)
-
-
-def _dev(M: Any) -> Any:
-    """Where to create arrays next to ``M`` (``None`` for sparse matrices: the default)."""
-    return None if is_sparse(M) else device(M)

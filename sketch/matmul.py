@@ -118,11 +118,6 @@ def _check_pair(A: Any, B: Any) -> ModuleType:
     return compat(check_same_backend(A=A, B=B))
 
 
-def _dev(M: Any) -> Any:
-    """Where to create arrays next to ``M`` (``None`` for sparse matrices: the default)."""
-    return None if is_sparse(M) else device(M)
-
-
 def _vector(v: Any, xp: ModuleType) -> Any:
     """A float64 1-D array (sparse reductions give 2-D matrices)."""
     return xp.astype(xp.reshape(xp.asarray(v), (-1,)), xp.float64)
@@ -303,7 +298,7 @@ def dkm_matmul(A: Any, B: Any, samples: int | None = None, *, eps: float | None 
     scale = math.sqrt(float(xp.sum(ca)) * float(xp.sum(rb)))
     dtype = xp.result_type(A.dtype, B.dtype)
     if Z == 0:
-        return MatmulResult(xp.zeros((A.shape[0], B.shape[1]), dtype=dtype, device=_dev(A)),
+        return MatmulResult(xp.zeros((A.shape[0], B.shape[1]), dtype=dtype, device=device(A)),
                             0.0, c, "dkm", scale)
     idx = _draw(weights, c, as_key(seed).child("dkm"), xp)
     p = weights[idx] / Z
@@ -435,7 +430,7 @@ def random_walk_matmul(A: Any, B: Any, walks: int | None = None, *, eps: float |
     scale = math.sqrt(_fro2(A, xp) * _fro2(B, xp))
     dtype = xp.result_type(A.dtype, B.dtype)
     if S == 0:
-        return MatmulResult(xp.zeros((m, p), dtype=dtype, device=_dev(A)), 0.0, c,
+        return MatmulResult(xp.zeros((m, p), dtype=dtype, device=device(A)), 0.0, c,
                             "random-walk", scale)
     key = as_key(seed).child("cohen-lewis")
     k = _draw(w, c, key.child("middle"), xp)
@@ -529,7 +524,7 @@ def chain_matmul(*mats: Any, samples: int | None = None, eps: float | None = Non
     scale = math.sqrt(math.prod(_fro2(M, xp) for M in mats))
     shape = (first.shape[0], last.shape[1])
     if Z == 0:
-        return MatmulResult(xp.zeros(shape, dtype=dtype, device=_dev(first)), 0.0, c, "chain",
+        return MatmulResult(xp.zeros(shape, dtype=dtype, device=device(first)), 0.0, c, "chain",
                             scale)
     key = as_key(seed).child("chain")
     j = _draw(u * beta[0], c, key.child(0), xp)

@@ -41,7 +41,7 @@ from .checks import (
 from .errors import AccuracyWarning, ToleranceError
 from .leverage import _approx_score_options, column_basis, leverage_scores
 from .leverage_sizes import SCORE_DISTORTION
-from .lewis import LEWIS_SCORE_DISTORTION, LewisWeights, _dev, lewis_lower_factor, lewis_weights
+from .lewis import LEWIS_SCORE_DISTORTION, LewisWeights, lewis_lower_factor, lewis_weights
 from .lpregression import check_p, lp_regression
 from .rng import as_key
 from .rowsample import Sample, sample_rows
@@ -382,7 +382,7 @@ def lp_sample(
                       f"eps={eps} l{p:g} subspace embedding (delta={delta}); the guarantee "
                       f"does not hold", AccuracyWarning, stacklevel=2)
     if size is None and need >= m:
-        dev = _dev(A)
+        dev = device(A)
         idx = xp.arange(m, dtype=xp.int64, device=dev)
         return Sample(indices=idx, weights=xp.ones(m, dtype=xp.float64, device=dev),
                       probabilities=xp.full(m, 1.0 / m, dtype=xp.float64, device=dev),

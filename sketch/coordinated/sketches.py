@@ -54,7 +54,7 @@ def _as_matrix(A: Any, name: str) -> tuple[Any, bool]:
 def _check_keys(keys: Any, n: int, A: Any, offset: int = 0) -> tuple[Any, bool]:
     """Validated int64 keys on A's device; default keys are row positions."""
     xp = compat(array_module(A))
-    dev = None if is_sparse(A) else device(A)
+    dev = device(A)
     if keys is None:
         return xp.arange(offset, offset + n, dtype=xp.int64, device=dev), False
     if isinstance(keys, (list, tuple)) or np.isscalar(keys):
