@@ -26,7 +26,6 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,8 @@ from sketch.budgets import check_allocation, check_work
 from sketch.checks import check_positive_int
 from sketch.haar import haar_unitary
 from sketch.rng import as_key
+
+from .targets import check_qubit_pairs
 
 #: Bytes a circuit holds per ``UnitaryGate`` of two qubits (measured: about 600).
 UNITARY_GATE_BYTES = 700
@@ -108,14 +109,9 @@ def haar_circuit(n: int, seed: Any = None) -> QuantumCircuit:
 
 
 def _edges(coupling_map: Any, n: int) -> list[tuple[int, int]]:
-    raw: Iterable = coupling_map.get_edges() if hasattr(coupling_map, "get_edges") else coupling_map
     seen: set[tuple[int, int]] = set()
     out = []
-    for e in raw:
-        a, b = (int(v) for v in e)
-        if a == b or not (0 <= a < n and 0 <= b < n):
-            raise ValueError(f"coupling map edge {tuple(e)} is not a pair of distinct qubits "
-                             f"in range(0, {n})")
+    for a, b in check_qubit_pairs(coupling_map, n, "coupling_map", f"the {n}-qubit circuit"):
         key = (min(a, b), max(a, b))
         if key not in seen:
             seen.add(key)
