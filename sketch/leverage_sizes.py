@@ -67,6 +67,12 @@ def _effective_rows(s: int, sketch: str) -> int:
     return k * (s // k) if sketch == "sparse-sign" else s
 
 
+def _check_sketch(sketch: str) -> None:
+    if sketch not in SECOND_MOMENT_SKETCHES:
+        raise ValueError(f"no proven distortion for sketch={sketch!r} at this size; use one of "
+                         f"{', '.join(SECOND_MOMENT_SKETCHES)}")
+
+
 def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign") -> int:
     """Rows of S₁ for which :func:`approx_leverage_beta` proves β (``ε₁ = 0.9``).
 
@@ -80,6 +86,7 @@ def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign") -> 
     """
     rank = check_positive_int(rank, "rank")
     delta = check_tolerance(delta, "delta", upper=1)
+    _check_sketch(sketch)
     s = check_computed_size((rank * rank + rank) / (SCORE_DISTORTION**2 * delta),
                             f"the sketch size for rank={rank}, delta={delta}",
                             fix="raise delta")
@@ -155,9 +162,7 @@ def approx_leverage_beta(
     total = check_tolerance(total, "total")
     s = check_positive_int(sketch_size, "sketch_size")
     delta = check_tolerance(delta, "delta", upper=1)
-    if sketch not in SECOND_MOMENT_SKETCHES:
-        raise ValueError(f"no proven distortion for sketch={sketch!r} at this size; use one of "
-                         f"{', '.join(SECOND_MOMENT_SKETCHES)}")
+    _check_sketch(sketch)
     jl = jl_size is not None and check_positive_int(jl_size, "jl_size") < rank
     delta_s = delta / 2 if jl else delta
     eps1 = math.sqrt((rank * rank + rank) / (_effective_rows(s, sketch) * delta_s))
