@@ -169,7 +169,8 @@ def approx_leverage_beta(
     if eps1 >= 1:
         raise ToleranceError(
             f"sketch_size={s} proves no leverage bound for rank {rank} at delta={delta} "
-            f"(distortion {eps1:.3g} >= 1); use sketch_size >= "
+            + (f"(half of it with the JL step of jl_size={jl_size} < rank) " if jl else "")
+            + f"(distortion {eps1:.3g} >= 1); use sketch_size >= "
             f"{approx_sketch_size(rank, delta_s, sketch)}")
     x = jl_lower_factor(jl_size, m, delta / 2) if jl else 1.0
     return min(1.0, x * rank / ((1 + eps1) * total))

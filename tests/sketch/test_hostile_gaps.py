@@ -151,3 +151,9 @@ def test_row_blocks_checks_the_blocks_it_yields():
     assert next(it).shape == (2, 3)
     with pytest.raises(ValueError, match="block 1 has 2 columns"):
         next(it)
+
+
+def test_a_refusal_caused_by_the_jl_step_names_it():
+    """jl_size=1 < rank halves delta, and the refusal named only sketch_size."""
+    with pytest.raises(ValueError, match="JL step of jl_size=1"):
+        sketch.approx_leverage_beta(3, 3.0, 12, sketch_size=200, jl_size=1, delta=0.1)
