@@ -65,7 +65,7 @@ def _documented_nan(f):
 
 def _entries() -> list[h.Entry]:
     opt_size = _opt(h.sizes())
-    modes = h.choices(["prp", "prs", "t-design"])
+    modes = h.choices(["prp", "t-design", "ideal"])
     u_batch = h.matrices(4, 4).map(lambda vb: (vb[0], True if vb[1] is False else vb[1]))
     return [
         h.Entry("num_qubits_for", circuits.num_qubits_for, dict(n=5), dict(n=h.sizes())),
