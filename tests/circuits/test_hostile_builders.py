@@ -24,6 +24,9 @@ STATES = np.abs(U4[:, :, 0]) ** 2  # three probability vectors of length 4
 CODE = circuits.haar_code(3, 1, seed=0)
 DIAG = np.exp(1j * _rng.uniform(-np.pi, np.pi, 4))
 PSI = (lambda v: v / np.linalg.norm(v))(_rng.standard_normal(4) + 1j * _rng.standard_normal(4))
+PFC2 = circuits.PFC.from_key(2, 1)
+HHL2 = circuits.hhl(np.array([[1.0, -1 / 3], [-1 / 3, 1.0]]), np.array([1.0, 0.0]),
+                    clock_qubits=2, time=3 * np.pi / 4)
 THETA = np.linspace(-1, 1, circuits.pauli_num_params(2, 1))
 
 
@@ -114,6 +117,25 @@ def _entries() -> list[h.Entry]:
                 dict(diagonal=h.vectors(4))),
         h.Entry("synthesize_state", circuits.synthesize_state, dict(psi=PSI),
                 dict(psi=h.vectors(4))),
+        h.Entry("PFC.f", lambda x: PFC2.f(x), dict(x=np.arange(4)),
+                dict(x=st.sampled_from([(np.arange(4), False), (np.array([4]), True),
+                                        (np.array([-1]), True), (np.array([1.5]), True),
+                                        ("0", True), (None, True), (np.array([2**70], object),
+                                                                    True)])),
+                dict(x=("x", "inputs"))),
+        h.Entry("PFC.pi", lambda x: PFC2.pi(x), dict(x=np.arange(4)),
+                dict(x=st.sampled_from([(np.arange(4), False), (np.array([4]), True),
+                                        (np.array([-1]), True), (np.array([1.5]), True),
+                                        ("0", True), (None, True)])),
+                dict(x=("x", "inputs"))),
+        h.Entry("HHLCircuit.system_operator", lambda M: HHL2.system_operator(M),
+                dict(M=np.eye(2)), dict(M=h.matrices(2, 2)), dict(M=("x†Mx",))),
+        h.Entry("HHLCircuit.transpiled", lambda basis, optimization_level: HHL2.transpiled(
+                    basis, optimization_level),
+                dict(basis=("cx", "u"), optimization_level=1),
+                dict(basis=st.sampled_from([(("cx", "u"), False), (("foo",), True), ((), True),
+                                            ("cx", True), (["rz", "sx", "x", "cx"], False)]),
+                     optimization_level=h.sizes(0))),
         h.Entry("haar_trace_moment", stats.haar_trace_moment, dict(k=2, d=4),
                 dict(k=h.sizes(0), d=h.sizes())),
         h.Entry("haar_output_moment", stats.haar_output_moment, dict(k=2, d=4),
@@ -197,3 +219,17 @@ def test_a_huge_pauli_weight_is_capped_by_the_width():
 
     with time_limit(5):
         assert circuits.pauli_errors(3, 10**6) == circuits.pauli_errors(3, 3)
+
+
+@pytest.mark.parametrize("call_, err, match", [
+    (lambda: PFC2.f(np.array([4])), ValueError, r"x holds inputs outside \[0, 2\^2\)"),  # garbage
+    (lambda: PFC2.pi(np.array([-1])), ValueError, "x holds inputs outside"),  # wrapped to 2^64-1
+    (lambda: PFC2.f(None), TypeError, "x must be an integer array"),  # int(None)
+    (lambda: PFC2.f(np.array([2**70], object)), ValueError, "x holds inputs"),  # OverflowError
+    (lambda: HHL2.transpiled(("foo",)), ValueError, "'foo', which is not a Qiskit standard"),
+    (lambda: HHL2.transpiled(("h",)), ValueError, "cannot express the HHL circuit"),  # Qiskit's
+    (lambda: HHL2.transpiled(optimization_level=True), TypeError, "optimization_level"),
+])
+def test_found_method_failures_are_refused_by_name(call_, err, match):
+    with pytest.raises(err, match=match):
+        call_()
