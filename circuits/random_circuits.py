@@ -68,11 +68,7 @@ HAAR_CIRCUIT_MAX_QUBITS = 7
 
 
 def _check_depth(depth: Any) -> int:
-    if isinstance(depth, (bool, np.bool_)) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an integer, got {type(depth).__name__}")
-    if depth < 0:
-        raise ValueError(f"depth must be >= 0, got {depth}")
-    return int(depth)
+    return check_positive_int(depth, "depth", minimum=0)
 
 
 def haar_circuit(n: int, seed: Any = None) -> QuantumCircuit:

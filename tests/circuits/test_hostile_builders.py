@@ -46,6 +46,13 @@ def error_lists() -> st.SearchStrategy:
     return st.sampled_from(good + bad)
 
 
+def _int_angles_ok(vb):
+    """Integer angles are read as float64 radians (documented); other dtypes as generated."""
+    v, bad = vb
+    kind = getattr(getattr(v, "dtype", None), "kind", "")
+    return (v, None) if kind in "iu" and kind and np.isfinite(v).all() else (v, bad)
+
+
 def _ks_only(probs):
     """The KS statistic and p-value (its stderr field is NaN by design: not an estimate)."""
     res = stats.porter_thomas_distance(probs)
@@ -79,7 +86,7 @@ def _entries() -> list[h.Entry]:
                 dict(n=h.sizes(), layers=h.sizes())),
         h.Entry("pauli_stiefel", circuits.pauli_stiefel,
                 dict(theta=THETA, n=4, layers=1, columns=None, entangler="cz"),
-                dict(theta=h.vectors(len(THETA)), n=h.sizes(), layers=h.sizes(),
+                dict(theta=h.vectors(len(THETA)).map(_int_angles_ok), n=h.sizes(), layers=h.sizes(),
                      columns=opt_size, entangler=h.choices(["cz", "cx"])),
                 # n, layers and columns decide how many angles theta must hold
                 {"n": ("q", "qubits", "theta"), "theta": ("angles",), "layers": ("theta",),
@@ -222,6 +229,11 @@ def test_a_huge_pauli_weight_is_capped_by_the_width():
 
 
 @pytest.mark.parametrize("call_, err, match", [
+    (lambda: circuits.pauli_stiefel(THETA.astype(np.float16), 4, 1), TypeError,
+     "theta must be real"),  # a float16 matrix came back (the long profile)
+    # OverflowError from the memory rule's GiB figure (both found by the long profile)
+    (lambda: circuits.random_brickwork(3, 10**400, seed=0), ValueError, "depth must be at most"),
+    (lambda: circuits.brickwork_unitaries(2, 10**400, 2), ValueError, "depth must be at most"),
     (lambda: PFC2.f(np.array([4])), ValueError, r"x holds inputs outside \[0, 2\^2\)"),  # garbage
     (lambda: PFC2.pi(np.array([-1])), ValueError, "x holds inputs outside"),  # wrapped to 2^64-1
     (lambda: PFC2.f(None), TypeError, "x must be an integer array"),  # int(None)

@@ -157,3 +157,15 @@ def test_a_refusal_caused_by_the_jl_step_names_it():
     """jl_size=1 < rank halves delta, and the refusal named only sketch_size."""
     with pytest.raises(ValueError, match="JL step of jl_size=1"):
         sketch.approx_leverage_beta(3, 3.0, 12, sketch_size=200, jl_size=1, delta=0.1)
+
+
+def test_the_budget_rules_take_sizes_past_the_float_range():
+    """check_allocation/check_work formatted nbytes / 2**30 of an int of 10**400: an
+    OverflowError instead of the refusal (random_brickwork(3, 10**400), the long profile)."""
+    from sketch.budgets import check_allocation, check_work
+    from sketch.errors import InsufficientMemoryError, WorkBudgetError
+
+    with pytest.raises(InsufficientMemoryError, match="needs about inf GiB"):
+        check_allocation(10**400, "a draw of 10**400")
+    with pytest.raises(WorkBudgetError, match="about inf s"):
+        check_work(10**400, "a loop of 10**400", fix="ask for less")
