@@ -199,6 +199,9 @@ def check_matrix(
             raise TypeError(f"{name} is a LinearOperator, but this function needs its entries")
     elif is_sparse(A):
         _refuse_torch_sparse(A, name)
+        if getattr(A, "format", None) in ("lil", "dok"):  # their .data is not an array
+            raise TypeError(f"{name} is a scipy.sparse {A.format.upper()} matrix, a format "
+                            f"for building matrices; pass {name}.tocsr()")
         if not sparse:
             raise TypeError(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"

@@ -234,6 +234,8 @@ def test_a_huge_pauli_weight_is_capped_by_the_width():
     # OverflowError from the memory rule's GiB figure (both found by the long profile)
     (lambda: circuits.random_brickwork(3, 10**400, seed=0), ValueError, "depth must be at most"),
     (lambda: circuits.brickwork_unitaries(2, 10**400, 2), ValueError, "depth must be at most"),
+    # each Haar reference passed the work rule alone, their sum ran past 20 s (long profile)
+    (lambda: stats.trace_moments(U4, 147), ValueError, r"trace_moments\(kmax=147\)"),
     (lambda: PFC2.f(np.array([4])), ValueError, r"x holds inputs outside \[0, 2\^2\)"),  # garbage
     (lambda: PFC2.pi(np.array([-1])), ValueError, "x holds inputs outside"),  # wrapped to 2^64-1
     (lambda: PFC2.f(None), TypeError, "x must be an integer array"),  # int(None)

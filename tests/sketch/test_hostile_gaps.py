@@ -169,3 +169,12 @@ def test_the_budget_rules_take_sizes_past_the_float_range():
         check_allocation(10**400, "a draw of 10**400")
     with pytest.raises(WorkBudgetError, match="about inf s"):
         check_work(10**400, "a loop of 10**400", fix="ask for less")
+
+
+@pytest.mark.parametrize("fmt", ["lil", "dok"])
+def test_building_formats_are_refused_by_name(fmt):
+    """A LIL matrix reached check_finite, whose isfinite of LIL's object .data raised
+    NumPy's "ufunc 'isfinite' not supported" naming nothing (every sparse entry point,
+    found by the long profile)."""
+    with pytest.raises(TypeError, match=f"A is a scipy.sparse {fmt.upper()} matrix"):
+        sketch.randomized_svd(sp.csr_matrix(A).asformat(fmt), 2, seed=0)
