@@ -178,3 +178,17 @@ def test_building_formats_are_refused_by_name(fmt):
     found by the long profile)."""
     with pytest.raises(TypeError, match=f"A is a scipy.sparse {fmt.upper()} matrix"):
         sketch.randomized_svd(sp.csr_matrix(A).asformat(fmt), 2, seed=0)
+
+
+@pytest.mark.parametrize("call", [
+    # 'dia_matrix' object has no attribute 'max' (hermitian check, unit scaling)
+    lambda: sketch.nystrom(sp.dia_matrix(SQ), 2, seed=0),
+    lambda: sketch.hermitian_extreme_eigenvalues(sp.dia_matrix(SQ), seed=0),
+    lambda: sketch.leverage_scores(sp.dia_matrix(A), method="approx", seed=0),
+    # 'coo_matrix' object is not subscriptable (the sampled rows)
+    lambda: sketch.sampled_lstsq(sp.coo_matrix(A), b, seed=0),
+])
+def test_dia_and_coo_input_is_answered(call):
+    """Found by the long profile's sparse strategy; each raised before its fix."""
+    out = call()
+    assert h._finite_result(out)
