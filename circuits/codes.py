@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from sketch.backend import to_numpy
 from sketch.budgets import check_allocation
-from sketch.checks import check_positive_int
+from sketch.checks import check_matrix, check_positive_int, check_power_of_two
 from sketch.errors import ShapeError
 from sketch.haar import haar_isometry
 from sketch.rng import as_key
@@ -92,7 +93,7 @@ def pauli_errors(n: int, weight: int = 1, include_identity: bool = True) -> list
     check_allocation(float(count) * (n + 60), f"the {count:.3g} Pauli labels of n={n}, "
                      f"weight={weight}", fix="ask for a smaller weight")
     labels = ["I" * n] if include_identity else []
-    for w in range(1, weight + 1):
+    for w in range(1, min(weight, n) + 1):  # combinations(range(n), w) costs O(w) even when empty
         for qubits in combinations(range(n), w):
             for ops in product("XYZ", repeat=w):
                 s = ["I"] * n
@@ -138,24 +139,43 @@ def knill_laflamme_violation(V: Any, errors: list[str], norm: str = "operator") 
     >>> knill_laflamme_violation(V, ["II", "XI"])             # X on qubit 1 is detectable
     0.0
     """
-    V = np.asarray(V)
-    if V.ndim != 2 or V.shape[1] > V.shape[0]:
-        raise ShapeError(f"V must be an isometry of shape (N, K) with K <= N, got {V.shape}")
-    if not errors:
-        raise ValueError("errors must name at least one Pauli")
+    if norm not in ("operator", "frobenius"):
+        raise ValueError(f"norm must be 'operator' or 'frobenius', got {norm!r}")
+    V = check_matrix(V, "V", sparse=False)
+    V = np.asarray(to_numpy(V))
+    n = check_power_of_two(V.shape[0], "the number of rows of V")
+    if V.shape[1] > V.shape[0]:
+        raise ShapeError(f"V must be an isometry of shape (2^n, K) with K <= 2^n, got {V.shape}")
+    _check_labels(errors, n)
     K = V.shape[1]
     m = len(errors)
-    # E_a V for all a (N x mK) and the mK x mK Gram matrix: refuse before allocating.
-    check_allocation(16 * (V.shape[0] * m * K + (m * K) ** 2),
+    # V^H V, E_a V for all a (N x mK) and the mK x mK Gram matrix: refuse before allocating.
+    check_allocation(16 * (K * K + V.shape[0] * m * K + (m * K) ** 2),
                      f"knill_laflamme_violation(m={m} errors, K={K})", fix="pass fewer errors")
+    gap = float(np.linalg.norm(V.conj().T @ V - np.eye(V.shape[1]), 2))
+    if not gap <= np.sqrt(np.finfo(V.dtype).eps):
+        raise ValueError(f"V is not an isometry: ||V^H V - I||_2 = {gap:.3g}; its columns must "
+                         "be orthonormal (an encoder, e.g. haar_code(...).isometry)")
     EV = np.concatenate([apply_pauli(e, V) for e in errors], axis=1)  # N x mK
     M = EV.conj().T @ EV
     blocks = M.reshape(m, K, m, K)
     c = np.einsum("aibi->ab", blocks) / K
     R = blocks - c[:, None, :, None] * np.eye(K)[None, :, None, :]
     R = R.reshape(m * K, m * K)
-    if norm == "frobenius":
-        return float(np.linalg.norm(R))
-    if norm == "operator":
-        return float(np.linalg.norm(R, 2))
-    raise ValueError(f"norm must be 'operator' or 'frobenius', got {norm!r}")
+    return float(np.linalg.norm(R) if norm == "frobenius" else np.linalg.norm(R, 2))
+
+
+def _check_labels(errors: Any, n: int) -> None:
+    """``errors``: a non-empty list of n-letter Pauli labels (I, X, Y, Z)."""
+    if isinstance(errors, str) or not isinstance(errors, (list, tuple)):
+        raise TypeError(f"errors must be a list of Pauli labels such as ['XI', 'IZ'], got "
+                        f"{type(errors).__name__}")
+    if not errors:
+        raise ValueError("errors must name at least one Pauli")
+    for e in errors:
+        if not isinstance(e, str) or set(e.upper()) - set("IXYZ"):
+            raise ValueError(f"errors holds {e!r}; Pauli labels use I, X, Y, Z (one letter per "
+                             f"qubit of V's 2^{n} rows)")
+        if len(e) != n:
+            raise ShapeError(f"errors holds {e!r}, which acts on {len(e)} qubits but V has "
+                             f"2^{n} rows ({n} qubits)")

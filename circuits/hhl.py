@@ -154,9 +154,14 @@ class HHLCircuit:
         """The circuit transpiled to ``basis`` (default ``{cx, u}``), no layout."""
         from qiskit import transpile
 
-        return transpile(
-            self.circuit, basis_gates=list(basis), optimization_level=optimization_level
-        )
+        from .synthesis import check_basis
+
+        basis = check_basis(basis)
+        level = check_positive_int(optimization_level, "optimization_level", minimum=0, maximum=3)
+        try:
+            return transpile(self.circuit, basis_gates=basis, optimization_level=level)
+        except Exception as exc:  # TranspilerError has no common builtin base
+            raise ValueError(f"cannot express the HHL circuit in basis {basis}: {exc}") from exc
 
     def resources(self, transpiled: QuantumCircuit | None = None) -> dict:
         """Qubits, depth and CX count after transpiling to ``{cx, u}``."""

@@ -62,7 +62,7 @@ from sketch.checks import check_positive_int, check_tolerance
 from sketch.rng import as_key
 
 from .instantiate_cost import check_cost
-from .targets import check_target
+from .targets import check_qubit_pairs, check_target
 
 __all__ = [
     "InstantiationResult",
@@ -396,7 +396,7 @@ def instantiate(
     """
     t0 = time.perf_counter()
     n = check_target(U)
-    structure = _check_structure(structure, n)
+    structure = check_qubit_pairs(structure, n, "structure", f"the {n}-qubit target U")
     starts = check_positive_int(starts, "starts")
     xp = array_module(U)
     d = U.shape[0]
@@ -567,17 +567,3 @@ def template_angles(qc: Any) -> tuple[Structure, np.ndarray, float]:
     return structure, x.ravel(), float(np.sum(gam) + qc.global_phase)
 
 
-def _check_structure(structure: Any, n: int) -> list[tuple[int, int]]:
-    """CNOTs as (control, target) pairs of distinct qubits of an n-qubit target."""
-    try:
-        pairs = [(c, t) for c, t in structure]
-    except (TypeError, ValueError):
-        raise TypeError(f"structure must be a list of (control, target) pairs, got "
-                        f"{structure!r:.60}") from None
-    for c, t in pairs:
-        if not all(isinstance(q, (int, np.integer)) and not isinstance(q, bool) for q in (c, t)):
-            raise TypeError(f"structure holds ({c!r}, {t!r}); qubits are integers")
-        if c == t or not (0 <= c < n and 0 <= t < n):
-            raise ValueError(f"structure holds the CNOT ({c}, {t}), which is not a pair of "
-                             f"distinct qubits of the {n}-qubit target U (0 to {n - 1})")
-    return [(int(c), int(t)) for c, t in pairs]

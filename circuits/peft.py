@@ -358,11 +358,10 @@ def _prepare_theta(theta: Any, p: int, what: str) -> tuple[Any, Any, tuple[int, 
             raise TypeError(f"theta must hold real angles: {exc}") from None
     check_array(theta, "theta")
     xp = namespace(theta)
-    if not xp.isdtype(theta.dtype, "real floating"):
-        if xp.isdtype(theta.dtype, "integral"):
-            theta = xp.astype(theta, xp.float64)
-        else:
-            raise TypeError(f"theta must be real (float32 or float64), got dtype {theta.dtype}")
+    if xp.isdtype(theta.dtype, "integral") and theta.dtype != xp.bool:
+        theta = xp.astype(theta, xp.float64)
+    if theta.dtype not in (xp.float32, xp.float64):  # float16 and bfloat16 too: no kernels
+        raise TypeError(f"theta must be real (float32 or float64), got dtype {theta.dtype}")
     if theta.ndim == 0 or theta.shape[-1] != p:
         got = "a scalar" if theta.ndim == 0 else f"{theta.shape[-1]} angles"
         raise ShapeError(f"theta must have shape (..., {p}) for {what}; got {got}")

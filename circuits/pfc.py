@@ -243,7 +243,7 @@ class PFC:
     # ----- the classical functions -------------------------------------------------
     def f(self, x: Any) -> np.ndarray:
         """The phase function ``f(x)`` in {0, 1} on a uint64 array of inputs."""
-        x = np.asarray(x, dtype=np.uint64)
+        x = self._inputs(x)
         if self.mode == "ideal":
             return self.f_table[x.astype(np.int64)]
         if self.mode == "prp":
@@ -257,12 +257,25 @@ class PFC:
 
     def pi(self, x: Any) -> np.ndarray:
         """The permutation ``π(x)`` on a uint64 array of inputs."""
-        x = np.asarray(x, dtype=np.uint64)
+        x = self._inputs(x)
         if self.mode == "ideal":
             return self.pi_table[x.astype(np.int64)]
         if self.n == 1:
             return x ^ np.uint64(self.pi_key_bit)
         return self.permutation_network.evaluate(x)
+
+    def _inputs(self, x: Any) -> np.ndarray:
+        """``x`` as uint64, refused unless it holds integers in ``[0, 2^n)``."""
+        a = np.asarray(x) if isinstance(x, (np.ndarray, list, tuple, int, np.integer)) \
+            and not isinstance(x, bool) else None
+        if a is None or a.dtype.kind not in "iu" and not (a.dtype == object and all(
+                isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in a.flat)):
+            raise TypeError(f"x must be an integer array of inputs in [0, 2^{self.n}), got "
+                            f"{type(x).__name__}" + (f" of dtype {a.dtype}" if a is not None
+                                                     else ""))
+        if a.size and (min(a.flat) < 0 or max(a.flat) >= 1 << self.n):
+            raise ValueError(f"x holds inputs outside [0, 2^{self.n}) = [0, {1 << self.n})")
+        return a.astype(np.uint64)
 
     # ----- circuit and matrix ------------------------------------------------------
     @property

@@ -42,10 +42,16 @@ from typing import Any
 
 import numpy as np
 
-from sketch.backend import array_module, to_numpy
-from sketch.budgets import check_work
-from sketch.checks import check_positive_int
-from sketch.errors import AccuracyWarning, ShapeError
+from sketch.backend import to_numpy
+from sketch.budgets import check_allocation, check_work
+from sketch.checks import (
+    check_array,
+    check_dtype,
+    check_finite,
+    check_positive_int,
+    check_tolerance,
+)
+from sketch.errors import AccuracyWarning, NotUnitaryError, ShapeError
 
 __all__ = [
     "CUE_SPACING_RATIO",
@@ -105,8 +111,9 @@ _WHY_MOMENT = ("moments above order 170 overflow float64 (170! is 7e306) and the
 _MAX_EXACT_ORDER = 10**4
 # Per partition of k for the work rule (sketch.budgets.check_work): the recursion and the
 # hook-length product of k big integers, about 4e-10·k² s at k = 10⁴ on a 2-core machine;
-# rounded down to 1e-7·k·(1 + k/1000).
-_PARTITION_S = 1e-7
+# 3e-7·k·(1 + k/1000): 1e-7 let trace_moments(kmax=110) of U(4) run 6.4 s on an estimate
+# of 2.7 s (the partition count is a lower bound).
+_PARTITION_S = 3e-7
 
 
 def _partitions(k: int, max_part: int | None = None, max_len: int | None = None):
@@ -161,11 +168,16 @@ def haar_trace_moment(k: int, d: int) -> int:
     k = check_positive_int(k, "k", minimum=0, maximum=_MAX_EXACT_ORDER,
                            why="k! already has about 35 700 digits")
     d = check_positive_int(d, "d")
-    if k > d:
-        check_work(_PARTITION_S * k * (1 + k / 1000) * _partition_count_estimate(k, d),
-                   f"haar_trace_moment(k={k}, d={d}) over the partitions of k",
-                   fix="use a smaller k, or d >= k (then the moment is k!)")
+    check_work(_moment_seconds(k, k, d), f"haar_trace_moment(k={k}, d={d}) over the "
+               "partitions of k", fix="use a smaller k, or d >= k (then the moment is k!)")
     return _haar_trace_moment(k, d)
+
+
+def _moment_seconds(k0: int, k1: int, d: int) -> float:
+    """Estimated seconds of the exact Haar trace moments of orders ``k0 ... k1`` in U(d)
+    (``k <= d`` is ``k!``: free)."""
+    return sum(_PARTITION_S * k * (1 + k / 1000) * _partition_count_estimate(k, d)
+               for k in range(max(k0, d + 1), k1 + 1))
 
 
 @cache
@@ -175,11 +187,51 @@ def _haar_trace_moment(k: int, d: int) -> int:
     return sum(_dim_irrep(lam) ** 2 for lam in _partitions(k, max_len=d))
 
 
+#: Largest max |U^H U - I| (and |Σ p - 1| of a distribution) the statistics accept: the
+#: Haar references hold for unitaries and normalised states only.
+_UNITARY_ATOL = 1e-5
+
+
 def _as_stack(U: Any, name: str = "U") -> np.ndarray:
-    U = to_numpy(U) if array_module(U) is not np else np.asarray(U)
-    if U.ndim != 3 or U.shape[1] != U.shape[2]:
-        raise ShapeError(f"{name} must be a stack of square matrices (batch, d, d), got {U.shape}")
+    """A non-empty, finite stack of unitaries ``(batch, d, d)`` as a NumPy array."""
+    check_array(U, name)
+    U = np.asarray(to_numpy(U))
+    if U.ndim != 3 or U.shape[1] != U.shape[2] or U.size == 0:
+        raise ShapeError(f"{name} must be a non-empty stack of square matrices (batch, d, d), "
+                         f"got shape {U.shape}")
+    check_dtype(U.dtype, name)
+    check_finite(U, name)
+    check_allocation(16.0 * U.size, f"checking that the {U.shape[0]} matrices of {name} are "
+                     "unitary", fix="pass fewer matrices at a time")
+    dev = float(np.abs(U.conj().transpose(0, 2, 1) @ U - np.eye(U.shape[1])).max())
+    if not dev <= _UNITARY_ATOL:
+        raise NotUnitaryError(f"{name} holds a matrix that is not unitary (max |U^H U - I| = "
+                              f"{dev:.3g}); the Haar references hold for unitaries only")
     return U
+
+
+def _as_rows(x: Any, name: str, *, squared: bool) -> np.ndarray:
+    """Distributions ``(batch, d)`` (``squared``: states, whose ``|ψ|²`` are the distributions)
+    as ``p``, checked finite, non-negative and normalised."""
+    check_array(x, name)
+    x = np.asarray(to_numpy(x))
+    if x.ndim != 2 or x.size == 0:
+        raise ShapeError(f"{name} must be a non-empty (batch, d) array, got shape {x.shape}")
+    check_dtype(x.dtype, name)
+    check_finite(x, name)
+    if squared:
+        p = np.abs(x) ** 2
+    elif x.dtype.kind == "c":
+        raise TypeError(f"{name} holds complex values; probabilities are real (|psi|**2)")
+    else:
+        p = x.astype(float)
+    if p.min() < 0:
+        raise ValueError(f"{name} holds negative probabilities")
+    dev = float(np.abs(p.sum(axis=1) - 1).max())
+    if not dev <= _UNITARY_ATOL:
+        raise ValueError(f"{name} is not normalised: a row's " + ("Σ|ψ|²" if squared else "Σp")
+                         + f" is off 1 by {dev:.3g}")
+    return p
 
 
 def _mean_se(x: np.ndarray) -> tuple[float, float]:
@@ -196,9 +248,11 @@ def trace_moments(U: Any, kmax: int) -> Estimate:
     kmax = check_positive_int(kmax, "kmax", maximum=MAX_MOMENT, why=_WHY_MOMENT)
     if U.shape[0] < 2:
         raise ValueError("trace_moments needs at least 2 samples for a standard error")
+    d = U.shape[1]
+    check_work(_moment_seconds(1, kmax, d), f"trace_moments(kmax={kmax}): the Haar references "
+               f"of U({d}) over the partitions of each k", fix="ask for a smaller kmax")
     a = np.abs(np.trace(U, axis1=1, axis2=2)) ** 2
     ests = [_mean_se(a**k) for k in range(1, kmax + 1)]
-    d = U.shape[1]
     return Estimate(
         mean=np.array([e[0] for e in ests]),
         stderr=np.array([e[1] for e in ests]),
@@ -260,6 +314,7 @@ def spacing_ratio(U: Any, tol: float = 1e-8) -> Estimate:
     True
     """
     U = _as_stack(U)
+    tol = check_tolerance(tol, "tol", allow_zero=True)
     if U.shape[1] < 3:
         raise ShapeError("spacing ratios need matrices of size at least 3")
     theta = np.sort(np.angle(np.linalg.eigvals(U)), axis=1)
@@ -299,11 +354,7 @@ def collision_probability(probs: Any) -> Estimate:
     >>> bool(abs(est.mean - 2 / 17) < 4 * est.stderr)
     True
     """
-    p = np.asarray(to_numpy(probs), dtype=float)
-    if p.ndim != 2:
-        raise ShapeError(f"probs must be (batch, d), got shape {p.shape}")
-    if p.size == 0:
-        raise ValueError("probs is empty: give at least one distribution of at least one outcome")
+    p = _as_rows(probs, "probs", squared=False)
     c = (p**2).sum(axis=1)
     mean, se = _mean_se(c) if len(c) > 1 else (float(c[0]), float("nan"))
     return Estimate(mean, se, 2.0 / (p.shape[1] + 1), len(c))
@@ -327,11 +378,23 @@ def sampled_collision_probability(counts: Any, d: int) -> Estimate:
     rows = []
     if isinstance(counts, dict):
         counts = [counts]
+    if isinstance(counts, str) or not hasattr(counts, "__iter__"):
+        raise TypeError(f"counts must be a list of {{outcome: count}} dicts or a (batch, d) "
+                        f"array of counts, got {type(counts).__name__}")
     for c in counts:
-        vals = np.asarray(list(c.values()) if isinstance(c, dict) else c, dtype=float)
+        vals = list(c.values()) if isinstance(c, dict) else c
+        if isinstance(vals, str) or not hasattr(vals, "__len__"):
+            raise TypeError(f"counts holds {type(c).__name__}; each circuit's counts must be a "
+                            "dict {outcome: count} or a row of counts")
+        vals = np.asarray(vals)
+        if vals.ndim != 1 or vals.dtype.kind not in "iuf" or not np.all(np.isfinite(vals)) \
+                or np.any(vals != np.round(vals)):
+            raise ValueError(f"counts must hold whole numbers of shots, got {c!r:.60}")
+        vals = vals.astype(float)
         N = vals.sum()
         if N < 2:
-            raise ValueError("each circuit needs at least 2 shots for a collision estimate")
+            raise ValueError(f"counts holds {c!r:.60}; each circuit needs at least 2 shots for a "
+                             "collision estimate")
         if vals.size > d or np.any(vals < 0):
             raise ValueError(f"counts must be non-negative with at most d={d} outcomes")
         rows.append(float((vals * (vals - 1)).sum() / (N * (N - 1))))
@@ -357,9 +420,7 @@ def porter_thomas_distance(probs: Any) -> Estimate:
     """
     from scipy.stats import kstest
 
-    p = np.asarray(to_numpy(probs), dtype=float)
-    if p.ndim != 2:
-        raise ShapeError(f"probs must be (batch, d), got shape {p.shape}")
+    p = _as_rows(probs, "probs", squared=False)
     x = (p * p.shape[1]).ravel()
     if x.size < 20:
         import warnings
@@ -443,21 +504,17 @@ def output_moments(states: Any, kmax: int) -> Estimate:
     >>> bool(np.all(np.abs(est.z[1:]) < 4))
     True
     """
-    psi = np.asarray(to_numpy(states))
-    if psi.ndim != 2:
-        raise ShapeError(f"states must be (batch, d), got shape {psi.shape}")
+    p = _as_rows(states, "states", squared=True)
     kmax = check_positive_int(kmax, "kmax", maximum=MAX_MOMENT, why=_WHY_MOMENT)
-    if psi.shape[0] < 2:
-        raise ValueError("output_moments needs at least 2 samples for a standard error")
-    p = np.abs(psi) ** 2
-    if p.shape[1] == 0 or not np.all(np.isfinite(p)):
-        raise ValueError("states must be finite and non-empty")
+    if p.shape[0] < 2:
+        raise ValueError("output_moments needs at least 2 samples (rows of states) for a "
+                         "standard error")
     ests = [_mean_se((p**k).sum(axis=1)) for k in range(1, kmax + 1)]
-    d = psi.shape[1]
+    d = p.shape[1]
     return Estimate(
         mean=np.array([e[0] for e in ests]),
         # k = 1 is Σp = 1 up to rounding: floor its error so z is not rounding / 0.
         stderr=np.array([max(e[1], 1e-12) for e in ests]),
         reference=np.array([haar_output_moment(k, d) for k in range(1, kmax + 1)]),
-        samples=psi.shape[0],
+        samples=p.shape[0],
     )

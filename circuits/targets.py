@@ -17,7 +17,7 @@ from sketch.budgets import check_allocation, check_work
 from sketch.checks import check_matrix, check_power_of_two, check_square
 from sketch.errors import ShapeError
 
-__all__ = ["check_target", "operator_distance", "check_operator_work"]
+__all__ = ["check_target", "operator_distance", "check_operator_work", "check_qubit_pairs"]
 
 #: Seconds Qiskit's ``Operator(circuit)`` spends per gate and matrix entry (measured on a
 #: 2-core machine: about 2e-8; rounded down for the work rule), and per gate besides
@@ -35,6 +35,32 @@ def check_operator_work(gates: float, n: int, what: str, *, matrices: int = 2,
     ``gates · 4ⁿ`` entry updates)."""
     check_allocation(matrices * 16 * 4.0**n, what, fix=fix)
     check_work(gates * (_OPERATOR_GATE_S + _OPERATOR_ENTRY_S * 4.0**n), what, fix=fix)
+
+
+def check_qubit_pairs(pairs: Any, n: int, name: str, of: str) -> list[tuple[int, int]]:
+    """``pairs`` (an iterable of two-qubit pairs, or a Qiskit ``CouplingMap``) as a list of
+    ``(int, int)`` pairs of distinct qubits below ``n``; ``of`` names what the qubits belong
+    to in the message (e.g. "the 3-qubit target U").
+
+    Examples
+    --------
+    >>> check_qubit_pairs([(0, 1), (1, 2)], 3, "coupling_map", "the 3-qubit circuit")
+    [(0, 1), (1, 2)]
+    """
+    if hasattr(pairs, "get_edges"):
+        pairs = pairs.get_edges()
+    try:
+        pairs = [(a, b) for a, b in pairs]
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a list of qubit pairs such as [(0, 1), (1, 2)], got "
+                        f"{pairs!r:.60}") from None
+    for a, b in pairs:
+        if not all(isinstance(q, (int, np.integer)) and not isinstance(q, bool) for q in (a, b)):
+            raise TypeError(f"{name} holds ({a!r}, {b!r}); qubits are integers")
+        if a == b or not (0 <= a < n and 0 <= b < n):
+            raise ValueError(f"{name} holds the pair ({a}, {b}), which is not a pair of "
+                             f"distinct qubits of {of} (0 to {n - 1})")
+    return [(int(a), int(b)) for a, b in pairs]
 
 
 def check_target(U: Any, name: str = "U") -> int:

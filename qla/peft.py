@@ -64,11 +64,17 @@ from typing import Any
 
 from circuits.peft import check_entangler, pauli_stiefel, stiefel_num_params
 from sketch.budgets import check_allocation
-from sketch.checks import check_positive_int
+from sketch.checks import check_positive_int, check_tolerance
 from sketch.errors import ShapeError, require
 from sketch.rng import as_key
 
-from .peft_counts import check_rank, lora_num_params, parameter_table, quantum_peft_num_params
+from .peft_counts import (
+    check_int_list,
+    check_rank,
+    lora_num_params,
+    parameter_table,
+    quantum_peft_num_params,
+)
 
 __all__ = [
     "QuantumPEFTLinear",  # noqa: F822 - defined lazily by __getattr__ (needs torch)
@@ -215,7 +221,8 @@ def _build_classes() -> dict[str, type]:
                 raise TypeError(f"LoRA wraps torch.nn.Linear layers, got {type(base).__name__}")
             n, m = base.out_features, base.in_features
             self.rank = check_rank(rank, m, n)
-            self.scaling = (float(alpha) if alpha is not None else float(self.rank)) / self.rank
+            alpha = self.rank if alpha is None else check_tolerance(alpha, "alpha")
+            self.scaling = float(alpha) / self.rank
             self.base = base
             for p in base.parameters():
                 p.requires_grad_(False)
@@ -512,6 +519,7 @@ def parameter_report(
     >>> rows[-1].quantum_peft, rows[-1].lora[1]
     (52, 512)
     """
+    lora_ranks = check_int_list(lora_ranks, "lora_ranks")
     rows = []
     for name, lin in _targets(model, target_modules):
         m, n = lin.in_features, lin.out_features

@@ -19,7 +19,8 @@ from typing import Any
 from circuits.peft import stiefel_num_params
 from sketch.checks import check_positive_int
 
-__all__ = ["quantum_peft_num_params", "lora_num_params", "parameter_table", "check_rank"]
+__all__ = ["quantum_peft_num_params", "lora_num_params", "parameter_table", "check_rank",
+           "check_int_list"]
 
 
 def quantum_peft_num_params(in_features: int, out_features: int, rank: int, layers: int) -> int:
@@ -61,6 +62,14 @@ def check_rank(rank: Any, m: int, n: int, where: str = "") -> int:
     return k
 
 
+def check_int_list(values: Any, name: str) -> list[int]:
+    """A non-empty list or tuple of positive integers (each checked as ``name[i]``)."""
+    if not isinstance(values, (list, tuple)) or not values:
+        raise TypeError(f"{name} must be a non-empty tuple of positive integers, got "
+                        f"{values!r:.60}")
+    return [check_positive_int(v, f"{name}[{i}]") for i, v in enumerate(values)]
+
+
 def parameter_table(
     sizes: tuple[int, ...] = (256, 512, 1024, 2048, 4096, 8192, 16384),
     rank: int = 8,
@@ -77,6 +86,8 @@ def parameter_table(
     | 256 | 52 | 512 | 2048 | 4096 | 9.8 |
     | 16384 | 88 | 32768 | 131072 | 262144 | 372.4 |
     """
+    sizes = check_int_list(sizes, "sizes")
+    lora_ranks = check_int_list(lora_ranks, "lora_ranks")
     head = ["N", f"Quantum-PEFT (K={rank}, L={layers})"]
     head += [f"LoRA r={r}" for r in lora_ranks] + [f"LoRA r={lora_ranks[0]} / QPEFT"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -33,6 +33,14 @@ from .errors import InsufficientMemoryError, ToleranceError, WorkBudgetError
 __all__ = ["WORK_BUDGET_S", "check_allocation", "check_time_limit", "check_work", "work_budget"]
 
 
+def _as_float(x: float) -> float:
+    """``x`` as a float; an integer past the float range (a size of 10**400) as infinity."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
 def check_allocation(
     nbytes: float, what: str, *, xp: ModuleType = np, device: Any = None,
     fix: str = "ask for a smaller size"
@@ -72,6 +80,7 @@ def check_allocation(
     ...
     sketch.errors.InsufficientMemoryError: a sketch with sketch_size=10**26 rows needs ...
     """
+    nbytes = _as_float(nbytes)
     free = available_bytes(xp, device)
     if free is not None and nbytes > free:
         on_gpu = backend_name(xp) == "cupy" or getattr(device, "type", "cpu") != "cpu"
@@ -145,6 +154,7 @@ def check_work(seconds: float, what: str, *, fix: str) -> None:
     sketch.errors.WorkBudgetError: batch=10**12 would run for about 1e+09 s, ...
     """
     budget = work_budget()
+    seconds = _as_float(seconds)
     if not seconds <= budget:  # also NaN
         raise WorkBudgetError(
             f"{what} would run for about {seconds:.3g} s, beyond the work budget of "

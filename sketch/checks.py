@@ -70,6 +70,8 @@ def check_finite(x: Any, name: str) -> None:
     """Raise :class:`NonFiniteError` if a dense or sparse array holds NaN/inf."""
     if is_operator(x):
         return
+    if is_sparse(x):
+        _refuse_building_formats(x, name)
     data = x.data if is_sparse(x) else x
     xp = array_module(data)
     if not bool(xp.isfinite(data).all()):
@@ -174,6 +176,12 @@ def _refuse_torch_sparse(x: Any, name: str) -> None:
         )
 
 
+def _refuse_building_formats(A: Any, name: str) -> None:
+    if getattr(A, "format", None) in ("lil", "dok"):  # their .data is not an array
+        raise TypeError(f"{name} is a scipy.sparse {A.format.upper()} matrix, a format for "
+                        f"building matrices; pass {name}.tocsr()")
+
+
 def check_matrix(
     A: Any,
     name: str = "A",
@@ -199,6 +207,7 @@ def check_matrix(
             raise TypeError(f"{name} is a LinearOperator, but this function needs its entries")
     elif is_sparse(A):
         _refuse_torch_sparse(A, name)
+        _refuse_building_formats(A, name)
         if not sparse:
             raise TypeError(
                 f"{name} is sparse; this function needs a dense array ({name}.toarray())"
@@ -243,12 +252,18 @@ def check_square(A: Any, name: str = "A") -> None:
         raise ShapeError(f"{name} must be square, got shape {A.shape}")
 
 
+def sparse_abs_max(S: Any) -> float:
+    """``max |S|`` of a scipy/cupyx sparse matrix of any format (DIA has no ``max``; an
+    empty one is 0)."""
+    S = S.tocsr()
+    return float(abs(S).max()) if S.nnz else 0.0
+
+
 def hermitian_deviation(A: Any) -> tuple[float, float]:
     """``(max |A − A^H|, max |A|)`` of a square dense or sparse matrix (NumPy or CuPy)."""
     diff = A - A.conj().T
     if is_sparse(A):
-        dev = abs(diff).max() if diff.nnz else 0.0
-        scale = abs(A).max() if A.nnz else 0.0
+        dev, scale = sparse_abs_max(diff), sparse_abs_max(A)
     else:
         xp = array_module(A)
         dev, scale = xp.abs(diff).max(), xp.abs(A).max()
@@ -458,7 +473,7 @@ def unit_scaled(A: Any) -> tuple[Any, int]:
     >>> float(B.max()) < 1 <= 2 * float(B.max()), e > 1000
     (True, True)
     """
-    s = float(abs(A).max()) if is_sparse(A) else float(array_module(A).abs(A).max())
+    s = sparse_abs_max(A) if is_sparse(A) else float(array_module(A).abs(A).max())
     if s == 0 or not math.isfinite(s):
         return A, 0
     e = -math.frexp(s)[1]

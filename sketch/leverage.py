@@ -350,7 +350,10 @@ def _approx_score_options(m: int, d: int, delta: float, options: dict[str, Any],
     jl = None if jl is None else check_positive_int(jl, "jl_size")
     if opts.get("sketch_size") is None:
         delta_s = delta / 2 if jl is not None and jl < d else delta
-        s = approx_sketch_size(d, delta_s, kind if isinstance(kind, str) else "", distortion)
+        # rounded to whole row blocks for the sparse sign only (its rule, approx_sketch_size);
+        # another sketch is judged by approx_leverage_beta, which names it
+        s = approx_sketch_size(d, delta_s, "sparse-sign" if kind == "sparse-sign" else "gaussian",
+                               distortion)
         if s >= EXACT_BELOW * m:
             return None
         opts["sketch_size"] = s

@@ -69,6 +69,12 @@ def _effective_rows(s: int, sketch: str) -> int:
     return k * (s // k) if sketch == "sparse-sign" else s
 
 
+def _check_sketch(sketch: str) -> None:
+    if sketch not in SECOND_MOMENT_SKETCHES:
+        raise ValueError(f"no proven distortion for sketch={sketch!r} at this size; use one of "
+                         f"{', '.join(SECOND_MOMENT_SKETCHES)}")
+
+
 def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign",
                        distortion: float = SCORE_DISTORTION) -> int:
     """Rows of S₁ for which :func:`approx_leverage_factors` proves ``ε₁ = distortion``.
@@ -86,6 +92,7 @@ def approx_sketch_size(rank: int, delta: float, sketch: str = "sparse-sign",
     rank = check_positive_int(rank, "rank")
     delta = check_tolerance(delta, "delta", upper=1)
     distortion = check_tolerance(distortion, "distortion", upper=1)
+    _check_sketch(sketch)
     s = check_computed_size((rank * rank + rank) / (distortion**2 * delta),
                             f"the sketch size for rank={rank}, delta={delta}",
                             fix="raise delta")
@@ -188,16 +195,15 @@ def approx_leverage_factors(
     m = check_positive_int(m, "m")
     s = check_positive_int(sketch_size, "sketch_size")
     delta = check_tolerance(delta, "delta", upper=1)
-    if sketch not in SECOND_MOMENT_SKETCHES:
-        raise ValueError(f"no proven distortion for sketch={sketch!r} at this size; use one of "
-                         f"{', '.join(SECOND_MOMENT_SKETCHES)}")
+    _check_sketch(sketch)
     jl = jl_size is not None and check_positive_int(jl_size, "jl_size") < rank
     delta_s = delta / 2 if jl else delta
     eps1 = math.sqrt((rank * rank + rank) / (_effective_rows(s, sketch) * delta_s))
     if eps1 >= 1:
         raise ToleranceError(
             f"sketch_size={s} proves no leverage bound for rank {rank} at delta={delta} "
-            f"(distortion {eps1:.3g} >= 1); use sketch_size >= "
+            + (f"(half of it with the JL step of jl_size={jl_size} < rank) " if jl else "")
+            + f"(distortion {eps1:.3g} >= 1); use sketch_size >= "
             f"{approx_sketch_size(rank, delta_s, sketch)}")
     tail = delta / 4 if two_sided else delta / 2
     x = jl_lower_factor(jl_size, m, tail) if jl else 1.0

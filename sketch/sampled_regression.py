@@ -84,7 +84,8 @@ def _solve_on(A: Any, b: Any, smp: Sample, p: float, **solver: Any) -> SampledRe
     # the distinct rows, so the solve never sees more rows than A has, whatever the size.
     idx, inv = compat(array_module(smp.indices)).unique_inverse(smp.indices)
     weights = bincount(inv, weights=smp.weights, minlength=idx.shape[0])
-    res = lp_regression(A[idx], b[idx], p, weights=weights, **solver)
+    rows = (A.tocsr() if is_sparse(A) else A)[idx]  # COO and DIA take no row indexing
+    res = lp_regression(rows, b[idx], p, weights=weights, **solver)
     return SampledRegressionResult(
         x=res.x, cost=lp_cost(A, b, res.x, p), sample_cost=res.cost, sample=smp,
         converged=res.converged, iterations=res.iterations, residual=res.residual,

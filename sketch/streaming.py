@@ -152,6 +152,8 @@ def row_blocks(rows: Any, block_rows: int = 4096) -> tuple[Iterator[Any], int | 
     Returns
     -------
     (iterator of blocks, n_rows or None)
+        Each block is checked as the iterator reaches it (2-D or one row, finite,
+        float or complex, the first block's column count; sparse blocks as CSR).
 
     Examples
     --------
@@ -168,21 +170,31 @@ def row_blocks(rows: Any, block_rows: int = 4096) -> tuple[Iterator[Any], int | 
         if any(math.isnan(c) for c in X.chunks[0]):
             raise ShapeError("the dask array has unknown chunk sizes; call "
                              "X.compute_chunk_sizes() first")
-        return (X.blocks[i, 0].compute() for i in range(X.numblocks[0])), int(X.shape[0])
+        return _checked(X.blocks[i, 0].compute() for i in range(X.numblocks[0])), int(X.shape[0])
     if hasattr(rows, "shape") and not is_sparse(rows) and getattr(rows, "ndim", None) != 2:
         raise ShapeError(f"rows must be a 2-D matrix or an iterable of row blocks, got an "
                          f"array of shape {rows.shape}")
     if is_sparse(rows) or hasattr(rows, "shape"):
         n = int(rows.shape[0])
         R = rows.tocsr() if is_sparse(rows) else rows
-        return (R[i:i + block_rows] for i in range(0, n, block_rows)), n
+        return _checked(R[i:i + block_rows] for i in range(0, n, block_rows)), n
     if not isinstance(rows, Iterable) or isinstance(rows, (str, bytes)):
         raise TypeError(f"rows must be a matrix, a dask array or an iterable of row blocks, "
                         f"got {type(rows).__name__}")
     n = None
     if isinstance(rows, (list, tuple)) and all(hasattr(b, "shape") for b in rows):
         n = sum(int(b.shape[0]) if getattr(b, "ndim", 2) == 2 else 1 for b in rows)
-    return iter(rows), n
+    return _checked(rows), n
+
+
+def _checked(blocks: Iterable[Any]) -> Iterator[Any]:
+    """The blocks, each checked as it comes (2-D, finite, a supported dtype, the first
+    block's column count; sparse ones as CSR, a 1-D block as one row)."""
+    d = None
+    for k, B in enumerate(blocks):
+        B = _check_block(B, d, k)
+        d = B.shape[1]
+        yield B
 
 
 def _norms2(B: Any, xp: Any) -> Any:
@@ -221,7 +233,6 @@ def _oja(blocks: Iterator[Any], seed: Any, learning_rate: float | None) -> Strea
     lam = 0.0
     rows = nb = 0
     for B in blocks:
-        B = _check_block(B, d, nb)
         if v is None:
             d = B.shape[1]
             v, xp = _start(B, d, seed)
@@ -330,7 +341,6 @@ def _kacham_woodruff(blocks: Iterator[Any], n: int, seed: Any, segments: int | N
         seg_rows = 0
 
     for B in blocks:
-        B = _check_block(B, d, nb)
         if v is None:
             d = B.shape[1]
             v, xp = _start(B, d, seed)
@@ -452,10 +462,7 @@ def _keyed_blocks(rows: Any, keys: Any, block_rows: int) -> Iterator[tuple[Any, 
                         f"{type(keys).__name__}")
     key_iter = None if keys is None else iter(keys)
     offset = 0
-    d = None
     for k, B in enumerate(blocks):
-        B = _check_block(B, d, k)
-        d = B.shape[1]
         if B.shape[0] == 0:  # nothing to sketch (its key array, if any, is consumed)
             if key_iter is not None:
                 next(key_iter, None)

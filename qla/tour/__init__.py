@@ -23,6 +23,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from sketch.checks import check_positive_int
+
 #: Tour stop modules, in the order they run.
 STOPS: list[str] = [
     "qla.tour.regression",
@@ -143,6 +145,8 @@ def tour(
     -------
     list of Stop
     """
+    seed = check_positive_int(seed, "seed", minimum=0, maximum=2**32 - 1,
+                              why="the stops seed scikit-learn, which takes 32-bit seeds")
     xp = _module(gpu)
     if out is not None:
         out = Path(out)

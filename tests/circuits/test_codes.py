@@ -138,7 +138,7 @@ def test_bad_input():
         knill_laflamme_violation(V, ["III"], norm="nuclear")
     with pytest.raises(ShapeError, match="isometry"):
         knill_laflamme_violation(V.T, ["III"])
-    with pytest.raises(ShapeError, match="isometry"):
+    with pytest.raises(ShapeError, match="V must be a 2-D matrix"):
         knill_laflamme_violation(V[:, 0], ["III"])
 
 

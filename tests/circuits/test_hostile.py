@@ -300,6 +300,8 @@ def test_huge_circuits_are_refused_before_building(call_, what, monkeypatch):
     (lambda: circuits.brickwork_unitaries(2, 2, 10**6), "brickwork_unitaries"),  # ~14 s
     (lambda: circuits.brickwork_unitaries(2, 10**6, 1), "brickwork_unitaries"),  # 1e6 positions
     (lambda: circuits.random_brickwork(2, 10**6), "random_brickwork"),  # 1e6 UnitaryGates
+    # its O(n^3) synthesis ran 37 s at n = 1000 (found by the long hostile profile)
+    (lambda: circuits.random_clifford_circuit(1000), "random_clifford_circuit\\(n=1000\\)"),
     # ran past 20 s at max_iter=300 (about 1 s an iteration); a time_limit lifts the rule
     (lambda: circuits.instantiate(np.eye(128), []), "max_iter=300"),
     (lambda: circuits.instantiate(np.eye(4), [(0, 1)], max_iter=10**9), "max_iter"),

@@ -93,6 +93,30 @@ def arrays(draw, *, ndim: int, rows: int, cols: int | None = None) -> tuple[Any,
     return value, (True if bad else (None if value.ndim != ndim else False))
 
 
+_SPARSE_FORMATS = ["csr", "csc", "coo", "dia", "bsr", "lil"]
+
+
+@st.composite
+def sparse(draw, *, rows: int, cols: int) -> tuple[Any, bool]:
+    """:func:`arrays` as SciPy sparse matrices (CSR/CSC/COO/DIA/BSR/LIL) of generated values,
+    explicit zeros kept, or a sparse array (``csr_array``): NaN/inf in the stored values, int
+    and bool dtypes, empty or wrongly shaped, and sometimes a duplicated COO entry."""
+    import scipy.sparse as sp
+
+    value, bad = draw(arrays(ndim=2, rows=rows, cols=cols))
+    if value.ndim != 2 or np.dtype(value.dtype).name in ("float16", "longdouble", "float128"):
+        return sp.csr_matrix(np.ones((rows, cols))[:0]), True  # SciPy has no such sparse type
+    fmt = draw(st.sampled_from(_SPARSE_FORMATS))
+    S = sp.coo_matrix(value)
+    if fmt == "coo" and S.nnz and draw(st.booleans()):  # a duplicate: summed on conversion
+        S = sp.coo_matrix((np.r_[S.data, S.data[:1]], (np.r_[S.row, S.row[:1]],
+                                                       np.r_[S.col, S.col[:1]])), shape=S.shape)
+    S = S.asformat(fmt)
+    if draw(st.booleans()):
+        S = (sp.csr_array if fmt != "coo" else sp.coo_array)(S)
+    return S, bad
+
+
 _NON_ARRAYS = st.sampled_from([None, "A", 3.0, [[1.0, 2.0], [3.0, 4.0]], (1.0, 2.0),
                                np.array([[object()]], dtype=object)])
 
@@ -130,9 +154,12 @@ def _non_arrays(optional: bool) -> st.SearchStrategy:
 
 
 def matrices(rows: int, cols: int, *, vector_ok: bool = False,
-             torch: bool = False) -> st.SearchStrategy:
+             torch: bool = False, sparse_only: bool = False) -> st.SearchStrategy:
     """2-D arrays of shape (rows, cols) (``vector_ok``: a 1-D array is valid too;
-    ``torch``: torch CPU tensors instead of NumPy arrays)."""
+    ``torch``: torch CPU tensors instead of NumPy arrays; ``sparse_only``: SciPy sparse
+    matrices, :func:`sparse`)."""
+    if sparse_only:
+        return st.one_of(sparse(rows=rows, cols=cols), _non_arrays(False))
     mats = (tensors if torch else arrays)(ndim=2, rows=rows, cols=cols)
     if vector_ok:
         mats = mats.map(lambda vb: (vb[0], None if vb[0].ndim == 1 and vb[1] else vb[1]))

@@ -1,0 +1,134 @@
+"""Generated bad input to the CLI subcommands ``test_hostile.py``'s argv property leaves out
+(``regress``, ``optimize``, ``tour``) and to the PEFT parameter counts: every run exits 0,
+1 or 2 (never a traceback or a hang), and a refusal is one line naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from qla.cli import main
+from tests.hostile_calls import call
+
+pytestmark = pytest.mark.hostile
+
+_rng = np.random.default_rng(0)
+_X = _rng.standard_normal((30, 3))
+_GOOD_CSV = "a,b,c,y\n" + "\n".join(",".join(f"{v:.6g}" for v in r)
+                                    for r in np.column_stack([_X, _X @ [1.0, -2.0, 0.5]]))
+
+#: Data files for ``qla regress``: (name, content).
+_DATA = {
+    "good.csv": _GOOD_CSV,
+    "nan.csv": _GOOD_CSV.replace("\n", "\nnan,1,2,3\n", 1),
+    "inf.csv": _GOOD_CSV.replace("\n", "\ninf,1,2,3\n", 1),
+    "text.csv": _GOOD_CSV.replace("\n", "\nx,1,2,3\n", 1),
+    "ragged.csv": _GOOD_CSV + "\n1,2\n",
+    "header.csv": "a,b,c,y\n",
+    "empty.csv": "",
+    "one-column.csv": "y\n1\n2\n3\n",
+    "huge.csv": "a,y\n1e308,1\n-1e308,2\n1e308,3\n",
+    "constant.csv": "a,b,y\n1,1,1\n1,1,2\n1,1,3\n",
+    "binary.csv": "\x00\x01\x02",
+    "bad.npy": "not an npy file",
+}
+_NPY = {"good.npy": np.column_stack([_X, _X.sum(axis=1)]), "1d.npy": np.ones(5),
+        "int.npy": np.ones((5, 3), dtype=np.int64), "object.npy": np.array([[1, "a"]], object),
+        "nan.npy": np.full((5, 3), np.nan), "3d.npy": np.ones((2, 3, 4)),
+        "good.npz": None}
+
+_QASM = {
+    "good.qasm": 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0],q[1];\n'
+                 'cx q[0],q[1];\ncx q[0],q[1];\n',
+    "empty.qasm": "",
+    "garbage.qasm": "OPENQASM 3.0;\nqubit[2] q;\nfoo q;\n",
+    "measure.qasm": 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\n'
+                    "measure q -> c;\n",
+    "wide.qasm": 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[30];\ncx q[0],q[29];\n',
+}
+
+_NUMBERS = ["-1", "0", "1", "2", "3", "4", "1e9", "nan", "inf", "-inf", "0.5", "1e-300",
+            "10000000000000000000000"]
+#: Values per option: mostly well-formed, so that the run reaches qla's own checks.
+_VALUES = {
+    "--target": ["y", "a", "0", "-1", "3", "99", "X", "nope", ""],
+    "--method": ["fossils", "sketch-and-precondition", "sketch-and-solve", "direct", "foo"],
+    "--sketch": ["gaussian", "rademacher", "srht", "countsketch", "sparse-sign", "srht-dct"],
+    "--coupling": ["0-1", "0-0", "0-5", "a-b", "0-1,1-0", "", "0-1,", "-1"],
+    "--qasm-version": ["2", "3", "4"],
+    "--block-size": ["2", "3", "4", "5"],
+    "--out": ["dir.csv", "missing/x.md", "out.md"],
+}
+
+
+def _files(tmp: Path) -> None:
+    for name, text in {**_DATA, **_QASM}.items():
+        (tmp / name).write_text(text)
+    for name, arr in _NPY.items():
+        if name.endswith(".npz"):
+            np.savez(tmp / name, X=_X, y=_X.sum(axis=1))
+        else:
+            np.save(tmp / name, arr, allow_pickle=True)
+    (tmp / "dir.csv").mkdir()
+
+
+@st.composite
+def argvs(draw):
+    cmd = draw(st.sampled_from(["regress", "optimize", "tour"]))
+    if cmd == "regress":
+        argv = ["regress", draw(st.sampled_from(sorted([*_DATA, *_NPY, "dir.csv", "no.csv"])))]
+        opts = ["--target", "--method", "--sketch", "--sketch-size", "--alpha", "--tol",
+                "--maxiter", "--time-limit", "--seed"]
+    elif cmd == "optimize":
+        argv = ["optimize", draw(st.sampled_from(sorted([*_QASM, "no.qasm"]))), "--workers", "1",
+                "--no-progress"]
+        opts = ["--block-size", "--tolerance", "--coupling", "--workers", "--seed",
+                "--qasm-version"]
+    else:  # a valid tour runs for seconds: every generated tour call has a bad value
+        argv = ["tour", "--no-progress", "--seed",
+                draw(st.sampled_from(["-1", "foo", "4294967296", "10000000000000000000000",
+                                      "1.5", ""]))]
+        opts = ["--out"]
+    for opt in draw(st.lists(st.sampled_from(opts), max_size=3, unique=True)):
+        argv += [opt, draw(st.sampled_from(_VALUES.get(opt, _NUMBERS)))]
+    return argv
+
+
+def _run(argv: list[str]) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            return exc.code
+
+
+@given(argvs())
+@example(["tour", "--seed", "-1"])  # numpy's "expected non-negative integer", not naming --seed
+@example(["tour", "--seed", "10000000000000000000000"])  # scikit-learn's message, stops later
+def test_cli_answers_or_refuses(argv):
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+        _files(Path(tmp))
+        ok, code = call(lambda: _run(argv), [])
+    assert ok and code in (0, 1, 2), (argv, code)
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["tour", "--seed", "-1"], "seed must be at least 0"),
+    (["tour", "--seed", "10000000000000000000000"], "seed must be at most 4294967295"),
+])
+def test_cli_tour_names_a_bad_seed_before_running(argv, match, capsys):
+    from tests.hostile_calls import time_limit
+
+    with time_limit(5):
+        assert _run(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err, err
