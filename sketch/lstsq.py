@@ -56,6 +56,7 @@ from .checks import (
 )
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
+from .lstsq_scaling import solve_balanced
 from .lstsq_solvers import METHODS, LstsqProblem, default_tol, sketching_pays
 from .operators import SketchingOperator
 from .rng import as_key
@@ -246,4 +247,4 @@ def lstsq(
         rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
         sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta,
         time_limit=time_limit, progress=progress)
-    return METHODS[method](problem)
+    return solve_balanced(METHODS[method], problem)
