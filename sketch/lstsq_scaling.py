@@ -11,7 +11,8 @@ double) their squares and products under- or overflow (a residual of 1.8e-300 re
 
 b is scaled up front (a pass over b). A is scaled only when the sketch S·A (or A itself,
 where it is its own factor) lies outside that range or overflowed: the factorisation
-raises :class:`Unbalanced` and the solve restarts on 2^a A, so that ordinary problems pay
+raises :class:`Unbalanced` and the solve restarts on 2^a A (a LinearOperator: scaled
+products, by the power of two that S·A's max asks for), so that ordinary problems pay
 nothing and keep their results bit for bit. A solution 2^(a−c) y that overflows
 (:func:`~sketch.backend.refuse_overflow`) or whose largest entry underflows far below the
 smallest normal number is refused (:class:`~sketch.errors.NonFiniteError`): it cannot be
@@ -51,17 +52,24 @@ from .errors import NonFiniteError
 
 class Unbalanced(Exception):
     """Raised by a factorisation whose sketch lies outside the safe range (internal: the
-    solve restarts on a scaled A, :func:`solve_balanced`)."""
+    solve restarts on a scaled A, :func:`solve_balanced`); ``big`` is max|S·A|."""
+
+    def __init__(self, big: float):
+        super().__init__(big)
+        self.big = big
 
 
 def max_abs(M: Any) -> float:
-    """max|M| over the entries of a dense or sparse array (0 for an empty one)."""
+    """max|M| over the entries of a dense or sparse array (0 for an empty one); for real
+    entries from their max and min, which read M twice but write no temporary."""
     data = M.data if is_sparse(M) else M
-    if data.size == 0 if not is_torch(data) else data.numel() == 0:
+    if (data.numel() if is_torch(data) else data.size) == 0:
         return 0.0
     xp = array_module(data)
     with np.errstate(invalid="ignore"):
-        return float(xp.max(xp.abs(data)))
+        if numpy_dtype(data.dtype).kind == "c":
+            return float(xp.max(xp.abs(data)))
+        return max(float(xp.max(data)), -float(xp.min(data)))
 
 
 def exponent(big: float, dtype: Any) -> int:
@@ -83,7 +91,7 @@ def check_balanced(SA: Any, dtype: Any) -> None:
     """Raise :class:`Unbalanced` if the sketch S·A is not finite or lies outside the range."""
     big = max_abs(SA)
     if not math.isfinite(big) or exponent(big, dtype) != 0:
-        raise Unbalanced
+        raise Unbalanced(big)
 
 
 def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
@@ -92,13 +100,15 @@ def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
         return solver(dataclasses.replace(p, balanced=True))
     c = exponent(max_abs(p.b), p.dtype)
     q = p if c == 0 else dataclasses.replace(p, b=times_pow2(p.b, c))
-    if is_operator(p.A):
-        q = dataclasses.replace(q, balanced=True)
     try:
         res = solver(q)
         a = 0
-    except Unbalanced:
-        big = max_abs(p.A)
+    except Unbalanced as exc:  # a LinearOperator has no entries: S·A's max stands for A's
+        big = exc.big if is_operator(p.A) else max_abs(p.A)
+        if not math.isfinite(big):
+            raise NonFiniteError("the sketch S·A of the LinearOperator A overflows; rescale A "
+                                 "(e.g. by a power of two) so that its entries are near 1"
+                                 ) from None
         a = exponent(big, p.dtype) or (-math.frexp(big)[1] if 0 < big < math.inf else 0)
         q = dataclasses.replace(q, A=times_pow2(p.A, a), alpha=times_pow2(p.alpha, 2 * a),
                                 balanced=True)

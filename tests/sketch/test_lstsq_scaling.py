@@ -131,3 +131,17 @@ def test_scaled_problems_get_the_least_residual_and_true_estimates(problem, meth
         return  # a truncated problem, or no claim to the least residual
     best = _norm(b / s - Gm @ np.linalg.lstsq(Gm, b / s, rcond=None)[0])
     assert true <= best * (1 + 1e-6) + 1e-8, (true, best)
+
+
+def test_a_huge_linear_operator_is_scaled_through_its_products():
+    from scipy.sparse.linalg import aslinearoperator
+
+    rng = np.random.default_rng(0)
+    Gm = rng.standard_normal((400, 5))
+    b = rng.standard_normal(400)
+    res = _solve(aslinearoperator(Gm * 1e300), 1e100 * b, None)
+    best = np.linalg.lstsq(Gm, b, rcond=None)[0]
+    assert res.converged and _norm(res.x * 1e200 - best) <= 1e-12 * _norm(best)
+    _check_estimates(res)
+    with pytest.raises(NonFiniteError, match="LinearOperator A overflows"):
+        _solve(aslinearoperator(Gm * np.array([1e308, 1, 1, 1, 1])), b, None)
