@@ -188,6 +188,10 @@ def vector_norm(x: Any, axis: int | None = None) -> Any:
     return array_module(x).linalg.norm(x, axis=axis)
 
 
+_MINEXP = {np.dtype(t): np.finfo(t).minexp for t in ("float32", "float64", "complex64",
+                                                      "complex128")}
+
+
 def safe_norm(x: Any, axis: int | None = None) -> Any:
     """:func:`vector_norm`, right also where the squares of ``x`` under- or overflow.
 
@@ -208,9 +212,12 @@ def safe_norm(x: Any, axis: int | None = None) -> Any:
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         plain = vector_norm(x, axis=axis)
+    low = 2.0 ** ((_MINEXP.get(x.dtype) or np.finfo(numpy_dtype(x.dtype)).minexp) // 4)
     xp = namespace(x)
-    low = 2.0 ** (np.finfo(numpy_dtype(x.dtype)).minexp // 4)
-    if bool(xp.all(xp.isfinite(plain) & (plain >= low))):
+    if getattr(plain, "ndim", 0) == 0:  # a scalar: compared on the host, no array ops
+        if low <= float(plain) < math.inf:
+            return plain
+    elif bool(xp.all(xp.isfinite(plain) & (plain >= low))):
         return plain
     if axis is not None and x.ndim == 2:
         cols = [x[:, j] for j in range(x.shape[1])] if axis == 0 else list(x)
