@@ -206,6 +206,10 @@ def lstsq(
         Integer arrays, NumPy mixed with CuPy, unsupported objects.
     InsufficientMemoryError
         A ``sketch_size`` whose sketch cannot fit in memory.
+    NonFiniteError
+        A solution that leaves the precision's range (A and b are scaled by powers of
+        two where their entries are near under- or overflow, :mod:`sketch.lstsq_scaling`;
+        x itself cannot be), or a LinearOperator A whose sketch overflows.
     ToleranceError
         A ``time_limit`` that is not positive (a ``ValueError``; non-numbers and a
         ``progress`` other than True/False/None raise ``TypeError``).
