@@ -145,3 +145,39 @@ def test_a_huge_linear_operator_is_scaled_through_its_products():
     _check_estimates(res)
     with pytest.raises(NonFiniteError, match="LinearOperator A overflows"):
         _solve(aslinearoperator(Gm * np.array([1e308, 1, 1, 1, 1])), b, None)
+
+
+@st.composite
+def row_scaled_problems(draw):
+    """(A, b): rows of [G b] scaled by 10^{0, ±150, ±300} (a weighted problem), G well
+    conditioned; every row of A keeps its own scale, so no column is tiny throughout."""
+    m = draw(st.integers(3, 30))
+    n = draw(st.integers(1, min(m, 5)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    Gm = rng.standard_normal((m, n))
+    e = 10.0 ** np.array(draw(st.lists(st.sampled_from([0, 0, -300, -150, 150, 300]),
+                                       min_size=m, max_size=m)), dtype=float)
+    b = Gm @ rng.standard_normal(n) + draw(st.sampled_from([0.0, 1.0])) * rng.standard_normal(m)
+    return Gm * e[:, None], b * e
+
+
+@settings(max_examples=60, deadline=None)
+@given(row_scaled_problems(), st.sampled_from(METHODS))
+def test_row_scaled_problems_get_lapacks_residual_and_true_estimates(problem, method):
+    A, b = problem
+    try:
+        res = _solve(A, b, method)
+    except NonFiniteError as exc:
+        assert "rescale A" in str(exc) or "overflows" in str(exc)
+        return
+    _check_estimates(res)
+    assert np.all(np.isfinite(res.x))
+    true = _norm(b - A @ res.x)
+    assert abs(res.residual_norm - true) <= 1e-8 * max(true, _norm(b) * 1e-8), (
+        res.residual_norm, true)
+    if res.rank < A.shape[1] or method == "sketch-and-solve" or not res.converged:
+        return
+    ref = _solve(A, b, "direct")
+    if ref.rank < A.shape[1]:
+        return
+    assert true <= ref.residual_norm * (1 + 1e-6) + 1e-12 * _norm(b), (true, ref.residual_norm)
