@@ -94,7 +94,8 @@ def _max_abs_b(b: Any) -> float:
     safe = 2.0 ** (np.finfo(numpy_dtype(b.dtype)).maxexp // 4)
     with np.errstate(over="ignore", under="ignore"):
         norm = float(vector_norm(b))
-    return 1.0 if math.sqrt(b.shape[0]) / safe <= norm <= safe else max_abs(b)
+    entries = math.prod(b.shape)
+    return 1.0 if math.sqrt(entries) / safe <= norm <= safe else max_abs(b)
 
 
 def check_balanced(SA: Any, dtype: Any) -> None:
@@ -114,7 +115,8 @@ def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
         res = solver(q)
         a = 0
     except Unbalanced as exc:  # a LinearOperator has no entries: S·A's max stands for A's
-        big = exc.big if is_operator(p.A) else max_abs(p.A)
+        # the sketch is of [A; √α I]: its scale is the larger of the two
+        big = exc.big if is_operator(p.A) else max(max_abs(p.A), math.sqrt(p.alpha))
         if not math.isfinite(big):
             raise NonFiniteError("the sketch S·A of the LinearOperator A overflows; rescale A "
                                  "(e.g. by a power of two) so that its entries are near 1"
