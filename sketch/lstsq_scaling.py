@@ -9,7 +9,8 @@ max|A| far from 1 (beyond 2^(±e/4) for the precision's largest exponent e: 2^±
 double) their squares and products under- or overflow (a residual of 1.8e-300 reported as
 0.0, NaN backward errors for A = 1e300·g, a sketch of a 1e308 column that overflows).
 
-b is scaled up front (a pass over b). A is scaled only when the sketch S·A (or A itself,
+b is scaled up front (a pass over b; each column of a 2-D b by its own power, where they
+differ). A is scaled only when the sketch S·A (or A itself,
 where it is its own factor) lies outside that range or overflowed: the factorisation
 raises :class:`Unbalanced` and the solve restarts on 2^a A (a LinearOperator: scaled
 products, by the power of two that S·A's max asks for), so that ordinary problems pay
@@ -88,14 +89,21 @@ def exponent(big: float, dtype: Any) -> int:
     return -math.frexp(big)[1]
 
 
-def _max_abs_b(b: Any) -> float:
-    """max|b|, or 1.0 where ‖b‖ (one BLAS pass) shows it in the safe range (max|b| ≤ ‖b‖
-    ≤ √m·max|b|): the common case without two reductions."""
-    safe = 2.0 ** (np.finfo(numpy_dtype(b.dtype)).maxexp // 4)
-    with np.errstate(over="ignore", under="ignore"):
-        norm = float(vector_norm(b))
-    entries = math.prod(b.shape)
-    return 1.0 if math.sqrt(entries) / safe <= norm <= safe else max_abs(b)
+def _b_exponents(b: Any, dtype: Any) -> Any:
+    """The power of two for b (:func:`exponent`), per column of a 2-D b where they differ
+    (an integer array); ‖b‖ (one BLAS pass) shows the common case, max|b| in the safe range
+    (max|b| ≤ ‖b‖ ≤ √m·max|b|), without two reductions."""
+    safe = 2.0 ** (np.finfo(numpy_dtype(dtype)).maxexp // 4)
+    xp = array_module(b)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        norms = vector_norm(b) if b.ndim == 1 else vector_norm(b, axis=0)
+        low = math.sqrt(b.shape[0]) / safe
+        if bool(xp.all((norms >= low) & (norms <= safe))):
+            return 0
+    if b.ndim == 1:
+        return exponent(max_abs(b), dtype)
+    exps = np.array([exponent(max_abs(b[:, j]), dtype) for j in range(b.shape[1])])
+    return int(exps[0]) if bool(np.all(exps == exps[0])) else exps
 
 
 def check_balanced(SA: Any, dtype: Any) -> None:
@@ -105,12 +113,28 @@ def check_balanced(SA: Any, dtype: Any) -> None:
         raise Unbalanced(big)
 
 
+def _refuse_underflow(y: Any, x: Any, shift: Any, dtype: Any) -> None:
+    """Refuse x = 2^shift·y (per column) whose largest entry keeps under half of the
+    precision's bits while y's was representable: x = 0 would leave the whole of b."""
+    info = np.finfo(numpy_dtype(dtype))
+    least = info.smallest_subnormal * 2.0 ** (info.nmant // 2)
+    shifts = np.broadcast_to(np.asarray(shift), (1 if y.ndim == 1 else y.shape[1],))
+    for j, sj in enumerate(shifts):
+        yj, xj = (y, x) if y.ndim == 1 else (y[:, j], x[:, j])
+        if max_abs(xj) < least <= max_abs(yj):
+            raise NonFiniteError(
+                f"the least-squares solution for A underflows {info.dtype}: its largest "
+                f"entry is about 2^{math.frexp(max_abs(yj))[1] + int(sj)}, too deep below the "
+                "smallest normal number to be represented (x = 0 would leave the whole of "
+                "b); rescale A (or the right-hand side b)")
+
+
 def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
     """``solver(p)`` on the scaled problem (see the module notes), its result unscaled."""
     if hasattr(p.A, "sketch_pair"):  # a distributed A: its own passes, not scaled here
         return solver(dataclasses.replace(p, balanced=True))
-    c = exponent(_max_abs_b(p.b), p.dtype)
-    q = p if c == 0 else dataclasses.replace(p, b=times_pow2(p.b, c))
+    c = _b_exponents(p.b, p.dtype)  # an int, or one per column of b
+    q = p if np.all(c == 0) else dataclasses.replace(p, b=times_pow2(p.b, c))
     try:
         res = solver(q)
         a = 0
@@ -125,18 +149,11 @@ def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
         q = dataclasses.replace(q, A=times_pow2(p.A, a), alpha=times_pow2(p.alpha, 2 * a),
                                 balanced=True)
         res = solver(q)
-    if a == 0 and c == 0:
+    if a == 0 and np.all(c == 0):
         return res
     x = times_pow2(res.x, a - c)
     refuse_overflow(x)
-    info = np.finfo(numpy_dtype(p.dtype))
-    least = info.smallest_subnormal * 2.0 ** (info.nmant // 2)  # half of the bits kept
-    if max_abs(x) < least <= max_abs(res.x):
-        raise NonFiniteError(
-            f"the least-squares solution for A underflows {info.dtype}: its largest entry is "
-            f"about 2^{math.frexp(max_abs(res.x))[1] + a - c}, too deep below the smallest "
-            "normal number to be represented (x = 0 would leave the whole of b); rescale A "
-            "(or the right-hand side b)")
+    _refuse_underflow(res.x, x, a - c, p.dtype)
     res.x = x
     res.residual_norm = times_pow2(res.residual_norm, -c)
     res.alpha = p.alpha

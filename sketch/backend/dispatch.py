@@ -229,20 +229,36 @@ def safe_norm(x: Any, axis: int | None = None) -> Any:
     return times_pow2(vector_norm(times_pow2(x, -e)), e)
 
 
-def times_pow2(x: Any, e: int) -> Any:
-    """x·2^e for an integer e, exact (but for under/overflow of the result), in steps
-    whose factors are normal numbers, so that e may pass the exponent range (to ±2100).
+def times_pow2(x: Any, e: Any) -> Any:
+    """x·2^e, exact (but for under/overflow of the result), in steps whose factors are
+    normal numbers of x's precision, so that e may pass the exponent range (to ±2100).
+
+    ``e`` is an integer, or an integer NumPy array of one exponent per column (last axis)
+    of an array ``x``.
 
     Examples
     --------
     >>> import numpy as np
     >>> times_pow2(np.array([1e308]), -1030) * 2.0 ** 1000 * 2.0 ** 30
     array([1.e+308])
+    >>> times_pow2(np.ones((2, 2), dtype=np.float32), np.array([100, -140])).tolist()[0]
+    [1.2676506002282294e+30, 7.174648137343064e-43]
     """
-    while e != 0:
-        step = max(-1000, min(1000, e))
-        x = x * 2.0 ** step
-        e -= step
+    dtype = getattr(x, "dtype", None)
+    limit = 1000 if dtype is None else np.finfo(numpy_dtype(dtype)).maxexp - 2
+    e = np.asarray(e, dtype=np.int64)
+    while bool(np.any(e != 0)):
+        step = np.clip(e, -limit, limit)
+        if step.ndim == 0:
+            x = x * 2.0 ** int(step)
+        else:  # one factor per column, in x's real precision and on its device
+            real = np.finfo(numpy_dtype(dtype)).dtype
+            factors = (2.0 ** step.astype(np.float64)).astype(real)
+            if is_torch(x):
+                x = x * _torch().as_tensor(factors, device=x.device)
+            else:
+                x = x * array_module(x).asarray(factors)
+        e = e - step
     return x
 
 

@@ -181,3 +181,19 @@ def test_row_scaled_problems_get_lapacks_residual_and_true_estimates(problem, me
     if ref.rank < A.shape[1]:
         return
     assert true <= ref.residual_norm * (1 + 1e-6) + 1e-12 * _norm(b), (true, ref.residual_norm)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_right_hand_sides_of_different_scales_are_scaled_one_by_one(method):
+    rng = np.random.default_rng(0)
+    Gm = rng.standard_normal((300, 5))
+    b = rng.standard_normal(300)
+    B = np.stack([1e-300 * b, b, 1e300 * b], axis=1)
+    res = _solve(Gm, B, method)
+    one = _solve(Gm, b, method)
+    for j, s in enumerate([1e-300, 1.0, 1e300]):
+        assert _norm(res.x[:, j] / s - one.x) <= 1e-12 * _norm(one.x)
+        assert abs(res.residual_norm[j] / s - one.residual_norm) <= 1e-12 * one.residual_norm
+    if res.backward_error is not None:  # no estimate lost to underflow (0.0) or overflow
+        assert np.all((res.backward_error > 0) & (res.backward_error <= res.tol))
+        assert np.all(np.isfinite(res.forward_error_bound) & (res.forward_error_bound < 1e-10))
