@@ -56,6 +56,7 @@ from .checks import (
 )
 from .errors import ToleranceError
 from .lstsq_result import LstsqResult
+from .lstsq_scaling import solve_balanced
 from .lstsq_solvers import METHODS, LstsqProblem, default_tol, sketching_pays
 from .operators import SketchingOperator
 from .rng import as_key
@@ -205,6 +206,10 @@ def lstsq(
         Integer arrays, NumPy mixed with CuPy, unsupported objects.
     InsufficientMemoryError
         A ``sketch_size`` whose sketch cannot fit in memory.
+    NonFiniteError
+        A solution that leaves the precision's range (A and b are scaled by powers of
+        two where their entries are near under- or overflow, :mod:`sketch.lstsq_scaling`;
+        x itself cannot be), or a LinearOperator A whose sketch overflows.
     ToleranceError
         A ``time_limit`` that is not positive (a ``ValueError``; non-numbers and a
         ``progress`` other than True/False/None raise ``TypeError``).
@@ -246,4 +251,4 @@ def lstsq(
         rcond=None if rcond is None else float(rcond), key=as_key(seed), sketch=sketch,
         sketch_size=sketch_size, guarantee=guarantee, eps=eps, delta=delta,
         time_limit=time_limit, progress=progress)
-    return METHODS[method](problem)
+    return solve_balanced(METHODS[method], problem)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import is_operator, is_sparse, numpy_dtype, vector_norm
+from .backend import is_operator, is_sparse, numpy_dtype, safe_norm
 
 # Row blocks of about this many bytes stay in a core's L2 cache between the two products.
 _BLOCK_BYTES = 2 << 20
@@ -98,4 +98,11 @@ def residual_norms(A: Any, x: Any, b: Any, xp: Any) -> tuple[Any, Any]:
     if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
         return A.residual_norms(x, b)
     r, g = residual_pair(A, x, b, xp)
-    return vector_norm(r, axis=0), g
+    return safe_norm(r, axis=0), g
+
+
+def residual_norm(A: Any, x: Any, b: Any) -> Any:
+    """‖b − A x‖ (per column for 2-D b), the one home of the norm every result reports:
+    :func:`~sketch.backend.safe_norm`, right where its squares under- or overflow."""
+    r = b - matvec(A, x)
+    return safe_norm(r) if r.ndim == 1 else safe_norm(r, axis=0)

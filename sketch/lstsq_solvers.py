@@ -47,8 +47,9 @@ from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .fossils import fossils
 from .lsqr import lsqr
 from .lstsq_factor import SketchedFactor
-from .lstsq_products import matvec, rmatvec
+from .lstsq_products import matvec, residual_norm, rmatvec
 from .lstsq_result import LstsqResult
+from .lstsq_scaling import check_balanced
 from .operators import SketchingOperator, make_operator
 from .progress import CONVERGED, MAXITER, TIME_LIMIT, remedy
 from .sizing import linf_sketch_size, preconditioner_size
@@ -96,6 +97,7 @@ class LstsqProblem:
     delta: float = 0.01
     time_limit: float | None = None
     progress: bool | None = None
+    balanced: bool = False  # A needs no scaling (sketch.lstsq_scaling), or has it
 
     @property
     def rcond_eff(self) -> float:
@@ -106,8 +108,8 @@ class LstsqProblem:
 def _residual_norm(A: Any, x: Any, b: Any, xp: Any) -> Any:
     if hasattr(A, "residual_norms"):  # a distributed A (sketch.distributed)
         return _scalar(A.residual_norms(x, b)[0], x.ndim)
-    r = b - matvec(A, x)
-    return float(vector_norm(r)) if r.ndim == 1 else vector_norm(r, axis=0)
+    norm = residual_norm(A, x, b)
+    return float(norm) if x.ndim == 1 else norm
 
 
 def _scalar(v: Any, ndim: int) -> Any:
@@ -190,6 +192,8 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
         xp, dtype = p.xp, library_dtype(p.xp, p.dtype)
         SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
         Sb = xp.concatenate([Sb, xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype)], axis=0)
+    if not p.balanced:  # a sketch near under/overflow: restart on a scaled A
+        check_balanced(SA, p.dtype)
     F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
     return S, s, F
 

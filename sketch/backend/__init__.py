@@ -77,11 +77,13 @@ from .dispatch import (
     lu_solve,
     qr,
     refuse_overflow,
+    safe_norm,
     shifted_r,
     solve_triangular,
     sparse_coo,
     sparse_from_csc,
     spmm,
+    times_pow2,
     top_k_indices,
     vector_norm,
 )
@@ -93,7 +95,7 @@ __all__ = [
     "is_dask", "namespace", "native_device", "numpy_dtype", "real_dtype", "sparse", "sparse_linalg",
     "synchronize", "to_dense", "to_host", "to_numpy", "torch_module",
     "bincount", "cholesky", "dct", "fwht", "idct", "index_add", "lu", "lu_factor", "lu_solve",
-    "astype", "dense_lstsq", "qr", "refuse_overflow", "shifted_r", "solve_triangular",
-    "vector_norm",
+    "astype", "dense_lstsq", "qr", "refuse_overflow", "safe_norm", "shifted_r", "solve_triangular",
+    "times_pow2", "vector_norm",
     "sparse_coo", "sparse_from_csc", "spmm", "top_k_indices",
 ]
