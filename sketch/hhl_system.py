@@ -32,6 +32,7 @@ from .backend import (
     is_torch,
     numpy_dtype,
     qr,
+    safe_norm,
     sparse,
     to_dense,
 )
@@ -50,19 +51,16 @@ from .rng import as_key
 
 
 def stable_norm(v: Any) -> float:
-    """``‖v‖₂`` scaled by ``max|v|`` first, so entries near under/overflow keep their norm.
+    """``‖v‖₂`` as a Python float, right also where the squares of v under- or overflow
+    (:func:`~sketch.backend.safe_norm`, the one home of that rule).
 
     Examples
     --------
     >>> import numpy as np
-    >>> stable_norm(np.array([3e-300, 4e-300]))
-    5e-300
+    >>> round(stable_norm(np.array([3e-300, 4e-300])) / 1e-300, 12)
+    5.0
     """
-    xp = array_module(v)
-    s = float(xp.abs(v).max())
-    return s * float(xp.linalg.norm(v / s)) if s > 0 else 0.0
-
-
+    return float(safe_norm(v))
 
 
 @dataclass
