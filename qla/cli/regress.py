@@ -208,6 +208,27 @@ def load(path: str | Path, target: str | None = None):
 # -- the command -------------------------------------------------------------------------
 
 
+def _exponent(a: np.ndarray) -> int:
+    """``e`` with ``max|a|·2ᵉ`` in [1/2, 1) (0 for an all-zero array)."""
+    top = float(np.max(np.abs(a)))
+    return -math.frexp(top)[1] if top > 0 else 0
+
+
+def _unscaled(x: np.ndarray, e: int, names: list[str]) -> np.ndarray:
+    """``x·2⁻ᵉ``, refusing a coefficient that passes the largest float64 (finite data whose
+    fit really overflows, e.g. a feature of 1e-300 for a target of 1e300)."""
+    x = np.atleast_1d(x)
+    with np.errstate(over="ignore"):
+        out = np.ldexp(x, -e)
+    bad = np.flatnonzero(~np.isfinite(out))
+    if bad.size:
+        raise ValueError(f"the coefficient of {names[bad[0]]!r} overflows float64 (about "
+                         f"2^{math.frexp(float(x[bad[0]]))[1] - e}): the target is too large "
+                         "for that feature's scale; rescale the column or the target")
+    return out
+
+
+
 def run(args: argparse.Namespace) -> int:
     from sketch.lstsq import lstsq
 
@@ -221,25 +242,33 @@ def run(args: argparse.Namespace) -> int:
               "so coefficients that fit every row exactly exist and R^2 = 1 says nothing "
               "about the model (any coefficients shown are one exact fit of many) — add rows, "
               "drop features or regularise with --alpha", file=sys.stderr)
+    # Fit on copies scaled by powers of two (exact) with max|entry| in [1/2, 1): a column of
+    # ±1e308 would otherwise overflow the centring's mean and the residual sums, though the
+    # coefficients themselves are representable. Ridge's alpha scales with X squared.
+    ex, ey = _exponent(X), _exponent(y)
+    Xs, ys = np.ldexp(X, ex), np.ldexp(y, ey)
     if args.intercept:
-        xbar, ybar = X.mean(axis=0), y.mean()
-        Xc, yc = X - xbar, y - ybar
+        xbar, ybar = Xs.mean(axis=0), ys.mean()
+        Xc, yc = Xs - xbar, ys - ybar
     else:
-        Xc, yc = X, y
+        Xc, yc = Xs, ys
+    alpha = float(np.ldexp(args.alpha, 2 * ex)) if args.alpha else args.alpha
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
         res = lstsq(Xc, yc, args.method, sketch=args.sketch, sketch_size=args.sketch_size,
-                    alpha=args.alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
+                    alpha=alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
                     time_limit=args.time_limit)
         seconds = time.perf_counter() - start
     for w in caught:  # one line each, not the file:line form of the warnings module
         print(f"qla regress: warning: {w.message}", file=sys.stderr)
-    coef = np.asarray(res.x)
-    intercept = float(ybar - xbar @ coef) if args.intercept else 0.0
-    rss = float(res.residual_norm) ** 2
-    tss = float(np.sum((y - y.mean()) ** 2))
+    coef = _unscaled(np.asarray(res.x), ey - ex, features)
+    intercept = float(_unscaled(ybar - xbar @ np.asarray(res.x), ey, ["intercept"])[0]
+                      ) if args.intercept else 0.0
+    rss = float(res.residual_norm) ** 2  # R^2 is scale-free: both sums in the scaled units
+    tss = float(np.sum((ys - ys.mean()) ** 2))
     r2 = 1 - rss / tss if tss > 0 else math.nan
+    residual_norm = float(np.ldexp(float(res.residual_norm), -ey))
 
     print(f"{args.data}: {m} rows, {n} features, target {name!r}")
     width = max(len("intercept"), *(len(f) for f in features))
@@ -253,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
     cond = "n/a" if res.condition_number is None else f"{res.condition_number:.3g}"
     stats = [
         ("method", res.method + (f" (ridge alpha={args.alpha:g})" if args.alpha else "")),
-        ("residual norm", f"{float(res.residual_norm):.6g}"),
+        ("residual norm", f"{residual_norm:.6g}"),
         ("R^2", f"{r2:.6f}" + (" (underdetermined: not a measure of fit)"
                                 if underdetermined else "")),
         ("iterations", str(res.iterations)),

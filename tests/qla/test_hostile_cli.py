@@ -132,3 +132,37 @@ def test_cli_tour_names_a_bad_seed_before_running(argv, match, capsys):
         assert _run(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and match in err, err
+
+
+# Defects of `qla regress` (this campaign); each failed on main before its fix.
+def _regress(tmp_path, csv, *opts):
+    (tmp_path / "d.csv").write_text(csv)
+    return _run(["regress", str(tmp_path / "d.csv"), *opts])
+
+
+def test_regress_fits_a_column_of_1e308(tmp_path, capsys):
+    """The centring's mean of 1e308 + 1e308 overflowed: "A holds NaN or infinity", exit 2,
+    though the fit (slope -1e-308, intercept 2.5) is representable and lstsq(direct) answers."""
+    csv = "a,y\n1e308,1\n1e308,2\n-1e308,3\n-1e308,4\n"
+    assert _regress(tmp_path, csv) == 0
+    out = capsys.readouterr().out
+    coef = {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()[2:4]}
+    assert coef["intercept"] == pytest.approx(2.5, rel=1e-12)
+    assert coef["a"] == pytest.approx(-1e-308, rel=1e-12)
+
+
+def test_regress_refuses_a_coefficient_that_really_overflows(tmp_path, capsys):
+    assert _regress(tmp_path, "a,y\n1e-300,1e300\n2e-300,3e300\n3e-300,2e300\n",
+                    "--no-intercept") == 2
+    assert "coefficient of 'a' overflows float64" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("opts, flag", [
+    (["--time-limit", "-1"], "--time-limit"), (["--sketch-size", "0"], "--sketch-size"),
+    (["--maxiter", "0"], "--maxiter"), (["--alpha", "nan"], "--alpha"),
+])
+def test_regress_errors_name_the_flags(tmp_path, capsys, opts, flag):
+    """lstsq's refusal said "time_limit must be ...": the Python name, not the flag typed."""
+    assert _regress(tmp_path, _GOOD_CSV, "--method", "sketch-and-precondition", *opts) == 2
+    err = capsys.readouterr().err
+    assert f"error: {flag} must" in err, err
