@@ -205,4 +205,4 @@ def test_bad_options(tmp_path, capsys):
     np.save(path, np.random.default_rng(0).standard_normal((50, 4)))
     assert "at least n rows" in _error(capsys, path, "--sketch-size", "2")
     assert "alpha must be" in _error(capsys, path, "--alpha", "-1")
-    assert "time_limit must be a positive" in _error(capsys, path, "--time-limit", "0")
+    assert "--time-limit must be a positive" in _error(capsys, path, "--time-limit", "0")
