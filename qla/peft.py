@@ -346,8 +346,8 @@ def _targets(model: Any, target_modules: Any) -> list[tuple[str, Any]]:
         for n, m in hits:
             if n in inside or any(n.startswith(a + ".") for a in inside):
                 raise ValueError(
-                    f"target_modules holds {t!r}: layer {n!r} is adapted already; merge the adapters first "
-                    "(merge_quantum_peft / merge_lora) to adapt it again"
+                    f"target_modules holds {t!r}: layer {n!r} is adapted already; merge the "
+                    "adapters first (merge_quantum_peft / merge_lora) to adapt it again"
                 )
             if not isinstance(m, torch.nn.Linear):
                 raise TypeError(
