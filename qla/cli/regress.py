@@ -208,28 +208,8 @@ def load(path: str | Path, target: str | None = None):
 # -- the command -------------------------------------------------------------------------
 
 
-def _exponent(a: np.ndarray) -> int:
-    """``e`` with ``max|a|·2ᵉ`` in [1/2, 1) (0 for an all-zero array)."""
-    top = float(np.max(np.abs(a)))
-    return -math.frexp(top)[1] if top > 0 else 0
-
-
-def _unscaled(x: np.ndarray, e: int, names: list[str]) -> np.ndarray:
-    """``x·2⁻ᵉ``, refusing a coefficient that passes the largest float64 (finite data whose
-    fit really overflows, e.g. a feature of 1e-300 for a target of 1e300)."""
-    x = np.atleast_1d(x)
-    with np.errstate(over="ignore"):
-        out = np.ldexp(x, -e)
-    bad = np.flatnonzero(~np.isfinite(out))
-    if bad.size:
-        raise ValueError(f"the coefficient of {names[bad[0]]!r} overflows float64 (about "
-                         f"2^{math.frexp(float(x[bad[0]]))[1] - e}): the target is too large "
-                         "for that feature's scale; rescale the column or the target")
-    return out
-
-
-
 def run(args: argparse.Namespace) -> int:
+    from sketch.checks import unit_scaled, unit_unscaled
     from sketch.lstsq import lstsq
 
     X, y, features, name = load(args.data, args.target)
@@ -245,8 +225,8 @@ def run(args: argparse.Namespace) -> int:
     # Fit on copies scaled by powers of two (exact) with max|entry| in [1/2, 1): a column of
     # ±1e308 would otherwise overflow the centring's mean and the residual sums, though the
     # coefficients themselves are representable. Ridge's alpha scales with X squared.
-    ex, ey = _exponent(X), _exponent(y)
-    Xs, ys = np.ldexp(X, ex), np.ldexp(y, ey)
+    Xs, ex = unit_scaled(X)
+    ys, ey = unit_scaled(y)
     if args.intercept:
         xbar, ybar = Xs.mean(axis=0), ys.mean()
         Xc, yc = Xs - xbar, ys - ybar
@@ -262,8 +242,8 @@ def run(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - start
     for w in caught:  # one line each, not the file:line form of the warnings module
         print(f"qla regress: warning: {w.message}", file=sys.stderr)
-    coef = _unscaled(np.asarray(res.x), ey - ex, features)
-    intercept = float(_unscaled(ybar - xbar @ np.asarray(res.x), ey, ["intercept"])[0]
+    coef = unit_unscaled(res.x, ey - ex, "a coefficient")
+    intercept = float(unit_unscaled(ybar - xbar @ np.asarray(res.x), ey, "the intercept")
                       ) if args.intercept else 0.0
     rss = float(res.residual_norm) ** 2  # R^2 is scale-free: both sums in the scaled units
     tss = float(np.sum((ys - ys.mean()) ** 2))
