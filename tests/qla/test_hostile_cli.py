@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -115,10 +117,15 @@ def _run(argv: list[str]) -> int:
 @example(["tour", "--seed", "-1"])  # numpy's "expected non-negative integer", not naming --seed
 @example(["tour", "--seed", "10000000000000000000000"])  # scikit-learn's message, stops later
 def test_cli_answers_or_refuses(argv):
-    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+    err = io.StringIO()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), \
+            contextlib.redirect_stderr(err):
         _files(Path(tmp))
         ok, code = call(lambda: _run(argv), [])
     assert ok and code in (0, 1, 2), (argv, code)
+    # a refusal names the flags typed, not the Python arguments behind them
+    assert not re.search(r"(?<![\w-])(time_limit|sketch_size|qasm_version|block_size)\b",
+                         err.getvalue()), err.getvalue()
 
 
 @pytest.mark.parametrize("argv, match", [
