@@ -34,13 +34,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from sketch.checks import check_tolerance, unit_scaled, unit_unscaled
+from sketch.checks import check_tolerance
 from sketch.errors import NonFiniteError, require
 from sketch.lstsq import METHODS, lstsq
 from sketch.lstsq_solvers import sketching_pays
 from sketch.operators import check_sketch_kind
 from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
 from sketch.rng import as_key
+from sketch.scaling import unit_scaled, unit_unscaled
 
 require("sklearn", "bench", "use the scikit-learn estimators")
 

@@ -209,8 +209,8 @@ def load(path: str | Path, target: str | None = None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from sketch.checks import unit_scaled, unit_unscaled
     from sketch.lstsq import lstsq
+    from sketch.scaling import unit_scaled, unit_unscaled
 
     X, y, features, name = load(args.data, args.target)
     m, n = X.shape
