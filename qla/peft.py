@@ -223,6 +223,11 @@ def _build_classes() -> dict[str, type]:
             self.rank = check_rank(rank, m, n)
             alpha = self.rank if alpha is None else check_tolerance(alpha, "alpha")
             self.scaling = float(alpha) / self.rank
+            top = float(torch.finfo(base.weight.dtype).max) if base.weight.dtype.is_floating_point \
+                else math.inf
+            if not self.scaling < top:  # (α/r)·0 would be inf·0 = NaN in the layer's precision
+                raise ValueError(f"alpha / rank = {self.scaling:.3g} passes the largest "
+                                 f"{base.weight.dtype} ({top:.3g}); use a smaller alpha")
             self.base = base
             for p in base.parameters():
                 p.requires_grad_(False)

@@ -91,6 +91,9 @@ class HHLSizing:
         if self.lambda_min > self.lambda_max:
             raise ValueError(f"lambda_min = {self.lambda_min:.6g} exceeds lambda_max = "
                              f"{self.lambda_max:.6g}")
+        if not math.isfinite(2 * math.pi / self.time):
+            raise ValueError(f"time = {self.time:.3g} is too small: the clock values "
+                             "2πk/(2^clock_qubits·time) overflow; use a larger time")
         if not self.kappa >= 1:
             raise ValueError(f"kappa must be at least 1 (lambda_max / lambda_min), got "
                              f"{self.kappa:.6g}")

@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     flags = option_names(parser, getattr(args, "command", None))
+    args.flags = flags  # for a subcommand that prints the library's warnings
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -115,8 +116,9 @@ def option_names(parser: argparse.ArgumentParser, command: str | None) -> dict[s
 
 
 def in_flags(message: str, flags: dict[str, str]) -> str:
-    """``message`` with each option's Python name, where it names the argument
-    (``time_limit must ...``, ``sketch='x'``), replaced by its flag.
+    """``message`` with each option's Python name replaced by its flag: everywhere for a
+    name with an underscore (``raise sketch_size``), and where it names the argument for a
+    plain word (``alpha must ...``, ``sketch='x'``; "the sketch" stays prose).
 
     Examples
     --------
@@ -124,6 +126,7 @@ def in_flags(message: str, flags: dict[str, str]) -> str:
     '--time-limit must be positive, got -1.0'
     """
     for dest, flag in flags.items():
-        message = re.sub(rf"(?<![\w-]){re.escape(dest)}(?=\s+(?:must|should)\b|=)", flag,
-                         message)
+        # a name with an underscore is never prose; a plain word only where it names the option
+        after = "" if "_" in dest else r"(?=\s+(?:must|should)\b|=)"
+        message = re.sub(rf"(?<![\w-]){re.escape(dest)}(?![\w-]){after}", flag, message)
     return message

@@ -240,8 +240,11 @@ def run(args: argparse.Namespace) -> int:
                     alpha=alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
                     time_limit=args.time_limit)
         seconds = time.perf_counter() - start
+    from qla.cli import in_flags
+
     for w in caught:  # one line each, not the file:line form of the warnings module
-        print(f"qla regress: warning: {w.message}", file=sys.stderr)
+        print(f"qla regress: warning: {in_flags(str(w.message), getattr(args, 'flags', {}))}",
+              file=sys.stderr)
     coef = unit_unscaled(res.x, ey - ex, "a coefficient")
     intercept = float(unit_unscaled(ybar - xbar @ np.asarray(res.x), ey, "the intercept")
                       ) if args.intercept else 0.0

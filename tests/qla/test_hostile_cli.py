@@ -164,6 +164,17 @@ def test_regress_refuses_a_coefficient_that_really_overflows(tmp_path, capsys):
     assert "a coefficient overflows float64" in capsys.readouterr().err
 
 
+def test_regress_warnings_and_hints_name_the_flags(tmp_path, capsys):
+    """The long profile: "warning: sketch_size=3 is not smaller ..." and "(raise sketch_size;
+    ...)" named the Python argument in a warning and in the middle of a message."""
+    assert _regress(tmp_path, "a,y\n1,1\n2,2\n3,4\n", "--sketch-size", "3",
+                    "--method", "sketch-and-precondition") == 0
+    assert "warning: --sketch-size=3 is not smaller" in capsys.readouterr().err
+    assert _regress(tmp_path, "a,b,y\n1,1,1\n1,1,2\n1,1,3\n", "--sketch-size", "1") == 2
+    err = capsys.readouterr().err
+    assert "--sketch-size is 1 rows" in err and "raise --sketch-size;" in err, err
+
+
 @pytest.mark.parametrize("opts, flag", [
     (["--time-limit", "-1"], "--time-limit"), (["--sketch-size", "0"], "--sketch-size"),
     (["--maxiter", "0"], "--maxiter"), (["--alpha", "nan"], "--alpha"),

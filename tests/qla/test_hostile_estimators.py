@@ -91,7 +91,9 @@ _LSQ_PARAMS = dict(fit_intercept=_BOOL, method=_METHODS, sketch=_SKETCHES,
                    sketch_size=st.one_of(h.sizes(), st.just((None, False))),
                    tol=h.tolerances(optional=True), maxiter=st.one_of(h.sizes(),
                                                                       st.just((None, False))),
-                   time_limit=h.tolerances(optional=True),
+                   time_limit=h.tolerances(optional=True).map(  # inf: no limit, as None
+                       lambda vb: (vb[0], False if isinstance(vb[0], float) and vb[0] == math.inf
+                                   else vb[1])),
                    progress=st.sampled_from([(None, False), (False, False), ("yes", True),
                                              (3, True)]),
                    random_state=h.seeds())

@@ -84,6 +84,7 @@ def test_bad_argument_is_refused_clearly(entry, arg):
     (dict(time=0.0), ValueError, "time must be"),  # ZeroDivisionError in grid
     (dict(clock_qubits=50), MemoryError, "clock values of 50 clock qubits"),  # raw MemoryError
     (dict(kappa=0.5), ValueError, "kappa must be at least 1"),
+    (dict(time=3e-308), ValueError, "time = 3e-308 is too small"),  # inf clock values (long)
 ])
 def test_found_failures(fields, err, match):
     with pytest.raises(err, match=match):
