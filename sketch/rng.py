@@ -516,10 +516,10 @@ def _check_fill(start: Any, out: Any, factor: Any) -> float:
     if not isinstance(start, (int, np.integer)) or isinstance(start, (bool, np.bool_)):
         raise TypeError(f"start must be an integer counter, got {type(start).__name__}")
     check_counter(start, "start")
-    if not isinstance(out, np.ndarray) or out.ndim != 1 or not out.flags.c_contiguous \
+    if not isinstance(out, np.ndarray) or out.ndim != 1 \
             or out.dtype not in (np.float32, np.float64) or not out.flags.writeable:
-        raise TypeError("out must be a writeable contiguous 1-D float64 or float32 NumPy "
-                        f"array, got {_describe(out)}")
+        raise TypeError("out must be a writeable 1-D float64 or float32 NumPy array, got "
+                        f"{_describe(out)}")
     if isinstance(factor, (bool, np.bool_)) or not isinstance(
             factor, (int, float, np.integer, np.floating)):
         raise TypeError(f"factor must be a real number, got {type(factor).__name__}")
@@ -530,8 +530,7 @@ def _check_fill(start: Any, out: Any, factor: Any) -> float:
 
 def _describe(x: Any) -> str:
     if isinstance(x, np.ndarray):
-        return f"a {x.ndim}-D {x.dtype} array" + ("" if x.flags.c_contiguous else
-                                                  " (not contiguous)")
+        return f"a {x.ndim}-D {x.dtype} array" + ("" if x.flags.writeable else " (read-only)")
     return type(x).__name__
 
 

@@ -61,10 +61,17 @@ def _counters() -> st.SearchStrategy:
 def _outs() -> st.SearchStrategy:
     good = st.sampled_from(["float64", "float32"]).flatmap(
         lambda t: st.integers(0, 9).map(lambda n: (np.zeros(n, t), False)))
-    bad = st.sampled_from([np.zeros(4, np.int64), np.zeros((2, 2)), np.zeros(8)[::2],
+    strided = st.just((np.zeros(8)[::2], False))  # written through the view
+    readonly = st.just((np.zeros(4), True)).map(lambda vb: (_readonly(vb[0]), vb[1]))
+    bad = st.sampled_from([np.zeros(4, np.int64), np.zeros((2, 2)),
                            np.zeros(4, np.complex128), np.zeros(4, np.float16), [0.0] * 4,
                            None, np.zeros(4, np.longdouble)]).map(lambda v: (v, True))
-    return st.one_of(good, bad)
+    return st.one_of(good, bad, strided, readonly)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 def _factors() -> st.SearchStrategy:
@@ -209,7 +216,7 @@ def test_saved_then_loaded_sketch_is_equal(sk):
     (lambda: KEY.uniform(range(10**12)), sketch.errors.InsufficientMemoryError, "in blocks"),
     (lambda: KEY.fill_normal(0, np.zeros(4, np.int64)), TypeError, "out must be"),
     (lambda: KEY.fill_normal(0, np.zeros((2, 2))), TypeError, "out must be"),  # reshape error
-    (lambda: KEY.fill_signs(0, np.zeros(8)[::2]), TypeError, "out must be"),  # wrote a copy
+    (lambda: KEY.fill_signs(0, _readonly(np.zeros(4))), TypeError, "out must be"),  # names none
     (lambda: KEY.fill_signs(1.5, np.zeros(4)), TypeError, "start must be"),
     (lambda: KEY.fill_signs(0, np.zeros(4), math.nan), ValueError, "factor must be a finite"),
     (lambda: check_tolerance(10**400, "tol"), ValueError, "tol must be"),  # OverflowError
