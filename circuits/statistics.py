@@ -450,15 +450,20 @@ def aer_collision_probability(circuits: Any, shots: int = 2000, seed: Any = None
     from sketch.rng import as_key
 
     from .shots import check_shots
+    from .simulation_checks import as_circuits, check_circuit, check_simulation_memory
 
     shots = check_positive_int(shots, "shots", minimum=2)
-    circuits = list(circuits)
-    if not circuits:
-        raise ValueError("aer_collision_probability needs at least one circuit")
+    circuits = as_circuits(circuits)
+    for i, qc in enumerate(circuits):
+        check_circuit(qc, i)
     n = circuits[0].num_qubits
     if any(qc.num_qubits != n for qc in circuits):
         raise ShapeError("all circuits must have the same number of qubits")
+    # the estimate's reference 2/(d+1) and its outcome space of d = 2^n
+    check_positive_int(1 << n, "the outcomes 2^n of circuits", why="use fewer qubits")
     check_shots(shots, len(circuits), n, fix="ask for fewer shots")
+    for qc in circuits:
+        check_simulation_memory(qc, "automatic")
     measured = []
     for qc in circuits:
         m = qc.copy()

@@ -34,10 +34,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from sketch.errors import require
-from sketch.lstsq import lstsq
+from sketch.checks import check_tolerance
+from sketch.errors import NonFiniteError, require
+from sketch.lstsq import METHODS, lstsq
 from sketch.lstsq_solvers import sketching_pays
+from sketch.operators import check_sketch_kind
 from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
+from sketch.rng import as_key
+from sketch.scaling import unit_scaled, unit_unscaled
 
 require("sklearn", "bench", "use the scikit-learn estimators")
 
@@ -65,6 +69,42 @@ def _centred(X: Any, mean: np.ndarray) -> LinearOperator:
                           matmat=matvec, rmatmat=rmatvec, dtype=X.dtype)
 
 
+#: Data past this magnitude is fitted on copies scaled by a power of two (exact): the
+#: centring's column sums and the solvers' squared norms would overflow on entries of ~1e308
+#: though the fit is representable.
+_HUGE = 2.0**400
+
+
+def _check_fit_intercept(value: Any) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False, got {value!r}")
+
+
+def _scaled(a: Any) -> tuple[Any, int]:
+    """``(a·2ᵉ, e)`` with max|a·2ᵉ| in [1/2, 1) if max|a| passes :data:`_HUGE`, else
+    ``(a, 0)``."""
+    top = float(abs(a).max()) if a.size else 0.0
+    return unit_scaled(a) if top > _HUGE else (a, 0)
+
+
+def _seed(random_state: Any) -> Any:
+    """The seed of ``random_state`` (scikit-learn's legacy RandomState gives one draw)."""
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    try:
+        as_key(random_state)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"random_state: {exc}") from None
+    return random_state
+
+
+def _predicted(P: Any) -> np.ndarray:
+    if not np.all(np.isfinite(P)):
+        raise NonFiniteError("the predictions for X overflow float64 (X is too large for the "
+                             "fitted coefficients); rescale X")
+    return P
+
+
 class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
     """Shared fit/predict; subclasses fix the ridge parameter."""
 
@@ -86,11 +126,19 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
         y = y.astype(X.dtype, copy=False)
-        alpha = float(self._alpha())
-        if alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {alpha}")
+        _check_fit_intercept(self.fit_intercept)
+        alpha = check_tolerance(self._alpha(), "alpha", allow_zero=True)
+        X, ex = _scaled(X)
+        y, ey = _scaled(y)
+        if ex:  # min ‖Xw − y‖² + α‖w‖² with X·2ᵉ: α·4ᵉ
+            alpha = float(np.ldexp(alpha, 2 * ex))
         n_samples, n_features = X.shape
         method = self.method
+        if method is not None and method not in METHODS:  # checked before "direct" replaces it
+            raise ValueError(f"method must be None or one of {', '.join(METHODS)}; got "
+                             f"{method!r}")
+        if self.sketch is not None:
+            check_sketch_kind(self.sketch)
         # A named sketched method needs more rows than columns to pay off (4·n_features
         # rows); the default (None) is sketch.lstsq's size rule.
         if method not in (None, "direct") and n_samples <= 4 * (n_features + 1):
@@ -107,16 +155,17 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
             b = y - y_mean
         else:
             A, b = X, y
-        seed = self.random_state
-        if isinstance(seed, np.random.RandomState):  # scikit-learn's legacy generator
-            seed = int(seed.randint(2**31 - 1))
+        seed = _seed(self.random_state)
         res = lstsq(A, b, method, sketch=self.sketch, sketch_size=self.sketch_size,
                     alpha=alpha, tol=self.tol, maxiter=self.maxiter, seed=seed,
                     time_limit=self.time_limit, progress=self.progress)
         coef = np.asarray(res.x)
+        scaled = coef
+        coef = unit_unscaled(coef, ey - ex, "the fitted coefficients") if ex or ey else coef
         self.coef_ = coef.T if coef.ndim == 2 else coef
         if self.fit_intercept:
-            self.intercept_ = y_mean - mean @ coef
+            self.intercept_ = unit_unscaled(y_mean - mean @ scaled, ey, "the fitted intercept") if (
+                ey) else y_mean - mean @ scaled
         else:
             self.intercept_ = np.zeros(y.shape[1], dtype=X.dtype) if y.ndim == 2 else 0.0
         self.n_iter_ = int(res.iterations)
@@ -129,7 +178,8 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"],
                           dtype=[np.float64, np.float32], reset=False)
-        return X @ self.coef_.T + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _predicted(X @ self.coef_.T + self.intercept_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -177,7 +227,9 @@ class SketchedLinearRegression(_SketchedLeastSquares):
         Iterations of the solver (0 for non-iterative methods).
     result_ : sketch.lstsq.LstsqResult
         Full diagnostics (convergence, residual, backward-error estimate, condition
-        estimates).
+        estimates). Data with entries past 2^400 in magnitude (e.g. ~1e308, whose column
+        sums would overflow) is fitted on copies scaled by powers of two, exactly; the
+        diagnostics then describe that scaled problem.
     method_ : str
         The method that ran.
 
@@ -348,9 +400,10 @@ class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
         y = y.astype(X.dtype, copy=False)
-        seed = self.random_state
-        if isinstance(seed, np.random.RandomState):  # scikit-learn's legacy generator
-            seed = int(seed.randint(2**31 - 1))
+        _check_fit_intercept(self.fit_intercept)
+        X, ex = _scaled(X)
+        y, ey = _scaled(y)
+        seed = _seed(self.random_state)
         if self.fit_intercept:
             mean, y_mean = X.mean(axis=0), y.mean()
             Xc, yc = X - mean, y - y_mean
@@ -358,8 +411,10 @@ class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
             Xc, yc = X, y
         m, self.selection_ = self._size(Xc, yc, seed)
         res = sketched_ridgeless(Xc, yc, m, sketch=self.sketch, seed=seed)
-        self.coef_ = np.asarray(res.coef)
-        self.intercept_ = float(y_mean - mean @ self.coef_) if self.fit_intercept else 0.0
+        scaled = np.asarray(res.coef)
+        self.coef_ = unit_unscaled(scaled, ey - ex, "the fitted coefficients")
+        self.intercept_ = float(unit_unscaled(y_mean - mean @ scaled, ey, "the fitted intercept")
+                                ) if self.fit_intercept else 0.0
         self.sketch_size_ = m
         self.result_ = res
         return self
@@ -368,4 +423,5 @@ class SketchedRidgelessRegression(RegressorMixin, BaseEstimator):
         """Predict with the fitted linear model."""
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X @ self.coef_ + self.intercept_
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _predicted(X @ self.coef_ + self.intercept_)

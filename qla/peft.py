@@ -223,6 +223,11 @@ def _build_classes() -> dict[str, type]:
             self.rank = check_rank(rank, m, n)
             alpha = self.rank if alpha is None else check_tolerance(alpha, "alpha")
             self.scaling = float(alpha) / self.rank
+            top = float(torch.finfo(base.weight.dtype).max) if base.weight.dtype.is_floating_point \
+                else math.inf
+            if not self.scaling < top:  # (α/r)·0 would be inf·0 = NaN in the layer's precision
+                raise ValueError(f"alpha / rank = {self.scaling:.3g} passes the largest "
+                                 f"{base.weight.dtype} ({top:.3g}); use a smaller alpha")
             self.base = base
             for p in base.parameters():
                 p.requires_grad_(False)
@@ -319,10 +324,16 @@ def _targets(model: Any, target_modules: Any) -> list[tuple[str, Any]]:
         if not found:
             why = ("; every one is adapted already (merge the adapters first to adapt them "
                    "again)" if inside else "")
+            if isinstance(model, torch.nn.Linear):
+                why = ("; it is one itself, which cannot be replaced in place: wrap it "
+                       "(QuantumPEFTLinear(layer) / LoRALinear(layer))")
             raise ValueError(f"the model has no torch.nn.Linear layer to adapt{why}")
         return found
     if isinstance(target_modules, str):
         target_modules = [target_modules]
+    if not isinstance(target_modules, (list, tuple, set, frozenset)):
+        raise TypeError("target_modules must be a layer name, a list of layer names or None, "
+                        f"got {type(target_modules).__name__}")
     target_modules = list(target_modules)
     if not target_modules:
         raise ValueError("target_modules is empty, so nothing would be trained; name the "
@@ -340,12 +351,13 @@ def _targets(model: Any, target_modules: Any) -> list[tuple[str, Any]]:
         for n, m in hits:
             if n in inside or any(n.startswith(a + ".") for a in inside):
                 raise ValueError(
-                    f"target module {n!r} is adapted already; merge the adapters first "
-                    "(merge_quantum_peft / merge_lora) to adapt it again"
+                    f"target_modules holds {t!r}: layer {n!r} is adapted already; merge the "
+                    "adapters first (merge_quantum_peft / merge_lora) to adapt it again"
                 )
             if not isinstance(m, torch.nn.Linear):
                 raise TypeError(
-                    f"target module {n!r} is a {type(m).__name__}, not torch.nn.Linear; "
+                    f"target_modules holds {t!r}: layer {n!r} is a {type(m).__name__}, not "
+                    "torch.nn.Linear; "
                     "Quantum-PEFT and LoRA adapt linear layers only"
                 )
             if all(n != f for f, _ in found):
@@ -453,10 +465,16 @@ def _merge(model: Any, kinds: tuple[str, ...]) -> Any:
     if isinstance(model, classes):
         return model.merged()
     wrapped = [(n, m) for n, m in model.named_modules() if n and isinstance(m, classes)]
+    if not wrapped:  # nothing to merge: the caller's frozen layers stay frozen
+        return model
     for name, mod in wrapped:
         _replace(model, name, mod.merged())
-    for p in model.parameters():  # a merged model is a plain model again
+    for p in model.parameters():  # a merged model is a plain model again ...
         p.requires_grad_(True)
+    others = tuple(_build_classes().values())
+    for m in model.modules():  # ... except the frozen bases of adapters of the other kind
+        if isinstance(m, others):
+            m.base.requires_grad_(False)
     return model
 
 
@@ -477,7 +495,8 @@ def merge_lora(model: Any) -> Any:
 
 def trainable_parameters(model: Any) -> int:
     """Number of scalar parameters with ``requires_grad``."""
-    _torch()
+    if not isinstance(model, _torch().nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 

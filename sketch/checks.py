@@ -18,6 +18,7 @@ sketch.errors.NonFiniteError: A holds NaN or infinity; clean or impute it first
 from __future__ import annotations
 
 import math
+import os
 from types import ModuleType
 from typing import Any
 
@@ -395,7 +396,9 @@ def check_tolerance(
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
                                                                      np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
+    # float(10**400) raises OverflowError
+    v = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else (
+        math.inf if value > 0 else -math.inf)
     low_ok = v >= 0 if allow_zero else v > 0
     if not (math.isfinite(v) and low_ok):
         what = "a non-negative" if allow_zero else "a positive"
@@ -442,6 +445,67 @@ def check_p(p: Any, *, allow_inf: bool = False) -> float:
     return p
 
 
+#: Counters and integer labels of :class:`sketch.rng.Key` are 64-bit patterns: an int in
+#: ``[-2**63, 2**64)`` (a negative one is the bits of ``c + 2**64``).
+COUNTER_RANGE = (-(2**63), 2**64)
+
+
+def check_counter(counter: Any, name: str = "counter") -> None:
+    """Require a counter of a keyed random stream: an integer in :data:`COUNTER_RANGE`, a
+    ``range``, or an integer array (NumPy/CuPy/torch). A float, a bool or a string is
+    refused (``1.5`` would silently read counter 1), as is an integer past 64 bits.
+
+    Examples
+    --------
+    >>> check_counter(range(4))
+    >>> check_counter(1.5)
+    Traceback (most recent call last):
+    ...
+    TypeError: counter must be an integer, a range or an integer array, got float
+    """
+    if isinstance(counter, range):
+        return
+    if isinstance(counter, (int, np.integer)) and not isinstance(counter, (bool, np.bool_)):
+        if not COUNTER_RANGE[0] <= counter < COUNTER_RANGE[1]:
+            shown = counter if abs(counter) < 10**30 else f"{len(str(counter))} digits"
+            raise ValueError(f"{name} must be a 64-bit integer in [-2**63, 2**64), got {shown}")
+        return
+    dtype = getattr(counter, "dtype", None)
+    if dtype is not None and hasattr(counter, "shape") and not is_sparse(counter):
+        kind = numpy_dtype(dtype).kind
+        if kind in "iu":
+            return
+        raise TypeError(f"{name} must hold integers, got dtype {dtype}; counters index a "
+                        "random stream")
+    raise TypeError(f"{name} must be an integer, a range or an integer array, got "
+                    f"{type(counter).__name__}")
+
+
+def check_path(path: Any, name: str = "path") -> str | bytes | os.PathLike:
+    """Require a file path: a non-empty ``str``, ``bytes`` or ``os.PathLike`` without NUL.
+
+    An int is refused (``open(3)`` would write to file descriptor 3), as are ``""`` and an
+    embedded NUL byte, whose errors from the OS name nothing.
+
+    Examples
+    --------
+    >>> check_path("sketch.npz")
+    'sketch.npz'
+    >>> check_path(3)
+    Traceback (most recent call last):
+    ...
+    TypeError: path must be a file name (str or os.PathLike), got int
+    """
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{name} must be a file name (str or os.PathLike), got "
+                        f"{type(path).__name__}")
+    text = os.fspath(path)
+    if not text or (b"\0" if isinstance(text, bytes) else "\0") in text:
+        raise ValueError(f"{name} must be a non-empty file name without NUL bytes, got "
+                         f"{path!r}")
+    return path
+
+
 def check_computed_size(value: float, what: str, *, fix: str) -> int:
     """A sample or sketch size computed from tolerances, as an ``int`` of at least 1.
 
@@ -456,29 +520,6 @@ def check_computed_size(value: float, what: str, *, fix: str) -> int:
     if not value < MAX_SIZE:  # also catches NaN and infinity
         raise ToleranceError(f"{what} is {value:.3g}, beyond any memory; {fix}")
     return max(1, math.ceil(value))
-
-
-def unit_scaled(A: Any) -> tuple[Any, int]:
-    """``(A·2ᵉ, e)`` with ``max|aᵢⱼ|·2ᵉ`` in [½, 1) (``e = 0`` for ``A = 0``); exact.
-
-    For routines whose answer does not depend on the scale of A (leverage scores,
-    projections): entries near the float limits (subnormal, or ~1e300) would otherwise
-    underflow or overflow in ``‖aᵢ‖²`` or ``R⁻¹``. A power of two scales exactly, applied in
-    two steps because ``2ᵉ`` alone may not be a float64.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> B, e = unit_scaled(np.array([[3e-320, 1e-320]]))
-    >>> float(B.max()) < 1 <= 2 * float(B.max()), e > 1000
-    (True, True)
-    """
-    s = sparse_abs_max(A) if is_sparse(A) else float(array_module(A).abs(A).max())
-    if s == 0 or not math.isfinite(s):
-        return A, 0
-    e = -math.frexp(s)[1]
-    half = e // 2
-    return (A * 2.0**half) * 2.0**(e - half), e
 
 
 def check_backend(x: Any, name: str, supported: tuple[str, ...], what: str, fix: str) -> None:

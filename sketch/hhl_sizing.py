@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, is_operator, numpy_dtype, to_dense
+from .budgets import check_allocation
 from .checks import (
     check_computed_size,
     check_hermitian,
@@ -77,6 +78,30 @@ class HHLSizing:
     chosen: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # A sizing built (or dataclasses.replace'd) by hand meets the rules size_hhl's does:
+        # a clock of 1 << -1 qubits or t = 0 would fail later with an error naming nothing.
+        self.clock_qubits = check_positive_int(self.clock_qubits, "clock_qubits", maximum=62,
+                                               why="2^clock_qubits clock values are stored")
+        for name in ("time", "constant", "lambda_min", "lambda_max", "kappa"):
+            setattr(self, name, check_tolerance(getattr(self, name), name))
+        if not isinstance(self.signed, (bool, np.bool_)):
+            raise TypeError(f"signed must be a bool, got {type(self.signed).__name__}")
+        self.signed = bool(self.signed)
+        if self.lambda_min > self.lambda_max:
+            raise ValueError(f"lambda_min = {self.lambda_min:.6g} exceeds lambda_max = "
+                             f"{self.lambda_max:.6g}")
+        if not math.isfinite(2 * math.pi / self.time):
+            raise ValueError(f"time = {self.time:.3g} is too small: the clock values "
+                             "2πk/(2^clock_qubits·time) overflow; use a larger time")
+        if not self.kappa >= 1:
+            raise ValueError(f"kappa must be at least 1 (lambda_max / lambda_min), got "
+                             f"{self.kappa:.6g}")
+        for name, kind in (("bounds", str), ("chosen", dict), ("notes", list)):
+            if not isinstance(getattr(self, name), kind):
+                raise TypeError(f"{name} must be a {kind.__name__}, got "
+                                f"{type(getattr(self, name)).__name__}")
+
     @property
     def grid(self) -> float:
         """Eigenvalue spacing of the clock, ``2π/(2^m t)``."""
@@ -85,8 +110,21 @@ class HHLSizing:
     def clock_eigenvalues(self, xp: ModuleType = np, device: Any = None) -> Any:
         """``λ̃_k`` for every clock value ``k`` (two's complement if ``signed``), on
         ``device`` of ``xp``."""
+        try:
+            if not isinstance(xp, ModuleType):
+                raise TypeError
+            xp = compat(xp)
+        except TypeError:
+            raise TypeError(f"xp must be an array library (numpy, cupy or torch), got "
+                            f"{getattr(xp, '__name__', type(xp).__name__)}") from None
         N = 1 << self.clock_qubits
-        k = xp.arange(N, dtype=xp.float64, device=device)
+        check_allocation(4 * 8 * N, f"the {N} clock values of {self.clock_qubits} clock qubits",
+                         xp=xp, device=device, fix="use fewer clock qubits")
+        try:
+            k = xp.arange(N, dtype=xp.float64, device=device)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            raise ValueError(f"device={device!r} is not a device of {xp.__name__} ({exc})"
+                             ) from None
         if self.signed:
             k = xp.where(k >= N // 2, k - N, k)
         return 2 * math.pi * k / (N * self.time)

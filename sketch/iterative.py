@@ -36,11 +36,11 @@ from .checks import (
     check_square,
     check_tolerance,
     check_vector,
-    unit_scaled,
 )
 from .errors import ConvergenceWarning, NotHermitianError, ShapeError
 from .progress import CONVERGED, IterationWatch, remedy
 from .rng import as_key
+from .scaling import unit_scaled
 
 _DRAW_BLOCK = 1 << 16  # row choices drawn at a time
 

@@ -43,7 +43,6 @@ from .checks import (
     check_positive_int,
     check_sampling_mass,
     check_tolerance,
-    unit_scaled,
 )
 from .errors import AccuracyWarning, SizeWarning
 from .leverage_sizes import (
@@ -58,6 +57,7 @@ from .leverage_sizes import (
 from .operators import make_operator
 from .rng import as_key
 from .rowsample import Sample, sample_rows
+from .scaling import unit_scaled
 
 __all__ = [
     "leverage_scores",

@@ -464,9 +464,25 @@ def make_operator(kind: str | SketchingOperator, s: int, m: int, seed: Any = Non
         if kind.m != m:
             raise ShapeError(f"the given sketch has m={kind.m}, the matrix has {m} rows")
         return kind
+    check_sketch_kind(kind)
     if kind == "srht-dct":
         return SRHT(s, m, seed, transform="dct", **options)
-    if kind not in OPERATORS:
+    return OPERATORS[kind](s, m, seed, **options)
+
+
+def check_sketch_kind(kind: Any) -> None:
+    """Refuse a sketch name :func:`make_operator` does not know (the one list of names).
+
+    Examples
+    --------
+    >>> check_sketch_kind("srht-dct")
+    >>> check_sketch_kind("srth")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown sketch 'srth'; choose one of: gaussian, rademacher, srht, ...
+    """
+    if isinstance(kind, SketchingOperator) or kind == "srht-dct":
+        return
+    if not isinstance(kind, str) or kind not in OPERATORS:
         names = ", ".join([*OPERATORS, "srht-dct"])
         raise ValueError(f"unknown sketch {kind!r}; choose one of: {names}")
-    return OPERATORS[kind](s, m, seed, **options)

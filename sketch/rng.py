@@ -189,8 +189,14 @@ class _Counters:
 
 def _counters(counter: Any, xp: Any, device: Any) -> _Counters:
     from .backend import array_module, backend_name, compat
+    from .budgets import check_allocation
+    from .checks import check_counter
 
+    check_counter(counter)
     if isinstance(counter, range):
+        check_allocation(16 * len(counter), f"{len(counter)} random numbers",
+                         xp=np if xp is None else xp, device=device,
+                         fix="draw them in blocks (a range of counters at a time)")
         if counter.step != 1:
             counter = np.asarray(counter, dtype=np.int64)
         else:
@@ -314,7 +320,15 @@ class Key:
     value: int
 
     def child(self, label: str | int) -> Key:
-        """An independent stream for a named purpose (e.g. ``"signs"``)."""
+        """An independent stream for a named purpose (e.g. ``"signs"``): ``label`` is a
+        string or a 64-bit integer (:data:`sketch.checks.COUNTER_RANGE`)."""
+        from .checks import check_counter
+
+        if not isinstance(label, str):
+            if not isinstance(label, (int, np.integer)) or isinstance(label, (bool, np.bool_)):
+                raise TypeError(f"label must be a str or an integer, got {type(label).__name__}")
+            check_counter(label, "label")
+            label = int(label)
         return Key(_mix_int(self.value ^ _mix_int(_label_int(label) + _GOLDEN)))
 
     @property
@@ -362,8 +376,10 @@ class Key:
         (bias below ``high / 2**32``); larger ranges take the top 63 bits modulo
         ``high`` (bias below ``high / 2**63``).
         """
-        if high < 1:
-            raise ValueError(f"high must be at least 1, got {high}")
+        from .checks import check_positive_int
+
+        high = check_positive_int(high, "high", maximum=2**62,
+                                  why="integers() reduces the top 63 bits of a word")
         w, c = self._bits(counter, xp, device)
         if high <= 1 << 32:
             r = ((((w >> 32) & _M32) * high) >> 32) & _M32
@@ -428,11 +444,13 @@ class Key:
         """Write ``normal(range(start, start + out.size))``, cast to ``out``'s dtype and times
         ``factor`` in that dtype, into the contiguous 1-D float64/float32 NumPy ``out``: the
         same bits, computed in place in cache-sized chunks (:mod:`sketch.rng_host`)."""
+        factor = _check_fill(start, out, factor)
         rng_host.fill_normal(_philox_key(self.value), start, out, factor)
 
     def fill_signs(self, start: int, out: np.ndarray, factor: float = 1.0) -> None:
         """Write ``signs(range(start, start + out.size))``, cast to ``out``'s dtype and times
         ``factor``, into ``out`` (as :meth:`fill_normal`)."""
+        factor = _check_fill(start, out, factor)
         rng_host.fill_signs(_philox_key(self.value), start, out, factor)
 
     def _column_normals(self, starts: Any, rows: int, scale: float, x: Any) -> Any:
@@ -489,6 +507,31 @@ def _as_complex(z: Any, x: Any) -> Any:
     if name == "numpy":
         return np.ascontiguousarray(z).view(np.complex128)[:, 0]
     return z[:, 0] + 1j * z[:, 1]
+
+
+def _check_fill(start: Any, out: Any, factor: Any) -> float:
+    """The arguments of :meth:`Key.fill_normal`/:meth:`Key.fill_signs`; returns ``factor``."""
+    from .checks import check_counter
+
+    if not isinstance(start, (int, np.integer)) or isinstance(start, (bool, np.bool_)):
+        raise TypeError(f"start must be an integer counter, got {type(start).__name__}")
+    check_counter(start, "start")
+    if not isinstance(out, np.ndarray) or out.ndim != 1 \
+            or out.dtype not in (np.float32, np.float64) or not out.flags.writeable:
+        raise TypeError("out must be a writeable 1-D float64 or float32 NumPy array, got "
+                        f"{_describe(out)}")
+    if isinstance(factor, (bool, np.bool_)) or not isinstance(
+            factor, (int, float, np.integer, np.floating)):
+        raise TypeError(f"factor must be a real number, got {type(factor).__name__}")
+    if not (abs(factor) < 2**1023 if isinstance(factor, int) else math.isfinite(factor)):
+        raise ValueError(f"factor must be a finite number, got {factor}")
+    return float(factor)
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"a {x.ndim}-D {x.dtype} array" + ("" if x.flags.writeable else " (read-only)")
+    return type(x).__name__
 
 
 def as_key(seed: Any) -> Key:

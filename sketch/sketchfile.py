@@ -46,6 +46,7 @@ import numpy as np
 
 from .backend import sparse
 from .budgets import check_allocation
+from .checks import check_path
 from .errors import SketchFileError
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "write", "read"]
@@ -73,12 +74,16 @@ def _digest(members: dict[str, np.ndarray]) -> str:
 
 
 def write(path: str | Path, payload: dict[str, np.ndarray]) -> None:
-    """Write ``payload`` (field name → array) with format, version and checksum."""
+    """Write ``payload`` (field name → array) with format, version and checksum to exactly
+    ``path`` (``numpy.savez`` alone would append ``.npz`` to a name without it, so that
+    loading the name given would fail)."""
+    path = check_path(path)
     members = {name: np.asarray(v) for name, v in payload.items()}
     members["format"] = np.array(FORMAT_NAME)
     members["format_version"] = np.int64(FORMAT_VERSION)
     members["checksum"] = np.array(_digest(members))
-    np.savez(path, **members)
+    with open(path, "wb") as fh:
+        np.savez(fh, **members)
 
 
 # --------------------------------------------------------------------------
@@ -207,6 +212,9 @@ def read(path: str | Path) -> dict[str, Any]:
     SketchFileError
         For anything but a complete, unaltered, self-consistent sketch file.
     """
+    path = check_path(path)
+    if isinstance(path, bytes):  # zipfile takes a bytes object for the archive's contents
+        path = os.fsdecode(path)
     members = _members(path)
     f = _Fields(members, path)
     if "format" not in members:

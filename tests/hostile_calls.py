@@ -20,7 +20,7 @@ import sketch.errors
 CASE_SECONDS = 20
 
 _DOCUMENTED = (TypeError, ValueError, MemoryError, ImportError, OSError, FileNotFoundError,
-               IsADirectoryError)
+               IsADirectoryError, NotADirectoryError, PermissionError)
 
 
 class Hang(AssertionError):

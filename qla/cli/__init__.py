@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 #: Subcommand modules, in the order ``qla --help`` lists them.
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    flags = option_names(parser, getattr(args, "command", None))
+    args.flags = flags  # for a subcommand that prints the library's warnings
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -97,5 +100,33 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 141  # 128 + SIGPIPE, what a shell reports for a writer whose pipe closed
     except (ValueError, TypeError, OSError, ImportError, KeyError, MemoryError) as exc:
-        print(f"qla {args.command}: error: {exc}", file=sys.stderr)
+        print(f"qla {args.command}: error: {in_flags(str(exc), flags)}", file=sys.stderr)
         return 2
+
+
+def option_names(parser: argparse.ArgumentParser, command: str | None) -> dict[str, str]:
+    """``{python_name: "--flag"}`` for a subcommand's options: the one mapping from the
+    argument names the library's errors use (``time_limit``) to what the user typed
+    (``--time-limit``)."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if sub is None or command not in sub.choices:
+        return {}
+    return {a.dest: max(a.option_strings, key=len) for a in sub.choices[command]._actions
+            if a.option_strings and a.dest != "help"}
+
+
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """``message`` with each option's Python name replaced by its flag: everywhere for a
+    name with an underscore (``raise sketch_size``), and where it names the argument for a
+    plain word (``alpha must ...``, ``sketch='x'``; "the sketch" stays prose).
+
+    Examples
+    --------
+    >>> in_flags("time_limit must be positive, got -1.0", {"time_limit": "--time-limit"})
+    '--time-limit must be positive, got -1.0'
+    """
+    for dest, flag in flags.items():
+        # a name with an underscore is never prose; a plain word only where it names the option
+        after = "" if "_" in dest else r"(?=\s+(?:must|should)\b|=)"
+        message = re.sub(rf"(?<![\w-]){re.escape(dest)}(?![\w-]){after}", flag, message)
+    return message

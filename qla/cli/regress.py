@@ -210,6 +210,7 @@ def load(path: str | Path, target: str | None = None):
 
 def run(args: argparse.Namespace) -> int:
     from sketch.lstsq import lstsq
+    from sketch.scaling import unit_scaled, unit_unscaled
 
     X, y, features, name = load(args.data, args.target)
     m, n = X.shape
@@ -221,25 +222,36 @@ def run(args: argparse.Namespace) -> int:
               "so coefficients that fit every row exactly exist and R^2 = 1 says nothing "
               "about the model (any coefficients shown are one exact fit of many) — add rows, "
               "drop features or regularise with --alpha", file=sys.stderr)
+    # Fit on copies scaled by powers of two (exact) with max|entry| in [1/2, 1): a column of
+    # ±1e308 would otherwise overflow the centring's mean and the residual sums, though the
+    # coefficients themselves are representable. Ridge's alpha scales with X squared.
+    Xs, ex = unit_scaled(X)
+    ys, ey = unit_scaled(y)
     if args.intercept:
-        xbar, ybar = X.mean(axis=0), y.mean()
-        Xc, yc = X - xbar, y - ybar
+        xbar, ybar = Xs.mean(axis=0), ys.mean()
+        Xc, yc = Xs - xbar, ys - ybar
     else:
-        Xc, yc = X, y
+        Xc, yc = Xs, ys
+    alpha = float(np.ldexp(args.alpha, 2 * ex)) if args.alpha else args.alpha
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
         res = lstsq(Xc, yc, args.method, sketch=args.sketch, sketch_size=args.sketch_size,
-                    alpha=args.alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
+                    alpha=alpha, tol=args.tol, maxiter=args.maxiter, seed=args.seed,
                     time_limit=args.time_limit)
         seconds = time.perf_counter() - start
+    from qla.cli import in_flags
+
     for w in caught:  # one line each, not the file:line form of the warnings module
-        print(f"qla regress: warning: {w.message}", file=sys.stderr)
-    coef = np.asarray(res.x)
-    intercept = float(ybar - xbar @ coef) if args.intercept else 0.0
-    rss = float(res.residual_norm) ** 2
-    tss = float(np.sum((y - y.mean()) ** 2))
+        print(f"qla regress: warning: {in_flags(str(w.message), getattr(args, 'flags', {}))}",
+              file=sys.stderr)
+    coef = unit_unscaled(res.x, ey - ex, "a coefficient")
+    intercept = float(unit_unscaled(ybar - xbar @ np.asarray(res.x), ey, "the intercept")
+                      ) if args.intercept else 0.0
+    rss = float(res.residual_norm) ** 2  # R^2 is scale-free: both sums in the scaled units
+    tss = float(np.sum((ys - ys.mean()) ** 2))
     r2 = 1 - rss / tss if tss > 0 else math.nan
+    residual_norm = float(np.ldexp(float(res.residual_norm), -ey))
 
     print(f"{args.data}: {m} rows, {n} features, target {name!r}")
     width = max(len("intercept"), *(len(f) for f in features))
@@ -253,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
     cond = "n/a" if res.condition_number is None else f"{res.condition_number:.3g}"
     stats = [
         ("method", res.method + (f" (ridge alpha={args.alpha:g})" if args.alpha else "")),
-        ("residual norm", f"{float(res.residual_norm):.6g}"),
+        ("residual norm", f"{residual_norm:.6g}"),
         ("R^2", f"{r2:.6f}" + (" (underdetermined: not a measure of fit)"
                                 if underdetermined else "")),
         ("iterations", str(res.iterations)),

@@ -212,7 +212,7 @@ def test_bad_input():
         sampled_collision_probability([[1, 2, 3]], 2)
     with pytest.raises(ValueError):
         sampled_collision_probability([[1, 2]], 0)
-    with pytest.raises(ValueError, match="at least one circuit"):
+    with pytest.raises(ValueError, match="circuits is empty"):
         aer_collision_probability([])
     with pytest.raises(ShapeError, match="same number of qubits"):
         aer_collision_probability([QuantumCircuit(1), QuantumCircuit(2)])

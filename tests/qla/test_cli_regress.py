@@ -121,7 +121,7 @@ def test_ridge_and_no_intercept(tmp_path, capsys, data):
 
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--maxiter", "1", "FOSSILS stopped"),
-    ("--time-limit", "1e-9", "time_limit=1e-09 s passed"),
+    ("--time-limit", "1e-9", "--time-limit=1e-09 s passed"),
 ])
 def test_nonconvergence_is_a_one_line_warning(tmp_path, capsys, option, value, message):
     rng = np.random.default_rng(0)
@@ -205,4 +205,4 @@ def test_bad_options(tmp_path, capsys):
     np.save(path, np.random.default_rng(0).standard_normal((50, 4)))
     assert "at least n rows" in _error(capsys, path, "--sketch-size", "2")
     assert "alpha must be" in _error(capsys, path, "--alpha", "-1")
-    assert "time_limit must be a positive" in _error(capsys, path, "--time-limit", "0")
+    assert "--time-limit must be a positive" in _error(capsys, path, "--time-limit", "0")

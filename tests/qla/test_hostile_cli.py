@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -115,10 +117,15 @@ def _run(argv: list[str]) -> int:
 @example(["tour", "--seed", "-1"])  # numpy's "expected non-negative integer", not naming --seed
 @example(["tour", "--seed", "10000000000000000000000"])  # scikit-learn's message, stops later
 def test_cli_answers_or_refuses(argv):
-    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+    err = io.StringIO()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), \
+            contextlib.redirect_stderr(err):
         _files(Path(tmp))
         ok, code = call(lambda: _run(argv), [])
     assert ok and code in (0, 1, 2), (argv, code)
+    # a refusal names the flags typed, not the Python arguments behind them
+    assert not re.search(r"(?<![\w-])(time_limit|sketch_size|qasm_version|block_size)\b",
+                         err.getvalue()), err.getvalue()
 
 
 @pytest.mark.parametrize("argv, match", [
@@ -132,3 +139,48 @@ def test_cli_tour_names_a_bad_seed_before_running(argv, match, capsys):
         assert _run(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and match in err, err
+
+
+# Defects of `qla regress` (this campaign); each failed on main before its fix.
+def _regress(tmp_path, csv, *opts):
+    (tmp_path / "d.csv").write_text(csv)
+    return _run(["regress", str(tmp_path / "d.csv"), *opts])
+
+
+def test_regress_fits_a_column_of_1e308(tmp_path, capsys):
+    """The centring's mean of 1e308 + 1e308 overflowed: "A holds NaN or infinity", exit 2,
+    though the fit (slope -1e-308, intercept 2.5) is representable and lstsq(direct) answers."""
+    csv = "a,y\n1e308,1\n1e308,2\n-1e308,3\n-1e308,4\n"
+    assert _regress(tmp_path, csv) == 0
+    out = capsys.readouterr().out
+    coef = {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()[2:4]}
+    assert coef["intercept"] == pytest.approx(2.5, rel=1e-12)
+    assert coef["a"] == pytest.approx(-1e-308, rel=1e-12)
+
+
+def test_regress_refuses_a_coefficient_that_really_overflows(tmp_path, capsys):
+    assert _regress(tmp_path, "a,y\n1e-300,1e300\n2e-300,3e300\n3e-300,2e300\n",
+                    "--no-intercept") == 2
+    assert "a coefficient overflows float64" in capsys.readouterr().err
+
+
+def test_regress_warnings_and_hints_name_the_flags(tmp_path, capsys):
+    """The long profile: "warning: sketch_size=3 is not smaller ..." and "(raise sketch_size;
+    ...)" named the Python argument in a warning and in the middle of a message."""
+    assert _regress(tmp_path, "a,y\n1,1\n2,2\n3,4\n", "--sketch-size", "3",
+                    "--method", "sketch-and-precondition") == 0
+    assert "warning: --sketch-size=3 is not smaller" in capsys.readouterr().err
+    assert _regress(tmp_path, "a,b,y\n1,1,1\n1,1,2\n1,1,3\n", "--sketch-size", "1") == 2
+    err = capsys.readouterr().err
+    assert "--sketch-size is 1 rows" in err and "raise --sketch-size;" in err, err
+
+
+@pytest.mark.parametrize("opts, flag", [
+    (["--time-limit", "-1"], "--time-limit"), (["--sketch-size", "0"], "--sketch-size"),
+    (["--maxiter", "0"], "--maxiter"), (["--alpha", "nan"], "--alpha"),
+])
+def test_regress_errors_name_the_flags(tmp_path, capsys, opts, flag):
+    """lstsq's refusal said "time_limit must be ...": the Python name, not the flag typed."""
+    assert _regress(tmp_path, _GOOD_CSV, "--method", "sketch-and-precondition", *opts) == 2
+    err = capsys.readouterr().err
+    assert f"error: {flag} must" in err, err
