@@ -29,6 +29,7 @@ from .backend import (
     backend_name,
     is_operator,
     is_sparse,
+    max_abs,
     numpy_dtype,
 )
 from .errors import (
@@ -253,22 +254,9 @@ def check_square(A: Any, name: str = "A") -> None:
         raise ShapeError(f"{name} must be square, got shape {A.shape}")
 
 
-def sparse_abs_max(S: Any) -> float:
-    """``max |S|`` of a scipy/cupyx sparse matrix of any format (DIA has no ``max``; an
-    empty one is 0)."""
-    S = S.tocsr()
-    return float(abs(S).max()) if S.nnz else 0.0
-
-
 def hermitian_deviation(A: Any) -> tuple[float, float]:
     """``(max |A − A^H|, max |A|)`` of a square dense or sparse matrix (NumPy or CuPy)."""
-    diff = A - A.conj().T
-    if is_sparse(A):
-        dev, scale = sparse_abs_max(diff), sparse_abs_max(A)
-    else:
-        xp = array_module(A)
-        dev, scale = xp.abs(diff).max(), xp.abs(A).max()
-    return float(dev), float(scale)
+    return max_abs(A - A.conj().T), max_abs(A)
 
 
 def is_hermitian(A: Any, *, rtol: float = 1e-10) -> bool:

@@ -42,8 +42,7 @@ import numpy as np
 from .backend import (
     array_module,
     is_operator,
-    is_sparse,
-    is_torch,
+    max_abs,
     numpy_dtype,
     refuse_overflow,
     times_pow2,
@@ -59,19 +58,6 @@ class Unbalanced(Exception):
     def __init__(self, big: float):
         super().__init__(big)
         self.big = big
-
-
-def max_abs(M: Any) -> float:
-    """max|M| over the entries of a dense or sparse array (0 for an empty one); for real
-    entries from their max and min, which read M twice but write no temporary."""
-    data = M.data if is_sparse(M) else M
-    if (data.numel() if is_torch(data) else data.size) == 0:
-        return 0.0
-    xp = array_module(data)
-    with np.errstate(invalid="ignore"):
-        if numpy_dtype(data.dtype).kind == "c":
-            return float(xp.max(xp.abs(data)))
-        return max(float(xp.max(data)), -float(xp.min(data)))
 
 
 def exponent(big: float, dtype: Any) -> int:

@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, is_sparse
-from .checks import sparse_abs_max
+from .backend import max_abs, times_pow2
 from .errors import NonFiniteError
 
 
@@ -32,12 +31,11 @@ def unit_scaled(A: Any) -> tuple[Any, int]:
     >>> float(B.max()) < 1 <= 2 * float(B.max()), e > 1000
     (True, True)
     """
-    s = sparse_abs_max(A) if is_sparse(A) else float(array_module(A).abs(A).max())
+    s = max_abs(A)
     if s == 0 or not math.isfinite(s):
         return A, 0
     e = -math.frexp(s)[1]
-    half = e // 2
-    return (A * 2.0**half) * 2.0**(e - half), e
+    return times_pow2(A, e), e
 
 
 def unit_unscaled(x: Any, e: int, what: str) -> Any:
@@ -54,7 +52,7 @@ def unit_unscaled(x: Any, e: int, what: str) -> Any:
     """
     x = np.asarray(x)
     with np.errstate(over="ignore"):
-        out = np.ldexp(x, -e)
+        out = times_pow2(x, -e)
     if not np.all(np.isfinite(out)):
         raise NonFiniteError(f"{what} overflows {x.dtype} (about 2^"
                              f"{math.frexp(float(np.max(np.abs(x))))[1] - e}): the answer is too "

@@ -75,6 +75,7 @@ from .dispatch import (
     lu,
     lu_factor,
     lu_solve,
+    max_abs,
     qr,
     refuse_overflow,
     safe_norm,
@@ -95,7 +96,7 @@ __all__ = [
     "is_dask", "namespace", "native_device", "numpy_dtype", "real_dtype", "sparse", "sparse_linalg",
     "synchronize", "to_dense", "to_host", "to_numpy", "torch_module",
     "bincount", "cholesky", "dct", "fwht", "idct", "index_add", "lu", "lu_factor", "lu_solve",
-    "astype", "dense_lstsq", "qr", "refuse_overflow", "safe_norm", "shifted_r", "solve_triangular",
-    "times_pow2", "vector_norm",
+    "astype", "dense_lstsq", "max_abs", "qr", "refuse_overflow", "safe_norm", "shifted_r",
+    "solve_triangular", "times_pow2", "vector_norm",
     "sparse_coo", "sparse_from_csc", "spmm", "top_k_indices",
 ]
