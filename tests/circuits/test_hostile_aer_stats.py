@@ -65,14 +65,7 @@ ENTRIES = [h.Entry("aer_collision_probability", _estimate,
                    dict(circuits=_circuits(), shots=h.sizes(minimum=2), seed=h.seeds()))]
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
-def test_valid_call_answers(entry):
-    h.check_valid_call(entry)
-
-
-@pytest.mark.parametrize("entry, arg", h.cases(ENTRIES, {}))
-def test_bad_argument_is_refused_clearly(entry, arg):
-    h.run_property(entry, arg, share=0.6)
+test_valid_call_answers, test_bad_argument_is_refused_clearly = h.suite(ENTRIES, share=0.6)
 
 
 @pytest.mark.parametrize("circuits, err, match", [

@@ -174,15 +174,8 @@ def _entries() -> list[h.Entry]:
 XFAIL: dict[tuple[str, str], object] = {}
 
 
-@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
-def test_valid_call_answers(entry):
-    h.check_valid_call(entry)
-
-
-@pytest.mark.parametrize("entry, arg", h.cases(_entries(), XFAIL))
-def test_bad_argument_is_refused_clearly(entry, arg, request):
-    h.run_property(entry, arg, known_failure=request.node.get_closest_marker("xfail") is not None,
-                   share=0.4)
+test_valid_call_answers, test_bad_argument_is_refused_clearly = h.suite(_entries(), XFAIL,
+                                                                        share=0.4)
 
 
 # Defects the property found (this campaign), shrunk; each failed before its fix.

@@ -316,6 +316,29 @@ def cases(entries: list[Entry], xfail: dict[tuple[str, str], Any]) -> list[Any]:
             for e in entries for arg in e.strategies]
 
 
+def suite(entries: list[Entry], xfail: dict[tuple[str, str], Any] | None = None, *,
+          share: float = 1.0) -> tuple[Any, Any]:
+    """The two tests of a hostile suite, for a test module to bind at its top level:
+    ``test_valid_call_answers, test_bad_argument_is_refused_clearly = suite(...)``.
+
+    The first checks each entry's valid call (:func:`check_valid_call`); the second runs
+    the property per (entry, argument) (:func:`cases`, :func:`run_property` with ``share``),
+    fewer and unshrunk cases where ``xfail`` marks a known failure.
+    """
+    import pytest
+
+    @pytest.mark.parametrize("entry", entries, ids=lambda e: e.name)
+    def test_valid_call_answers(entry):
+        check_valid_call(entry)
+
+    @pytest.mark.parametrize("entry, arg", cases(entries, xfail or {}))
+    def test_bad_argument_is_refused_clearly(entry, arg, request):
+        run_property(entry, arg, share=share,
+                     known_failure=request.node.get_closest_marker("xfail") is not None)
+
+    return test_valid_call_answers, test_bad_argument_is_refused_clearly
+
+
 def known_failure(reason: str) -> Any:
     """A non-strict xfail for a failure in a module owned by another issue."""
     import pytest

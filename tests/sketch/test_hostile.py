@@ -203,14 +203,7 @@ def _entries() -> list[h.Entry]:
 # Failures in modules this suite's author does not own are in test_hostile_core.py.
 
 
-@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
-def test_valid_call_answers(entry):
-    h.check_valid_call(entry)
-
-
-@pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
-def test_bad_argument_is_refused_clearly(entry, arg, request):
-    h.run_property(entry, arg, known_failure=request.node.get_closest_marker("xfail") is not None)
+test_valid_call_answers, test_bad_argument_is_refused_clearly = h.suite(_entries())
 
 
 def _rows(R):

@@ -144,14 +144,7 @@ def test_overflowing_minimum_norm_solution_is_refused(method):
         sketch.lstsq(np.full((M, D), 2.2250738585e-313), b, method=method, seed=0)
 
 
-@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
-def test_valid_call_answers(entry):
-    h.check_valid_call(entry)
-
-
-@pytest.mark.parametrize("entry, arg", h.cases(_entries(), XFAIL))
-def test_bad_argument_is_refused_clearly(entry, arg, request):
-    h.run_property(entry, arg, known_failure=request.node.get_closest_marker("xfail") is not None)
+test_valid_call_answers, test_bad_argument_is_refused_clearly = h.suite(_entries(), XFAIL)
 
 
 @pytest.mark.parametrize("kind", list(OPS))

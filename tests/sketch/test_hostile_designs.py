@@ -116,14 +116,7 @@ def _entries() -> list[h.Entry]:
     ]
 
 
-@pytest.mark.parametrize("entry", _entries(), ids=lambda e: e.name)
-def test_valid_call_answers(entry):
-    h.check_valid_call(entry)
-
-
-@pytest.mark.parametrize("entry, arg", h.cases(_entries(), {}))
-def test_bad_argument_is_refused_clearly(entry, arg, request):
-    h.run_property(entry, arg)
+test_valid_call_answers, test_bad_argument_is_refused_clearly = h.suite(_entries())
 
 
 # Cases the long profile (QLA_HYPOTHESIS=long) found, shrunk: (entry, argument, value, must_refuse).
