@@ -75,3 +75,17 @@ def call(
                     f"undocumented {type(exc).__module__}.{type(exc).__name__}: {exc}"
                 ) from exc
             return False, exc
+
+
+def run_cli(argv: list[str]) -> int:
+    """``qla argv``'s exit status, warnings silenced (argparse's usage errors give 2)."""
+    import warnings
+
+    from qla.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return main(argv)
+        except SystemExit as exc:  # argparse's usage errors
+            return exc.code

@@ -9,7 +9,6 @@ import contextlib
 import io
 import re
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from qla.cli import main
-from tests.hostile_calls import call
+from tests.hostile_calls import call, run_cli
 
 pytestmark = pytest.mark.hostile
 
@@ -104,15 +102,6 @@ def argvs(draw):
     return argv
 
 
-def _run(argv: list[str]) -> int:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return main(argv)
-        except SystemExit as exc:  # argparse's usage errors
-            return exc.code
-
-
 @given(argvs())
 @example(["tour", "--seed", "-1"])  # numpy's "expected non-negative integer", not naming --seed
 @example(["tour", "--seed", "10000000000000000000000"])  # scikit-learn's message, stops later
@@ -121,7 +110,7 @@ def test_cli_answers_or_refuses(argv):
     with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp), \
             contextlib.redirect_stderr(err):
         _files(Path(tmp))
-        ok, code = call(lambda: _run(argv), [])
+        ok, code = call(lambda: run_cli(argv), [])
     assert ok and code in (0, 1, 2), (argv, code)
     # a refusal names the flags typed, not the Python arguments behind them
     assert not re.search(r"(?<![\w-])(time_limit|sketch_size|qasm_version|block_size)\b",
@@ -136,7 +125,7 @@ def test_cli_tour_names_a_bad_seed_before_running(argv, match, capsys):
     from tests.hostile_calls import time_limit
 
     with time_limit(5):
-        assert _run(argv) == 2
+        assert run_cli(argv) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and match in err, err
 
@@ -144,7 +133,7 @@ def test_cli_tour_names_a_bad_seed_before_running(argv, match, capsys):
 # Defects of `qla regress` (this campaign); each failed on main before its fix.
 def _regress(tmp_path, csv, *opts):
     (tmp_path / "d.csv").write_text(csv)
-    return _run(["regress", str(tmp_path / "d.csv"), *opts])
+    return run_cli(["regress", str(tmp_path / "d.csv"), *opts])
 
 
 def test_regress_fits_a_column_of_1e308(tmp_path, capsys):
