@@ -16,12 +16,19 @@ from typing import Any
 
 from benchmarks.harness import RESULTS, machine
 
+#: Seconds a file's mtime may read earlier than the ``time.time()`` taken before it was
+#: written: file stamps come from a coarser clock, and a virtual machine's clock may be
+#: stepped back while a run goes on (the summary test once found no file of its own run).
+MTIME_SLACK = 2.0
+
 
 def results_file(
     name: str, since: float, host: str, stamp: str, results: Path | None = None
 ) -> Path | None:
-    """The JSON file benchmark ``name`` wrote at or after time ``since`` (a ``time.time()``)."""
+    """The JSON file benchmark ``name`` wrote at or after time ``since`` (a ``time.time()``,
+    less :data:`MTIME_SLACK`)."""
     results = RESULTS if results is None else results
+    since -= MTIME_SLACK
     exact = results / f"{name}-{host}-{stamp}.json"
     if exact.is_file() and exact.stat().st_mtime >= since:
         return exact
