@@ -31,12 +31,33 @@ Why a compiled kernel (numba, with llvmlite, installs from wheels wherever pip
 installs NumPy): SciPy's loop (SSE2 axpy, result rows wherever they fall) cannot
 be blocked without copying A's strided segments, and that copy cost more than the
 blocking saved (:mod:`sketch.kernels`). Measured for issue 20 (2-core machine
-shared with two other engineers; A 100000 × 1000 float64, s = 4000, k = 8, one
-thread, CPU time, in passes over A = time of ``A.T @ v``): sparse sign 4.5-5.6
-passes with strips of 32 columns against 5.5-7.3 for SciPy's loop in the same
-runs; CountSketch 1.7 either way (full rows). The first call of a process loads
-the compiled code from numba's cache (``cache=True``); a cold cache compiles the
-two signatures (float32, float64) in about 1-2 s each.
+shared with two other engineers, load 7-11; A 100000 × 1000, s = 4000, k = 8; in
+passes over A = time of ``A.T @ v``; SciPy's loop in the same run; ``python -m
+benchmarks sketch --kinds countsketch sparse-sign --no-sparse --no-end-to-end``
+with ``--threads 1 --cpu-time`` or ``--threads 1 2``, ``--repeat 4 --before``
+the commit before this kernel):
+
+* sparse sign, one thread, CPU time: 7.7 against 9.0 (float64), 7.2 against
+  8.5 (float32); wall time, 1 / 2 threads: 7.0 / 7.2 against 8.3 / 9.2
+  (float64), 5.7 / 5.6 against 7.3 / 7.3 (float32); at load 1, before the
+  others started: 4.5-5.6 against 5.5-7.3 (float64, one thread, CPU time);
+* CountSketch: 1.9 against 2.0-2.2 (one thread, CPU time), 1.5-2.0 on 1 / 2
+  threads in wall time (full rows: the same loop as SciPy's, vectorised).
+
+The sparse sign goal of 4 passes is out of reach here: with a 64-row result that
+stays in L2 (the benchmark's ``result in cache`` rows, full rows of A, no strided
+read) this kernel itself takes 3.7-4.3 passes: each byte of A moves 2k = 16
+bytes of result between L2 and L1 (12.8 GB for this A), which L2's bandwidth
+bounds. With
+s = 4000 the strips keep the tile in L2 but read A by segments of 256 bytes, one
+per page, which the hardware prefetchers do not follow: the same strips cost
+CountSketch 3.3-3.7 passes against 1.7 over full rows. Strips of 16-96 columns
+and prefetch distances of 4-96 rows were within the noise of 32 and 8. Under the
+floor would need the result in L1, which at s = 4000 is one column.
+
+The first call of a process imports numba and loads the compiled code from its
+cache (``cache=True``), about 1 s; with a cold cache, each of the four
+compilations (two kernels, float32 and float64) takes about 1 s more.
 
 Examples
 --------
