@@ -39,8 +39,8 @@ the commit before this kernel):
 
 * sparse sign, one thread, CPU time: 7.7 against 9.0 (float64), 7.2 against
   8.5 (float32); wall time, 1 / 2 threads: 7.0 / 7.2 against 8.3 / 9.2
-  (float64), 5.7 / 5.6 against 7.3 / 7.3 (float32); at load 1, before the
-  others started: 4.5-5.6 against 5.5-7.3 (float64, one thread, CPU time);
+  (float64), 5.7 / 5.6 against 7.3 / 7.3 (float32); in prototype runs
+  earlier, at lower load: 4.5-5.6 against 5.5-7.3 (float64, one thread, CPU);
 * CountSketch: 1.9 against 2.0-2.2 (one thread, CPU time), 1.5-2.0 on 1 / 2
   threads in wall time (full rows: the same loop as SciPy's, vectorised).
 
@@ -48,12 +48,12 @@ The sparse sign goal of 4 passes is out of reach here: with a 64-row result that
 stays in L2 (the benchmark's ``result in cache`` rows, full rows of A, no strided
 read) this kernel itself takes 3.7-4.3 passes: each byte of A moves 2k = 16
 bytes of result between L2 and L1 (12.8 GB for this A), which L2's bandwidth
-bounds. With
-s = 4000 the strips keep the tile in L2 but read A by segments of 256 bytes, one
-per page, which the hardware prefetchers do not follow: the same strips cost
-CountSketch 3.3-3.7 passes against 1.7 over full rows. Strips of 16-96 columns
-and prefetch distances of 4-96 rows were within the noise of 32 and 8. Under the
-floor would need the result in L1, which at s = 4000 is one column.
+bounds. With s = 4000 the strips keep the tile in L2 but read A by segments of
+256 bytes, one per page, which the hardware prefetchers do not follow: the same
+strips cost CountSketch 3.3-3.7 passes against 1.7 over full rows. Strips of
+16-48 columns (float64; 32-96 in float32) and prefetch distances of 8-96 rows
+were no better than 32 (64) and 8. Under the floor would need the result in L1,
+which at s = 4000 is one column.
 
 The first call of a process imports numba and loads the compiled code from its
 cache (``cache=True``), about 1 s; with a cold cache, each of the four
