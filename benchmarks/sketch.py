@@ -311,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="time by this process's CPU time (summed over its threads), not "
                              "wall time: on a shared machine, time spent waiting for a core "
                              "does not count")
+    parser.add_argument("--tag", default="",
+                        help="added to the result files' names (e.g. a branch or a setting)")
     args = parser.parse_args(argv)
     global _clock
     _clock = time.process_time if args.cpu_time else time.perf_counter
@@ -340,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
                 else "wall time. ")
              + "Shared machine: compare ratios within this run.")
     subset = "" if args.kinds == KINDS else "-" + "-".join(args.kinds)
-    write_results("sketch" + subset + ("-quick" if args.quick else ""), rows, COLUMNS, notes)
+    tag = f"-{args.tag}" if args.tag else ""
+    write_results("sketch" + subset + ("-quick" if args.quick else "") + tag, rows, COLUMNS, notes)
     if not args.no_end_to_end:
         write_end_to_end(before, args)
     return 0

@@ -7,16 +7,15 @@ over threads, and gives the same bits for the same seed whatever the number of
 threads:
 
 * **CountSketch, sparse sign** (``S`` with k nonzeros per column): a
-  scatter-add of A's rows, ``(S A)_i = Σ_{j: h(j)=i} v_j A_j``. SciPy's
-  sparse × dense product does it in one sweep; threads take disjoint groups
-  of output rows, each as CSC so that a thread streams A once in ascending j
-  (CountSketch: a range of rows, which reads each row of A in one thread
-  only; sparse sign: a group of its k row blocks, all of them in one sweep).
-  Every output row is summed over ascending j in every split, so the result
-  is bitwise independent of the thread count and equal to one CSC product.
-  Each task accumulates straight into its rows of the result (SciPy's own
-  compiled loop, called without the temporary and copy of ``S @ A``).
-  Sparse A is scattered entry by entry (``coo → dense``, ascending j again).
+  scatter-add of A's rows, ``(S A)_i = Σ_{j: h(j)=i} v_j A_j``, compiled
+  (:mod:`sketch.scatter_kernel`): sparse sign in column strips whose s × w
+  tile of the result stays in L2, threads taking disjoint strips; CountSketch
+  over full rows, threads taking disjoint groups of output rows. Every output
+  entry is summed over ascending j in every split, so the result is bitwise
+  independent of the thread count and strip width, and equal to SciPy's CSC
+  product (which still serves A whose rows are not contiguous, e.g.
+  ``A @ S.T`` on a C-ordered A, column block by column block). Sparse A is
+  scattered entry by entry (``coo → dense``, ascending j again).
 * **Gaussian, Rademacher** (dense S): a GEMM whose left factor is generated
   block by block just ahead of use: for each block of A's rows the threads
   first draw that block of S from the keyed stream, written in place in
@@ -28,53 +27,23 @@ threads:
   one word per entry, against ``2n`` flops of GEMM per entry of S.
 * **SRHT** (Walsh–Hadamard or DCT): :mod:`sketch.srht_kernel`.
 
-Why no compiled kernel: the arithmetic is done by SciPy's sparsetools and by
-BLAS, both of which release the GIL, so plain Python threads use every core;
-measured in ``python -m benchmarks sketch``. For the sparse sketches the
-limit was measured for issue 20 (2-core machine shared with other jobs, A
-100000 × 1000, s = 4000, k = 8, CPU time of one thread, in passes over A =
-time of ``A.T @ v``; float64 / float32):
+Compiled code: BLAS (the dense sketches), SciPy (sparse A, and A with strided
+rows) and numba for the scatter of the sparse sketches (its reason and
+measurements in :mod:`sketch.scatter_kernel`), all releasing the GIL, so that
+plain Python threads use every core. What was tried before the compiled
+scatter, for issue 20 (2-core machine shared with other jobs, A 100000 × 1000,
+s = 4000, k = 8, CPU time of one thread, in passes over A = time of
+``A.T @ v``): SciPy's loop (SSE2 axpy into result rows wherever they fall)
+took 2.0-2.2 passes for CountSketch and 7.5-8.8 for sparse sign, against 1.4
+and 3.6-3.8 with a result that stays in L2 (s = 64); blocking it into cache
+needed a contiguous copy of A's strided strips, which cost about 4 passes
+(9.1-11.7 in all); both threads on one row tile of A, segment sums
+(``np.add.reduceat`` after a gather: 8.4 passes for the gather alone), CSR
+against CSC, and more or fewer groups of output rows gained nothing.
 
-* the floor: the same sparsetools scatter into a result that stays in L2
-  (s = 64) takes 3.8 / 3.6 passes for sparse sign and 1.4 for CountSketch
-  (the benchmark's ``result in cache`` rows, in wall time: 5.0 / 5.5 and
-  1.7 / 1.5 at load 13); with s = 4000 the result (32 MB) does not fit and
-  one CSC product takes 8.8 / 7.5 passes;
-* blocking the result into cache (column strips of width 32–128 so that
-  s × w stays in L2, row tiles of 64–512 rows, the tile of A copied
-  contiguous because sparsetools needs contiguous rows, accumulated in place)
-  takes 9.1–11.7 passes: the scatter itself drops to 5.1–7.8, but the strided
-  copy of A (each row's segment on its own page) costs about 4 passes. A
-  numba kernel with the same blocking (no copy) measured 5–10 passes against
-  6–9 under heavier load;
-* both threads on the same row tile of A in lockstep (A read from memory
-  once, k/2 row blocks each) against each thread sweeping A on its own:
-  7.0–7.9 against 7.6 passes (wall time, 2 threads): no gain;
-* segment sums (rows of A gathered in the order of their target, then
-  ``np.add.reduceat``): the gather alone takes 8.4 passes, four times the
-  whole CountSketch;
-* CountSketch as CSC row ranges rather than CSR: the same in float64
-  (2.0–2.4 passes either way, two runs), 2.0–2.4 against 2.3–2.8 in
-  float32, and ``A @ S.T`` (column blocks) 1.0–1.6× faster; more, smaller
-  row ranges (result blocks of L2 size) are no faster.
-
-* CountSketch's time (issue 20, third round; 1 thread, CPU time, float64, load
-  8-10, medians of 12): SciPy's loop alone 2.0-2.2 passes (into a reused
-  result); around it the hash and CSC 0.05, the NaN/inf screen of the result
-  0.08 (``isfinite`` and ``all``; one BLAS dot takes 0.04,
-  :func:`sketch.checks.all_finite`), zeroing the result 0.04-0.05 (``empty`` +
-  ``fill`` or ``zeros``). The loop's own floor: its axpy, with x and y in L2,
-  runs at 16.7 GB/s of x (about 0.9 passes of arithmetic, SSE2 code); 2 / 4 /
-  16 / 32 groups of output rows per thread took 2.2 / 2.1 / 2.3 / 2.7 passes
-  against 2.0 for one (each group reads its rows of A scattered), and windows of
-  512-16384 rows of A times 4-32 groups (each group's rows of the window, so
-  that the window stays in cache) 1.8-2.0 against 1.7 in the same run. Below 2
-  passes on one thread needs a compiled kernel.
-
-So the sparse sign goal of 4 passes is out of reach with these primitives:
-even a free blocking would only reach the L2 floor of 3.6–3.8 passes, and
-the blocking costs more than it saves; a compiled kernel would have to be a
-new dependency for a gain not shown here.
+The compiled scatter's own measurements, and why the sparse sign's goal of 4
+passes stays out of reach on this machine (its floor), are in
+:mod:`sketch.scatter_kernel`.
 
 The number of threads is :func:`threads` (all CPUs this process may use,
 unless set with :func:`set_threads`); BLAS keeps its own thread setting.
@@ -210,32 +179,25 @@ def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> Any:
-    """``S @ A`` for a SciPy CSC ``S`` (s × m) and a dense ``A`` (m × n).
+    """``S @ A`` for a SciPy CSC ``S`` (s × m, the same k nonzeros in every column) and a
+    dense ``A`` (m × n).
 
-    ``groups`` are disjoint row ranges of S covering all s rows, one task each;
-    each task streams A once in ascending j, accumulating straight into its rows
-    of the result (:func:`_csc_matvecs`). Each output entry is the sum over
-    ascending j, whatever the groups: bitwise-stable.
+    Rows of A with unit stride in S's dtype: the compiled scatter
+    (:func:`sketch.scatter_kernel.scatter`; ``groups``, disjoint row ranges of S
+    covering all s rows, are its tasks when A is too narrow to split by columns).
+    Otherwise (e.g. ``A @ S.T`` on a C-ordered A): column blocks of A made
+    contiguous, each times S by SciPy. Each output entry is the sum over ascending
+    j either way: bitwise-stable.
     """
     s, n = S.shape[0], A.shape[1]
     dtype = np.result_type(S.dtype, A.dtype)
-    if A.flags.c_contiguous and A.dtype == dtype == S.dtype:
-        # empty, zeroed by the thread that owns the rows: NumPy backs a large empty() with
-        # transparent huge pages where the kernel allows (a 32 MB result faults in 16 pages,
-        # not 8000), and the zeroing runs on every thread; calloc (np.zeros) would fault
-        # 4 KB pages, or memset reused memory on one thread.
-        out = np.empty((s, n), dtype=dtype)
-        parts = [(i0, i1, S if (i0, i1) == (0, s) else S[i0:i1]) for i0, i1 in groups]
+    from . import scatter_kernel
 
-        def rows(task: tuple[int, int, Any]) -> None:
-            i0, i1, block = task
-            out[i0:i1].fill(0)
-            _csc_matvecs(block, A, out[i0:i1])
-
-        _run(rows, parts)
-        return out
+    if A.dtype == dtype == S.dtype and scatter_kernel.supported(A):
+        k = S.nnz // max(1, S.shape[1])
+        return scatter_kernel.scatter(S.indices.reshape(-1, k), S.data.reshape(-1, k), A, s,
+                                      groups)
     out = np.empty((s, n), dtype=dtype)
-    # Rows of A not contiguous (e.g. A @ S.T on a C-ordered A): column blocks made contiguous.
     width = max(1, COPY_BYTES // max(1, A.shape[0] * A.itemsize))
 
     def columns(c: tuple[int, int]) -> None:
@@ -243,25 +205,6 @@ def scatter_dense(S: Any, A: np.ndarray, groups: Sequence[tuple[int, int]]) -> A
 
     _run(columns, [(c0, min(n, c0 + width)) for c0 in range(0, n, width)])
     return out
-
-
-def _csc_matvecs(S: Any, X: np.ndarray, Y: np.ndarray) -> None:
-    """``Y += S @ X`` in place, for a SciPy CSC ``S`` and C-contiguous ``X``, ``Y`` of S's dtype.
-
-    The loop SciPy's ``S @ X`` runs (sparsetools' ``csc_matvecs``: for ascending j, each
-    nonzero ``S[i, j]`` adds ``S[i, j]·X[j]`` to ``Y[i]``), called on the caller's ``Y``:
-    ``S @ X`` would allocate and zero a result of its own that is then copied, 0.3 of
-    the 2.4 passes over A of a CountSketch (issue 20). SciPy's public API has no
-    ``out=``, so this calls the routine behind it; where a SciPy lacks it, the public
-    product (the same sums, bit for bit, as the tests check).
-    """
-    try:
-        from scipy.sparse._sparsetools import csc_matvecs
-    except ImportError:  # pragma: no cover - a SciPy without the private module
-        Y += S @ X
-        return
-    csc_matvecs(S.shape[0], S.shape[1], X.shape[1], S.indptr, S.indices, S.data,
-                _view(X, (-1,)), _view(Y, (-1,)))
 
 
 def scatter_sparse(rows: np.ndarray, vals: np.ndarray, A: Any, s: int) -> np.ndarray:
