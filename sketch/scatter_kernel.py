@@ -93,7 +93,9 @@ MIN_STRIP_BYTES = 64
 
 @intrinsic
 def _prefetch(typingctx, arr, index):  # pragma: no cover - compiled
-    """Prefetch ``arr[index]`` into every cache level (LLVM's ``llvm.prefetch``)."""
+    """Prefetch ``arr[index]`` into every cache level (LLVM's ``llvm.prefetch``; the
+    ``.p0`` name is the opaque-pointer form of llvmlite 0.50 / numba 0.68, the bound in
+    pyproject.toml)."""
 
     def codegen(context, builder, sig, args):
         aryty = sig.args[0]
