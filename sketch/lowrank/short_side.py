@@ -58,26 +58,32 @@ def _eigh_double(G: Any, xp: Any) -> tuple[Any, Any]:
 
 
 class _Columns:
-    """Blocks of columns appended into one preallocated buffer: no copy of the basis per step."""
+    """Blocks of columns appended into one preallocated buffer: no copy of the basis per step.
+
+    The buffer holds the columns as rows (``view`` is its transpose), so an append
+    writes, and the OS backs, only its own pages: a row-major n × capacity buffer had
+    every page touched by the first block (2 × 29 MB of fresh pages for the term
+    matrix's 24-pass capacity, 8 % of a call).
+    """
 
     def __init__(self, first: Any, capacity: int):
         ns = namespace(first)
-        self.buf = ns.empty((first.shape[0], max(capacity, first.shape[1])), dtype=first.dtype,
+        self.buf = ns.empty((max(capacity, first.shape[1]), first.shape[0]), dtype=first.dtype,
                             device=device(first))
         self.width = 0
         self.append(first)
 
     def append(self, X: Any) -> None:
         end = self.width + X.shape[1]
-        if end > self.buf.shape[1]:  # past the planned depth (a precision restart): grow
-            self.buf = namespace(X).concat([self.buf[:, : self.width], X], axis=1)
+        if end > self.buf.shape[0]:  # past the planned depth (a precision restart): grow
+            self.buf = namespace(X).concat([self.buf[: self.width], X.T], axis=0)
         else:
-            self.buf[:, self.width: end] = X
+            self.buf[self.width: end] = X.T
         self.width = end
 
     @property
     def view(self) -> Any:
-        return self.buf[:, : self.width]
+        return self.buf[: self.width].T
 
 
 def _whitener(Gjj: Any, xp: Any) -> tuple[Any, Any]:
