@@ -233,6 +233,63 @@ def run_case(case: str, A: Any, k: int, sigma: float, repeat: int) -> list[dict]
     return rows
 
 
+def _cpu(fn: Callable, repeat: int = 5) -> float:
+    """Median CPU seconds of ``fn`` over ``repeat`` calls after a warm-up."""
+    fn()
+    return statistics.median(_timed(fn)[1] for _ in range(repeat))
+
+
+def profile_sparse(S: Any, k: int) -> list[dict]:
+    """Where one default ``randomized_svd`` call on the sparse ``S`` spends its CPU time.
+
+    The products by kind and layout (A·X on the CSR, Aᵀ·Y on its CSC view and on a CSR of
+    Aᵀ, in float64 and float32, blocks of k + 10 columns), the float32 copy (SciPy's
+    ``astype`` against the values-only copy the passes use) and the call's cumulative
+    time per routine (cProfile, 5 calls), next to scikit-learn's default call.
+    """
+    import cProfile
+    import pstats
+
+    from sklearn.utils.extmath import randomized_svd as sk
+
+    from sketch import randomized_svd
+    from sketch.backend import sparse_values_astype
+
+    m, n = S.shape
+    rng = np.random.default_rng(0)
+    rows = []
+    for dt in (np.float64, np.float32):
+        A = S if dt == np.float64 else sparse_values_astype(S, dt)
+        X = rng.standard_normal((n, k + 10)).astype(dt)
+        Y = rng.standard_normal((m, k + 10)).astype(dt)
+        for what, left, right in (("A·X (CSR)", A, X), ("Aᵀ·Y (CSC view of A)", A.T, Y),
+                                  ("Aᵀ·Y (CSR of Aᵀ)", A.T.tocsr(), Y)):
+            rows.append({"item": f"{what}, {np.dtype(dt).name}",
+                         "cpu_s": _cpu(lambda L=left, R=right: L @ R)})
+    rows.append({"item": "float32 copy: scipy astype",
+                 "cpu_s": _cpu(lambda: S.astype(np.float32))})
+    rows.append({"item": "float32 copy: values only (used)",
+                 "cpu_s": _cpu(lambda: sparse_values_astype(S, np.float32))})
+    rows.append({"item": "CSR of Aᵀ in float32", "cpu_s": _cpu(lambda: S.T.tocsr())})
+    rows.append({"item": "scikit-learn randomized_svd (default, 16 passes)",
+                 "cpu_s": _cpu(lambda: sk(S, k, random_state=0), 3)})
+    rows.append({"item": "qla randomized_svd (default)",
+                 "cpu_s": _cpu(lambda: randomized_svd(S, k, seed=0), 3)})
+    prof = cProfile.Profile(timer=time.process_time)
+    for _ in range(5):
+        prof.enable()
+        randomized_svd(S, k, seed=0)
+        prof.disable()
+    wanted = ("first_pass", "start_in_single_precision", "_whitener", "_extend",
+              "_probe_residual", "_certificate", "_right_ritz", "svd_of_product", "probe_errors",
+              "append", "orth", "csr_matvecs", "csc_matvecs")
+    for (file, _, func), (_, _, _, cum, _) in pstats.Stats(prof).stats.items():
+        if func in wanted or any(func.endswith(f"{w}>") for w in wanted[-2:]):
+            where = file.rsplit("/", 1)[-1] if "/" in file else "sparsetools"
+            rows.append({"item": f"in the call: {func} ({where}), per call", "cpu_s": cum / 5})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks lowrank", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -247,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
                              "lowrank[-quick]-sparse)")
     parser.add_argument("--no-sparse", action="store_true", help="the dense cases only")
     parser.add_argument("--threads", type=int, help="BLAS and torch threads (default: as set)")
+    parser.add_argument("--tag", default="", help="suffix of the result file name (e.g. before)")
+    parser.add_argument("--profile", action="store_true",
+                        help="only profile qla's default call on the sparse case "
+                             "(written to lowrank[-quick]-profile)")
     args = parser.parse_args(argv)
     if args.threads:
         import scipy.linalg  # noqa: F401 - load SciPy's own BLAS before limiting every BLAS
@@ -264,6 +325,16 @@ def main(argv: list[str] | None = None) -> int:
     dense = tuple(args.dense) if args.dense else dense
     sparse = tuple(args.sparse) if args.sparse else sparse
     rows: list[dict] = []
+    if args.profile:
+        docs, terms, nnz, ks = sparse
+        rows = profile_sparse(term_matrix(docs, terms, nnz), ks)
+        name = ("lowrank-quick" if args.quick else "lowrank") + "-profile" + (
+            f"-{args.tag}" if args.tag else "")
+        threads = f"BLAS: {args.threads} thread(s)" if args.threads else "default threads"
+        write_results(name, rows, ["item", "cpu_s"],
+                      f"CPU seconds, medians (products: 5 calls; whole calls: 3), {threads}; "
+                      "'in the call': cumulative per routine over 5 default calls (cProfile).")
+        return 0
     m, n, k = dense
     for name in args.spectra:
         sig = spectrum(name, n, k)
@@ -300,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         "absolute seconds are noisy; compare the ratios, measured in the same run."
     )
     name = ("lowrank-quick" if args.quick else "lowrank") + (
-        "-sparse" if not args.spectra else "-dense" if args.no_sparse else "")
+        "-sparse" if not args.spectra else "-dense" if args.no_sparse else "") + (
+        f"-{args.tag}" if args.tag else "")
     write_results(name, rows, COLUMNS, notes)
     return 0
 

@@ -16,7 +16,8 @@ copies between host and device unless a function says so in its name
   :func:`lu_factor`/:func:`lu_solve`, :func:`cholesky`,
   :func:`dense_lstsq` (minimum-norm least squares), :func:`vector_norm`,
   :func:`astype`, :func:`dct`/:func:`idct`, :func:`fwht`, :func:`index_add`,
-  :func:`bincount`, :func:`spmm` and :func:`sparse_from_csc`/:func:`sparse_coo`.
+  :func:`bincount`, :func:`spmm`, :func:`sparse_from_csc`/:func:`sparse_coo` and
+  :func:`sparse_values_astype` (a sparse copy sharing the indices).
   NumPy → SciPy, CuPy → cupyx.scipy, torch → torch.linalg/torch.fft/torch.sparse.
 
 Examples
@@ -83,6 +84,7 @@ from .dispatch import (
     solve_triangular,
     sparse_coo,
     sparse_from_csc,
+    sparse_values_astype,
     spmm,
     times_pow2,
     top_k_indices,
@@ -98,5 +100,5 @@ __all__ = [
     "bincount", "cholesky", "dct", "fwht", "idct", "index_add", "lu", "lu_factor", "lu_solve",
     "astype", "dense_lstsq", "max_abs", "qr", "refuse_overflow", "safe_norm", "shifted_r",
     "solve_triangular", "times_pow2", "vector_norm",
-    "sparse_coo", "sparse_from_csc", "spmm", "top_k_indices",
+    "sparse_coo", "sparse_from_csc", "sparse_values_astype", "spmm", "top_k_indices",
 ]

@@ -617,6 +617,31 @@ def sparse_from_csc(data: Any, indices: Any, indptr: Any, shape: tuple[int, int]
     return sparse(xp).csc_matrix((data, indices, indptr), shape=shape)
 
 
+def sparse_values_astype(S: Any, dtype: Any) -> Any | None:
+    """A compressed sparse matrix (SciPy/cupyx CSR or CSC) with its values cast to
+    ``dtype`` and its index arrays *shared* with ``S``; None for any other format.
+
+    Costs the values only (``S.astype`` also copies the indices and, for indices not in
+    canonical order, sorts them, in place on ``S``: 10 ms of a 1.5 M-nonzero matrix
+    against 1 ms). The result is for products only: an in-place change of its indices
+    (``sort_indices``, ``sum_duplicates``) would corrupt ``S``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> S = sp.csr_matrix(np.array([[0.0, 2.0], [1.0, 0.0]]))
+    >>> S32 = sparse_values_astype(S, np.float32)
+    >>> S32.dtype, np.shares_memory(S32.indices, S.indices), (S32 @ np.ones(2, np.float32)).tolist()
+    (dtype('float32'), True, [2.0, 1.0])
+    >>> sparse_values_astype(S.tocoo(), np.float32) is None
+    True
+    """
+    if is_torch(S) or getattr(S, "format", None) not in ("csr", "csc"):
+        return None
+    data = S.data.astype(numpy_dtype(dtype))
+    return type(S)((data, S.indices, S.indptr), shape=S.shape, copy=False)
+
+
 def spmm(S: Any, A: Any) -> Any:
     """``S @ A`` for a sparse ``S`` and a dense ``A``, returned dense on their device.
 

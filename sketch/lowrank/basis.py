@@ -7,7 +7,8 @@ OpenBLAS machine (8000 × 60: 0.3 s against 0.02 s, measured here). To be as
 stable as Householder it is the *shifted CholeskyQR3* of Fukaya, Kannan,
 Nakatsukasa, Yamamoto and Yanagisawa (2020): a first Cholesky QR of
 ``Y^H Y + sI`` (the shift keeps it defined for any κ(Y) < 1/u), then two plain
-ones; a numerically rank-deficient Y falls back to Householder.
+ones; where the first plain factor shows Y well conditioned, plain CholeskyQR2
+(Yamamoto et al. 2015) instead; a numerically rank-deficient Y falls back to Householder.
 """
 
 from __future__ import annotations
@@ -40,29 +41,52 @@ def draw_test_matrix(n: int, l: int, op: _Operator, key: Any, sketch: str, label
     return S.to_dense(op.xp, op.dtype if dtype is None else dtype, device=op.device).T
 
 
-def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:
+def _inverse_factor(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:
+    """``L⁻¹`` for the Cholesky factor ``L L^H = Y^H Y + shift·I``."""
     G = _H(Y) @ Y
     if shift:
         G = G + shift * eye_like(G.shape[0], G)
     L = xp.linalg.cholesky(G)  # G = L L^H, so Y = Q L^H
     if not bool(xp.isfinite(L).all()):  # CuPy returns NaN instead of raising
         raise np.linalg.LinAlgError("Cholesky factor is not finite")
+    return solve_triangular(L, eye_like(L.shape[0], L), lower=True)
+
+
+def _cholesky_qr(Y: Any, xp: ModuleType, shift: float = 0.0) -> Any:
     # Q = Y L^{-H} as one GEMM with the small inverse: a tall triangular solve runs at a
     # fraction of GEMM speed, and CholeskyQR's accuracy rests on the repetition, not the solve.
-    return Y @ _H(solve_triangular(L, eye_like(L.shape[0], L), lower=True))
+    return Y @ _H(_inverse_factor(Y, xp, shift))
 
 
 def orth(Y: Any, xp: ModuleType) -> Any:
-    """Orthonormal basis of range(Y): shifted CholeskyQR3, Householder if Y is rank-deficient."""
+    """Orthonormal basis of range(Y): CholeskyQR2 where Y is well conditioned, else shifted
+    CholeskyQR3, Householder if Y is rank-deficient.
+
+    CholeskyQR2 is orthonormal to ``6(mlu + l(l+1)u)`` once ``8κ(Y)√(mlu + l(l+1)u) ≤ 1``
+    (Yamamoto, Nakatsukasa, Yanagisawa and Fukaya 2015); κ(Y) is bounded from the first
+    factor, ``κ_F(L) = ‖Y‖_F‖L⁻¹‖_F``. Where that bound is too large the first
+    factor is dropped for the shifted one. A bound below ~u^{-1/2} cannot come from a
+    Cholesky factor spoilt by rounding (that error lifts λ_min(Y^H Y) by at most about
+    u‖Y‖², i.e. caps the bound near u^{-1/2}), so the test admits no worse Y. Saves a
+    third of the work for the well-conditioned blocks (most calls: a Gaussian Ω, the
+    Ritz factors of the float32 passes).
+    """
     if is_dask(Y):  # a tall row-chunked block (sketch.distributed): TSQR
         from ..distributed.lowrank import tall_orth
 
         return tall_orth(Y)
     m, l = Y.shape
     u = float(np.finfo(numpy_dtype(Y.dtype)).eps) / 2
-    shift = 11 * (m * l + l * (l + 1)) * u * float(xp.linalg.norm(Y)) ** 2
+    size = (m * l + l * (l + 1)) * u
+    norm = float(xp.linalg.norm(Y))
     try:
-        Q = _cholesky_qr(Y, xp, shift)
+        try:
+            M = _inverse_factor(Y, xp)
+            if 8 * norm * float(xp.linalg.norm(M)) * math.sqrt(size) <= 1:
+                return _cholesky_qr(Y @ _H(M), xp)
+        except (np.linalg.LinAlgError, RuntimeError, ValueError):
+            pass
+        Q = _cholesky_qr(Y, xp, 11 * size * norm**2)
         Q = _cholesky_qr(Q, xp)
         return _cholesky_qr(Q, xp)
     except (np.linalg.LinAlgError, RuntimeError, ValueError):

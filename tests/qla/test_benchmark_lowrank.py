@@ -33,3 +33,15 @@ def test_lowrank_benchmark_small_run(results_dir):
     # qla's default reaches the target: ‖A − Â‖₂ ≤ 1.01·σ_(k+1) (the estimate is a lower bound)
     ours = [r for r in rows if r["method"] == "qla randomized_svd (default)"]
     assert all(r["err/σ_k+1"] <= 1.01 for r in ours)
+
+
+def test_lowrank_profile_small_run(results_dir):
+    """--profile: the products by kind, the float32 copies and the call's routines, tagged."""
+    assert main(["lowrank", "--profile", "--sparse", "3000", "600", "20000", "10",
+                 "--threads", "1", "--tag", "t"]) == 0
+    (path,) = results_dir.glob("lowrank-profile-t-*.json")
+    rows = {r["item"]: r["cpu_s"] for r in json.loads(path.read_text())["rows"]}
+    assert {"A·X (CSR), float32", "Aᵀ·Y (CSR of Aᵀ), float64", "float32 copy: values only (used)",
+            "qla randomized_svd (default)"} <= set(rows)
+    assert any(item.startswith("in the call: _right_ritz") for item in rows)
+    assert all(t >= 0 for t in rows.values())

@@ -623,3 +623,18 @@ def test_adaptive_factorisations_count_their_passes(power_iters):
     assert qb.passes == qb.iterations * (2 + 2 * power_iters)
     res = adaptive_svd(A, 1e-3, block=4, power_iters=power_iters, seed=0)
     assert res.passes == qb.passes
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1e4, 1e7, 1e9, 1e13])
+def test_orth_orthonormal_for_any_condition(kappa):
+    """CholeskyQR2 where the first factor bounds κ(Y) low enough, shifted CholeskyQR3 (or
+    Householder) otherwise: orthonormal to rounding and spanning range(Y) either way."""
+    from sketch.lowrank.basis import orth
+
+    rng = np.random.default_rng(0)
+    U = np.linalg.qr(rng.standard_normal((3000, 20)))[0]
+    V = np.linalg.qr(rng.standard_normal((20, 20)))[0]
+    Y = (U * np.geomspace(1, 1 / kappa, 20)) @ V.T
+    Q = orth(Y, np)
+    assert np.linalg.norm(Q.T @ Q - np.eye(20)) <= 1e-13
+    assert np.linalg.norm(Y - Q @ (Q.T @ Y)) <= 1e-13 * np.linalg.norm(Y)

@@ -78,3 +78,38 @@ def test_short_side_steep_spectrum():
     D = S.toarray()
     assert np.linalg.norm(D - (res.U * res.s) @ res.Vh, 2) <= 1.01 * sig[20]
     np.testing.assert_allclose(res.s, sig[:20], rtol=1e-6)
+
+
+def _unsorted(S):
+    """``S`` as a CSR matrix whose column indices run backwards in every row."""
+    S = S.tocsr()
+    S.sort_indices()
+    order = np.concatenate([np.arange(a, b)[::-1] for a, b in zip(S.indptr[:-1], S.indptr[1:])])
+    return scipy.sparse.csr_matrix((S.data[order], S.indices[order], S.indptr), shape=S.shape)
+
+
+@pytest.mark.parametrize("layout", ["csr-unsorted", "csc", "wide-csr"])
+def test_float32_passes_share_the_indices_and_leave_a_alone(layout):
+    """The float32 copy of a CSR/CSC A casts the values only (the index arrays shared, A
+    untouched: SciPy's astype sorted A's indices in place) and gives the dense answer."""
+    m, n, k, eps = 900, 250, 10, 1e-2
+    rng = np.random.default_rng(4)
+    S = tall_sparse(m, n, np.arange(1, n + 1) ** -0.5, seed=3)
+    S = _unsorted(S + scipy.sparse.random(m, n, density=0.02, random_state=rng) * 0.05)
+    assert not S.has_sorted_indices
+    S = {"csr-unsorted": S, "csc": S.tocsc(), "wide-csr": S.T.tocsr()}[layout]
+    indices, data = S.indices.copy(), S.data.copy()
+    op = _Operator(S)
+    assert op.lower_precision() and op.work.dtype == np.float32
+    assert np.shares_memory(op.work.indices, S.indices)
+    np.testing.assert_array_equal(op.work @ np.eye(S.shape[1], 3, dtype=np.float32),
+                                  (S @ np.eye(S.shape[1], 3)).astype(np.float32))
+    D = S.toarray()
+    sig = np.linalg.svd(D, compute_uv=False)
+    res = randomized_svd(S, k, accuracy=eps, seed=0)
+    assert res.pass_dtype == "float32" and res.converged and res.U.dtype == np.float64
+    ratio = np.linalg.norm(D - res.U * res.s @ res.Vh, 2) / sig[k]
+    assert 1 - 1e-9 <= ratio <= 1 + eps
+    np.testing.assert_allclose(res.U.T @ res.U, np.eye(k), atol=1e-13)
+    np.testing.assert_array_equal(S.indices, indices)
+    np.testing.assert_array_equal(S.data, data)
