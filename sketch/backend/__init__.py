@@ -11,7 +11,8 @@ copies between host and device unless a function says so in its name
 * :func:`backend_name`, :func:`is_cupy`, :func:`is_torch`, :func:`device_of`
   and :func:`device` answer "which library, which device" for an array or a
   namespace; no other module should sniff types (``hasattr(x, "get")``).
-* The dispatch functions cover what the array API lacks: :func:`qr` (all
+* What the array API lacks, one function each (modules ``factorizations``, ``norms``,
+  ``transforms``, ``scatter``): :func:`qr` (all
   modes), :func:`shifted_r` (R of [R; θI]), :func:`solve_triangular`, :func:`lu`,
   :func:`lu_factor`/:func:`lu_solve`, :func:`cholesky`,
   :func:`dense_lstsq` (minimum-norm least squares), :func:`vector_norm`,
@@ -35,6 +36,7 @@ Examples
 from .arrays import (
     array_module,
     asarray,
+    astype,
     available_bytes,
     backend_name,
     compat,
@@ -64,32 +66,27 @@ from .arrays import (
     to_numpy,
     torch_module,
 )
-from .dispatch import (
-    astype,
-    bincount,
+from .factorizations import (
     cholesky,
-    dct,
     dense_lstsq,
-    fwht,
-    idct,
-    index_add,
     lu,
     lu_factor,
     lu_solve,
-    max_abs,
     qr,
-    refuse_overflow,
-    safe_norm,
     shifted_r,
     solve_triangular,
+)
+from .norms import max_abs, refuse_overflow, safe_norm, times_pow2, vector_norm
+from .scatter import (
+    bincount,
+    index_add,
     sparse_coo,
     sparse_from_csc,
     sparse_values_astype,
     spmm,
-    times_pow2,
     top_k_indices,
-    vector_norm,
 )
+from .transforms import dct, fwht, idct
 
 __all__ = [
     "array_module", "asarray", "available_bytes", "backend_name", "compat", "cupy_module",

@@ -521,3 +521,17 @@ def is_dask(x: Any) -> bool:
     if "dask.array" not in sys.modules:
         return False
     return isinstance(x, sys.modules["dask.array"].Array)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (a NumPy dtype or any library's), no copy when it already is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> astype(np.ones(2, dtype=np.float32), np.float64).dtype
+    dtype('float64')
+    """
+    if is_torch(x):
+        return x.to(library_dtype(x, dtype))
+    return x.astype(numpy_dtype(dtype), copy=False)  # NumPy, CuPy (and Dask) arrays

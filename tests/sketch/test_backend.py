@@ -188,7 +188,7 @@ def test_r_factor_of_wide_enough_numpy_matrices_is_householders(dtype):
 def test_svd_solve_of_dense_lstsq_on_gpus_matches_gelsd_on_rank_deficient_input():
     # torch on a GPU has no rank-revealing lstsq driver: dense_lstsq takes the SVD solve
     # there, whose rank rule and answer must be numpy's gelsd's (checked on the host).
-    from sketch.backend.dispatch import _svd_lstsq
+    from sketch.backend.factorizations import _svd_lstsq
 
     rng = np.random.default_rng(3)
     A = rng.standard_normal((40, 3)) @ rng.standard_normal((3, 6))  # rank 3 of 6
