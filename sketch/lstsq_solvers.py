@@ -190,8 +190,8 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
     Sb = astype(Sb, p.dtype)
     if p.alpha > 0:
         xp, dtype = p.xp, library_dtype(p.xp, p.dtype)
-        SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
-        Sb = xp.concatenate([Sb, xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype)], axis=0)
+        SA = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=dtype), SA], axis=0)
+        Sb = xp.concatenate([xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype), Sb], axis=0)
     if not p.balanced:  # a sketch near under/overflow: restart on a scaled A
         check_balanced(SA, p.dtype)
     F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
@@ -202,7 +202,8 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
 
 
 def solve_direct(p: LstsqProblem) -> LstsqResult:
-    """LAPACK gelsd on A (or on [A; √α I] for ridge)."""
+    """LAPACK gelsd on A (or on [√α I; A] for ridge: the large rows first, see
+    :mod:`sketch.lstsq`)."""
     A, b, xp, dtype = p.A, p.b, p.xp, p.dtype
     if is_operator(A):
         raise TypeError("method='direct' needs the entries of A, not a LinearOperator; "
@@ -216,8 +217,10 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
     n = A.shape[1]
     if p.alpha > 0:
         ldt = library_dtype(xp, dtype)
-        A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=ldt)], axis=0)
-        b = xp.concatenate([b, xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt)], axis=0)
+        A = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=ldt), A], axis=0)
+        b = xp.concatenate([xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt), b], axis=0)
+    if p.alpha > 0 and not p.balanced:  # LAPACK scales A, not [√α I; A]: we do
+        check_balanced(A, dtype)
     x, rank, sv = dense_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
     # two scalars, not the array: on a GPU or a tensor, no host copy of sv
     smin = float(sv[-1]) if sv.shape[0] else 0.0
