@@ -195,3 +195,17 @@ def test_the_flags_are_recorded_without_argparse_internals():
     args = qla.cli.build_parser().parse_args(["regress", "d.csv", "--time-limit", "1"])
     assert args.flags["time_limit"] == "--time-limit" and args.flags["sketch_size"] == (
         "--sketch-size")
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["circuit", "random", "--max-operands", "0"], "--max-operands must be at least 1"),
+    (["circuit", "random", "-n", "6", "--max-operands", "5"], "--max-operands must be at most 4"),
+    (["circuit", "qft", "--approximation-degree", "-1"],
+     "--approximation-degree must be at least 0"),
+])
+def test_circuit_kind_options_are_checked_before_qiskit(argv, match, capsys):
+    """Main crashed with Qiskit's tracebacks: AttributeError ('NoneType' object has no
+    attribute 'values'), CircuitError and OverflowError (a negative unsigned)."""
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err, err
