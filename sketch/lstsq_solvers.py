@@ -193,7 +193,7 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
         SA = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=dtype), SA], axis=0)
         Sb = xp.concatenate([xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype), Sb], axis=0)
     if not p.balanced:  # a sketch near under/overflow: restart on a scaled A
-        check_balanced(SA, p.dtype)
+        check_balanced(SA, p.dtype, p.alpha)
     F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
     return S, s, F
 
@@ -220,7 +220,7 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
         A = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=ldt), A], axis=0)
         b = xp.concatenate([xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt), b], axis=0)
     if p.alpha > 0 and not p.balanced:  # LAPACK scales A, not [√α I; A]: we do
-        check_balanced(A, dtype)
+        check_balanced(A, dtype, p.alpha)
     x, rank, sv = dense_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
     # two scalars, not the array: on a GPU or a tensor, no host copy of sv
     smin = float(sv[-1]) if sv.shape[0] else 0.0

@@ -80,10 +80,11 @@ def test_ridge_with_a_tiny_a_is_not_zero(method, scale, alpha):
        st.sampled_from(["direct", "fossils"]))
 def test_ridge_forward_error_at_any_scale(a_exp, alpha_exp, b_exp, method):
     """A = 2^a·G, α = 2^k, b = 2^c·B over the range: x to 1e-10 relative, where x* is a
-    normal number and ‖A‖/√α ≥ 2^-400 (below it the scaled problem's x can be subnormal:
-    not covered). Sketch-and-precondition is left out: its LSQR stops on the augmented
-    system's normal residual, which allows a forward error of about tol·√α/σ_min(A)."""
-    assume(a_exp - alpha_exp / 2 >= -400)
+    normal number and ‖A‖/√α ≥ 2^-960 (below it x ≈ Aᴴb/α is subnormal even on the scaled
+    problem: not covered; 3000 examples passed). Sketch-and-precondition is left out: its
+    LSQR stops on the augmented system's normal residual, which allows a forward error of
+    about tol·√α/σ_min(A)."""
+    assume(a_exp - alpha_exp / 2 >= -960)
     A, b, alpha = np.ldexp(G, a_exp), np.ldexp(B, b_exp), math.ldexp(1.0, alpha_exp)
     exact = exact_ridge(A, b, alpha)
     size = _largest_exponent(exact)
@@ -98,3 +99,14 @@ def test_an_answer_below_the_range_is_refused_not_zeroed(method):
     """x* ≈ 1e-400 is not a double: every method says so (main returned x = 0)."""
     with pytest.raises(NonFiniteError, match="underflows"):
         _solve(1e-100 * G, B, method, 1e300)
+
+
+@pytest.mark.parametrize("method", ["direct", "fossils"])
+@pytest.mark.parametrize("a_exp, alpha_exp, b_exp", [(-533, 512, 255), (-700, 500, 600),
+                                                     (-600, 480, 400)])
+def test_ridge_whose_a_is_dwarfed_by_alpha_keeps_its_digits(method, a_exp, alpha_exp, b_exp):
+    """‖A‖/√α of 2^-789…2^-950: x ≈ Aᴴb/α fell to a subnormal on the problem scaled for A's
+    range alone (relative error 1.3e-10 to 1.0); √α and b brought near 1 keep it."""
+    A, b, alpha = np.ldexp(G, a_exp), np.ldexp(B, b_exp), math.ldexp(1.0, alpha_exp)
+    res = _solve(A, b, method, alpha)
+    assert relative_error(res.x, exact_ridge(A, b, alpha)) <= 1e-12
