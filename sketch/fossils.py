@@ -183,7 +183,7 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
     and ``progress`` are those of :class:`~sketch.progress.IterationWatch`, one step per
     product.
     """
-    fro = F.fro
+    fro = F.data_fro  # ‖S·A‖_F: with ridge, α is exact (not perturbed)
 
     def normal_op(y):
         w = F.apply(y)

@@ -188,13 +188,16 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
     if not is_operator(p.A):
         SA = astype(SA, p.dtype)
     Sb = astype(Sb, p.dtype)
+    data_fro = None
     if p.alpha > 0:
         xp, dtype = p.xp, library_dtype(p.xp, p.dtype)
+        data_fro = float(vector_norm(xp.reshape(SA, (-1,))))
         SA = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=dtype), SA], axis=0)
         Sb = xp.concatenate([xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype), Sb], axis=0)
     if not p.balanced:  # a sketch near under/overflow: restart on a scaled A
         check_balanced(SA, p.dtype, p.alpha)
-    F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
+    F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd,
+                       data_fro=data_fro)
     return S, s, F
 
 
@@ -348,7 +351,7 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     u = float(np.finfo(p.dtype).eps)
     theta = raug / xp.where(xnorm > 0, xnorm, 1)
     floor = (p.A.shape[1] + 1) * u * (2 * F.fro + theta)
-    bound = forward_error_bound(st.backward_error * F.fro, raug, xnorm, smin=F.smin_bound,
+    bound = forward_error_bound(st.backward_error * F.data_fro, raug, xnorm, smin=F.smin_bound,
                                 eta=st.eta, xp=xp, floor=floor)
     if not st.converged:
         worst = float(xp.max(st.backward_error))

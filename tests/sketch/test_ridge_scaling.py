@@ -110,3 +110,17 @@ def test_ridge_whose_a_is_dwarfed_by_alpha_keeps_its_digits(method, a_exp, alpha
     A, b, alpha = np.ldexp(G, a_exp), np.ldexp(B, b_exp), math.ldexp(1.0, alpha_exp)
     res = _solve(A, b, method, alpha)
     assert relative_error(res.x, exact_ridge(A, b, alpha)) <= 1e-12
+
+
+@pytest.mark.parametrize("a_exp, alpha_exp", [(-30, 0), (-200, 0), (0, 300), (0, 0)])
+def test_sketched_fossils_ridge_is_exact_not_sketch_accurate(a_exp, alpha_exp):
+    """FOSSILS on a real sketch (a LinearOperator: 36 sketch rows for 40): its backward error
+    is relative to ‖S·A‖_F, α exact. Relative to ‖[S·A; √α I]‖_F it stopped at x₀ with a
+    forward error of ~u·√α/‖A‖ (8.6e-10 at A = 2^-30·G, α = 1 on main; 0.19, the sketch's,
+    at α = 2^300 once x₀ kept its digits)."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    A, alpha = np.ldexp(G, a_exp), math.ldexp(1.0, alpha_exp)
+    res = _solve(aslinearoperator(A), B, "fossils", alpha)
+    assert res.sketch is not None and res.converged
+    assert relative_error(res.x, exact_ridge(A, B, alpha)) <= 1e-12
