@@ -200,6 +200,9 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         est = F.backward_error(g, rnorm, xnorm)
         # relative to ‖S·A‖_F; S·A = 0 (A = 0): x is exact if Aᴴr = 0, else unbounded
         est = est / fro if fro > 0 else xp.where(est > 0, math.inf, 0.0)
+        if not exact:  # an estimate lost to underflow (ridge, ‖A‖/√α < ~2^-250) certifies
+            # nothing: a sketched x₀ is only as accurate as the sketch
+            est = xp.where((est == 0) & (_norms(g, xp) > 0), math.inf, est)
         return g, plain, xnorm, est, rnorm
 
     x = F.x0

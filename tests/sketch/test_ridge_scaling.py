@@ -124,3 +124,16 @@ def test_sketched_fossils_ridge_is_exact_not_sketch_accurate(a_exp, alpha_exp):
     res = _solve(aslinearoperator(A), B, "fossils", alpha)
     assert res.sketch is not None and res.converged
     assert relative_error(res.x, exact_ridge(A, B, alpha)) <= 1e-12
+
+
+def test_sketched_fossils_says_so_where_its_estimate_underflows():
+    """‖A‖/√α = 2^-300 on a real sketch: the backward-error estimate underflows to 0, which
+    certified x₀ (the sketch's accuracy, 0.19) as converged; now not converged, and warned.
+    Not fixed: a sketched FOSSILS cannot refine there (method="direct" can)."""
+    from scipy.sparse.linalg import aslinearoperator
+
+    from sketch.errors import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="FOSSILS stopped"):
+        res = sketch.lstsq(aslinearoperator(np.ldexp(G, -300)), B, "fossils", alpha=1.0, seed=0)
+    assert not res.converged and res.backward_error == math.inf
