@@ -115,7 +115,8 @@ class FossilsState:
     """What :func:`fossils` returns (per right-hand side where it applies).
 
     ``residual_norm`` is ‖b − A x‖; ``backward_error`` the sketched
-    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge);
+    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge, still relative to
+    ‖S·A‖_F, :attr:`~sketch.lstsq_factor.SketchedFactor.data_fro`);
     ``stop_reason`` one of :mod:`sketch.progress`'s (``"maxiter"`` also for a stalled run
     or ``MAX_STEPS`` steps).
     """
