@@ -41,7 +41,7 @@ from sketch.lstsq_solvers import sketching_pays
 from sketch.operators import check_sketch_kind
 from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
 from sketch.rng import as_key
-from sketch.scaling import unit_scaled, unit_unscaled
+from sketch.scaling import columns_scaled, unit_scaled, unit_unscaled
 
 require("sklearn", "bench", "use the scikit-learn estimators")
 
@@ -128,9 +128,11 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
         y = y.astype(X.dtype, copy=False)
         _check_fit_intercept(self.fit_intercept)
         alpha = check_tolerance(self._alpha(), "alpha", allow_zero=True)
-        X, ex = _scaled(X)
+        # ridge: one power of two for X (α‖w‖² scales with it); least squares: one per
+        # column where their scales spread (w = D z, exact; sketch.scaling.columns_scaled)
+        X, ex = _scaled(X) if alpha else columns_scaled(X)
         y, ey = _scaled(y)
-        if ex:  # min ‖Xw − y‖² + α‖w‖² with X·2ᵉ: α·4ᵉ
+        if alpha and ex:  # min ‖Xw − y‖² + α‖w‖² with X·2ᵉ: α·4ᵉ
             alpha = float(np.ldexp(alpha, 2 * ex))
         n_samples, n_features = X.shape
         method = self.method
@@ -161,7 +163,7 @@ class _SketchedLeastSquares(RegressorMixin, BaseEstimator):
                     time_limit=self.time_limit, progress=self.progress)
         coef = np.asarray(res.x)
         scaled = coef
-        coef = unit_unscaled(coef, ey - ex, "the fitted coefficients") if ex or ey else coef
+        coef = unit_unscaled(coef, ey - ex, "the fitted coefficients") if np.any(ex) or ey else coef
         self.coef_ = coef.T if coef.ndim == 2 else coef
         if self.fit_intercept:
             self.intercept_ = unit_unscaled(y_mean - mean @ scaled, ey, "the fitted intercept") if (

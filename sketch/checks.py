@@ -381,18 +381,43 @@ def check_tolerance(
     ...
     sketch.errors.ToleranceError: tol must be a positive number, got -1.0
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
-                                                                     np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    # float(10**400) raises OverflowError
-    v = float(value) if not isinstance(value, int) or abs(value) < 2**1023 else (
-        math.inf if value > 0 else -math.inf)
+    v = _real(value, name)
     low_ok = v >= 0 if allow_zero else v > 0
     if not (math.isfinite(v) and low_ok):
         what = "a non-negative" if allow_zero else "a positive"
         raise ToleranceError(f"{name} must be {what} number, got {value}")
     if upper is not None and not v < upper:
         raise ToleranceError(f"{name} must be below {upper}, got {value}")
+    return v
+
+
+def _real(value: Any, name: str) -> float:
+    """``value`` as a float (±inf for an int past the float range); TypeError for non-numbers
+    (bools, strings, complex, arrays)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                     np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    # float(10**400) raises OverflowError
+    return float(value) if not isinstance(value, int) or abs(value) < 2**1023 else (
+        math.inf if value > 0 else -math.inf)
+
+
+def check_finite_real(value: Any, name: str) -> float:
+    """Require a finite real number (any sign) and return it as ``float``: ``TypeError`` for
+    non-numbers (bools, strings, complex, arrays), ``ValueError`` for NaN and infinities.
+
+    Examples
+    --------
+    >>> check_finite_real(-2, "factor")
+    -2.0
+    >>> check_finite_real(float("nan"), "factor")
+    Traceback (most recent call last):
+    ...
+    ValueError: factor must be a finite number, got nan
+    """
+    v = _real(value, name)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value}")
     return v
 
 
@@ -436,6 +461,26 @@ def check_p(p: Any, *, allow_inf: bool = False) -> float:
 #: Counters and integer labels of :class:`sketch.rng.Key` are 64-bit patterns: an int in
 #: ``[-2**63, 2**64)`` (a negative one is the bits of ``c + 2**64``).
 COUNTER_RANGE = (-(2**63), 2**64)
+
+
+def check_scalar_counter(value: Any, name: str, expected: str = "an integer counter") -> int:
+    """Require one counter of a keyed random stream (an integer in :data:`COUNTER_RANGE`; no
+    range, no array, no bool) and return it as ``int``; ``expected`` names what is accepted
+    in the ``TypeError``.
+
+    Examples
+    --------
+    >>> check_scalar_counter(2**64 - 1, "start")
+    18446744073709551615
+    >>> check_scalar_counter(1.0, "start")
+    Traceback (most recent call last):
+    ...
+    TypeError: start must be an integer counter, got float
+    """
+    if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    check_counter(value, name)
+    return int(value)
 
 
 def check_counter(counter: Any, name: str = "counter") -> None:

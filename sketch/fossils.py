@@ -115,7 +115,8 @@ class FossilsState:
     """What :func:`fossils` returns (per right-hand side where it applies).
 
     ``residual_norm`` is ‖b − A x‖; ``backward_error`` the sketched
-    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge);
+    Karlson–Waldén estimate relative to ‖S·A‖_F (of [A; √α I] with ridge, still relative to
+    ‖S·A‖_F, :attr:`~sketch.lstsq_factor.SketchedFactor.data_fro`);
     ``stop_reason`` one of :mod:`sketch.progress`'s (``"maxiter"`` also for a stalled run
     or ``MAX_STEPS`` steps).
     """
@@ -183,7 +184,7 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
     and ``progress`` are those of :class:`~sketch.progress.IterationWatch`, one step per
     product.
     """
-    fro = F.fro
+    fro = F.data_fro  # ‖S·A‖_F: with ridge, α is exact (not perturbed)
 
     def normal_op(y):
         w = F.apply(y)
@@ -200,6 +201,9 @@ def fossils(A: Any, b: Any, F: SketchedFactor, *, alpha: float, eta: float, tol:
         est = F.backward_error(g, rnorm, xnorm)
         # relative to ‖S·A‖_F; S·A = 0 (A = 0): x is exact if Aᴴr = 0, else unbounded
         est = est / fro if fro > 0 else xp.where(est > 0, math.inf, 0.0)
+        if not exact:  # an estimate lost to underflow (ridge, ‖A‖/√α < ~2^-250) certifies
+            # nothing: a sketched x₀ is only as accurate as the sketch
+            est = xp.where((est == 0) & (_norms(g, xp) > 0), math.inf, est)
         return g, plain, xnorm, est, rnorm
 
     x = F.x0

@@ -43,6 +43,7 @@ array([1.125, 0.375])
 from __future__ import annotations
 
 import math
+import time as _time
 import warnings
 from dataclasses import dataclass
 from types import ModuleType
@@ -61,8 +62,8 @@ from .backend import (
     to_dense,
     to_numpy,
 )
-from .budgets import check_allocation
-from .checks import check_positive_int
+from .budgets import check_allocation, check_time_limit
+from .checks import check_positive_int, check_progress
 from .errors import AccuracyWarning, NonFiniteError
 from .hhl_sizing import DENSE_LIMIT, HHLSizing, check_clock, eigenvalue_bounds, size_hhl
 from .hhl_system import HHLProblem, hhl_problem, random_spd_system, stable_norm
@@ -319,6 +320,8 @@ def emulate_hhl(
     sizing: HHLSizing | None = None,
     krylov_dim: int | None = None,
     max_clock_qubits: int = 24,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> HHLEmulation:
     """Exactly what the ideal HHL circuit for ``A x = b`` outputs.
 
@@ -336,6 +339,11 @@ def emulate_hhl(
         Lanczos steps for large sparse A (default 200).
     max_clock_qubits : int
         Refuse larger clocks before allocating the ``(eigs, 2^m)`` kernel.
+    time_limit, progress : optional
+        Seconds for the Lanczos eigenvalue bounds that size a large A (beyond
+        ``DENSE_LIMIT`` rows; one deadline for the padding's and the sizing's), and their
+        tqdm bar (:func:`~sketch.hhl_sizing.eigenvalue_bounds`): bounds cut short are noted
+        in the sizing. The spectrum of b's Krylov space is bounded by ``krylov_dim``.
 
     Returns
     -------
@@ -348,12 +356,16 @@ def emulate_hhl(
     >>> bool(out.fidelity > 0.99), round(out.norm / float(np.hypot(1, 1/3)), 2)
     (True, 1.0)
     """
-    problem = hhl_problem(A, b)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
+    start = _time.perf_counter()
+    problem = hhl_problem(A, b, time_limit=time_limit, progress=progress)
     H = problem.matrix
     if sizing is None:
+        left = None if time_limit is None else max(time_limit - (_time.perf_counter() - start),
+                                                   1e-9)
         sizing = size_hhl(
             H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
-            bounds=problem.bounds,
+            bounds=problem.bounds, time_limit=left, progress=progress,
         )
     check_clock(sizing, max_clock_qubits, H.shape[0])
     m = sizing.clock_qubits

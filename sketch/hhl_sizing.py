@@ -25,17 +25,19 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, compat, is_operator, numpy_dtype, to_dense
-from .budgets import check_allocation
+from .budgets import check_allocation, check_time_limit
 from .checks import (
     check_computed_size,
     check_hermitian,
     check_matrix,
     check_positive_int,
+    check_progress,
     check_square,
     check_tolerance,
 )
 from .errors import AccuracyWarning, SingularMatrixError
 from .lowrank import hermitian_extreme_eigenvalues
+from .progress import TIME_LIMIT
 
 #: Largest matrix size whose eigendecomposition is computed densely.
 DENSE_LIMIT = 4096
@@ -152,7 +154,8 @@ class HHLSizing:
 
 
 def eigenvalue_bounds(
-    H: Any, *, exact_limit: int = DENSE_LIMIT, seed: Any = 0, tol: float = 1e-8
+    H: Any, *, exact_limit: int = DENSE_LIMIT, seed: Any = 0, tol: float = 1e-8,
+    time_limit: float | None = None, progress: bool | None = None,
 ) -> tuple[float, float, bool, str]:
     """``(min |λ|, max |λ|, has negative eigenvalues, source)`` of Hermitian ``H``.
 
@@ -160,8 +163,19 @@ def eigenvalue_bounds(
     keyed random start (:func:`sketch.lowrank.hermitian_extreme_eigenvalues`: the
     Kuczyński–Woźniakowski 1992 bound makes the extreme Ritz values reliable
     whatever the gap; min |λ| of an indefinite H from Lanczos on H²), on H's
-    own device.
+    own device, up to max(300, min(n, 2000)) steps with full re-orthogonalisation (minutes
+    for n ~ 10⁵): ``time_limit`` (seconds) stops it after the current step, with a
+    :class:`~sketch.errors.ConvergenceWarning` and source ``"lanczos (time_limit)"`` (its
+    Ritz values lie inside the spectrum: a clock sized from them may alias), and
+    ``progress`` shows its bar (:mod:`sketch.progress`; ``None``: after 2 s).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> eigenvalue_bounds(np.diag([-2.0, 1.0, 4.0]))
+    (1.0, 4.0, True, 'exact')
     """
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     n = H.shape[0]
     if not is_operator(H) and n <= exact_limit:
         Hd = to_dense(H)
@@ -169,9 +183,11 @@ def eigenvalue_bounds(
         vals = xp.linalg.eigvalsh(Hd)
         a = xp.abs(vals)
         return float(xp.min(a)), float(xp.max(a)), bool(xp.min(vals) < 0), "exact"
-    ev = hermitian_extreme_eigenvalues(H, tol=tol, maxiter=max(300, min(n, 2000)), seed=seed)
+    ev = hermitian_extreme_eigenvalues(H, tol=tol, maxiter=max(300, min(n, 2000)), seed=seed,
+                                       time_limit=time_limit, progress=progress)
     big = max(abs(ev.lambda_min), abs(ev.lambda_max))
-    return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), "lanczos"
+    source = "lanczos (time_limit)" if ev.stop_reason == TIME_LIMIT else "lanczos"
+    return float(ev.abs_min), float(big), bool(ev.lambda_min < 0), source
 
 
 def _check_user_bounds(H: Any, lmin: float, lmax: float) -> bool:
@@ -201,6 +217,8 @@ def size_hhl(
     bounds: tuple[float, float] | None = None,
     extra_bits: int = 1,
     warn: bool = True,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> HHLSizing:
     """Choose clock qubits, evolution time and inversion constant for Hermitian ``H``.
 
@@ -230,6 +248,10 @@ def size_hhl(
         Clock bits beyond ``⌈log₂(κ+1)⌉``.
     warn : bool
         Emit the notes (aliasing, unresolved λ_min) as AccuracyWarning.
+    time_limit, progress : optional
+        Seconds for computing ``bounds`` by Lanczos (H beyond ``DENSE_LIMIT`` rows, or an
+        operator), and its tqdm bar: see :func:`eigenvalue_bounds`. A sizing from bounds
+        that the limit cut short says so in its notes. Default: no limit.
 
     Raises
     ------
@@ -256,13 +278,15 @@ def size_hhl(
         check_hermitian(H, "H", fix="HHL needs a Hermitian matrix: pass hhl_problem(A, b).matrix "
                         "(the Hermitian dilation of a non-Hermitian A)")
     extra_bits = check_positive_int(extra_bits, "extra_bits", minimum=0)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     if time is not None:
         time = check_tolerance(time, "time")
     if constant is not None:
         constant = check_tolerance(constant, "constant")
     n = H.shape[0]
     if bounds is None:
-        lmin, lmax, negative, source = eigenvalue_bounds(H)
+        lmin, lmax, negative, source = eigenvalue_bounds(H, time_limit=time_limit,
+                                                         progress=progress)
     elif len(bounds) == 4:  # from eigenvalue_bounds, e.g. cached by hhl_problem
         lmin, lmax, negative, source = bounds
     else:
@@ -299,6 +323,10 @@ def size_hhl(
     N = 1 << m
     R = N // 2 - 1 if sgn else N - 1
     notes = []
+    if source == "lanczos (time_limit)":
+        notes.append("time_limit stopped Lanczos before its eigenvalue bounds converged: they "
+                     "lie inside the spectrum, so eigenvalues may alias or be clipped; raise "
+                     "time_limit or pass bounds")
     if time is None:
         k0 = int(R // kappa) if R >= 1 else 0
         if k0 >= 1:

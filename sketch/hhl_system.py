@@ -36,11 +36,12 @@ from .backend import (
     sparse,
     to_dense,
 )
-from .budgets import check_allocation
+from .budgets import check_allocation, check_time_limit
 from .checks import (
     check_backend,
     check_matrix,
     check_positive_int,
+    check_progress,
     check_square,
     check_vector,
     is_hermitian,
@@ -114,7 +115,8 @@ class HHLProblem:
         return out
 
 
-def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
+def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None,
+                time_limit: float | None = None, progress: bool | None = None) -> HHLProblem:
     """Validate ``A x = b`` and return its Hermitian, power-of-two form.
 
     Parameters
@@ -134,6 +136,9 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
         b is zero (x = 0; there is no state |b⟩ to prepare).
     hermitian : bool, optional
         Force (False) the dilation or skip the test (True). Default: test.
+    time_limit, progress : optional
+        Seconds, and the tqdm bar, of the Lanczos eigenvalue bounds that padding to a power
+        of two needs beyond ``DENSE_LIMIT`` rows (:func:`~sketch.hhl_sizing.eigenvalue_bounds`).
 
     Examples
     --------
@@ -142,6 +147,7 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
     >>> p.num_qubits, p.padded, p.dilated
     (2, True, False)
     """
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
     if is_torch(A) and is_sparse(A):
         # A sparse tensor at the sizes the emulator diagonalises densely costs nothing to
         # densify; beyond, the Lanczos path needs a sparse format with a SciPy API.
@@ -179,7 +185,7 @@ def hhl_problem(A: Any, b: Any, *, hermitian: bool | None = None) -> HHLProblem:
         extra = (1 << nq) - dim
         # Pad with max|λ|: the padded spectrum then has the same min|λ|, max|λ| and sign
         # pattern, so κ and the automatic sizing are unchanged (and the bounds are reused).
-        bounds = eigenvalue_bounds(H)
+        bounds = eigenvalue_bounds(H, time_limit=time_limit, progress=progress)
         c = bounds[1]
         if is_sparse(H):
             sp = sparse(xp)

@@ -20,8 +20,11 @@ Minimises ‖Ax − b‖₂² + α‖x‖₂² by one of the methods of
 
 Ridge (``alpha > 0``) is the least-squares problem for [A; √α I] and [b; 0];
 every method solves that, without forming it when A is large (the sketch is
-applied to A only and √α I appended to S·A, as in Avron, Clarkson and
-Woodruff 2017). Rank-deficient A gets the minimum-norm solution.
+applied to A only and √α I stacked with S·A, as in Avron, Clarkson and
+Woodruff 2017). The √α I rows go first: Householder QR of rows sorted by size is
+row-wise stable (Powell and Reid 1969; Cox and Higham 1998), so x ≈ Aᴴb/α of an A far
+smaller than √α keeps its digits; below them it came out as 0. Rank-deficient A gets the
+minimum-norm solution.
 
 Examples
 --------

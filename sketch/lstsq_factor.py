@@ -177,6 +177,10 @@ class SketchedFactor:
         κ(S·A) (exact from the SVD; a lower-bound estimate on the QR path).
     norm, fro : float
         ‖S·A‖₂ (exact from the SVD; a lower-bound estimate on the QR path) and ‖S·A‖_F.
+    data_fro : float
+        ‖S·A‖_F without ridge's √α I rows (``data_fro`` given; else ``fro``): the scale of
+        FOSSILS' backward error, in which α is exact. Relative to ``fro`` it allowed a
+        forward error of about u·√α/‖A‖ (x ≈ Aᴴb/α of a tiny A was S-accurate only).
     smin_bound : float
         A lower bound on the smallest singular value of S·A on the rank (exact from the
         SVD; on the QR path 1/(c·σ̂⁻¹_min) from :func:`condition_bound`, holding with
@@ -187,7 +191,8 @@ class SketchedFactor:
         All n singular values of S·A (descending) and its right singular vectors.
     """
 
-    def __init__(self, SA: Any, Sb: Any, xp: Any, *, rcond: float, key: Any, svd: bool = False):
+    def __init__(self, SA: Any, Sb: Any, xp: Any, *, rcond: float, key: Any, svd: bool = False,
+                 data_fro: float | None = None):
         self.xp = xp
         n = SA.shape[1]
         Sb2 = Sb[:, None] if Sb.ndim == 1 else Sb
@@ -196,6 +201,7 @@ class SketchedFactor:
         # layout into it on every solve with R or Rᴴ (1 ms against 0.2 ms at n = 1000)
         R, c = xp.tril(R_full[:n, :n].T).T, R_full[:n, n:]
         self.fro = float(vector_norm(xp.reshape(R, (-1,))))
+        self.data_fro = self.fro if data_fro is None else data_fro
         norm, cond = (math.inf, math.inf) if svd else condition_estimate(R, xp, key)
         if cond * rcond < 1:
             self.kind, self.R, self.rank, self.cond, self.norm = "qr", R, n, cond, norm

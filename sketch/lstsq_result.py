@@ -45,8 +45,8 @@ class LstsqResult:
         Estimate of the normwise relative backward error
         min{‖ΔA‖_F : x solves min ‖(A + ΔA)x − b‖} / ‖A‖_F — the
         Karlson–Waldén estimate computed with the sketch's R factor (or its
-        SVD where R is near singular; see :mod:`sketch.backward_error`; of
-        [A; √α I] with ridge). ``x`` is as
+        SVD where R is near singular; see :mod:`sketch.backward_error`; with
+        ridge, that of [A; √α I] relative to ‖A‖_F: α is exact). ``x`` is as
         accurate as a backward-stable (Householder QR) solve when this is a
         small multiple of the unit roundoff. None where not estimated
         (``"direct"`` is LAPACK, backward stable by construction).

@@ -14,11 +14,12 @@ differ). A is scaled only when the sketch S·A (or A itself,
 where it is its own factor) lies outside that range or overflowed: the factorisation
 raises :class:`Unbalanced` and the solve restarts on 2^a A (a LinearOperator: scaled
 products, by the power of two that S·A's max asks for), so that ordinary problems pay
-nothing and keep their results bit for bit. A solution 2^(a−c) y that overflows
-(:func:`~sketch.backend.refuse_overflow`) or whose largest entry underflows far below the
-smallest normal number is refused (:class:`~sketch.errors.NonFiniteError`): it cannot be
-represented in the precision (a subnormal largest entry that keeps half of the
-precision's bits is returned).
+nothing and keep their results bit for bit. Ridge whose S·A lies below 2^(−e/8)·√α
+restarts too, on √α and b brought near 1 (:func:`check_balanced`). A solution 2^(a−c) y
+that overflows (:func:`~sketch.backend.refuse_overflow`) or whose largest entry
+underflows far below the smallest normal number is refused
+(:class:`~sketch.errors.NonFiniteError`): it cannot be represented in the precision (a
+subnormal largest entry that keeps half of the precision's bits is returned).
 
 Examples
 --------
@@ -53,11 +54,12 @@ from .errors import NonFiniteError
 
 class Unbalanced(Exception):
     """Raised by a factorisation whose sketch lies outside the safe range (internal: the
-    solve restarts on a scaled A, :func:`solve_balanced`); ``big`` is max|S·A|."""
+    solve restarts on a scaled A, :func:`solve_balanced`); ``big`` is max|S·A|, ``ridge``
+    says that √α dwarfs A (see :func:`check_balanced`)."""
 
-    def __init__(self, big: float):
+    def __init__(self, big: float, ridge: bool = False):
         super().__init__(big)
-        self.big = big
+        self.big, self.ridge = big, ridge
 
 
 def exponent(big: float, dtype: Any) -> int:
@@ -75,10 +77,15 @@ def exponent(big: float, dtype: Any) -> int:
     return -math.frexp(big)[1]
 
 
-def _b_exponents(b: Any, dtype: Any) -> Any:
-    """The power of two for b (:func:`exponent`), per column of a 2-D b where they differ
-    (an integer array); ‖b‖ (one BLAS pass) shows the common case, max|b| in the safe range
+def _b_exponents(b: Any, dtype: Any, force: bool = False) -> Any:
+    """The power of two for b (:func:`exponent`; with ``force``, the one that brings max|b|
+    to [1/2, 1) even inside the safe range), per column of a 2-D b where they differ (an
+    integer array); ‖b‖ (one BLAS pass) shows the common case, max|b| in the safe range
     (max|b| ≤ ‖b‖ ≤ √m·max|b|), without two reductions."""
+    if force:
+        tops = [max_abs(b)] if b.ndim == 1 else [max_abs(b[:, j]) for j in range(b.shape[1])]
+        exps = np.array([-math.frexp(t)[1] if 0 < t < math.inf else 0 for t in tops])
+        return int(exps[0]) if bool(np.all(exps == exps[0])) else exps
     safe = 2.0 ** (np.finfo(numpy_dtype(dtype)).maxexp // 4)
     xp = array_module(b)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -92,11 +99,19 @@ def _b_exponents(b: Any, dtype: Any) -> Any:
     return int(exps[0]) if bool(np.all(exps == exps[0])) else exps
 
 
-def check_balanced(SA: Any, dtype: Any) -> None:
-    """Raise :class:`Unbalanced` if the sketch S·A is not finite or lies outside the range."""
+def check_balanced(SA: Any, dtype: Any, alpha: float = 0.0) -> None:
+    """Raise :class:`Unbalanced` if the sketch S·A is not finite or lies outside the range,
+    or (ridge: SA = [√α I; S·A]) if max|S·A| < 2^(−e/8)·√α: there x ≈ Aᴴb/α is ~(‖A‖/√α)·‖b‖/√α,
+    which the range alone lets fall to a subnormal; the restart puts √α and b near 1, x near
+    ‖A‖/√α."""
     big = max_abs(SA)
     if not math.isfinite(big) or exponent(big, dtype) != 0:
         raise Unbalanced(big)
+    if alpha > 0:
+        n = SA.shape[1]
+        gap = 2.0 ** (np.finfo(numpy_dtype(dtype)).maxexp // 8)
+        if max_abs(SA[n:]) * gap < math.sqrt(alpha):
+            raise Unbalanced(big, ridge=True)
 
 
 def _refuse_underflow(y: Any, x: Any, shift: Any, dtype: Any) -> None:
@@ -127,6 +142,10 @@ def solve_balanced(solver: Callable[[Any], Any], p: Any) -> Any:
     except Unbalanced as exc:  # a LinearOperator has no entries: S·A's max stands for A's
         # the sketch is of [A; √α I]: its scale is the larger of the two
         big = exc.big if is_operator(p.A) else max(max_abs(p.A), math.sqrt(p.alpha))
+        if exc.ridge:  # √α and b near 1 (b's scale is x's here, x ≈ Aᴴb/α)
+            big = math.sqrt(p.alpha)
+            c = _b_exponents(p.b, p.dtype, force=True)
+            q = dataclasses.replace(p, b=times_pow2(p.b, c))
         if not math.isfinite(big):
             raise NonFiniteError("the sketch S·A of the LinearOperator A overflows; rescale A "
                                  "(e.g. by a power of two) so that its entries are near 1"

@@ -188,13 +188,16 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
     if not is_operator(p.A):
         SA = astype(SA, p.dtype)
     Sb = astype(Sb, p.dtype)
+    data_fro = None
     if p.alpha > 0:
         xp, dtype = p.xp, library_dtype(p.xp, p.dtype)
-        SA = xp.concatenate([SA, math.sqrt(p.alpha) * xp.eye(n, dtype=dtype)], axis=0)
-        Sb = xp.concatenate([Sb, xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype)], axis=0)
+        data_fro = float(vector_norm(xp.reshape(SA, (-1,))))
+        SA = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=dtype), SA], axis=0)
+        Sb = xp.concatenate([xp.zeros((n,) + tuple(Sb.shape[1:]), dtype=dtype), Sb], axis=0)
     if not p.balanced:  # a sketch near under/overflow: restart on a scaled A
-        check_balanced(SA, p.dtype)
-    F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd)
+        check_balanced(SA, p.dtype, p.alpha)
+    F = SketchedFactor(SA, Sb, p.xp, rcond=p.rcond_eff, key=p.key.child("condition"), svd=svd,
+                       data_fro=data_fro)
     return S, s, F
 
 
@@ -202,7 +205,8 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
 
 
 def solve_direct(p: LstsqProblem) -> LstsqResult:
-    """LAPACK gelsd on A (or on [A; √α I] for ridge)."""
+    """LAPACK gelsd on A (or on [√α I; A] for ridge: the large rows first, see
+    :mod:`sketch.lstsq`)."""
     A, b, xp, dtype = p.A, p.b, p.xp, p.dtype
     if is_operator(A):
         raise TypeError("method='direct' needs the entries of A, not a LinearOperator; "
@@ -216,8 +220,10 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
     n = A.shape[1]
     if p.alpha > 0:
         ldt = library_dtype(xp, dtype)
-        A = xp.concatenate([A, math.sqrt(p.alpha) * xp.eye(n, dtype=ldt)], axis=0)
-        b = xp.concatenate([b, xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt)], axis=0)
+        A = xp.concatenate([math.sqrt(p.alpha) * xp.eye(n, dtype=ldt), A], axis=0)
+        b = xp.concatenate([xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt), b], axis=0)
+    if p.alpha > 0 and not p.balanced:  # LAPACK scales A, not [√α I; A]: we do
+        check_balanced(A, dtype, p.alpha)
     x, rank, sv = dense_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
     # two scalars, not the array: on a GPU or a tensor, no host copy of sv
     smin = float(sv[-1]) if sv.shape[0] else 0.0
@@ -345,7 +351,7 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     u = float(np.finfo(p.dtype).eps)
     theta = raug / xp.where(xnorm > 0, xnorm, 1)
     floor = (p.A.shape[1] + 1) * u * (2 * F.fro + theta)
-    bound = forward_error_bound(st.backward_error * F.fro, raug, xnorm, smin=F.smin_bound,
+    bound = forward_error_bound(st.backward_error * F.data_fro, raug, xnorm, smin=F.smin_bound,
                                 eta=st.eta, xp=xp, floor=floor)
     if not st.converged:
         worst = float(xp.max(st.backward_error))

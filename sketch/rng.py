@@ -322,13 +322,10 @@ class Key:
     def child(self, label: str | int) -> Key:
         """An independent stream for a named purpose (e.g. ``"signs"``): ``label`` is a
         string or a 64-bit integer (:data:`sketch.checks.COUNTER_RANGE`)."""
-        from .checks import check_counter
+        from .checks import check_scalar_counter
 
         if not isinstance(label, str):
-            if not isinstance(label, (int, np.integer)) or isinstance(label, (bool, np.bool_)):
-                raise TypeError(f"label must be a str or an integer, got {type(label).__name__}")
-            check_counter(label, "label")
-            label = int(label)
+            label = check_scalar_counter(label, "label", "a str or an integer")
         return Key(_mix_int(self.value ^ _mix_int(_label_int(label) + _GOLDEN)))
 
     @property
@@ -511,21 +508,14 @@ def _as_complex(z: Any, x: Any) -> Any:
 
 def _check_fill(start: Any, out: Any, factor: Any) -> float:
     """The arguments of :meth:`Key.fill_normal`/:meth:`Key.fill_signs`; returns ``factor``."""
-    from .checks import check_counter
+    from .checks import check_finite_real, check_scalar_counter
 
-    if not isinstance(start, (int, np.integer)) or isinstance(start, (bool, np.bool_)):
-        raise TypeError(f"start must be an integer counter, got {type(start).__name__}")
-    check_counter(start, "start")
+    check_scalar_counter(start, "start")
     if not isinstance(out, np.ndarray) or out.ndim != 1 \
             or out.dtype not in (np.float32, np.float64) or not out.flags.writeable:
         raise TypeError("out must be a writeable 1-D float64 or float32 NumPy array, got "
                         f"{_describe(out)}")
-    if isinstance(factor, (bool, np.bool_)) or not isinstance(
-            factor, (int, float, np.integer, np.floating)):
-        raise TypeError(f"factor must be a real number, got {type(factor).__name__}")
-    if not (abs(factor) < 2**1023 if isinstance(factor, int) else math.isfinite(factor)):
-        raise ValueError(f"factor must be a finite number, got {factor}")
-    return float(factor)
+    return check_finite_real(factor, "factor")
 
 
 def _describe(x: Any) -> str:

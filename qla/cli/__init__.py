@@ -20,6 +20,7 @@ import importlib
 import os
 import re
 import sys
+from typing import Any
 
 #: Subcommand modules, in the order ``qla --help`` lists them.
 SUBCOMMANDS = [
@@ -33,11 +34,44 @@ SUBCOMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+class FlagParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` that records each option's flag under its Python name as the
+    option is added (``flags``: ``{"time_limit": "--time-limit"}``, the longest spelling), and
+    hands the flags of every parser that took part in a parse (the command's and its
+    subcommands', which its ``add_subparsers`` makes of this class) to the namespace as
+    ``flags``: the one mapping from the names the library's errors use to what the user
+    typed, through argparse's public methods only.
+
+    Examples
+    --------
+    >>> p = FlagParser(prog="x")
+    >>> _ = p.add_argument("--time-limit", "-t", type=float)
+    >>> p.parse_args(["-t", "2"]).flags
+    {'time_limit': '--time-limit'}
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.flags: dict[str, str] = {}  # before __init__, which adds --help
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        if action.option_strings and action.dest != "help":
+            self.flags[action.dest] = max(action.option_strings, key=len)
+        return action
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        ns.flags = {**self.flags, **getattr(ns, "flags", {})}  # a subcommand's win
+        return ns, extras
+
+
+def build_parser() -> FlagParser:
     """The argument parser with every registered subcommand."""
     from qla import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="qla", description="Quantum and randomized linear algebra."
     )
     parser.add_argument("--version", action="version", version=f"qla {__version__}")
@@ -80,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    flags = option_names(parser, getattr(args, "command", None))
-    args.flags = flags  # for a subcommand that prints the library's warnings
+    flags = args.flags  # FlagParser's; also for a subcommand that prints the library's warnings
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
@@ -102,17 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, OSError, ImportError, KeyError, MemoryError) as exc:
         print(f"qla {args.command}: error: {in_flags(str(exc), flags)}", file=sys.stderr)
         return 2
-
-
-def option_names(parser: argparse.ArgumentParser, command: str | None) -> dict[str, str]:
-    """``{python_name: "--flag"}`` for a subcommand's options: the one mapping from the
-    argument names the library's errors use (``time_limit``) to what the user typed
-    (``--time-limit``)."""
-    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
-    if sub is None or command not in sub.choices:
-        return {}
-    return {a.dest: max(a.option_strings, key=len) for a in sub.choices[command]._actions
-            if a.option_strings and a.dest != "help"}
 
 
 def in_flags(message: str, flags: dict[str, str]) -> str:

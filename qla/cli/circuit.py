@@ -98,12 +98,14 @@ def _qft(args: argparse.Namespace):
     """Quantum Fourier transform (Coppersmith 1994), approximate form by Barenco et al. 1996."""
     from qiskit.synthesis import synth_qft_full
 
+    from sketch.checks import check_positive_int
+
     n = _positive(args.qubits, "qubits")
-    deg = max(0, args.approximation_degree)
+    deg = check_positive_int(args.approximation_degree, "approximation_degree", minimum=0)
     _check_gates(n + sum(min(k, max(n - 1 - deg, 0)) for k in range(n)) + n // 2,
                  f"the {n}-qubit QFT", "use fewer --qubits or a larger --approximation-degree")
     return synth_qft_full(n, do_swaps=not args.no_swaps, inverse=args.inverse,
-                          approximation_degree=args.approximation_degree, name=f"qft{n}")
+                          approximation_degree=deg, name=f"qft{n}")
 
 
 def _ghz(args: argparse.Namespace):
@@ -129,11 +131,15 @@ def _random(args: argparse.Namespace):
     """Random circuit of Qiskit's standard gates (``qiskit.circuit.random.random_circuit``)."""
     from qiskit.circuit.random import random_circuit
 
+    from sketch.checks import check_positive_int
+
     n = _positive(args.qubits, "qubits")
     depth = _positive(args.depth, "depth")
+    most = check_positive_int(args.max_operands, "max_operands", maximum=4,
+                              why="Qiskit's random gates act on at most 4 qubits")
     _check_gates(float(n) * depth, f"a random circuit of {n} qubits and depth {depth}",
                  "use fewer --qubits or a smaller --depth")
-    qc = random_circuit(n, depth, max_operands=min(args.max_operands, n), seed=args.seed)
+    qc = random_circuit(n, depth, max_operands=min(most, n), seed=args.seed)
     qc.name = f"random{n}x{depth}"
     return qc
 

@@ -210,7 +210,7 @@ def load(path: str | Path, target: str | None = None):
 
 def run(args: argparse.Namespace) -> int:
     from sketch.lstsq import lstsq
-    from sketch.scaling import unit_scaled, unit_unscaled
+    from sketch.scaling import columns_scaled, unit_scaled, unit_unscaled
 
     X, y, features, name = load(args.data, args.target)
     m, n = X.shape
@@ -224,8 +224,10 @@ def run(args: argparse.Namespace) -> int:
               "drop features or regularise with --alpha", file=sys.stderr)
     # Fit on copies scaled by powers of two (exact) with max|entry| in [1/2, 1): a column of
     # ±1e308 would otherwise overflow the centring's mean and the residual sums, though the
-    # coefficients themselves are representable. Ridge's alpha scales with X squared.
-    Xs, ex = unit_scaled(X)
+    # coefficients themselves are representable. Ridge's alpha scales with X squared; least
+    # squares scales each column by its own power where their scales spread (a column of
+    # 1e-300 next to one of 1e300 fell below the rank cut-off: coefficient 0).
+    Xs, ex = unit_scaled(X) if args.alpha else columns_scaled(X)
     ys, ey = unit_scaled(y)
     if args.intercept:
         xbar, ybar = Xs.mean(axis=0), ys.mean()

@@ -206,3 +206,19 @@ def test_bad_options(tmp_path, capsys):
     assert "at least n rows" in _error(capsys, path, "--sketch-size", "2")
     assert "alpha must be" in _error(capsys, path, "--alpha", "-1")
     assert "--time-limit must be a positive" in _error(capsys, path, "--time-limit", "0")
+
+
+@pytest.mark.parametrize("method", ["direct", "fossils"])
+def test_columns_of_wildly_different_scale_get_their_own_coefficients(tmp_path, capsys, data,
+                                                                      method):
+    """X·diag(1e-300, 1e300, 1): the coefficients are β/d exactly; one scale for the whole
+    matrix put the 1e-300 column below the rank cut-off (coefficient 0, error 1.0 on main)."""
+    X, y, beta, _ = data
+    d = np.array([1e-300, 1e300, 1.0])
+    path = tmp_path / "d.npy"
+    np.save(path, np.c_[X * d, y])
+    rc, out, _ = _run(capsys, path, "--method", method)
+    assert rc == 0
+    coef = _printed(out)[0]
+    assert np.allclose(coef[1:] * d, beta[1:], rtol=1e-9, atol=0), (coef, beta)
+    assert np.isclose(coef[0], beta[0], rtol=1e-9)

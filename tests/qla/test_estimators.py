@@ -113,3 +113,22 @@ def test_named_method_is_kept():
     for method in ("fossils", "sketch-and-precondition", "sketch-and-solve", "direct"):
         assert SketchedLinearRegression(method=method, random_state=0).fit(X, y).method_ \
             == method
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("method", [None, "direct", "fossils", "sketch-and-precondition"])
+def test_columns_of_wildly_different_scale_are_scaled_one_by_one(method, sparse):
+    """X = G·diag(1e-300, 1e300, 1, 1e-150): coef = z/d for z the fit on G (each column gets
+    its own power of two, w = D z exactly); one scale for all of X left the small columns
+    below the rank cut-off, their coefficients 0 (relative error 1.0 on main)."""
+    rng = np.random.default_rng(3)
+    G = rng.standard_normal((300, 4))
+    y = G @ [1.0, 2.0, 3.0, -1.0] + 0.1 * rng.standard_normal(300)
+    d = np.array([1e-300, 1e300, 1.0, 1e-150])
+    X = sp.csr_matrix(G * d) if sparse else G * d
+    model = SketchedLinearRegression(method=method, random_state=0).fit(X, y)
+    Gc = G - G.mean(axis=0)
+    z = np.linalg.lstsq(Gc, y - y.mean(), rcond=None)[0]
+    assert np.allclose(model.coef_ * d, z, rtol=1e-9, atol=0), (model.coef_ * d, z)
+    assert np.isclose(model.intercept_, y.mean() - G.mean(axis=0) @ z, rtol=1e-9)
+    assert np.allclose(model.predict(X), G @ z + model.intercept_, rtol=1e-9)

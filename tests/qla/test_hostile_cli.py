@@ -173,3 +173,39 @@ def test_regress_errors_name_the_flags(tmp_path, capsys, opts, flag):
     assert _regress(tmp_path, _GOOD_CSV, "--method", "sketch-and-precondition", *opts) == 2
     err = capsys.readouterr().err
     assert f"error: {flag} must" in err, err
+
+
+def test_circuit_kind_errors_name_the_kinds_flags(capsys):
+    """The flags of `qla circuit KIND` come from the kind's own parser too
+    (qla.cli.FlagParser): main said "clock_qubits must be ..." (the Python name)."""
+    assert run_cli(["circuit", "hhl", "--clock-qubits", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--clock-qubits must be at least 1" in err, err
+
+
+def test_the_flags_are_recorded_without_argparse_internals():
+    """qla.cli maps names to flags through public argparse only (no ``_actions``, no
+    ``_SubParsersAction``), so a Python upgrade cannot break its error messages."""
+    import inspect
+
+    import qla.cli
+
+    source = inspect.getsource(qla.cli)
+    assert "_actions" not in source and "_SubParsersAction" not in source
+    args = qla.cli.build_parser().parse_args(["regress", "d.csv", "--time-limit", "1"])
+    assert args.flags["time_limit"] == "--time-limit" and args.flags["sketch_size"] == (
+        "--sketch-size")
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["circuit", "random", "--max-operands", "0"], "--max-operands must be at least 1"),
+    (["circuit", "random", "-n", "6", "--max-operands", "5"], "--max-operands must be at most 4"),
+    (["circuit", "qft", "--approximation-degree", "-1"],
+     "--approximation-degree must be at least 0"),
+])
+def test_circuit_kind_options_are_checked_before_qiskit(argv, match, capsys):
+    """Main crashed with Qiskit's tracebacks: AttributeError ('NoneType' object has no
+    attribute 'values'), CircuitError and OverflowError (a negative unsigned)."""
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and match in err, err

@@ -123,3 +123,42 @@ def test_progress_bar_and_validation(capsys):
             call(time_limit=0)
         with pytest.raises(TypeError, match="progress"):
             call(progress="yes")
+
+
+def _large_indefinite(n=4200):
+    """A sparse indefinite diagonal just past DENSE_LIMIT rows: its sizing runs Lanczos (up
+    to max(300, min(n, 2000)) steps on H and then on H², fixed by the caller)."""
+    import scipy.sparse as sp
+
+    from sketch.hhl_sizing import DENSE_LIMIT
+
+    assert n > DENSE_LIMIT
+    d = np.linspace(-1.0, 1.0, n)
+    d[np.abs(d) < 1e-3] = 1e-3
+    return sp.diags(d).tocsr()
+
+
+def test_hhl_sizing_lanczos_takes_a_time_limit():
+    """size_hhl's eigenvalue bounds (Lanczos, minutes for n ~ 2e4 on this machine) had no
+    time_limit: it stops now after the first step, warns and notes it in the sizing."""
+    from sketch.hhl_sizing import eigenvalue_bounds, size_hhl
+
+    H = _large_indefinite()
+    with pytest.warns(ConvergenceWarning, match="time_limit"):
+        lmin, lmax, _, source = eigenvalue_bounds(H, time_limit=TINY, progress=False)
+    assert source == "lanczos (time_limit)" and 0 < lmin <= lmax <= 1  # inside the spectrum
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = size_hhl(H, time_limit=TINY, progress=False)
+    assert s.bounds == "lanczos (time_limit)"
+    assert any("time_limit stopped Lanczos" in note for note in s.notes)
+
+
+@pytest.mark.parametrize("entry", ["eigenvalue_bounds", "size_hhl", "hhl_problem",
+                                   "emulate_hhl"])
+def test_hhl_time_limits_are_validated_first(entry):
+    import sketch.hhl as hhl
+
+    with pytest.raises(ToleranceError, match="time_limit"):
+        getattr(hhl, entry)(*([np.eye(2)] + ([np.ones(2)] if "problem" in entry
+                                             or "emulate" in entry else [])), time_limit=0)
