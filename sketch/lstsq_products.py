@@ -21,8 +21,8 @@ a transposed matrix times a vector, and a second thread then sweeps nothing
 as long as the two-pass ``A.T @ (A @ w − b)``: on the development machine A
 stays in its 480 MB L3. A numba ``nogil`` row kernel (a dot and an axpy per
 row) took 7.5 ms on one thread and 4.2 ms on two, the pooled BLAS pass 3.6 ms
-on two (best of 15, machine shared): no gain for a compile on first use and a
-new dependency.
+on two (best of 15, machine shared): no faster, and it would compile on first
+use.
 
 Examples
 --------
