@@ -46,7 +46,8 @@ passes stays out of reach on this machine (its floor), are in
 :mod:`sketch.scatter_kernel`.
 
 The number of threads is :func:`threads` (all CPUs this process may use,
-unless set with :func:`set_threads`); BLAS keeps its own thread setting.
+unless set with :func:`set_threads`); BLAS keeps its own thread setting
+(:func:`blas_threads` reads it).
 
 A multithreaded OpenBLAS call leaves its worker threads spinning for about
 2**28 cycles (0.1 s) after it returns, and a threaded kernel started in that
@@ -142,18 +143,42 @@ def release_buffers() -> int:
     return freed
 
 
-def _blas_threads(n: int) -> Any:
-    """Limit BLAS to ``n`` threads while our own threads call it (when threadpoolctl is
-    installed): a multithreaded BLAS inside each of several threads oversubscribes the
-    cores, and small GEMMs then slow down by orders of magnitude."""
+def _blas_controller() -> Any:
+    """threadpoolctl's controller of the loaded BLAS libraries (made once), or None."""
     global _controller
     if _controller is None:
         try:
             from threadpoolctl import ThreadpoolController
         except ImportError:  # pragma: no cover - threadpoolctl is optional
-            return contextlib.nullcontext()
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=n, user_api="blas")
+            return None
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+def blas_threads() -> int:
+    """Threads BLAS may use now: the fewest over the loaded BLAS libraries (read in under
+    a microsecond; 1 without threadpoolctl). A caller who limits BLAS, e.g. with
+    ``threadpoolctl.threadpool_limits(1)``, limits what this returns.
+
+    Examples
+    --------
+    >>> blas_threads() >= 1
+    True
+    """
+    controller = _blas_controller()
+    if controller is None or not controller.lib_controllers:  # pragma: no cover
+        return 1
+    return max(1, min(lib.get_num_threads() for lib in controller.lib_controllers))
+
+
+def _blas_threads(n: int) -> Any:
+    """Limit BLAS to ``n`` threads while our own threads call it (when threadpoolctl is
+    installed): a multithreaded BLAS inside each of several threads oversubscribes the
+    cores, and small GEMMs then slow down by orders of magnitude."""
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover - threadpoolctl is optional
+        return contextlib.nullcontext()
+    return controller.limit(limits=n)
 
 
 def _run(fn: Callable[[Any], None], items: Iterable[Any]) -> None:
@@ -167,6 +192,35 @@ def _run(fn: Callable[[Any], None], items: Iterable[Any]) -> None:
     with ThreadPoolExecutor(n) as pool:
         for _ in pool.map(fn, items):
             pass
+
+
+#: The pool :func:`_run_kept` keeps between calls, with its size and the process that made it.
+_kept: tuple[ThreadPoolExecutor, int, int] | None = None
+_kept_lock = threading.Lock()
+
+
+def _run_kept(fn: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """``[fn(item) for item in items]``, the first item on the calling thread and the others
+    on a pool kept between calls: for work called many times a second (the least-squares
+    refinement's passes over A, :mod:`sketch.lstsq_products`), where making a pool per call
+    costs more than it saves. The pool is remade when :func:`threads` asks for more workers
+    or after a fork (a child has none of its parent's threads). ``fn`` must not call this
+    itself: a task waiting on the pool it runs in can wait forever.
+    """
+    global _kept
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    workers = max(1, threads() - 1)
+    with _kept_lock:
+        if _kept is None or _kept[1] < workers or _kept[2] != os.getpid():
+            if _kept is not None and _kept[2] == os.getpid():
+                _kept[0].shutdown(wait=False)
+            _kept = (ThreadPoolExecutor(workers, thread_name_prefix="sketch-kept"), workers,
+                     os.getpid())
+        pool = _kept[0]
+    futures = [pool.submit(fn, item) for item in items[1:]]
+    first = fn(items[0])
+    return [first] + [f.result() for f in futures]
 
 
 def _ranges(n: int, parts: int) -> list[tuple[int, int]]:
