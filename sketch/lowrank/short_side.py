@@ -107,17 +107,12 @@ def _whitener(Gjj: Any, xp: Any) -> Any:
     return astype(V / root[None, :], Gjj.dtype)
 
 
-def _extend(Z: Any, raw: Any, xp: Any, coef: Any = None) -> Any:
+def _extend(Z: Any, raw: Any, xp: Any) -> Any:
     """Orthonormal columns spanning range(raw) ⊥ range(Z): block classical Gram–Schmidt
     twice and a Gram-based QR (W V Λ^{-1/2}) twice when the projected block is well conditioned
     (κ ≤ 0.01/√u, no direction near exhaustion), else :func:`~sketch.lowrank.basis.extend`,
-    which drops exhausted and dependent directions.
-
-    ``coef``: ``Z^H raw`` where it is known without a product (from the Gram matrix); it
-    differs from the product by rounding of the order of the product's own, and the
-    second pass, a product, removes what the first leaves either way.
-    """
-    W = raw - Z @ (_H(Z) @ raw if coef is None else coef)
+    which drops exhausted and dependent directions."""
+    W = raw - Z @ (_H(Z) @ raw)
     W = W - Z @ (_H(Z) @ W)
     lam, V = _eigh_double(_H(W) @ W, xp)
     u = float(np.finfo(numpy_dtype(W.dtype)).eps)
@@ -193,9 +188,8 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
             N = _Columns(T, cap)
         else:
             N.append(T)
-        S = _whitener(G[lo:, lo:], xp)
-        # Z^H raw = (AZ)^H (AZ_last) S = G[:, lo:] S: the first projection without a product
-        Zn = _extend(Z, T @ S, xp, G[:, lo:] @ S)[:, : n - Z.shape[1]]
+        raw = T @ _whitener(G[lo:, lo:], xp)
+        Zn = _extend(Z, raw, xp)[:, : n - Z.shape[1]]
         if Zn.shape[1] == 0 and op.work_dtype != op.dtype:
             # float32 has run out of digits, not the space: go on in full precision
             before = now
