@@ -13,8 +13,8 @@ from the right, ``Â = [AZ]_k Z^H`` (``[·]_k``: truncated SVD), i.e. their
 algorithm applied to A^H, whose guarantees hold with either side.
 
 The images AZ (m × L) are kept block by block; per step the long side sees
-only the two passes and two small GEMMs (the new block's b × b Gram, the
-probe update; the block is whitened after the A^H pass, on the short side). The Gram matrix
+only the two passes and three small GEMMs (the new block's b × b Gram, its
+whitening before the A^H pass, the probe update). The Gram matrix
 ``G = (AZ)^H AZ``, whose eigenvalues are the squared Ritz values σ̃ᵢ² of the
 stopping rule, gets its new column on the short side from the kept
 ``N = A^H A Z`` (``(AZ)^H AZₙ = N^H Zₙ``); the final left factor is ``AZ·W_k``
@@ -86,25 +86,19 @@ class _Columns:
         return self.buf[: self.width].T
 
 
-def _whitener(Gjj: Any, xp: Any) -> Any:
-    """``S`` with ``(Y S)^H (Y S) ≈ I`` for a block Y with Gram ``Gjj = Y^H Y``.
+def _whitener(Gjj: Any, xp: Any) -> tuple[Any, Any]:
+    """``S`` with ``(Y S)^H (Y S) ≈ I`` for a block Y with Gram ``Gjj = Y^H Y``, and ``S⁻¹``.
 
-    The next raw block is ``(A^H AZⱼ) S = A^H (AZⱼ S)``: its columns are as far
-    apart as those of the whitened ``AZⱼ S``, condition at most σ₁/σ_min(AZⱼ),
-    not its square (the job LU does between power steps, for a b × b
-    eigendecomposition instead of an m × b factorisation). S is applied after the
-    pass, on the short side (n × b × b), where applying it before cost an
-    m × b × b product and ``A^H AZⱼ`` came back as ``raw·S⁻¹``: 6 % of a call on the
-    term matrix. The rounding is of the same order either way (u·σ₁‖AZⱼ‖‖S‖), and it
-    shapes only the new directions: the Ritz values and the certificate come from
-    the products with the orthonormal basis. Eigenvalues below ``100·u·λ₁`` are
-    lifted to that.
+    Applied to ``Y = AZⱼ`` before the A^H pass, so the next raw block
+    ``A^H (AZⱼ S)`` has condition at most σ₁/σ_min(AZⱼ), not its square (the
+    job LU does between power steps, for a b × b eigendecomposition instead of
+    an m × b factorisation). Eigenvalues below ``100·u·λ₁`` are lifted to that.
     """
     lam, V = _eigh_double(Gjj, xp)
     real = np.finfo(numpy_dtype(Gjj.dtype)).dtype
     floor = max(100 * float(np.finfo(real).eps) * float(lam[0]), np.finfo(float).tiny)
     root = xp.sqrt(xp.where(lam > floor, lam, floor * xp.ones_like(lam)))
-    return astype(V / root[None, :], Gjj.dtype)
+    return astype(V / root[None, :], Gjj.dtype), astype(root[:, None] * _H(V), Gjj.dtype)
 
 
 def _extend(Z: Any, raw: Any, xp: Any) -> Any:
@@ -183,12 +177,12 @@ def short_side_krylov_svd(op: _Operator, k: int, b: int, key: Any, sketch: str, 
             converged, est = True, 0.0
             break
         lo = Z.shape[1] - blocks[-1].shape[1]
-        T = op.rmm(blocks[-1])  # A^H A Z_last
+        S, Sinv = _whitener(G[lo:, lo:], xp)
+        raw = op.rmm(blocks[-1] @ S)  # A^H A Z_last S
         if N is None:
-            N = _Columns(T, cap)
+            N = _Columns(raw @ Sinv, cap)
         else:
-            N.append(T)
-        raw = T @ _whitener(G[lo:, lo:], xp)
+            N.append(raw @ Sinv)
         Zn = _extend(Z, raw, xp)[:, : n - Z.shape[1]]
         if Zn.shape[1] == 0 and op.work_dtype != op.dtype:
             # float32 has run out of digits, not the space: go on in full precision
