@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
 from .backend import (
     astype,
     dense_lstsq,
@@ -334,13 +336,17 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     xp, ndim = p.xp, p.b.ndim
     kind = "sparse-sign" if p.sketch is None else p.sketch
     k = 1 if ndim == 1 else p.b.shape[1]
-    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS,
-                              whole=_factors_whole(p))
-    # No sketch (s ≥ m): the factor is A's own, N = R⁻¹ makes A N orthonormal (η = 0)
-    exact = S is None
-    eta = 0.0 if exact else min(0.9, math.sqrt(max(F.rank, 1) / s))
-    st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp,
-                 time_limit=p.time_limit, progress=p.progress, exact=exact)
+    whole = _factors_whole(p)
+    # BLAS on one thread for the sketch-sized work (QR of S·A, solves with its R), all of
+    # its threads for the passes over A; A's own QR (whole) keeps them all
+    with contextlib.nullcontext() if whole else kernels.serial_blas():
+        S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS,
+                                  whole=whole)
+        # No sketch (s ≥ m): the factor is A's own, N = R⁻¹ makes A N orthonormal (η = 0)
+        exact = S is None
+        eta = 0.0 if exact else min(0.9, math.sqrt(max(F.rank, 1) / s))
+        st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter,
+                     xp=xp, time_limit=p.time_limit, progress=p.progress, exact=exact)
     # ‖x − x*‖/‖x‖ ≤ (1 + η)² (η̂/s)·√(1 + (θ/s)²) + (1 + η)·φ/s for s ≤ σ_min(S·A),
     # θ = ‖r‖/‖x‖ on [A; √α I] and φ ≥ ‖δr‖/‖x‖, the residual's own rounding,
     # (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) with ‖b‖ ≤ ‖A‖‖x‖ + ‖r‖ (the argument is in
