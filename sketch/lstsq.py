@@ -30,8 +30,8 @@ Examples
 --------
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
->>> A = rng.standard_normal((20000, 100))
->>> b = A @ np.ones(100) + 0.01 * rng.standard_normal(20000)
+>>> A = rng.standard_normal((20000, 300))
+>>> b = A @ np.ones(300) + 0.01 * rng.standard_normal(20000)
 >>> res = lstsq(A, b, seed=1)
 >>> res.converged, res.method
 (True, 'fossils')
