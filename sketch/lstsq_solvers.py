@@ -70,11 +70,13 @@ SVD_FROM_COLUMNS = 3
 # costs m·n². On one core (``python -m benchmarks lstsq-grid``, the machine shared) FOSSILS
 # was 1.6-4x slower than gelsd at n = 100, m = 50n and 0.7-0.9x at m = 100-200n; 2-260x
 # slower for n <= 50. On two, LAPACK's QR uses both cores where the sketch and the QR of S·A
-# do not: FOSSILS against the fastest LAPACK path (issue fp25, κ = 1e8, ‖r‖ = 1e-3 and 1,
-# quiet machine) was 0.49-0.61x at 10000 × 100, 0.79-1.15x at 20000 × 200, 0.83-0.90x at
-# 10000 × 500, and 1.01-1.44x at 20000 × 300, 1.16-1.45x at 40000 × 400, 1.19-1.64x at
-# 50000 × 150. More threads than two use the two-thread rule (not measured).
-SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 36.0)}  # BLAS threads: (PASS_COST, QR_COST)
+# do not (QR_COST doubles): FOSSILS against the fastest LAPACK path (issue fp25, κ = 1e8,
+# ‖r‖ = 1e-3 and 1, quiet machine; gelsd the fastest path at both) was 0.49-0.61x at
+# 10000 × 100 and 0.83-0.90x at 10000 × 500 (LAPACK there now); 0.79-1.15x at 20000 × 200
+# (kept: the default's gelsd took 0.58-0.70x of the fastest path, a QR solve, on the
+# quick benchmark's problems), 1.01-1.44x at 20000 × 300, 1.16-1.45x at 40000 × 400 and
+# 1.19-1.64x at 50000 × 150. More threads than two use the two-thread rule (not measured).
+SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 24.0)}  # BLAS threads: (PASS_COST, QR_COST)
 # A sparse A goes to LAPACK only while its dense copy is this small (entries).
 DENSE_FALLBACK_ENTRIES = 1_000_000
 # The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
@@ -133,13 +135,14 @@ def sketching_pays(m: int, n: int, *, sparse: bool = False, threads: int | None 
     On one thread (80, 12) every n ≤ 80, and m < 12n, where the sketch would be as tall
     as A, go to LAPACK, which is faster there and as accurate as itself: FOSSILS' forward
     error reached 10-170x gelsd's on such problems (κ = 1e8, ‖r‖ = 1; its backward error
-    stayed ≤ u). On two (130, 36), where LAPACK's QR uses both cores, also e.g. 20000 × 200.
+    stayed ≤ u). On two (130, 24), where LAPACK's QR uses both cores, also every n ≤ 130
+    and e.g. 10000 × 500.
     A sparse A stays sketched unless its dense copy has at most ``DENSE_FALLBACK_ENTRIES``
     entries.
 
     Examples
     --------
-    >>> sketching_pays(20_000, 200, threads=1), sketching_pays(20_000, 200, threads=2)
+    >>> sketching_pays(10_000, 100, threads=1), sketching_pays(10_000, 100, threads=2)
     (True, False)
     >>> sketching_pays(100_000, 50, threads=1), sketching_pays(12, 4)
     (False, False)
