@@ -78,7 +78,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -179,6 +179,40 @@ def _blas_threads(n: int) -> Any:
     if controller is None:  # pragma: no cover - threadpoolctl is optional
         return contextlib.nullcontext()
     return controller.limit(limits=n)
+
+
+#: The BLAS thread count of the caller of :func:`serial_blas` (per thread), while it holds.
+_serial = threading.local()
+
+
+def caller_blas_threads() -> int:
+    """Threads BLAS may use for the caller: :func:`blas_threads`, or, inside
+    :func:`serial_blas`, what it was when that began (the passes over A,
+    :func:`sketch.lstsq_products.pass_threads`, keep using every such core)."""
+    held = getattr(_serial, "threads", None)
+    return blas_threads() if held is None else held
+
+
+@contextlib.contextmanager
+def serial_blas() -> Iterator[None]:
+    """BLAS on one thread for the small dense work of a sketched solve (the QR of S·A, the
+    triangular solves with its R), remembering the caller's count for the big passes over A
+    (:func:`caller_blas_threads`); nested uses add nothing.
+
+    On two OpenBLAS threads the QR of a 2400 × 201 sketch took 19–20 ms against 12–13 ms
+    on one, and the shifted R of the backward-error estimate about 19 ms against 1 ms
+    (issue fp25's profile of a 20000 × 200 ``lstsq``): such work is too small to split.
+    """
+    if getattr(_serial, "threads", None) is not None:
+        yield
+        return
+    n = blas_threads()
+    _serial.threads = n
+    try:
+        with contextlib.nullcontext() if n == 1 else _blas_threads(1):
+            yield
+    finally:
+        _serial.threads = None
 
 
 def _run(fn: Callable[[Any], None], items: Iterable[Any]) -> None:

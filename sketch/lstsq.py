@@ -13,8 +13,9 @@ Minimises ‖Ax − b‖₂² + α‖x‖₂² by one of the methods of
   tolerance. Accurate in residual, not backward stable for ill-conditioned A.
 * ``"sketch-and-solve"`` — Sarlós (2006), optionally with the ℓ∞ guarantee.
 * ``"direct"`` — LAPACK (``gelsd``), for reference, and the default where
-  sketching cannot pay (:func:`~sketch.lstsq_solvers.sketching_pays`: n ≤ 80,
-  or m too close to 12n, for dense A or a sparse A of at most 10⁶ entries):
+  sketching cannot pay (:func:`~sketch.lstsq_solvers.sketching_pays`, by the BLAS
+  threads of the call: on one n ≤ 80, or m too close to 12n; on two n ≤ 130, or m too
+  close to 24n²/(n − 130); for dense A or a sparse A of at most 10⁶ entries):
   there LAPACK is faster and FOSSILS' forward error reached 10-170× LAPACK's.
   The result's ``method`` says which ran.
 
@@ -30,8 +31,8 @@ Examples
 --------
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
->>> A = rng.standard_normal((20000, 100))
->>> b = A @ np.ones(100) + 0.01 * rng.standard_normal(20000)
+>>> A = rng.standard_normal((20000, 300))
+>>> b = A @ np.ones(300) + 0.01 * rng.standard_normal(20000)
 >>> res = lstsq(A, b, seed=1)
 >>> res.converged, res.method
 (True, 'fossils')

@@ -77,10 +77,11 @@ def _rows(A: Any, block: int | None) -> int:
 
 def pass_threads(blocks: int) -> int:
     """Threads of a fused pass over ``blocks`` row blocks: every core the caller allows
-    (:func:`sketch.kernels.threads`, and no more than BLAS may use now,
-    :func:`sketch.kernels.blas_threads`, since the pass stands in for BLAS calls), at most
-    one per block."""
-    return max(1, min(kernels.threads(), kernels.blas_threads(), blocks))
+    (:func:`sketch.kernels.threads`, and no more than BLAS may use for the caller,
+    :func:`sketch.kernels.caller_blas_threads`, since the pass stands in for BLAS calls;
+    inside :func:`sketch.kernels.serial_blas` that is the count before it), at most one per
+    block."""
+    return max(1, min(kernels.threads(), kernels.caller_blas_threads(), blocks))
 
 
 def _blockwise(A: Any, w: Any, b: Any, block: int | None) -> tuple[Any, Any]:

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -33,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import kernels
 from .backend import (
     astype,
     dense_lstsq,
@@ -62,12 +64,19 @@ OVERSAMPLING = {"fossils": 12.0, "sketch-and-precondition": 4.0, "sketch-and-sol
 # and evaluation from R (about 1/10 of an SVD of R), O(n²) from the SVD: with more
 # right-hand sides than this the SVD is cheaper. R near singular takes the SVD anyway.
 SVD_FROM_COLUMNS = 3
-# The default method's size rule (:func:`sketching_pays`): FOSSILS costs about
-# PASS_COST·m·n (the sketch and its passes over A, Python's overhead included) plus
-# OVERSAMPLING·n³ (the QR of S·A); Householder QR costs m·n². Measured crossover on one core
-# (``python -m benchmarks lstsq-grid``, the machine shared): FOSSILS is 1.6-4x slower than
-# gelsd at n = 100, m = 50n and 0.7-0.9x at m = 100-200n; 2-260x slower for n <= 50.
-PASS_COST = 80
+# The default method's size rule (:func:`sketching_pays`), by the BLAS threads of the call:
+# FOSSILS costs about PASS_COST·m·n (the sketch and its passes over A, Python's overhead
+# included) plus QR_COST·n³ (the QR of S·A, s = 12n rows, on one BLAS thread); Householder QR
+# costs m·n². On one core (``python -m benchmarks lstsq-grid``, the machine shared) FOSSILS
+# was 1.6-4x slower than gelsd at n = 100, m = 50n and 0.7-0.9x at m = 100-200n; 2-260x
+# slower for n <= 50. On two, LAPACK's QR uses both cores where the sketch and the QR of S·A
+# do not (QR_COST doubles): FOSSILS against the fastest LAPACK path (issue fp25, κ = 1e8,
+# ‖r‖ = 1e-3 and 1, quiet machine; gelsd the fastest path at both) was 0.49-0.61x at
+# 10000 × 100 and 0.83-0.90x at 10000 × 500 (LAPACK there now); 0.79-1.15x at 20000 × 200
+# (kept: the default's gelsd took 0.58-0.70x of the fastest path, a QR solve, on the
+# quick benchmark's problems), 1.01-1.44x at 20000 × 300, 1.16-1.45x at 40000 × 400 and
+# 1.19-1.64x at 50000 × 150. More threads than two use the two-thread rule (not measured).
+SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 24.0)}  # BLAS threads: (PASS_COST, QR_COST)
 # A sparse A goes to LAPACK only while its dense copy is this small (entries).
 DENSE_FALLBACK_ENTRIES = 1_000_000
 # The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
@@ -116,25 +125,33 @@ def _scalar(v: Any, ndim: int) -> Any:
     return float(v) if ndim == 1 else v
 
 
-def sketching_pays(m: int, n: int, *, sparse: bool = False) -> bool:
+def sketching_pays(m: int, n: int, *, sparse: bool = False, threads: int | None = None) -> bool:
     """Whether the default method sketches (FOSSILS) or hands A to LAPACK (``"direct"``).
 
     Sketching pays when Householder QR's m·n² exceeds FOSSILS' cost,
-    ``PASS_COST``·m·n + 12·n³: n > PASS_COST + 12·n²/m. Below that (every n ≤ 80,
-    and m < 12n, where the sketch would be as tall as A) LAPACK is faster, and
-    as accurate as itself: FOSSILS' forward error reached 10-170x gelsd's on
-    such problems (κ = 1e8, ‖r‖ = 1; its backward error stayed ≤ u). A sparse
-    A stays sketched unless its dense copy has at most
-    ``DENSE_FALLBACK_ENTRIES`` entries.
+    ``PASS_COST``·m·n + ``QR_COST``·n³: n > PASS_COST + QR_COST·n²/m, with the two costs
+    of :data:`SIZE_RULE` for ``threads`` BLAS threads (default: what BLAS may use now,
+    :func:`sketch.kernels.blas_threads`, so that ``threadpool_limits`` changes the choice).
+    On one thread (80, 12) every n ≤ 80, and m < 12n, where the sketch would be as tall
+    as A, go to LAPACK, which is faster there and as accurate as itself: FOSSILS' forward
+    error reached 10-170x gelsd's on such problems (κ = 1e8, ‖r‖ = 1; its backward error
+    stayed ≤ u). On two (130, 24), where LAPACK's QR uses both cores, also every n ≤ 130
+    and e.g. 10000 × 500.
+    A sparse A stays sketched unless its dense copy has at most ``DENSE_FALLBACK_ENTRIES``
+    entries.
 
     Examples
     --------
-    >>> sketching_pays(20_000, 200), sketching_pays(100_000, 50), sketching_pays(12, 4)
-    (True, False, False)
+    >>> sketching_pays(10_000, 100, threads=1), sketching_pays(10_000, 100, threads=2)
+    (True, False)
+    >>> sketching_pays(100_000, 50, threads=1), sketching_pays(12, 4)
+    (False, False)
     """
     if sparse and m * n > DENSE_FALLBACK_ENTRIES:
         return True
-    return n > PASS_COST + OVERSAMPLING["fossils"] * n * n / m
+    t = kernels.blas_threads() if threads is None else threads
+    pass_cost, qr_cost = SIZE_RULE[min(max(t, 1), max(SIZE_RULE))]
+    return n > pass_cost + qr_cost * n * n / m
 
 
 # -- the sketch ---------------------------------------------------------------------
@@ -334,13 +351,17 @@ def solve_fossils(p: LstsqProblem) -> LstsqResult:
     xp, ndim = p.xp, p.b.ndim
     kind = "sparse-sign" if p.sketch is None else p.sketch
     k = 1 if ndim == 1 else p.b.shape[1]
-    S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS,
-                              whole=_factors_whole(p))
-    # No sketch (s ≥ m): the factor is A's own, N = R⁻¹ makes A N orthonormal (η = 0)
-    exact = S is None
-    eta = 0.0 if exact else min(0.9, math.sqrt(max(F.rank, 1) / s))
-    st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter, xp=xp,
-                 time_limit=p.time_limit, progress=p.progress, exact=exact)
+    whole = _factors_whole(p)
+    # BLAS on one thread for the sketch-sized work (QR of S·A, solves with its R), all of
+    # its threads for the passes over A; A's own QR (whole) keeps them all
+    with contextlib.nullcontext() if whole else kernels.serial_blas():
+        S, s, F = sketched_factor(p, kind, OVERSAMPLING["fossils"], svd=k > SVD_FROM_COLUMNS,
+                                  whole=whole)
+        # No sketch (s ≥ m): the factor is A's own, N = R⁻¹ makes A N orthonormal (η = 0)
+        exact = S is None
+        eta = 0.0 if exact else min(0.9, math.sqrt(max(F.rank, 1) / s))
+        st = fossils(p.A, p.b, F, alpha=p.alpha, eta=eta, tol=p.tol, maxiter=p.maxiter,
+                     xp=xp, time_limit=p.time_limit, progress=p.progress, exact=exact)
     # ‖x − x*‖/‖x‖ ≤ (1 + η)² (η̂/s)·√(1 + (θ/s)²) + (1 + η)·φ/s for s ≤ σ_min(S·A),
     # θ = ‖r‖/‖x‖ on [A; √α I] and φ ≥ ‖δr‖/‖x‖, the residual's own rounding,
     # (n + 1)·u·(‖b‖ + ‖A‖_F‖x‖) with ‖b‖ ≤ ‖A‖‖x‖ + ‖r‖ (the argument is in

@@ -97,8 +97,9 @@ def test_time_limit_reaches_the_solver(est):
 def test_default_method_is_the_librarys(est, sparse):
     """No method named: sketch.lstsq's size rule decides, and ``method_`` says which ran —
     LAPACK on a small problem (FOSSILS there had 10-170x LAPACK's forward error), FOSSILS on
-    one where a sketch pays (20000 x 100; sparse: more than 10⁶ dense entries)."""
-    small, big = _data(4, n=3000, d=30, sparse=sparse), _data(5, n=20000, d=100, sparse=sparse)
+    one where a sketch pays (20000 x 300 on one BLAS thread or two; sparse: more than 10⁶
+    dense entries)."""
+    small, big = _data(4, n=3000, d=30, sparse=sparse), _data(5, n=20000, d=300, sparse=sparse)
     model = est.fit(*small)
     assert model.method_ == "direct" and model.n_iter_ == 0 and model.result_.sketch is None
     ref = (Ridge(alpha=1e-3, solver="cholesky") if isinstance(est, SketchedRidge)

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.linalg import aslinearoperator
+from threadpoolctl import threadpool_limits
 
 import sketch
 from sketch.lstsq_solvers import sketching_pays
@@ -68,7 +69,8 @@ def test_consistent_system_where_the_default_sketches_is_as_accurate_as_lapack(s
     returned with 2.3-7.2x LAPACK's forward error (the rounding of S·A); one refinement
     step aimed at u now follows (sketch/fossils.py, START_POLISH)."""
     A, b, x = known(10000, 100, 1e8, 0.0, np.float64, seed)
-    res = sketch.lstsq(A, b, seed=0)
+    with threadpool_limits(1):  # on two BLAS threads the default hands 10000 x 100 to LAPACK
+        res = sketch.lstsq(A, b, seed=0)
     ref = np.linalg.lstsq(A, b, rcond=None)[0]
     assert res.method == "fossils" and res.converged and res.iterations >= 1
     fwd, lapack = (float(np.linalg.norm(v - x)) for v in (res.x, ref))
@@ -106,8 +108,15 @@ def test_default_is_as_accurate_as_lapack_on_small_problems(problem):
 def test_size_rule_keeps_the_sketch_where_it_pays():
     """FOSSILS where it is faster than LAPACK, and wherever the caller asked for a sketch
     or gave no entries; the fallback is reported in ``method``."""
-    assert sketching_pays(20_000, 200) and sketching_pays(100_000, 1000)
-    assert not sketching_pays(100_000, 50) and not sketching_pays(2400, 200)
+    assert sketching_pays(20_000, 200, threads=1) and sketching_pays(100_000, 1000, threads=1)
+    assert not sketching_pays(100_000, 50, threads=1) and not sketching_pays(2400, 200, threads=1)
+    # two BLAS threads (LAPACK's QR on both cores): the measured losses go to LAPACK
+    assert not sketching_pays(10_000, 100, threads=2) and sketching_pays(10_000, 100, threads=1)
+    assert not sketching_pays(10_000, 500, threads=2) and sketching_pays(10_000, 500, threads=1)
+    assert sketching_pays(20_000, 200, threads=2) and sketching_pays(50_000, 150, threads=2)
+    assert sketching_pays(10_000, 500, threads=8) == sketching_pays(10_000, 500, threads=2)
+    with threadpool_limits(1):  # measured at call time
+        assert sketching_pays(10_000, 100)
     assert sketching_pays(200_000, 500, sparse=True)  # densifying would cost 800 MB
     rng = np.random.default_rng(0)
     A, b = rng.standard_normal((300, 5)), rng.standard_normal(300)

@@ -106,9 +106,29 @@ def test_lstsq_same_bits_on_one_or_two_threads(thread_setting, monkeypatch):
     A = rng.standard_normal((8000, 100)) * np.logspace(0, -8, 100)
     b = rng.standard_normal(8000)
     runs = []
+    for blas in (1, 2):  # the sketch-sized work runs on one BLAS thread either way
+        with threadpool_limits(blas):
+            for ours in (1, 2):
+                kernels.set_threads(ours)
+                # the default sketch named: on two BLAS threads the size rule would factor
+                # this A itself (sketch.lstsq_solvers.sketching_pays)
+                runs.append(lstsq(A, b, "fossils", sketch="sparse-sign", seed=0))
+    assert all(r.iterations == runs[0].iterations > 0 for r in runs)
+    assert all(np.array_equal(r.x, runs[0].x) for r in runs)
+
+
+def test_serial_blas_keeps_the_callers_threads_for_the_pass(thread_setting):
+    kernels.set_threads(2)
     with threadpool_limits(2):
-        for ours in (1, 2):
-            kernels.set_threads(ours)
-            runs.append(lstsq(A, b, "fossils", seed=0))
-    assert runs[0].iterations == runs[1].iterations > 0
-    assert np.array_equal(runs[0].x, runs[1].x)
+        outside = kernels.blas_threads()
+        with kernels.serial_blas():
+            assert kernels.blas_threads() == 1  # the small dense work
+            assert kernels.caller_blas_threads() == outside
+            assert lp.pass_threads(50) == min(2, outside)  # the pass over A
+            with kernels.serial_blas():  # nested: nothing more
+                assert kernels.caller_blas_threads() == outside
+            assert kernels.blas_threads() == 1
+        assert kernels.blas_threads() == outside
+        assert kernels.caller_blas_threads() == outside
+    with threadpool_limits(1), kernels.serial_blas():
+        assert lp.pass_threads(50) == 1  # a caller's limit still holds
