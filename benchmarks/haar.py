@@ -172,23 +172,17 @@ def main(argv: list[str]) -> int:
     gpu = args.gpu or _gpu_available()
     entries, repeat = (2**18, 3) if args.quick else (2**20, 5)
     entries = args.entries or entries
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - part of the bench extra
-        threadpool_limits = None
     # threadpool_limits reaches only the BLAS libraries already loaded: load NumPy's and
     # SciPy's (haar calls scipy.linalg.lapack) before limiting, so every contender gets it.
     import scipy.linalg  # noqa: F401
     import scipy.stats  # noqa: F401
+    from threadpoolctl import threadpool_limits
 
     def rows() -> tuple[list[dict], list[dict]]:
         gen = generator_rows(2**18 if args.quick else 2**20, 2 * repeat + 1)
         return [_row(d, _batch(d, entries), repeat, gpu) for d in args.dims], gen
 
-    if threadpool_limits is not None:
-        with threadpool_limits(args.threads):
-            out, gen = rows()
-    else:
+    with threadpool_limits(args.threads):
         out, gen = rows()
     write_results("haar-generator" + ("-quick" if args.quick else ""), gen,
                   ["draw", "qla_ns", "peer", "peer_ns", "slowdown", "mean", "var"],

@@ -40,16 +40,13 @@ def machine() -> dict[str, Any]:
         info["scipy"] = scipy.__version__
     except ImportError:  # pragma: no cover - scipy is a core dependency
         pass
-    try:
-        from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info
 
-        info["blas"] = [
-            {k: p.get(k) for k in ("internal_api", "version", "num_threads")}
-            for p in threadpool_info()
-            if p.get("user_api") == "blas"
-        ]
-    except ImportError:
-        info["blas"] = "threadpoolctl not installed"
+    info["blas"] = [
+        {k: p.get(k) for k in ("internal_api", "version", "num_threads")}
+        for p in threadpool_info()
+        if p.get("user_api") == "blas"
+    ]
     try:
         import cupy
 

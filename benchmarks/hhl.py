@@ -102,16 +102,11 @@ def main(argv: list[str]) -> int:
     else:
         sizes, repeat = [(2, 10.0), (4, 10.0), (8, 10.0), (16, 10.0), (16, 100.0)], 5
         cg_n, kz = 40000, (2000, 100)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - part of the bench extra
-        threadpool_limits = None
+    from threadpoolctl import threadpool_limits
+
     # One BLAS thread: on a shared 2-core machine, spinning BLAS threads distort the
     # dense peers (lstsq) far more than the vector-level loops they are compared with.
-    if threadpool_limits is not None:
-        with threadpool_limits(1):
-            rows = _emulator_rows(sizes, repeat) + _classical_rows(cg_n, *kz, repeat)
-    else:
+    with threadpool_limits(1):
         rows = _emulator_rows(sizes, repeat) + _classical_rows(cg_n, *kz, repeat)
     cols = ["case", "dtype", "qubits", "qla_s", "qla_full_state_s", "peer", "peer_s", "ratio",
             "max_state_diff", "fidelity", "iterations", "residual", "peer_residual"]

@@ -95,14 +95,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--delta", type=float, default=DELTA, help="failure probability (default 0.1)")
     args = p.parse_args(argv)
     shapes, repeat = (QUICK, 3) if args.quick else (SHAPES, 5)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - part of the bench extra
-        threadpool_limits = None
-    if threadpool_limits is not None:
-        with threadpool_limits(args.threads):
-            rows = [_row(m, d, repeat, args.eps, args.delta) for m, d in shapes]
-    else:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(args.threads):
         rows = [_row(m, d, repeat, args.eps, args.delta) for m, d in shapes]
     tag = "" if (args.eps, args.delta) == (EPS, DELTA) else (
         f" --eps {args.eps} --delta {args.delta}")

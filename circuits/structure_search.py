@@ -223,15 +223,13 @@ class Search:
 
 
 def single_thread_blas() -> Any:
-    """Limit BLAS to one thread while searching, if threadpoolctl is installed.
+    """Limit BLAS to one thread while searching (threadpoolctl's limits; restore them after).
 
     The search multiplies thousands of tiny (d ≤ 16) matrices; BLAS threads only
     add synchronisation, which on a loaded machine costs 3-10x.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=1, user_api="blas")
 
 

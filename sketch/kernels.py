@@ -144,41 +144,36 @@ def release_buffers() -> int:
 
 
 def _blas_controller() -> Any:
-    """threadpoolctl's controller of the loaded BLAS libraries (made once), or None."""
+    """threadpoolctl's controller of the loaded BLAS libraries (made once)."""
     global _controller
     if _controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl is optional
-            return None
+        from threadpoolctl import ThreadpoolController
+
         _controller = ThreadpoolController().select(user_api="blas")
     return _controller
 
 
 def blas_threads() -> int:
     """Threads BLAS may use now: the fewest over the loaded BLAS libraries (read in under
-    a microsecond; 1 without threadpoolctl). A caller who limits BLAS, e.g. with
-    ``threadpoolctl.threadpool_limits(1)``, limits what this returns.
+    a microsecond; 1 where threadpoolctl finds no BLAS it knows). A caller who limits BLAS,
+    e.g. with ``threadpoolctl.threadpool_limits(1)``, limits what this returns.
 
     Examples
     --------
     >>> blas_threads() >= 1
     True
     """
-    controller = _blas_controller()
-    if controller is None or not controller.lib_controllers:  # pragma: no cover
+    libs = _blas_controller().lib_controllers
+    if not libs:  # pragma: no cover - a BLAS threadpoolctl does not know
         return 1
-    return max(1, min(lib.get_num_threads() for lib in controller.lib_controllers))
+    return max(1, min(lib.get_num_threads() for lib in libs))
 
 
 def _blas_threads(n: int) -> Any:
-    """Limit BLAS to ``n`` threads while our own threads call it (when threadpoolctl is
-    installed): a multithreaded BLAS inside each of several threads oversubscribes the
-    cores, and small GEMMs then slow down by orders of magnitude."""
-    controller = _blas_controller()
-    if controller is None:  # pragma: no cover - threadpoolctl is optional
-        return contextlib.nullcontext()
-    return controller.limit(limits=n)
+    """Limit BLAS to ``n`` threads while our own threads call it: a multithreaded BLAS
+    inside each of several threads oversubscribes the cores, and small GEMMs then slow
+    down by orders of magnitude."""
+    return _blas_controller().limit(limits=n)
 
 
 #: The BLAS thread count of the caller of :func:`serial_blas` (per thread), while it holds.

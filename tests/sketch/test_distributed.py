@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
 
@@ -25,13 +24,10 @@ def client():
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = ROOT + (os.pathsep + old if old else "")
     import dask
+    from threadpoolctl import threadpool_limits
 
     import sketch.distributed  # noqa: F401 - imported before forking, so workers start warm
 
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - comes with scikit-learn
-        threadpool_limits = contextlib.nullcontext
     # Forked workers inherit the imported modules (seconds less start-up per worker than
     # spawn) and the BLAS thread count: one per process, as the nanny gives spawned workers;
     # more would oversubscribe the cores with the client's own small factorisations.
