@@ -41,7 +41,7 @@ from sketch.lstsq_solvers import sketching_pays
 from sketch.operators import check_sketch_kind
 from sketch.ridgeless import optimal_sketch_size, sketched_ridgeless
 from sketch.rng import as_key
-from sketch.scaling import columns_scaled, unit_scaled, unit_unscaled
+from sketch.scaling import EXTREME, columns_scaled, unit_scaled, unit_unscaled
 
 require("sklearn", "bench", "use the scikit-learn estimators")
 
@@ -69,22 +69,17 @@ def _centred(X: Any, mean: np.ndarray) -> LinearOperator:
                           matmat=matvec, rmatmat=rmatvec, dtype=X.dtype)
 
 
-#: Data past this magnitude is fitted on copies scaled by a power of two (exact): the
-#: centring's column sums and the solvers' squared norms would overflow on entries of ~1e308
-#: though the fit is representable.
-_HUGE = 2.0**400
-
-
 def _check_fit_intercept(value: Any) -> None:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"fit_intercept must be True or False, got {value!r}")
 
 
 def _scaled(a: Any) -> tuple[Any, int]:
-    """``(a·2ᵉ, e)`` with max|a·2ᵉ| in [1/2, 1) if max|a| passes :data:`_HUGE`, else
-    ``(a, 0)``."""
+    """``(a·2ᵉ, e)`` with max|a·2ᵉ| in [1/2, 1) if max|a| passes
+    :data:`sketch.scaling.EXTREME` (the centring's column sums and the solvers' squared norms
+    would overflow on entries of ~1e308 though the fit is representable), else ``(a, 0)``."""
     top = float(abs(a).max()) if a.size else 0.0
-    return unit_scaled(a) if top > _HUGE else (a, 0)
+    return unit_scaled(a) if top > EXTREME else (a, 0)
 
 
 def _seed(random_state: Any) -> Any:

@@ -172,7 +172,10 @@ def blas_threads() -> int:
 def _blas_threads(n: int) -> Any:
     """Limit BLAS to ``n`` threads while our own threads call it: a multithreaded BLAS
     inside each of several threads oversubscribes the cores, and small GEMMs then slow
-    down by orders of magnitude."""
+    down by orders of magnitude. Nothing to do (and no limit to restore) where BLAS
+    already uses at most ``n``."""
+    if blas_threads() <= n:
+        return contextlib.nullcontext()
     return _blas_controller().limit(limits=n)
 
 
@@ -201,10 +204,9 @@ def serial_blas() -> Iterator[None]:
     if getattr(_serial, "threads", None) is not None:
         yield
         return
-    n = blas_threads()
-    _serial.threads = n
+    _serial.threads = blas_threads()
     try:
-        with contextlib.nullcontext() if n == 1 else _blas_threads(1):
+        with _blas_threads(1):
             yield
     finally:
         _serial.threads = None

@@ -35,7 +35,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
@@ -117,10 +116,8 @@ def _blockwise(A: Any, w: Any, b: Any, block: int | None) -> tuple[Any, Any]:
             else:
                 parts[k] = np.conj(np.dot(blk.T, np.conj(yb)))
 
-    threads = pass_threads(blocks)
-    one_thread_blas = kernels.blas_threads() == 1
-    with contextlib.nullcontext() if one_thread_blas else kernels._blas_threads(1):
-        kernels._run_kept(sweep, kernels._ranges(blocks, threads))
+    with kernels._blas_threads(1):
+        kernels._run_kept(sweep, kernels._ranges(blocks, pass_threads(blocks)))
     out = parts[0].copy()
     for k in range(1, blocks):
         out += parts[k]

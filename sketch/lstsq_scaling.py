@@ -84,9 +84,7 @@ def _b_exponents(b: Any, dtype: Any, force: bool = False) -> Any:
     integer array); ‖b‖ (one BLAS pass) shows the common case, max|b| in the safe range
     (max|b| ≤ ‖b‖ ≤ √m·max|b|), without two reductions."""
     if force:
-        tops = [max_abs(b)] if b.ndim == 1 else [max_abs(b[:, j]) for j in range(b.shape[1])]
-        exps = np.array([-math.frexp(t)[1] if 0 < t < math.inf else 0 for t in tops])
-        return int(exps[0]) if bool(np.all(exps == exps[0])) else exps
+        return _per_column(b, lambda t: -math.frexp(t)[1] if 0 < t < math.inf else 0)
     safe = 2.0 ** (np.finfo(numpy_dtype(dtype)).maxexp // 4)
     xp = array_module(b)
     # on one BLAS thread: a threaded BLAS call leaves its workers spinning on the second
@@ -97,9 +95,14 @@ def _b_exponents(b: Any, dtype: Any, force: bool = False) -> Any:
         low = math.sqrt(b.shape[0]) / safe
         if bool(xp.all((norms >= low) & (norms <= safe))):
             return 0
-    if b.ndim == 1:
-        return exponent(max_abs(b), dtype)
-    exps = np.array([exponent(max_abs(b[:, j]), dtype) for j in range(b.shape[1])])
+    return _per_column(b, lambda t: exponent(t, dtype))
+
+
+def _per_column(b: Any, power: Callable[[float], int]) -> Any:
+    """``power(max|b|)`` for a 1-D b; for a 2-D b one per column (an integer array), or
+    their common value (an int) where they agree."""
+    tops = [max_abs(b)] if b.ndim == 1 else [max_abs(b[:, j]) for j in range(b.shape[1])]
+    exps = np.array([power(t) for t in tops])
     return int(exps[0]) if bool(np.all(exps == exps[0])) else exps
 
 

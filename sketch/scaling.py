@@ -19,6 +19,11 @@ import numpy as np
 from .backend import max_abs, times_pow2
 from .errors import NonFiniteError
 
+#: Data whose largest entry passes this (or, for :func:`columns_scaled`, lies below its
+#: inverse) is solved on a power-of-two scaled copy: squares and sums of such entries leave
+#: the double range.
+EXTREME = 2.0**400
+
 
 def unit_scaled(A: Any) -> tuple[Any, int]:
     """``(A·2ᵉ, e)`` with ``max|aᵢⱼ|·2ᵉ`` in [½, 1) (``e = 0`` for ``A = 0``); exact.
@@ -46,8 +51,9 @@ def columns_scaled(A: Any) -> tuple[Any, Any]:
     """``(A·D, e)`` with D = diag(2^eⱼ) and max|A[:, j]|·2^eⱼ in [½, 1) where the nonzero
     columns' largest entries spread over more than 2^(p/2) (p the precision's mantissa bits:
     2^26 in double), else :func:`unit_scaled`'s ``(A·2ᵉ, e)`` when A's largest entry lies
-    outside 2^±400, else ``(A, 0)``; exact. ``e`` is an int or an int array (one per column).
-    A: a dense NumPy array or a SciPy sparse matrix (returned in its format).
+    outside 2^±400 (:data:`EXTREME`), else ``(A, 0)``; exact. ``e`` is an int or an int
+    array (one per column). A: a dense NumPy array or a SciPy sparse matrix (returned in
+    its format).
 
     Examples
     --------
@@ -64,7 +70,7 @@ def columns_scaled(A: Any) -> tuple[Any, Any]:
     half = 2.0 ** (np.finfo(A.dtype).nmant // 2)
     if nonzero.size == 0 or nonzero.max() <= half * nonzero.min():
         top = float(tops.max()) if tops.size else 0.0
-        return unit_scaled(A) if not 2.0**-400 <= top <= 2.0**400 and top > 0 else (A, 0)
+        return unit_scaled(A) if not 1 / EXTREME <= top <= EXTREME and top > 0 else (A, 0)
     e = np.where(tops > 0, -np.frexp(np.where(tops > 0, tops, 1.0))[1], 0).astype(np.int64)
     if not hasattr(A, "tocoo"):
         return times_pow2(A, e), e
@@ -99,4 +105,4 @@ def unit_unscaled(x: Any, e: Any, what: str) -> Any:
     return out
 
 
-__all__ = ["columns_scaled", "unit_scaled", "unit_unscaled"]
+__all__ = ["EXTREME", "columns_scaled", "unit_scaled", "unit_unscaled"]
