@@ -24,7 +24,6 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -39,23 +38,20 @@ _SIGN64 = np.uint64(1 << 63)
 _SIGN32 = np.uint32(1 << 31)
 
 
-def philox(key: np.ndarray, word: int) -> np.random.Philox:
-    """NumPy's Philox4x64-10 under the 128-bit ``key``, positioned at the block of ``word``
-    (its ``word mod 4`` first words still to be skipped)."""
-    return np.random.Philox(counter=((word >> 2) - 1) % (1 << 256), key=key)
-
-
 def words(key: np.ndarray, start: int, count: int) -> np.ndarray:
     """The uint64 words ``start ... start + count - 1``."""
-    off = start & 3
-    return philox(key, start).random_raw(off + count)[off:]
+    from . import philox_kernel
+
+    out = np.empty(count, dtype=np.uint64)
+    philox_kernel.words(key, start, out)
+    return out
 
 
 def pairs(key: np.ndarray, first: int, npairs: int, scale: float) -> np.ndarray:
     """Box–Muller pairs ``first ... first + npairs - 1`` as an ``(npairs, 2)`` float64 array
     ``(r cos θ, r sin θ)`` with ``r = sqrt(-scale log(1 - v(2p)))``, ``θ = 2π v(2p+1)``."""
     z = np.empty((npairs, 2))
-    _fill_pairs(key, first, z, scale, None)
+    _fill_pairs(key, first, z, scale)
     return z
 
 
@@ -91,45 +87,21 @@ def fill_signs(key: np.ndarray, start: int, out: np.ndarray, factor: float) -> N
 
 
 def _fill_pairs(key: np.ndarray, first: int, z: np.ndarray, scale: float,
-                factor: float | None) -> None:
-    """Pairs ``first ...`` into the ``(npairs, 2)`` array ``z`` (times ``factor`` in z's dtype
-    when given), :data:`PAIRS` at a time. The operations and their order are those of
-    :func:`sketch.rng._box_muller` on :func:`sketch.rng._unit53` of the words."""
+                factor: float = 1.0) -> None:
+    """Pairs ``first ...`` into the ``(npairs, 2)`` array ``z`` (times ``factor`` in z's
+    dtype), :data:`PAIRS` at a time. The operations and their order are those of
+    :func:`sketch.rng._box_muller` on :func:`sketch.rng._unit53` of the words: the
+    compiled Philox writes ``-v(2p)`` and ``π v(2p+1)`` as two rows, NumPy takes their
+    ``log1p`` and ``tan``, and the compiled rest (:mod:`sketch.box_muller_kernel`) writes
+    the pairs into ``z``."""
+    from . import box_muller_kernel, philox_kernel
+
     npairs = z.shape[0]
-    word = 2 * first
-    gen = np.random.Generator(philox(key, word))
-    if word & 3:
-        gen.random(word & 3)  # the words of the block before the run
-    k = min(PAIRS, npairs)
-    u, v = np.empty((k, 2)), np.empty((2, k))
-    t2, q = np.empty(k), np.empty(k)
-    f = None if factor is None else z.dtype.type(factor)
+    v = np.empty((2, min(PAIRS, npairs)))
     for p0 in range(0, npairs, PAIRS):
         k = min(PAIRS, npairs - p0)
-        if k < u.shape[0]:
-            u, v, t2, q = u[:k], v[:, :k], t2[:k], q[:k]
-        gen.random(out=u)  # v(2p), v(2p+1): NumPy's (top 53 bits) / 2**53 of each word
-        np.copyto(v, u.T)  # contiguous rows run the ufuncs' vector loops (strided: 2-3x slower)
-        r, t = v[0], v[1]
-        np.negative(r, out=r)
+        r, t = v[0, :k], v[1, :k]
+        philox_kernel.pair_units(key, first + p0, v[:, :k], -1.0, math.pi)
         np.log1p(r, out=r)
-        r *= -scale
-        np.sqrt(r, out=r)
-        t *= math.pi
         np.tan(t, out=t)
-        np.multiply(t, t, out=t2)
-        np.add(t2, 1.0, out=q)
-        np.divide(r, q, out=q)
-        np.subtract(1.0, t2, out=t2)
-        t += t
-        _product(t2, q, f, z[p0:p0 + k, 0])
-        _product(t, q, f, z[p0:p0 + k, 1])
-
-
-def _product(a: np.ndarray, q: np.ndarray, f: Any, out: np.ndarray) -> None:
-    """``out = a·q`` (float64), then times ``f`` in out's dtype when ``f`` is given."""
-    if f is None:
-        np.multiply(a, q, out=out)
-        return
-    np.multiply(a, q, out=a)
-    np.multiply(a, f, out=out, dtype=out.dtype, casting="same_kind")
+        box_muller_kernel.finish(r, t, scale, z[p0:p0 + k], factor)
