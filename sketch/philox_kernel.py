@@ -51,6 +51,7 @@ _11 = np.uint64(11)
 #: ``2**-53``: the word's top 53 bits over ``2**53`` is ``numpy.random.Generator.random``.
 _ULP = 2.0**-53
 _MASK64 = (1 << 64) - 1
+_ZERO = np.uint64(0)
 
 
 @njit(inline="always")
@@ -171,17 +172,22 @@ def _spans(block: int, nblocks: int) -> list[tuple[int, int]]:
 
 
 def _counter(block: int) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
-    return tuple(np.uint64((block >> (64 * i)) & _MASK64) for i in range(4))
+    """The 256-bit ``block`` as its four 64-bit words, low first."""
+    if block <= _MASK64:  # the stream's counters
+        return np.uint64(block), _ZERO, _ZERO, _ZERO
+    return (np.uint64(block & _MASK64), np.uint64((block >> 64) & _MASK64),
+            np.uint64((block >> 128) & _MASK64), np.uint64(block >> 192))
 
 
 def words(key: np.ndarray, start: int, out: np.ndarray) -> None:
     """Words ``start ... start + out.size - 1`` of Philox4x64-10 under the 128-bit ``key``
-    (two uint64, as ``numpy.random.Philox`` takes it) into the contiguous 1-D uint64 ``out``.
+    (a uint64 array of two words, as ``numpy.random.Philox`` takes it) into the contiguous
+    1-D uint64 ``out``.
 
     ``start`` is any integer in ``[0, 2**258)``: the block counter ``start div 4`` wraps
     around at ``2**256`` as NumPy's does.
     """
-    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    k0, k1 = key
     lane = start & 3
     i = 0
     for block, nb in _spans(start >> 2, (lane + out.shape[0] + 3) >> 2):
@@ -200,7 +206,7 @@ def pair_units(key: np.ndarray, first: int, v: np.ndarray, a0: float = 1.0,
 
     ``v`` is a ``(2, k)`` float64 array with contiguous rows.
     """
-    k0, k1 = np.uint64(key[0]), np.uint64(key[1])
+    k0, k1 = key
     odd = first & 1
     i = 0
     n = v.shape[1]

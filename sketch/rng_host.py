@@ -2,13 +2,17 @@
 
 :mod:`sketch.rng` defines the stream (Philox4x64-10 words; normals by the pair
 Box–Muller; signs from the top bit). This module evaluates a contiguous run of
-it with NumPy's compiled ``numpy.random.Philox`` (the same function, tested bit
-for bit) and NumPy's ufuncs, for the dense sketches, whose entries are such runs.
-It computes exactly what :mod:`sketch.rng` computes (the same operations on the
-same values, hence the same bits) but writes into the caller's array and works
-in chunks of :data:`PAIRS` pairs whose temporaries stay in the L1/L2 caches, so
-a normal costs one Philox word and half a ``log1p``, ``tan``, ``sqrt`` and
-division, with no pass over memory beyond writing the result.
+it for the dense sketches, whose entries are such runs: the words by the
+compiled Philox of :mod:`sketch.philox_kernel` (NumPy's ``numpy.random.Philox``
+bit for bit, several counters at once), ``log1p`` and ``tan`` by NumPy's ufuncs,
+and the rest of the Box–Muller (square root, products, division, the cast and
+the factor) by :mod:`sketch.box_muller_kernel`, each operation rounded once as
+NumPy's ufuncs round it. It computes exactly what :mod:`sketch.rng` computes
+(the same operations on the same values, hence the same bits) but writes into
+the caller's array and works in chunks of :data:`PAIRS` pairs whose
+temporaries stay in the L2 cache, so a normal costs one Philox word and half a
+``log1p``, ``tan``, ``sqrt`` and division, with no pass over memory beyond
+writing the result.
 
 Examples
 --------
@@ -27,12 +31,15 @@ import math
 
 import numpy as np
 
-#: Pairs per chunk of the Box–Muller transform (six doubles of temporaries per pair,
-#: 0.8 MB: in L2). Each chunk is a dozen NumPy calls whose Python overhead holds the GIL:
-#: with 4096 pairs, two threads drew a Gaussian sketch's entries no faster than one
-#: (13 ns an entry of wall time either way); with 16384, 6.4-6.9 ns on two threads and
-#: 9.4 on one (issue 20, 2-core machine, quiet).
-PAIRS = 16384
+#: Pairs per chunk of the Box–Muller transform (two doubles of temporaries per pair,
+#: 512 KB: in L2). Each chunk is four calls (two compiled kernels, two ufuncs) whose
+#: Python overhead, about 7 µs, holds the GIL. Measured for issue 20 with ``python -m
+#: benchmarks stream --threads 1 2 --pairs 8192 16384 32768 65536 --repeat 9`` (2-core
+#: machine shared with two other jobs, load 2.4-2.7; CPU ns per float64 entry, best of 9):
+#: one thread 3.87 / 3.80 / 3.76 / 3.65 for 8192 / 16384 / 32768 / 65536 pairs, two
+#: threads 4.33 / 4.19 / 4.22 / 4.22; NumPy's Philox and a dozen ufunc calls a chunk
+#: (16384 pairs, before the compiled kernels) took 8.3-8.7 and 8.9-9.4.
+PAIRS = 32768
 
 _SIGN64 = np.uint64(1 << 63)
 _SIGN32 = np.uint32(1 << 31)
