@@ -8,7 +8,10 @@ them is its own, and their bits are part of the stream), and do everything after
 them here, in one pass over the chunk instead of nine ufunc calls: every
 operation is an IEEE multiply, add, divide, square root or conversion, each
 rounded once (no ``fastmath``, so no fused multiply-add or reassociation), hence
-the same bits as NumPy's ufuncs on the same values.
+the same bits as NumPy's ufuncs on the same values. It costs 0.47 ns an entry
+(``python -m benchmarks stream``, ``parts`` rows, one thread of the development
+machine), where the ufuncs it replaces and the transpose of the uniforms took
+about 1.5 (issue 20's split of the NumPy version).
 
 Examples
 --------

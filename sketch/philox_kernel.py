@@ -18,12 +18,19 @@ Zen 4, one thread), most of the cost of a Gaussian sketch's entry (issue 20).
 Here the blocks of a run are independent iterations of one loop, with the
 64 × 64 → 128-bit products built from four 32 × 32 → 64-bit ones (the multipliers
 are constants), which LLVM vectorises to AVX-512 ``vpmuludq`` over eight counters
-at once: about 1.8-2 ns a word on that machine, close to the throughput of the
-vector units for this arithmetic. (A scalar ``mulx`` of 128-bit products took
-3.2-3.8 ns a word; a loop over rounds outside the blocks, 2.9.)
+at once: 1.9-2.0 ns a word on that machine (``python -m benchmarks stream``, its
+``parts`` row; CPU time, one thread), about the throughput of its vector units
+for this arithmetic (some 10 vector operations a word, two a cycle). A scalar
+``mulx`` of 128-bit products took 3.2-3.8 ns a word, the same 32-bit products with
+a 64-bit low product (``vpmullq``) 1.8-2.0, and a loop over rounds outside the loop
+over counters 2.9 (prototypes, same machine, loaded).
 
 The kernels release the GIL (``nogil``) and are compiled once per machine
-(``cache=True``); the first call of a process imports numba and loads them.
+(``cache=True``). The first call of a process imports numba and loads them from
+its cache, about 0.4-0.5 s (with the Box–Muller kernel); with a cold cache, the
+first Gaussian run compiled for 3.2 s and the first run of words for 1.3 s
+(loaded machine; a third inlined copy of the ten rounds per kernel, for the
+partial blocks, had doubled that).
 
 Examples
 --------
@@ -97,6 +104,13 @@ def _block(x0, x1, x2, x3, k0, k1):  # pragma: no cover - compiled
     return _round(x0, x1, x2, x3, k0, k1)
 
 
+@njit(nogil=True)
+def _edge(x0, x1, x2, x3, k0, k1):  # pragma: no cover - compiled
+    """:func:`_block` as a function of its own, for the partial blocks at a run's ends (the
+    loops inline :func:`_block`; one more inlined copy per end doubled the compile time)."""
+    return _block(x0, x1, x2, x3, k0, k1)
+
+
 @njit(inline="always")
 def _unit(w):  # pragma: no cover - compiled
     """``(w >> 11) · 2**-53``: NumPy's ``Generator.random`` of the word ``w`` (exact)."""
@@ -111,7 +125,7 @@ def _words(k0, k1, c0, c1, c2, c3, lane, out):  # pragma: no cover - compiled
     i = 0
     if lane:
         i = min(n, 4 - lane)
-        _tail(_block(c0, c1, c2, c3, k0, k1), lane, out[:i])
+        _tail(_edge(c0, c1, c2, c3, k0, k1), lane, out[:i])
         c0 += np.uint64(1)
     full = (n - i) >> 2
     body = out[i:i + 4 * full]
@@ -123,7 +137,7 @@ def _words(k0, k1, c0, c1, c2, c3, lane, out):  # pragma: no cover - compiled
         body[4 * b + 3] = x3
     i += 4 * full
     if i < n:
-        _tail(_block(c0 + np.uint64(full), c1, c2, c3, k0, k1), 0, out[i:])
+        _tail(_edge(c0 + np.uint64(full), c1, c2, c3, k0, k1), 0, out[i:])
 
 
 @njit(inline="always")
@@ -141,7 +155,7 @@ def _pair_units(k0, k1, c0, c1, c2, c3, odd, a0, a1, v0, v1):  # pragma: no cove
     n = v0.shape[0]
     i = 0
     if odd and n > 0:
-        x0, x1, x2, x3 = _block(c0, c1, c2, c3, k0, k1)
+        x0, x1, x2, x3 = _edge(c0, c1, c2, c3, k0, k1)
         v0[0] = a0 * _unit(x2)
         v1[0] = a1 * _unit(x3)
         i = 1
@@ -155,7 +169,7 @@ def _pair_units(k0, k1, c0, c1, c2, c3, odd, a0, a1, v0, v1):  # pragma: no cove
         b0[2 * b + 1] = a0 * _unit(x2)
         b1[2 * b + 1] = a1 * _unit(x3)
     if (n - i) & 1:
-        x0, x1, x2, x3 = _block(c0 + np.uint64(full), c1, c2, c3, k0, k1)
+        x0, x1, x2, x3 = _edge(c0 + np.uint64(full), c1, c2, c3, k0, k1)
         v0[n - 1] = a0 * _unit(x0)
         v1[n - 1] = a1 * _unit(x1)
 
