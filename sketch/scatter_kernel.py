@@ -55,10 +55,11 @@ passes against 10.5-12 for 256 bytes (float64) and 7.0-7.6 against 9.1-10.1 for
 256 bytes (float32), in four runs interleaving the two in one process (one
 thread, CPU time, load 1.5-5); 2 KB was no better, 4 KB and full rows lost
 (13.9-16, float64). The benchmark, ``--before`` the 256-byte strips (ss29, load
-1-4): one thread, CPU time, two runs, 8.7-9.0 against 11.7-12.2 (float64),
-8.7 against 9.9-13.4 (float32); wall time, 1 / 2 threads: 8.4 / 6.3 against 10.6 / 8.1 (float64),
-8.4 / 5.5 against 10.5 / 6.2 (float32), where CountSketch's unchanged kernel read
-0.66-1.15 times itself (wall time at this load is that noisy).
+1-4): one thread, CPU time, two runs, 8.7-9.0 against 11.7-12.2 (float64), 8.7
+against 9.9-13.4 (float32); wall time, 1 / 2 threads: 8.4 / 6.3 against 10.6 /
+8.1 (float64), 8.4 / 5.5 against 10.5 / 6.2 (float32), where CountSketch's
+unchanged kernel read 0.66-1.15 times itself (wall time at this load is that
+noisy).
 
 The sparse sign goal of 4 passes is out of reach here: with a 64-row result that
 stays in L2 (the benchmark's ``result in cache`` rows, full rows of A, no strided
