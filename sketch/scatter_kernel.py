@@ -59,7 +59,10 @@ thread, CPU time, load 1.5-5); 2 KB was no better, 4 KB and full rows lost
 against 9.9-13.4 (float32); wall time, 1 / 2 threads: 8.4 / 6.3 against 10.6 /
 8.1 (float64), 8.4 / 5.5 against 10.5 / 6.2 (float32), where CountSketch's
 unchanged kernel read 0.66-1.15 times itself (wall time at this load is that
-noisy).
+noisy). Narrower A (float64, wall time, medians of five interleaved runs, load
+4.3, 1 / 2 threads): 2.9 / 2.8 against 4.6 / 4.8 passes (m = 400000, n = 128,
+s = 4000: one strip, i.e. full rows, against four), 3.1 / 2.2 against 7.0 / 5.2
+(m = 200000, n = 200, s = 2000), 6.1 / 3.3 against 5.9 / 4.6 (s = 800).
 
 The sparse sign goal of 4 passes is out of reach here: with a 64-row result that
 stays in L2 (the benchmark's ``result in cache`` rows, full rows of A, no strided
