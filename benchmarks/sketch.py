@@ -34,6 +34,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import subprocess
+import sys
+import tempfile
 import time
 import types
 from collections.abc import Callable
@@ -61,18 +63,35 @@ SCATTER_KINDS = ("countsketch", "sparse-sign")
 CACHED_ROWS = 64
 
 
-def _module_at(rev: str, path: str, name: str) -> types.ModuleType | None:
-    """The file ``path`` at git revision ``rev`` as module ``name`` of the ``sketch`` package."""
+def _module_at(rev: str, path: str, name: str,
+               siblings: dict[str, str] | None = None) -> types.ModuleType | None:
+    """The file ``path`` at git revision ``rev`` as module ``name`` of the ``sketch`` package.
+
+    ``siblings`` maps a module the file imports (``from . import kernels``) to the module
+    of ``rev`` to take instead (``_kernels_before``). The source is run from a file in a
+    temporary folder, so that numba can cache the compiled kernels it defines
+    (``cache=True`` needs a file).
+    """
     root = Path(__file__).resolve().parent.parent
     try:
         src = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=root,
                              capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
+    for sibling, other in (siblings or {}).items():
+        src = src.replace(f"from . import {sibling}\n", f"from . import {other} as {sibling}\n")
+    file = Path(_source_dir.name) / f"{name.rpartition('.')[2]}.py"
+    file.write_text(src)
     module = types.ModuleType(name)
     module.__package__ = "sketch"
-    exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)  # noqa: S102
+    module.__file__ = str(file)
+    sys.modules[name] = module  # for the siblings' imports
+    exec(compile(src, str(file), "exec"), module.__dict__)  # noqa: S102
     return module
+
+
+#: Where the ``before`` revision's modules are run from (removed when the process ends).
+_source_dir = tempfile.TemporaryDirectory(prefix="qla-before-")
 
 
 def load_before(rev: str) -> types.ModuleType | None:
@@ -80,11 +99,15 @@ def load_before(rev: str) -> types.ModuleType | None:
     module = _module_at(rev, "sketch/operators.py", "sketch._operators_before")
     if module is None:
         return None
-    # the apply kernels of then too, where ``rev`` has them (a before/after of a kernel)
-    kernels = _module_at(rev, "sketch/kernels.py", "sketch._kernels_before")
+    # the apply kernels of then too, where ``rev`` has them (a before/after of a kernel),
+    # and their compiled scatter, so that a change to it is compared with its old self
+    kernels = _module_at(rev, "sketch/kernels.py", "sketch._kernels_before",
+                         {"scatter_kernel": "_scatter_kernel_before"})
     if kernels is not None:
         module.kernels = kernels
         _BEFORE_KERNELS.append(kernels)
+        _module_at(rev, "sketch/scatter_kernel.py", "sketch._scatter_kernel_before",
+                   {"kernels": "_kernels_before"})
     # and the host stream of then (the dense sketches' entries), used by as_before
     module.rng_host = _module_at(rev, "sketch/rng_host.py", "sketch._rng_host_before")
     return module
@@ -258,8 +281,6 @@ def scatter_rows(A: np.ndarray, s: int, before: Any, repeat: int, thread_counts,
 
 def end_to_end(before: Any, quick: bool, repeat: int, thread_counts) -> list[dict[str, Any]]:
     """``sketch.lstsq`` and ``sketch.randomized_svd`` at their defaults, old vs new operators."""
-    import sys
-
     import sketch.operators as ops
     from sketch import lstsq, randomized_svd
 

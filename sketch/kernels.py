@@ -9,7 +9,7 @@ threads:
 * **CountSketch, sparse sign** (``S`` with k nonzeros per column): a
   scatter-add of A's rows, ``(S A)_i = Σ_{j: h(j)=i} v_j A_j``, compiled
   (:mod:`sketch.scatter_kernel`): sparse sign in column strips whose s × w
-  tile of the result stays in L2, threads taking disjoint strips; CountSketch
+  tile of the result stays in cache, threads taking disjoint strips; CountSketch
   over full rows, threads taking disjoint groups of output rows. Every output
   entry is summed over ascending j in every split, so the result is bitwise
   independent of the thread count and strip width, and equal to SciPy's CSC

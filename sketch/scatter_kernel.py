@@ -13,13 +13,15 @@ Blocking (sparse sign, k > 1): the s × n result does not fit in L2 (32 MB for
 s = 4000, n = 1000), and each row of A is added into k rows of it, so a kernel
 sweeping A's full rows moves 2k bytes of result between cache levels per byte of
 A. Here A is taken in column strips of width w, so that the s × w tile of the
-result (:data:`TILE_BYTES`) stays in L2; the tile is contiguous (its rows on a few
-pages) and copied into the result once the strip is done. A strip reads the
+result (:data:`TILE_BYTES`) stays in cache; the tile is contiguous (its rows on a
+few pages) and copied into the result once the strip is done. A strip reads the
 segments ``A[j, c0:c0 + w]`` in place (no copy of A, which is what made this
 blocking lose in NumPy), with a software prefetch :data:`PREFETCH_ROWS` rows ahead,
-because the hardware prefetchers do not follow a stride of a whole row. For
-CountSketch (k = 1) the strips cost more than they save (the strided reads of A
-against one update per row) and the kernel sweeps full rows in place.
+because the hardware prefetchers do not follow a stride of a whole row. The tile
+is sized for L3, not L2: what a narrow strip saves on the result it loses on
+reading A by short segments (below). For CountSketch (k = 1) the strips cost more
+than they save (the strided reads of A against one update per row) and the kernel
+sweeps full rows in place.
 
 Threads (:func:`sketch.kernels._run`) take disjoint column strips (A is read once
 in all), or, where A has fewer strips than threads, disjoint groups of output
@@ -44,16 +46,44 @@ the commit before this kernel):
 * CountSketch: 1.9 against 2.0-2.2 (one thread, CPU time), 1.5-2.0 on 1 / 2
   threads in wall time (full rows: the same loop as SciPy's, vectorised).
 
+Those strips were 256 bytes wide (a 1 MB tile, in L2). Reading A alone by
+segments of w columns, one per 8 KB row and prefetched, takes 2.6 passes at 256
+bytes, 1.5-2.3 at 512 bytes to 2 KB and 0.75 over full rows (a plain sum, one
+thread, CPU time, load 4-5), and that is most of what the narrow strips cost:
+strips of 1 KB (w = 128 float64, 256 float32: the 4 MB tile in L3) took 7.1-9.0
+passes against 10.5-12 for 256 bytes (float64) and 7.0-7.6 against 9.1-10.1 for
+256 bytes (float32), in four runs interleaving the two in one process (one
+thread, CPU time, load 1.5-5); 2 KB was no better, 4 KB and full rows lost
+(13.9-16, float64). The benchmark, ``--before`` the 256-byte strips (ss29, load
+1-4): one thread, CPU time, two runs, 8.7-9.0 against 11.7-12.2 (float64), 8.7
+against 9.9-13.4 (float32); wall time, 1 / 2 threads: 8.4 / 6.3 against 10.6 /
+8.1 (float64), 8.4 / 5.5 against 10.5 / 6.2 (float32), where CountSketch's
+unchanged kernel read 0.66-1.15 times itself (wall time at this load is that
+noisy). Narrower A (float64, wall time, medians of five interleaved runs, load
+4.3, 1 / 2 threads): 2.9 / 2.8 against 4.6 / 4.8 passes (m = 400000, n = 128,
+s = 4000: one strip, i.e. full rows, against four), 3.1 / 2.2 against 7.0 / 5.2
+(m = 200000, n = 200, s = 2000), 6.1 / 3.3 against 5.9 / 4.6 (s = 800).
+
 The sparse sign goal of 4 passes is out of reach here: with a 64-row result that
 stays in L2 (the benchmark's ``result in cache`` rows, full rows of A, no strided
-read) this kernel itself takes 3.7-4.3 passes: each byte of A moves 2k = 16
-bytes of result between L2 and L1 (12.8 GB for this A), which L2's bandwidth
-bounds. With s = 4000 the strips keep the tile in L2 but read A by segments of
-256 bytes, one per page, which the hardware prefetchers do not follow: the same
-strips cost CountSketch 3.3-3.7 passes against 1.7 over full rows. Strips of
-16-48 columns (float64; 32-96 in float32) and prefetch distances of 8-96 rows
-were no better than 32 (64) and 8. Under the floor would need the result in L1,
-which at s = 4000 is one column.
+read) this kernel itself takes 3.7-4.3 passes (4.6-5.9 at load 1-4): each byte
+of A moves 2k = 16 bytes of result between L2 and L1 (12.8 GB for this A), which
+L2's bandwidth bounds; the strips add the strided reads of A on top. Under the
+floor would need the result in L1, which at s = 4000 is one column.
+
+Tried and dropped (ss29): summing by output row instead of scattering by row of
+A, with the same bits (each output entry still summed over ascending j from +0).
+A in blocks of B rows, S's nonzeros sorted by (block, output row, j) with a
+counting sort, each output row's tile row held in registers (an LLVM vector
+intrinsic, no FMA) while its pairs in the block are added, then stored once. Its
+arithmetic alone (A in L1) took 2.1-4.1 passes for B = 4000-1000 (an output row
+gets about B k / s pairs per block, and the loop over them mispredicts its exit
+once per row and block), and the block of A is then read in random row order:
+medians of five interleaved runs 9.5-10.8 passes (float64; 13.4-14.9 float32)
+against 11.4-12.0 (9.5) for the 256-byte strips and 7.7-9.0 (7.3) for the 1 KB
+strips; copying the block's strip contiguously first cost 3.6 passes for the
+copy alone. Scattering in that sorted order (a block's result rows mostly in L1)
+took 9.3-12.1 (10.8-13.1).
 
 The first call of a process imports numba and loads the compiled code from its
 cache (``cache=True``), about 1 s; with a cold cache, each of the four
@@ -82,9 +112,9 @@ from numba.extending import intrinsic
 
 from . import kernels
 
-#: Bytes of the result's tile per strip (s × w entries): half of a 2 MB L2, leaving
-#: room for the prefetched strip of A.
-TILE_BYTES = 1 << 20
+#: Bytes of the result's tile per strip (s × w entries), one per thread: in L3 (32 MB
+#: here; L2 is 1 MB a core), so that A's strips are 1 KB wide at s = 4000.
+TILE_BYTES = 4 << 20
 #: Rows of A prefetched ahead of the one being scattered.
 PREFETCH_ROWS = 8
 #: Narrowest strip, in bytes of a row segment (one cache line).

@@ -58,10 +58,27 @@ def test_operator_bits_do_not_depend_on_threads(kind, monkeypatch):
     np.testing.assert_array_equal(row @ A[:1], row._columns(0, 1, np, np.float64) @ A[:1])
 
 
+def test_strips_of_the_default_width_give_the_same_bits(monkeypatch):
+    # s = 4000: the default strips (128 float64 / 256 float32 columns) are narrower than A,
+    # with a last strip of another width; one and two threads.
+    m, s, n = 300, 4000, 300
+    S = make_operator("sparse-sign", s, m, seed=2)
+    for dtype in (np.float64, np.float32):
+        A = np.random.default_rng(4).standard_normal((m, n)).astype(dtype)
+        Sc, rows, vals = _nonzeros(S, dtype)
+        assert scatter_kernel.strip_width(s, n, rows.shape[1], A.itemsize) < n
+        for threads in (1, 2):
+            monkeypatch.setattr(kernels, "_threads", threads)
+            out = scatter_kernel.scatter(rows, vals, A, s, kernels._ranges(s, threads))
+            np.testing.assert_array_equal(out, Sc @ A, err_msg=f"{dtype} threads={threads}")
+
+
 def test_strip_width_keeps_the_tile_in_cache():
     assert scatter_kernel.strip_width(4000, 1000, 1, 8) == 1000  # CountSketch: full rows
     w = scatter_kernel.strip_width(4000, 1000, 8, 8)
     assert w % 8 == 0 and 4000 * w * 8 <= scatter_kernel.TILE_BYTES
+    # segments of A of 1 KB: 256-byte strips (an L2-sized tile) read A too slowly (issue 20)
+    assert w * 8 >= 1024
     assert scatter_kernel.strip_width(4000, 1000, 8, 4) == 2 * w
     assert scatter_kernel.strip_width(10**6, 1000, 8, 8) == 8  # at least one cache line
     assert scatter_kernel.strip_width(64, 5, 8, 8) == 5
