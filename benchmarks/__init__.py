@@ -20,5 +20,6 @@ BENCHMARKS: dict[str, str] = {
     "peft": "benchmarks.peft",
     "simulation": "benchmarks.simulation",
     "sketch": "benchmarks.sketch",
+    "stream": "benchmarks.stream",
     "synthesis": "benchmarks.synthesis",
 }

@@ -6,8 +6,9 @@ float64; ``--quick``: 20000×500) or sparse with density 10⁻³; the sketch has
 default k = 8), float64 and float32, 1 and 2 threads (our kernels' threads and
 BLAS threads alike), it times ``S @ A`` now and with the implementation before
 the apply kernels (``sketch/operators.py`` at commit ``--before``, loaded from
-git, with ``sketch/kernels.py`` of that commit where it has one, so that
-``--before REV`` also compares two versions of the kernels; issue 20), and reports:
+git, with ``sketch/kernels.py`` and the host stream ``sketch/rng_host.py`` of that
+commit where it has them, so that ``--before REV`` also compares two versions of
+the kernels or of the stream; issue 20), and reports:
 
 * ``passes``: the time over one pass over A, ``A.T @ v`` timed in the same
   setting (for sparse A that pass is tiny, so sparse rows are dominated by
@@ -107,7 +108,28 @@ def load_before(rev: str) -> types.ModuleType | None:
         _BEFORE_KERNELS.append(kernels)
         _module_at(rev, "sketch/scatter_kernel.py", "sketch._scatter_kernel_before",
                    {"kernels": "_kernels_before"})
+    # and the host stream of then (the dense sketches' entries), used by as_before
+    module.rng_host = _module_at(rev, "sketch/rng_host.py", "sketch._rng_host_before")
     return module
+
+
+def as_before(before: Any, fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` made to run with the ``before`` revision's host stream (``sketch/rng_host.py``
+    at ``--before``, where it has one): the same entries, drawn the old way."""
+    stream = getattr(before, "rng_host", None)
+    if stream is None:
+        return fn
+
+    def run() -> Any:
+        import sketch.rng as rng
+
+        current, rng.rng_host = rng.rng_host, stream
+        try:
+            return fn()
+        finally:
+            rng.rng_host = current
+
+    return run
 
 
 #: The ``before`` revision's kernel module, where it has one (its threads are set alike).
@@ -201,8 +223,8 @@ def operator_rows(A: Any, label: str, s: int, before: Any, repeat: int, thread_c
                        "operator": kind, "after_s": after_t, "after_passes": after_t / p,
                        "after_first_passes": first / p, "after_GB/s": nbytes / after_t / 1e9}
                 if before is not None and kind not in skip_before:
-                    before_t, ref = best_time(
-                        lambda k=kind: before.make_operator(k, s, m, seed=0) @ A, repeat)
+                    before_t, ref = best_time(as_before(
+                        before, lambda k=kind: before.make_operator(k, s, m, seed=0) @ A), repeat)
                     row.update(before_s=before_t, before_passes=before_t / p,
                                speedup=before_t / after_t,
                                rel_diff=float(np.abs(ref - after).max() / np.abs(ref).max()))
@@ -246,7 +268,8 @@ def scatter_rows(A: np.ndarray, s: int, before: Any, repeat: int, thread_counts,
                            "operator": name, "after_s": after_t, "after_passes": after_t / p,
                            "after_GB/s": A.nbytes / after_t / 1e9}
                     if compare and before is not None:
-                        before_t, ref = best_time(lambda c=call: c(before.make_operator), repeat)
+                        before_t, ref = best_time(
+                            as_before(before, lambda c=call: c(before.make_operator)), repeat)
                         row.update(before_s=before_t, before_passes=before_t / p,
                                    speedup=before_t / after_t,
                                    rel_diff=float(np.abs(ref - after).max()
@@ -293,7 +316,7 @@ def end_to_end(before: Any, quick: bool, repeat: int, thread_counts) -> list[dic
                     for mod in users:
                         mod.make_operator = before.make_operator
                     try:
-                        before_t, res_b = best_time(call, repeat)
+                        before_t, res_b = best_time(as_before(before, call), repeat)
                     finally:
                         for mod in users:
                             mod.make_operator = ops.make_operator
@@ -357,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += operator_rows(A, "sparse 1e-3", s, before, args.repeat, args.threads,
                               set(args.skip_before), args.kinds)
     notes = (f"A {m}×{n}, sketch size {s}; passes = time / time of A.T @ v in the same "
-             f"setting; before = sketch/operators.py (and kernels.py, where it has one) at "
-             f"{args.before}; "
+             "setting; before = sketch/operators.py (and kernels.py, rng_host.py, where it "
+             f"has them) at {args.before}; "
              + ("CPU time of the process (summed over threads). " if args.cpu_time
                 else "wall time. ")
              + "Shared machine: compare ratios within this run.")

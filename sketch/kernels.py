@@ -22,9 +22,24 @@ threads:
   chunks that stay in cache (:mod:`sketch.rng_host`), then multiply it in
   fixed chunks of S's rows (both phases use every thread, so overlapping them
   would not add parallelism). Blocks are fixed by the sketch size only, so the
-  sum over blocks has one order. The floor of the generation is NumPy's
-  compiled Philox4x64-10 (about 4–5 ns a word on the development machine):
-  one word per entry, against ``2n`` flops of GEMM per entry of S.
+  sum over blocks has one order. A normal entry costs 3.7-3.9 ns of CPU time
+  on the development machine (one thread; ``python -m benchmarks stream``):
+  1.9 its word of the compiled Philox (:mod:`sketch.philox_kernel`, at the
+  vector units' throughput), 1.2 NumPy's ``log1p`` and ``tan`` (half an
+  entry each), 0.5 the rest of the Box–Muller; against ``2n`` flops of GEMM
+  per entry of S. With NumPy's Philox and ufuncs it cost 8.3-9.4 ns. For A
+  25000 × 1000 and s = 4000, in CPU time against the same blocked GEMM with
+  S made beforehand (``python -m benchmarks sketch --size 25000 1000 4000
+  --kinds gaussian --no-sparse --no-end-to-end --threads 1 2 --repeat 4
+  --before 626b322 --cpu-time``, machine shared with two other jobs, load
+  3-4): 1.29× / 1.15× in float64 on 1 / 2 threads (1.44× / 1.33× before),
+  1.31× / 1.33× in float32 (1.65× / 1.55×); with the three runs
+  interleaved, best of 4: 1.16× / 1.13× (1.28× / 1.26×) and 1.32× / 1.26×
+  (1.54× / 1.56×). What remains: the
+  entries (float32's GEMM is twice as fast, so they weigh twice as much) and
+  the GEMM in chunks of :data:`GEMM_ROWS` rows, each repacking the block of
+  A (1.01-1.02× the one GEMM in float64, 1.07× in float32; 1024 rows took
+  1.0×, but change the float64 result's rounding).
 * **SRHT** (Walsh–Hadamard or DCT): :mod:`sketch.srht_kernel`.
 
 Compiled code: BLAS (the dense sketches), SciPy (sparse A, and A with strided

@@ -11,10 +11,10 @@ It is evaluated two ways that give the same bits:
 * elementwise, for any array of counters, with int64 array operations only
   (64×64→128-bit products from 32-bit halves), so it runs unchanged on NumPy,
   CuPy and torch (which lacks unsigned 64-bit arithmetic), CPU or GPU;
-* for a contiguous run of counters (a ``range``, or an array that is one), by
-  NumPy's compiled ``numpy.random.Philox`` on the host, which is the same
-  function (tested bit for bit; :mod:`sketch.rng_host`, which also writes runs of
-  normals and signs in place: :meth:`Key.fill_normal`, :meth:`Key.fill_signs`),
+* for a contiguous run of counters (a ``range``, or an array that is one), by a
+  compiled Philox on the host (:mod:`sketch.philox_kernel`, tested bit for bit
+  against NumPy's ``numpy.random.Philox``; :mod:`sketch.rng_host` also writes runs
+  of normals and signs in place: :meth:`Key.fill_normal`, :meth:`Key.fill_signs`),
   or by one elementwise evaluation per block of four words on a device.
 
 Hence:
@@ -247,8 +247,9 @@ def _run_words(key: int, start: int, count: int, x: Any, device: Any,
                compiled: bool = True) -> Any:
     """The words ``start ... start + count - 1`` as int64 bits.
 
-    On the host (NumPy, or torch on the CPU, sharing the buffer) NumPy's compiled
-    Philox computes them unless ``compiled`` is False (tests compare the two).
+    On the host (NumPy, or torch on the CPU, sharing the buffer) the compiled Philox
+    (:mod:`sketch.philox_kernel`) computes them unless ``compiled`` is False (tests
+    compare the two).
     """
     b0, off = start >> 2, start & 3
     nblocks = (off + count + 3) >> 2

@@ -2,13 +2,17 @@
 
 :mod:`sketch.rng` defines the stream (Philox4x64-10 words; normals by the pair
 Box–Muller; signs from the top bit). This module evaluates a contiguous run of
-it with NumPy's compiled ``numpy.random.Philox`` (the same function, tested bit
-for bit) and NumPy's ufuncs, for the dense sketches, whose entries are such runs.
-It computes exactly what :mod:`sketch.rng` computes (the same operations on the
-same values, hence the same bits) but writes into the caller's array and works
-in chunks of :data:`PAIRS` pairs whose temporaries stay in the L1/L2 caches, so
-a normal costs one Philox word and half a ``log1p``, ``tan``, ``sqrt`` and
-division, with no pass over memory beyond writing the result.
+it for the dense sketches, whose entries are such runs: the words by the
+compiled Philox of :mod:`sketch.philox_kernel` (NumPy's ``numpy.random.Philox``
+bit for bit, several counters at once), ``log1p`` and ``tan`` by NumPy's ufuncs,
+and the rest of the Box–Muller (square root, products, division, the cast and
+the factor) by :mod:`sketch.box_muller_kernel`, each operation rounded once as
+NumPy's ufuncs round it. It computes exactly what :mod:`sketch.rng` computes
+(the same operations on the same values, hence the same bits) but writes into
+the caller's array and works in chunks of :data:`PAIRS` pairs whose
+temporaries stay in the L2 cache, so a normal costs one Philox word and half a
+``log1p``, ``tan``, ``sqrt`` and division, with no pass over memory beyond
+writing the result.
 
 Examples
 --------
@@ -24,38 +28,37 @@ True
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-#: Pairs per chunk of the Box–Muller transform (six doubles of temporaries per pair,
-#: 0.8 MB: in L2). Each chunk is a dozen NumPy calls whose Python overhead holds the GIL:
-#: with 4096 pairs, two threads drew a Gaussian sketch's entries no faster than one
-#: (13 ns an entry of wall time either way); with 16384, 6.4-6.9 ns on two threads and
-#: 9.4 on one (issue 20, 2-core machine, quiet).
-PAIRS = 16384
+#: Pairs per chunk of the Box–Muller transform (two doubles of temporaries per pair,
+#: 512 KB: in L2). Each chunk is four calls (two compiled kernels, two ufuncs) whose
+#: Python overhead, about 7 µs, holds the GIL. Measured for issue 20 with ``python -m
+#: benchmarks stream --threads 1 2 --pairs 8192 16384 32768 65536 --repeat 9`` (2-core
+#: machine shared with two other jobs, load 2.4-2.7; CPU ns per float64 entry, best of 9):
+#: one thread 3.87 / 3.80 / 3.76 / 3.65 for 8192 / 16384 / 32768 / 65536 pairs, two
+#: threads 4.33 / 4.19 / 4.22 / 4.22; NumPy's Philox and a dozen ufunc calls a chunk
+#: (16384 pairs, before the compiled kernels) took 8.3-8.7 and 8.9-9.4.
+PAIRS = 32768
 
 _SIGN64 = np.uint64(1 << 63)
 _SIGN32 = np.uint32(1 << 31)
 
 
-def philox(key: np.ndarray, word: int) -> np.random.Philox:
-    """NumPy's Philox4x64-10 under the 128-bit ``key``, positioned at the block of ``word``
-    (its ``word mod 4`` first words still to be skipped)."""
-    return np.random.Philox(counter=((word >> 2) - 1) % (1 << 256), key=key)
-
-
 def words(key: np.ndarray, start: int, count: int) -> np.ndarray:
     """The uint64 words ``start ... start + count - 1``."""
-    off = start & 3
-    return philox(key, start).random_raw(off + count)[off:]
+    from . import philox_kernel
+
+    out = np.empty(count, dtype=np.uint64)
+    philox_kernel.words(key, start, out)
+    return out
 
 
 def pairs(key: np.ndarray, first: int, npairs: int, scale: float) -> np.ndarray:
     """Box–Muller pairs ``first ... first + npairs - 1`` as an ``(npairs, 2)`` float64 array
     ``(r cos θ, r sin θ)`` with ``r = sqrt(-scale log(1 - v(2p)))``, ``θ = 2π v(2p+1)``."""
     z = np.empty((npairs, 2))
-    _fill_pairs(key, first, z, scale, None)
+    _fill_pairs(key, first, z, scale)
     return z
 
 
@@ -91,45 +94,21 @@ def fill_signs(key: np.ndarray, start: int, out: np.ndarray, factor: float) -> N
 
 
 def _fill_pairs(key: np.ndarray, first: int, z: np.ndarray, scale: float,
-                factor: float | None) -> None:
-    """Pairs ``first ...`` into the ``(npairs, 2)`` array ``z`` (times ``factor`` in z's dtype
-    when given), :data:`PAIRS` at a time. The operations and their order are those of
-    :func:`sketch.rng._box_muller` on :func:`sketch.rng._unit53` of the words."""
+                factor: float = 1.0) -> None:
+    """Pairs ``first ...`` into the ``(npairs, 2)`` array ``z`` (times ``factor`` in z's
+    dtype), :data:`PAIRS` at a time. The operations and their order are those of
+    :func:`sketch.rng._box_muller` on :func:`sketch.rng._unit53` of the words: the
+    compiled Philox writes ``-v(2p)`` and ``π v(2p+1)`` as two rows, NumPy takes their
+    ``log1p`` and ``tan``, and the compiled rest (:mod:`sketch.box_muller_kernel`) writes
+    the pairs into ``z``."""
+    from . import box_muller_kernel, philox_kernel
+
     npairs = z.shape[0]
-    word = 2 * first
-    gen = np.random.Generator(philox(key, word))
-    if word & 3:
-        gen.random(word & 3)  # the words of the block before the run
-    k = min(PAIRS, npairs)
-    u, v = np.empty((k, 2)), np.empty((2, k))
-    t2, q = np.empty(k), np.empty(k)
-    f = None if factor is None else z.dtype.type(factor)
+    v = np.empty((2, min(PAIRS, npairs)))
     for p0 in range(0, npairs, PAIRS):
         k = min(PAIRS, npairs - p0)
-        if k < u.shape[0]:
-            u, v, t2, q = u[:k], v[:, :k], t2[:k], q[:k]
-        gen.random(out=u)  # v(2p), v(2p+1): NumPy's (top 53 bits) / 2**53 of each word
-        np.copyto(v, u.T)  # contiguous rows run the ufuncs' vector loops (strided: 2-3x slower)
-        r, t = v[0], v[1]
-        np.negative(r, out=r)
+        r, t = v[0, :k], v[1, :k]
+        philox_kernel.pair_units(key, first + p0, v[:, :k], -1.0, math.pi)
         np.log1p(r, out=r)
-        r *= -scale
-        np.sqrt(r, out=r)
-        t *= math.pi
         np.tan(t, out=t)
-        np.multiply(t, t, out=t2)
-        np.add(t2, 1.0, out=q)
-        np.divide(r, q, out=q)
-        np.subtract(1.0, t2, out=t2)
-        t += t
-        _product(t2, q, f, z[p0:p0 + k, 0])
-        _product(t, q, f, z[p0:p0 + k, 1])
-
-
-def _product(a: np.ndarray, q: np.ndarray, f: Any, out: np.ndarray) -> None:
-    """``out = a·q`` (float64), then times ``f`` in out's dtype when ``f`` is given."""
-    if f is None:
-        np.multiply(a, q, out=out)
-        return
-    np.multiply(a, q, out=a)
-    np.multiply(a, f, out=out, dtype=out.dtype, casting="same_kind")
+        box_muller_kernel.finish(r, t, scale, z[p0:p0 + k], factor)

@@ -139,7 +139,8 @@ def test_same_stream_on_every_backend(backend):
     block = k.uniform(range(1001, 1500), backend.xp, device=backend.device)
     assert np.array_equal(backend.to_numpy(block), k.uniform(counters[1001:1500]))
     # Runs on a device compute four words per Philox call with the library's own integer
-    # operations (on the host NumPy's compiled Philox serves them): the same bits.
+    # operations (on the host the compiled Philox, sketch.philox_kernel, serves them):
+    # the same bits.
     from sketch.backend import compat
     from sketch.rng import _run_words
 
