@@ -45,7 +45,7 @@ from .backend import (
     vector_norm,
 )
 from .backward_error import forward_error_bound
-from .budgets import check_allocation
+from .budgets import check_allocation, time_left
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .fossils import fossils
 from .lsqr import lsqr
@@ -84,9 +84,6 @@ SVD_FROM_COLUMNS = 3
 SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 36.0)}  # BLAS threads: (PASS_COST, QR_COST)
 # A sparse A goes to LAPACK only while its dense copy is this small (entries).
 DENSE_FALLBACK_ENTRIES = 1_000_000
-# The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
-# first iteration, so that every column gets at least one step from its warm start.
-_LAST_STEP = 1e-9
 # What an unconverged iterative solve's warning asks for, unless its time limit stopped it.
 _LARGER = "raise maxiter or tol, or use a larger sketch"
 
@@ -306,14 +303,13 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
     starts = [F.x0] if F.x0.ndim == 1 else [F.x0[:, j] for j in range(F.x0.shape[1])]
     xs, iters, ok, conds, reasons = [], 0, True, [], set()
     # one deadline for all right-hand sides: a column started past it still takes one step
-    deadline = None if p.time_limit is None else time.perf_counter() + p.time_limit
+    start = time.perf_counter()
     for bj, xj in zip(columns, starts):
         r0 = bj - matvec(A, xj)
         if p.alpha > 0:
             r0 = xp.concatenate([r0, -root * xj])
-        left = None if deadline is None else max(deadline - time.perf_counter(), _LAST_STEP)
         state = lsqr(op, op_adjoint, r0, n=F.rank, tol=p.tol, maxiter=p.maxiter,
-                     time_limit=left, progress=p.progress)
+                     time_limit=time_left(start, p.time_limit), progress=p.progress)
         xs.append(xj + F.apply(state.x))
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)
