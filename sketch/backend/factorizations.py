@@ -152,18 +152,19 @@ def qr_lstsq(A: Any, b: Any, *, rcond: float, name: str = "A") -> tuple[Any, int
     """``(A⁺b, rank, condition)`` by Householder QR where R provably has full numerical rank,
     else by gelsd on R: the answer and rank of :func:`dense_lstsq`, faster.
 
-    NumPy, m ≥ n: the R of [A b] (``numpy.linalg.qr(mode="r")``, LAPACK ``geqrf``; no Q
-    formed): its first n rows are [R c] with c = Qᴴb. LAPACK's estimate κ̂₁ of R's 1-norm
-    condition number (``trcon``, O(n²)) decides: where n·10·κ̂₁ < 1/rcond, R has full
-    numerical rank with margin (κ₂ ≤ n·κ₁; trcon's κ̂₁ is a lower bound, rarely below a tenth
-    of κ₁, Higham 1988) and x = R⁻¹c, ``condition`` κ̂₁. Otherwise (rank-deficient or near
-    it) x = R⁺c by gelsd on the n × n R (A⁺ = R⁺Qᴴ, Q having orthonormal columns; gelsd
-    itself starts a tall A with this QR), ``condition`` σ₁/σ_min of R and ``rank`` gelsd's:
-    singular values at or below ``rcond``·σ₁ count as zero. Householder QR is backward
-    stable (Higham 2002, §20.2), as gelsd is. NumPy's own LAPACK throughout: SciPy's is a
-    second OpenBLAS, whose spinning threads slowed the next NumPy call on 2 cores.
-    Other backends, m < n, and m·n² below 10⁷ (a few ms of work; see ``_QR_FROM``):
-    :func:`dense_lstsq` (gelsd; an SVD solve on a GPU), ``condition`` σ₁/σ_min.
+    NumPy, m ≥ n: A = QR (LAPACK ``geqrf`` on one copy of A in LAPACK's layout; Q not
+    formed) and c = Qᴴb (``ormqr``/``unmqr``). LAPACK's estimate κ̂₁ of R's 1-norm condition
+    number (``trcon``, O(n²)) decides: where n·10·κ̂₁ < 1/rcond, R has full numerical rank
+    with margin (κ₂ ≤ n·κ₁; trcon's κ̂₁ is a lower bound, rarely below a tenth of κ₁,
+    Higham 1988) and x = R⁻¹c (``trtrs``), ``condition`` κ̂₁. Otherwise (rank-deficient or
+    near it) x = R⁺c by gelsd on the n × n R (A⁺ = R⁺Qᴴ, Q having orthonormal columns;
+    gelsd itself starts a tall A with this QR), ``condition`` σ₁/σ_min of R and ``rank``
+    gelsd's: singular values at or below ``rcond``·σ₁ count as zero. Householder QR is
+    backward stable (Higham 2002, §20.2), as gelsd is. SciPy's LAPACK, as
+    ``scipy.linalg.lstsq``: NumPy's (another OpenBLAS build) ran this QR at 0.54-0.61x
+    SciPy gelsd's speed in float32. Other backends, m < n, and m·n² below 10⁷ (a few ms of
+    work; see ``_QR_FROM``): :func:`dense_lstsq` (gelsd; an SVD solve on a GPU),
+    ``condition`` σ₁/σ_min.
 
     Examples
     --------
@@ -180,22 +181,42 @@ def qr_lstsq(A: Any, b: Any, *, rcond: float, name: str = "A") -> tuple[Any, int
     import scipy.linalg as sl
 
     B = b[:, None] if b.ndim == 1 else b
-    Rc = np.linalg.qr(np.concatenate([A, B], axis=1), mode="r")[:n]
-    R, c = Rc[:, :n], Rc[:, n:]
-    trcon = sl.get_lapack_funcs("trcon", (R,))
+    complex_ = np.iscomplexobj(A) or np.iscomplexobj(B)
+    geqrf, ormqr, trcon, trtrs = sl.get_lapack_funcs(
+        ("geqrf", "unmqr" if complex_ else "ormqr", "trcon", "trtrs"), (A, B))
+    F = np.array(A, dtype=geqrf.dtype, order="F")  # the one copy, overwritten
+    F, tau, _, info = geqrf(F, lwork=_lwork(geqrf(F, lwork=-1)[2]), overwrite_a=True)
+    _lapack_ok(info, "geqrf")
+    trans = "C" if complex_ else "T"
+    C = np.array(B, dtype=F.dtype, order="F")
+    C, _, info = ormqr("L", trans, F, tau, C, _lwork(ormqr("L", trans, F, tau, C, -1)[1]),
+                       overwrite_c=True)
+    _lapack_ok(info, "ormqr")
+    R = F[:n]
     inverse_cond, info = trcon(R, norm="1")
-    if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
-        raise ValueError(f"LAPACK trcon failed (info={info})")
+    _lapack_ok(info, "trcon")
     # κ̂₁·n·margin < 1/rcond, with LAPACK's eps for rcond ≤ 0 (and no division by it)
-    if inverse_cond > n * _QR_MARGIN * max(rcond, float(np.finfo(R.dtype).eps)):
-        X = sl.solve_triangular(R, c, check_finite=False)
+    if inverse_cond > n * _QR_MARGIN * max(rcond, float(np.finfo(F.dtype).eps)):
+        X, info = trtrs(R, C[:n], overwrite_b=True)
+        _lapack_ok(info, "trtrs")
         rank, cond = n, 1.0 / inverse_cond
     else:
-        X, rank, sv = dense_lstsq(R, c, rcond=rcond, name=name)
+        X, _, rank, sv = sl.lstsq(np.triu(R), C[:n], cond=rcond, lapack_driver="gelsd",
+                                  check_finite=False, overwrite_a=True, overwrite_b=True)
         cond = _sv_condition(sv)
     x = X[:, 0] if b.ndim == 1 else X
     refuse_overflow(x, name)
-    return x, rank, cond
+    return x, int(rank), cond
+
+
+def _lwork(work: Any) -> int:
+    """LAPACK's optimal workspace from a ``lwork=-1`` query."""
+    return max(1, int(work[0].real))
+
+
+def _lapack_ok(info: int, routine: str) -> None:
+    if info != 0:  # pragma: no cover - LAPACK reports an illegal argument
+        raise ValueError(f"LAPACK {routine} failed (info={info})")
 
 
 def _sv_condition(sv: Any) -> float:
