@@ -22,7 +22,9 @@ projected with G; :func:`qla.tour.regression.conditioned_problem`). Cases:
 Contenders, each timed as the median of ``--repeat`` runs after one warm-up
 (the warm-up also measures peak memory with ``tracemalloc``; the timed runs go
 round-robin over the contenders, so that the load of a shared machine hits them
-alike), all under the same BLAS thread limit: ``scipy.linalg.lstsq`` with gelsd/gelsy/gelss, a QR
+alike, in alternating order: OpenBLAS's idle threads spin for a while after a threaded
+call and tax whichever contender comes next, 1.4x its CPU time measured on 2 cores),
+all under the same BLAS thread limit: ``scipy.linalg.lstsq`` with gelsd/gelsy/gelss, a QR
 solve (R of [A b] in ``mode="r"`` + ``solve_triangular``), each qla method at
 its defaults (``fossils``, ``sketch-and-precondition``, ``sketch-and-solve``),
 and for sparse A ``scipy.sparse.linalg.lsqr``/``lsmr`` (atol = btol = 1e-14,
@@ -228,8 +230,8 @@ def run_problem(p: Known, repeat: int, threads: str,
             before = len(caught)
             runs[name] = _warm_up(fn)  # a "reference" solve runs only this once
             runs[name]["times"], runs[name]["warnings"] = [], len(caught) - before
-        for _ in range(repeat):
-            for name, fn, kind in contenders:
+        for i in range(repeat):  # alternate the order: see the module doc
+            for name, fn, kind in contenders if i % 2 == 0 else contenders[::-1]:
                 if kind != "reference":
                     t0 = time.perf_counter()
                     runs[name]["result"] = fn()

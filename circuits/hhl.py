@@ -34,6 +34,7 @@ array([1.125, 0.375])
 from __future__ import annotations
 
 import math
+import time as _time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +50,14 @@ from qiskit.circuit.library import (
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from sketch.backend import is_sparse, to_numpy
-from sketch.budgets import check_allocation, check_work
+from sketch.budgets import check_allocation, check_time_limit, check_work, time_left
 from sketch.checks import (
     check_array,
     check_dtype,
     check_finite,
     check_observable,
     check_positive_int,
+    check_progress,
 )
 from sketch.errors import ShapeError
 from sketch.hhl import (
@@ -200,6 +202,8 @@ def hhl(
     bounds: tuple[float, float] | None = None,
     max_qubits: int = 30,
     max_clock_qubits: int = 20,
+    time_limit: float | None = None,
+    progress: bool | None = None,
 ) -> HHLCircuit:
     """Build the HHL circuit for ``A x = b``.
 
@@ -227,6 +231,13 @@ def hhl(
     max_clock_qubits : int
         Refuse wider clocks (the inversion is a uniformly controlled RY with
         ``2^m`` angles and ``2^m`` CX), before anything of size ``2^m`` is made.
+    time_limit, progress : optional
+        Seconds for the eigenvalue bounds that size the clock (Lanczos, for A beyond
+        :data:`sketch.hhl_sizing.DENSE_LIMIT` rows; one deadline for the padding's and the
+        sizing's, :func:`sketch.budgets.time_left`), and their tqdm bar: bounds cut short
+        come with a :class:`~sketch.errors.ConvergenceWarning` and a note in ``.sizing``
+        (:func:`sketch.hhl_sizing.eigenvalue_bounds`). The circuit's construction is not
+        timed.
 
     Raises
     ------
@@ -251,7 +262,9 @@ def hhl(
     """
     max_qubits = check_positive_int(max_qubits, "max_qubits")
     max_clock_qubits = check_positive_int(max_clock_qubits, "max_clock_qubits")
-    problem = hhl_problem(A, b)
+    time_limit, progress = check_time_limit(time_limit), check_progress(progress)
+    start = _time.perf_counter()
+    problem = hhl_problem(A, b, time_limit=time_limit, progress=progress)
     n = problem.num_qubits
     if n + 2 > max_qubits:
         raise ValueError(
@@ -268,6 +281,7 @@ def hhl(
     sizing = size_hhl(
         Hd, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
         bounds=problem.bounds if bounds is None else bounds,
+        time_limit=time_left(start, time_limit), progress=progress,
     )
     check_clock(sizing, max_clock_qubits)
     m = sizing.clock_qubits

@@ -37,7 +37,7 @@ from sketch.backend import (
     sparse_linalg,
     to_numpy,
 )
-from sketch.budgets import check_time_limit
+from sketch.budgets import check_time_limit, time_left
 from sketch.checks import (
     check_hermitian,
     check_matrix,
@@ -281,7 +281,11 @@ def solve(
     time_limit, progress : optional
         For the iterative methods: seconds after which they return their current iterate
         (``converged=False``, ``stop_reason="time_limit"``), and their tqdm bar (``None``:
-        shown only for runs longer than 2 s). Refused for the other methods.
+        shown only for runs longer than 2 s). For the HHL methods: seconds for the Lanczos
+        eigenvalue bounds that size a large A (beyond 4096 rows; one deadline for all of
+        the call's sizing, :func:`sketch.budgets.time_left`), bounds cut short noted in
+        ``sizing`` and ``warnings`` (:func:`sketch.hhl.emulate_hhl`); the emulation and the
+        circuit are not timed. Refused for ``"direct"``.
 
     Returns
     -------
@@ -324,9 +328,9 @@ def solve(
     if maxiter is not None:
         maxiter = check_positive_int(maxiter, "maxiter")
     time_limit, progress = check_time_limit(time_limit), check_progress(progress)
-    if time_limit is not None and method not in ("cg", "kaczmarz"):
-        raise ValueError(f"time_limit applies to the iterative methods ('cg', 'kaczmarz') "
-                         f"only, got method={method!r}; drop time_limit")
+    if time_limit is not None and method == "direct":
+        raise ValueError("time_limit applies to the iterative methods ('cg', 'kaczmarz') and "
+                         "the HHL methods' sizing, not to method='direct'; drop time_limit")
     if tol is not None and not (0 < tol < 1):
         raise ValueError(f"tol must be in (0, 1), got {tol!r}")
     start = _time.perf_counter()
@@ -371,7 +375,7 @@ def solve(
         res.stop_reason = it.stop_reason
     else:
         _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
-             resources, exact)
+             resources, exact, time_left(start, time_limit), progress)
     if res.x is not None:
         if not bool(xp.isfinite(res.x).all()):
             raise NonFiniteError(
@@ -403,17 +407,21 @@ def solve(
 
 
 def _hhl(res, A, b, method, backend, shots, ops, clock_qubits, time, constant, seed,
-         want_resources, exact) -> None:
+         want_resources, exact, time_limit, progress) -> None:
     from sketch.hhl import emulate_hhl
 
+    start = _time.perf_counter()  # one deadline for the circuit's sizing and the emulation's
     if method == "hhl-emulate":
-        emu = emulate_hhl(A, b, clock_qubits=clock_qubits, time=time, constant=constant)
+        emu = emulate_hhl(A, b, clock_qubits=clock_qubits, time=time, constant=constant,
+                          time_limit=time_limit, progress=progress)
     else:
         from circuits.hhl import hhl
 
         hc = hhl(to_numpy(A.toarray() if is_sparse(A) else A), to_numpy(b),
-                 clock_qubits=clock_qubits, time=time, constant=constant)
-        emu = emulate_hhl(A, b, sizing=hc.sizing)
+                 clock_qubits=clock_qubits, time=time, constant=constant,
+                 time_limit=time_limit, progress=progress)
+        emu = emulate_hhl(A, b, sizing=hc.sizing, time_limit=time_left(start, time_limit),
+                          progress=progress)
     res.sizing = emu.sizing
     res.success_probability = emu.success_probability
     fid = emu.fidelity

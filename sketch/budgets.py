@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from types import ModuleType
 from typing import Any
 
@@ -188,3 +189,29 @@ def check_time_limit(value: Any, name: str = "time_limit") -> float | None:
         raise ToleranceError(f"{name} must be a positive number of seconds (or None for no "
                              f"limit), got {value}")
     return float(value)
+
+
+#: What a stage started at or past its call's deadline still gets (s): one step, so that
+#: every stage of a call with a time limit runs at least once and says it was cut short.
+LAST_STEP_S = 1e-9
+
+
+def time_left(start: float, time_limit: float | None) -> float | None:
+    """The part of a call's ``time_limit`` left for its next stage: one deadline for all
+    of them, ``start`` being the call's :func:`time.perf_counter` at entry.
+
+    ``None`` without a limit; never below :data:`LAST_STEP_S`, so that a stage begun at the
+    deadline still takes its first step.
+
+    Examples
+    --------
+    >>> import time
+    >>> start = time.perf_counter()
+    >>> time_left(start, None) is None, 0 < time_left(start, 60.0) <= 60.0
+    (True, True)
+    >>> time_left(start - 100.0, 60.0) == LAST_STEP_S
+    True
+    """
+    if time_limit is None:
+        return None
+    return max(time_limit - (time.perf_counter() - start), LAST_STEP_S)

@@ -62,7 +62,7 @@ from .backend import (
     to_dense,
     to_numpy,
 )
-from .budgets import check_allocation, check_time_limit
+from .budgets import check_allocation, check_time_limit, time_left
 from .checks import check_positive_int, check_progress
 from .errors import AccuracyWarning, NonFiniteError
 from .hhl_sizing import DENSE_LIMIT, HHLSizing, check_clock, eigenvalue_bounds, size_hhl
@@ -361,11 +361,9 @@ def emulate_hhl(
     problem = hhl_problem(A, b, time_limit=time_limit, progress=progress)
     H = problem.matrix
     if sizing is None:
-        left = None if time_limit is None else max(time_limit - (_time.perf_counter() - start),
-                                                   1e-9)
         sizing = size_hhl(
             H, clock_qubits=clock_qubits, time=time, constant=constant, signed=signed,
-            bounds=problem.bounds, time_limit=left, progress=progress,
+            bounds=problem.bounds, time_limit=time_left(start, time_limit), progress=progress,
         )
     check_clock(sizing, max_clock_qubits, H.shape[0])
     m = sizing.clock_qubits

@@ -12,10 +12,11 @@ Minimises ‖Ax − b‖₂² + α‖x‖₂² by one of the methods of
 * ``"sketch-and-precondition"`` — Blendenpik/LSRN: LSQR on A R⁻¹ to an LSQR
   tolerance. Accurate in residual, not backward stable for ill-conditioned A.
 * ``"sketch-and-solve"`` — Sarlós (2006), optionally with the ℓ∞ guarantee.
-* ``"direct"`` — LAPACK (``gelsd``), for reference, and the default where
+* ``"direct"`` — LAPACK: Householder QR where R has full numerical rank with margin, else
+  ``gelsd`` (:func:`~sketch.backend.qr_lstsq`; ``gelsd`` on CuPy and torch), the default where
   sketching cannot pay (:func:`~sketch.lstsq_solvers.sketching_pays`, by the BLAS
   threads of the call: on one n ≤ 80, or m too close to 12n; on two n ≤ 130, or m too
-  close to 24n²/(n − 130); for dense A or a sparse A of at most 10⁶ entries):
+  close to 36n²/(n − 130); for dense A or a sparse A of at most 10⁶ entries):
   there LAPACK is faster and FOSSILS' forward error reached 10-170× LAPACK's.
   The result's ``method`` says which ran.
 

@@ -71,7 +71,8 @@ class LstsqResult:
         Condition number of the sketched matrix S·A (≈ κ(A)): exact where
         its SVD was taken, else a power-iteration estimate (a lower bound,
         usually within a few percent); for ``"direct"``, κ(A) from its
-        singular values.
+        singular values where gelsd ran, LAPACK's estimate of R's 1-norm condition number
+        (within a factor n of κ₂) where the QR solve did (:func:`sketch.backend.qr_lstsq`).
     rank : int
         Numerical rank used (columns, unless rank deficient).
     alpha : float

@@ -14,7 +14,8 @@ Each solver takes a validated :class:`LstsqProblem` and returns an
 * ``"sketch-and-solve"`` — Sarlós (2006): min ‖S(Ax − b)‖; with
   ``guarantee="linf"`` a dense sketch sized for the ℓ∞ bound of Price, Song
   and Woodruff (2017).
-* ``"direct"`` — LAPACK ``gelsd`` (through ``numpy/cupy.linalg.lstsq``).
+* ``"direct"`` — LAPACK: Householder QR where R provably has full numerical rank, else
+  ``gelsd`` (:func:`sketch.backend.qr_lstsq`; ``gelsd`` through ``cupy``/``torch`` there).
 
 Examples
 --------
@@ -37,14 +38,14 @@ import numpy as np
 from . import kernels
 from .backend import (
     astype,
-    dense_lstsq,
     is_operator,
     is_sparse,
     library_dtype,
+    qr_lstsq,
     vector_norm,
 )
 from .backward_error import forward_error_bound
-from .budgets import check_allocation
+from .budgets import check_allocation, time_left
 from .errors import AccuracyWarning, ConvergenceWarning, ToleranceError
 from .fossils import fossils
 from .lsqr import lsqr
@@ -75,13 +76,14 @@ SVD_FROM_COLUMNS = 3
 # 10000 × 100 and 0.83-0.90x at 10000 × 500 (LAPACK there now); 0.79-1.15x at 20000 × 200
 # (kept: the default's gelsd took 0.58-0.70x of the fastest path, a QR solve, on the
 # quick benchmark's problems), 1.01-1.44x at 20000 × 300, 1.16-1.45x at 40000 × 400 and
-# 1.19-1.64x at 50000 × 150. More threads than two use the two-thread rule (not measured).
-SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 24.0)}  # BLAS threads: (PASS_COST, QR_COST)
+# 1.19-1.64x at 50000 × 150. Issue tr29: at 20000 × 200 FOSSILS was 0.63-1.01x gelsd's
+# speed on the quick benchmark (2 threads, quiet machine; 0.66-1.98x interleaved), so
+# QR_COST went from 24 to 36, which hands 20000 × 200 to LAPACK (now a QR solve, as fast as
+# gelsd or faster) and keeps 20000 × 300, 40000 × 400 and 50000 × 150 sketched.
+# More threads than two use the two-thread rule (not measured).
+SIZE_RULE = {1: (80.0, 12.0), 2: (130.0, 36.0)}  # BLAS threads: (PASS_COST, QR_COST)
 # A sparse A goes to LAPACK only while its dense copy is this small (entries).
 DENSE_FALLBACK_ENTRIES = 1_000_000
-# The time_limit (s) LSQR gets for a right-hand side started past the shared deadline: its
-# first iteration, so that every column gets at least one step from its warm start.
-_LAST_STEP = 1e-9
 # What an unconverged iterative solve's warning asks for, unless its time limit stopped it.
 _LARGER = "raise maxiter or tol, or use a larger sketch"
 
@@ -135,8 +137,8 @@ def sketching_pays(m: int, n: int, *, sparse: bool = False, threads: int | None 
     On one thread (80, 12) every n ≤ 80, and m < 12n, where the sketch would be as tall
     as A, go to LAPACK, which is faster there and as accurate as itself: FOSSILS' forward
     error reached 10-170x gelsd's on such problems (κ = 1e8, ‖r‖ = 1; its backward error
-    stayed ≤ u). On two (130, 24), where LAPACK's QR uses both cores, also every n ≤ 130
-    and e.g. 10000 × 500.
+    stayed ≤ u). On two (130, 36), where LAPACK's QR uses both cores, also every n ≤ 130
+    and e.g. 10000 × 500 and 20000 × 200.
     A sparse A stays sketched unless its dense copy has at most ``DENSE_FALLBACK_ENTRIES``
     entries.
 
@@ -222,8 +224,9 @@ def sketched_factor(p: LstsqProblem, kind: Any, factor: float, *, svd: bool,
 
 
 def solve_direct(p: LstsqProblem) -> LstsqResult:
-    """LAPACK gelsd on A (or on [√α I; A] for ridge: the large rows first, see
-    :mod:`sketch.lstsq`)."""
+    """LAPACK on A (or on [√α I; A] for ridge: the large rows first, see :mod:`sketch.lstsq`):
+    Householder QR where R has full numerical rank with margin, else gelsd
+    (:func:`~sketch.backend.qr_lstsq`)."""
     A, b, xp, dtype = p.A, p.b, p.xp, p.dtype
     if is_operator(A):
         raise TypeError("method='direct' needs the entries of A, not a LinearOperator; "
@@ -241,10 +244,7 @@ def solve_direct(p: LstsqProblem) -> LstsqResult:
         b = xp.concatenate([xp.zeros((n,) + tuple(b.shape[1:]), dtype=ldt), b], axis=0)
     if p.alpha > 0 and not p.balanced:  # LAPACK scales A, not [√α I; A]: we do
         check_balanced(A, dtype, p.alpha)
-    x, rank, sv = dense_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
-    # two scalars, not the array: on a GPU or a tensor, no host copy of sv
-    smin = float(sv[-1]) if sv.shape[0] else 0.0
-    cond = float(sv[0]) / smin if smin > 0 else math.inf
+    x, rank, cond = qr_lstsq(A, b, rcond=p.rcond_eff)  # the documented n·u, as the others
     return LstsqResult(x=x, converged=True, iterations=0,
                        residual_norm=_residual_norm(p.A, x, p.b, xp), method="direct",
                        sketched_condition=cond, rank=int(rank), alpha=p.alpha)
@@ -303,14 +303,13 @@ def solve_sketch_and_precondition(p: LstsqProblem) -> LstsqResult:
     starts = [F.x0] if F.x0.ndim == 1 else [F.x0[:, j] for j in range(F.x0.shape[1])]
     xs, iters, ok, conds, reasons = [], 0, True, [], set()
     # one deadline for all right-hand sides: a column started past it still takes one step
-    deadline = None if p.time_limit is None else time.perf_counter() + p.time_limit
+    start = time.perf_counter()
     for bj, xj in zip(columns, starts):
         r0 = bj - matvec(A, xj)
         if p.alpha > 0:
             r0 = xp.concatenate([r0, -root * xj])
-        left = None if deadline is None else max(deadline - time.perf_counter(), _LAST_STEP)
         state = lsqr(op, op_adjoint, r0, n=F.rank, tol=p.tol, maxiter=p.maxiter,
-                     time_limit=left, progress=p.progress)
+                     time_limit=time_left(start, p.time_limit), progress=p.progress)
         xs.append(xj + F.apply(state.x))
         iters, ok = max(iters, state.iterations), ok and state.converged
         conds.append(state.condition)

@@ -73,6 +73,7 @@ from .factorizations import (
     lu_factor,
     lu_solve,
     qr,
+    qr_lstsq,
     shifted_r,
     solve_triangular,
 )
@@ -95,7 +96,8 @@ __all__ = [
     "is_dask", "namespace", "native_device", "numpy_dtype", "real_dtype", "sparse", "sparse_linalg",
     "synchronize", "to_dense", "to_host", "to_numpy", "torch_module",
     "bincount", "cholesky", "dct", "fwht", "idct", "index_add", "lu", "lu_factor", "lu_solve",
-    "astype", "dense_lstsq", "max_abs", "qr", "refuse_overflow", "safe_norm", "shifted_r",
+    "astype", "dense_lstsq", "max_abs", "qr", "qr_lstsq", "refuse_overflow", "safe_norm",
+    "shifted_r",
     "solve_triangular", "times_pow2", "vector_norm",
     "sparse_coo", "sparse_from_csc", "sparse_values_astype", "spmm", "top_k_indices",
 ]

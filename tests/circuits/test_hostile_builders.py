@@ -221,6 +221,17 @@ def test_a_huge_pauli_weight_is_capped_by_the_width():
         assert circuits.pauli_errors(3, 10**6) == circuits.pauli_errors(3, 3)
 
 
+def test_a_valid_but_large_size_is_refused_inside_the_time_limit():
+    """random_clifford_circuit(n=900), within the memory budget, ran ~27 s (3.5e-8·n³ s,
+    more under load) against the 20 s hang guard: the flaky [random_clifford_circuit-n].
+    Under the harness's work budget a case that large is refused before it starts."""
+    from sketch.errors import WorkBudgetError
+
+    entry = next(e for e in _entries() if e.name == "random_clifford_circuit")
+    with h._Budget(h.TIME_LIMIT_S), pytest.raises(WorkBudgetError, match=r"n=900"):
+        entry.call(**dict(entry.valid, n=900))
+
+
 @pytest.mark.parametrize("call_, err, match", [
     (lambda: circuits.pauli_stiefel(THETA.astype(np.float16), 4, 1), TypeError,
      "theta must be real"),  # a float16 matrix came back (the long profile)

@@ -36,6 +36,11 @@ from sketch.backend import is_torch, to_numpy
 
 TIME_LIMIT_S = 20.0
 MEMORY_BUDGET = 1 << 26  # what check_allocation is told is free during a case
+# The work budget (s) check_work allows a case: a tenth of the time limit. Estimates are
+# rounded-down costs measured on a loaded 2-core machine, so a case the rule admits may run a
+# few times longer under heavy load; with the default 600 s budget only the memory budget
+# bounded valid sizes, and random_clifford_circuit(n≈1000) (about 37 s) raced the limit.
+WORK_BUDGET_S = TIME_LIMIT_S / 10
 ADDRESS_SPACE = 6 << 30  # hard cap on address space cases may add to the process (virtual)
 QUICK = dict(max_examples=6, phases=[Phase.explicit, Phase.generate])  # known failures
 
@@ -262,10 +267,11 @@ def _alarm(signum, frame):
 
 
 class _Budget:
-    """Time limit, a small memory budget for check_allocation, a hard address-space cap, and
-    BLAS on one thread: two OpenBLAS threads on a busy 2-core machine spin-wait for each
-    other (haar_unitary(864) took 0.8-17.6 s there against 0.2-1.3 s on one thread), which
-    made valid cases trip the time limit under load; the cases are small."""
+    """Time limit, a small memory budget for check_allocation, a work budget for check_work
+    well inside the time limit, a hard address-space cap, and BLAS on one thread: two
+    OpenBLAS threads on a busy 2-core machine spin-wait for each other (haar_unitary(864)
+    took 0.8-17.6 s there against 0.2-1.3 s on one thread), which made valid cases trip
+    the time limit under load; the cases are small."""
 
     def __init__(self, limit: float):
         self.limit = limit
@@ -274,6 +280,8 @@ class _Budget:
         self._blas = threadpool_limits(limits=1, user_api="blas")
         self._avail = sketch.budgets.available_bytes
         sketch.budgets.available_bytes = lambda xp=None, device=None: MEMORY_BUDGET
+        self._work = sketch.budgets.work_budget
+        sketch.budgets.work_budget = lambda: WORK_BUDGET_S
         self._limit = resource.getrlimit(resource.RLIMIT_AS)
         if not _CAP:
             vm = _vm_bytes()
@@ -290,6 +298,7 @@ class _Budget:
         signal.signal(signal.SIGALRM, self._old)
         resource.setrlimit(resource.RLIMIT_AS, self._limit)
         sketch.budgets.available_bytes = self._avail
+        sketch.budgets.work_budget = self._work
         self._blas.restore_original_limits()
         return False
 
