@@ -329,7 +329,8 @@ def end_to_end(before: Any, quick: bool, repeat: int, thread_counts) -> list[dic
 
 def write_end_to_end(before: Any, args: argparse.Namespace) -> None:
     e2e = end_to_end(before, args.quick, args.repeat, args.threads)
-    write_results("sketch-end-to-end" + ("-quick" if args.quick else ""), e2e,
+    write_results("sketch-end-to-end" + ("-quick" if args.quick else "")
+                  + (f"-{args.tag}" if args.tag else ""), e2e,
                   E2E_COLUMNS, "Default calls; before = the same call with the old operators.")
 
 
