@@ -35,7 +35,11 @@ threads:
   3-4): 1.29× / 1.15× in float64 on 1 / 2 threads (1.44× / 1.33× before),
   1.31× / 1.33× in float32 (1.65× / 1.55×); with the three runs
   interleaved, best of 4: 1.16× / 1.13× (1.28× / 1.26×) and 1.32× / 1.26×
-  (1.54× / 1.56×). What remains: the
+  (1.54× / 1.56×). At the issue's A 100000 × 1000 on the quiet machine, wall
+  time (``--kinds gaussian --no-sparse --no-end-to-end --threads 1 2 --repeat 2
+  --before 626b322 --tag quiet-stop29-wall-2``): 1.14× / 1.16× in float64,
+  1.40× / 1.56× in float32 (1.33× / 1.36× and 1.73× / 1.94× before). What
+  remains: the
   entries (float32's GEMM is twice as fast, so they weigh twice as much) and
   the GEMM in chunks of :data:`GEMM_ROWS` rows, each repacking the block of
   A (1.01-1.02× the one GEMM in float64, 1.07× in float32; 1024 rows took
